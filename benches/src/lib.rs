@@ -1,0 +1,1 @@
+//! Criterion benches for prefixrace live in `benches/`.

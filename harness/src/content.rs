@@ -1,0 +1,261 @@
+//! File contents: immutable [`Blob`]s and the [`Content`] of a file built from them.
+//!
+//! A blob's digest is the SHA-256 of its bytes, so the model filesystem and the
+//! real one compute the same digest for the same file. Payload bytes are made
+//! deterministically from a recorded digest and size ([`Blob::synthetic`]).
+//! Bytecode blobs ([`Blob::bytecode`]) embed the digest of the source they were
+//! compiled from, so the oracle can judge a `.pyc` the way CPython does.
+
+use std::fmt;
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest(Sha256::digest(bytes).into())
+    }
+
+    /// Lowercase hex of the whole digest.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The first 12 hex digits, for reports.
+    pub fn short(&self) -> String {
+        self.hex()[..12].to_string()
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.short())
+    }
+}
+
+/// The magic prefix of a model `.pyc`: it marks bytes as bytecode compiled by the model.
+pub const PYC_MAGIC: &[u8; 8] = b"PRPYC\x01\r\n";
+
+/// Immutable bytes with their digest.
+pub struct Blob {
+    bytes: Box<[u8]>,
+    digest: Digest,
+}
+
+impl Blob {
+    /// A blob holding exactly `bytes`.
+    pub fn new(bytes: impl Into<Box<[u8]>>) -> Arc<Blob> {
+        let bytes = bytes.into();
+        let digest = Digest::of(&bytes);
+        Arc::new(Blob { bytes, digest })
+    }
+
+    /// Deterministic stand-in bytes for a recorded file of `size` bytes whose
+    /// recorded hash is `seed` (for example the RECORD's sha256 field).
+    pub fn synthetic(seed: &[u8], size: u64) -> Arc<Blob> {
+        let mut state = Digest::of(seed).0;
+        let mut out = Vec::with_capacity(size as usize);
+        let mut counter: u64 = 0;
+        while (out.len() as u64) < size {
+            let mut h = Sha256::new();
+            h.update(state);
+            h.update(counter.to_le_bytes());
+            let block: [u8; 32] = h.finalize().into();
+            let need = (size as usize - out.len()).min(32);
+            out.extend_from_slice(&block[..need]);
+            counter += 1;
+            if counter % 1024 == 0 {
+                state = block;
+            }
+        }
+        Blob::new(out)
+    }
+
+    /// The bytecode CPython would produce for source bytes with digest `source`.
+    pub fn bytecode(source: &Digest) -> Arc<Blob> {
+        let mut bytes = Vec::with_capacity(40);
+        bytes.extend_from_slice(PYC_MAGIC);
+        bytes.extend_from_slice(&source.0);
+        Blob::new(bytes)
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// True for an empty blob.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The digest of the bytes.
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// The first 12 hex digits of the digest.
+    pub fn short_digest(&self) -> String {
+        self.digest.short()
+    }
+}
+
+impl PartialEq for Blob {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.bytes.len() == other.bytes.len()
+    }
+}
+
+impl Eq for Blob {}
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Blob({}, {} bytes)", self.digest.short(), self.bytes.len())
+    }
+}
+
+/// If `bytes` are a model `.pyc`, the digest of the source it was compiled from.
+pub fn bytecode_source(bytes: &[u8]) -> Option<Digest> {
+    if bytes.len() == PYC_MAGIC.len() + 32 && bytes.starts_with(PYC_MAGIC) {
+        let mut d = [0u8; 32];
+        d.copy_from_slice(&bytes[PYC_MAGIC.len()..]);
+        Some(Digest(d))
+    } else {
+        None
+    }
+}
+
+/// The content of a file: a sequence of blobs written one after another.
+///
+/// Almost every file is empty or a single blob; longer sequences appear only
+/// when writers interleave, and then the digest is computed over the bytes.
+#[derive(Clone, Default)]
+pub struct Content {
+    chunks: Vec<Arc<Blob>>,
+}
+
+impl Content {
+    /// Empty content.
+    pub fn empty() -> Content {
+        Content::default()
+    }
+
+    /// Content made of one blob.
+    pub fn from_blob(blob: Arc<Blob>) -> Content {
+        Content { chunks: vec![blob] }
+    }
+
+    /// Appends a blob.
+    pub fn push(&mut self, blob: Arc<Blob>) {
+        if !blob.is_empty() {
+            self.chunks.push(blob);
+        }
+    }
+
+    /// Total length in bytes.
+    pub fn len(&self) -> u64 {
+        self.chunks.iter().map(|c| c.len()).sum()
+    }
+
+    /// True when the content is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The SHA-256 of the bytes.
+    pub fn digest(&self) -> Digest {
+        match self.chunks.as_slice() {
+            [one] => one.digest(),
+            chunks => {
+                let mut h = Sha256::new();
+                for c in chunks {
+                    h.update(c.bytes());
+                }
+                Digest(h.finalize().into())
+            }
+        }
+    }
+
+    /// The bytes, concatenated.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        for c in &self.chunks {
+            out.extend_from_slice(c.bytes());
+        }
+        out
+    }
+
+    /// The content from byte `offset` to the end.
+    pub fn slice_from(&self, offset: u64) -> Content {
+        if offset == 0 {
+            return self.clone();
+        }
+        let bytes = self.to_bytes();
+        let start = (offset as usize).min(bytes.len());
+        Content::from_blob(Blob::new(bytes[start..].to_vec()))
+    }
+
+    /// If this content is a model `.pyc`, the digest of its source.
+    pub fn bytecode_source(&self) -> Option<Digest> {
+        match self.chunks.as_slice() {
+            [one] => bytecode_source(one.bytes()),
+            _ => bytecode_source(&self.to_bytes()),
+        }
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.digest() == other.digest()
+    }
+}
+
+impl Eq for Content {}
+
+impl fmt::Debug for Content {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Content({}, {} bytes)", self.digest().short(), self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_blobs_are_deterministic_and_sized() {
+        let a = Blob::synthetic(b"abc", 1000);
+        let b = Blob::synthetic(b"abc", 1000);
+        let c = Blob::synthetic(b"abd", 1000);
+        assert_eq!(a.len(), 1000);
+        assert_eq!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+    }
+
+    #[test]
+    fn content_digest_is_the_digest_of_the_concatenated_bytes() {
+        let mut c = Content::empty();
+        c.push(Blob::new(b"hello ".to_vec()));
+        c.push(Blob::new(b"world".to_vec()));
+        assert_eq!(c.digest(), Digest::of(b"hello world"));
+        assert_eq!(Content::empty().digest(), Digest::of(b""));
+    }
+
+    #[test]
+    fn bytecode_records_its_source() {
+        let src = Digest::of(b"print(1)");
+        let pyc = Blob::bytecode(&src);
+        assert_eq!(bytecode_source(pyc.bytes()), Some(src));
+        assert_eq!(bytecode_source(b"not a pyc"), None);
+    }
+}

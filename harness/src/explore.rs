@@ -1,0 +1,202 @@
+//! The exploration loop: a fresh filesystem per execution, jobs run under a
+//! scheduler, the oracle judges. Executions run in parallel with rayon; the
+//! result never depends on the number of threads, because execution `i`
+//! always gets the same scheduler stream and the first failure is the one
+//! with the lowest index.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::execution::ExecutionTrace;
+use crate::fs::ModelFs;
+use crate::oracle::{FailureKind, Judgement, Oracle};
+use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
+use crate::setup::Setup;
+
+/// Options of one exploration.
+#[derive(Clone)]
+pub struct ExploreOptions {
+    /// The scheduler.
+    pub scheduler: SchedulerKind,
+    /// Budget: the number of executions to try.
+    pub schedules: u64,
+    /// The seed.
+    pub seed: u64,
+    /// Worker threads (1 = no parallelism).
+    pub threads: usize,
+    /// Called with the number of executions done so far (for progress bars).
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for ExploreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExploreOptions")
+            .field("scheduler", &self.scheduler)
+            .field("schedules", &self.schedules)
+            .field("seed", &self.seed)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        ExploreOptions { scheduler: SchedulerKind::Random, schedules: 1000, seed: 0, threads: 1, progress: None }
+    }
+}
+
+/// A failing execution, with everything needed to explain and replay it.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// 1-based index of the execution within the exploration; `None` for a replay.
+    pub execution: Option<u64>,
+    /// The schedule's replay token.
+    pub token: String,
+    /// The execution, with every event recorded.
+    pub trace: ExecutionTrace,
+    /// The verdict.
+    pub judgement: Judgement,
+}
+
+impl Failure {
+    /// Why it failed.
+    pub fn kind(&self) -> &FailureKind {
+        self.judgement.failure.as_ref().expect("a Failure always has a failure")
+    }
+}
+
+/// The outcome of an exploration.
+#[derive(Debug, Clone)]
+pub struct Exploration {
+    /// Executions run up to and including the first failure (or all, on a pass).
+    pub executions: u64,
+    /// Ops executed in those executions.
+    pub ops_executed: u64,
+    /// Ops of the serial reference run.
+    pub reference_ops: usize,
+    /// The first failure, by execution index.
+    pub first_failure: Option<Failure>,
+    /// Distinct notes seen in the counted executions, sorted.
+    pub notes: Vec<String>,
+    /// Wall time (reported, never used for decisions).
+    pub elapsed: Duration,
+}
+
+struct Outcome {
+    index: u64,
+    steps: u64,
+    judgement: Judgement,
+}
+
+/// Explores `setup` under `options`.
+pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
+    let start = Instant::now();
+    let oracle = Oracle::new(setup)?;
+    let budget = if options.scheduler.is_deterministic_per_run() { options.schedules.min(1) } else { options.schedules };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let jobs = setup.job_count();
+    let steps = oracle.reference_steps();
+    let run_one = |index: u64| -> Outcome {
+        let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
+        let trace = setup.run(&mut ModelFs::new(), scheduler.as_mut(), false);
+        Outcome { index, steps: trace.schedule.choices.len() as u64, judgement: oracle.judge(&trace) }
+    };
+    let batch = (options.threads.max(1) as u64 * 32).max(64);
+    let done = AtomicU64::new(0);
+    let mut executions = 0;
+    let mut ops_executed = 0;
+    let mut notes = std::collections::BTreeSet::new();
+    let mut failing: Option<u64> = None;
+    let mut next = 0;
+    while next < budget && failing.is_none() {
+        let end = (next + batch).min(budget);
+        let mut outcomes: Vec<Outcome> = pool.install(|| {
+            (next..end)
+                .into_par_iter()
+                .map(|i| {
+                    let o = run_one(i);
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(p) = &options.progress {
+                        p(n);
+                    }
+                    o
+                })
+                .collect()
+        });
+        outcomes.sort_by_key(|o| o.index);
+        for o in outcomes {
+            executions += 1;
+            ops_executed += o.steps;
+            notes.extend(o.judgement.notes.iter().cloned());
+            if o.judgement.failure.is_some() {
+                failing = Some(o.index);
+                break;
+            }
+        }
+        next = end;
+    }
+    let first_failure = failing.map(|index| {
+        let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
+        let trace = setup.run(&mut ModelFs::new(), scheduler.as_mut(), true);
+        let judgement = oracle.judge(&trace);
+        Failure { execution: Some(index + 1), token: trace.schedule.token(), trace, judgement }
+    });
+    Ok(Exploration {
+        executions,
+        ops_executed,
+        reference_ops: steps,
+        first_failure,
+        notes: notes.into_iter().collect(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The outcome of replaying one token.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The replayed execution, with every event.
+    pub trace: ExecutionTrace,
+    /// The verdict, with the token.
+    pub failure: Option<Failure>,
+    /// Notes of the execution.
+    pub notes: Vec<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Replays the schedule of `token` on `setup`.
+pub fn replay(setup: &Setup, token: &str) -> Result<Replay> {
+    let start = Instant::now();
+    let schedule = Schedule::from_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
+    let oracle = Oracle::new(setup)?;
+    let expected = schedule.choices.len();
+    let trace = setup.run(&mut ModelFs::new(), &mut ReplayScheduler::new(schedule), true);
+    if let Some(reason) = &trace.aborted {
+        return Err(Error::Usage(format!(
+            "--token does not replay on {} under {}: {reason} (is it from another scenario or strategy?)",
+            setup.scenario.name, setup.strategy
+        )));
+    }
+    if trace.schedule.choices.len() != expected {
+        return Err(Error::Usage(format!(
+            "--token does not replay on {} under {}: it has {expected} steps, the execution took {} (is it from another scenario or strategy?)",
+            setup.scenario.name,
+            setup.strategy,
+            trace.schedule.choices.len()
+        )));
+    }
+    let judgement = oracle.judge(&trace);
+    let notes = judgement.notes.clone();
+    let failure = judgement
+        .failure
+        .is_some()
+        .then(|| Failure { execution: None, token: trace.schedule.token(), trace: trace.clone(), judgement });
+    Ok(Replay { trace, failure, notes, elapsed: start.elapsed() })
+}

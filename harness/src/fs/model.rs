@@ -1,0 +1,556 @@
+//! An in-memory filesystem with errno-exact POSIX semantics.
+//!
+//! Inodes live in a vector and are never reused within one execution, so an
+//! inode number also tells the order in which entries were created: the order
+//! GNU cp's traversal follows. Directories keep their children in a
+//! `BTreeMap`, so listing is sorted and never depends on the host.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::tree::{Entry, Tree};
+use super::Fs;
+use crate::content::{Blob, Content};
+use crate::op::{Errno, Fd, Kind, Meta, Op, OpResult, OpenFlags, Value};
+
+/// An inode number.
+pub type Ino = usize;
+
+const ROOT: Ino = 0;
+const MAX_SYMLINK_HOPS: usize = 40;
+/// The file-creation mask the model applies, as in a typical build shell.
+pub const UMASK: u32 = 0o022;
+
+#[derive(Clone, Debug)]
+enum Node {
+    Dir(BTreeMap<Arc<str>, Ino>),
+    File(Content),
+    Symlink(Arc<str>),
+}
+
+#[derive(Clone, Debug)]
+struct Inode {
+    node: Node,
+    mode: u32,
+}
+
+#[derive(Clone, Debug)]
+struct OpenFile {
+    ino: Ino,
+    offset: u64,
+    writable: bool,
+}
+
+/// The in-memory filesystem.
+#[derive(Clone, Debug)]
+pub struct ModelFs {
+    inodes: Vec<Inode>,
+    fds: BTreeMap<Fd, OpenFile>,
+}
+
+impl Default for ModelFs {
+    fn default() -> Self {
+        ModelFs::new()
+    }
+}
+
+impl ModelFs {
+    /// An empty filesystem: just the root directory, mode 0755.
+    pub fn new() -> ModelFs {
+        ModelFs { inodes: vec![Inode { node: Node::Dir(BTreeMap::new()), mode: 0o755 }], fds: BTreeMap::new() }
+    }
+
+    /// A filesystem holding `tree`, created in path order.
+    pub fn from_tree(tree: &Tree, blobs: &dyn Fn(&str) -> Option<Arc<Blob>>) -> ModelFs {
+        let mut fs = ModelFs::new();
+        for (path, entry) in tree.iter() {
+            let (parent, name) = match fs.resolve_parent(path) {
+                Ok(pn) => pn,
+                Err(_) => continue,
+            };
+            let node = match entry.kind {
+                Kind::Dir => Node::Dir(BTreeMap::new()),
+                Kind::File => Node::File(blobs(path).map(Content::from_blob).unwrap_or_default()),
+                Kind::Symlink => Node::Symlink(entry.target.clone().unwrap_or_default().into()),
+            };
+            fs.link(parent, name.into(), node, entry.mode);
+        }
+        fs
+    }
+
+    /// The inode number of `path` without following a final symlink.
+    pub fn inode_of(&self, path: &str) -> Option<Ino> {
+        self.lookup(path, false).ok()
+    }
+
+    /// The children of the directory at `path` with their inode numbers, in name order.
+    pub fn children(&self, path: &str) -> Vec<(String, Ino)> {
+        match self.lookup(path, true).map(|i| &self.inodes[i].node) {
+            Ok(Node::Dir(children)) => children.iter().map(|(n, i)| (n.to_string(), *i)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The content of the file at `path`, following symlinks.
+    pub fn content(&self, path: &str) -> Option<&Content> {
+        match self.lookup(path, true).map(|i| &self.inodes[i].node) {
+            Ok(Node::File(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn alloc(&mut self, node: Node, mode: u32) -> Ino {
+        self.inodes.push(Inode { node, mode });
+        self.inodes.len() - 1
+    }
+
+    fn link(&mut self, parent: Ino, name: Arc<str>, node: Node, mode: u32) -> Ino {
+        let ino = self.alloc(node, mode);
+        if let Node::Dir(children) = &mut self.inodes[parent].node {
+            children.insert(name, ino);
+        }
+        ino
+    }
+
+    fn child(&self, dir: Ino, name: &str) -> Result<Option<Ino>, Errno> {
+        match &self.inodes[dir].node {
+            Node::Dir(children) => Ok(children.get(name).copied()),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    /// Walks `path` from the root. Intermediate symlinks are always followed;
+    /// the final one only when `follow_last`. Leaving the root fails with EXDEV,
+    /// the way `openat2(RESOLVE_BENEATH)` does.
+    fn lookup(&self, path: &str, follow_last: bool) -> Result<Ino, Errno> {
+        let mut hops = 0;
+        self.walk(ROOT, &mut Vec::new(), path, follow_last, &mut hops)
+    }
+
+    fn walk(&self, start: Ino, stack: &mut Vec<Ino>, path: &str, follow_last: bool, hops: &mut usize) -> Result<Ino, Errno> {
+        if path.starts_with('/') {
+            return Err(Errno::EXDEV);
+        }
+        let mut cur = start;
+        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        for (i, comp) in comps.iter().enumerate() {
+            let last = i + 1 == comps.len();
+            if !matches!(self.inodes[cur].node, Node::Dir(_)) {
+                return Err(Errno::ENOTDIR);
+            }
+            if *comp == ".." {
+                cur = stack.pop().ok_or(Errno::EXDEV)?;
+                continue;
+            }
+            let next = self.child(cur, comp)?.ok_or(Errno::ENOENT)?;
+            if let Node::Symlink(target) = &self.inodes[next].node {
+                if !last || follow_last {
+                    *hops += 1;
+                    if *hops > MAX_SYMLINK_HOPS {
+                        return Err(Errno::ELOOP);
+                    }
+                    let target = target.clone();
+                    cur = self.walk(cur, stack, &target, true, hops)?;
+                    continue;
+                }
+            }
+            stack.push(cur);
+            cur = next;
+        }
+        Ok(cur)
+    }
+
+    /// Resolves everything but the last component, which must be a plain name.
+    fn resolve_parent<'p>(&self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
+        let path = path.trim_end_matches('/');
+        let (dir, name) = match path.rfind('/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => ("", path),
+        };
+        if name.is_empty() || name == "." {
+            return Err(Errno::EEXIST);
+        }
+        if name == ".." {
+            return Err(Errno::EXDEV);
+        }
+        let parent = self.lookup(dir, true)?;
+        match self.inodes[parent].node {
+            Node::Dir(_) => Ok((parent, name)),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn meta(&self, ino: Ino) -> Meta {
+        let inode = &self.inodes[ino];
+        match &inode.node {
+            Node::Dir(_) => Meta { kind: Kind::Dir, mode: inode.mode, size: 0 },
+            Node::File(c) => Meta { kind: Kind::File, mode: inode.mode, size: c.len() },
+            Node::Symlink(t) => Meta { kind: Kind::Symlink, mode: 0o777, size: t.len() as u64 },
+        }
+    }
+
+    fn next_fd(&self) -> Fd {
+        let mut fd = 3;
+        for used in self.fds.keys() {
+            if *used == fd {
+                fd += 1;
+            } else if *used > fd {
+                break;
+            }
+        }
+        fd
+    }
+
+    fn mkdir(&mut self, path: &str, mode: u32) -> OpResult {
+        let (parent, name) = self.resolve_parent(path)?;
+        if self.child(parent, name)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        self.link(parent, name.into(), Node::Dir(BTreeMap::new()), mode & 0o7777 & !UMASK);
+        Ok(Value::Unit)
+    }
+
+    fn open(&mut self, path: &str, flags: OpenFlags, mode: u32) -> OpResult {
+        let ino = if flags.create {
+            let (parent, name) = self.resolve_parent(path)?;
+            match self.child(parent, name)? {
+                Some(_) if flags.excl => return Err(Errno::EEXIST),
+                Some(existing) => match &self.inodes[existing].node {
+                    Node::Symlink(target) => {
+                        let target = target.clone();
+                        match self.lookup(path, true) {
+                            Ok(ino) => ino,
+                            Err(Errno::ENOENT) => {
+                                let dir = super::path::parent_of(path.trim_end_matches('/'));
+                                let joined = if dir.is_empty() { target.to_string() } else { format!("{dir}/{target}") };
+                                return self.open(&joined, flags, mode);
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    _ => existing,
+                },
+                None => self.link(parent, name.into(), Node::File(Content::empty()), mode & 0o7777 & !UMASK),
+            }
+        } else {
+            self.lookup(path, true)?
+        };
+        match &mut self.inodes[ino].node {
+            Node::Dir(_) if flags.write => return Err(Errno::EISDIR),
+            Node::File(content) if flags.write && flags.trunc => *content = Content::empty(),
+            _ => {}
+        }
+        let fd = self.next_fd();
+        self.fds.insert(fd, OpenFile { ino, offset: 0, writable: flags.write });
+        Ok(Value::Fd(fd))
+    }
+
+    fn write(&mut self, fd: Fd, blob: &Arc<Blob>) -> OpResult {
+        let of = self.fds.get(&fd).ok_or(Errno::EBADF)?.clone();
+        if !of.writable {
+            return Err(Errno::EBADF);
+        }
+        let Node::File(content) = &mut self.inodes[of.ino].node else {
+            return Err(Errno::EISDIR);
+        };
+        if of.offset == content.len() {
+            content.push(blob.clone());
+        } else {
+            let mut bytes = content.to_bytes();
+            let start = of.offset as usize;
+            if bytes.len() < start {
+                bytes.resize(start, 0);
+            }
+            let end = start + blob.bytes().len();
+            if bytes.len() < end {
+                bytes.resize(end, 0);
+            }
+            bytes[start..end].copy_from_slice(blob.bytes());
+            *content = Content::from_blob(Blob::new(bytes));
+        }
+        self.fds.get_mut(&fd).expect("fd checked above").offset += blob.len();
+        Ok(Value::Written(blob.len()))
+    }
+
+    fn read(&mut self, fd: Fd) -> OpResult {
+        let of = self.fds.get(&fd).ok_or(Errno::EBADF)?.clone();
+        let Node::File(content) = &self.inodes[of.ino].node else {
+            return Err(Errno::EISDIR);
+        };
+        let data = content.slice_from(of.offset);
+        self.fds.get_mut(&fd).expect("fd checked above").offset += data.len();
+        Ok(Value::Data(data))
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> OpResult {
+        let (fparent, fname) = self.resolve_parent(from)?;
+        let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
+        let (tparent, tname) = self.resolve_parent(to)?;
+        let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
+        if src_is_dir && self.is_ancestor(src, tparent) {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(dst) = self.child(tparent, tname)? {
+            if dst == src {
+                return Ok(Value::Unit);
+            }
+            match (&self.inodes[dst].node, src_is_dir) {
+                (Node::Dir(_), false) => return Err(Errno::EISDIR),
+                (Node::Dir(children), true) if !children.is_empty() => return Err(Errno::ENOTEMPTY),
+                (Node::Dir(_), true) => {}
+                (_, true) => return Err(Errno::ENOTDIR),
+                (_, false) => {}
+            }
+        }
+        if let Node::Dir(children) = &mut self.inodes[fparent].node {
+            children.remove(fname);
+        }
+        if let Node::Dir(children) = &mut self.inodes[tparent].node {
+            children.insert(tname.into(), src);
+        }
+        Ok(Value::Unit)
+    }
+
+    /// True when `dir` is `ancestor` or lies below it.
+    fn is_ancestor(&self, ancestor: Ino, dir: Ino) -> bool {
+        if ancestor == dir {
+            return true;
+        }
+        let mut stack = vec![ancestor];
+        while let Some(d) = stack.pop() {
+            if let Node::Dir(children) = &self.inodes[d].node {
+                for c in children.values() {
+                    if *c == dir {
+                        return true;
+                    }
+                    stack.push(*c);
+                }
+            }
+        }
+        false
+    }
+
+    fn unlink(&mut self, path: &str) -> OpResult {
+        let (parent, name) = self.resolve_parent(path)?;
+        let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
+        if matches!(self.inodes[ino].node, Node::Dir(_)) {
+            return Err(Errno::EISDIR);
+        }
+        if let Node::Dir(children) = &mut self.inodes[parent].node {
+            children.remove(name);
+        }
+        Ok(Value::Unit)
+    }
+
+    fn rmdir(&mut self, path: &str) -> OpResult {
+        let trimmed = path.trim_end_matches('/');
+        if trimmed.rsplit('/').next() == Some(".") {
+            return Err(Errno::EINVAL);
+        }
+        let (parent, name) = self.resolve_parent(path)?;
+        let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
+        match &self.inodes[ino].node {
+            Node::Dir(children) if !children.is_empty() => return Err(Errno::ENOTEMPTY),
+            Node::Dir(_) => {}
+            _ => return Err(Errno::ENOTDIR),
+        }
+        if let Node::Dir(children) = &mut self.inodes[parent].node {
+            children.remove(name);
+        }
+        Ok(Value::Unit)
+    }
+
+    fn symlink(&mut self, target: &str, path: &str) -> OpResult {
+        let (parent, name) = self.resolve_parent(path)?;
+        if self.child(parent, name)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        self.link(parent, name.into(), Node::Symlink(target.into()), 0o777);
+        Ok(Value::Unit)
+    }
+
+    fn chmod(&mut self, path: &str, mode: u32) -> OpResult {
+        let ino = self.lookup(path, true)?;
+        self.inodes[ino].mode = mode & 0o7777;
+        Ok(Value::Unit)
+    }
+
+    fn readdir(&self, path: &str) -> OpResult {
+        let ino = self.lookup(path, true)?;
+        match &self.inodes[ino].node {
+            Node::Dir(children) => Ok(Value::Names(children.keys().map(|k| k.to_string()).collect())),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn entry(&self, ino: Ino) -> Entry {
+        let inode = &self.inodes[ino];
+        match &inode.node {
+            Node::Dir(_) => Entry::dir(inode.mode),
+            Node::File(c) => Entry {
+                kind: Kind::File,
+                mode: inode.mode,
+                size: c.len(),
+                digest: Some(c.digest()),
+                target: None,
+                bytecode_source: c.bytecode_source(),
+            },
+            Node::Symlink(t) => Entry {
+                kind: Kind::Symlink,
+                mode: 0o777,
+                size: 0,
+                digest: None,
+                target: Some(t.to_string()),
+                bytecode_source: None,
+            },
+        }
+    }
+}
+
+impl Fs for ModelFs {
+    fn apply(&mut self, op: &Op) -> OpResult {
+        match op {
+            Op::Lstat { path } => self.lookup(path, false).map(|i| Value::Meta(self.meta(i))),
+            Op::Stat { path } => self.lookup(path, true).map(|i| Value::Meta(self.meta(i))),
+            Op::Mkdir { path, mode } => self.mkdir(path, *mode),
+            Op::Open { path, flags, mode } => self.open(path, *flags, *mode),
+            Op::Write { fd, blob, .. } => self.write(*fd, blob),
+            Op::Read { fd, .. } => self.read(*fd),
+            Op::Close { fd, .. } => self.fds.remove(fd).map(|_| Value::Unit).ok_or(Errno::EBADF),
+            Op::Rename { from, to } => self.rename(from, to),
+            Op::Unlink { path } => self.unlink(path),
+            Op::Rmdir { path } => self.rmdir(path),
+            Op::Symlink { target, path } => self.symlink(target, path),
+            Op::Chmod { path, mode } => self.chmod(path, *mode),
+            Op::Readdir { path } => self.readdir(path),
+        }
+    }
+
+    fn probe(&self, path: &str) -> Option<Kind> {
+        self.lookup(path, true).ok().map(|i| self.meta(i).kind)
+    }
+
+    fn tree(&self) -> Tree {
+        let mut tree = Tree::new();
+        let mut stack: Vec<(String, Ino)> = vec![(String::new(), ROOT)];
+        while let Some((path, ino)) = stack.pop() {
+            if let Node::Dir(children) = &self.inodes[ino].node {
+                for (name, child) in children {
+                    let p = if path.is_empty() { name.to_string() } else { format!("{path}/{name}") };
+                    tree.insert(p.clone(), self.entry(*child));
+                    stack.push((p, *child));
+                }
+            }
+        }
+        tree
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Arc<str> {
+        s.into()
+    }
+
+    fn mkdir(fs: &mut ModelFs, path: &str) -> OpResult {
+        fs.apply(&Op::Mkdir { path: p(path), mode: 0o777 })
+    }
+
+    fn create(fs: &mut ModelFs, path: &str, flags: OpenFlags) -> OpResult {
+        fs.apply(&Op::Open { path: p(path), flags, mode: 0o666 })
+    }
+
+    #[test]
+    fn mkdir_reports_eexist_enoent_and_enotdir() {
+        let mut fs = ModelFs::new();
+        assert_eq!(mkdir(&mut fs, "a"), Ok(Value::Unit));
+        assert_eq!(mkdir(&mut fs, "a"), Err(Errno::EEXIST));
+        assert_eq!(mkdir(&mut fs, "x/y"), Err(Errno::ENOENT));
+        assert!(matches!(create(&mut fs, "f", OpenFlags::CREATE_NEW), Ok(Value::Fd(3))));
+        assert_eq!(mkdir(&mut fs, "f"), Err(Errno::EEXIST));
+        assert_eq!(mkdir(&mut fs, "f/y"), Err(Errno::ENOTDIR));
+        assert_eq!(fs.tree().get("a").unwrap().mode, 0o755, "umask 022 applies");
+    }
+
+    #[test]
+    fn open_excl_trunc_and_missing() {
+        let mut fs = ModelFs::new();
+        assert_eq!(create(&mut fs, "f", OpenFlags::CREATE_NEW), Ok(Value::Fd(3)));
+        fs.apply(&Op::Write { fd: 3, path: p("f"), blob: Blob::new(b"abc".to_vec()) }).unwrap();
+        assert_eq!(fs.apply(&Op::Close { fd: 3, path: p("f") }), Ok(Value::Unit));
+        assert_eq!(create(&mut fs, "f", OpenFlags::CREATE_NEW), Err(Errno::EEXIST));
+        assert_eq!(create(&mut fs, "g", OpenFlags::TRUNC), Err(Errno::ENOENT));
+        assert_eq!(create(&mut fs, "f", OpenFlags::TRUNC), Ok(Value::Fd(3)));
+        assert_eq!(fs.tree().get("f").unwrap().size, 0, "O_TRUNC empties the file");
+        mkdir(&mut fs, "d").unwrap();
+        assert_eq!(create(&mut fs, "d", OpenFlags::CREATE_TRUNC), Err(Errno::EISDIR));
+        assert_eq!(fs.apply(&Op::Close { fd: 9, path: p("f") }), Err(Errno::EBADF));
+    }
+
+    #[test]
+    fn rename_follows_posix_replace_rules() {
+        let mut fs = ModelFs::new();
+        for d in ["d1", "d2", "full", "full/x"] {
+            mkdir(&mut fs, d).unwrap();
+        }
+        create(&mut fs, "f", OpenFlags::CREATE_NEW).unwrap();
+        create(&mut fs, "g", OpenFlags::CREATE_NEW).unwrap();
+        let rn = |fs: &mut ModelFs, a: &str, b: &str| fs.apply(&Op::Rename { from: p(a), to: p(b) });
+        assert_eq!(rn(&mut fs, "f", "d1"), Err(Errno::EISDIR));
+        assert_eq!(rn(&mut fs, "d1", "f"), Err(Errno::ENOTDIR));
+        assert_eq!(rn(&mut fs, "d1", "full"), Err(Errno::ENOTEMPTY));
+        assert_eq!(rn(&mut fs, "d1", "d1/sub"), Err(Errno::EINVAL));
+        assert_eq!(rn(&mut fs, "nope", "z"), Err(Errno::ENOENT));
+        assert_eq!(rn(&mut fs, "d1", "d2"), Ok(Value::Unit), "a dir replaces an empty dir");
+        assert_eq!(rn(&mut fs, "f", "g"), Ok(Value::Unit), "a file replaces a file atomically");
+        let t = fs.tree();
+        assert!(t.get("f").is_none() && t.get("g").is_some() && t.get("d1").is_none());
+    }
+
+    #[test]
+    fn unlink_rmdir_symlink_chmod_readdir() {
+        let mut fs = ModelFs::new();
+        mkdir(&mut fs, "d").unwrap();
+        create(&mut fs, "d/f", OpenFlags::CREATE_NEW).unwrap();
+        assert_eq!(fs.apply(&Op::Unlink { path: p("d") }), Err(Errno::EISDIR));
+        assert_eq!(fs.apply(&Op::Rmdir { path: p("d") }), Err(Errno::ENOTEMPTY));
+        assert_eq!(fs.apply(&Op::Rmdir { path: p("d/f") }), Err(Errno::ENOTDIR));
+        assert_eq!(fs.apply(&Op::Symlink { target: p("d"), path: p("l") }), Ok(Value::Unit));
+        assert_eq!(fs.apply(&Op::Symlink { target: p("d"), path: p("l") }), Err(Errno::EEXIST));
+        assert_eq!(fs.apply(&Op::Readdir { path: p("l") }), Ok(Value::Names(vec!["f".into()])));
+        assert!(matches!(fs.apply(&Op::Lstat { path: p("l") }), Ok(Value::Meta(Meta { kind: Kind::Symlink, .. }))));
+        assert!(matches!(fs.apply(&Op::Stat { path: p("l") }), Ok(Value::Meta(Meta { kind: Kind::Dir, .. }))));
+        assert_eq!(fs.apply(&Op::Chmod { path: p("d/f"), mode: 0o600 }), Ok(Value::Unit));
+        assert_eq!(fs.tree().get("d/f").unwrap().mode, 0o600);
+        assert_eq!(fs.apply(&Op::Unlink { path: p("d/f") }), Ok(Value::Unit));
+        assert_eq!(fs.apply(&Op::Rmdir { path: p("d") }), Ok(Value::Unit));
+        assert_eq!(fs.apply(&Op::Unlink { path: p("d/f") }), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn symlinks_cannot_escape_the_root() {
+        let mut fs = ModelFs::new();
+        fs.apply(&Op::Symlink { target: p("/etc"), path: p("abs") }).unwrap();
+        fs.apply(&Op::Symlink { target: p("../.."), path: p("up") }).unwrap();
+        assert_eq!(create(&mut fs, "abs/passwd", OpenFlags::CREATE_TRUNC), Err(Errno::EXDEV));
+        assert_eq!(create(&mut fs, "up/x", OpenFlags::CREATE_TRUNC), Err(Errno::EXDEV));
+        fs.apply(&Op::Symlink { target: p("loop"), path: p("loop") }).unwrap();
+        assert_eq!(fs.apply(&Op::Stat { path: p("loop") }), Err(Errno::ELOOP));
+    }
+
+    #[test]
+    fn read_sees_a_half_written_file() {
+        let mut fs = ModelFs::new();
+        create(&mut fs, "m.py", OpenFlags::CREATE_TRUNC).unwrap();
+        let Ok(Value::Fd(r)) = fs.apply(&Op::Open { path: p("m.py"), flags: OpenFlags::READ, mode: 0 }) else {
+            panic!()
+        };
+        assert_eq!(r, 4, "lowest free descriptor");
+        match fs.apply(&Op::Read { fd: r, path: p("m.py") }) {
+            Ok(Value::Data(c)) => assert!(c.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+}

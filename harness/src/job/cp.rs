@@ -1,0 +1,417 @@
+//! GNU `cp -Rp STAGE/. PREFIX` (coreutils 8.32 to 9.1).
+//!
+//! The rules, from `src/copy.c` and the recorded traces:
+//! - depth-first, pre-order; each source directory is read whole and its
+//!   entries visited in inode order ([`CpOrder::Inode`]), so pip's compiled
+//!   `__pycache__` comes last in its directory;
+//! - an entry whose destination parent cp itself created in this run is not
+//!   stat'ed: cp goes straight to `mkdir` or `open(O_CREAT|O_EXCL)`;
+//! - entries under a pre-existing directory are stat'ed first (`lstat` for
+//!   directories and symlinks, `stat` for files); ENOENT makes them new;
+//! - directories are created with `mode & 0700` and get their real mode back
+//!   after their contents are copied (`-p`);
+//! - new files are opened `O_WRONLY|O_CREAT|O_EXCL, 0600`, existing ones
+//!   `O_WRONLY|O_TRUNC` (retried with `O_CREAT` on ENOENT), written in place;
+//! - a symlink replaces an existing non-directory by unlinking it first;
+//! - every error is printed with cp's own wording, its subtree is skipped, the
+//!   copy goes on, and cp exits 1 at the end.
+
+use std::sync::Arc;
+
+use super::{Diagnostic, Job, Step};
+use crate::content::Blob;
+use crate::fs::{Fs, ModelFs, Tree};
+use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+
+/// How cp orders the entries of a source directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpOrder {
+    /// Ascending inode number, as gnulib's `savedir(SAVEDIR_SORT_FASTREAD)`.
+    #[default]
+    Inode,
+    /// The order the entries were recorded in (for example a traced copy).
+    Recorded,
+}
+
+/// What one source entry is.
+#[derive(Debug, Clone)]
+pub enum CpKind {
+    /// A directory.
+    Dir,
+    /// A regular file with these bytes.
+    File(Arc<Blob>),
+    /// A symlink with this target.
+    Symlink(Arc<str>),
+}
+
+/// One entry of the staged tree, in traversal order.
+#[derive(Debug, Clone)]
+pub struct CpEntry {
+    /// Destination path relative to the prefix root.
+    pub path: Arc<str>,
+    /// Kind and content.
+    pub kind: CpKind,
+    /// The mode in the staged tree.
+    pub mode: u32,
+    /// Index of the parent directory entry, `None` for top-level entries.
+    pub parent: Option<usize>,
+    /// Index one past the last entry of this entry's subtree.
+    pub subtree_end: usize,
+}
+
+/// The whole copy: the staged tree in traversal order, and how to print paths.
+#[derive(Debug, Clone)]
+pub struct CpPlan {
+    /// Entries in traversal order.
+    pub entries: Vec<CpEntry>,
+    /// The destination argument as cp prints it, e.g. `/sage/local/.`.
+    pub dst_display: String,
+    /// The source argument as cp prints it, e.g. `/sage/build/Cython/inst/sage/local/.`.
+    pub src_display: String,
+}
+
+impl CpPlan {
+    /// Builds the plan from a staging filesystem, visiting each directory's
+    /// entries in inode order.
+    pub fn from_stage(stage: &ModelFs, dst_display: &str, src_display: &str) -> CpPlan {
+        let tree = stage.tree();
+        let mut entries = Vec::new();
+        Self::visit(stage, &tree, "", None, &mut entries);
+        CpPlan { entries, dst_display: dst_display.to_string(), src_display: src_display.to_string() }
+    }
+
+    fn visit(stage: &ModelFs, tree: &Tree, dir: &str, parent: Option<usize>, out: &mut Vec<CpEntry>) {
+        let mut children = stage.children(dir);
+        children.sort_by_key(|(_, ino)| *ino);
+        for (name, _) in children {
+            let path = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+            let Some(entry) = tree.get(&path) else { continue };
+            let kind = match entry.kind {
+                Kind::Dir => CpKind::Dir,
+                Kind::File => CpKind::File(stage_blob(stage, &path)),
+                Kind::Symlink => CpKind::Symlink(entry.target.clone().unwrap_or_default().into()),
+            };
+            let index = out.len();
+            out.push(CpEntry { path: path.as_str().into(), kind, mode: entry.mode, parent, subtree_end: index + 1 });
+            if entry.kind == Kind::Dir {
+                Self::visit(stage, tree, &path, Some(index), out);
+                out[index].subtree_end = out.len();
+            }
+        }
+    }
+
+    /// Builds the plan from entries already in traversal order (recorded order).
+    /// Each entry's parent must precede it.
+    pub fn from_ordered(list: Vec<(Arc<str>, CpKind, u32)>, dst_display: &str, src_display: &str) -> CpPlan {
+        let mut entries: Vec<CpEntry> = Vec::with_capacity(list.len());
+        for (path, kind, mode) in list {
+            let parent_path = crate::fs::parent_of(&path);
+            let parent = entries.iter().rposition(|e| &*e.path == parent_path);
+            entries.push(CpEntry { path, kind, mode, parent, subtree_end: 0 });
+        }
+        for i in (0..entries.len()).rev() {
+            let end = (i + 1..entries.len())
+                .find(|&j| !is_below(&entries[j].path, &entries[i].path))
+                .unwrap_or(entries.len());
+            entries[i].subtree_end = end;
+        }
+        CpPlan { entries, dst_display: dst_display.to_string(), src_display: src_display.to_string() }
+    }
+
+    /// Number of ops a clean copy makes (for schedulers that need an estimate).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there is nothing to copy.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn is_below(path: &str, dir: &str) -> bool {
+    path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
+}
+
+fn stage_blob(stage: &ModelFs, path: &str) -> Arc<Blob> {
+    let content = stage.content(path).cloned().unwrap_or_default();
+    Blob::new(content.to_bytes())
+}
+
+/// What cp knows about a destination directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirState {
+    /// Not reached yet.
+    Unknown,
+    /// cp created it in this run: its children are not stat'ed.
+    Created,
+    /// It existed: cp merges into it and stats each child.
+    Merged,
+}
+
+/// The op cp is waiting on, and what it means.
+#[derive(Debug, Clone)]
+enum Pending {
+    StatDir,
+    Mkdir,
+    StatFile,
+    OpenNew,
+    OpenExisting,
+    OpenRetryCreate,
+    Write(Fd),
+    Close,
+    ChmodFile,
+    LstatLink,
+    UnlinkForLink,
+    Symlink,
+    ChmodDir(usize),
+}
+
+/// A running `cp -Rp`.
+#[derive(Debug, Clone)]
+pub struct CpJob {
+    label: String,
+    plan: Arc<CpPlan>,
+    cursor: usize,
+    states: Vec<DirState>,
+    /// Directories whose mode is restored once their subtree is done.
+    finalize: Vec<usize>,
+    pending: Option<(Op, Pending)>,
+    fd: Option<Fd>,
+    failed: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl CpJob {
+    /// A copy job that will execute `plan`.
+    pub fn new(label: impl Into<String>, plan: Arc<CpPlan>) -> CpJob {
+        let n = plan.entries.len();
+        CpJob {
+            label: label.into(),
+            plan,
+            cursor: 0,
+            states: vec![DirState::Unknown; n],
+            finalize: Vec::new(),
+            pending: None,
+            fd: None,
+            failed: false,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn dst(&self, i: usize) -> String {
+        format!("{}/{}", self.plan.dst_display, self.plan.entries[i].path)
+    }
+
+    fn src(&self, i: usize) -> String {
+        format!("{}/{}", self.plan.src_display, self.plan.entries[i].path)
+    }
+
+    fn error(&mut self, message: String) {
+        self.failed = true;
+        self.diagnostics.push(Diagnostic { message: format!("cp: {message}"), fatal: true });
+    }
+
+    /// Skips the subtree of the current entry after an error.
+    fn skip_current(&mut self) {
+        self.cursor = self.plan.entries[self.cursor].subtree_end;
+    }
+
+    fn parent_created(&self, i: usize) -> bool {
+        match self.plan.entries[i].parent {
+            Some(p) => self.states[p] == DirState::Created,
+            None => false,
+        }
+    }
+
+    fn plan_next(&mut self) -> Option<(Op, Pending)> {
+        if let Some(&top) = self.finalize.last() {
+            if self.cursor >= self.plan.entries[top].subtree_end {
+                self.finalize.pop();
+                let e = &self.plan.entries[top];
+                return Some((Op::Chmod { path: e.path.clone(), mode: e.mode }, Pending::ChmodDir(top)));
+            }
+        }
+        let i = self.cursor;
+        let e = self.plan.entries.get(i)?;
+        let created = self.parent_created(i);
+        let path = e.path.clone();
+        Some(match &e.kind {
+            CpKind::Dir if created => (Op::Mkdir { path, mode: e.mode & 0o700 }, Pending::Mkdir),
+            CpKind::Dir => (Op::Lstat { path }, Pending::StatDir),
+            CpKind::File(_) if created => (Op::Open { path, flags: OpenFlags::CREATE_NEW, mode: 0o600 }, Pending::OpenNew),
+            CpKind::File(_) => (Op::Stat { path }, Pending::StatFile),
+            CpKind::Symlink(target) if created => (Op::Symlink { target: target.clone(), path }, Pending::Symlink),
+            CpKind::Symlink(_) => (Op::Lstat { path }, Pending::LstatLink),
+        })
+    }
+
+    fn file_blob(&self) -> Arc<Blob> {
+        match &self.plan.entries[self.cursor].kind {
+            CpKind::File(b) => b.clone(),
+            _ => unreachable!("file ops only run on file entries"),
+        }
+    }
+
+    fn set(&mut self, op: Op, pending: Pending) {
+        self.pending = Some((op, pending));
+    }
+}
+
+impl Job for CpJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        "cp"
+    }
+
+    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        if self.pending.is_none() {
+            self.pending = self.plan_next();
+        }
+        match &self.pending {
+            Some((op, _)) => Step::Op(op.clone()),
+            None => Step::Exit(i32::from(self.failed)),
+        }
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        let Some((op, pending)) = self.pending.take() else { return };
+        let i = self.cursor;
+        let path = op.path().clone();
+        match pending {
+            Pending::StatDir => match result {
+                Err(Errno::ENOENT) => {
+                    let mode = self.plan.entries[i].mode & 0o700;
+                    self.set(Op::Mkdir { path, mode }, Pending::Mkdir);
+                }
+                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
+                    self.states[i] = DirState::Merged;
+                    self.finalize.push(i);
+                    self.cursor += 1;
+                }
+                Ok(_) => {
+                    let msg = format!("cannot overwrite non-directory '{}' with directory '{}'", self.dst(i), self.src(i));
+                    self.error(msg);
+                    self.skip_current();
+                }
+                Err(e) => {
+                    self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
+                    self.skip_current();
+                }
+            },
+            Pending::Mkdir => match result {
+                Ok(_) => {
+                    self.states[i] = DirState::Created;
+                    self.finalize.push(i);
+                    self.cursor += 1;
+                }
+                Err(e) => {
+                    self.error(format!("cannot create directory '{}': {}", self.dst(i), e.message()));
+                    self.skip_current();
+                }
+            },
+            Pending::StatFile => match result {
+                Err(Errno::ENOENT) => {
+                    self.set(Op::Open { path, flags: OpenFlags::CREATE_NEW, mode: 0o600 }, Pending::OpenNew)
+                }
+                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
+                    self.error(format!("cannot overwrite directory '{}' with non-directory", self.dst(i)));
+                    self.cursor += 1;
+                }
+                Ok(_) => self.set(Op::Open { path, flags: OpenFlags::TRUNC, mode: 0 }, Pending::OpenExisting),
+                Err(e) => {
+                    self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
+                    self.cursor += 1;
+                }
+            },
+            Pending::OpenNew | Pending::OpenExisting | Pending::OpenRetryCreate => match result {
+                Ok(Value::Fd(fd)) => {
+                    self.fd = Some(*fd);
+                    let blob = self.file_blob();
+                    self.set(Op::Write { fd: *fd, path, blob }, Pending::Write(*fd));
+                }
+                Err(Errno::ENOENT) if matches!(pending, Pending::OpenExisting) => {
+                    self.set(Op::Open { path, flags: OpenFlags::CREATE, mode: 0o600 }, Pending::OpenRetryCreate)
+                }
+                Err(e) => {
+                    let msg = if matches!(pending, Pending::OpenExisting) {
+                        format!("cannot open '{}' for writing: {}", self.dst(i), e.message())
+                    } else {
+                        format!("cannot create regular file '{}': {}", self.dst(i), e.message())
+                    };
+                    self.error(msg);
+                    self.cursor += 1;
+                }
+                Ok(_) => self.cursor += 1,
+            },
+            Pending::Write(fd) => {
+                if let Err(e) = result {
+                    self.error(format!("error writing '{}': {}", self.dst(i), e.message()));
+                }
+                self.set(Op::Close { fd, path }, Pending::Close);
+            }
+            Pending::Close => {
+                self.fd = None;
+                let mode = self.plan.entries[i].mode;
+                self.set(Op::Chmod { path, mode }, Pending::ChmodFile);
+            }
+            Pending::ChmodFile => {
+                if let Err(e) = result {
+                    self.error(format!("preserving permissions for '{}': {}", self.dst(i), e.message()));
+                }
+                self.cursor += 1;
+            }
+            Pending::LstatLink => match result {
+                Err(Errno::ENOENT) => {
+                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else { unreachable!() };
+                    self.set(Op::Symlink { target, path }, Pending::Symlink);
+                }
+                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
+                    self.error(format!("cannot overwrite directory '{}' with non-directory", self.dst(i)));
+                    self.cursor += 1;
+                }
+                Ok(_) => self.set(Op::Unlink { path }, Pending::UnlinkForLink),
+                Err(e) => {
+                    self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
+                    self.cursor += 1;
+                }
+            },
+            Pending::UnlinkForLink => match result {
+                Ok(_) | Err(Errno::ENOENT) => {
+                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else { unreachable!() };
+                    self.set(Op::Symlink { target, path }, Pending::Symlink);
+                }
+                Err(e) => {
+                    self.error(format!("cannot remove '{}': {}", self.dst(i), e.message()));
+                    self.cursor += 1;
+                }
+            },
+            Pending::Symlink => {
+                if let Err(e) = result {
+                    self.error(format!("cannot create symbolic link '{}': {}", self.dst(i), e.message()));
+                }
+                self.cursor += 1;
+            }
+            Pending::ChmodDir(d) => {
+                if let Err(e) = result {
+                    self.error(format!("preserving permissions for '{}': {}", self.dst(d), e.message()));
+                }
+            }
+        }
+    }
+
+    fn stalled(&mut self) -> i32 {
+        1
+    }
+
+    fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    fn box_clone(&self) -> Box<dyn Job> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,104 @@
+//! Jobs: the actors of a scenario.
+//!
+//! A [`Job`] is a deterministic state machine standing for one running
+//! program. It offers one [`Step`] at a time: an op to run, a wait condition,
+//! or its exit. The executor runs the op and hands the result back with
+//! [`Job::complete`]; the job reacts exactly as the real program would.
+
+mod cp;
+mod import;
+mod makedirs;
+mod pip;
+
+pub use cp::{CpEntry, CpJob, CpKind, CpOrder, CpPlan};
+pub use import::{ImportJob, ImportModule};
+pub use pip::{PipFile, PipJob, PipPlan};
+
+use std::fmt;
+
+use crate::op::{Kind, Op, OpResult};
+
+/// What a job wants to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Run this op.
+    Op(Op),
+    /// Not runnable until the condition holds.
+    Wait(Condition),
+    /// The job has finished with this exit status.
+    Exit(i32),
+}
+
+/// A condition a waiting job needs before it can run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// An entry of this kind exists at the path.
+    Exists {
+        /// The path, relative to the prefix root.
+        path: String,
+        /// The kind required.
+        kind: Kind,
+    },
+}
+
+impl Condition {
+    /// True when the condition holds, judged by `probe` (the kind at a path).
+    pub fn holds(&self, probe: &dyn Fn(&str) -> Option<Kind>) -> bool {
+        match self {
+            Condition::Exists { path, kind } => probe(path) == Some(*kind),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Exists { path, kind } => write!(f, "{path} exists as a {kind}"),
+        }
+    }
+}
+
+/// One line a job printed, with the op that made it print it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The message, exactly as the real tool prints it.
+    pub message: String,
+    /// Whether the message makes the job fail (cp: yes; a silent skip: no).
+    pub fatal: bool,
+}
+
+/// A deterministic model of one running program.
+///
+/// Contract: [`Job::step`] returns the same step until [`Job::complete`] is
+/// called with the result of the op it offered. A job never spins: when it
+/// needs something to happen first it returns [`Step::Wait`].
+pub trait Job: Send + Sync {
+    /// The name used in reports, such as `cp[Cython]` or `import-cython`.
+    fn label(&self) -> &str;
+
+    /// The real program this job models: `cp`, `pip` or `python3`.
+    fn program(&self) -> &'static str;
+
+    /// The next step. `probe` tells the kind of the entry at a path, without
+    /// counting as an op; jobs use it only to evaluate wait conditions.
+    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step;
+
+    /// Reacts to the result of the op offered by the last [`Job::step`].
+    fn complete(&mut self, result: &OpResult);
+
+    /// Called when the job waits on a condition that can no longer become
+    /// true because no other job can run. Returns the exit status.
+    fn stalled(&mut self) -> i32;
+
+    /// Everything the job has printed so far.
+    fn diagnostics(&self) -> &[Diagnostic];
+
+    /// A fresh copy in the same state, for a new execution.
+    fn box_clone(&self) -> Box<dyn Job>;
+}
+
+impl Clone for Box<dyn Job> {
+    fn clone(&self) -> Self {
+        self.box_clone()
+    }
+}

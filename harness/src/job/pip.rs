@@ -1,0 +1,459 @@
+//! pip 21.1.2 installing a wheel straight into the prefix.
+//!
+//! The rules, from `pip/_internal/operations/install/wheel.py` and the
+//! recorded traces (`cython.direct.trace.gz`):
+//! - each file, in the wheel's RECORD (zip) order: `makedirs(parent)` that
+//!   ignores EEXIST; `stat(dest)`, and `unlink(dest)` if it exists; then
+//!   `open(dest, O_WRONLY|O_CREAT|O_TRUNC, 0666)`, write, close, and
+//!   `chmod(dest, 0755)` for executables. Not atomic;
+//! - after all files, every installed `.py` is byte-compiled in sorted path
+//!   order with `py_compile`: `stat(src)` (isfile), `lstat(pyc)`, read the
+//!   source, `makedirs(__pycache__)` ignoring EEXIST, then the `.pyc` is
+//!   written atomically: `<pyc>.<id>` opened `O_EXCL`, written, renamed over
+//!   the target. Any OSError there is swallowed (the `.pyc` is left out);
+//! - then `INSTALLER` and `direct_url.json` via a temp file in the same
+//!   directory (`O_EXCL`, 0600), chmod 0644 and `rename`; `REQUESTED` with a
+//!   plain open; `RECORD` last, via temp file and rename;
+//! - any other OSError aborts pip with
+//!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`.
+
+use std::sync::Arc;
+
+use super::makedirs::{Makedirs, MakedirsStep};
+use super::{Diagnostic, Job, Step};
+use crate::content::Blob;
+use crate::fs::{parent_of, split_parent};
+use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+
+/// One file pip extracts from the wheel.
+#[derive(Debug, Clone)]
+pub struct PipFile {
+    /// Destination relative to the prefix root.
+    pub path: Arc<str>,
+    /// The bytes.
+    pub blob: Arc<Blob>,
+    /// True when the zip entry carries an executable bit.
+    pub executable: bool,
+}
+
+/// One `.py` pip byte-compiles.
+#[derive(Debug, Clone)]
+pub struct CompileItem {
+    /// The source, relative to the prefix root.
+    pub source: Arc<str>,
+    /// The `__pycache__` directory.
+    pub pycache: Arc<str>,
+    /// The final `.pyc`.
+    pub pyc: Arc<str>,
+    /// The temporary `<pyc>.<id>` name.
+    pub tmp: Arc<str>,
+}
+
+/// A metadata file written at the end.
+#[derive(Debug, Clone)]
+pub struct MetaFile {
+    /// Final path.
+    pub path: Arc<str>,
+    /// Temporary path, when written via temp file and rename.
+    pub tmp: Option<Arc<str>>,
+    /// The bytes.
+    pub blob: Arc<Blob>,
+}
+
+/// Everything one pip install does, precomputed.
+#[derive(Debug, Clone)]
+pub struct PipPlan {
+    /// Files in extraction order.
+    pub files: Vec<PipFile>,
+    /// Sources to compile, sorted.
+    pub compile: Vec<CompileItem>,
+    /// Metadata files, in pip's order.
+    pub metadata: Vec<MetaFile>,
+    /// The prefix as pip prints it in errors.
+    pub prefix_display: String,
+}
+
+/// A stable, name-like token of 8 characters derived from `seed`, standing in
+/// for `tempfile`'s random names.
+pub fn temp_token(seed: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+    let d = crate::content::Digest::of(seed.as_bytes());
+    d.0[..8].iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+impl PipPlan {
+    /// Plans an install of `files` (in RECORD order). `python_tag` names the
+    /// bytecode (`cpython-39`); `id` stands in for Python's `id(path)` in
+    /// temporary `.pyc` names; `dist_info` is the `.dist-info` directory, if any.
+    pub fn new(
+        files: Vec<PipFile>,
+        python_tag: &str,
+        id: u64,
+        dist_info: Option<&str>,
+        prefix_display: &str,
+        compile: bool,
+    ) -> PipPlan {
+        let mut sources: Vec<Arc<str>> = files.iter().filter(|f| f.path.ends_with(".py")).map(|f| f.path.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        let compile = if compile {
+            sources
+                .into_iter()
+                .map(|source| {
+                    let (dir, name) = split_parent(&source);
+                    let stem = name.trim_end_matches(".py");
+                    let pycache = if dir.is_empty() { "__pycache__".to_string() } else { format!("{dir}/__pycache__") };
+                    let pyc = format!("{pycache}/{stem}.{python_tag}.pyc");
+                    let tmp = format!("{pyc}.{id}");
+                    CompileItem { source: source.clone(), pycache: pycache.into(), pyc: pyc.into(), tmp: tmp.into() }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut metadata = Vec::new();
+        if let Some(di) = dist_info {
+            let mut installed: Vec<&str> = files.iter().map(|f| &*f.path).collect();
+            installed.extend(compile.iter().map(|c| &*c.pyc));
+            let tmp = |name: &str| -> Option<Arc<str>> { Some(format!("{di}/{name}{}.tmp", temp_token(&format!("{di}/{name}"))).into()) };
+            metadata.push(MetaFile { path: format!("{di}/INSTALLER").into(), tmp: tmp("INSTALLER"), blob: Blob::new(b"pip\n".to_vec()) });
+            metadata.push(MetaFile {
+                path: format!("{di}/direct_url.json").into(),
+                tmp: tmp("direct_url.json"),
+                blob: Blob::new(format!("{{\"archive_info\": {{}}, \"url\": \"file:///{di}.whl\"}}").into_bytes()),
+            });
+            metadata.push(MetaFile { path: format!("{di}/REQUESTED").into(), tmp: None, blob: Blob::new(Vec::new()) });
+            let mut record = String::new();
+            for p in &installed {
+                record.push_str(p);
+                record.push_str(",,\n");
+            }
+            metadata.push(MetaFile { path: format!("{di}/RECORD").into(), tmp: tmp("RECORD"), blob: Blob::new(record.into_bytes()) });
+        }
+        PipPlan { files, compile, metadata, prefix_display: prefix_display.to_string() }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pending {
+    FileMakedirs(Makedirs),
+    FileStat,
+    FileUnlink,
+    FileOpen,
+    FileWrite(Fd),
+    FileClose,
+    FileChmod,
+    CompileIsFile,
+    CompileLstatPyc,
+    CompileOpenSource,
+    CompileRead(Fd),
+    CompileCloseSource,
+    CompileMakedirs(Makedirs),
+    CompileOpenTmp,
+    CompileWrite(Fd),
+    CompileCloseTmp,
+    CompileRename,
+    CompileUnlinkTmp,
+    MetaOpen,
+    MetaWrite(Fd),
+    MetaClose,
+    MetaChmod,
+    MetaRename,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Files,
+    Compile,
+    Metadata,
+    Done,
+}
+
+/// A running pip install.
+#[derive(Debug, Clone)]
+pub struct PipJob {
+    label: String,
+    plan: Arc<PipPlan>,
+    phase: Phase,
+    index: usize,
+    pending: Option<(Op, Pending)>,
+    source: Option<crate::content::Digest>,
+    exit: Option<i32>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl PipJob {
+    /// A pip job that will execute `plan`.
+    pub fn new(label: impl Into<String>, plan: Arc<PipPlan>) -> PipJob {
+        PipJob {
+            label: label.into(),
+            plan,
+            phase: Phase::Files,
+            index: 0,
+            pending: None,
+            source: None,
+            exit: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn abort(&mut self, errno: Errno, path: &str) {
+        let full = crate::op::join_display(&self.plan.prefix_display, path);
+        self.diagnostics.push(Diagnostic {
+            message: format!(
+                "ERROR: Could not install packages due to an OSError: [Errno {}] {}: '{}'",
+                errno.number(),
+                errno.message(),
+                full
+            ),
+            fatal: true,
+        });
+        self.exit = Some(1);
+    }
+
+    fn begin(&mut self) -> Option<(Op, Pending)> {
+        loop {
+            match self.phase {
+                Phase::Files => match self.plan.files.get(self.index) {
+                    Some(f) => {
+                        let parent = parent_of(&f.path);
+                        if parent.is_empty() {
+                            return Some((Op::Stat { path: f.path.clone() }, Pending::FileStat));
+                        }
+                        let md = Makedirs::new(parent.into());
+                        let MakedirsStep::Op(op) = md.step() else { unreachable!("makedirs starts with a stat") };
+                        return Some((op, Pending::FileMakedirs(md)));
+                    }
+                    None => self.advance_phase(Phase::Compile),
+                },
+                Phase::Compile => match self.plan.compile.get(self.index) {
+                    Some(c) => return Some((Op::Stat { path: c.source.clone() }, Pending::CompileIsFile)),
+                    None => self.advance_phase(Phase::Metadata),
+                },
+                Phase::Metadata => match self.plan.metadata.get(self.index) {
+                    Some(m) => {
+                        let op = match &m.tmp {
+                            Some(tmp) => Op::Open { path: tmp.clone(), flags: OpenFlags::CREATE_NEW, mode: 0o600 },
+                            None => Op::Open { path: m.path.clone(), flags: OpenFlags::CREATE_TRUNC, mode: 0o666 },
+                        };
+                        return Some((op, Pending::MetaOpen));
+                    }
+                    None => self.advance_phase(Phase::Done),
+                },
+                Phase::Done => return None,
+            }
+        }
+    }
+
+    fn advance_phase(&mut self, phase: Phase) {
+        self.phase = phase;
+        self.index = 0;
+    }
+
+    fn next_item(&mut self) {
+        self.index += 1;
+    }
+
+    fn file(&self) -> &PipFile {
+        &self.plan.files[self.index]
+    }
+
+    fn item(&self) -> &CompileItem {
+        &self.plan.compile[self.index]
+    }
+
+    fn meta(&self) -> &MetaFile {
+        &self.plan.metadata[self.index]
+    }
+
+    fn makedirs_next(&mut self, mut md: Makedirs, result: &OpResult, in_compile: bool) {
+        if let Some(MakedirsStep::Failed(e, path)) = md.complete(result) {
+            if in_compile {
+                self.next_item();
+            } else {
+                self.abort(e, &path);
+            }
+            return;
+        }
+        match md.step() {
+            MakedirsStep::Op(op) => {
+                let p = if in_compile { Pending::CompileMakedirs(md) } else { Pending::FileMakedirs(md) };
+                self.pending = Some((op, p));
+            }
+            MakedirsStep::Done => {
+                if in_compile {
+                    let tmp = self.item().tmp.clone();
+                    self.pending = Some((Op::Open { path: tmp, flags: OpenFlags::CREATE_NEW, mode: 0o644 }, Pending::CompileOpenTmp));
+                } else {
+                    let path = self.file().path.clone();
+                    self.pending = Some((Op::Stat { path }, Pending::FileStat));
+                }
+            }
+            MakedirsStep::Failed(..) => unreachable!("failures are reported by complete"),
+        }
+    }
+}
+
+impl Job for PipJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        "pip"
+    }
+
+    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        if let Some(code) = self.exit {
+            return Step::Exit(code);
+        }
+        if self.pending.is_none() {
+            self.pending = self.begin();
+        }
+        match &self.pending {
+            Some((op, _)) => Step::Op(op.clone()),
+            None => Step::Exit(0),
+        }
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        let Some((op, pending)) = self.pending.take() else { return };
+        let path = op.path().clone();
+        let set = |job: &mut PipJob, op: Op, p: Pending| job.pending = Some((op, p));
+        match pending {
+            Pending::FileMakedirs(md) => self.makedirs_next(md, result, false),
+            Pending::FileStat => match result {
+                Ok(_) => set(self, Op::Unlink { path }, Pending::FileUnlink),
+                Err(_) => set(self, Op::Open { path, flags: OpenFlags::CREATE_TRUNC, mode: 0o666 }, Pending::FileOpen),
+            },
+            Pending::FileUnlink => match result {
+                Ok(_) => set(self, Op::Open { path, flags: OpenFlags::CREATE_TRUNC, mode: 0o666 }, Pending::FileOpen),
+                Err(e) => self.abort(*e, &path),
+            },
+            Pending::FileOpen => match result {
+                Ok(Value::Fd(fd)) => {
+                    let blob = self.file().blob.clone();
+                    set(self, Op::Write { fd: *fd, path, blob }, Pending::FileWrite(*fd));
+                }
+                Err(e) => self.abort(*e, &path),
+                Ok(_) => self.next_item(),
+            },
+            Pending::FileWrite(fd) => match result {
+                Ok(_) => set(self, Op::Close { fd, path }, Pending::FileClose),
+                Err(e) => self.abort(*e, &path),
+            },
+            Pending::FileClose => {
+                if self.file().executable {
+                    set(self, Op::Chmod { path, mode: 0o755 }, Pending::FileChmod);
+                } else {
+                    self.next_item();
+                }
+            }
+            Pending::FileChmod => match result {
+                Ok(_) => self.next_item(),
+                Err(e) => self.abort(*e, &path),
+            },
+            Pending::CompileIsFile => match result {
+                Ok(Value::Meta(m)) if m.kind == Kind::File => {
+                    let pyc = self.item().pyc.clone();
+                    set(self, Op::Lstat { path: pyc }, Pending::CompileLstatPyc);
+                }
+                _ => self.next_item(),
+            },
+            Pending::CompileLstatPyc => match result {
+                Ok(Value::Meta(m)) if m.kind != Kind::File => self.next_item(),
+                _ => {
+                    let source = self.item().source.clone();
+                    set(self, Op::Open { path: source, flags: OpenFlags::READ, mode: 0 }, Pending::CompileOpenSource);
+                }
+            },
+            Pending::CompileOpenSource => match result {
+                Ok(Value::Fd(fd)) => set(self, Op::Read { fd: *fd, path }, Pending::CompileRead(*fd)),
+                _ => self.next_item(),
+            },
+            Pending::CompileRead(fd) => {
+                self.source = match result {
+                    Ok(Value::Data(c)) => Some(c.digest()),
+                    _ => None,
+                };
+                set(self, Op::Close { fd, path }, Pending::CompileCloseSource);
+            }
+            Pending::CompileCloseSource => {
+                if self.source.is_none() {
+                    self.next_item();
+                    return;
+                }
+                let md = Makedirs::new(self.item().pycache.clone());
+                let MakedirsStep::Op(op) = md.step() else { unreachable!("makedirs starts with a stat") };
+                set(self, op, Pending::CompileMakedirs(md));
+            }
+            Pending::CompileMakedirs(md) => self.makedirs_next(md, result, true),
+            Pending::CompileOpenTmp => match result {
+                Ok(Value::Fd(fd)) => {
+                    let blob = Blob::bytecode(&self.source.expect("source read before compiling"));
+                    set(self, Op::Write { fd: *fd, path, blob }, Pending::CompileWrite(*fd));
+                }
+                _ => self.next_item(),
+            },
+            Pending::CompileWrite(fd) => set(self, Op::Close { fd, path }, Pending::CompileCloseTmp),
+            Pending::CompileCloseTmp => {
+                let pyc = self.item().pyc.clone();
+                set(self, Op::Rename { from: path, to: pyc }, Pending::CompileRename);
+            }
+            Pending::CompileRename => match result {
+                Ok(_) => self.next_item(),
+                Err(_) => set(self, Op::Unlink { path }, Pending::CompileUnlinkTmp),
+            },
+            Pending::CompileUnlinkTmp => self.next_item(),
+            Pending::MetaOpen => match result {
+                Ok(Value::Fd(fd)) => {
+                    let blob = self.meta().blob.clone();
+                    if blob.is_empty() {
+                        set(self, Op::Close { fd: *fd, path }, Pending::MetaClose);
+                    } else {
+                        set(self, Op::Write { fd: *fd, path, blob }, Pending::MetaWrite(*fd));
+                    }
+                }
+                Err(e) => self.abort(*e, &path),
+                Ok(_) => self.next_item(),
+            },
+            Pending::MetaWrite(fd) => match result {
+                Ok(_) => set(self, Op::Close { fd, path }, Pending::MetaClose),
+                Err(e) => self.abort(*e, &path),
+            },
+            Pending::MetaClose => {
+                if self.meta().tmp.is_some() {
+                    set(self, Op::Chmod { path, mode: 0o644 }, Pending::MetaChmod);
+                } else {
+                    self.next_item();
+                }
+            }
+            Pending::MetaChmod => match result {
+                Ok(_) => {
+                    let to = self.meta().path.clone();
+                    set(self, Op::Rename { from: path, to }, Pending::MetaRename);
+                }
+                Err(e) => self.abort(*e, &path),
+            },
+            Pending::MetaRename => match result {
+                Ok(_) => self.next_item(),
+                Err(e) => {
+                    let to = self.meta().path.clone();
+                    self.abort(*e, &to)
+                }
+            },
+        }
+    }
+
+    fn stalled(&mut self) -> i32 {
+        1
+    }
+
+    fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    fn box_clone(&self) -> Box<dyn Job> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,54 @@
+//! # prefixrace
+//!
+//! A deterministic race-reproduction harness for parallel installs into a
+//! shared prefix. It replays recorded install scenarios (the files a real
+//! install writes, plus the concurrent activity around it) under randomized
+//! and systematic interleavings, against several install strategies, and
+//! checks that no job fails and that the prefix ends the same under every
+//! ordering. Every failure comes with a token that replays it exactly.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use prefixrace::{explore, scenario, strategy, ExploreOptions, Setup};
+//!
+//! let scenario = Arc::new(scenario::builtin::load("sage-32361").unwrap());
+//! let staged = Setup::new(scenario.clone(), &strategy::StagedCopy).unwrap();
+//! let found = explore(&staged, &ExploreOptions { seed: 1, ..Default::default() }).unwrap();
+//! let failure = found.first_failure.expect("the SageMath race");
+//! assert!(failure.judgement.failure.is_some());
+//!
+//! let direct = Setup::new(scenario, &strategy::DirectInstall).unwrap();
+//! let passed = explore(&direct, &ExploreOptions { schedules: 200, ..Default::default() }).unwrap();
+//! assert!(passed.first_failure.is_none());
+//! ```
+//!
+//! The vocabulary follows `docs/ARCHITECTURE.md`: a [`Scenario`] holds
+//! packages and activities; a [`Strategy`] turns a package into a [`Job`];
+//! jobs emit [`Op`]s against an [`Fs`]; a [`Scheduler`] picks who steps next;
+//! the [`Oracle`] judges; a report explains.
+
+pub mod content;
+pub mod error;
+pub mod execution;
+pub mod explore;
+pub mod fs;
+pub mod job;
+pub mod op;
+pub mod oracle;
+pub mod report;
+pub mod scenario;
+pub mod schedule;
+pub mod setup;
+pub mod story;
+pub mod strategy;
+
+pub use error::{Error, Result};
+pub use explore::{explore, replay, Exploration, ExploreOptions, Failure, Replay};
+pub use fs::{Fs, ModelFs, Tree};
+pub use job::Job;
+pub use op::{Errno, Op, OpResult};
+pub use oracle::{FailureKind, Judgement, Oracle};
+pub use scenario::Scenario;
+pub use schedule::{Schedule, Scheduler, SchedulerKind};
+pub use setup::Setup;
+pub use strategy::Strategy;

@@ -1,0 +1,192 @@
+//! The oracle: the verdict for one execution.
+//!
+//! The reference is a serial run in dependency order. An execution fails when
+//! any job fails, or when its final tree differs from the reference outside
+//! volatile paths. `.pyc` files are judged the way CPython judges them: one
+//! compiled from the source bytes now present is valid; an invalid one is
+//! equivalent to an absent one (the next import recompiles it), so it is
+//! dropped from the comparison and reported as a note.
+
+use crate::error::{Error, Result};
+use crate::execution::ExecutionTrace;
+use crate::fs::{split_parent, ModelFs, Tree, TreeDiff};
+use crate::scenario::Glob;
+use crate::schedule::SerialScheduler;
+use crate::setup::Setup;
+
+/// Why an execution failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A job exited non-zero.
+    JobFailed {
+        /// The job.
+        job: usize,
+        /// Its exit status.
+        exit: i32,
+        /// The first line it printed, exactly as the real tool prints it.
+        message: String,
+        /// The event that made it print that line, if any.
+        event: Option<usize>,
+    },
+    /// Every job succeeded but the prefix ends differently from the reference.
+    TreeDiffers,
+    /// The execution could not run to the end (a replay token that does not fit).
+    Aborted(String),
+}
+
+impl FailureKind {
+    /// The class used in JSON and matrices.
+    pub fn class(&self) -> &'static str {
+        match self {
+            FailureKind::JobFailed { .. } => "job-error",
+            FailureKind::TreeDiffers => "order-dependent-tree",
+            FailureKind::Aborted(_) => "aborted",
+        }
+    }
+}
+
+/// The verdict for one execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// `None` when the execution passed.
+    pub failure: Option<FailureKind>,
+    /// Differences from the reference, after normalization.
+    pub diff: TreeDiff,
+    /// Stale-bytecode notes and similar observations that do not fail.
+    pub notes: Vec<String>,
+}
+
+/// Judges executions of one setup.
+#[derive(Debug, Clone)]
+pub struct Oracle {
+    reference: Tree,
+    reference_steps: usize,
+    volatile: Vec<Glob>,
+}
+
+impl Oracle {
+    /// Runs the serial reference of `setup` on a model filesystem.
+    pub fn new(setup: &Setup) -> Result<Oracle> {
+        let trace = setup.run(&mut ModelFs::new(), &mut SerialScheduler, false);
+        if let Some(o) = trace.outcomes.iter().find(|o| o.failed()) {
+            let msg = o.diagnostics.first().map(|(d, _)| d.message.clone()).unwrap_or_else(|| "no message".into());
+            return Err(Error::Usage(format!(
+                "the serial reference run of {} under {} fails, so nothing can be compared: {}: {msg}",
+                setup.scenario.name, setup.strategy, o.label
+            )));
+        }
+        let volatile = setup.scenario.volatile.clone();
+        let (reference, _) = normalize(&trace.tree, &volatile);
+        Ok(Oracle { reference, reference_steps: trace.schedule.choices.len(), volatile })
+    }
+
+    /// The normalized reference tree.
+    pub fn reference(&self) -> &Tree {
+        &self.reference
+    }
+
+    /// Number of ops of the serial reference run.
+    pub fn reference_steps(&self) -> usize {
+        self.reference_steps
+    }
+
+    /// The verdict for `trace`.
+    pub fn judge(&self, trace: &ExecutionTrace) -> Judgement {
+        let (tree, notes) = normalize(&trace.tree, &self.volatile);
+        let diff = tree.diff_from(&self.reference);
+        let failure = if let Some(reason) = &trace.aborted {
+            Some(FailureKind::Aborted(reason.clone()))
+        } else if let Some((job, o)) = trace.outcomes.iter().enumerate().find(|(_, o)| o.failed()) {
+            let (message, event) = o
+                .diagnostics
+                .iter()
+                .find(|(d, _)| d.fatal)
+                .map(|(d, e)| (d.message.clone(), *e))
+                .unwrap_or_else(|| (format!("{} exited non-zero", o.label), None));
+            let exit = match o.end {
+                crate::execution::JobEnd::Exited(c) => c,
+                crate::execution::JobEnd::Skipped => 0,
+            };
+            Some(FailureKind::JobFailed { job, exit, message, event })
+        } else if !diff.is_empty() {
+            Some(FailureKind::TreeDiffers)
+        } else {
+            None
+        };
+        Judgement { failure, diff, notes }
+    }
+}
+
+/// Drops volatile paths and invalid `.pyc` files; returns notes on the latter.
+pub fn normalize(tree: &Tree, volatile: &[Glob]) -> (Tree, Vec<String>) {
+    let mut out = tree.clone();
+    out.retain(|p, _| !volatile.iter().any(|g| g.matches(p)));
+    let mut notes = Vec::new();
+    let mut stale = Vec::new();
+    for (path, entry) in out.iter() {
+        let Some(source) = pyc_source_path(path) else { continue };
+        let valid = match (entry.bytecode_source, out.get(&source).and_then(|s| s.digest)) {
+            (Some(compiled_from), Some(now)) => compiled_from == now,
+            _ => false,
+        };
+        if !valid {
+            stale.push(path.clone());
+            let why = if out.get(&source).is_none() { "its source is missing" } else { "it was compiled from other bytes than the source now holds" };
+            notes.push(format!("stale bytecode {path}: {why}; the next import recompiles it"));
+        }
+    }
+    for p in stale {
+        out.remove(&p);
+    }
+    (out, notes)
+}
+
+/// For `D/__pycache__/NAME.TAG.pyc`, the source `D/NAME.py`.
+pub fn pyc_source_path(path: &str) -> Option<String> {
+    let (dir, file) = split_parent(path);
+    let stem = file.strip_suffix(".pyc")?;
+    let (pkg_dir, cache) = split_parent(dir);
+    if cache != "__pycache__" {
+        return None;
+    }
+    let name = stem.split('.').next()?;
+    Some(if pkg_dir.is_empty() { format!("{name}.py") } else { format!("{pkg_dir}/{name}.py") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{Blob, Digest};
+    use crate::fs::Entry;
+    use crate::op::Kind;
+
+    fn file(bytes: &[u8]) -> Entry {
+        let b = Blob::new(bytes.to_vec());
+        Entry { kind: Kind::File, mode: 0o644, size: b.len(), digest: Some(b.digest()), target: None, bytecode_source: None }
+    }
+
+    fn pyc(src: &[u8]) -> Entry {
+        let b = Blob::bytecode(&Digest::of(src));
+        Entry { bytecode_source: Some(Digest::of(src)), ..file(b.bytes()) }
+    }
+
+    #[test]
+    fn a_pyc_is_valid_only_for_the_source_bytes_now_present() {
+        let mut t = Tree::new();
+        t.insert("m/__init__.py", file(b"new"));
+        t.insert("m/__pycache__/__init__.cpython-39.pyc", pyc(b"old"));
+        t.insert("m/a.py", file(b"a"));
+        t.insert("m/__pycache__/a.cpython-39.pyc", pyc(b"a"));
+        let (n, notes) = normalize(&t, &[]);
+        assert!(n.get("m/__pycache__/__init__.cpython-39.pyc").is_none());
+        assert!(n.get("m/__pycache__/a.cpython-39.pyc").is_some());
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("stale bytecode m/__pycache__/__init__.cpython-39.pyc"));
+    }
+
+    #[test]
+    fn pyc_paths_map_to_their_sources() {
+        assert_eq!(pyc_source_path("a/b/__pycache__/c.cpython-39.pyc").as_deref(), Some("a/b/c.py"));
+        assert_eq!(pyc_source_path("a/b/c.pyc"), None);
+    }
+}

@@ -1,0 +1,300 @@
+//! Reports: human text and JSON for CI.
+//!
+//! Text reports never contain timings, so they are byte-identical across runs,
+//! thread counts and filesystems. JSON reports carry `elapsed_ms`, the only
+//! field allowed to differ.
+
+use serde::Serialize;
+
+use crate::explore::{Exploration, Failure, Replay};
+use crate::fs::TreeChange;
+use crate::oracle::FailureKind;
+use crate::scenario::Scenario;
+use crate::story::{render_event, story, StoryLine};
+
+/// How many lines of a tree diff the text report shows.
+const DIFF_LINES: usize = 12;
+
+/// The first failure, as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureJson {
+    /// 1-based execution index within the exploration (absent for a replay).
+    pub execution: Option<u64>,
+    /// Replay token.
+    pub token: String,
+    /// Failure class: `job-error`, `order-dependent-tree` or `aborted`.
+    pub class: String,
+    /// The failing job's label, if a job failed.
+    pub job: Option<String>,
+    /// The failing job's exit status.
+    pub exit: Option<i32>,
+    /// The failing op with its result, strace-style.
+    pub op: Option<String>,
+    /// The first error line, exactly as the real tool prints it.
+    pub error: Option<String>,
+    /// Every error line the failing job printed.
+    pub errors: Vec<String>,
+    /// The race story.
+    pub story: Vec<StoryLine>,
+    /// The tree diff against the serial reference.
+    pub diff: Vec<TreeChange>,
+    /// Ops in the failing execution.
+    pub ops: usize,
+    /// The replay command.
+    pub replay: String,
+}
+
+/// A failure explained: the data both report formats are made from.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    json: FailureJson,
+    notes: Vec<String>,
+}
+
+/// Explains `failure` of `scenario` under `strategy`.
+pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explained {
+    let labels: Vec<String> = failure.trace.outcomes.iter().map(|o| o.label.clone()).collect();
+    let kind = failure.kind();
+    let lines = story(&failure.trace, kind, &failure.judgement.diff, &labels, &scenario.prefix);
+    let replay = replay_command(scenario, strategy, &failure.token);
+    let (job, exit, op, errors) = match kind {
+        FailureKind::JobFailed { job, exit, event, .. } => {
+            let outcome = &failure.trace.outcomes[*job];
+            let errors = outcome.diagnostics.iter().filter(|(d, _)| d.fatal).map(|(d, _)| d.message.clone()).collect();
+            let op = event.map(|e| render_event(&failure.trace.events[e], &scenario.prefix));
+            (Some(outcome.label.clone()), Some(*exit), op, errors)
+        }
+        _ => (None, None, None, Vec::new()),
+    };
+    let error = match kind {
+        FailureKind::Aborted(reason) => Some(reason.clone()),
+        _ => errors.first().cloned(),
+    };
+    Explained {
+        json: FailureJson {
+            execution: failure.execution,
+            token: failure.token.clone(),
+            class: kind.class().to_string(),
+            job,
+            exit,
+            op,
+            error,
+            errors,
+            story: lines,
+            diff: failure.judgement.diff.changes.clone(),
+            ops: failure.trace.events.len(),
+            replay,
+        },
+        notes: failure.judgement.notes.clone(),
+    }
+}
+
+/// The command that replays `token`.
+pub fn replay_command(scenario: &Scenario, strategy: &str, token: &str) -> String {
+    format!("prefixrace replay {} --strategy {strategy} --token {token}", scenario.origin.cli_args())
+}
+
+impl Explained {
+    /// The JSON form.
+    pub fn json(&self) -> &FailureJson {
+        &self.json
+    }
+
+    /// The text block shared by explore and replay reports.
+    pub fn text(&self) -> String {
+        let j = &self.json;
+        let mut out = String::new();
+        match (&j.job, j.class.as_str()) {
+            (Some(job), _) => {
+                out.push_str(&format!("error: {job} exited {}\n", j.exit.unwrap_or(1)));
+                for e in &j.errors {
+                    out.push_str(&format!("  {e}\n"));
+                }
+            }
+            (None, "order-dependent-tree") => {
+                out.push_str("error: every job succeeded, but the prefix differs from the serial reference\n")
+            }
+            (None, _) => out.push_str(&format!("error: {}\n", j.error.clone().unwrap_or_default())),
+        }
+        if !j.story.is_empty() {
+            out.push_str(&format!("\nrace ({} of {} ops):\n", j.story.len(), j.ops));
+            let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
+            for l in &j.story {
+                out.push_str(&format!("  #{:<5} {:<width$}  {}\n", l.step, l.job, l.op));
+            }
+        }
+        if !j.diff.is_empty() {
+            out.push_str(&format!("\ntree diff against the serial reference ({} paths):\n", j.diff.len()));
+            for c in j.diff.iter().take(DIFF_LINES) {
+                out.push_str(&format!("  {c}\n"));
+            }
+            if j.diff.len() > DIFF_LINES {
+                out.push_str(&format!("  ... and {} more\n", j.diff.len() - DIFF_LINES));
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\nnotes:\n");
+            for n in &self.notes {
+                out.push_str(&format!("  {n}\n"));
+            }
+        }
+        out.push_str(&format!("\nreplay:\n  {}\n", j.replay));
+        out
+    }
+}
+
+/// The JSON report of an exploration or replay.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportJson {
+    /// `explore` or `replay`.
+    pub command: String,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Scheduler name.
+    pub scheduler: String,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// Budget of executions.
+    pub schedules: Option<u64>,
+    /// Executions run (up to the first failure).
+    pub executions: u64,
+    /// Ops executed.
+    pub ops_executed: u64,
+    /// Ops of the serial reference.
+    pub reference_ops: Option<usize>,
+    /// Wall time in milliseconds; the only field that varies between runs.
+    pub elapsed_ms: u64,
+    /// The first failure, or null.
+    pub first_failure: Option<FailureJson>,
+    /// Notes (stale bytecode and the like).
+    pub notes: Vec<String>,
+}
+
+/// What an exploration was asked to do, for the report header.
+#[derive(Debug, Clone)]
+pub struct RunInfo<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Scheduler name.
+    pub scheduler: String,
+    /// Seed.
+    pub seed: u64,
+    /// Budget.
+    pub schedules: u64,
+}
+
+/// The JSON report of an exploration.
+pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
+    let failure = ex.first_failure.as_ref().map(|f| explain(f, info.scenario, info.strategy));
+    ReportJson {
+        command: "explore".into(),
+        verdict: if failure.is_some() { "fail" } else { "pass" }.into(),
+        scenario: info.scenario.name.clone(),
+        strategy: info.strategy.to_string(),
+        scheduler: info.scheduler.clone(),
+        seed: Some(info.seed),
+        schedules: Some(info.schedules),
+        executions: ex.executions,
+        ops_executed: ex.ops_executed,
+        reference_ops: Some(ex.reference_ops),
+        elapsed_ms: ex.elapsed.as_millis() as u64,
+        first_failure: failure.map(|f| f.json.clone()),
+        notes: ex.notes.clone(),
+    }
+}
+
+/// The text report of an exploration.
+pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
+    let s = info.scenario;
+    let mut out = String::new();
+    let verdict = if ex.first_failure.is_some() { "FAIL" } else { "PASS" };
+    out.push_str(&format!("prefixrace explore: {verdict}\n"));
+    out.push_str(&header(s, info.strategy));
+    out.push_str(&format!("scheduler: {}, seed {}\n", info.scheduler, info.seed));
+    match &ex.first_failure {
+        Some(f) => {
+            out.push_str(&format!(
+                "found in: execution {} of at most {} ({} ops executed)\n\n",
+                f.execution.unwrap_or(0),
+                info.schedules,
+                ex.ops_executed
+            ));
+            out.push_str(&explain(f, s, info.strategy).text());
+        }
+        None => {
+            out.push_str(&format!(
+                "explored: {} executions, {} ops; no job failed and every prefix matched the serial reference\n",
+                ex.executions, ex.ops_executed
+            ));
+            if !ex.notes.is_empty() {
+                out.push_str("\nnotes:\n");
+                for n in &ex.notes {
+                    out.push_str(&format!("  {n}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn header(s: &Scenario, strategy: &str) -> String {
+    format!(
+        "scenario: {} ({} package{}, {} activit{})\nstrategy: {strategy}\n",
+        s.name,
+        s.packages.len(),
+        if s.packages.len() == 1 { "" } else { "s" },
+        s.activities.len(),
+        if s.activities.len() == 1 { "y" } else { "ies" }
+    )
+}
+
+/// The text report of a replay.
+pub fn replay_text(scenario: &Scenario, strategy: &str, token: &str, r: &Replay) -> String {
+    let mut out = String::new();
+    let verdict = if r.failure.is_some() { "FAIL" } else { "PASS" };
+    out.push_str(&format!("prefixrace replay: {verdict}\n"));
+    out.push_str(&header(scenario, strategy));
+    out.push_str(&format!("token: {token}\n"));
+    match &r.failure {
+        Some(f) => {
+            out.push_str(&format!("replayed: {} ops\n\n", f.trace.events.len()));
+            out.push_str(&explain(f, scenario, strategy).text());
+        }
+        None => {
+            out.push_str(&format!("replayed: {} ops; no job failed and the prefix matched the serial reference\n", r.trace.events.len()));
+            if !r.notes.is_empty() {
+                out.push_str("\nnotes:\n");
+                for n in &r.notes {
+                    out.push_str(&format!("  {n}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The JSON report of a replay.
+pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJson {
+    let failure = r.failure.as_ref().map(|f| explain(f, scenario, strategy));
+    ReportJson {
+        command: "replay".into(),
+        verdict: if failure.is_some() { "fail" } else { "pass" }.into(),
+        scenario: scenario.name.clone(),
+        strategy: strategy.to_string(),
+        scheduler: "replay".into(),
+        seed: None,
+        schedules: None,
+        executions: 1,
+        ops_executed: r.trace.schedule.choices.len() as u64,
+        reference_ops: None,
+        elapsed_ms: r.elapsed.as_millis() as u64,
+        first_failure: failure.map(|f| f.json.clone()),
+        notes: r.notes.clone(),
+    }
+}

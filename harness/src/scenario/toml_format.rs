@@ -1,0 +1,266 @@
+//! The scenario TOML format.
+//!
+//! ```toml
+//! name = "sage-32361"
+//! description = "..."
+//! prefix = "/sage/local"                      # how the tools print the prefix
+//! site-packages = "lib/python3.9/site-packages"
+//! python-tag = "cpython-39"
+//! volatile = ["**/direct_url.json"]           # paths whose final state may vary
+//!
+//! [[package]]
+//! name = "Cython"
+//! record = "payloads/Cython-0.29.21.RECORD"   # or wheel = "...", payload = "...", or [[package.file]]
+//! after = []                                  # make's dependency edges
+//!
+//! [[activity]]
+//! name = "import-cython"
+//! kind = "import"
+//! modules = ["Cython", "Cython.Shadow"]
+//! ```
+//!
+//! Unknown fields are rejected; every error names the file, line and field.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::payload::{convert_files, RawFile};
+use super::{
+    load_package_file, validate_module_name, Activity, Glob, Origin, Package, Scenario, DEFAULT_PREFIX, DEFAULT_PYTHON_TAG,
+    DEFAULT_SITE_PACKAGES,
+};
+use crate::error::{Error, Result};
+use crate::fs::normalize_relative;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawScenario {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    site_packages: Option<Spanned<String>>,
+    #[serde(default)]
+    python_tag: Option<Spanned<String>>,
+    #[serde(default)]
+    volatile: Vec<Spanned<String>>,
+    #[serde(default, rename = "package")]
+    packages: Vec<RawPackage>,
+    #[serde(default, rename = "activity")]
+    activities: Vec<RawActivity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPackage {
+    name: Spanned<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    record: Option<Spanned<String>>,
+    #[serde(default)]
+    wheel: Option<Spanned<String>>,
+    #[serde(default)]
+    payload: Option<Spanned<String>>,
+    #[serde(default, rename = "file")]
+    files: Vec<RawFile>,
+    #[serde(default)]
+    after: Vec<Spanned<String>>,
+    #[serde(default)]
+    compile: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawActivity {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    modules: Vec<Spanned<String>>,
+    #[serde(default)]
+    after: Vec<Spanned<String>>,
+}
+
+/// The 1-based line of byte offset `offset` in `src`.
+pub(crate) fn line_of(src: &str, offset: usize) -> usize {
+    1 + src.as_bytes()[..offset.min(src.len())].iter().filter(|b| **b == b'\n').count()
+}
+
+/// Converts a TOML error into a one-line input error naming line and field.
+pub(crate) fn toml_error(file: &str, src: &str, err: &toml::de::Error) -> Error {
+    let (line, field) = match err.span() {
+        Some(span) => {
+            let line = line_of(src, span.start);
+            let text = src.lines().nth(line - 1).unwrap_or("");
+            let field = match text.split_once('=') {
+                Some((k, _)) if !text.trim_start().starts_with('[') => k.trim().trim_matches('"').to_string(),
+                _ => text.trim().to_string(),
+            };
+            (line, field)
+        }
+        None => (0, String::from("document")),
+    };
+    let field = if field.is_empty() { "document".to_string() } else { field };
+    Error::input(file, line, field, err.message())
+}
+
+/// Something that can read files a scenario refers to.
+pub trait FileSource {
+    /// Reads `rel`, relative to the scenario file's directory.
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>>;
+    /// The path to show in errors and to load packages from.
+    fn resolve(&self, rel: &str) -> PathBuf;
+}
+
+struct DirSource(PathBuf);
+
+impl FileSource for DirSource {
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.resolve(rel))
+    }
+    fn resolve(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+
+/// Loads a scenario file.
+pub fn load(path: &Path) -> Result<Scenario> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut s = parse(&shown, &bytes, &DirSource(dir))?;
+    s.origin = Origin::File(shown);
+    s.check()?;
+    Ok(s)
+}
+
+/// Parses scenario bytes; `file` names them in errors and `source` resolves
+/// the files they refer to.
+pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenario> {
+    let src = std::str::from_utf8(bytes).map_err(|e| {
+        let line = line_of(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""), usize::MAX);
+        Error::input(file, line, "encoding", "scenario is not valid UTF-8")
+    })?;
+    let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
+    let mut s = Scenario::new(raw.name.get_ref().clone());
+    let name_line = line_of(src, raw.name.span().start);
+    if s.name.trim().is_empty() {
+        return Err(Error::input(file, name_line, "name", "scenario name is empty"));
+    }
+    s.description = raw.description;
+    if let Some(p) = raw.prefix {
+        let line = line_of(src, p.span().start);
+        let v = p.into_inner();
+        if !v.starts_with('/') || v.contains('\0') {
+            return Err(Error::input(file, line, "prefix", "prefix must be an absolute display path"));
+        }
+        s.prefix = v.trim_end_matches('/').to_string();
+        if s.prefix.is_empty() {
+            s.prefix = DEFAULT_PREFIX.to_string();
+        }
+    }
+    if let Some(sp) = raw.site_packages {
+        let line = line_of(src, sp.span().start);
+        s.site_packages = normalize_relative("", sp.get_ref()).map_err(|e| Error::input(file, line, "site-packages", e.to_string()))?;
+    } else {
+        s.site_packages = DEFAULT_SITE_PACKAGES.to_string();
+    }
+    s.python_tag = match raw.python_tag {
+        Some(t) if t.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !t.get_ref().is_empty() => t.into_inner(),
+        Some(t) => return Err(Error::input(file, line_of(src, t.span().start), "python-tag", "python tag must be like cpython-39")),
+        None => DEFAULT_PYTHON_TAG.to_string(),
+    };
+    for v in raw.volatile {
+        let line = line_of(src, v.span().start);
+        if v.get_ref().starts_with('/') || v.get_ref().split('/').any(|c| c == "..") {
+            return Err(Error::input(file, line, "volatile", format!("pattern {:?} must be relative and inside the prefix", v.get_ref())));
+        }
+        s.volatile.push(Glob::new(v.get_ref()));
+    }
+    for p in raw.packages {
+        let line = line_of(src, p.name.span().start);
+        let sources = [p.record.is_some(), p.wheel.is_some(), p.payload.is_some(), !p.files.is_empty()].iter().filter(|b| **b).count();
+        if sources != 1 {
+            return Err(Error::input(file, line, "package", format!("package {:?} needs exactly one of record, wheel, payload or [[package.file]]", p.name.get_ref())));
+        }
+        let mut pkg = if let Some(rel) = p.record.as_ref().or(p.wheel.as_ref()).or(p.payload.as_ref()) {
+            let rline = line_of(src, rel.span().start);
+            if Path::new(rel.get_ref()).is_absolute() || rel.get_ref().split('/').any(|c| c == "..") {
+                return Err(Error::input(file, rline, "record", format!("{:?} must be a path below the scenario's directory", rel.get_ref())));
+            }
+            let resolved = source.resolve(rel.get_ref());
+            if source.read(rel.get_ref()).is_err() {
+                return Err(Error::input(file, rline, "record", format!("cannot read {:?}", rel.get_ref())));
+            }
+            if p.record.is_some() {
+                let bytes = source.read(rel.get_ref()).map_err(|e| Error::io(resolved.display().to_string(), &e))?;
+                let shown = resolved.display().to_string();
+                let payload = super::parse_record(&shown, &bytes, &s.site_packages, None)?;
+                Package { name: String::new(), version: String::new(), payload, after: Vec::new(), compile: true }
+            } else {
+                load_package_file(&resolved, &s.site_packages)?
+            }
+        } else {
+            let payload = convert_files(file, src, p.files, &s.site_packages)?;
+            Package { name: String::new(), version: String::new(), payload, after: Vec::new(), compile: true }
+        };
+        pkg.name = p.name.get_ref().clone();
+        if pkg.name.trim().is_empty() {
+            return Err(Error::input(file, line, "name", "package name is empty"));
+        }
+        if let Some(v) = p.version {
+            pkg.version = v;
+        }
+        if let Some(c) = p.compile {
+            pkg.compile = c;
+        }
+        pkg.after = p.after.into_iter().map(Spanned::into_inner).collect();
+        s.packages.push(pkg);
+    }
+    for a in raw.activities {
+        let line = line_of(src, a.kind.span().start);
+        match a.kind.get_ref().as_str() {
+            "import" => {
+                if a.modules.is_empty() {
+                    return Err(Error::input(file, line, "modules", "an import activity needs at least one module"));
+                }
+                for m in &a.modules {
+                    validate_module_name(m.get_ref()).map_err(|msg| Error::input(file, line_of(src, m.span().start), "modules", format!("{:?}: {msg}", m.get_ref())))?;
+                }
+                s.activities.push(Activity::Import {
+                    name: a.name.into_inner(),
+                    modules: a.modules.into_iter().map(Spanned::into_inner).collect(),
+                    after: a.after.into_iter().map(Spanned::into_inner).collect(),
+                });
+            }
+            other => return Err(Error::input(file, line, "kind", format!("unknown activity kind {other:?}: expected import"))),
+        }
+    }
+    s.origin = Origin::Code;
+    Ok(s)
+}
+
+/// Parses a built-in scenario whose referenced files are embedded.
+pub(crate) fn parse_embedded(name: &str, bytes: &[u8], files: &'static [(&'static str, &'static [u8])]) -> Result<Scenario> {
+    struct Embedded(&'static [(&'static str, &'static [u8])]);
+    impl FileSource for Embedded {
+        fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+            self.0
+                .iter()
+                .find(|(n, _)| *n == rel)
+                .map(|(_, b)| b.to_vec())
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, rel.to_string()))
+        }
+        fn resolve(&self, rel: &str) -> PathBuf {
+            PathBuf::from(format!("builtin:{rel}"))
+        }
+    }
+    let mut s = parse(&format!("builtin:{name}"), bytes, &Embedded(files))?;
+    s.origin = Origin::Builtin(name.to_string());
+    s.check()?;
+    Ok(s)
+}

@@ -1,0 +1,115 @@
+//! Schedules and schedulers.
+//!
+//! A [`Scheduler`] picks which runnable job takes the next step. The sequence
+//! of picks of one execution is its [`Schedule`], which serializes to a short
+//! token (see [`token`]) that the replay scheduler follows exactly.
+
+mod pct;
+mod random;
+mod replay;
+mod rng;
+mod serial;
+pub mod token;
+
+pub use pct::PctScheduler;
+pub use random::RandomScheduler;
+pub use replay::ReplayScheduler;
+pub use rng::SplitMix64;
+pub use serial::SerialScheduler;
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Index of a job within an execution.
+pub type JobId = usize;
+
+/// Picks the next job to step.
+pub trait Scheduler: Send {
+    /// Chooses one of `runnable` (never empty, sorted ascending) at step `step`.
+    /// Returns `None` when the scheduler cannot continue (a replay whose token
+    /// does not match the scenario).
+    fn pick(&mut self, runnable: &[JobId], step: usize) -> Option<JobId>;
+}
+
+/// The sequence of job choices of one execution.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// The job picked at each step.
+    pub choices: Vec<JobId>,
+}
+
+impl Schedule {
+    /// The short token that replays this schedule.
+    pub fn token(&self) -> String {
+        token::encode(&self.choices)
+    }
+
+    /// Decodes a token.
+    pub fn from_token(token: &str) -> Result<Schedule, token::TokenError> {
+        token::decode(token).map(|choices| Schedule { choices })
+    }
+
+    /// Number of preemptions: switches away from a job that could have continued.
+    /// Counted approximately as the number of switches between jobs.
+    pub fn switches(&self) -> usize {
+        self.choices.windows(2).filter(|w| w[0] != w[1]).count()
+    }
+}
+
+/// Which scheduler explores a scenario, with its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerKind {
+    /// Always the lowest-numbered runnable job: the dependency order.
+    Serial,
+    /// Uniformly random among runnable jobs, seeded.
+    Random,
+    /// Probabilistic concurrency testing with `depth` priority change points.
+    Pct {
+        /// The bug depth d: d - 1 priority change points.
+        depth: usize,
+    },
+}
+
+impl SchedulerKind {
+    /// Builds the scheduler for execution `execution` of a run seeded with `seed`.
+    /// `jobs` is the number of jobs and `steps` an estimate of the steps of one execution.
+    pub fn build(self, seed: u64, execution: u64, jobs: usize, steps: usize) -> Box<dyn Scheduler> {
+        let rng = SplitMix64::for_execution(seed, execution);
+        match self {
+            SchedulerKind::Serial => Box::new(SerialScheduler),
+            SchedulerKind::Random => Box::new(RandomScheduler::new(rng)),
+            SchedulerKind::Pct { depth } => Box::new(PctScheduler::new(rng, jobs, steps, depth)),
+        }
+    }
+
+    /// True for schedulers that give the same schedule for every execution.
+    pub fn is_deterministic_per_run(self) -> bool {
+        matches!(self, SchedulerKind::Serial)
+    }
+}
+
+impl fmt::Display for SchedulerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchedulerKind::Serial => f.write_str("serial"),
+            SchedulerKind::Random => f.write_str("random"),
+            SchedulerKind::Pct { depth } => write!(f, "pct:{depth}"),
+        }
+    }
+}
+
+impl FromStr for SchedulerKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "serial" => Ok(SchedulerKind::Serial),
+            "random" => Ok(SchedulerKind::Random),
+            "pct" => Ok(SchedulerKind::Pct { depth: 3 }),
+            _ => match s.strip_prefix("pct:").map(str::parse::<usize>) {
+                Some(Ok(depth)) if depth >= 1 => Ok(SchedulerKind::Pct { depth }),
+                _ => Err(format!("unknown scheduler {s:?}: expected serial, random, pct or pct:DEPTH")),
+            },
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! A scenario prepared under one strategy: the jobs of an execution, built
+//! once and cloned for every execution.
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::execution::{execute, ExecutionTrace};
+use crate::fs::{parent_of, split_parent, Fs};
+use crate::job::{ImportJob, ImportModule, Job};
+use crate::scenario::{Activity, Scenario};
+use crate::schedule::{JobId, Scheduler};
+use crate::strategy::{python_object_id, InstallContext, Strategy};
+
+/// The jobs of one scenario under one strategy, ready to run.
+#[derive(Clone)]
+pub struct Setup {
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// The strategy's name.
+    pub strategy: String,
+    jobs: Vec<Box<dyn Job>>,
+    deps: Vec<Vec<JobId>>,
+}
+
+impl Setup {
+    /// Builds the jobs: one install job per package, then one per activity.
+    pub fn new(scenario: Arc<Scenario>, strategy: &dyn Strategy) -> Result<Setup> {
+        let mut jobs: Vec<Box<dyn Job>> = Vec::new();
+        for (i, p) in scenario.packages.iter().enumerate() {
+            let ctx = InstallContext { scenario: &scenario, job_index: i };
+            jobs.push(strategy.install_job(p, &ctx)?);
+        }
+        for a in &scenario.activities {
+            let job_index = jobs.len();
+            jobs.push(activity_job(&scenario, a, job_index));
+        }
+        let deps = scenario.dependency_indices();
+        Ok(Setup { strategy: strategy.name().to_string(), scenario, jobs, deps })
+    }
+
+    /// Number of jobs.
+    pub fn job_count(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Job labels, by job index.
+    pub fn labels(&self) -> Vec<String> {
+        self.jobs.iter().map(|j| j.label().to_string()).collect()
+    }
+
+    /// Runs one execution on `fs` under `scheduler`.
+    pub fn run(&self, fs: &mut dyn Fs, scheduler: &mut dyn Scheduler, record_events: bool) -> ExecutionTrace {
+        execute(self.jobs.clone(), &self.deps, fs, scheduler, record_events)
+    }
+}
+
+/// The job of an activity.
+fn activity_job(scenario: &Scenario, activity: &Activity, job_index: usize) -> Box<dyn Job> {
+    match activity {
+        Activity::Import { name, modules, .. } => {
+            let id = python_object_id(job_index);
+            let modules = modules
+                .iter()
+                .map(|m| {
+                    let source = scenario.module_source(m).expect("Scenario::check verified every module");
+                    let (dir, file) = split_parent(&source);
+                    let stem = file.trim_end_matches(".py");
+                    let pyc = format!("{dir}/__pycache__/{stem}.{}.pyc", scenario.python_tag);
+                    let tmp = format!("{pyc}.{id}");
+                    debug_assert_eq!(parent_of(&pyc), format!("{dir}/__pycache__"));
+                    ImportModule { name: m.clone(), source, pyc: pyc.into(), tmp: tmp.into() }
+                })
+                .collect();
+            Box::new(ImportJob::new(name.clone(), modules))
+        }
+    }
+}
