@@ -120,7 +120,12 @@ impl Eq for Blob {}
 
 impl fmt::Debug for Blob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Blob({}, {} bytes)", self.digest.short(), self.bytes.len())
+        write!(
+            f,
+            "Blob({}, {} bytes)",
+            self.digest.short(),
+            self.bytes.len()
+        )
     }
 }
 
@@ -224,7 +229,12 @@ impl Eq for Content {}
 
 impl fmt::Debug for Content {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Content({}, {} bytes)", self.digest().short(), self.len())
+        write!(
+            f,
+            "Content({}, {} bytes)",
+            self.digest().short(),
+            self.len()
+        )
     }
 }
 

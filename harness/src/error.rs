@@ -33,13 +33,26 @@ pub enum Error {
 
 impl Error {
     /// An input error; newlines in the message are folded so it stays one line.
-    pub fn input(file: impl Into<String>, line: usize, field: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::Input { file: file.into(), line, field: field.into(), message: one_line(&message.into()) }
+    pub fn input(
+        file: impl Into<String>,
+        line: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Input {
+            file: file.into(),
+            line,
+            field: field.into(),
+            message: one_line(&message.into()),
+        }
     }
 
     /// An I/O error on `file`.
     pub fn io(file: impl Into<String>, err: &std::io::Error) -> Error {
-        Error::Io { file: file.into(), message: one_line(&err.to_string()) }
+        Error::Io {
+            file: file.into(),
+            message: one_line(&err.to_string()),
+        }
     }
 
     /// The process exit code this error maps to.

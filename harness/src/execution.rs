@@ -87,7 +87,12 @@ pub fn execute(
     let mut status = vec![Status::Running; n];
     let mut outcomes: Vec<JobOutcome> = jobs
         .iter()
-        .map(|j| JobOutcome { label: j.label().to_string(), program: j.program(), end: JobEnd::Exited(0), diagnostics: Vec::new() })
+        .map(|j| JobOutcome {
+            label: j.label().to_string(),
+            program: j.program(),
+            end: JobEnd::Exited(0),
+            diagnostics: Vec::new(),
+        })
         .collect();
     let mut events = Vec::new();
     let mut choices = Vec::new();
@@ -107,7 +112,10 @@ pub fn execute(
             if deps[j].iter().any(|&d| status[d] == Status::Running) {
                 continue;
             }
-            if deps[j].iter().any(|&d| outcomes[d].failed() || outcomes[d].end == JobEnd::Skipped) {
+            if deps[j]
+                .iter()
+                .any(|&d| outcomes[d].failed() || outcomes[d].end == JobEnd::Skipped)
+            {
                 status[j] = Status::Done;
                 outcomes[j].end = JobEnd::Skipped;
                 changed = true;
@@ -150,22 +158,38 @@ pub fn execute(
             break;
         }
         let Some(chosen) = scheduler.pick(&runnable, step) else {
-            aborted = Some(format!("the schedule does not fit this scenario at step {step}"));
+            aborted = Some(format!(
+                "the schedule does not fit this scenario at step {step}"
+            ));
             break;
         };
-        let op = pending_ops[chosen].take().expect("runnable jobs have a pending op");
+        let op = pending_ops[chosen]
+            .take()
+            .expect("runnable jobs have a pending op");
         let result = fs.apply(&op);
         let before = jobs[chosen].diagnostics().len();
         jobs[chosen].complete(&result);
         let event_index = events.len();
         for d in &jobs[chosen].diagnostics()[before..] {
-            outcomes[chosen].diagnostics.push((d.clone(), record_events.then_some(event_index)));
+            outcomes[chosen]
+                .diagnostics
+                .push((d.clone(), record_events.then_some(event_index)));
         }
         if record_events {
-            events.push(Event { job: chosen, op, result });
+            events.push(Event {
+                job: chosen,
+                op,
+                result,
+            });
         }
         choices.push(chosen);
         step += 1;
     }
-    ExecutionTrace { events, schedule: Schedule { choices }, outcomes, tree: fs.tree(), aborted }
+    ExecutionTrace {
+        events,
+        schedule: Schedule { choices },
+        outcomes,
+        tree: fs.tree(),
+        aborted,
+    }
 }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::execution::ExecutionTrace;
-use crate::fs::ModelFs;
+use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
@@ -28,6 +28,8 @@ pub struct ExploreOptions {
     pub seed: u64,
     /// Worker threads (1 = no parallelism).
     pub threads: usize,
+    /// The filesystem every execution runs on.
+    pub fs: FsKind,
     /// Called with the number of executions done so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
@@ -39,13 +41,21 @@ impl std::fmt::Debug for ExploreOptions {
             .field("schedules", &self.schedules)
             .field("seed", &self.seed)
             .field("threads", &self.threads)
+            .field("fs", &self.fs)
             .finish_non_exhaustive()
     }
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        ExploreOptions { scheduler: SchedulerKind::Random, schedules: 1000, seed: 0, threads: 1, progress: None }
+        ExploreOptions {
+            scheduler: SchedulerKind::Random,
+            schedules: 1000,
+            seed: 0,
+            threads: 1,
+            fs: FsKind::Model,
+            progress: None,
+        }
     }
 }
 
@@ -65,7 +75,10 @@ pub struct Failure {
 impl Failure {
     /// Why it failed.
     pub fn kind(&self) -> &FailureKind {
-        self.judgement.failure.as_ref().expect("a Failure always has a failure")
+        self.judgement
+            .failure
+            .as_ref()
+            .expect("a Failure always has a failure")
     }
 }
 
@@ -96,17 +109,27 @@ struct Outcome {
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let start = Instant::now();
     let oracle = Oracle::new(setup)?;
-    let budget = if options.scheduler.is_deterministic_per_run() { options.schedules.min(1) } else { options.schedules };
+    let budget = if options.scheduler.is_deterministic_per_run() {
+        options.schedules.min(1)
+    } else {
+        options.schedules
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.max(1))
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
     let jobs = setup.job_count();
     let steps = oracle.reference_steps();
-    let run_one = |index: u64| -> Outcome {
+    options.fs.fresh()?;
+    let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
-        let trace = setup.run(&mut ModelFs::new(), scheduler.as_mut(), false);
-        Outcome { index, steps: trace.schedule.choices.len() as u64, judgement: oracle.judge(&trace) }
+        let mut fs = options.fs.fresh()?;
+        let trace = setup.run(fs.as_mut(), scheduler.as_mut(), false);
+        Ok(Outcome {
+            index,
+            steps: trace.schedule.choices.len() as u64,
+            judgement: oracle.judge(&trace),
+        })
     };
     let batch = (options.threads.max(1) as u64 * 32).max(64);
     let done = AtomicU64::new(0);
@@ -117,7 +140,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut next = 0;
     while next < budget && failing.is_none() {
         let end = (next + batch).min(budget);
-        let mut outcomes: Vec<Outcome> = pool.install(|| {
+        let mut outcomes: Vec<Outcome> = pool.install(|| -> Result<Vec<Outcome>> {
             (next..end)
                 .into_par_iter()
                 .map(|i| {
@@ -129,7 +152,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     o
                 })
                 .collect()
-        });
+        })?;
         outcomes.sort_by_key(|o| o.index);
         for o in outcomes {
             executions += 1;
@@ -142,12 +165,21 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         }
         next = end;
     }
-    let first_failure = failing.map(|index| {
-        let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
-        let trace = setup.run(&mut ModelFs::new(), scheduler.as_mut(), true);
-        let judgement = oracle.judge(&trace);
-        Failure { execution: Some(index + 1), token: trace.schedule.token(), trace, judgement }
-    });
+    let first_failure = match failing {
+        Some(index) => {
+            let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
+            let mut fs = options.fs.fresh()?;
+            let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
+            let judgement = oracle.judge(&trace);
+            Some(Failure {
+                execution: Some(index + 1),
+                token: trace.schedule.token(),
+                trace,
+                judgement,
+            })
+        }
+        None => None,
+    };
     Ok(Exploration {
         executions,
         ops_executed,
@@ -171,13 +203,15 @@ pub struct Replay {
     pub elapsed: Duration,
 }
 
-/// Replays the schedule of `token` on `setup`.
-pub fn replay(setup: &Setup, token: &str) -> Result<Replay> {
+/// Replays the schedule of `token` on `setup`, on a filesystem of kind `fs`.
+pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
     let start = Instant::now();
-    let schedule = Schedule::from_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
+    let schedule =
+        Schedule::from_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
     let expected = schedule.choices.len();
-    let trace = setup.run(&mut ModelFs::new(), &mut ReplayScheduler::new(schedule), true);
+    let mut fs = fs.fresh()?;
+    let trace = setup.run(fs.as_mut(), &mut ReplayScheduler::new(schedule), true);
     if let Some(reason) = &trace.aborted {
         return Err(Error::Usage(format!(
             "--token does not replay on {} under {}: {reason} (is it from another scenario or strategy?)",
@@ -194,9 +228,16 @@ pub fn replay(setup: &Setup, token: &str) -> Result<Replay> {
     }
     let judgement = oracle.judge(&trace);
     let notes = judgement.notes.clone();
-    let failure = judgement
-        .failure
-        .is_some()
-        .then(|| Failure { execution: None, token: trace.schedule.token(), trace: trace.clone(), judgement });
-    Ok(Replay { trace, failure, notes, elapsed: start.elapsed() })
+    let failure = judgement.failure.is_some().then(|| Failure {
+        execution: None,
+        token: trace.schedule.token(),
+        trace: trace.clone(),
+        judgement,
+    });
+    Ok(Replay {
+        trace,
+        failure,
+        notes,
+        elapsed: start.elapsed(),
+    })
 }

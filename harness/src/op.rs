@@ -151,15 +151,40 @@ pub struct OpenFlags {
 
 impl OpenFlags {
     /// `O_RDONLY`.
-    pub const READ: OpenFlags = OpenFlags { write: false, create: false, excl: false, trunc: false };
+    pub const READ: OpenFlags = OpenFlags {
+        write: false,
+        create: false,
+        excl: false,
+        trunc: false,
+    };
     /// `O_WRONLY|O_CREAT|O_EXCL`: create a new file, fail if it exists.
-    pub const CREATE_NEW: OpenFlags = OpenFlags { write: true, create: true, excl: true, trunc: false };
+    pub const CREATE_NEW: OpenFlags = OpenFlags {
+        write: true,
+        create: true,
+        excl: true,
+        trunc: false,
+    };
     /// `O_WRONLY|O_CREAT|O_TRUNC`: create or truncate.
-    pub const CREATE_TRUNC: OpenFlags = OpenFlags { write: true, create: true, excl: false, trunc: true };
+    pub const CREATE_TRUNC: OpenFlags = OpenFlags {
+        write: true,
+        create: true,
+        excl: false,
+        trunc: true,
+    };
     /// `O_WRONLY|O_TRUNC`: truncate an existing file.
-    pub const TRUNC: OpenFlags = OpenFlags { write: true, create: false, excl: false, trunc: true };
+    pub const TRUNC: OpenFlags = OpenFlags {
+        write: true,
+        create: false,
+        excl: false,
+        trunc: true,
+    };
     /// `O_WRONLY|O_CREAT|O_TRUNC` minus truncation: cp's retry after ENOENT.
-    pub const CREATE: OpenFlags = OpenFlags { write: true, create: true, excl: false, trunc: false };
+    pub const CREATE: OpenFlags = OpenFlags {
+        write: true,
+        create: true,
+        excl: false,
+        trunc: false,
+    };
 }
 
 impl fmt::Display for OpenFlags {
@@ -191,9 +216,17 @@ pub enum Op {
     /// `mkdir(path, mode)`.
     Mkdir { path: Arc<str>, mode: u32 },
     /// `open(path, flags, mode)`; returns a descriptor.
-    Open { path: Arc<str>, flags: OpenFlags, mode: u32 },
+    Open {
+        path: Arc<str>,
+        flags: OpenFlags,
+        mode: u32,
+    },
     /// `write(fd, blob)`: appends the whole blob at the descriptor's offset.
-    Write { fd: Fd, path: Arc<str>, blob: Arc<Blob> },
+    Write {
+        fd: Fd,
+        path: Arc<str>,
+        blob: Arc<Blob>,
+    },
     /// `read(fd)`: reads everything from the descriptor's offset to the end.
     Read { fd: Fd, path: Arc<str> },
     /// `close(fd)`.
@@ -261,7 +294,10 @@ impl Op {
 
     /// True when the op can change the namespace or file contents.
     pub fn is_mutation(&self) -> bool {
-        !matches!(self, Op::Lstat { .. } | Op::Stat { .. } | Op::Read { .. } | Op::Readdir { .. })
+        !matches!(
+            self,
+            Op::Lstat { .. } | Op::Stat { .. } | Op::Read { .. } | Op::Readdir { .. }
+        )
     }
 
     /// Renders the op with `prefix` joined before its paths.
@@ -273,7 +309,11 @@ impl Op {
 /// Joins a display prefix and a relative path the way the report prints them.
 pub fn join_display(prefix: &str, path: &str) -> String {
     if prefix.is_empty() {
-        if path.is_empty() { ".".to_string() } else { path.to_string() }
+        if path.is_empty() {
+            ".".to_string()
+        } else {
+            path.to_string()
+        }
     } else if path.is_empty() {
         prefix.to_string()
     } else {
@@ -301,7 +341,9 @@ impl fmt::Display for OpDisplay<'_> {
                     write!(f, "open({:?}, {})", p(path), flags)
                 }
             }
-            Op::Write { fd, blob, .. } => write!(f, "write({fd}, <{}>, {})", blob.short_digest(), blob.len()),
+            Op::Write { fd, blob, .. } => {
+                write!(f, "write({fd}, <{}>, {})", blob.short_digest(), blob.len())
+            }
             Op::Read { fd, .. } => write!(f, "read({fd})"),
             Op::Close { fd, .. } => write!(f, "close({fd})"),
             Op::Rename { from, to } => write!(f, "rename({:?}, {:?})", p(from), p(to)),

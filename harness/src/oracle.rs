@@ -69,7 +69,11 @@ impl Oracle {
     pub fn new(setup: &Setup) -> Result<Oracle> {
         let trace = setup.run(&mut ModelFs::new(), &mut SerialScheduler, false);
         if let Some(o) = trace.outcomes.iter().find(|o| o.failed()) {
-            let msg = o.diagnostics.first().map(|(d, _)| d.message.clone()).unwrap_or_else(|| "no message".into());
+            let msg = o
+                .diagnostics
+                .first()
+                .map(|(d, _)| d.message.clone())
+                .unwrap_or_else(|| "no message".into());
             return Err(Error::Usage(format!(
                 "the serial reference run of {} under {} fails, so nothing can be compared: {}: {msg}",
                 setup.scenario.name, setup.strategy, o.label
@@ -77,7 +81,11 @@ impl Oracle {
         }
         let volatile = setup.scenario.volatile.clone();
         let (reference, _) = normalize(&trace.tree, &volatile);
-        Ok(Oracle { reference, reference_steps: trace.schedule.choices.len(), volatile })
+        Ok(Oracle {
+            reference,
+            reference_steps: trace.schedule.choices.len(),
+            volatile,
+        })
     }
 
     /// The normalized reference tree.
@@ -107,13 +115,22 @@ impl Oracle {
                 crate::execution::JobEnd::Exited(c) => c,
                 crate::execution::JobEnd::Skipped => 0,
             };
-            Some(FailureKind::JobFailed { job, exit, message, event })
+            Some(FailureKind::JobFailed {
+                job,
+                exit,
+                message,
+                event,
+            })
         } else if !diff.is_empty() {
             Some(FailureKind::TreeDiffers)
         } else {
             None
         };
-        Judgement { failure, diff, notes }
+        Judgement {
+            failure,
+            diff,
+            notes,
+        }
     }
 }
 
@@ -124,15 +141,26 @@ pub fn normalize(tree: &Tree, volatile: &[Glob]) -> (Tree, Vec<String>) {
     let mut notes = Vec::new();
     let mut stale = Vec::new();
     for (path, entry) in out.iter() {
-        let Some(source) = pyc_source_path(path) else { continue };
-        let valid = match (entry.bytecode_source, out.get(&source).and_then(|s| s.digest)) {
+        let Some(source) = pyc_source_path(path) else {
+            continue;
+        };
+        let valid = match (
+            entry.bytecode_source,
+            out.get(&source).and_then(|s| s.digest),
+        ) {
             (Some(compiled_from), Some(now)) => compiled_from == now,
             _ => false,
         };
         if !valid {
             stale.push(path.clone());
-            let why = if out.get(&source).is_none() { "its source is missing" } else { "it was compiled from other bytes than the source now holds" };
-            notes.push(format!("stale bytecode {path}: {why}; the next import recompiles it"));
+            let why = if out.get(&source).is_none() {
+                "its source is missing"
+            } else {
+                "it was compiled from other bytes than the source now holds"
+            };
+            notes.push(format!(
+                "stale bytecode {path}: {why}; the next import recompiles it"
+            ));
         }
     }
     for p in stale {
@@ -150,7 +178,11 @@ pub fn pyc_source_path(path: &str) -> Option<String> {
         return None;
     }
     let name = stem.split('.').next()?;
-    Some(if pkg_dir.is_empty() { format!("{name}.py") } else { format!("{pkg_dir}/{name}.py") })
+    Some(if pkg_dir.is_empty() {
+        format!("{name}.py")
+    } else {
+        format!("{pkg_dir}/{name}.py")
+    })
 }
 
 #[cfg(test)]
@@ -162,12 +194,22 @@ mod tests {
 
     fn file(bytes: &[u8]) -> Entry {
         let b = Blob::new(bytes.to_vec());
-        Entry { kind: Kind::File, mode: 0o644, size: b.len(), digest: Some(b.digest()), target: None, bytecode_source: None }
+        Entry {
+            kind: Kind::File,
+            mode: 0o644,
+            size: b.len(),
+            digest: Some(b.digest()),
+            target: None,
+            bytecode_source: None,
+        }
     }
 
     fn pyc(src: &[u8]) -> Entry {
         let b = Blob::bytecode(&Digest::of(src));
-        Entry { bytecode_source: Some(Digest::of(src)), ..file(b.bytes()) }
+        Entry {
+            bytecode_source: Some(Digest::of(src)),
+            ..file(b.bytes())
+        }
     }
 
     #[test]
@@ -186,7 +228,10 @@ mod tests {
 
     #[test]
     fn pyc_paths_map_to_their_sources() {
-        assert_eq!(pyc_source_path("a/b/__pycache__/c.cpython-39.pyc").as_deref(), Some("a/b/c.py"));
+        assert_eq!(
+            pyc_source_path("a/b/__pycache__/c.cpython-39.pyc").as_deref(),
+            Some("a/b/c.py")
+        );
         assert_eq!(pyc_source_path("a/b/c.pyc"), None);
     }
 }

@@ -53,14 +53,32 @@ pub struct Explained {
 
 /// Explains `failure` of `scenario` under `strategy`.
 pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explained {
-    let labels: Vec<String> = failure.trace.outcomes.iter().map(|o| o.label.clone()).collect();
+    let labels: Vec<String> = failure
+        .trace
+        .outcomes
+        .iter()
+        .map(|o| o.label.clone())
+        .collect();
     let kind = failure.kind();
-    let lines = story(&failure.trace, kind, &failure.judgement.diff, &labels, &scenario.prefix);
+    let lines = story(
+        &failure.trace,
+        kind,
+        &failure.judgement.diff,
+        &labels,
+        &scenario.prefix,
+    );
     let replay = replay_command(scenario, strategy, &failure.token);
     let (job, exit, op, errors) = match kind {
-        FailureKind::JobFailed { job, exit, event, .. } => {
+        FailureKind::JobFailed {
+            job, exit, event, ..
+        } => {
             let outcome = &failure.trace.outcomes[*job];
-            let errors = outcome.diagnostics.iter().filter(|(d, _)| d.fatal).map(|(d, _)| d.message.clone()).collect();
+            let errors = outcome
+                .diagnostics
+                .iter()
+                .filter(|(d, _)| d.fatal)
+                .map(|(d, _)| d.message.clone())
+                .collect();
             let op = event.map(|e| render_event(&failure.trace.events[e], &scenario.prefix));
             (Some(outcome.label.clone()), Some(*exit), op, errors)
         }
@@ -91,7 +109,10 @@ pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explai
 
 /// The command that replays `token`.
 pub fn replay_command(scenario: &Scenario, strategy: &str, token: &str) -> String {
-    format!("prefixrace replay {} --strategy {strategy} --token {token}", scenario.origin.cli_args())
+    format!(
+        "prefixrace replay {} --strategy {strategy} --token {token}",
+        scenario.origin.cli_args()
+    )
 }
 
 impl Explained {
@@ -111,9 +132,9 @@ impl Explained {
                     out.push_str(&format!("  {e}\n"));
                 }
             }
-            (None, "order-dependent-tree") => {
-                out.push_str("error: every job succeeded, but the prefix differs from the serial reference\n")
-            }
+            (None, "order-dependent-tree") => out.push_str(
+                "error: every job succeeded, but the prefix differs from the serial reference\n",
+            ),
             (None, _) => out.push_str(&format!("error: {}\n", j.error.clone().unwrap_or_default())),
         }
         if !j.story.is_empty() {
@@ -124,7 +145,10 @@ impl Explained {
             }
         }
         if !j.diff.is_empty() {
-            out.push_str(&format!("\ntree diff against the serial reference ({} paths):\n", j.diff.len()));
+            out.push_str(&format!(
+                "\ntree diff against the serial reference ({} paths):\n",
+                j.diff.len()
+            ));
             for c in j.diff.iter().take(DIFF_LINES) {
                 out.push_str(&format!("  {c}\n"));
             }
@@ -191,7 +215,10 @@ pub struct RunInfo<'a> {
 
 /// The JSON report of an exploration.
 pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
-    let failure = ex.first_failure.as_ref().map(|f| explain(f, info.scenario, info.strategy));
+    let failure = ex
+        .first_failure
+        .as_ref()
+        .map(|f| explain(f, info.scenario, info.strategy));
     ReportJson {
         command: "explore".into(),
         verdict: if failure.is_some() { "fail" } else { "pass" }.into(),
@@ -213,10 +240,17 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
 pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
     let s = info.scenario;
     let mut out = String::new();
-    let verdict = if ex.first_failure.is_some() { "FAIL" } else { "PASS" };
+    let verdict = if ex.first_failure.is_some() {
+        "FAIL"
+    } else {
+        "PASS"
+    };
     out.push_str(&format!("prefixrace explore: {verdict}\n"));
     out.push_str(&header(s, info.strategy));
-    out.push_str(&format!("scheduler: {}, seed {}\n", info.scheduler, info.seed));
+    out.push_str(&format!(
+        "scheduler: {}, seed {}\n",
+        info.scheduler, info.seed
+    ));
     match &ex.first_failure {
         Some(f) => {
             out.push_str(&format!(
@@ -267,7 +301,10 @@ pub fn replay_text(scenario: &Scenario, strategy: &str, token: &str, r: &Replay)
             out.push_str(&explain(f, scenario, strategy).text());
         }
         None => {
-            out.push_str(&format!("replayed: {} ops; no job failed and the prefix matched the serial reference\n", r.trace.events.len()));
+            out.push_str(&format!(
+                "replayed: {} ops; no job failed and the prefix matched the serial reference\n",
+                r.trace.events.len()
+            ));
             if !r.notes.is_empty() {
                 out.push_str("\nnotes:\n");
                 for n in &r.notes {

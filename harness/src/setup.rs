@@ -27,7 +27,10 @@ impl Setup {
     pub fn new(scenario: Arc<Scenario>, strategy: &dyn Strategy) -> Result<Setup> {
         let mut jobs: Vec<Box<dyn Job>> = Vec::new();
         for (i, p) in scenario.packages.iter().enumerate() {
-            let ctx = InstallContext { scenario: &scenario, job_index: i };
+            let ctx = InstallContext {
+                scenario: &scenario,
+                job_index: i,
+            };
             jobs.push(strategy.install_job(p, &ctx)?);
         }
         for a in &scenario.activities {
@@ -35,7 +38,12 @@ impl Setup {
             jobs.push(activity_job(&scenario, a, job_index));
         }
         let deps = scenario.dependency_indices();
-        Ok(Setup { strategy: strategy.name().to_string(), scenario, jobs, deps })
+        Ok(Setup {
+            strategy: strategy.name().to_string(),
+            scenario,
+            jobs,
+            deps,
+        })
     }
 
     /// Number of jobs.
@@ -49,7 +57,12 @@ impl Setup {
     }
 
     /// Runs one execution on `fs` under `scheduler`.
-    pub fn run(&self, fs: &mut dyn Fs, scheduler: &mut dyn Scheduler, record_events: bool) -> ExecutionTrace {
+    pub fn run(
+        &self,
+        fs: &mut dyn Fs,
+        scheduler: &mut dyn Scheduler,
+        record_events: bool,
+    ) -> ExecutionTrace {
         execute(self.jobs.clone(), &self.deps, fs, scheduler, record_events)
     }
 }
@@ -62,13 +75,20 @@ fn activity_job(scenario: &Scenario, activity: &Activity, job_index: usize) -> B
             let modules = modules
                 .iter()
                 .map(|m| {
-                    let source = scenario.module_source(m).expect("Scenario::check verified every module");
+                    let source = scenario
+                        .module_source(m)
+                        .expect("Scenario::check verified every module");
                     let (dir, file) = split_parent(&source);
                     let stem = file.trim_end_matches(".py");
                     let pyc = format!("{dir}/__pycache__/{stem}.{}.pyc", scenario.python_tag);
                     let tmp = format!("{pyc}.{id}");
                     debug_assert_eq!(parent_of(&pyc), format!("{dir}/__pycache__"));
-                    ImportModule { name: m.clone(), source, pyc: pyc.into(), tmp: tmp.into() }
+                    ImportModule {
+                        name: m.clone(),
+                        source,
+                        pyc: pyc.into(),
+                        tmp: tmp.into(),
+                    }
                 })
                 .collect();
             Box::new(ImportJob::new(name.clone(), modules))

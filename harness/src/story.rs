@@ -48,33 +48,53 @@ fn render(events: &[Event], i: usize, labels: &[String], prefix: &str) -> StoryL
 
 /// Renders one event strace-style, with paths under `prefix`.
 pub fn render_event(event: &Event, prefix: &str) -> String {
-    format!("{} {}", event.op.display_with(prefix), ResultDisplay(&event.result))
+    format!(
+        "{} {}",
+        event.op.display_with(prefix),
+        ResultDisplay(&event.result)
+    )
 }
 
 /// The story of a failure.
-pub fn story(trace: &ExecutionTrace, kind: &FailureKind, diff: &TreeDiff, labels: &[String], prefix: &str) -> Vec<StoryLine> {
+pub fn story(
+    trace: &ExecutionTrace,
+    kind: &FailureKind,
+    diff: &TreeDiff,
+    labels: &[String],
+    prefix: &str,
+) -> Vec<StoryLine> {
     let events = &trace.events;
     let mut picked: Vec<usize> = Vec::new();
     match kind {
-        FailureKind::JobFailed { job, event: Some(f), .. } => {
+        FailureKind::JobFailed {
+            job,
+            event: Some(f),
+            ..
+        } => {
             let f = *f;
             let path = events[f].op.path().to_string();
             picked.push(f);
-            let racer = (0..f).rev().find(|&i| events[i].job != *job && events[i].op.is_mutation() && touches(&events[i].op, &path));
+            let racer = (0..f).rev().find(|&i| {
+                events[i].job != *job && events[i].op.is_mutation() && touches(&events[i].op, &path)
+            });
             if let Some(r) = racer {
                 picked.push(r);
                 let rj = events[r].job;
                 if let Some(first) = (0..r).find(|&i| events[i].job == rj) {
                     let waited = events[first].op.path().to_string();
-                    if let Some(en) =
-                        (0..first).rev().find(|&i| events[i].job != rj && events[i].result.is_ok() && creates(&events[i].op, &waited))
-                    {
+                    if let Some(en) = (0..first).rev().find(|&i| {
+                        events[i].job != rj
+                            && events[i].result.is_ok()
+                            && creates(&events[i].op, &waited)
+                    }) {
                         picked.push(en);
                     }
                 }
             }
             let parent = parent_of(&path).to_string();
-            let own = (0..f).rev().find(|&i| events[i].job == *job && touches(&events[i].op, &parent));
+            let own = (0..f)
+                .rev()
+                .find(|&i| events[i].job == *job && touches(&events[i].op, &parent));
             if let Some(o) = own {
                 picked.push(o);
             }
@@ -82,8 +102,15 @@ pub fn story(trace: &ExecutionTrace, kind: &FailureKind, diff: &TreeDiff, labels
                 picked.extend((0..f).rev().filter(|&i| events[i].job == *job).take(3));
             }
         }
-        FailureKind::JobFailed { job, event: None, .. } => {
-            picked.extend((0..events.len()).rev().filter(|&i| events[i].job == *job).take(3));
+        FailureKind::JobFailed {
+            job, event: None, ..
+        } => {
+            picked.extend(
+                (0..events.len())
+                    .rev()
+                    .filter(|&i| events[i].job == *job)
+                    .take(3),
+            );
         }
         FailureKind::TreeDiffers => {
             for change in diff.changes.iter().take(3) {
@@ -105,5 +132,8 @@ pub fn story(trace: &ExecutionTrace, kind: &FailureKind, diff: &TreeDiff, labels
     }
     picked.sort_unstable();
     picked.dedup();
-    picked.into_iter().map(|i| render(events, i, labels, prefix)).collect()
+    picked
+        .into_iter()
+        .map(|i| render(events, i, labels, prefix))
+        .collect()
 }

@@ -47,7 +47,11 @@ pub fn pip_plan(package: &Package, ctx: &InstallContext<'_>) -> PipPlan {
         .payload
         .iter()
         .filter_map(|e| match &e.kind {
-            PayloadKind::File(blob) => Some(PipFile { path: e.path.clone(), blob: blob.clone(), executable: e.is_executable() }),
+            PayloadKind::File(blob) => Some(PipFile {
+                path: e.path.clone(),
+                blob: blob.clone(),
+                executable: e.is_executable(),
+            }),
             _ => None,
         })
         .collect();
@@ -77,7 +81,10 @@ impl Strategy for DirectInstall {
 
     fn install_job(&self, package: &Package, ctx: &InstallContext<'_>) -> Result<Box<dyn Job>> {
         let plan = Arc::new(pip_plan(package, ctx));
-        Ok(Box::new(PipJob::new(format!("pip[{}]", package.name), plan)))
+        Ok(Box::new(PipJob::new(
+            format!("pip[{}]", package.name),
+            plan,
+        )))
     }
 }
 
@@ -90,17 +97,39 @@ pub struct StagedCopy;
 /// first, `__pycache__` last). Payload directories and symlinks are added after.
 pub fn build_stage(package: &Package, ctx: &InstallContext<'_>) -> Result<ModelFs> {
     let plan = Arc::new(pip_plan(package, ctx));
-    let job: Box<dyn Job> = Box::new(PipJob::new(format!("pip[{}] (staging)", package.name), plan));
+    let job: Box<dyn Job> = Box::new(PipJob::new(
+        format!("pip[{}] (staging)", package.name),
+        plan,
+    ));
     let mut stage = ModelFs::new();
-    let trace = execute(vec![job], &[vec![]], &mut stage, &mut SerialScheduler, false);
+    let trace = execute(
+        vec![job],
+        &[vec![]],
+        &mut stage,
+        &mut SerialScheduler,
+        false,
+    );
     if let Some(outcome) = trace.outcomes.iter().find(|o| o.failed()) {
-        let msg = outcome.diagnostics.first().map(|(d, _)| d.message.clone()).unwrap_or_default();
-        return Err(Error::Usage(format!("staging {} failed: {msg}", package.name)));
+        let msg = outcome
+            .diagnostics
+            .first()
+            .map(|(d, _)| d.message.clone())
+            .unwrap_or_default();
+        return Err(Error::Usage(format!(
+            "staging {} failed: {msg}",
+            package.name
+        )));
     }
     for e in &package.payload {
         let op = match &e.kind {
-            PayloadKind::Dir => Op::Mkdir { path: e.path.clone(), mode: e.mode },
-            PayloadKind::Symlink(target) => Op::Symlink { target: target.clone(), path: e.path.clone() },
+            PayloadKind::Dir => Op::Mkdir {
+                path: e.path.clone(),
+                mode: e.mode,
+            },
+            PayloadKind::Symlink(target) => Op::Symlink {
+                target: target.clone(),
+                path: e.path.clone(),
+            },
             PayloadKind::File(_) => continue,
         };
         let mut parents = Vec::new();
@@ -110,11 +139,19 @@ pub fn build_stage(package: &Package, ctx: &InstallContext<'_>) -> Result<ModelF
             p = crate::fs::parent_of(p);
         }
         for dir in parents.into_iter().rev() {
-            let _ = stage.apply(&Op::Mkdir { path: dir.into(), mode: 0o755 });
+            let _ = stage.apply(&Op::Mkdir {
+                path: dir.into(),
+                mode: 0o755,
+            });
         }
-        stage.apply(&op).map_err(|errno| Error::Usage(format!("staging {}: {op} failed: {errno}", package.name)))?;
+        stage.apply(&op).map_err(|errno| {
+            Error::Usage(format!("staging {}: {op} failed: {errno}", package.name))
+        })?;
         if matches!(e.kind, PayloadKind::Dir) {
-            let _ = stage.apply(&Op::Chmod { path: e.path.clone(), mode: e.mode });
+            let _ = stage.apply(&Op::Chmod {
+                path: e.path.clone(),
+                mode: e.mode,
+            });
         }
     }
     Ok(stage)
@@ -123,8 +160,15 @@ pub fn build_stage(package: &Package, ctx: &InstallContext<'_>) -> Result<ModelF
 impl StagedCopy {
     /// How the staging root is printed: `$SAGE_BUILD_DIR/<pkg>/inst$SAGE_LOCAL/.`.
     pub fn stage_display(package: &Package, scenario: &Scenario) -> String {
-        let pkg = if package.version.is_empty() { package.name.clone() } else { format!("{}-{}", package.name, package.version) };
-        format!("{}/var/tmp/sage/build/{pkg}/inst{}/.", scenario.prefix, scenario.prefix)
+        let pkg = if package.version.is_empty() {
+            package.name.clone()
+        } else {
+            format!("{}-{}", package.name, package.version)
+        };
+        format!(
+            "{}/var/tmp/sage/build/{pkg}/inst{}/.",
+            scenario.prefix, scenario.prefix
+        )
     }
 }
 
@@ -139,8 +183,15 @@ impl Strategy for StagedCopy {
 
     fn install_job(&self, package: &Package, ctx: &InstallContext<'_>) -> Result<Box<dyn Job>> {
         let stage = build_stage(package, ctx)?;
-        let plan = CpPlan::from_stage(&stage, &format!("{}/.", ctx.scenario.prefix), &Self::stage_display(package, ctx.scenario));
-        Ok(Box::new(CpJob::new(format!("cp[{}]", package.name), Arc::new(plan))))
+        let plan = CpPlan::from_stage(
+            &stage,
+            &format!("{}/.", ctx.scenario.prefix),
+            &Self::stage_display(package, ctx.scenario),
+        );
+        Ok(Box::new(CpJob::new(
+            format!("cp[{}]", package.name),
+            Arc::new(plan),
+        )))
     }
 }
 
@@ -151,8 +202,17 @@ pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
 
 /// Looks up a built-in strategy by name.
 pub fn builtin_strategy(name: &str) -> Result<Arc<dyn Strategy>> {
-    builtin_strategies().into_iter().find(|s| s.name() == name).ok_or_else(|| {
-        let names: Vec<String> = builtin_strategies().iter().map(|s| s.name().to_string()).collect();
-        Error::Usage(format!("unknown strategy {name:?}: expected {} or all", names.join(", ")))
-    })
+    builtin_strategies()
+        .into_iter()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<String> = builtin_strategies()
+                .iter()
+                .map(|s| s.name().to_string())
+                .collect();
+            Error::Usage(format!(
+                "unknown strategy {name:?}: expected {} or all",
+                names.join(", ")
+            ))
+        })
 }

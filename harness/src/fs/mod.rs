@@ -11,9 +11,56 @@ mod tree;
 
 pub use model::ModelFs;
 pub use path::{normalize_relative, parent_of, split_parent, PathError};
-pub use tree::{Entry, Tree, TreeDiff, TreeChange};
+pub use tree::{Entry, Tree, TreeChange, TreeDiff};
 
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
 use crate::op::{Kind, Op, OpResult};
+
+/// Which filesystem executions run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsKind {
+    /// The in-memory [`ModelFs`].
+    #[default]
+    Model,
+    /// A real directory under a fresh `tempfile::TempDir`, real syscalls.
+    Real,
+}
+
+impl FsKind {
+    /// A fresh, empty filesystem of this kind for one execution.
+    pub fn fresh(self) -> Result<Box<dyn Fs>> {
+        match self {
+            FsKind::Model => Ok(Box::new(ModelFs::new())),
+            FsKind::Real => Err(Error::Usage(
+                "--fs real is not available in this version".into(),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for FsKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FsKind::Model => "model",
+            FsKind::Real => "real",
+        })
+    }
+}
+
+impl FromStr for FsKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "model" => Ok(FsKind::Model),
+            "real" => Ok(FsKind::Real),
+            _ => Err(format!("unknown filesystem {s:?}: expected model or real")),
+        }
+    }
+}
 
 /// A filesystem that executes [`Op`]s against a prefix root.
 pub trait Fs {

@@ -57,7 +57,13 @@ impl Default for ModelFs {
 impl ModelFs {
     /// An empty filesystem: just the root directory, mode 0755.
     pub fn new() -> ModelFs {
-        ModelFs { inodes: vec![Inode { node: Node::Dir(BTreeMap::new()), mode: 0o755 }], fds: BTreeMap::new() }
+        ModelFs {
+            inodes: vec![Inode {
+                node: Node::Dir(BTreeMap::new()),
+                mode: 0o755,
+            }],
+            fds: BTreeMap::new(),
+        }
     }
 
     /// A filesystem holding `tree`, created in path order.
@@ -127,12 +133,22 @@ impl ModelFs {
         self.walk(ROOT, &mut Vec::new(), path, follow_last, &mut hops)
     }
 
-    fn walk(&self, start: Ino, stack: &mut Vec<Ino>, path: &str, follow_last: bool, hops: &mut usize) -> Result<Ino, Errno> {
+    fn walk(
+        &self,
+        start: Ino,
+        stack: &mut Vec<Ino>,
+        path: &str,
+        follow_last: bool,
+        hops: &mut usize,
+    ) -> Result<Ino, Errno> {
         if path.starts_with('/') {
             return Err(Errno::EXDEV);
         }
         let mut cur = start;
-        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        let comps: Vec<&str> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
         for (i, comp) in comps.iter().enumerate() {
             let last = i + 1 == comps.len();
             if !matches!(self.inodes[cur].node, Node::Dir(_)) {
@@ -183,9 +199,21 @@ impl ModelFs {
     fn meta(&self, ino: Ino) -> Meta {
         let inode = &self.inodes[ino];
         match &inode.node {
-            Node::Dir(_) => Meta { kind: Kind::Dir, mode: inode.mode, size: 0 },
-            Node::File(c) => Meta { kind: Kind::File, mode: inode.mode, size: c.len() },
-            Node::Symlink(t) => Meta { kind: Kind::Symlink, mode: 0o777, size: t.len() as u64 },
+            Node::Dir(_) => Meta {
+                kind: Kind::Dir,
+                mode: inode.mode,
+                size: 0,
+            },
+            Node::File(c) => Meta {
+                kind: Kind::File,
+                mode: inode.mode,
+                size: c.len(),
+            },
+            Node::Symlink(t) => Meta {
+                kind: Kind::Symlink,
+                mode: 0o777,
+                size: t.len() as u64,
+            },
         }
     }
 
@@ -206,7 +234,12 @@ impl ModelFs {
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.link(parent, name.into(), Node::Dir(BTreeMap::new()), mode & 0o7777 & !UMASK);
+        self.link(
+            parent,
+            name.into(),
+            Node::Dir(BTreeMap::new()),
+            mode & 0o7777 & !UMASK,
+        );
         Ok(Value::Unit)
     }
 
@@ -222,7 +255,11 @@ impl ModelFs {
                             Ok(ino) => ino,
                             Err(Errno::ENOENT) => {
                                 let dir = super::path::parent_of(path.trim_end_matches('/'));
-                                let joined = if dir.is_empty() { target.to_string() } else { format!("{dir}/{target}") };
+                                let joined = if dir.is_empty() {
+                                    target.to_string()
+                                } else {
+                                    format!("{dir}/{target}")
+                                };
                                 return self.open(&joined, flags, mode);
                             }
                             Err(e) => return Err(e),
@@ -230,7 +267,12 @@ impl ModelFs {
                     }
                     _ => existing,
                 },
-                None => self.link(parent, name.into(), Node::File(Content::empty()), mode & 0o7777 & !UMASK),
+                None => self.link(
+                    parent,
+                    name.into(),
+                    Node::File(Content::empty()),
+                    mode & 0o7777 & !UMASK,
+                ),
             }
         } else {
             self.lookup(path, true)?
@@ -241,7 +283,14 @@ impl ModelFs {
             _ => {}
         }
         let fd = self.next_fd();
-        self.fds.insert(fd, OpenFile { ino, offset: 0, writable: flags.write });
+        self.fds.insert(
+            fd,
+            OpenFile {
+                ino,
+                offset: 0,
+                writable: flags.write,
+            },
+        );
         Ok(Value::Fd(fd))
     }
 
@@ -296,7 +345,9 @@ impl ModelFs {
             }
             match (&self.inodes[dst].node, src_is_dir) {
                 (Node::Dir(_), false) => return Err(Errno::EISDIR),
-                (Node::Dir(children), true) if !children.is_empty() => return Err(Errno::ENOTEMPTY),
+                (Node::Dir(children), true) if !children.is_empty() => {
+                    return Err(Errno::ENOTEMPTY)
+                }
                 (Node::Dir(_), true) => {}
                 (_, true) => return Err(Errno::ENOTDIR),
                 (_, false) => {}
@@ -378,7 +429,9 @@ impl ModelFs {
     fn readdir(&self, path: &str) -> OpResult {
         let ino = self.lookup(path, true)?;
         match &self.inodes[ino].node {
-            Node::Dir(children) => Ok(Value::Names(children.keys().map(|k| k.to_string()).collect())),
+            Node::Dir(children) => Ok(Value::Names(
+                children.keys().map(|k| k.to_string()).collect(),
+            )),
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -436,7 +489,11 @@ impl Fs for ModelFs {
         while let Some((path, ino)) = stack.pop() {
             if let Node::Dir(children) = &self.inodes[ino].node {
                 for (name, child) in children {
-                    let p = if path.is_empty() { name.to_string() } else { format!("{path}/{name}") };
+                    let p = if path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{path}/{name}")
+                    };
                     tree.insert(p.clone(), self.entry(*child));
                     stack.push((p, *child));
                 }
@@ -455,11 +512,18 @@ mod tests {
     }
 
     fn mkdir(fs: &mut ModelFs, path: &str) -> OpResult {
-        fs.apply(&Op::Mkdir { path: p(path), mode: 0o777 })
+        fs.apply(&Op::Mkdir {
+            path: p(path),
+            mode: 0o777,
+        })
     }
 
     fn create(fs: &mut ModelFs, path: &str, flags: OpenFlags) -> OpResult {
-        fs.apply(&Op::Open { path: p(path), flags, mode: 0o666 })
+        fs.apply(&Op::Open {
+            path: p(path),
+            flags,
+            mode: 0o666,
+        })
     }
 
     #[test]
@@ -468,7 +532,10 @@ mod tests {
         assert_eq!(mkdir(&mut fs, "a"), Ok(Value::Unit));
         assert_eq!(mkdir(&mut fs, "a"), Err(Errno::EEXIST));
         assert_eq!(mkdir(&mut fs, "x/y"), Err(Errno::ENOENT));
-        assert!(matches!(create(&mut fs, "f", OpenFlags::CREATE_NEW), Ok(Value::Fd(3))));
+        assert!(matches!(
+            create(&mut fs, "f", OpenFlags::CREATE_NEW),
+            Ok(Value::Fd(3))
+        ));
         assert_eq!(mkdir(&mut fs, "f"), Err(Errno::EEXIST));
         assert_eq!(mkdir(&mut fs, "f/y"), Err(Errno::ENOTDIR));
         assert_eq!(fs.tree().get("a").unwrap().mode, 0o755, "umask 022 applies");
@@ -477,16 +544,46 @@ mod tests {
     #[test]
     fn open_excl_trunc_and_missing() {
         let mut fs = ModelFs::new();
-        assert_eq!(create(&mut fs, "f", OpenFlags::CREATE_NEW), Ok(Value::Fd(3)));
-        fs.apply(&Op::Write { fd: 3, path: p("f"), blob: Blob::new(b"abc".to_vec()) }).unwrap();
-        assert_eq!(fs.apply(&Op::Close { fd: 3, path: p("f") }), Ok(Value::Unit));
-        assert_eq!(create(&mut fs, "f", OpenFlags::CREATE_NEW), Err(Errno::EEXIST));
+        assert_eq!(
+            create(&mut fs, "f", OpenFlags::CREATE_NEW),
+            Ok(Value::Fd(3))
+        );
+        fs.apply(&Op::Write {
+            fd: 3,
+            path: p("f"),
+            blob: Blob::new(b"abc".to_vec()),
+        })
+        .unwrap();
+        assert_eq!(
+            fs.apply(&Op::Close {
+                fd: 3,
+                path: p("f")
+            }),
+            Ok(Value::Unit)
+        );
+        assert_eq!(
+            create(&mut fs, "f", OpenFlags::CREATE_NEW),
+            Err(Errno::EEXIST)
+        );
         assert_eq!(create(&mut fs, "g", OpenFlags::TRUNC), Err(Errno::ENOENT));
         assert_eq!(create(&mut fs, "f", OpenFlags::TRUNC), Ok(Value::Fd(3)));
-        assert_eq!(fs.tree().get("f").unwrap().size, 0, "O_TRUNC empties the file");
+        assert_eq!(
+            fs.tree().get("f").unwrap().size,
+            0,
+            "O_TRUNC empties the file"
+        );
         mkdir(&mut fs, "d").unwrap();
-        assert_eq!(create(&mut fs, "d", OpenFlags::CREATE_TRUNC), Err(Errno::EISDIR));
-        assert_eq!(fs.apply(&Op::Close { fd: 9, path: p("f") }), Err(Errno::EBADF));
+        assert_eq!(
+            create(&mut fs, "d", OpenFlags::CREATE_TRUNC),
+            Err(Errno::EISDIR)
+        );
+        assert_eq!(
+            fs.apply(&Op::Close {
+                fd: 9,
+                path: p("f")
+            }),
+            Err(Errno::EBADF)
+        );
     }
 
     #[test]
@@ -497,14 +594,27 @@ mod tests {
         }
         create(&mut fs, "f", OpenFlags::CREATE_NEW).unwrap();
         create(&mut fs, "g", OpenFlags::CREATE_NEW).unwrap();
-        let rn = |fs: &mut ModelFs, a: &str, b: &str| fs.apply(&Op::Rename { from: p(a), to: p(b) });
+        let rn = |fs: &mut ModelFs, a: &str, b: &str| {
+            fs.apply(&Op::Rename {
+                from: p(a),
+                to: p(b),
+            })
+        };
         assert_eq!(rn(&mut fs, "f", "d1"), Err(Errno::EISDIR));
         assert_eq!(rn(&mut fs, "d1", "f"), Err(Errno::ENOTDIR));
         assert_eq!(rn(&mut fs, "d1", "full"), Err(Errno::ENOTEMPTY));
         assert_eq!(rn(&mut fs, "d1", "d1/sub"), Err(Errno::EINVAL));
         assert_eq!(rn(&mut fs, "nope", "z"), Err(Errno::ENOENT));
-        assert_eq!(rn(&mut fs, "d1", "d2"), Ok(Value::Unit), "a dir replaces an empty dir");
-        assert_eq!(rn(&mut fs, "f", "g"), Ok(Value::Unit), "a file replaces a file atomically");
+        assert_eq!(
+            rn(&mut fs, "d1", "d2"),
+            Ok(Value::Unit),
+            "a dir replaces an empty dir"
+        );
+        assert_eq!(
+            rn(&mut fs, "f", "g"),
+            Ok(Value::Unit),
+            "a file replaces a file atomically"
+        );
         let t = fs.tree();
         assert!(t.get("f").is_none() && t.get("g").is_some() && t.get("d1").is_none());
     }
@@ -517,12 +627,45 @@ mod tests {
         assert_eq!(fs.apply(&Op::Unlink { path: p("d") }), Err(Errno::EISDIR));
         assert_eq!(fs.apply(&Op::Rmdir { path: p("d") }), Err(Errno::ENOTEMPTY));
         assert_eq!(fs.apply(&Op::Rmdir { path: p("d/f") }), Err(Errno::ENOTDIR));
-        assert_eq!(fs.apply(&Op::Symlink { target: p("d"), path: p("l") }), Ok(Value::Unit));
-        assert_eq!(fs.apply(&Op::Symlink { target: p("d"), path: p("l") }), Err(Errno::EEXIST));
-        assert_eq!(fs.apply(&Op::Readdir { path: p("l") }), Ok(Value::Names(vec!["f".into()])));
-        assert!(matches!(fs.apply(&Op::Lstat { path: p("l") }), Ok(Value::Meta(Meta { kind: Kind::Symlink, .. }))));
-        assert!(matches!(fs.apply(&Op::Stat { path: p("l") }), Ok(Value::Meta(Meta { kind: Kind::Dir, .. }))));
-        assert_eq!(fs.apply(&Op::Chmod { path: p("d/f"), mode: 0o600 }), Ok(Value::Unit));
+        assert_eq!(
+            fs.apply(&Op::Symlink {
+                target: p("d"),
+                path: p("l")
+            }),
+            Ok(Value::Unit)
+        );
+        assert_eq!(
+            fs.apply(&Op::Symlink {
+                target: p("d"),
+                path: p("l")
+            }),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            fs.apply(&Op::Readdir { path: p("l") }),
+            Ok(Value::Names(vec!["f".into()]))
+        );
+        assert!(matches!(
+            fs.apply(&Op::Lstat { path: p("l") }),
+            Ok(Value::Meta(Meta {
+                kind: Kind::Symlink,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            fs.apply(&Op::Stat { path: p("l") }),
+            Ok(Value::Meta(Meta {
+                kind: Kind::Dir,
+                ..
+            }))
+        ));
+        assert_eq!(
+            fs.apply(&Op::Chmod {
+                path: p("d/f"),
+                mode: 0o600
+            }),
+            Ok(Value::Unit)
+        );
         assert_eq!(fs.tree().get("d/f").unwrap().mode, 0o600);
         assert_eq!(fs.apply(&Op::Unlink { path: p("d/f") }), Ok(Value::Unit));
         assert_eq!(fs.apply(&Op::Rmdir { path: p("d") }), Ok(Value::Unit));
@@ -532,11 +675,29 @@ mod tests {
     #[test]
     fn symlinks_cannot_escape_the_root() {
         let mut fs = ModelFs::new();
-        fs.apply(&Op::Symlink { target: p("/etc"), path: p("abs") }).unwrap();
-        fs.apply(&Op::Symlink { target: p("../.."), path: p("up") }).unwrap();
-        assert_eq!(create(&mut fs, "abs/passwd", OpenFlags::CREATE_TRUNC), Err(Errno::EXDEV));
-        assert_eq!(create(&mut fs, "up/x", OpenFlags::CREATE_TRUNC), Err(Errno::EXDEV));
-        fs.apply(&Op::Symlink { target: p("loop"), path: p("loop") }).unwrap();
+        fs.apply(&Op::Symlink {
+            target: p("/etc"),
+            path: p("abs"),
+        })
+        .unwrap();
+        fs.apply(&Op::Symlink {
+            target: p("../.."),
+            path: p("up"),
+        })
+        .unwrap();
+        assert_eq!(
+            create(&mut fs, "abs/passwd", OpenFlags::CREATE_TRUNC),
+            Err(Errno::EXDEV)
+        );
+        assert_eq!(
+            create(&mut fs, "up/x", OpenFlags::CREATE_TRUNC),
+            Err(Errno::EXDEV)
+        );
+        fs.apply(&Op::Symlink {
+            target: p("loop"),
+            path: p("loop"),
+        })
+        .unwrap();
         assert_eq!(fs.apply(&Op::Stat { path: p("loop") }), Err(Errno::ELOOP));
     }
 
@@ -544,11 +705,18 @@ mod tests {
     fn read_sees_a_half_written_file() {
         let mut fs = ModelFs::new();
         create(&mut fs, "m.py", OpenFlags::CREATE_TRUNC).unwrap();
-        let Ok(Value::Fd(r)) = fs.apply(&Op::Open { path: p("m.py"), flags: OpenFlags::READ, mode: 0 }) else {
+        let Ok(Value::Fd(r)) = fs.apply(&Op::Open {
+            path: p("m.py"),
+            flags: OpenFlags::READ,
+            mode: 0,
+        }) else {
             panic!()
         };
         assert_eq!(r, 4, "lowest free descriptor");
-        match fs.apply(&Op::Read { fd: r, path: p("m.py") }) {
+        match fs.apply(&Op::Read {
+            fd: r,
+            path: p("m.py"),
+        }) {
             Ok(Value::Data(c)) => assert!(c.is_empty()),
             other => panic!("{other:?}"),
         }

@@ -33,7 +33,10 @@ pub fn normalize_relative(base: &str, path: &str) -> Result<String, PathError> {
     if path.is_empty() {
         return Err(PathError::Empty);
     }
-    let mut parts: Vec<&str> = base.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let mut parts: Vec<&str> = base
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     for comp in path.split('/') {
         match comp {
             "" | "." => {}
@@ -71,12 +74,30 @@ mod tests {
     #[test]
     fn record_paths_relative_to_site_packages_stay_inside() {
         let sp = "lib/python3.9/site-packages";
-        assert_eq!(normalize_relative(sp, "../../../bin/cython").unwrap(), "bin/cython");
-        assert_eq!(normalize_relative(sp, "Cython/./x.py").unwrap(), "lib/python3.9/site-packages/Cython/x.py");
-        assert!(matches!(normalize_relative(sp, "../../../../etc/x"), Err(PathError::Escapes(_))));
-        assert!(matches!(normalize_relative("", "../etc/x"), Err(PathError::Escapes(_))));
-        assert!(matches!(normalize_relative("", "/etc/x"), Err(PathError::Absolute(_))));
-        assert!(matches!(normalize_relative("", "a\0b"), Err(PathError::Nul(_))));
+        assert_eq!(
+            normalize_relative(sp, "../../../bin/cython").unwrap(),
+            "bin/cython"
+        );
+        assert_eq!(
+            normalize_relative(sp, "Cython/./x.py").unwrap(),
+            "lib/python3.9/site-packages/Cython/x.py"
+        );
+        assert!(matches!(
+            normalize_relative(sp, "../../../../etc/x"),
+            Err(PathError::Escapes(_))
+        ));
+        assert!(matches!(
+            normalize_relative("", "../etc/x"),
+            Err(PathError::Escapes(_))
+        ));
+        assert!(matches!(
+            normalize_relative("", "/etc/x"),
+            Err(PathError::Absolute(_))
+        ));
+        assert!(matches!(
+            normalize_relative("", "a\0b"),
+            Err(PathError::Nul(_))
+        ));
     }
 
     #[test]

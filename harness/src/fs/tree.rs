@@ -28,7 +28,14 @@ pub struct Entry {
 impl Entry {
     /// A directory entry.
     pub fn dir(mode: u32) -> Entry {
-        Entry { kind: Kind::Dir, mode, size: 0, digest: None, target: None, bytecode_source: None }
+        Entry {
+            kind: Kind::Dir,
+            mode,
+            size: 0,
+            digest: None,
+            target: None,
+            bytecode_source: None,
+        }
     }
 }
 
@@ -87,7 +94,9 @@ impl TreeChange {
     /// The path the change concerns.
     pub fn path(&self) -> &str {
         match self {
-            TreeChange::Added { path, .. } | TreeChange::Missing { path, .. } | TreeChange::Changed { path, .. } => path,
+            TreeChange::Added { path, .. }
+            | TreeChange::Missing { path, .. }
+            | TreeChange::Changed { path, .. } => path,
         }
     }
 }
@@ -97,7 +106,11 @@ impl fmt::Display for TreeChange {
         match self {
             TreeChange::Added { path, actual } => write!(f, "+ {path}  ({actual})"),
             TreeChange::Missing { path, expected } => write!(f, "- {path}  ({expected})"),
-            TreeChange::Changed { path, expected, actual } => write!(f, "~ {path}  ({expected} -> {actual})"),
+            TreeChange::Changed {
+                path,
+                expected,
+                actual,
+            } => write!(f, "~ {path}  ({expected} -> {actual})"),
         }
     }
 }
@@ -187,15 +200,24 @@ impl Tree {
                     b.next();
                 }
                 (Some((pa, ea)), Some((pb, _))) if pa < pb => {
-                    changes.push(TreeChange::Missing { path: (*pa).clone(), expected: ea.to_string() });
+                    changes.push(TreeChange::Missing {
+                        path: (*pa).clone(),
+                        expected: ea.to_string(),
+                    });
                     a.next();
                 }
                 (Some((pa, ea)), None) => {
-                    changes.push(TreeChange::Missing { path: (*pa).clone(), expected: ea.to_string() });
+                    changes.push(TreeChange::Missing {
+                        path: (*pa).clone(),
+                        expected: ea.to_string(),
+                    });
                     a.next();
                 }
                 (_, Some((pb, eb))) => {
-                    changes.push(TreeChange::Added { path: (*pb).clone(), actual: eb.to_string() });
+                    changes.push(TreeChange::Added {
+                        path: (*pb).clone(),
+                        actual: eb.to_string(),
+                    });
                     b.next();
                 }
             }

@@ -77,22 +77,44 @@ impl CpPlan {
         let tree = stage.tree();
         let mut entries = Vec::new();
         Self::visit(stage, &tree, "", None, &mut entries);
-        CpPlan { entries, dst_display: dst_display.to_string(), src_display: src_display.to_string() }
+        CpPlan {
+            entries,
+            dst_display: dst_display.to_string(),
+            src_display: src_display.to_string(),
+        }
     }
 
-    fn visit(stage: &ModelFs, tree: &Tree, dir: &str, parent: Option<usize>, out: &mut Vec<CpEntry>) {
+    fn visit(
+        stage: &ModelFs,
+        tree: &Tree,
+        dir: &str,
+        parent: Option<usize>,
+        out: &mut Vec<CpEntry>,
+    ) {
         let mut children = stage.children(dir);
         children.sort_by_key(|(_, ino)| *ino);
         for (name, _) in children {
-            let path = if dir.is_empty() { name } else { format!("{dir}/{name}") };
-            let Some(entry) = tree.get(&path) else { continue };
+            let path = if dir.is_empty() {
+                name
+            } else {
+                format!("{dir}/{name}")
+            };
+            let Some(entry) = tree.get(&path) else {
+                continue;
+            };
             let kind = match entry.kind {
                 Kind::Dir => CpKind::Dir,
                 Kind::File => CpKind::File(stage_blob(stage, &path)),
                 Kind::Symlink => CpKind::Symlink(entry.target.clone().unwrap_or_default().into()),
             };
             let index = out.len();
-            out.push(CpEntry { path: path.as_str().into(), kind, mode: entry.mode, parent, subtree_end: index + 1 });
+            out.push(CpEntry {
+                path: path.as_str().into(),
+                kind,
+                mode: entry.mode,
+                parent,
+                subtree_end: index + 1,
+            });
             if entry.kind == Kind::Dir {
                 Self::visit(stage, tree, &path, Some(index), out);
                 out[index].subtree_end = out.len();
@@ -102,12 +124,22 @@ impl CpPlan {
 
     /// Builds the plan from entries already in traversal order (recorded order).
     /// Each entry's parent must precede it.
-    pub fn from_ordered(list: Vec<(Arc<str>, CpKind, u32)>, dst_display: &str, src_display: &str) -> CpPlan {
+    pub fn from_ordered(
+        list: Vec<(Arc<str>, CpKind, u32)>,
+        dst_display: &str,
+        src_display: &str,
+    ) -> CpPlan {
         let mut entries: Vec<CpEntry> = Vec::with_capacity(list.len());
         for (path, kind, mode) in list {
             let parent_path = crate::fs::parent_of(&path);
             let parent = entries.iter().rposition(|e| &*e.path == parent_path);
-            entries.push(CpEntry { path, kind, mode, parent, subtree_end: 0 });
+            entries.push(CpEntry {
+                path,
+                kind,
+                mode,
+                parent,
+                subtree_end: 0,
+            });
         }
         for i in (0..entries.len()).rev() {
             let end = (i + 1..entries.len())
@@ -115,7 +147,11 @@ impl CpPlan {
                 .unwrap_or(entries.len());
             entries[i].subtree_end = end;
         }
-        CpPlan { entries, dst_display: dst_display.to_string(), src_display: src_display.to_string() }
+        CpPlan {
+            entries,
+            dst_display: dst_display.to_string(),
+            src_display: src_display.to_string(),
+        }
     }
 
     /// Number of ops a clean copy makes (for schedulers that need an estimate).
@@ -209,7 +245,10 @@ impl CpJob {
 
     fn error(&mut self, message: String) {
         self.failed = true;
-        self.diagnostics.push(Diagnostic { message: format!("cp: {message}"), fatal: true });
+        self.diagnostics.push(Diagnostic {
+            message: format!("cp: {message}"),
+            fatal: true,
+        });
     }
 
     /// Skips the subtree of the current entry after an error.
@@ -229,7 +268,13 @@ impl CpJob {
             if self.cursor >= self.plan.entries[top].subtree_end {
                 self.finalize.pop();
                 let e = &self.plan.entries[top];
-                return Some((Op::Chmod { path: e.path.clone(), mode: e.mode }, Pending::ChmodDir(top)));
+                return Some((
+                    Op::Chmod {
+                        path: e.path.clone(),
+                        mode: e.mode,
+                    },
+                    Pending::ChmodDir(top),
+                ));
             }
         }
         let i = self.cursor;
@@ -237,11 +282,30 @@ impl CpJob {
         let created = self.parent_created(i);
         let path = e.path.clone();
         Some(match &e.kind {
-            CpKind::Dir if created => (Op::Mkdir { path, mode: e.mode & 0o700 }, Pending::Mkdir),
+            CpKind::Dir if created => (
+                Op::Mkdir {
+                    path,
+                    mode: e.mode & 0o700,
+                },
+                Pending::Mkdir,
+            ),
             CpKind::Dir => (Op::Lstat { path }, Pending::StatDir),
-            CpKind::File(_) if created => (Op::Open { path, flags: OpenFlags::CREATE_NEW, mode: 0o600 }, Pending::OpenNew),
+            CpKind::File(_) if created => (
+                Op::Open {
+                    path,
+                    flags: OpenFlags::CREATE_NEW,
+                    mode: 0o600,
+                },
+                Pending::OpenNew,
+            ),
             CpKind::File(_) => (Op::Stat { path }, Pending::StatFile),
-            CpKind::Symlink(target) if created => (Op::Symlink { target: target.clone(), path }, Pending::Symlink),
+            CpKind::Symlink(target) if created => (
+                Op::Symlink {
+                    target: target.clone(),
+                    path,
+                },
+                Pending::Symlink,
+            ),
             CpKind::Symlink(_) => (Op::Lstat { path }, Pending::LstatLink),
         })
     }
@@ -278,7 +342,9 @@ impl Job for CpJob {
     }
 
     fn complete(&mut self, result: &OpResult) {
-        let Some((op, pending)) = self.pending.take() else { return };
+        let Some((op, pending)) = self.pending.take() else {
+            return;
+        };
         let i = self.cursor;
         let path = op.path().clone();
         match pending {
@@ -293,7 +359,11 @@ impl Job for CpJob {
                     self.cursor += 1;
                 }
                 Ok(_) => {
-                    let msg = format!("cannot overwrite non-directory '{}' with directory '{}'", self.dst(i), self.src(i));
+                    let msg = format!(
+                        "cannot overwrite non-directory '{}' with directory '{}'",
+                        self.dst(i),
+                        self.src(i)
+                    );
                     self.error(msg);
                     self.skip_current();
                 }
@@ -309,19 +379,38 @@ impl Job for CpJob {
                     self.cursor += 1;
                 }
                 Err(e) => {
-                    self.error(format!("cannot create directory '{}': {}", self.dst(i), e.message()));
+                    self.error(format!(
+                        "cannot create directory '{}': {}",
+                        self.dst(i),
+                        e.message()
+                    ));
                     self.skip_current();
                 }
             },
             Pending::StatFile => match result {
-                Err(Errno::ENOENT) => {
-                    self.set(Op::Open { path, flags: OpenFlags::CREATE_NEW, mode: 0o600 }, Pending::OpenNew)
-                }
+                Err(Errno::ENOENT) => self.set(
+                    Op::Open {
+                        path,
+                        flags: OpenFlags::CREATE_NEW,
+                        mode: 0o600,
+                    },
+                    Pending::OpenNew,
+                ),
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.error(format!("cannot overwrite directory '{}' with non-directory", self.dst(i)));
+                    self.error(format!(
+                        "cannot overwrite directory '{}' with non-directory",
+                        self.dst(i)
+                    ));
                     self.cursor += 1;
                 }
-                Ok(_) => self.set(Op::Open { path, flags: OpenFlags::TRUNC, mode: 0 }, Pending::OpenExisting),
+                Ok(_) => self.set(
+                    Op::Open {
+                        path,
+                        flags: OpenFlags::TRUNC,
+                        mode: 0,
+                    },
+                    Pending::OpenExisting,
+                ),
                 Err(e) => {
                     self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
                     self.cursor += 1;
@@ -331,16 +420,32 @@ impl Job for CpJob {
                 Ok(Value::Fd(fd)) => {
                     self.fd = Some(*fd);
                     let blob = self.file_blob();
-                    self.set(Op::Write { fd: *fd, path, blob }, Pending::Write(*fd));
+                    self.set(
+                        Op::Write {
+                            fd: *fd,
+                            path,
+                            blob,
+                        },
+                        Pending::Write(*fd),
+                    );
                 }
-                Err(Errno::ENOENT) if matches!(pending, Pending::OpenExisting) => {
-                    self.set(Op::Open { path, flags: OpenFlags::CREATE, mode: 0o600 }, Pending::OpenRetryCreate)
-                }
+                Err(Errno::ENOENT) if matches!(pending, Pending::OpenExisting) => self.set(
+                    Op::Open {
+                        path,
+                        flags: OpenFlags::CREATE,
+                        mode: 0o600,
+                    },
+                    Pending::OpenRetryCreate,
+                ),
                 Err(e) => {
                     let msg = if matches!(pending, Pending::OpenExisting) {
                         format!("cannot open '{}' for writing: {}", self.dst(i), e.message())
                     } else {
-                        format!("cannot create regular file '{}': {}", self.dst(i), e.message())
+                        format!(
+                            "cannot create regular file '{}': {}",
+                            self.dst(i),
+                            e.message()
+                        )
                     };
                     self.error(msg);
                     self.cursor += 1;
@@ -360,17 +465,26 @@ impl Job for CpJob {
             }
             Pending::ChmodFile => {
                 if let Err(e) = result {
-                    self.error(format!("preserving permissions for '{}': {}", self.dst(i), e.message()));
+                    self.error(format!(
+                        "preserving permissions for '{}': {}",
+                        self.dst(i),
+                        e.message()
+                    ));
                 }
                 self.cursor += 1;
             }
             Pending::LstatLink => match result {
                 Err(Errno::ENOENT) => {
-                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else { unreachable!() };
+                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else {
+                        unreachable!()
+                    };
                     self.set(Op::Symlink { target, path }, Pending::Symlink);
                 }
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.error(format!("cannot overwrite directory '{}' with non-directory", self.dst(i)));
+                    self.error(format!(
+                        "cannot overwrite directory '{}' with non-directory",
+                        self.dst(i)
+                    ));
                     self.cursor += 1;
                 }
                 Ok(_) => self.set(Op::Unlink { path }, Pending::UnlinkForLink),
@@ -381,7 +495,9 @@ impl Job for CpJob {
             },
             Pending::UnlinkForLink => match result {
                 Ok(_) | Err(Errno::ENOENT) => {
-                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else { unreachable!() };
+                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else {
+                        unreachable!()
+                    };
                     self.set(Op::Symlink { target, path }, Pending::Symlink);
                 }
                 Err(e) => {
@@ -391,13 +507,21 @@ impl Job for CpJob {
             },
             Pending::Symlink => {
                 if let Err(e) = result {
-                    self.error(format!("cannot create symbolic link '{}': {}", self.dst(i), e.message()));
+                    self.error(format!(
+                        "cannot create symbolic link '{}': {}",
+                        self.dst(i),
+                        e.message()
+                    ));
                 }
                 self.cursor += 1;
             }
             Pending::ChmodDir(d) => {
                 if let Err(e) = result {
-                    self.error(format!("preserving permissions for '{}': {}", self.dst(d), e.message()));
+                    self.error(format!(
+                        "preserving permissions for '{}': {}",
+                        self.dst(d),
+                        e.message()
+                    ));
                 }
             }
         }

@@ -103,12 +103,24 @@ impl ImportJob {
     /// Starts `set_data`: find the missing directories above the `.pyc`.
     fn start_set_data(&mut self) {
         let pycache: Arc<str> = parent_of(&self.module().pyc).into();
-        self.set(Op::Stat { path: pycache.clone() }, Pending::IsDir(vec![pycache]));
+        self.set(
+            Op::Stat {
+                path: pycache.clone(),
+            },
+            Pending::IsDir(vec![pycache]),
+        );
     }
 
     fn start_write(&mut self) {
         let tmp = self.module().tmp.clone();
-        self.set(Op::Open { path: tmp, flags: OpenFlags::CREATE_NEW, mode: 0o644 }, Pending::OpenTmp);
+        self.set(
+            Op::Open {
+                path: tmp,
+                flags: OpenFlags::CREATE_NEW,
+                mode: 0o644,
+            },
+            Pending::OpenTmp,
+        );
     }
 }
 
@@ -126,16 +138,28 @@ impl Job for ImportJob {
             return Step::Exit(code);
         }
         if self.pending.is_none() {
-            let Some(m) = self.modules.get(self.index) else { return Step::Exit(0) };
+            let Some(m) = self.modules.get(self.index) else {
+                return Step::Exit(0);
+            };
             if !self.started {
-                let cond = Condition::Exists { path: m.source.to_string(), kind: Kind::File };
+                let cond = Condition::Exists {
+                    path: m.source.to_string(),
+                    kind: Kind::File,
+                };
                 if !cond.holds(probe) {
                     return Step::Wait(cond);
                 }
                 self.started = true;
             }
             let source = m.source.clone();
-            self.set(Op::Open { path: source, flags: OpenFlags::READ, mode: 0 }, Pending::OpenSource);
+            self.set(
+                Op::Open {
+                    path: source,
+                    flags: OpenFlags::READ,
+                    mode: 0,
+                },
+                Pending::OpenSource,
+            );
         }
         match &self.pending {
             Some((op, _)) => Step::Op(op.clone()),
@@ -144,7 +168,9 @@ impl Job for ImportJob {
     }
 
     fn complete(&mut self, result: &OpResult) {
-        let Some((op, pending)) = self.pending.take() else { return };
+        let Some((op, pending)) = self.pending.take() else {
+            return;
+        };
         let path = op.path().clone();
         match pending {
             Pending::OpenSource => match result {
@@ -153,9 +179,17 @@ impl Job for ImportJob {
                     let name = self.module().name.clone();
                     let message = match e {
                         Errno::ENOENT => format!("ModuleNotFoundError: No module named '{name}'"),
-                        e => format!("OSError: [Errno {}] {}: '{}'", e.number(), e.message(), path),
+                        e => format!(
+                            "OSError: [Errno {}] {}: '{}'",
+                            e.number(),
+                            e.message(),
+                            path
+                        ),
                     };
-                    self.diagnostics.push(Diagnostic { message, fatal: true });
+                    self.diagnostics.push(Diagnostic {
+                        message,
+                        fatal: true,
+                    });
                     self.exit = Some(1);
                 }
                 Ok(_) => self.next_module(),
@@ -168,7 +202,14 @@ impl Job for ImportJob {
             }
             Pending::CloseSource => {
                 let pyc = self.module().pyc.clone();
-                self.set(Op::Open { path: pyc, flags: OpenFlags::READ, mode: 0 }, Pending::OpenPyc);
+                self.set(
+                    Op::Open {
+                        path: pyc,
+                        flags: OpenFlags::READ,
+                        mode: 0,
+                    },
+                    Pending::OpenPyc,
+                );
             }
             Pending::OpenPyc => match result {
                 Ok(Value::Fd(fd)) => self.set(Op::Read { fd: *fd, path }, Pending::ReadPyc(*fd)),
@@ -192,7 +233,13 @@ impl Job for ImportJob {
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
                     missing.pop();
                     match missing.pop() {
-                        Some(dir) => self.set(Op::Mkdir { path: dir.clone(), mode: 0o777 }, Pending::Mkdir(missing)),
+                        Some(dir) => self.set(
+                            Op::Mkdir {
+                                path: dir.clone(),
+                                mode: 0o777,
+                            },
+                            Pending::Mkdir(missing),
+                        ),
                         None => self.start_write(),
                     }
                 }
@@ -201,7 +248,13 @@ impl Job for ImportJob {
                     if parent.is_empty() {
                         missing.pop();
                         match missing.pop() {
-                            Some(dir) => self.set(Op::Mkdir { path: dir, mode: 0o777 }, Pending::Mkdir(missing)),
+                            Some(dir) => self.set(
+                                Op::Mkdir {
+                                    path: dir,
+                                    mode: 0o777,
+                                },
+                                Pending::Mkdir(missing),
+                            ),
                             None => self.start_write(),
                         }
                     } else {
@@ -212,7 +265,13 @@ impl Job for ImportJob {
             },
             Pending::Mkdir(mut rest) => match result {
                 Ok(_) | Err(Errno::EEXIST) => match rest.pop() {
-                    Some(dir) => self.set(Op::Mkdir { path: dir, mode: 0o777 }, Pending::Mkdir(rest)),
+                    Some(dir) => self.set(
+                        Op::Mkdir {
+                            path: dir,
+                            mode: 0o777,
+                        },
+                        Pending::Mkdir(rest),
+                    ),
                     None => self.start_write(),
                 },
                 Err(_) => self.next_module(),
@@ -220,14 +279,27 @@ impl Job for ImportJob {
             Pending::OpenTmp => match result {
                 Ok(Value::Fd(fd)) => {
                     let blob = Blob::bytecode(&self.source.unwrap_or_else(|| Digest::of(b"")));
-                    self.set(Op::Write { fd: *fd, path, blob }, Pending::WriteTmp(*fd));
+                    self.set(
+                        Op::Write {
+                            fd: *fd,
+                            path,
+                            blob,
+                        },
+                        Pending::WriteTmp(*fd),
+                    );
                 }
                 _ => self.next_module(),
             },
             Pending::WriteTmp(fd) => self.set(Op::Close { fd, path }, Pending::CloseTmp),
             Pending::CloseTmp => {
                 let pyc = self.module().pyc.clone();
-                self.set(Op::Rename { from: path, to: pyc }, Pending::Rename);
+                self.set(
+                    Op::Rename {
+                        from: path,
+                        to: pyc,
+                    },
+                    Pending::Rename,
+                );
             }
             Pending::Rename => match result {
                 Ok(_) => self.next_module(),
@@ -240,7 +312,10 @@ impl Job for ImportJob {
     fn stalled(&mut self) -> i32 {
         if let Some(m) = self.modules.get(self.index) {
             let message = format!("ModuleNotFoundError: No module named '{}'", m.name);
-            self.diagnostics.push(Diagnostic { message, fatal: true });
+            self.diagnostics.push(Diagnostic {
+                message,
+                fatal: true,
+            });
         }
         self.exit = Some(1);
         1

@@ -33,16 +33,24 @@ pub enum MakedirsStep {
 impl Makedirs {
     /// Starts `makedirs(target)`; `target` is relative to the prefix root.
     pub fn new(target: Arc<str>) -> Makedirs {
-        Makedirs { to_create: vec![target.clone()], probing: Some(target) }
+        Makedirs {
+            to_create: vec![target.clone()],
+            probing: Some(target),
+        }
     }
 
     /// The next op, or the outcome.
     pub fn step(&self) -> MakedirsStep {
         if let Some(dir) = &self.probing {
-            return MakedirsStep::Op(Op::Stat { path: parent_of(dir).into() });
+            return MakedirsStep::Op(Op::Stat {
+                path: parent_of(dir).into(),
+            });
         }
         match self.to_create.last() {
-            Some(dir) => MakedirsStep::Op(Op::Mkdir { path: dir.clone(), mode: 0o777 }),
+            Some(dir) => MakedirsStep::Op(Op::Mkdir {
+                path: dir.clone(),
+                mode: 0o777,
+            }),
             None => MakedirsStep::Done,
         }
     }

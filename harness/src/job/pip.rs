@@ -78,7 +78,10 @@ pub struct PipPlan {
 pub fn temp_token(seed: &str) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
     let d = crate::content::Digest::of(seed.as_bytes());
-    d.0[..8].iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+    d.0[..8]
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
 }
 
 impl PipPlan {
@@ -93,7 +96,11 @@ impl PipPlan {
         prefix_display: &str,
         compile: bool,
     ) -> PipPlan {
-        let mut sources: Vec<Arc<str>> = files.iter().filter(|f| f.path.ends_with(".py")).map(|f| f.path.clone()).collect();
+        let mut sources: Vec<Arc<str>> = files
+            .iter()
+            .filter(|f| f.path.ends_with(".py"))
+            .map(|f| f.path.clone())
+            .collect();
         sources.sort();
         sources.dedup();
         let compile = if compile {
@@ -102,10 +109,19 @@ impl PipPlan {
                 .map(|source| {
                     let (dir, name) = split_parent(&source);
                     let stem = name.trim_end_matches(".py");
-                    let pycache = if dir.is_empty() { "__pycache__".to_string() } else { format!("{dir}/__pycache__") };
+                    let pycache = if dir.is_empty() {
+                        "__pycache__".to_string()
+                    } else {
+                        format!("{dir}/__pycache__")
+                    };
                     let pyc = format!("{pycache}/{stem}.{python_tag}.pyc");
                     let tmp = format!("{pyc}.{id}");
-                    CompileItem { source: source.clone(), pycache: pycache.into(), pyc: pyc.into(), tmp: tmp.into() }
+                    CompileItem {
+                        source: source.clone(),
+                        pycache: pycache.into(),
+                        pyc: pyc.into(),
+                        tmp: tmp.into(),
+                    }
                 })
                 .collect()
         } else {
@@ -115,22 +131,44 @@ impl PipPlan {
         if let Some(di) = dist_info {
             let mut installed: Vec<&str> = files.iter().map(|f| &*f.path).collect();
             installed.extend(compile.iter().map(|c| &*c.pyc));
-            let tmp = |name: &str| -> Option<Arc<str>> { Some(format!("{di}/{name}{}.tmp", temp_token(&format!("{di}/{name}"))).into()) };
-            metadata.push(MetaFile { path: format!("{di}/INSTALLER").into(), tmp: tmp("INSTALLER"), blob: Blob::new(b"pip\n".to_vec()) });
+            let tmp = |name: &str| -> Option<Arc<str>> {
+                Some(format!("{di}/{name}{}.tmp", temp_token(&format!("{di}/{name}"))).into())
+            };
+            metadata.push(MetaFile {
+                path: format!("{di}/INSTALLER").into(),
+                tmp: tmp("INSTALLER"),
+                blob: Blob::new(b"pip\n".to_vec()),
+            });
             metadata.push(MetaFile {
                 path: format!("{di}/direct_url.json").into(),
                 tmp: tmp("direct_url.json"),
-                blob: Blob::new(format!("{{\"archive_info\": {{}}, \"url\": \"file:///{di}.whl\"}}").into_bytes()),
+                blob: Blob::new(
+                    format!("{{\"archive_info\": {{}}, \"url\": \"file:///{di}.whl\"}}")
+                        .into_bytes(),
+                ),
             });
-            metadata.push(MetaFile { path: format!("{di}/REQUESTED").into(), tmp: None, blob: Blob::new(Vec::new()) });
+            metadata.push(MetaFile {
+                path: format!("{di}/REQUESTED").into(),
+                tmp: None,
+                blob: Blob::new(Vec::new()),
+            });
             let mut record = String::new();
             for p in &installed {
                 record.push_str(p);
                 record.push_str(",,\n");
             }
-            metadata.push(MetaFile { path: format!("{di}/RECORD").into(), tmp: tmp("RECORD"), blob: Blob::new(record.into_bytes()) });
+            metadata.push(MetaFile {
+                path: format!("{di}/RECORD").into(),
+                tmp: tmp("RECORD"),
+                blob: Blob::new(record.into_bytes()),
+            });
         }
-        PipPlan { files, compile, metadata, prefix_display: prefix_display.to_string() }
+        PipPlan {
+            files,
+            compile,
+            metadata,
+            prefix_display: prefix_display.to_string(),
+        }
     }
 }
 
@@ -218,23 +256,45 @@ impl PipJob {
                     Some(f) => {
                         let parent = parent_of(&f.path);
                         if parent.is_empty() {
-                            return Some((Op::Stat { path: f.path.clone() }, Pending::FileStat));
+                            return Some((
+                                Op::Stat {
+                                    path: f.path.clone(),
+                                },
+                                Pending::FileStat,
+                            ));
                         }
                         let md = Makedirs::new(parent.into());
-                        let MakedirsStep::Op(op) = md.step() else { unreachable!("makedirs starts with a stat") };
+                        let MakedirsStep::Op(op) = md.step() else {
+                            unreachable!("makedirs starts with a stat")
+                        };
                         return Some((op, Pending::FileMakedirs(md)));
                     }
                     None => self.advance_phase(Phase::Compile),
                 },
                 Phase::Compile => match self.plan.compile.get(self.index) {
-                    Some(c) => return Some((Op::Stat { path: c.source.clone() }, Pending::CompileIsFile)),
+                    Some(c) => {
+                        return Some((
+                            Op::Stat {
+                                path: c.source.clone(),
+                            },
+                            Pending::CompileIsFile,
+                        ))
+                    }
                     None => self.advance_phase(Phase::Metadata),
                 },
                 Phase::Metadata => match self.plan.metadata.get(self.index) {
                     Some(m) => {
                         let op = match &m.tmp {
-                            Some(tmp) => Op::Open { path: tmp.clone(), flags: OpenFlags::CREATE_NEW, mode: 0o600 },
-                            None => Op::Open { path: m.path.clone(), flags: OpenFlags::CREATE_TRUNC, mode: 0o666 },
+                            Some(tmp) => Op::Open {
+                                path: tmp.clone(),
+                                flags: OpenFlags::CREATE_NEW,
+                                mode: 0o600,
+                            },
+                            None => Op::Open {
+                                path: m.path.clone(),
+                                flags: OpenFlags::CREATE_TRUNC,
+                                mode: 0o666,
+                            },
                         };
                         return Some((op, Pending::MetaOpen));
                     }
@@ -277,13 +337,24 @@ impl PipJob {
         }
         match md.step() {
             MakedirsStep::Op(op) => {
-                let p = if in_compile { Pending::CompileMakedirs(md) } else { Pending::FileMakedirs(md) };
+                let p = if in_compile {
+                    Pending::CompileMakedirs(md)
+                } else {
+                    Pending::FileMakedirs(md)
+                };
                 self.pending = Some((op, p));
             }
             MakedirsStep::Done => {
                 if in_compile {
                     let tmp = self.item().tmp.clone();
-                    self.pending = Some((Op::Open { path: tmp, flags: OpenFlags::CREATE_NEW, mode: 0o644 }, Pending::CompileOpenTmp));
+                    self.pending = Some((
+                        Op::Open {
+                            path: tmp,
+                            flags: OpenFlags::CREATE_NEW,
+                            mode: 0o644,
+                        },
+                        Pending::CompileOpenTmp,
+                    ));
                 } else {
                     let path = self.file().path.clone();
                     self.pending = Some((Op::Stat { path }, Pending::FileStat));
@@ -317,23 +388,49 @@ impl Job for PipJob {
     }
 
     fn complete(&mut self, result: &OpResult) {
-        let Some((op, pending)) = self.pending.take() else { return };
+        let Some((op, pending)) = self.pending.take() else {
+            return;
+        };
         let path = op.path().clone();
         let set = |job: &mut PipJob, op: Op, p: Pending| job.pending = Some((op, p));
         match pending {
             Pending::FileMakedirs(md) => self.makedirs_next(md, result, false),
             Pending::FileStat => match result {
                 Ok(_) => set(self, Op::Unlink { path }, Pending::FileUnlink),
-                Err(_) => set(self, Op::Open { path, flags: OpenFlags::CREATE_TRUNC, mode: 0o666 }, Pending::FileOpen),
+                Err(_) => set(
+                    self,
+                    Op::Open {
+                        path,
+                        flags: OpenFlags::CREATE_TRUNC,
+                        mode: 0o666,
+                    },
+                    Pending::FileOpen,
+                ),
             },
             Pending::FileUnlink => match result {
-                Ok(_) => set(self, Op::Open { path, flags: OpenFlags::CREATE_TRUNC, mode: 0o666 }, Pending::FileOpen),
+                Ok(_) => set(
+                    self,
+                    Op::Open {
+                        path,
+                        flags: OpenFlags::CREATE_TRUNC,
+                        mode: 0o666,
+                    },
+                    Pending::FileOpen,
+                ),
                 Err(e) => self.abort(*e, &path),
             },
             Pending::FileOpen => match result {
                 Ok(Value::Fd(fd)) => {
                     let blob = self.file().blob.clone();
-                    set(self, Op::Write { fd: *fd, path, blob }, Pending::FileWrite(*fd));
+                    set(
+                        self,
+                        Op::Write {
+                            fd: *fd,
+                            path,
+                            blob,
+                        },
+                        Pending::FileWrite(*fd),
+                    );
                 }
                 Err(e) => self.abort(*e, &path),
                 Ok(_) => self.next_item(),
@@ -364,11 +461,21 @@ impl Job for PipJob {
                 Ok(Value::Meta(m)) if m.kind != Kind::File => self.next_item(),
                 _ => {
                     let source = self.item().source.clone();
-                    set(self, Op::Open { path: source, flags: OpenFlags::READ, mode: 0 }, Pending::CompileOpenSource);
+                    set(
+                        self,
+                        Op::Open {
+                            path: source,
+                            flags: OpenFlags::READ,
+                            mode: 0,
+                        },
+                        Pending::CompileOpenSource,
+                    );
                 }
             },
             Pending::CompileOpenSource => match result {
-                Ok(Value::Fd(fd)) => set(self, Op::Read { fd: *fd, path }, Pending::CompileRead(*fd)),
+                Ok(Value::Fd(fd)) => {
+                    set(self, Op::Read { fd: *fd, path }, Pending::CompileRead(*fd))
+                }
                 _ => self.next_item(),
             },
             Pending::CompileRead(fd) => {
@@ -384,21 +491,40 @@ impl Job for PipJob {
                     return;
                 }
                 let md = Makedirs::new(self.item().pycache.clone());
-                let MakedirsStep::Op(op) = md.step() else { unreachable!("makedirs starts with a stat") };
+                let MakedirsStep::Op(op) = md.step() else {
+                    unreachable!("makedirs starts with a stat")
+                };
                 set(self, op, Pending::CompileMakedirs(md));
             }
             Pending::CompileMakedirs(md) => self.makedirs_next(md, result, true),
             Pending::CompileOpenTmp => match result {
                 Ok(Value::Fd(fd)) => {
                     let blob = Blob::bytecode(&self.source.expect("source read before compiling"));
-                    set(self, Op::Write { fd: *fd, path, blob }, Pending::CompileWrite(*fd));
+                    set(
+                        self,
+                        Op::Write {
+                            fd: *fd,
+                            path,
+                            blob,
+                        },
+                        Pending::CompileWrite(*fd),
+                    );
                 }
                 _ => self.next_item(),
             },
-            Pending::CompileWrite(fd) => set(self, Op::Close { fd, path }, Pending::CompileCloseTmp),
+            Pending::CompileWrite(fd) => {
+                set(self, Op::Close { fd, path }, Pending::CompileCloseTmp)
+            }
             Pending::CompileCloseTmp => {
                 let pyc = self.item().pyc.clone();
-                set(self, Op::Rename { from: path, to: pyc }, Pending::CompileRename);
+                set(
+                    self,
+                    Op::Rename {
+                        from: path,
+                        to: pyc,
+                    },
+                    Pending::CompileRename,
+                );
             }
             Pending::CompileRename => match result {
                 Ok(_) => self.next_item(),
@@ -411,7 +537,15 @@ impl Job for PipJob {
                     if blob.is_empty() {
                         set(self, Op::Close { fd: *fd, path }, Pending::MetaClose);
                     } else {
-                        set(self, Op::Write { fd: *fd, path, blob }, Pending::MetaWrite(*fd));
+                        set(
+                            self,
+                            Op::Write {
+                                fd: *fd,
+                                path,
+                                blob,
+                            },
+                            Pending::MetaWrite(*fd),
+                        );
                     }
                 }
                 Err(e) => self.abort(*e, &path),

@@ -10,7 +10,9 @@ pub struct Glob {
 impl Glob {
     /// Compiles `pattern`.
     pub fn new(pattern: &str) -> Glob {
-        Glob { pattern: pattern.trim_matches('/').to_string() }
+        Glob {
+            pattern: pattern.trim_matches('/').to_string(),
+        }
     }
 
     /// The pattern text.
@@ -31,7 +33,9 @@ fn match_components(pat: &[&str], comps: &[&str]) -> bool {
         None => comps.is_empty(),
         Some((&"**", rest)) => (0..=comps.len()).any(|i| match_components(rest, &comps[i..])),
         Some((p, rest)) => match comps.split_first() {
-            Some((c, crest)) => match_segment(p.as_bytes(), c.as_bytes()) && match_components(rest, crest),
+            Some((c, crest)) => {
+                match_segment(p.as_bytes(), c.as_bytes()) && match_components(rest, crest)
+            }
             None => false,
         },
     }

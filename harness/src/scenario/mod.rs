@@ -128,7 +128,10 @@ impl Origin {
 
 /// Quotes `s` for a POSIX shell when it needs it.
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -179,31 +182,54 @@ impl Scenario {
     pub fn ad_hoc(packages: &[String], imports: &[String]) -> Result<Scenario> {
         let mut s = Scenario::new("ad-hoc");
         for p in packages {
-            s.packages.push(load_package_file(Path::new(p), &s.site_packages)?);
+            s.packages
+                .push(load_package_file(Path::new(p), &s.site_packages)?);
         }
         for (i, m) in imports.iter().enumerate() {
             validate_module_name(m).map_err(|msg| Error::Usage(format!("--import {m}: {msg}")))?;
-            let name = if imports.len() == 1 { format!("import-{}", m.to_lowercase()) } else { format!("import-{}-{i}", m.to_lowercase()) };
-            s.activities.push(Activity::Import { name, modules: vec![m.clone()], after: Vec::new() });
+            let name = if imports.len() == 1 {
+                format!("import-{}", m.to_lowercase())
+            } else {
+                format!("import-{}-{i}", m.to_lowercase())
+            };
+            s.activities.push(Activity::Import {
+                name,
+                modules: vec![m.clone()],
+                after: Vec::new(),
+            });
         }
-        s.origin = Origin::Flags { packages: packages.to_vec(), imports: imports.to_vec() };
+        s.origin = Origin::Flags {
+            packages: packages.to_vec(),
+            imports: imports.to_vec(),
+        };
         s.check()?;
         Ok(s)
     }
 
     /// Names of all jobs: packages first, then activities.
     pub fn job_names(&self) -> Vec<String> {
-        self.packages.iter().map(|p| p.name.clone()).chain(self.activities.iter().map(|a| a.name().to_string())).collect()
+        self.packages
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(self.activities.iter().map(|a| a.name().to_string()))
+            .collect()
     }
 
     /// The source file of a dotted module, relative to the prefix, if any
     /// package installs it: `M/__init__.py` for a package, `M.py` for a module.
     pub fn module_source(&self, module: &str) -> Option<Arc<str>> {
         let rel = module.replace('.', "/");
-        let candidates = [format!("{}/{rel}/__init__.py", self.site_packages), format!("{}/{rel}.py", self.site_packages)];
+        let candidates = [
+            format!("{}/{rel}/__init__.py", self.site_packages),
+            format!("{}/{rel}.py", self.site_packages),
+        ];
         for c in candidates {
             for p in &self.packages {
-                if let Some(e) = p.payload.iter().find(|e| *e.path == *c && matches!(e.kind, PayloadKind::File(_))) {
+                if let Some(e) = p
+                    .payload
+                    .iter()
+                    .find(|e| *e.path == *c && matches!(e.kind, PayloadKind::File(_)))
+                {
                     return Some(e.path.clone());
                 }
             }
@@ -221,20 +247,39 @@ impl Scenario {
         let names = self.job_names();
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
-                return Err(Error::input(&file, 0, "name", format!("duplicate job name {n:?}")));
+                return Err(Error::input(
+                    &file,
+                    0,
+                    "name",
+                    format!("duplicate job name {n:?}"),
+                ));
             }
         }
-        let afters: Vec<&[String]> =
-            self.packages.iter().map(|p| p.after.as_slice()).chain(self.activities.iter().map(|a| a.after())).collect();
+        let afters: Vec<&[String]> = self
+            .packages
+            .iter()
+            .map(|p| p.after.as_slice())
+            .chain(self.activities.iter().map(|a| a.after()))
+            .collect();
         for (i, after) in afters.iter().enumerate() {
             for a in after.iter() {
                 if !names.contains(a) {
-                    return Err(Error::input(&file, 0, "after", format!("job {:?} depends on unknown job {a:?}", names[i])));
+                    return Err(Error::input(
+                        &file,
+                        0,
+                        "after",
+                        format!("job {:?} depends on unknown job {a:?}", names[i]),
+                    ));
                 }
             }
         }
         if let Some(cycle) = self.dependency_cycle() {
-            return Err(Error::input(&file, 0, "after", format!("dependency cycle: {}", cycle.join(" -> "))));
+            return Err(Error::input(
+                &file,
+                0,
+                "after",
+                format!("dependency cycle: {}", cycle.join(" -> ")),
+            ));
         }
         for a in &self.activities {
             let Activity::Import { name, modules, .. } = a;
@@ -244,7 +289,10 @@ impl Scenario {
                         &file,
                         0,
                         "modules",
-                        format!("activity {name:?} imports {m:?}, which no package installs under {}", self.site_packages),
+                        format!(
+                            "activity {name:?} imports {m:?}, which no package installs under {}",
+                            self.site_packages
+                        ),
                     ));
                 }
             }
@@ -255,16 +303,33 @@ impl Scenario {
     /// Dependency edges as job indices: `deps[j]` must finish before `j`.
     pub fn dependency_indices(&self) -> Vec<Vec<usize>> {
         let names = self.job_names();
-        let afters: Vec<&[String]> =
-            self.packages.iter().map(|p| p.after.as_slice()).chain(self.activities.iter().map(|a| a.after())).collect();
-        afters.iter().map(|after| after.iter().filter_map(|a| names.iter().position(|n| n == a)).collect()).collect()
+        let afters: Vec<&[String]> = self
+            .packages
+            .iter()
+            .map(|p| p.after.as_slice())
+            .chain(self.activities.iter().map(|a| a.after()))
+            .collect();
+        afters
+            .iter()
+            .map(|after| {
+                after
+                    .iter()
+                    .filter_map(|a| names.iter().position(|n| n == a))
+                    .collect()
+            })
+            .collect()
     }
 
     fn dependency_cycle(&self) -> Option<Vec<String>> {
         let names = self.job_names();
         let deps = self.dependency_indices();
         let mut state = vec![0u8; names.len()];
-        fn dfs(v: usize, deps: &[Vec<usize>], state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+        fn dfs(
+            v: usize,
+            deps: &[Vec<usize>],
+            state: &mut [u8],
+            path: &mut Vec<usize>,
+        ) -> Option<Vec<usize>> {
             state[v] = 1;
             path.push(v);
             for &d in &deps[v] {
@@ -324,9 +389,18 @@ pub fn load_package_file(path: &Path, site_packages: &str) -> Result<Package> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
     let (name, version) = name_version_from_record_path(path);
     let payload = parse_record(&shown, &bytes, site_packages, None)?;
-    let mut pkg = Package { name, version, payload, after: Vec::new(), compile: true };
+    let mut pkg = Package {
+        name,
+        version,
+        payload,
+        after: Vec::new(),
+        compile: true,
+    };
     if let Some(di) = pkg.dist_info() {
-        let base = crate::fs::split_parent(&di).1.trim_end_matches(".dist-info").to_string();
+        let base = crate::fs::split_parent(&di)
+            .1
+            .trim_end_matches(".dist-info")
+            .to_string();
         if let Some((n, v)) = base.split_once('-') {
             pkg.name = n.to_string();
             pkg.version = v.to_string();
@@ -336,7 +410,10 @@ pub fn load_package_file(path: &Path, site_packages: &str) -> Result<Package> {
 }
 
 fn name_version_from_record_path(path: &Path) -> (String, String) {
-    let stem = path.file_name().and_then(|s| s.to_str()).unwrap_or("package");
+    let stem = path
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("package");
     let stem = stem.trim_end_matches(".RECORD");
     match stem.split_once('-') {
         Some((n, v)) => (n.to_string(), v.to_string()),

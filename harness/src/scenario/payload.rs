@@ -84,22 +84,50 @@ fn default_true() -> bool {
 
 /// Converts raw `[[file]]` tables into payload entries. Paths are relative to
 /// `site_packages` and must stay inside the prefix.
-pub(crate) fn convert_files(file: &str, src: &str, raw: Vec<RawFile>, site_packages: &str) -> Result<Vec<PayloadEntry>> {
+pub(crate) fn convert_files(
+    file: &str,
+    src: &str,
+    raw: Vec<RawFile>,
+    site_packages: &str,
+) -> Result<Vec<PayloadEntry>> {
     let mut out: Vec<PayloadEntry> = Vec::with_capacity(raw.len());
     let mut total: u64 = 0;
     let mut seen = std::collections::BTreeSet::new();
     for f in raw {
         let line = line_of(src, f.path.span().start);
-        let path = normalize_relative(site_packages, f.path.get_ref()).map_err(|e| Error::input(file, line, "path", e.to_string()))?;
+        let path = normalize_relative(site_packages, f.path.get_ref())
+            .map_err(|e| Error::input(file, line, "path", e.to_string()))?;
         if !seen.insert(path.clone()) {
-            return Err(Error::input(file, line, "path", format!("duplicate path {:?}", f.path.get_ref())));
+            return Err(Error::input(
+                file,
+                line,
+                "path",
+                format!("duplicate path {:?}", f.path.get_ref()),
+            ));
         }
-        let kind_name = f.kind.as_ref().map(|k| k.get_ref().as_str()).unwrap_or(if f.target.is_some() { "symlink" } else { "file" });
-        let kind_line = f.kind.as_ref().map(|k| line_of(src, k.span().start)).unwrap_or(line);
+        let kind_name =
+            f.kind
+                .as_ref()
+                .map(|k| k.get_ref().as_str())
+                .unwrap_or(if f.target.is_some() {
+                    "symlink"
+                } else {
+                    "file"
+                });
+        let kind_line = f
+            .kind
+            .as_ref()
+            .map(|k| line_of(src, k.span().start))
+            .unwrap_or(line);
         let mode_default = if kind_name == "dir" { 0o755 } else { 0o644 };
         let mode = match &f.mode {
             Some(m) if *m.get_ref() > 0o7777 => {
-                return Err(Error::input(file, line_of(src, m.span().start), "mode", format!("mode {:#o} is out of range", m.get_ref())))
+                return Err(Error::input(
+                    file,
+                    line_of(src, m.span().start),
+                    "mode",
+                    format!("mode {:#o} is out of range", m.get_ref()),
+                ))
             }
             Some(m) => *m.get_ref(),
             None => mode_default,
@@ -108,17 +136,30 @@ pub(crate) fn convert_files(file: &str, src: &str, raw: Vec<RawFile>, site_packa
             "file" => {
                 let blob = match (&f.text, &f.size) {
                     (Some(_), Some(s)) => {
-                        return Err(Error::input(file, line_of(src, s.span().start), "size", "give either text or size, not both"))
+                        return Err(Error::input(
+                            file,
+                            line_of(src, s.span().start),
+                            "size",
+                            "give either text or size, not both",
+                        ))
                     }
                     (Some(text), None) => Blob::new(text.as_bytes().to_vec()),
                     (None, size) => {
-                        let (size, size_line) = size.as_ref().map(|s| (*s.get_ref(), line_of(src, s.span().start))).unwrap_or((0, line));
+                        let (size, size_line) = size
+                            .as_ref()
+                            .map(|s| (*s.get_ref(), line_of(src, s.span().start)))
+                            .unwrap_or((0, line));
                         if size > MAX_FILE_SIZE {
                             return Err(Error::input(file, size_line, "size", format!("declared size {size} exceeds the limit of {MAX_FILE_SIZE} bytes")));
                         }
                         total += size;
                         if total > MAX_PACKAGE_SIZE {
-                            return Err(Error::input(file, size_line, "size", format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes")));
+                            return Err(Error::input(
+                                file,
+                                size_line,
+                                "size",
+                                format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes"),
+                            ));
                         }
                         let seed = f.sha256.clone().unwrap_or_else(|| path.clone());
                         Blob::synthetic(seed.as_bytes(), size)
@@ -129,18 +170,39 @@ pub(crate) fn convert_files(file: &str, src: &str, raw: Vec<RawFile>, site_packa
             "dir" => PayloadKind::Dir,
             "symlink" => {
                 let Some(target) = &f.target else {
-                    return Err(Error::input(file, kind_line, "target", "a symlink needs a target"));
+                    return Err(Error::input(
+                        file,
+                        kind_line,
+                        "target",
+                        "a symlink needs a target",
+                    ));
                 };
                 let t = target.get_ref();
                 let tline = line_of(src, target.span().start);
                 if t.is_empty() || t.contains('\0') {
-                    return Err(Error::input(file, tline, "target", "symlink target is empty or contains NUL"));
+                    return Err(Error::input(
+                        file,
+                        tline,
+                        "target",
+                        "symlink target is empty or contains NUL",
+                    ));
                 }
                 PayloadKind::Symlink(t.as_str().into())
             }
-            other => return Err(Error::input(file, kind_line, "kind", format!("unknown kind {other:?}: expected file, dir or symlink"))),
+            other => {
+                return Err(Error::input(
+                    file,
+                    kind_line,
+                    "kind",
+                    format!("unknown kind {other:?}: expected file, dir or symlink"),
+                ))
+            }
         };
-        out.push(PayloadEntry { path: path.into(), kind, mode });
+        out.push(PayloadEntry {
+            path: path.into(),
+            kind,
+            mode,
+        });
     }
     check_payload_shape(file, &out)?;
     Ok(out)
@@ -148,14 +210,25 @@ pub(crate) fn convert_files(file: &str, src: &str, raw: Vec<RawFile>, site_packa
 
 /// Rejects payloads where a file or symlink is also used as a directory.
 pub(crate) fn check_payload_shape(file: &str, entries: &[PayloadEntry]) -> Result<()> {
-    let non_dirs: std::collections::BTreeSet<&str> =
-        entries.iter().filter(|e| !matches!(e.kind, PayloadKind::Dir)).map(|e| &*e.path).collect();
+    let non_dirs: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| !matches!(e.kind, PayloadKind::Dir))
+        .map(|e| &*e.path)
+        .collect();
     for e in entries {
         let mut p: &str = &e.path;
         while let Some(i) = p.rfind('/') {
             p = &p[..i];
             if non_dirs.contains(p) {
-                return Err(Error::input(file, 0, "path", format!("{:?} needs {p:?} to be a directory, but the payload makes it a file", e.path)));
+                return Err(Error::input(
+                    file,
+                    0,
+                    "path",
+                    format!(
+                        "{:?} needs {p:?} to be a directory, but the payload makes it a file",
+                        e.path
+                    ),
+                ));
             }
         }
     }
@@ -167,10 +240,19 @@ pub fn load_payload_toml(path: &Path, site_packages: &str) -> Result<Package> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
     let src = String::from_utf8(bytes).map_err(|e| {
-        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count();
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         Error::input(&shown, line, "encoding", "file is not valid UTF-8")
     })?;
     let raw: RawPayload = toml::from_str(&src).map_err(|e| toml_error(&shown, &src, &e))?;
     let payload = convert_files(&shown, &src, raw.files, site_packages)?;
-    Ok(Package { name: raw.name, version: raw.version, payload, after: Vec::new(), compile: raw.compile })
+    Ok(Package {
+        name: raw.name,
+        version: raw.version,
+        payload,
+        after: Vec::new(),
+        compile: raw.compile,
+    })
 }

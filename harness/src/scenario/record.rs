@@ -5,10 +5,15 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use super::payload::{check_payload_shape, PayloadEntry, PayloadKind, MAX_FILE_SIZE, MAX_PACKAGE_SIZE};
+use super::payload::{
+    check_payload_shape, PayloadEntry, PayloadKind, MAX_FILE_SIZE, MAX_PACKAGE_SIZE,
+};
 use crate::content::Blob;
 use crate::error::{Error, Result};
 use crate::fs::normalize_relative;
+
+/// Looks up the real bytes of a RECORD path (from a wheel), if known.
+pub type ContentLookup<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 
 /// Splits one CSV line, honouring double quotes.
 fn split_csv(line: &str) -> Vec<String> {
@@ -37,10 +42,13 @@ pub fn parse_record(
     file: &str,
     bytes: &[u8],
     site_packages: &str,
-    contents: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+    contents: Option<ContentLookup<'_>>,
 ) -> Result<Vec<PayloadEntry>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         Error::input(file, line, "encoding", "RECORD is not valid UTF-8")
     })?;
     let mut out = Vec::new();
@@ -53,43 +61,93 @@ pub fn parse_record(
         }
         let fields = split_csv(raw_line);
         if fields.len() != 3 {
-            return Err(Error::input(file, line, "record", format!("expected 3 comma-separated fields (path,hash,size), found {}", fields.len())));
+            return Err(Error::input(
+                file,
+                line,
+                "record",
+                format!(
+                    "expected 3 comma-separated fields (path,hash,size), found {}",
+                    fields.len()
+                ),
+            ));
         }
         let (rel, hash, size) = (&fields[0], &fields[1], &fields[2]);
-        let path = normalize_relative(site_packages, rel).map_err(|e| Error::input(file, line, "path", e.to_string()))?;
+        let path = normalize_relative(site_packages, rel)
+            .map_err(|e| Error::input(file, line, "path", e.to_string()))?;
         if !seen.insert(path.clone()) {
-            return Err(Error::input(file, line, "path", format!("duplicate path {rel:?}")));
+            return Err(Error::input(
+                file,
+                line,
+                "path",
+                format!("duplicate path {rel:?}"),
+            ));
         }
         let size: Option<u64> = if size.is_empty() {
             None
         } else {
-            Some(size.parse().map_err(|_| Error::input(file, line, "size", format!("{size:?} is not a byte count")))?)
+            Some(size.parse().map_err(|_| {
+                Error::input(file, line, "size", format!("{size:?} is not a byte count"))
+            })?)
         };
         if let Some(s) = size {
             if s > MAX_FILE_SIZE {
-                return Err(Error::input(file, line, "size", format!("declared size {s} exceeds the limit of {MAX_FILE_SIZE} bytes")));
+                return Err(Error::input(
+                    file,
+                    line,
+                    "size",
+                    format!("declared size {s} exceeds the limit of {MAX_FILE_SIZE} bytes"),
+                ));
             }
             total += s;
             if total > MAX_PACKAGE_SIZE {
-                return Err(Error::input(file, line, "size", format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes")));
+                return Err(Error::input(
+                    file,
+                    line,
+                    "size",
+                    format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes"),
+                ));
             }
         }
         if !hash.is_empty() {
             let Some((algo, digest)) = hash.split_once('=') else {
-                return Err(Error::input(file, line, "hash", format!("{hash:?} is not of the form algorithm=digest")));
+                return Err(Error::input(
+                    file,
+                    line,
+                    "hash",
+                    format!("{hash:?} is not of the form algorithm=digest"),
+                ));
             };
             let expected_len = match algo {
                 "sha256" => 32,
                 "sha384" => 48,
                 "sha512" => 64,
-                other => return Err(Error::input(file, line, "hash", format!("unsupported hash algorithm {other:?}"))),
+                other => {
+                    return Err(Error::input(
+                        file,
+                        line,
+                        "hash",
+                        format!("unsupported hash algorithm {other:?}"),
+                    ))
+                }
             };
             match URL_SAFE_NO_PAD.decode(digest.trim_end_matches('=')) {
                 Ok(d) if d.len() == expected_len => {}
-                _ => return Err(Error::input(file, line, "hash", format!("{digest:?} is not a valid urlsafe-base64 {algo} digest"))),
+                _ => {
+                    return Err(Error::input(
+                        file,
+                        line,
+                        "hash",
+                        format!("{digest:?} is not a valid urlsafe-base64 {algo} digest"),
+                    ))
+                }
             }
             if size.is_none() {
-                return Err(Error::input(file, line, "size", "a hashed entry needs a size"));
+                return Err(Error::input(
+                    file,
+                    line,
+                    "size",
+                    "a hashed entry needs a size",
+                ));
             }
         }
         let is_own_record = hash.is_empty() && rel.ends_with(".dist-info/RECORD");
@@ -99,7 +157,11 @@ pub fn parse_record(
             None => Blob::synthetic(format!("{hash}|{rel}").as_bytes(), size.unwrap_or(0)),
         };
         let executable = rel.ends_with(".so") || path.starts_with("bin/");
-        out.push(PayloadEntry { path: Arc::from(path.as_str()), kind: PayloadKind::File(blob), mode: if executable { 0o755 } else { 0o644 } });
+        out.push(PayloadEntry {
+            path: Arc::from(path.as_str()),
+            kind: PayloadKind::File(blob),
+            mode: if executable { 0o755 } else { 0o644 },
+        });
     }
     if out.is_empty() {
         return Err(Error::input(file, 0, "record", "RECORD lists no files"));
@@ -129,13 +191,24 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_field() {
-        let err = parse_record("R", b"a.py,sha256=!!,3\n", SP, None).unwrap_err().to_string();
-        assert_eq!(err, "R:1: hash: \"!!\" is not a valid urlsafe-base64 sha256 digest");
-        let err = parse_record("R", b"ok.py,,\n../../../../etc/x,,\n", SP, None).unwrap_err().to_string();
+        let err = parse_record("R", b"a.py,sha256=!!,3\n", SP, None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "R:1: hash: \"!!\" is not a valid urlsafe-base64 sha256 digest"
+        );
+        let err = parse_record("R", b"ok.py,,\n../../../../etc/x,,\n", SP, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("R:2: path: "), "{err}");
-        let err = parse_record("R", b"a.py,,12x\n", SP, None).unwrap_err().to_string();
+        let err = parse_record("R", b"a.py,,12x\n", SP, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("R:1: size: "), "{err}");
-        let err = parse_record("R", b"a,,\na/b,,\n", SP, None).unwrap_err().to_string();
+        let err = parse_record("R", b"a,,\na/b,,\n", SP, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("needs"), "{err}");
     }
 }

@@ -28,8 +28,8 @@ use toml::Spanned;
 
 use super::payload::{convert_files, RawFile};
 use super::{
-    load_package_file, validate_module_name, Activity, Glob, Origin, Package, Scenario, DEFAULT_PREFIX, DEFAULT_PYTHON_TAG,
-    DEFAULT_SITE_PACKAGES,
+    load_package_file, validate_module_name, Activity, Glob, Origin, Package, Scenario,
+    DEFAULT_PREFIX, DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES,
 };
 use crate::error::{Error, Result};
 use crate::fs::normalize_relative;
@@ -87,7 +87,10 @@ struct RawActivity {
 
 /// The 1-based line of byte offset `offset` in `src`.
 pub(crate) fn line_of(src: &str, offset: usize) -> usize {
-    1 + src.as_bytes()[..offset.min(src.len())].iter().filter(|b| **b == b'\n').count()
+    1 + src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
 }
 
 /// Converts a TOML error into a one-line input error naming line and field.
@@ -97,14 +100,20 @@ pub(crate) fn toml_error(file: &str, src: &str, err: &toml::de::Error) -> Error 
             let line = line_of(src, span.start);
             let text = src.lines().nth(line - 1).unwrap_or("");
             let field = match text.split_once('=') {
-                Some((k, _)) if !text.trim_start().starts_with('[') => k.trim().trim_matches('"').to_string(),
+                Some((k, _)) if !text.trim_start().starts_with('[') => {
+                    k.trim().trim_matches('"').to_string()
+                }
                 _ => text.trim().to_string(),
             };
             (line, field)
         }
         None => (0, String::from("document")),
     };
-    let field = if field.is_empty() { "document".to_string() } else { field };
+    let field = if field.is_empty() {
+        "document".to_string()
+    } else {
+        field
+    };
     Error::input(file, line, field, err.message())
 }
 
@@ -142,21 +151,34 @@ pub fn load(path: &Path) -> Result<Scenario> {
 /// the files they refer to.
 pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenario> {
     let src = std::str::from_utf8(bytes).map_err(|e| {
-        let line = line_of(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""), usize::MAX);
+        let line = line_of(
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+            usize::MAX,
+        );
         Error::input(file, line, "encoding", "scenario is not valid UTF-8")
     })?;
     let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
     let mut s = Scenario::new(raw.name.get_ref().clone());
     let name_line = line_of(src, raw.name.span().start);
     if s.name.trim().is_empty() {
-        return Err(Error::input(file, name_line, "name", "scenario name is empty"));
+        return Err(Error::input(
+            file,
+            name_line,
+            "name",
+            "scenario name is empty",
+        ));
     }
     s.description = raw.description;
     if let Some(p) = raw.prefix {
         let line = line_of(src, p.span().start);
         let v = p.into_inner();
         if !v.starts_with('/') || v.contains('\0') {
-            return Err(Error::input(file, line, "prefix", "prefix must be an absolute display path"));
+            return Err(Error::input(
+                file,
+                line,
+                "prefix",
+                "prefix must be an absolute display path",
+            ));
         }
         s.prefix = v.trim_end_matches('/').to_string();
         if s.prefix.is_empty() {
@@ -165,48 +187,120 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     }
     if let Some(sp) = raw.site_packages {
         let line = line_of(src, sp.span().start);
-        s.site_packages = normalize_relative("", sp.get_ref()).map_err(|e| Error::input(file, line, "site-packages", e.to_string()))?;
+        s.site_packages = normalize_relative("", sp.get_ref())
+            .map_err(|e| Error::input(file, line, "site-packages", e.to_string()))?;
     } else {
         s.site_packages = DEFAULT_SITE_PACKAGES.to_string();
     }
     s.python_tag = match raw.python_tag {
-        Some(t) if t.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !t.get_ref().is_empty() => t.into_inner(),
-        Some(t) => return Err(Error::input(file, line_of(src, t.span().start), "python-tag", "python tag must be like cpython-39")),
+        Some(t)
+            if t.get_ref()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && !t.get_ref().is_empty() =>
+        {
+            t.into_inner()
+        }
+        Some(t) => {
+            return Err(Error::input(
+                file,
+                line_of(src, t.span().start),
+                "python-tag",
+                "python tag must be like cpython-39",
+            ))
+        }
         None => DEFAULT_PYTHON_TAG.to_string(),
     };
     for v in raw.volatile {
         let line = line_of(src, v.span().start);
         if v.get_ref().starts_with('/') || v.get_ref().split('/').any(|c| c == "..") {
-            return Err(Error::input(file, line, "volatile", format!("pattern {:?} must be relative and inside the prefix", v.get_ref())));
+            return Err(Error::input(
+                file,
+                line,
+                "volatile",
+                format!(
+                    "pattern {:?} must be relative and inside the prefix",
+                    v.get_ref()
+                ),
+            ));
         }
         s.volatile.push(Glob::new(v.get_ref()));
     }
     for p in raw.packages {
         let line = line_of(src, p.name.span().start);
-        let sources = [p.record.is_some(), p.wheel.is_some(), p.payload.is_some(), !p.files.is_empty()].iter().filter(|b| **b).count();
+        let sources = [
+            p.record.is_some(),
+            p.wheel.is_some(),
+            p.payload.is_some(),
+            !p.files.is_empty(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if sources != 1 {
-            return Err(Error::input(file, line, "package", format!("package {:?} needs exactly one of record, wheel, payload or [[package.file]]", p.name.get_ref())));
+            return Err(Error::input(
+                file,
+                line,
+                "package",
+                format!(
+                    "package {:?} needs exactly one of record, wheel, payload or [[package.file]]",
+                    p.name.get_ref()
+                ),
+            ));
         }
-        let mut pkg = if let Some(rel) = p.record.as_ref().or(p.wheel.as_ref()).or(p.payload.as_ref()) {
+        let mut pkg = if let Some(rel) = p
+            .record
+            .as_ref()
+            .or(p.wheel.as_ref())
+            .or(p.payload.as_ref())
+        {
             let rline = line_of(src, rel.span().start);
-            if Path::new(rel.get_ref()).is_absolute() || rel.get_ref().split('/').any(|c| c == "..") {
-                return Err(Error::input(file, rline, "record", format!("{:?} must be a path below the scenario's directory", rel.get_ref())));
+            if Path::new(rel.get_ref()).is_absolute() || rel.get_ref().split('/').any(|c| c == "..")
+            {
+                return Err(Error::input(
+                    file,
+                    rline,
+                    "record",
+                    format!(
+                        "{:?} must be a path below the scenario's directory",
+                        rel.get_ref()
+                    ),
+                ));
             }
             let resolved = source.resolve(rel.get_ref());
             if source.read(rel.get_ref()).is_err() {
-                return Err(Error::input(file, rline, "record", format!("cannot read {:?}", rel.get_ref())));
+                return Err(Error::input(
+                    file,
+                    rline,
+                    "record",
+                    format!("cannot read {:?}", rel.get_ref()),
+                ));
             }
             if p.record.is_some() {
-                let bytes = source.read(rel.get_ref()).map_err(|e| Error::io(resolved.display().to_string(), &e))?;
+                let bytes = source
+                    .read(rel.get_ref())
+                    .map_err(|e| Error::io(resolved.display().to_string(), &e))?;
                 let shown = resolved.display().to_string();
                 let payload = super::parse_record(&shown, &bytes, &s.site_packages, None)?;
-                Package { name: String::new(), version: String::new(), payload, after: Vec::new(), compile: true }
+                Package {
+                    name: String::new(),
+                    version: String::new(),
+                    payload,
+                    after: Vec::new(),
+                    compile: true,
+                }
             } else {
                 load_package_file(&resolved, &s.site_packages)?
             }
         } else {
             let payload = convert_files(file, src, p.files, &s.site_packages)?;
-            Package { name: String::new(), version: String::new(), payload, after: Vec::new(), compile: true }
+            Package {
+                name: String::new(),
+                version: String::new(),
+                payload,
+                after: Vec::new(),
+                compile: true,
+            }
         };
         pkg.name = p.name.get_ref().clone();
         if pkg.name.trim().is_empty() {
@@ -226,10 +320,22 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         match a.kind.get_ref().as_str() {
             "import" => {
                 if a.modules.is_empty() {
-                    return Err(Error::input(file, line, "modules", "an import activity needs at least one module"));
+                    return Err(Error::input(
+                        file,
+                        line,
+                        "modules",
+                        "an import activity needs at least one module",
+                    ));
                 }
                 for m in &a.modules {
-                    validate_module_name(m.get_ref()).map_err(|msg| Error::input(file, line_of(src, m.span().start), "modules", format!("{:?}: {msg}", m.get_ref())))?;
+                    validate_module_name(m.get_ref()).map_err(|msg| {
+                        Error::input(
+                            file,
+                            line_of(src, m.span().start),
+                            "modules",
+                            format!("{:?}: {msg}", m.get_ref()),
+                        )
+                    })?;
                 }
                 s.activities.push(Activity::Import {
                     name: a.name.into_inner(),
@@ -237,7 +343,14 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     after: a.after.into_iter().map(Spanned::into_inner).collect(),
                 });
             }
-            other => return Err(Error::input(file, line, "kind", format!("unknown activity kind {other:?}: expected import"))),
+            other => {
+                return Err(Error::input(
+                    file,
+                    line,
+                    "kind",
+                    format!("unknown activity kind {other:?}: expected import"),
+                ))
+            }
         }
     }
     s.origin = Origin::Code;
@@ -245,7 +358,11 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
 }
 
 /// Parses a built-in scenario whose referenced files are embedded.
-pub(crate) fn parse_embedded(name: &str, bytes: &[u8], files: &'static [(&'static str, &'static [u8])]) -> Result<Scenario> {
+pub(crate) fn parse_embedded(
+    name: &str,
+    bytes: &[u8],
+    files: &'static [(&'static str, &'static [u8])],
+) -> Result<Scenario> {
     struct Embedded(&'static [(&'static str, &'static [u8])]);
     impl FileSource for Embedded {
         fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {

@@ -14,20 +14,30 @@ use crate::error::{Error, Result};
 pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, &e))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::input(&shown, 0, "zip", format!("not a readable wheel: {e}")))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| Error::input(&shown, 0, "zip", format!("not a readable wheel: {e}")))?;
     let mut members: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| Error::input(&shown, 0, "zip", format!("member {i}: {e}")))?;
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| Error::input(&shown, 0, "zip", format!("member {i}: {e}")))?;
         if entry.is_dir() {
             continue;
         }
         let name = entry.name().to_string();
         if entry.size() > super::payload::MAX_FILE_SIZE {
-            return Err(Error::input(&shown, 0, &name, "member exceeds the size limit"));
+            return Err(Error::input(
+                &shown,
+                0,
+                &name,
+                "member exceeds the size limit",
+            ));
         }
         let mode = entry.unix_mode().unwrap_or(0o644);
         let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut bytes).map_err(|e| Error::input(&shown, 0, &name, format!("cannot read member: {e}")))?;
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::input(&shown, 0, &name, format!("cannot read member: {e}")))?;
         members.insert(name, (bytes, mode));
     }
     let record_name = members
@@ -44,19 +54,40 @@ pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
         if let Some((bytes, mode)) = members.get(&rel) {
             if let PayloadKind::File(blob) = &entry.kind {
                 if blob.len() != bytes.len() as u64 {
-                    return Err(Error::input(&shown, 0, &rel, "member size differs from RECORD"));
+                    return Err(Error::input(
+                        &shown,
+                        0,
+                        &rel,
+                        "member size differs from RECORD",
+                    ));
                 }
             }
             if mode & 0o111 != 0 {
                 entry.mode = 0o755;
             }
         } else if !rel.ends_with(".dist-info/RECORD") {
-            return Err(Error::input(&record_file, 0, &rel, "RECORD lists a file the wheel does not contain"));
+            return Err(Error::input(
+                &record_file,
+                0,
+                &rel,
+                "RECORD lists a file the wheel does not contain",
+            ));
         }
     }
-    let base = record_name.trim_end_matches("/RECORD").trim_end_matches(".dist-info");
-    let (name, version) = base.split_once('-').map(|(n, v)| (n.to_string(), v.to_string())).unwrap_or((base.to_string(), String::new()));
-    Ok(Package { name, version, payload, after: Vec::new(), compile: true })
+    let base = record_name
+        .trim_end_matches("/RECORD")
+        .trim_end_matches(".dist-info");
+    let (name, version) = base
+        .split_once('-')
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .unwrap_or((base.to_string(), String::new()));
+    Ok(Package {
+        name,
+        version,
+        payload,
+        after: Vec::new(),
+        compile: true,
+    })
 }
 
 fn record_bytes_paths(bytes: &[u8]) -> Vec<String> {

@@ -108,7 +108,9 @@ impl FromStr for SchedulerKind {
             "pct" => Ok(SchedulerKind::Pct { depth: 3 }),
             _ => match s.strip_prefix("pct:").map(str::parse::<usize>) {
                 Some(Ok(depth)) if depth >= 1 => Ok(SchedulerKind::Pct { depth }),
-                _ => Err(format!("unknown scheduler {s:?}: expected serial, random, pct or pct:DEPTH")),
+                _ => Err(format!(
+                    "unknown scheduler {s:?}: expected serial, random, pct or pct:DEPTH"
+                )),
             },
         }
     }

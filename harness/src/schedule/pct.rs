@@ -26,13 +26,21 @@ impl PctScheduler {
         let priorities = order.into_iter().map(|p| p + depth as u64).collect();
         let steps = steps.max(1) as u64;
         let change_points = (1..depth).map(|_| rng.below(steps) as usize).collect();
-        PctScheduler { priorities, change_points }
+        PctScheduler {
+            priorities,
+            change_points,
+        }
     }
 }
 
 impl Scheduler for PctScheduler {
     fn pick(&mut self, runnable: &[JobId], step: usize) -> Option<JobId> {
-        let best = |prio: &[u64]| runnable.iter().copied().max_by_key(|j| prio.get(*j).copied().unwrap_or(0));
+        let best = |prio: &[u64]| {
+            runnable
+                .iter()
+                .copied()
+                .max_by_key(|j| prio.get(*j).copied().unwrap_or(0))
+        };
         let chosen = best(&self.priorities)?;
         for (i, cp) in self.change_points.iter().enumerate() {
             if *cp == step {

@@ -49,9 +49,14 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct_per_execution() {
-        let a: Vec<u64> = (0..4).map(|_| SplitMix64::for_execution(1, 7).next_u64()).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| SplitMix64::for_execution(1, 7).next_u64())
+            .collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(SplitMix64::for_execution(1, 7).next_u64(), SplitMix64::for_execution(1, 8).next_u64());
+        assert_ne!(
+            SplitMix64::for_execution(1, 7).next_u64(),
+            SplitMix64::for_execution(1, 8).next_u64()
+        );
         let mut r = SplitMix64::new(3);
         assert!((0..1000).all(|_| r.below(3) < 3));
     }

@@ -67,8 +67,13 @@ pub fn encode(choices: &[usize]) -> String {
 /// Decodes a token into its choice sequence.
 pub fn decode(token: &str) -> Result<Vec<usize>, TokenError> {
     const MAX_STEPS: u64 = 100_000_000;
-    let body = token.trim().strip_prefix(PREFIX).ok_or(TokenError::Prefix)?;
-    let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| TokenError::Base64)?;
+    let body = token
+        .trim()
+        .strip_prefix(PREFIX)
+        .ok_or(TokenError::Prefix)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| TokenError::Base64)?;
     let mut pos = 0;
     let mut out = Vec::new();
     while pos < bytes.len() {
@@ -102,6 +107,9 @@ mod tests {
         assert_eq!(decode("x1.AAAA"), Err(TokenError::Prefix));
         assert_eq!(decode("t1.@@@"), Err(TokenError::Base64));
         assert_eq!(decode("t1.gA"), Err(TokenError::Corrupt));
-        assert_eq!(decode(&format!("t1.{}", URL_SAFE_NO_PAD.encode([0u8, 0]))), Err(TokenError::Corrupt));
+        assert_eq!(
+            decode(&format!("t1.{}", URL_SAFE_NO_PAD.encode([0u8, 0]))),
+            Err(TokenError::Corrupt)
+        );
     }
 }

@@ -1,0 +1,19 @@
+//! `prefixrace list`: the built-in scenarios and strategies.
+
+use prefixrace::scenario;
+use prefixrace::strategy::builtin_strategies;
+use prefixrace::Result;
+
+/// Runs `prefixrace list`.
+pub fn run() -> Result<i32> {
+    println!("built-in scenarios (use as builtin:NAME):");
+    for name in scenario::builtin::names() {
+        let s = scenario::builtin::load(name)?;
+        println!("  {name:<16} {}", s.description);
+    }
+    println!("strategies:");
+    for s in builtin_strategies() {
+        println!("  {:<16} {}", s.name(), s.summary());
+    }
+    Ok(0)
+}

@@ -1,0 +1,97 @@
+//! The subcommands of the `prefixrace` binary, one file each, and what they share.
+
+pub mod bench;
+pub mod explore;
+pub mod list;
+pub mod record;
+pub mod replay;
+pub mod run;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use prefixrace::scenario::{self, Scenario};
+use prefixrace::strategy::{builtin_strategies, builtin_strategy};
+use prefixrace::{Error, Result, Strategy};
+
+/// How a scenario is named on the command line.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ScenarioArgs {
+    /// A scenario TOML file, or `builtin:NAME`.
+    pub scenario: Option<String>,
+    /// Build the scenario from a package: a wheel, a RECORD file or a payload TOML.
+    #[arg(long = "package", value_name = "WHEEL|RECORD|PAYLOAD")]
+    pub packages: Vec<String>,
+    /// Add a concurrent `import MODULE` activity.
+    #[arg(long = "import", value_name = "MODULE")]
+    pub imports: Vec<String>,
+}
+
+/// Output format.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, ValueEnum)]
+pub enum Format {
+    /// Human text.
+    Text,
+    /// JSON for machines.
+    Json,
+}
+
+/// Loads the scenario named by `args`.
+pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario> {
+    match (&args.scenario, args.packages.is_empty()) {
+        (Some(_), false) => Err(Error::Usage(
+            "give either a scenario file or --package flags, not both".into(),
+        )),
+        (Some(s), true) => {
+            if !args.imports.is_empty() {
+                return Err(Error::Usage(
+                    "--import builds an ad hoc scenario with --package; add activities to the scenario file instead".into(),
+                ));
+            }
+            match s.strip_prefix("builtin:") {
+                Some(name) => scenario::builtin::load(name),
+                None => scenario::load(std::path::Path::new(s)),
+            }
+        }
+        (None, false) => Scenario::ad_hoc(&args.packages, &args.imports),
+        (None, true) => Err(Error::Usage(
+            "no scenario: give a scenario file, builtin:NAME, or --package".into(),
+        )),
+    }
+}
+
+/// The strategies named by `--strategy` (`all` for every built-in one).
+pub fn strategies(name: &str) -> Result<Vec<Arc<dyn Strategy>>> {
+    if name == "all" {
+        Ok(builtin_strategies())
+    } else {
+        Ok(vec![builtin_strategy(name)?])
+    }
+}
+
+/// A progress bar on stderr, only when stderr is a terminal and the run is long.
+pub fn progress_bar(total: u64, enabled: bool) -> Option<ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() || total < 200 {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} executions ({per_sec})")
+        .ok()?
+        .progress_chars("=> ");
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// The worker-thread count: `--jobs`, or every core.
+pub fn thread_count(jobs: Option<usize>) -> Result<usize> {
+    match jobs {
+        Some(0) => Err(Error::Usage("--jobs must be at least 1".into())),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)),
+    }
+}
