@@ -5,11 +5,13 @@
 //! volatile paths. `.pyc` files are judged the way CPython judges them: one
 //! compiled from the source bytes now present is valid; an invalid one is
 //! equivalent to an absent one (the next import recompiles it), so it is
-//! dropped from the comparison and reported as a note.
+//! dropped from the comparison and reported as a note. For the same reason a
+//! `.pyc` (or `__pycache__` directory) present on one side only is not a
+//! difference: an absent cache and a valid one behave the same.
 
 use crate::error::{Error, Result};
 use crate::execution::ExecutionTrace;
-use crate::fs::{split_parent, ModelFs, Tree, TreeDiff};
+use crate::fs::{split_parent, ModelFs, Tree, TreeChange, TreeDiff};
 use crate::scenario::Glob;
 use crate::schedule::SerialScheduler;
 use crate::setup::Setup;
@@ -101,7 +103,7 @@ impl Oracle {
     /// The verdict for `trace`.
     pub fn judge(&self, trace: &ExecutionTrace) -> Judgement {
         let (tree, notes) = normalize(&trace.tree, &self.volatile);
-        let diff = tree.diff_from(&self.reference);
+        let diff = significant(tree.diff_from(&self.reference));
         let failure = if let Some(reason) = &trace.aborted {
             Some(FailureKind::Aborted(reason.clone()))
         } else if let Some((job, o)) = trace.outcomes.iter().enumerate().find(|(_, o)| o.failed()) {
@@ -131,6 +133,19 @@ impl Oracle {
             diff,
             notes,
         }
+    }
+}
+
+/// Keeps the changes that matter: a bytecode cache present on one side only
+/// (a `.pyc` or a `__pycache__` directory) is equivalent to an absent one.
+pub fn significant(diff: TreeDiff) -> TreeDiff {
+    let is_cache = |p: &str| pyc_source_path(p).is_some() || split_parent(p).1 == "__pycache__";
+    TreeDiff {
+        changes: diff
+            .changes
+            .into_iter()
+            .filter(|c| !matches!(c, TreeChange::Added { path, .. } | TreeChange::Missing { path, .. } if is_cache(path)))
+            .collect(),
     }
 }
 

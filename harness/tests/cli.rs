@@ -1,0 +1,310 @@
+//! The command line as a user runs it: exit codes, reports, replay, JSON
+//! determinism and bad input.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn prefixrace() -> Command {
+    let mut c = Command::cargo_bin("prefixrace").unwrap();
+    c.current_dir(root());
+    c
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = prefixrace().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The part of a report shared by explore and replay: from `error:` on.
+fn failure_block(report: &str) -> &str {
+    &report[report.find("\nerror: ").expect("a failure block")..]
+}
+
+#[test]
+fn staged_copy_reproduces_32361_from_seed_1_and_the_replay_command_prints_the_same_report() {
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "staged-copy",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cp: cannot create directory '/sage/local/./lib/python3.9/site-packages/Cython/__pycache__': File exists"), "{out}");
+    let replay_line = out
+        .lines()
+        .skip_while(|l| *l != "replay:")
+        .nth(1)
+        .expect("a replay command")
+        .trim();
+    let args: Vec<&str> = replay_line.split_whitespace().collect();
+    assert_eq!(&args[..2], ["prefixrace", "replay"]);
+    let (rcode, rout, _) = run(&args[1..]);
+    assert_eq!(rcode, 1);
+    assert_eq!(
+        failure_block(&rout),
+        failure_block(&out),
+        "replay must explain the same failure identically"
+    );
+}
+
+#[test]
+fn direct_install_passes_every_explored_schedule() {
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "direct-install",
+        "--schedules",
+        "500",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("PASS") && out.contains("500 executions"),
+        "{out}"
+    );
+}
+
+fn without_elapsed(json: &str) -> String {
+    json.lines()
+        .filter(|l| !l.contains("\"elapsed_ms\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn json_reports_are_byte_identical_across_runs_and_thread_counts() {
+    for strategy in ["staged-copy", "direct-install", "all"] {
+        let base = [
+            "explore",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            strategy,
+            "--seed",
+            "7",
+            "--schedules",
+            "300",
+            "--format",
+            "json",
+        ];
+        let one = run(&[&base[..], &["--jobs", "1"]].concat()).1;
+        let again = run(&[&base[..], &["--jobs", "1"]].concat()).1;
+        let two = run(&[&base[..], &["--jobs", "2"]].concat()).1;
+        let v: serde_json::Value = serde_json::from_str(&one).expect("valid JSON");
+        assert!(v.get("verdict").is_some());
+        assert_eq!(
+            without_elapsed(&one),
+            without_elapsed(&again),
+            "{strategy}: two runs differ"
+        );
+        assert_eq!(
+            without_elapsed(&one),
+            without_elapsed(&two),
+            "{strategy}: --jobs 1 and --jobs 2 differ"
+        );
+    }
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "staged-copy",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for field in [
+        "verdict",
+        "strategy",
+        "scheduler",
+        "seed",
+        "executions",
+        "ops_executed",
+        "elapsed_ms",
+        "first_failure",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["verdict"], "fail");
+    let f = &v["first_failure"];
+    for field in ["execution", "token", "job", "op", "error"] {
+        assert!(!f[field].is_null(), "first_failure.{field} is null");
+    }
+    assert_eq!(f["job"], "cp[Cython]");
+    assert!(f["op"].as_str().unwrap().starts_with(
+        "mkdir(\"/sage/local/lib/python3.9/site-packages/Cython/__pycache__\", 0700) = -1 EEXIST"
+    ));
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "direct-install",
+        "--schedules",
+        "50",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict"], "pass");
+    assert!(v["first_failure"].is_null());
+}
+
+#[test]
+fn ad_hoc_scenarios_from_a_record_file_and_an_import() {
+    let record = "scenarios/payloads/pip-21.1.2.RECORD";
+    let (code, out, _) = run(&[
+        "explore",
+        "--package",
+        record,
+        "--import",
+        "pip",
+        "--strategy",
+        "staged-copy",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cp: cannot create directory '/sage/local/./lib/python3.9/site-packages/pip/__pycache__': File exists"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "prefixrace replay --package {record} --import pip --strategy staged-copy --token t1."
+        )),
+        "{out}"
+    );
+    let (code, out, _) = run(&[
+        "explore",
+        "--package",
+        record,
+        "--import",
+        "pip",
+        "--strategy",
+        "direct-install",
+        "--schedules",
+        "200",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn the_showcase_runs_sage_32361_under_both_strategies() {
+    let (code, out, _) = run(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("staged-copy") && l.contains("FAIL")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("direct-install") && l.contains("PASS")),
+        "{out}"
+    );
+    assert!(
+        out.contains("reference trees: staged-copy and direct-install agree"),
+        "{out}"
+    );
+}
+
+fn scenario_with(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn escaping_paths_exit_2_with_one_line_naming_the_file_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bad, line) in [
+        ("climb.toml", "../../../../etc/x", 5),
+        ("abs.toml", "/etc/x", 5),
+    ] {
+        let body = format!("name = \"bad\"\n[[package]]\nname = \"p\"\n[[package.file]]\npath = \"{bad}\"\nsize = 1\n");
+        let file = scenario_with(dir.path(), name, &body);
+        let (code, out, err) = run(&["explore", &file]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("{file}:{line}: path:")), "{err}");
+        assert!(err.contains(bad), "{err}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["explore", "scenarios/sage-32361.toml", "--strategy", "nope"],
+        vec![
+            "explore",
+            "scenarios/sage-32361.toml",
+            "--scheduler",
+            "nope",
+        ],
+        vec!["explore", "scenarios/missing.toml"],
+        vec!["explore"],
+        vec![
+            "replay",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "staged-copy",
+            "--token",
+            "garbage",
+        ],
+        vec![
+            "replay",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "direct-install",
+            "--token",
+            "t1.AAE",
+        ],
+        vec!["explore", "--frobnicate"],
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_with(
+        dir.path(),
+        "unknown.toml",
+        "name = \"x\"\ncolour = \"red\"\n",
+    );
+    let (code, _, err) = run(&["explore", &file]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!(
+            "prefixrace: error: {file}:2: colour: unknown field `colour`"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_names_the_builtins() {
+    let (code, out, _) = run(&["list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("sage-32361") && out.contains("staged-copy") && out.contains("direct-install")
+    );
+}
