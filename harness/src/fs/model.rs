@@ -145,14 +145,15 @@ impl ModelFs {
             return Err(Errno::EXDEV);
         }
         let mut cur = start;
-        let comps: Vec<&str> = path
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
+        // `.` stays a component: like `..`, it needs a directory to stand in.
+        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         for (i, comp) in comps.iter().enumerate() {
             let last = i + 1 == comps.len();
             if !matches!(self.inodes[cur].node, Node::Dir(_)) {
                 return Err(Errno::ENOTDIR);
+            }
+            if *comp == "." {
+                continue;
             }
             if *comp == ".." {
                 cur = stack.pop().ok_or(Errno::EXDEV)?;
@@ -178,6 +179,9 @@ impl ModelFs {
 
     /// Resolves everything but the last component, which must be a plain name.
     fn resolve_parent<'p>(&self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
+        if path.starts_with('/') {
+            return Err(Errno::EXDEV);
+        }
         let path = path.trim_end_matches('/');
         let (dir, name) = match path.rfind('/') {
             Some(i) => (&path[..i], &path[i + 1..]),
@@ -253,6 +257,9 @@ impl ModelFs {
                         let target = target.clone();
                         match self.lookup(path, true) {
                             Ok(ino) => ino,
+                            Err(Errno::ENOENT) if target.starts_with('/') => {
+                                return Err(Errno::EXDEV)
+                            }
                             Err(Errno::ENOENT) => {
                                 let dir = super::path::parent_of(path.trim_end_matches('/'));
                                 let joined = if dir.is_empty() {
@@ -278,8 +285,12 @@ impl ModelFs {
             self.lookup(path, true)?
         };
         match &mut self.inodes[ino].node {
-            Node::Dir(_) if flags.write => return Err(Errno::EISDIR),
-            Node::File(content) if flags.write && flags.trunc => *content = Content::empty(),
+            // The kernel refuses O_CREAT, write access and O_TRUNC on a directory.
+            Node::Dir(_) if flags.write || flags.create || flags.trunc => {
+                return Err(Errno::EISDIR)
+            }
+            // Linux truncates on O_TRUNC even with O_RDONLY.
+            Node::File(content) if flags.trunc => *content = Content::empty(),
             _ => {}
         }
         let fd = self.next_fd();
@@ -323,6 +334,10 @@ impl ModelFs {
 
     fn read(&mut self, fd: Fd) -> OpResult {
         let of = self.fds.get(&fd).ok_or(Errno::EBADF)?.clone();
+        if of.writable {
+            // Descriptors are O_RDONLY or O_WRONLY, never O_RDWR.
+            return Err(Errno::EBADF);
+        }
         let Node::File(content) = &self.inodes[of.ino].node else {
             return Err(Errno::EISDIR);
         };
@@ -332,9 +347,10 @@ impl ModelFs {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> OpResult {
+        // Like the kernel: both parents are resolved before the source is looked up.
         let (fparent, fname) = self.resolve_parent(from)?;
-        let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         let (tparent, tname) = self.resolve_parent(to)?;
+        let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
         if src_is_dir && self.is_ancestor(src, tparent) {
             return Err(Errno::EINVAL);

@@ -28,7 +28,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -118,14 +118,21 @@ impl RealFs {
         if path.starts_with('/') {
             return Err(Errno::EXDEV);
         }
-        rustix::fs::openat2(
-            &self.root,
-            kernel_path(path),
-            flags | OFlags::CLOEXEC,
-            Mode::from_raw_mode(mode),
-            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-        )
-        .map_err(errno)
+        loop {
+            match rustix::fs::openat2(
+                &self.root,
+                kernel_path(path),
+                flags | OFlags::CLOEXEC,
+                Mode::from_raw_mode(mode),
+                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+            ) {
+                // With RESOLVE_BENEATH the kernel fails a `..` with EAGAIN when
+                // any rename happened anywhere on the system during the walk,
+                // and asks the caller to retry: not a result of this op.
+                Err(rustix::io::Errno::AGAIN) => continue,
+                other => return other.map_err(errno),
+            }
+        }
     }
 
     /// An `O_PATH` descriptor of `path`.
@@ -206,7 +213,9 @@ impl RealFs {
             // The model refuses these final names before looking anything up.
             self.parent(path)?;
         }
-        let fd = self.resolve(path, oflags, mode & 0o7777)?;
+        // openat2 rejects a mode without O_CREAT (EINVAL); open(2) ignores it.
+        let mode = if flags.create { mode & 0o7777 } else { 0 };
+        let fd = self.resolve(path, oflags, mode)?;
         let number = self.next_fd();
         self.files.insert(number, File::from(fd));
         Ok(Value::Fd(number))
@@ -214,7 +223,16 @@ impl RealFs {
 
     fn write(&mut self, fd: Fd, blob: &Arc<Blob>) -> OpResult {
         let file = self.files.get_mut(&fd).ok_or(Errno::EBADF)?;
-        file.write_all(blob.bytes()).map_err(|e| io_errno(&e))?;
+        // One write(2) even for an empty blob: the kernel still checks the
+        // descriptor (EBADF on a read-only one), `write_all` would skip it.
+        let mut rest = blob.bytes();
+        loop {
+            let n = rustix::io::write(&*file, rest).map_err(errno)?;
+            rest = &rest[n..];
+            if rest.is_empty() || n == 0 {
+                break;
+            }
+        }
         Ok(Value::Written(blob.len()))
     }
 
