@@ -16,6 +16,7 @@
 //! checks). Paths never end in `/`: the model does not model trailing-slash
 //! rules, and jobs never produce such paths.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use prefixrace::content::Blob;
@@ -99,6 +100,10 @@ fn raw_op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Ops that succeeded on both filesystems, over the whole run: proof that the
+/// generator reaches real states, not only ENOENT.
+static SUCCEEDED: AtomicUsize = AtomicUsize::new(0);
+
 /// Runs `ops` on both filesystems; the first disagreement, described.
 fn disagreement(ops: &[Op]) -> Option<String> {
     let mut model = ModelFs::new();
@@ -108,6 +113,9 @@ fn disagreement(ops: &[Op]) -> Option<String> {
         let r = real.apply(op);
         if m != r {
             return Some(format!("op #{i} {op}: model {m:?}, kernel {r:?}"));
+        }
+        if m.is_ok() && op.is_mutation() {
+            SUCCEEDED.fetch_add(1, Ordering::Relaxed);
         }
         let probe = op.path();
         if model.probe(probe) != real.probe(probe) {
@@ -133,6 +141,12 @@ fn raw_op_sequences_agree_with_the_kernel() {
             Ok(())
         })
         .unwrap();
+    let total = SUCCEEDED.load(Ordering::Relaxed);
+    let cases = cases(700) as usize;
+    assert!(
+        total >= cases * 3,
+        "only {total} successful mutations in {cases} cases: the generator is too weak"
+    );
 }
 
 /// Hand-picked sequences the generator reaches only rarely; each one once
