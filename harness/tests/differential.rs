@@ -163,32 +163,66 @@ fn known_corner_cases_agree_with_the_kernel() {
     let cases: Vec<Vec<Op>> = vec![
         // A directory opened read-only with O_CREAT.
         vec![
-            Op::Mkdir { path: p("a"), mode: 0o755 },
+            Op::Mkdir {
+                path: p("a"),
+                mode: 0o755,
+            },
             open("a", OpenFlags { create: true, ..rd }),
         ],
         // O_RDONLY|O_TRUNC truncates on Linux.
         vec![
             open("f", OpenFlags::CREATE_NEW),
-            Op::Write { fd: 3, path: p("f"), blob: Blob::new(b"abc".to_vec()) },
+            Op::Write {
+                fd: 3,
+                path: p("f"),
+                blob: Blob::new(b"abc".to_vec()),
+            },
             open("f", OpenFlags { trunc: true, ..rd }),
         ],
         // Reading a write-only descriptor.
-        vec![open("f", OpenFlags::CREATE_NEW), Op::Read { fd: 3, path: p("f") }],
+        vec![
+            open("f", OpenFlags::CREATE_NEW),
+            Op::Read {
+                fd: 3,
+                path: p("f"),
+            },
+        ],
         // A dangling absolute symlink under a directory, opened with O_CREAT.
         vec![
-            Op::Mkdir { path: p("a"), mode: 0o755 },
-            Op::Symlink { target: p("/tmp/prefixrace-escape"), path: p("a/l") },
+            Op::Mkdir {
+                path: p("a"),
+                mode: 0o755,
+            },
+            Op::Symlink {
+                target: p("/tmp/prefixrace-escape"),
+                path: p("a/l"),
+            },
             open("a/l", OpenFlags::CREATE_TRUNC),
         ],
         // Absolute paths given directly.
-        vec![Op::Mkdir { path: p("/x"), mode: 0o755 }, open("/x", OpenFlags::CREATE_TRUNC)],
+        vec![
+            Op::Mkdir {
+                path: p("/x"),
+                mode: 0o755,
+            },
+            open("/x", OpenFlags::CREATE_TRUNC),
+        ],
         // Symlink loops and escapes.
         vec![
-            Op::Symlink { target: p("l"), path: p("l") },
+            Op::Symlink {
+                target: p("l"),
+                path: p("l"),
+            },
             Op::Stat { path: p("l") },
             open("l", OpenFlags::CREATE_TRUNC),
-            Op::Symlink { target: p("../.."), path: p("up") },
-            Op::Mkdir { path: p("up/x"), mode: 0o755 },
+            Op::Symlink {
+                target: p("../.."),
+                path: p("up"),
+            },
+            Op::Mkdir {
+                path: p("up/x"),
+                mode: 0o755,
+            },
             Op::Readdir { path: p("up") },
         ],
     ];
@@ -216,15 +250,20 @@ struct RawEntry {
 }
 
 fn raw_entry() -> impl Strategy<Value = RawEntry> {
-    (0..TOP.len(), 0..SUB.len(), 0..STEM.len(), any::<u8>(), any::<bool>()).prop_map(
-        |(top, sub, stem, text, exec)| RawEntry {
+    (
+        0..TOP.len(),
+        0..SUB.len(),
+        0..STEM.len(),
+        any::<u8>(),
+        any::<bool>(),
+    )
+        .prop_map(|(top, sub, stem, text, exec)| RawEntry {
             top,
             sub,
             stem,
             text,
             exec,
-        },
-    )
+        })
 }
 
 fn rel_of(e: &RawEntry) -> String {
@@ -251,7 +290,10 @@ struct RawScenario {
 
 fn raw_scenario() -> impl Strategy<Value = RawScenario> {
     (
-        prop::collection::vec((prop::collection::vec(raw_entry(), 1..6), any::<bool>()), 1..=3),
+        prop::collection::vec(
+            (prop::collection::vec(raw_entry(), 1..6), any::<bool>()),
+            1..=3,
+        ),
         prop::collection::vec(prop::collection::vec(0usize..64, 1..=2), 0..=2),
         any::<bool>(),
         any::<u64>(),
@@ -293,7 +335,10 @@ fn build(raw: &RawScenario) -> Scenario {
     modules.sort();
     modules.dedup();
     for (i, picks) in raw.imports.iter().enumerate() {
-        let chosen: Vec<String> = picks.iter().map(|k| modules[k % modules.len()].clone()).collect();
+        let chosen: Vec<String> = picks
+            .iter()
+            .map(|k| modules[k % modules.len()].clone())
+            .collect();
         s.activities.push(Activity::Import {
             name: format!("import-{i}"),
             modules: chosen,
@@ -313,7 +358,11 @@ fn random_scenarios_under_random_schedules_agree_with_the_kernel() {
                 // An import of a namespace without __init__.py: not importable.
                 return Ok(());
             }
-            let strategy: &dyn InstallStrategy = if raw.staged { &StagedCopy } else { &DirectInstall };
+            let strategy: &dyn InstallStrategy = if raw.staged {
+                &StagedCopy
+            } else {
+                &DirectInstall
+            };
             let setup = Setup::new(Arc::new(scenario), strategy).expect("a valid setup");
             let run = |fs: &mut dyn Fs| {
                 let mut sched = SchedulerKind::Random.build(raw.seed, 0, setup.job_count(), 100);
@@ -332,7 +381,11 @@ fn random_scenarios_under_random_schedules_agree_with_the_kernel() {
                 prop_assert_eq!(&a.end, &b.end, "{}", a.label);
                 prop_assert_eq!(&a.diagnostics, &b.diagnostics, "{}", a.label);
             }
-            prop_assert!(m.tree == r.tree, "trees differ:\n{}", r.tree.diff_from(&m.tree));
+            prop_assert!(
+                m.tree == r.tree,
+                "trees differ:\n{}",
+                r.tree.diff_from(&m.tree)
+            );
             Ok(())
         })
         .unwrap();

@@ -50,7 +50,16 @@ impl Sandbox {
             .expect("the prefixrace binary")
             .current_dir(dir)
             .env("TMPDIR", self.tmp())
-            .args(["explore", file, "--schedules", "20", "--jobs", "1", "--fs", fs])
+            .args([
+                "explore",
+                file,
+                "--schedules",
+                "20",
+                "--jobs",
+                "1",
+                "--fs",
+                fs,
+            ])
             .output()
             .expect("prefixrace runs")
     }
@@ -62,7 +71,10 @@ impl Sandbox {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(canary, ["keep"], "something was written into the canary");
-        assert_eq!(std::fs::read(self.canary().join("keep")).unwrap(), b"canary");
+        assert_eq!(
+            std::fs::read(self.canary().join("keep")).unwrap(),
+            b"canary"
+        );
         let left: Vec<_> = std::fs::read_dir(self.tmp())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -98,7 +110,11 @@ fn every_hostile_file_is_refused_in_one_line_or_runs_contained() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 30, "the corpus has only {} files", files.len());
+    assert!(
+        files.len() >= 30,
+        "the corpus has only {} files",
+        files.len()
+    );
     let listed: Vec<&String> = expected.keys().collect();
     assert_eq!(
         files.iter().collect::<Vec<_>>(),
@@ -113,13 +129,25 @@ fn every_hostile_file_is_refused_in_one_line_or_runs_contained() {
         let model = sandbox.run(&corpus(), file, "model");
         let real = sandbox.run(&corpus(), file, "real");
         for (fs, o) in [("model", &model), ("real", &real)] {
-            assert_ne!(o.status.code(), Some(101), "{file} --fs {fs} panicked: {}", stderr(o));
+            assert_ne!(
+                o.status.code(),
+                Some(101),
+                "{file} --fs {fs} panicked: {}",
+                stderr(o)
+            );
             let err = stderr(o);
             match kind.as_str() {
                 "error" | "unrunnable" => {
                     assert_eq!(o.status.code(), Some(2), "{file} --fs {fs}: {err}");
-                    assert_eq!(err.lines().count(), 1, "{file} --fs {fs}: not one line: {err}");
-                    assert!(err.contains(detail.as_str()), "{file} --fs {fs}: {err:?} lacks {detail:?}");
+                    assert_eq!(
+                        err.lines().count(),
+                        1,
+                        "{file} --fs {fs}: not one line: {err}"
+                    );
+                    assert!(
+                        err.contains(detail.as_str()),
+                        "{file} --fs {fs}: {err:?} lacks {detail:?}"
+                    );
                     if kind == "error" {
                         assert!(err.contains(&format!("{file}:")), "{file} --fs {fs}: {err}");
                     }
@@ -134,9 +162,20 @@ fn every_hostile_file_is_refused_in_one_line_or_runs_contained() {
                 other => panic!("unknown expectation {other:?} for {file}"),
             }
         }
-        assert_eq!(model.status.code(), real.status.code(), "{file}: exit codes differ");
-        assert_eq!(model.stdout, real.stdout, "{file}: reports differ between model and real");
-        assert_eq!(stderr(&model), stderr(&real), "{file}: errors differ between model and real");
+        assert_eq!(
+            model.status.code(),
+            real.status.code(),
+            "{file}: exit codes differ"
+        );
+        assert_eq!(
+            model.stdout, real.stdout,
+            "{file}: reports differ between model and real"
+        );
+        assert_eq!(
+            stderr(&model),
+            stderr(&real),
+            "{file}: errors differ between model and real"
+        );
     }
     assert!(kinds.get("error").copied().unwrap_or(0) >= 25, "{kinds:?}");
     assert!(kinds.get("run").copied().unwrap_or(0) >= 5, "{kinds:?}");
@@ -196,7 +235,11 @@ after = ["pkg", "planter"]
         .unwrap();
         let model = sandbox.run(dir, &file, "model");
         let real = sandbox.run(dir, &file, "real");
-        assert!(matches!(real.status.code(), Some(0) | Some(1)), "{file}: {}", stderr(&real));
+        assert!(
+            matches!(real.status.code(), Some(0) | Some(1)),
+            "{file}: {}",
+            stderr(&real)
+        );
         assert_eq!(model.stdout, real.stdout, "{file}: reports differ");
         std::fs::remove_file(dir.join(&file)).unwrap();
     }

@@ -69,7 +69,11 @@ fn make_model(nodes: &[Node]) -> ModelFs {
     for n in nodes {
         match n {
             Node::Dir(p) => {
-                fs.apply(&Op::Mkdir { path: (*p).into(), mode: 0o777 }).unwrap();
+                fs.apply(&Op::Mkdir {
+                    path: (*p).into(),
+                    mode: 0o777,
+                })
+                .unwrap();
             }
             Node::File(p, text) => {
                 let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
@@ -79,9 +83,17 @@ fn make_model(nodes: &[Node]) -> ModelFs {
                 }) else {
                     panic!("cannot create {p} in the model")
                 };
-                fs.apply(&Op::Write { fd, path: (*p).into(), blob: Blob::new(text.as_bytes().to_vec()) })
-                    .unwrap();
-                fs.apply(&Op::Close { fd, path: (*p).into() }).unwrap();
+                fs.apply(&Op::Write {
+                    fd,
+                    path: (*p).into(),
+                    blob: Blob::new(text.as_bytes().to_vec()),
+                })
+                .unwrap();
+                fs.apply(&Op::Close {
+                    fd,
+                    path: (*p).into(),
+                })
+                .unwrap();
             }
         }
     }
@@ -160,7 +172,9 @@ fn strace_lines(log: &str, dst: &str) -> Vec<(String, String, String)> {
     let mut dirfd = None;
     let mut out = Vec::new();
     for line in log.lines() {
-        let Some((_, call)) = line.split_once(' ') else { continue };
+        let Some((_, call)) = line.split_once(' ') else {
+            continue;
+        };
         if dirfd.is_none() {
             let prefix = format!("openat(AT_FDCWD, \"{dst}\", O_RDONLY|O_PATH|O_DIRECTORY) = ");
             if let Some(n) = call.strip_prefix(&prefix) {
@@ -169,9 +183,15 @@ fn strace_lines(log: &str, dst: &str) -> Vec<(String, String, String)> {
             continue;
         }
         let fd = dirfd.as_deref().unwrap();
-        let Some((name, rest)) = call.split_once('(') else { continue };
-        let Some(rest) = rest.strip_prefix(&format!("{fd}, \"./")) else { continue };
-        let Some((path, args)) = rest.split_once('"') else { continue };
+        let Some((name, rest)) = call.split_once('(') else {
+            continue;
+        };
+        let Some(rest) = rest.strip_prefix(&format!("{fd}, \"./")) else {
+            continue;
+        };
+        let Some((path, args)) = rest.split_once('"') else {
+            continue;
+        };
         let result = match call.rsplit_once(" = ") {
             Some((_, r)) if r.starts_with("-1 ") => r[3..].split(' ').next().unwrap().to_string(),
             Some(_) => "ok".into(),
@@ -182,8 +202,15 @@ fn strace_lines(log: &str, dst: &str) -> Vec<(String, String, String)> {
             "newfstatat" => "stat".to_string(),
             "mkdirat" => "mkdir".to_string(),
             "openat" => {
-                let flags = args.trim_start_matches(", ").split(&[',', ')'][..]).next().unwrap();
-                format!("open {}", flags.replace("|O_CLOEXEC", "").replace("|O_NOFOLLOW", ""))
+                let flags = args
+                    .trim_start_matches(", ")
+                    .split(&[',', ')'][..])
+                    .next()
+                    .unwrap();
+                format!(
+                    "open {}",
+                    flags.replace("|O_CLOEXEC", "").replace("|O_NOFOLLOW", "")
+                )
             }
             _ => continue,
         };
@@ -222,7 +249,10 @@ fn real_cp(src_nodes: &[Node], dst_nodes: &[Node], fault: Option<&Fault>) -> Opt
         let n = strace_lines(&log, "dst");
         let index = log
             .lines()
-            .filter(|l| l.split_once(' ').is_some_and(|(_, c)| c.starts_with(&format!("{}(", f.syscall_real()))))
+            .filter(|l| {
+                l.split_once(' ')
+                    .is_some_and(|(_, c)| c.starts_with(&format!("{}(", f.syscall_real())))
+            })
             .position(|l| l.contains(&format!("\"./{}\"", f.path)))
             .unwrap_or_else(|| panic!("cp never called {} on {}: {n:?}", f.syscall, f.path));
         std::fs::remove_dir_all(&dst).unwrap();
@@ -240,8 +270,15 @@ fn real_cp(src_nodes: &[Node], dst_nodes: &[Node], fault: Option<&Fault>) -> Opt
         .into_iter()
         .map(|(op, path, r)| format!("{op} {path} = {r}"))
         .collect();
-    let messages = String::from_utf8_lossy(&out.stderr).lines().map(String::from).collect();
-    out.status.code().map(|status| Outcome { lines, messages, status })
+    let messages = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(String::from)
+        .collect();
+    out.status.code().map(|status| Outcome {
+        lines,
+        messages,
+        status,
+    })
 }
 
 impl Fault {
@@ -269,7 +306,13 @@ fn model_cp(src_nodes: &[Node], dst_nodes: &[Node], fault: Option<&Fault>) -> Ou
     if let Some(f) = fault {
         // The model's index of the faulted call, found the same way as for cp.
         let mut dry = make_model(dst_nodes);
-        let trace = execute(vec![job.clone()], &[vec![]], &mut dry, &mut SerialScheduler, true);
+        let trace = execute(
+            vec![job.clone()],
+            &[vec![]],
+            &mut dry,
+            &mut SerialScheduler,
+            true,
+        );
         fs.when = 1 + trace
             .events
             .iter()
@@ -295,7 +338,11 @@ fn model_cp(src_nodes: &[Node], dst_nodes: &[Node], fault: Option<&Fault>) -> Ou
     let outcome = &trace.outcomes[0];
     Outcome {
         lines,
-        messages: outcome.diagnostics.iter().map(|(d, _)| d.message.clone()).collect(),
+        messages: outcome
+            .diagnostics
+            .iter()
+            .map(|(d, _)| d.message.clone())
+            .collect(),
         status: match outcome.end {
             JobEnd::Exited(c) => c,
             JobEnd::Skipped => -1,
@@ -335,8 +382,14 @@ fn pin(src: &[Node], dst: &[Node], fault: Option<Fault>) -> Option<Outcome> {
     let mut model = model_cp(src, dst, fault.as_ref());
     real.lines = without_post_mkdir_lstat(&real.lines);
     model.lines = without_post_mkdir_lstat(&model.lines);
-    assert_eq!(model.lines, real.lines, "destination ops differ (left: model, right: cp)");
-    assert_eq!(model.messages, real.messages, "messages differ (left: model, right: cp)");
+    assert_eq!(
+        model.lines, real.lines,
+        "destination ops differ (left: model, right: cp)"
+    );
+    assert_eq!(
+        model.messages, real.messages,
+        "messages differ (left: model, right: cp)"
+    );
     assert_eq!(model.status, real.status, "exit status differs");
     Some(real)
 }
@@ -361,24 +414,34 @@ const STAGE: &[Node] = &[
 
 #[test]
 fn new_directories_are_not_stated_and_new_files_use_o_excl() {
-    let Some(real) = pin(STAGE, &[], None) else { return };
+    let Some(real) = pin(STAGE, &[], None) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     let created: BTreeSet<&str> = ["pkg", "pkg/sub", "pkg/__pycache__"].into();
     for l in &real.lines {
         let path = path_of(l);
         if l.starts_with("stat") || l.starts_with("lstat") {
             let parent = prefixrace::fs::parent_of(path);
-            assert!(!created.contains(parent), "cp stat'ed {path} under a directory it created: {l}");
+            assert!(
+                !created.contains(parent),
+                "cp stat'ed {path} under a directory it created: {l}"
+            );
         }
         if l.starts_with("open") {
-            assert!(l.starts_with("open O_WRONLY|O_CREAT|O_EXCL "), "a new file without O_EXCL: {l}");
+            assert!(
+                l.starts_with("open O_WRONLY|O_CREAT|O_EXCL "),
+                "a new file without O_EXCL: {l}"
+            );
         }
     }
 }
 
 #[test]
 fn traversal_is_in_inode_order_with_pycache_last() {
-    let Some(real) = pin(STAGE, &[], None) else { return };
+    let Some(real) = pin(STAGE, &[], None) else {
+        return;
+    };
     let order: Vec<&str> = real
         .lines
         .iter()
@@ -403,21 +466,39 @@ fn traversal_is_in_inode_order_with_pycache_last() {
 
 #[test]
 fn mkdir_eexist_is_reported_skipped_and_cp_goes_on_to_exit_1() {
-    let fault = Fault { syscall: "mkdir", path: "pkg/__pycache__", errno: Errno::EEXIST };
-    let Some(real) = pin(STAGE, &[], Some(fault)) else { return };
+    let fault = Fault {
+        syscall: "mkdir",
+        path: "pkg/__pycache__",
+        errno: Errno::EEXIST,
+    };
+    let Some(real) = pin(STAGE, &[], Some(fault)) else {
+        return;
+    };
     assert_eq!(real.status, 1);
     assert_eq!(
         real.messages,
         ["cp: cannot create directory 'dst/./pkg/__pycache__': File exists"],
         "cp's wording"
     );
-    assert!(real.lines.last().unwrap().starts_with("open O_WRONLY|O_CREAT|O_EXCL zlast.txt"), "cp went on");
+    assert!(
+        real.lines
+            .last()
+            .unwrap()
+            .starts_with("open O_WRONLY|O_CREAT|O_EXCL zlast.txt"),
+        "cp went on"
+    );
 }
 
 #[test]
 fn o_excl_eexist_on_a_new_file_is_reported_and_cp_goes_on() {
-    let fault = Fault { syscall: "open", path: "pkg/__pycache__/__init__.cpython-39.pyc", errno: Errno::EEXIST };
-    let Some(real) = pin(STAGE, &[], Some(fault)) else { return };
+    let fault = Fault {
+        syscall: "open",
+        path: "pkg/__pycache__/__init__.cpython-39.pyc",
+        errno: Errno::EEXIST,
+    };
+    let Some(real) = pin(STAGE, &[], Some(fault)) else {
+        return;
+    };
     assert_eq!(real.status, 1);
     assert_eq!(
         real.messages,
@@ -428,19 +509,30 @@ fn o_excl_eexist_on_a_new_file_is_reported_and_cp_goes_on() {
 #[test]
 fn merging_into_existing_directories_stats_first() {
     let dst = &[Node::Dir("pkg"), Node::File("pkg/mod.py", "old\n")];
-    let Some(real) = pin(STAGE, dst, None) else { return };
+    let Some(real) = pin(STAGE, dst, None) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     assert!(real.lines.contains(&"lstat pkg = ok".to_string()));
-    assert!(real.lines.contains(&"stat pkg/__init__.py = ENOENT".to_string()));
-    assert!(real.lines.contains(&"open O_WRONLY|O_TRUNC pkg/mod.py = ok".to_string()));
+    assert!(real
+        .lines
+        .contains(&"stat pkg/__init__.py = ENOENT".to_string()));
+    assert!(real
+        .lines
+        .contains(&"open O_WRONLY|O_TRUNC pkg/mod.py = ok".to_string()));
 }
 
 #[test]
 fn a_directory_onto_a_file_cannot_overwrite_non_directory() {
     let dst = &[Node::File("pkg", "a file where a directory goes\n")];
-    let Some(real) = pin(STAGE, dst, None) else { return };
+    let Some(real) = pin(STAGE, dst, None) else {
+        return;
+    };
     assert_eq!(real.status, 1);
-    assert_eq!(real.messages, ["cp: cannot overwrite non-directory 'dst/./pkg' with directory 'src/./pkg'"]);
+    assert_eq!(
+        real.messages,
+        ["cp: cannot overwrite non-directory 'dst/./pkg' with directory 'src/./pkg'"]
+    );
 }
 
 #[test]
@@ -448,10 +540,21 @@ fn real_cp_lstats_each_directory_it_creates() {
     if !tools_present() {
         return;
     }
-    let Some(real) = real_cp(STAGE, &[], None) else { return };
+    let Some(real) = real_cp(STAGE, &[], None) else {
+        return;
+    };
     for dir in ["pkg", "pkg/sub", "pkg/__pycache__"] {
         let mkdir = format!("mkdir {dir} = ok");
-        let at = real.lines.iter().position(|l| *l == mkdir).expect("cp creates it");
-        assert_eq!(real.lines[at + 1], format!("lstat {dir} = ok"), "{:?}", real.lines);
+        let at = real
+            .lines
+            .iter()
+            .position(|l| *l == mkdir)
+            .expect("cp creates it");
+        assert_eq!(
+            real.lines[at + 1],
+            format!("lstat {dir} = ok"),
+            "{:?}",
+            real.lines
+        );
     }
 }

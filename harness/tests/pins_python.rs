@@ -37,7 +37,10 @@ fn python() -> Option<String> {
         return None;
     }
     let out = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable, sys.implementation.cache_tag)"])
+        .args([
+            "-c",
+            "import sys; print(sys.executable, sys.implementation.cache_tag)",
+        ])
         .output();
     match out {
         Ok(o) if o.status.success() => {
@@ -124,7 +127,10 @@ fn real_import(exe: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
         .env("PYTHONPATH", root)
         .args(["-f", "-qq", "-o"])
         .arg(&log)
-        .args(["-e", "trace=newfstatat,mkdir,mkdirat,openat,rename,renameat,renameat2,unlink,unlinkat"]);
+        .args([
+            "-e",
+            "trace=newfstatat,mkdir,mkdirat,openat,rename,renameat,renameat2,unlink,unlinkat",
+        ]);
     if let Some(e) = fault {
         cmd.args(["-e", &format!("inject=mkdir:error={}:when=1", e.name())]);
     }
@@ -134,10 +140,16 @@ fn real_import(exe: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
     let rel = |s: &str| normalize_tmp(s.strip_prefix(&prefix).unwrap_or(s));
     let mut lines = Vec::new();
     for line in log.lines() {
-        let Some((_, call)) = line.split_once(' ') else { continue };
-        let Some((name, args)) = call.split_once('(') else { continue };
+        let Some((_, call)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some((name, args)) = call.split_once('(') else {
+            continue;
+        };
         let quoted: Vec<&str> = args.split('"').skip(1).step_by(2).collect();
-        let Some(first) = quoted.first() else { continue };
+        let Some(first) = quoted.first() else {
+            continue;
+        };
         if !first.starts_with(&prefix) {
             continue;
         }
@@ -151,7 +163,11 @@ fn real_import(exe: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
             "newfstatat" if path == PYCACHE || path == "pkg" => format!("stat {path}"),
             "mkdir" | "mkdirat" => format!("mkdir {path}"),
             "openat" if args.contains("O_CREAT") => {
-                let flags = args.split(", ").nth(2).unwrap_or("").replace("|O_CLOEXEC", "");
+                let flags = args
+                    .split(", ")
+                    .nth(2)
+                    .unwrap_or("")
+                    .replace("|O_CLOEXEC", "");
                 format!("open {flags} {path}")
             }
             "rename" | "renameat" | "renameat2" => format!("rename {path} -> {}", rel(quoted[1])),
@@ -163,10 +179,16 @@ fn real_import(exe: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
     let pyc_written = std::fs::read_dir(root.join("pkg"))
         .ok()
         .and_then(|_| std::fs::read_dir(root.join(PYCACHE)).ok())
-        .is_some_and(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().ends_with(".pyc")));
+        .is_some_and(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().ends_with(".pyc"))
+        });
     Outcome {
         lines,
-        stderr: String::from_utf8_lossy(&out.stderr).lines().map(String::from).collect(),
+        stderr: String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(String::from)
+            .collect(),
         status: out.status.code().unwrap_or(-1),
         pyc_written,
     }
@@ -174,22 +196,40 @@ fn real_import(exe: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
 
 fn model_import(tag: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
     let mut fs = ModelFs::new();
-    fs.apply(&Op::Mkdir { path: "pkg".into(), mode: 0o777 }).unwrap();
+    fs.apply(&Op::Mkdir {
+        path: "pkg".into(),
+        mode: 0o777,
+    })
+    .unwrap();
     let write = |fs: &mut ModelFs, path: &str, text: &str| {
-        let Ok(Value::Fd(fd)) =
-            fs.apply(&Op::Open { path: path.into(), flags: OpenFlags::CREATE_TRUNC, mode: 0o666 })
-        else {
+        let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
+            path: path.into(),
+            flags: OpenFlags::CREATE_TRUNC,
+            mode: 0o666,
+        }) else {
             panic!("cannot create {path}")
         };
-        fs.apply(&Op::Write { fd, path: path.into(), blob: Blob::new(text.as_bytes().to_vec()) })
-            .unwrap();
-        fs.apply(&Op::Close { fd, path: path.into() }).unwrap();
+        fs.apply(&Op::Write {
+            fd,
+            path: path.into(),
+            blob: Blob::new(text.as_bytes().to_vec()),
+        })
+        .unwrap();
+        fs.apply(&Op::Close {
+            fd,
+            path: path.into(),
+        })
+        .unwrap();
     };
     write(&mut fs, SOURCE, "x = 1\n");
     match pycache {
         Pycache::Missing => {}
         Pycache::Dir => {
-            fs.apply(&Op::Mkdir { path: PYCACHE.into(), mode: 0o777 }).unwrap();
+            fs.apply(&Op::Mkdir {
+                path: PYCACHE.into(),
+                mode: 0o777,
+            })
+            .unwrap();
         }
         Pycache::File => write(&mut fs, PYCACHE, "not a directory"),
     }
@@ -201,7 +241,10 @@ fn model_import(tag: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
         tmp: format!("{pyc}.140000000000").into(),
     };
     let job: Box<dyn Job> = Box::new(ImportJob::new("python3", vec![module]));
-    let mut fs = Inject { inner: fs, errno: fault };
+    let mut fs = Inject {
+        inner: fs,
+        errno: fault,
+    };
     let trace = execute(vec![job], &[vec![]], &mut fs, &mut SerialScheduler, true);
     let lines = trace
         .events
@@ -223,7 +266,11 @@ fn model_import(tag: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
     let pyc_written = trace.tree.get(&pyc).is_some_and(|e| e.kind == Kind::File);
     Outcome {
         lines,
-        stderr: outcome.diagnostics.iter().map(|(d, _)| d.message.clone()).collect(),
+        stderr: outcome
+            .diagnostics
+            .iter()
+            .map(|(d, _)| d.message.clone())
+            .collect(),
         status: match outcome.end {
             JobEnd::Exited(c) => c,
             JobEnd::Skipped => -1,
@@ -242,7 +289,10 @@ fn pin(pycache: Pycache, fault: Option<Errno>) -> Option<Outcome> {
     }
     let real = real_import(exe, pycache, fault);
     let model = model_import(tag, pycache, fault);
-    assert_eq!(model.lines, real.lines, "bytecode ops differ (left: model, right: python3)");
+    assert_eq!(
+        model.lines, real.lines,
+        "bytecode ops differ (left: model, right: python3)"
+    );
     assert_eq!(model.stderr, real.stderr, "messages differ");
     assert_eq!(model.status, real.status, "exit status differs");
     assert_eq!(model.pyc_written, real.pyc_written, "pyc presence differs");
@@ -251,33 +301,62 @@ fn pin(pycache: Pycache, fault: Option<Errno>) -> Option<Outcome> {
 
 #[test]
 fn import_creates_pycache_with_mkdir_then_writes_the_pyc_atomically() {
-    let Some(real) = pin(Pycache::Missing, None) else { return };
+    let Some(real) = pin(Pycache::Missing, None) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     assert!(real.pyc_written);
-    let ops: Vec<&str> = real.lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
-    assert_eq!(ops, ["stat", "stat", "mkdir", "open", "rename"], "{:?}", real.lines);
-    assert!(real.lines[3].starts_with("open O_WRONLY|O_CREAT|O_EXCL "), "{:?}", real.lines);
+    let ops: Vec<&str> = real
+        .lines
+        .iter()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        ["stat", "stat", "mkdir", "open", "rename"],
+        "{:?}",
+        real.lines
+    );
+    assert!(
+        real.lines[3].starts_with("open O_WRONLY|O_CREAT|O_EXCL "),
+        "{:?}",
+        real.lines
+    );
 }
 
 #[test]
 fn import_tolerates_eexist_from_a_racing_creator() {
-    let Some(real) = pin(Pycache::Missing, Some(Errno::EEXIST)) else { return };
+    let Some(real) = pin(Pycache::Missing, Some(Errno::EEXIST)) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     assert!(real.stderr.is_empty());
-    assert!(real.lines.iter().any(|l| l.starts_with("open ")), "it went on to write: {:?}", real.lines);
+    assert!(
+        real.lines.iter().any(|l| l.starts_with("open ")),
+        "it went on to write: {:?}",
+        real.lines
+    );
 }
 
 #[test]
 fn import_silently_gives_up_on_other_mkdir_errors() {
-    let Some(real) = pin(Pycache::Missing, Some(Errno::EACCES)) else { return };
+    let Some(real) = pin(Pycache::Missing, Some(Errno::EACCES)) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     assert!(real.stderr.is_empty());
-    assert!(!real.lines.iter().any(|l| l.starts_with("open ")), "{:?}", real.lines);
+    assert!(
+        !real.lines.iter().any(|l| l.starts_with("open ")),
+        "{:?}",
+        real.lines
+    );
 }
 
 #[test]
 fn import_silently_gives_up_when_pycache_is_a_file() {
-    let Some(real) = pin(Pycache::File, None) else { return };
+    let Some(real) = pin(Pycache::File, None) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     assert!(real.stderr.is_empty());
     assert!(!real.pyc_written);
@@ -285,8 +364,14 @@ fn import_silently_gives_up_when_pycache_is_a_file() {
 
 #[test]
 fn import_reuses_an_existing_pycache_directory() {
-    let Some(real) = pin(Pycache::Dir, None) else { return };
+    let Some(real) = pin(Pycache::Dir, None) else {
+        return;
+    };
     assert_eq!(real.status, 0);
     assert!(real.pyc_written);
-    assert!(!real.lines.iter().any(|l| l.starts_with("mkdir")), "{:?}", real.lines);
+    assert!(
+        !real.lines.iter().any(|l| l.starts_with("mkdir")),
+        "{:?}",
+        real.lines
+    );
 }

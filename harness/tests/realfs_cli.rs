@@ -33,7 +33,14 @@ const SCENARIO: &str = "scenarios/sage-32361.toml";
 fn the_failing_seed_reports_identically_on_model_and_real() {
     let run = |fs: &str| {
         prefixrace(&[
-            "explore", SCENARIO, "--strategy", "staged-copy", "--seed", "1", "--fs", fs,
+            "explore",
+            SCENARIO,
+            "--strategy",
+            "staged-copy",
+            "--seed",
+            "1",
+            "--fs",
+            fs,
         ])
     };
     let model = run("model");
@@ -45,7 +52,11 @@ fn the_failing_seed_reports_identically_on_model_and_real() {
         "{}",
         text(&real)
     );
-    assert_eq!(text(&model), text(&real), "reports differ between model and real");
+    assert_eq!(
+        text(&model),
+        text(&real),
+        "reports differ between model and real"
+    );
 
     // The token it printed replays to the same report on both.
     let token = text(&real)
@@ -55,20 +66,38 @@ fn the_failing_seed_reports_identically_on_model_and_real() {
         .to_string();
     let replay = |fs: &str| {
         prefixrace(&[
-            "replay", SCENARIO, "--strategy", "staged-copy", "--token", &token, "--fs", fs,
+            "replay",
+            SCENARIO,
+            "--strategy",
+            "staged-copy",
+            "--token",
+            &token,
+            "--fs",
+            fs,
         ])
     };
     let (rm, rr) = (replay("model"), replay("real"));
     assert_eq!(rm.status.code(), Some(1));
     assert_eq!(rr.status.code(), Some(1));
-    assert_eq!(text(&rm), text(&rr), "replay reports differ between model and real");
+    assert_eq!(
+        text(&rm),
+        text(&rr),
+        "replay reports differ between model and real"
+    );
 }
 
 #[test]
 fn direct_install_passes_on_the_real_filesystem() {
     let run = |fs: &str| {
         prefixrace(&[
-            "explore", SCENARIO, "--strategy", "direct-install", "--schedules", "64", "--fs", fs,
+            "explore",
+            SCENARIO,
+            "--strategy",
+            "direct-install",
+            "--schedules",
+            "64",
+            "--fs",
+            fs,
         ])
     };
     let real = run("real");

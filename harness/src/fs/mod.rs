@@ -11,8 +11,8 @@ mod real;
 mod tree;
 
 pub use model::ModelFs;
-pub use real::RealFs;
 pub use path::{normalize_relative, parent_of, split_parent, PathError};
+pub use real::RealFs;
 pub use tree::{Entry, Tree, TreeChange, TreeDiff};
 
 use std::fmt;

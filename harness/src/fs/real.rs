@@ -349,7 +349,11 @@ impl Fs for RealFs {
             Op::Open { path, flags, mode } => self.open(path, *flags, *mode),
             Op::Write { fd, blob, .. } => self.write(*fd, blob),
             Op::Read { fd, .. } => self.read(*fd),
-            Op::Close { fd, .. } => self.files.remove(fd).map(|_| Value::Unit).ok_or(Errno::EBADF),
+            Op::Close { fd, .. } => self
+                .files
+                .remove(fd)
+                .map(|_| Value::Unit)
+                .ok_or(Errno::EBADF),
             Op::Rename { from, to } => self.rename(from, to),
             Op::Unlink { path } => self.remove(path, AtFlags::empty()),
             Op::Rmdir { path } => self.remove(path, AtFlags::REMOVEDIR),
