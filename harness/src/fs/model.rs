@@ -18,6 +18,12 @@ pub type Ino = usize;
 
 const ROOT: Ino = 0;
 const MAX_SYMLINK_HOPS: usize = 40;
+/// Longest name the kernel accepts in one component (`NAME_MAX`).
+const NAME_MAX: usize = 255;
+/// Paths of this many bytes or more are refused whole (`PATH_MAX`).
+const PATH_MAX: usize = 4096;
+/// `ENAMETOOLONG`.
+const ENAMETOOLONG: Errno = Errno::Other(36);
 /// The file-creation mask the model applies, as in a typical build shell.
 pub const UMASK: u32 = 0o022;
 
@@ -144,6 +150,9 @@ impl ModelFs {
         if path.starts_with('/') {
             return Err(Errno::EXDEV);
         }
+        if path.len() >= PATH_MAX {
+            return Err(ENAMETOOLONG);
+        }
         let mut cur = start;
         // `.` stays a component: like `..`, it needs a directory to stand in.
         let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
@@ -154,6 +163,9 @@ impl ModelFs {
             }
             if *comp == "." {
                 continue;
+            }
+            if comp.len() > NAME_MAX {
+                return Err(ENAMETOOLONG);
             }
             if *comp == ".." {
                 cur = stack.pop().ok_or(Errno::EXDEV)?;
@@ -193,8 +205,12 @@ impl ModelFs {
         if name == ".." {
             return Err(Errno::EXDEV);
         }
+        if path.len() >= PATH_MAX {
+            return Err(ENAMETOOLONG);
+        }
         let parent = self.lookup(dir, true)?;
         match self.inodes[parent].node {
+            Node::Dir(_) if name.len() > NAME_MAX => Err(ENAMETOOLONG),
             Node::Dir(_) => Ok((parent, name)),
             _ => Err(Errno::ENOTDIR),
         }
@@ -313,6 +329,10 @@ impl ModelFs {
         let Node::File(content) = &mut self.inodes[of.ino].node else {
             return Err(Errno::EISDIR);
         };
+        if blob.is_empty() {
+            // A zero-byte write past the end does not extend the file.
+            return Ok(Value::Written(0));
+        }
         if of.offset == content.len() {
             content.push(blob.clone());
         } else {
@@ -358,6 +378,10 @@ impl ModelFs {
         if let Some(dst) = self.child(tparent, tname)? {
             if dst == src {
                 return Ok(Value::Unit);
+            }
+            // The kernel refuses to replace an ancestor of the source first.
+            if self.is_ancestor(dst, fparent) {
+                return Err(Errno::ENOTEMPTY);
             }
             match (&self.inodes[dst].node, src_is_dir) {
                 (Node::Dir(_), false) => return Err(Errno::EISDIR),
