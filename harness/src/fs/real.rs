@@ -69,11 +69,11 @@ fn errno(e: rustix::io::Errno) -> Errno {
 
 /// The errno of a failed std I/O call.
 fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc_eio()))
+    Errno::from_raw(e.raw_os_error().unwrap_or(raw_eio()))
 }
 
 /// `EIO`, for the (never expected) std error without an OS code.
-fn libc_eio() -> i32 {
+fn raw_eio() -> i32 {
     rustix::io::Errno::IO.raw_os_error()
 }
 
