@@ -172,9 +172,7 @@ fn strace_lines(log: &str, dst: &str) -> Vec<(String, String, String)> {
     let mut dirfd = None;
     let mut out = Vec::new();
     for line in log.lines() {
-        let Some((_, call)) = line.split_once(' ') else {
-            continue;
-        };
+        let call = call_of(line);
         if dirfd.is_none() {
             let prefix = format!("openat(AT_FDCWD, \"{dst}\", O_RDONLY|O_PATH|O_DIRECTORY) = ");
             if let Some(n) = call.strip_prefix(&prefix) {
@@ -249,10 +247,7 @@ fn real_cp(src_nodes: &[Node], dst_nodes: &[Node], fault: Option<&Fault>) -> Opt
         let n = strace_lines(&log, "dst");
         let index = log
             .lines()
-            .filter(|l| {
-                l.split_once(' ')
-                    .is_some_and(|(_, c)| c.starts_with(&format!("{}(", f.syscall_real())))
-            })
+            .filter(|l| call_of(l).starts_with(&format!("{}(", f.syscall_real())))
             .position(|l| l.contains(&format!("\"./{}\"", f.path)))
             .unwrap_or_else(|| panic!("cp never called {} on {}: {n:?}", f.syscall, f.path));
         std::fs::remove_dir_all(&dst).unwrap();
@@ -557,4 +552,11 @@ fn real_cp_lstats_each_directory_it_creates() {
             real.lines
         );
     }
+}
+
+/// The syscall of one `strace -f` line, without the PID strace puts first
+/// (padded to a width that depends on the PID's digits).
+fn call_of(line: &str) -> &str {
+    line.trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start()
 }

@@ -140,9 +140,7 @@ fn real_import(exe: &str, pycache: Pycache, fault: Option<Errno>) -> Outcome {
     let rel = |s: &str| normalize_tmp(s.strip_prefix(&prefix).unwrap_or(s));
     let mut lines = Vec::new();
     for line in log.lines() {
-        let Some((_, call)) = line.split_once(' ') else {
-            continue;
-        };
+        let call = call_of(line);
         let Some((name, args)) = call.split_once('(') else {
             continue;
         };
@@ -374,4 +372,11 @@ fn import_reuses_an_existing_pycache_directory() {
         "{:?}",
         real.lines
     );
+}
+
+/// The syscall of one `strace -f` line, without the PID strace puts first
+/// (padded to a width that depends on the PID's digits).
+fn call_of(line: &str) -> &str {
+    line.trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start()
 }
