@@ -7,16 +7,18 @@
 
 mod model;
 mod path;
+mod real;
 mod tree;
 
 pub use model::ModelFs;
 pub use path::{normalize_relative, parent_of, split_parent, PathError};
+pub use real::RealFs;
 pub use tree::{Entry, Tree, TreeChange, TreeDiff};
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::op::{Kind, Op, OpResult};
 
 /// Which filesystem executions run on.
@@ -34,9 +36,7 @@ impl FsKind {
     pub fn fresh(self) -> Result<Box<dyn Fs>> {
         match self {
             FsKind::Model => Ok(Box::new(ModelFs::new())),
-            FsKind::Real => Err(Error::Usage(
-                "--fs real is not available in this version".into(),
-            )),
+            FsKind::Real => Ok(Box::new(RealFs::new()?)),
         }
     }
 }

@@ -18,6 +18,12 @@ pub type Ino = usize;
 
 const ROOT: Ino = 0;
 const MAX_SYMLINK_HOPS: usize = 40;
+/// Longest name the kernel accepts in one component (`NAME_MAX`).
+const NAME_MAX: usize = 255;
+/// Paths of this many bytes or more are refused whole (`PATH_MAX`).
+const PATH_MAX: usize = 4096;
+/// `ENAMETOOLONG`.
+const ENAMETOOLONG: Errno = Errno::Other(36);
 /// The file-creation mask the model applies, as in a typical build shell.
 pub const UMASK: u32 = 0o022;
 
@@ -144,15 +150,22 @@ impl ModelFs {
         if path.starts_with('/') {
             return Err(Errno::EXDEV);
         }
+        if path.len() >= PATH_MAX {
+            return Err(ENAMETOOLONG);
+        }
         let mut cur = start;
-        let comps: Vec<&str> = path
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
+        // `.` stays a component: like `..`, it needs a directory to stand in.
+        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         for (i, comp) in comps.iter().enumerate() {
             let last = i + 1 == comps.len();
             if !matches!(self.inodes[cur].node, Node::Dir(_)) {
                 return Err(Errno::ENOTDIR);
+            }
+            if *comp == "." {
+                continue;
+            }
+            if comp.len() > NAME_MAX {
+                return Err(ENAMETOOLONG);
             }
             if *comp == ".." {
                 cur = stack.pop().ok_or(Errno::EXDEV)?;
@@ -178,6 +191,9 @@ impl ModelFs {
 
     /// Resolves everything but the last component, which must be a plain name.
     fn resolve_parent<'p>(&self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
+        if path.starts_with('/') {
+            return Err(Errno::EXDEV);
+        }
         let path = path.trim_end_matches('/');
         let (dir, name) = match path.rfind('/') {
             Some(i) => (&path[..i], &path[i + 1..]),
@@ -189,8 +205,12 @@ impl ModelFs {
         if name == ".." {
             return Err(Errno::EXDEV);
         }
+        if path.len() >= PATH_MAX {
+            return Err(ENAMETOOLONG);
+        }
         let parent = self.lookup(dir, true)?;
         match self.inodes[parent].node {
+            Node::Dir(_) if name.len() > NAME_MAX => Err(ENAMETOOLONG),
             Node::Dir(_) => Ok((parent, name)),
             _ => Err(Errno::ENOTDIR),
         }
@@ -253,6 +273,9 @@ impl ModelFs {
                         let target = target.clone();
                         match self.lookup(path, true) {
                             Ok(ino) => ino,
+                            Err(Errno::ENOENT) if target.starts_with('/') => {
+                                return Err(Errno::EXDEV)
+                            }
                             Err(Errno::ENOENT) => {
                                 let dir = super::path::parent_of(path.trim_end_matches('/'));
                                 let joined = if dir.is_empty() {
@@ -278,8 +301,12 @@ impl ModelFs {
             self.lookup(path, true)?
         };
         match &mut self.inodes[ino].node {
-            Node::Dir(_) if flags.write => return Err(Errno::EISDIR),
-            Node::File(content) if flags.write && flags.trunc => *content = Content::empty(),
+            // The kernel refuses O_CREAT, write access and O_TRUNC on a directory.
+            Node::Dir(_) if flags.write || flags.create || flags.trunc => {
+                return Err(Errno::EISDIR)
+            }
+            // Linux truncates on O_TRUNC even with O_RDONLY.
+            Node::File(content) if flags.trunc => *content = Content::empty(),
             _ => {}
         }
         let fd = self.next_fd();
@@ -302,6 +329,10 @@ impl ModelFs {
         let Node::File(content) = &mut self.inodes[of.ino].node else {
             return Err(Errno::EISDIR);
         };
+        if blob.is_empty() {
+            // A zero-byte write past the end does not extend the file.
+            return Ok(Value::Written(0));
+        }
         if of.offset == content.len() {
             content.push(blob.clone());
         } else {
@@ -323,6 +354,10 @@ impl ModelFs {
 
     fn read(&mut self, fd: Fd) -> OpResult {
         let of = self.fds.get(&fd).ok_or(Errno::EBADF)?.clone();
+        if of.writable {
+            // Descriptors are O_RDONLY or O_WRONLY, never O_RDWR.
+            return Err(Errno::EBADF);
+        }
         let Node::File(content) = &self.inodes[of.ino].node else {
             return Err(Errno::EISDIR);
         };
@@ -332,9 +367,10 @@ impl ModelFs {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> OpResult {
+        // Like the kernel: both parents are resolved before the source is looked up.
         let (fparent, fname) = self.resolve_parent(from)?;
-        let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         let (tparent, tname) = self.resolve_parent(to)?;
+        let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
         if src_is_dir && self.is_ancestor(src, tparent) {
             return Err(Errno::EINVAL);
@@ -342,6 +378,10 @@ impl ModelFs {
         if let Some(dst) = self.child(tparent, tname)? {
             if dst == src {
                 return Ok(Value::Unit);
+            }
+            // The kernel refuses to replace an ancestor of the source first.
+            if self.is_ancestor(dst, fparent) {
+                return Err(Errno::ENOTEMPTY);
             }
             match (&self.inodes[dst].node, src_is_dir) {
                 (Node::Dir(_), false) => return Err(Errno::EISDIR),
