@@ -1,0 +1,649 @@
+//! A recorded process, replayed op by op (from an strace log).
+//!
+//! A [`TraceJob`] re-issues the prefix ops a real process made, in the order
+//! it made them, and compares each result with the recorded one. While they
+//! agree it simply goes on. When a new interleaving makes a result differ, a
+//! job whose tool is known reacts the way that tool does (the rules of
+//! `cp.rs`, `pip.rs` and `import.rs`):
+//! - `cp`: a failed `mkdir` prints `cp: cannot create directory '…': File
+//!   exists` and skips the subtree; a failed `O_EXCL` create prints `cp: cannot
+//!   create regular file '…': …`; an entry that appeared under a directory cp
+//!   merges into is overwritten (`O_TRUNC`); cp goes on and exits 1;
+//! - `pip`: EEXIST on `mkdir` is ignored; a destination that vanished is not
+//!   unlinked, one that appeared is unlinked first; errors while byte-compiling
+//!   (in `__pycache__`) are swallowed; any other OSError aborts with
+//!   `ERROR: Could not install packages due to an OSError: …`;
+//! - `python`: EEXIST on `mkdir` is ignored; any other failure while writing
+//!   bytecode silently gives the write up;
+//! - anything else: the first difference fails the job with a divergence such
+//!   as `recorded 0, got EEXIST (File exists)`, the conservative verdict.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use super::{Diagnostic, Job, Step};
+use crate::content::Blob;
+use crate::fs::parent_of;
+use crate::op::{join_display, Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+
+/// The tool a recorded process was, judged from its `execve` line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TraceProgram {
+    /// GNU `cp`.
+    Cp,
+    /// pip (`pip`, `pip3`, or `python -m pip`).
+    Pip,
+    /// A Python interpreter that is not running pip (an importer).
+    Python,
+    /// Any other program, by its name.
+    Other(String),
+}
+
+impl TraceProgram {
+    /// Judges the tool from the program path and arguments of an `execve`.
+    pub fn from_argv(argv: &[String]) -> TraceProgram {
+        let base = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+        let Some(first) = argv.first() else {
+            return TraceProgram::Other(String::new());
+        };
+        let name = base(first);
+        if name == "cp" {
+            return TraceProgram::Cp;
+        }
+        if name == "pip" || name.starts_with("pip3") {
+            return TraceProgram::Pip;
+        }
+        if name.starts_with("python") {
+            let runs_pip = argv
+                .windows(2)
+                .any(|w| w[0] == "-m" && (w[1] == "pip" || w[1].starts_with("pip.")));
+            return if runs_pip {
+                TraceProgram::Pip
+            } else {
+                TraceProgram::Python
+            };
+        }
+        TraceProgram::Other(name)
+    }
+
+    /// The name written in scenario files: `cp`, `pip`, `python` or the program.
+    pub fn name(&self) -> &str {
+        match self {
+            TraceProgram::Cp => "cp",
+            TraceProgram::Pip => "pip",
+            TraceProgram::Python => "python",
+            TraceProgram::Other(n) => n,
+        }
+    }
+
+    /// Parses a name written by [`TraceProgram::name`].
+    pub fn from_name(name: &str) -> TraceProgram {
+        match name {
+            "cp" => TraceProgram::Cp,
+            "pip" => TraceProgram::Pip,
+            "python" => TraceProgram::Python,
+            other => TraceProgram::Other(other.to_string()),
+        }
+    }
+}
+
+/// What a recorded syscall returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordedResult {
+    /// It succeeded with this value (0, a descriptor, a byte count).
+    Ok(i64),
+    /// It failed with this errno.
+    Err(Errno),
+}
+
+impl RecordedResult {
+    /// True when the live result is the same outcome: both succeeded, or both
+    /// failed with the same errno. Descriptor numbers and counts may differ.
+    pub fn agrees_with(&self, got: &OpResult) -> bool {
+        match (self, got) {
+            (RecordedResult::Ok(_), Ok(_)) => true,
+            (RecordedResult::Err(a), Err(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for RecordedResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordedResult::Ok(v) => write!(f, "{v}"),
+            RecordedResult::Err(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// One recorded prefix op. Descriptor ops carry the descriptor number the
+/// recorded process saw; the job maps it to the live one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedOp {
+    /// The op, with recorded descriptor numbers.
+    pub op: Op,
+    /// What it returned when recorded.
+    pub result: RecordedResult,
+}
+
+/// A whole recorded process: who it was and what it did to the prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceSpec {
+    /// The tool, which decides how the job reacts to a different result.
+    pub program: TraceProgram,
+    /// The recorded command line (for reports and cp's messages).
+    pub argv: Vec<String>,
+    /// The recorded exit status.
+    pub exit: i32,
+    /// The prefix ops, in order.
+    pub ops: Vec<RecordedOp>,
+}
+
+impl TraceSpec {
+    /// True when the recorded process created a regular file at `path`
+    /// (an exclusive or plain create, or a rename onto it) and succeeded.
+    pub fn creates_file(&self, path: &str) -> bool {
+        self.ops.iter().any(|r| {
+            matches!(r.result, RecordedResult::Ok(_))
+                && match &r.op {
+                    Op::Open { path: p, flags, .. } => flags.create && &**p == path,
+                    Op::Rename { to, .. } => &**to == path,
+                    _ => false,
+                }
+        })
+    }
+}
+
+/// A skipped part of the recording, after the tool gave something up.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Skip {
+    /// Every op on this path or below it.
+    Subtree(Arc<str>),
+    /// Every op on this recorded descriptor, until it is reused by an open.
+    Fd(Fd),
+}
+
+/// A running replay of a [`TraceSpec`].
+#[derive(Debug, Clone)]
+pub struct TraceJob {
+    label: String,
+    spec: Arc<TraceSpec>,
+    prefix_display: String,
+    cursor: usize,
+    /// An op the tool makes that the recording does not have (a retry).
+    inserted: Option<Op>,
+    /// Recorded descriptor -> live descriptor.
+    fds: BTreeMap<Fd, Fd>,
+    /// Bytes written so far per recorded descriptor (seeds the content).
+    offsets: BTreeMap<Fd, u64>,
+    skips: BTreeSet<Skip>,
+    /// Directories cp found existing and merges into.
+    merged: BTreeSet<Arc<str>>,
+    /// Directories this job created.
+    created: BTreeSet<Arc<str>>,
+    /// Recorded ops the tool no longer makes (an unlink of a vanished file).
+    skip_one: BTreeSet<usize>,
+    /// The inserted op stands before the recorded op at the cursor, which
+    /// still runs after it (pip's unlink before open).
+    inserted_then_advance: bool,
+    failed: bool,
+    exit: Option<i32>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl TraceJob {
+    /// A job replaying `spec`; `prefix_display` is how the tool printed the prefix.
+    pub fn new(label: impl Into<String>, spec: Arc<TraceSpec>, prefix_display: &str) -> TraceJob {
+        TraceJob {
+            label: label.into(),
+            spec,
+            prefix_display: prefix_display.trim_end_matches('/').to_string(),
+            cursor: 0,
+            inserted: None,
+            fds: BTreeMap::new(),
+            offsets: BTreeMap::new(),
+            skips: BTreeSet::new(),
+            merged: BTreeSet::new(),
+            created: BTreeSet::new(),
+            skip_one: BTreeSet::new(),
+            inserted_then_advance: false,
+            failed: false,
+            exit: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn skipped(&self, op: &Op) -> bool {
+        let fd = match op {
+            Op::Write { fd, .. } | Op::Close { fd, .. } | Op::Read { fd, .. } => Some(*fd),
+            _ => None,
+        };
+        if let Some(fd) = fd {
+            if self.skips.contains(&Skip::Fd(fd)) || !self.fds.contains_key(&fd) {
+                return true;
+            }
+        }
+        let paths = [Some(op.path()), op.path2()];
+        self.skips.iter().any(|s| match s {
+            Skip::Subtree(dir) => paths
+                .iter()
+                .flatten()
+                .any(|p| &***p == &**dir || is_below(p, dir)),
+            Skip::Fd(_) => false,
+        })
+    }
+
+    /// The recorded op at the cursor translated to live descriptors.
+    fn live(&mut self, recorded: &Op) -> Op {
+        match recorded {
+            Op::Write { fd, path, blob } => {
+                let offset = self.offsets.get(fd).copied().unwrap_or(0);
+                let bytes = Blob::synthetic(format!("{path}@{offset}").as_bytes(), blob.len());
+                Op::Write {
+                    fd: self.fds[fd],
+                    path: path.clone(),
+                    blob: bytes,
+                }
+            }
+            Op::Close { fd, path } => Op::Close {
+                fd: self.fds[fd],
+                path: path.clone(),
+            },
+            Op::Read { fd, path } => Op::Read {
+                fd: self.fds[fd],
+                path: path.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+
+    /// The full path as the tool prints it.
+    fn shown(&self, path: &str) -> String {
+        match self.spec.program {
+            TraceProgram::Cp => format!("{}/./{path}", self.prefix_display),
+            _ => join_display(&self.prefix_display, path),
+        }
+    }
+
+    fn say(&mut self, message: String, fatal: bool) {
+        if fatal {
+            self.failed = true;
+        }
+        self.diagnostics.push(Diagnostic { message, fatal });
+    }
+
+    /// A directory found existing that this job did not create is merged into.
+    fn note_existing(&mut self, path: &Arc<str>, kind: Kind) {
+        if kind == Kind::Dir && !self.created.contains(path) {
+            self.merged.insert(path.clone());
+        }
+    }
+
+    /// The next recorded op after the cursor that acts on `path`.
+    fn next_on(&self, path: &str) -> Option<&Op> {
+        self.spec.ops[self.cursor + 1..]
+            .iter()
+            .map(|r| &r.op)
+            .find(|op| &**op.path() == path)
+    }
+
+    fn open_fd(result: &RecordedResult) -> Option<Fd> {
+        match result {
+            RecordedResult::Ok(v) if *v >= 0 => Some(*v as Fd),
+            _ => None,
+        }
+    }
+
+    fn kill_fd(&mut self, recorded: &RecordedOp) {
+        if let Some(fd) = Self::open_fd(&recorded.result) {
+            if matches!(recorded.op, Op::Open { .. }) {
+                self.skips.insert(Skip::Fd(fd));
+                self.fds.remove(&fd);
+            }
+        }
+    }
+
+    /// Reacts like GNU cp to a result that differs from the recording.
+    fn react_cp(&mut self, rec: &RecordedOp, got: &OpResult) {
+        let path = rec.op.path().clone();
+        let parent_merged = self.merged.contains(parent_of(&path));
+        match (&rec.op, got) {
+            (Op::Mkdir { .. }, Err(Errno::EEXIST)) if parent_merged => {
+                // cp would have lstat'ed first and merged into the directory.
+                self.merged.insert(path);
+                self.cursor += 1;
+            }
+            (Op::Mkdir { .. }, Err(e)) => {
+                let msg = format!(
+                    "cp: cannot create directory '{}': {}",
+                    self.shown(&path),
+                    e.message()
+                );
+                self.say(msg, true);
+                self.skips.insert(Skip::Subtree(path));
+                self.cursor += 1;
+            }
+            (Op::Open { flags, mode, .. }, Err(Errno::EEXIST)) if flags.excl && parent_merged => {
+                // Under a merged directory cp stats first and overwrites.
+                let _ = mode;
+                self.inserted = Some(Op::Open {
+                    path,
+                    flags: OpenFlags::TRUNC,
+                    mode: 0,
+                });
+            }
+            (Op::Open { flags, .. }, Err(Errno::ENOENT)) if !flags.create && flags.write => {
+                self.inserted = Some(Op::Open {
+                    path,
+                    flags: OpenFlags::CREATE,
+                    mode: 0o600,
+                });
+            }
+            (Op::Open { flags, .. }, Err(e)) if flags.write => {
+                let msg = if flags.create {
+                    format!(
+                        "cp: cannot create regular file '{}': {}",
+                        self.shown(&path),
+                        e.message()
+                    )
+                } else {
+                    format!(
+                        "cp: cannot open '{}' for writing: {}",
+                        self.shown(&path),
+                        e.message()
+                    )
+                };
+                self.say(msg, true);
+                self.kill_fd(rec);
+                self.cursor += 1;
+            }
+            (Op::Lstat { .. } | Op::Stat { .. }, Ok(Value::Meta(m))) => {
+                self.note_existing(&path, m.kind);
+                let next = self.next_on(&path).cloned();
+                match next {
+                    Some(Op::Mkdir { .. }) if m.kind == Kind::Dir => {
+                        // Existing directory: merge, no mkdir.
+                        self.cursor += 1;
+                        let skip_to = self.spec.ops[self.cursor..]
+                            .iter()
+                            .position(|r| matches!(&r.op, Op::Mkdir { path: p, .. } if *p == path))
+                            .map(|i| self.cursor + i);
+                        if let Some(i) = skip_to {
+                            // Everything between stays; only the mkdir goes.
+                            self.skip_one.insert(i);
+                        }
+                    }
+                    Some(Op::Mkdir { .. }) => {
+                        let msg = format!(
+                            "cp: cannot overwrite non-directory '{}' with directory",
+                            self.shown(&path)
+                        );
+                        self.say(msg, true);
+                        self.skips.insert(Skip::Subtree(path));
+                        self.cursor += 1;
+                    }
+                    Some(Op::Open { flags, .. }) if flags.excl && m.kind == Kind::Dir => {
+                        let msg = format!(
+                            "cp: cannot overwrite directory '{}' with non-directory",
+                            self.shown(&path)
+                        );
+                        self.say(msg, true);
+                        self.skips.insert(Skip::Subtree(path));
+                        self.cursor += 1;
+                    }
+                    _ => self.cursor += 1,
+                }
+            }
+            (Op::Lstat { .. } | Op::Stat { .. }, _) => self.cursor += 1,
+            (Op::Chmod { .. }, Err(e)) => {
+                let msg = format!(
+                    "cp: preserving permissions for '{}': {}",
+                    self.shown(&path),
+                    e.message()
+                );
+                self.say(msg, true);
+                self.cursor += 1;
+            }
+            (Op::Write { .. }, Err(e)) => {
+                let msg = format!("cp: error writing '{}': {}", self.shown(&path), e.message());
+                self.say(msg, true);
+                self.cursor += 1;
+            }
+            (Op::Symlink { .. }, Err(e)) => {
+                let msg = format!(
+                    "cp: cannot create symbolic link '{}': {}",
+                    self.shown(&path),
+                    e.message()
+                );
+                self.say(msg, true);
+                self.cursor += 1;
+            }
+            (Op::Unlink { .. }, Err(Errno::ENOENT)) => self.cursor += 1,
+            (Op::Readdir { .. } | Op::Close { .. }, _) => self.cursor += 1,
+            _ => self.diverge(rec, got),
+        }
+    }
+
+    /// Reacts like pip 21.1.2 to a result that differs from the recording.
+    fn react_pip(&mut self, rec: &RecordedOp, got: &OpResult) {
+        let path = rec.op.path().clone();
+        let compiling = path.contains("__pycache__");
+        match (&rec.op, got) {
+            (Op::Mkdir { .. }, Err(Errno::EEXIST)) => self.cursor += 1,
+            (Op::Stat { .. } | Op::Lstat { .. }, Err(_)) => {
+                // os.path.exists() is now false: no unlink.
+                if let Some(i) = self.spec.ops[self.cursor + 1..]
+                    .iter()
+                    .position(|r| matches!(&r.op, Op::Unlink { path: p } if *p == path))
+                {
+                    let at = self.cursor + 1 + i;
+                    let only_stats_between = self.spec.ops[self.cursor + 1..at]
+                        .iter()
+                        .all(|r| !r.op.is_mutation() || &**r.op.path() != &*path);
+                    if only_stats_between {
+                        self.skip_one.insert(at);
+                    }
+                }
+                self.cursor += 1;
+            }
+            (Op::Stat { .. } | Op::Lstat { .. }, Ok(Value::Meta(m))) => {
+                // os.path.exists() is now true: pip unlinks before opening.
+                let next = self.next_on(&path).cloned();
+                if m.kind == Kind::File && matches!(next, Some(Op::Open { flags, .. }) if flags.create)
+                {
+                    self.inserted_then_advance = true;
+                    self.inserted = Some(Op::Unlink { path });
+                } else {
+                    self.cursor += 1;
+                }
+            }
+            (_, Err(_)) if compiling => {
+                self.kill_fd(rec);
+                if matches!(rec.op, Op::Mkdir { .. }) {
+                    self.skips.insert(Skip::Subtree(path));
+                }
+                self.cursor += 1;
+            }
+            (_, Err(e)) if rec.op.is_mutation() => {
+                let full = join_display(&self.prefix_display, &path);
+                let msg = format!(
+                    "ERROR: Could not install packages due to an OSError: [Errno {}] {}: '{}'",
+                    e.number(),
+                    e.message(),
+                    full
+                );
+                self.say(msg, true);
+                self.exit = Some(1);
+            }
+            (_, Ok(_)) => self.cursor += 1,
+            _ => self.diverge(rec, got),
+        }
+    }
+
+    /// Reacts like CPython writing bytecode to a result that differs.
+    fn react_python(&mut self, rec: &RecordedOp, got: &OpResult) {
+        let path = rec.op.path().clone();
+        let bytecode = path.contains("__pycache__") || path.ends_with(".pyc");
+        match (&rec.op, got) {
+            (Op::Mkdir { .. }, Err(Errno::EEXIST)) => self.cursor += 1,
+            (Op::Mkdir { .. }, Err(_)) => {
+                self.skips.insert(Skip::Subtree(path));
+                self.cursor += 1;
+            }
+            (_, Err(_)) if bytecode && rec.op.is_mutation() => {
+                self.kill_fd(rec);
+                self.cursor += 1;
+            }
+            (_, Ok(_)) => self.cursor += 1,
+            _ => self.diverge(rec, got),
+        }
+    }
+
+    /// The conservative verdict: the tool is unknown, so a different result fails.
+    fn diverge(&mut self, rec: &RecordedOp, got: &OpResult) {
+        let got = match got {
+            Ok(Value::Fd(fd)) => fd.to_string(),
+            Ok(Value::Written(n)) => n.to_string(),
+            Ok(_) => "0".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let msg = format!(
+            "{}: divergence at {}: recorded {}, got {got}",
+            self.label,
+            rec.op.display_with(&self.prefix_display),
+            rec.result
+        );
+        self.say(msg, true);
+        self.exit = Some(1);
+    }
+}
+
+fn is_below(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
+}
+
+impl Job for TraceJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        match self.spec.program {
+            TraceProgram::Cp => "cp",
+            TraceProgram::Pip => "pip",
+            TraceProgram::Python => "python3",
+            TraceProgram::Other(_) => "traced",
+        }
+    }
+
+    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        if let Some(code) = self.exit {
+            return Step::Exit(code);
+        }
+        if let Some(op) = &self.inserted {
+            return Step::Op(op.clone());
+        }
+        while let Some(rec) = self.spec.ops.get(self.cursor) {
+            if self.skip_one.contains(&self.cursor) || self.skipped(&rec.op) {
+                self.cursor += 1;
+                continue;
+            }
+            let op = rec.op.clone();
+            return Step::Op(self.live(&op));
+        }
+        let code = if self.failed { 1 } else { self.spec.exit };
+        self.exit = Some(code);
+        Step::Exit(code)
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        let Some(rec) = self.spec.ops.get(self.cursor).cloned() else {
+            return;
+        };
+        if let Some(extra) = self.inserted.take() {
+            // A retry the tool makes: its descriptor stands for the recorded one.
+            match (&extra, result) {
+                (Op::Open { .. }, Ok(Value::Fd(fd))) => {
+                    if let Some(rfd) = Self::open_fd(&rec.result) {
+                        self.fds.insert(rfd, *fd);
+                        self.offsets.insert(rfd, 0);
+                    }
+                    self.cursor += 1;
+                }
+                (Op::Unlink { .. }, Ok(_)) if self.inserted_then_advance => {
+                    self.inserted_then_advance = false;
+                    self.cursor += 1;
+                }
+                (_, Err(e)) => {
+                    let errno = *e;
+                    self.inserted_then_advance = false;
+                    let failed = RecordedOp {
+                        op: extra.clone(),
+                        result: RecordedResult::Ok(0),
+                    };
+                    match self.spec.program {
+                        TraceProgram::Cp => {
+                            let msg = format!(
+                                "cp: cannot open '{}' for writing: {}",
+                                self.shown(extra.path()),
+                                errno.message()
+                            );
+                            self.say(msg, true);
+                            self.kill_fd(&rec);
+                            self.cursor += 1;
+                        }
+                        TraceProgram::Pip => self.react_pip(&failed, result),
+                        _ => self.diverge(&failed, result),
+                    }
+                }
+                _ => self.cursor += 1,
+            }
+            return;
+        }
+        if let (Op::Open { .. }, Some(rfd), Ok(Value::Fd(fd))) =
+            (&rec.op, Self::open_fd(&rec.result), result)
+        {
+            self.fds.insert(rfd, *fd);
+            self.offsets.insert(rfd, 0);
+            self.skips.remove(&Skip::Fd(rfd));
+        }
+        if let Op::Write { fd, blob, .. } = &rec.op {
+            *self.offsets.entry(*fd).or_insert(0) += blob.len();
+        }
+        if let Op::Close { fd, .. } = &rec.op {
+            self.fds.remove(fd);
+        }
+        if let (Op::Mkdir { path, .. }, Ok(_)) = (&rec.op, result) {
+            self.created.insert(path.clone());
+        }
+        if rec.result.agrees_with(result) {
+            if let (Op::Lstat { path } | Op::Stat { path }, Ok(Value::Meta(m))) = (&rec.op, result)
+            {
+                self.note_existing(path, m.kind);
+            }
+            self.cursor += 1;
+            return;
+        }
+        match self.spec.program {
+            TraceProgram::Cp => self.react_cp(&rec, result),
+            TraceProgram::Pip => self.react_pip(&rec, result),
+            TraceProgram::Python => self.react_python(&rec, result),
+            TraceProgram::Other(_) => self.diverge(&rec, result),
+        }
+    }
+
+    fn stalled(&mut self) -> i32 {
+        1
+    }
+
+    fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    fn box_clone(&self) -> Box<dyn Job> {
+        Box::new(self.clone())
+    }
+}
