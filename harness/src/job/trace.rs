@@ -176,8 +176,8 @@ pub struct TraceJob {
     inserted: Option<Op>,
     /// Recorded descriptor -> live descriptor.
     fds: BTreeMap<Fd, Fd>,
-    /// Bytes written so far per recorded descriptor (seeds the content).
-    offsets: BTreeMap<Fd, u64>,
+    /// The bytes of each recorded write, by op index, made once and shared.
+    blobs: Arc<Vec<Option<Arc<Blob>>>>,
     skips: BTreeSet<Skip>,
     /// Directories cp found existing and merges into.
     merged: BTreeSet<Arc<str>>,
@@ -196,6 +196,8 @@ pub struct TraceJob {
 impl TraceJob {
     /// A job replaying `spec`; `prefix_display` is how the tool printed the prefix.
     pub fn new(label: impl Into<String>, spec: Arc<TraceSpec>, prefix_display: &str) -> TraceJob {
+        let spec_ref = spec.clone();
+        let spec = spec_ref.clone();
         TraceJob {
             label: label.into(),
             spec,
@@ -203,7 +205,7 @@ impl TraceJob {
             cursor: 0,
             inserted: None,
             fds: BTreeMap::new(),
-            offsets: BTreeMap::new(),
+            blobs: Arc::new(write_blobs(&spec_ref.ops)),
             skips: BTreeSet::new(),
             merged: BTreeSet::new(),
             created: BTreeSet::new(),
@@ -238,15 +240,11 @@ impl TraceJob {
     /// The recorded op at the cursor translated to live descriptors.
     fn live(&mut self, recorded: &Op) -> Op {
         match recorded {
-            Op::Write { fd, path, blob } => {
-                let offset = self.offsets.get(fd).copied().unwrap_or(0);
-                let bytes = Blob::synthetic(format!("{path}@{offset}").as_bytes(), blob.len());
-                Op::Write {
-                    fd: self.fds[fd],
-                    path: path.clone(),
-                    blob: bytes,
-                }
-            }
+            Op::Write { fd, path, blob } => Op::Write {
+                fd: self.fds[fd],
+                path: path.clone(),
+                blob: self.blobs[self.cursor].clone().unwrap_or_else(|| blob.clone()),
+            },
             Op::Close { fd, path } => Op::Close {
                 fd: self.fds[fd],
                 path: path.clone(),
@@ -520,6 +518,71 @@ impl TraceJob {
     }
 }
 
+/// The bytes each recorded write stands for. The log does not hold file
+/// contents, so a write of n bytes at offset k of `path` gets stand-in bytes
+/// seeded by `path@k`: every replay, and every job writing the same file the
+/// same way, writes the same bytes. A `.pyc` gets the model's bytecode of the
+/// source this process wrote, so the oracle judges it valid as CPython would.
+fn write_blobs(ops: &[RecordedOp]) -> Vec<Option<Arc<Blob>>> {
+    let mut out = vec![None; ops.len()];
+    let mut open: BTreeMap<Fd, (Arc<str>, u64)> = BTreeMap::new();
+    let mut written: BTreeMap<Arc<str>, Vec<u8>> = BTreeMap::new();
+    for (i, r) in ops.iter().enumerate() {
+        match (&r.op, r.result) {
+            (Op::Open { path, flags, .. }, RecordedResult::Ok(fd)) if fd >= 0 => {
+                if flags.trunc || flags.excl {
+                    written.remove(path);
+                }
+                open.insert(fd as Fd, (path.clone(), 0));
+            }
+            (Op::Close { fd, .. }, _) => {
+                open.remove(fd);
+            }
+            (Op::Rename { from, to }, RecordedResult::Ok(_)) => {
+                if let Some(bytes) = written.remove(from) {
+                    written.insert(to.clone(), bytes);
+                }
+            }
+            (Op::Write { fd, path, blob }, _) => {
+                let offset = open.get(fd).map(|(_, o)| *o).unwrap_or(0);
+                let bytes = match pyc_source(path) {
+                    Some(source) if offset == 0 => written
+                        .get(source.as_str())
+                        .map(|src| Blob::bytecode(&crate::content::Digest::of(src))),
+                    Some(_) => Some(Blob::new(Vec::new())),
+                    None => None,
+                }
+                .unwrap_or_else(|| Blob::synthetic(format!("{path}@{offset}").as_bytes(), blob.len()));
+                written
+                    .entry(path.clone())
+                    .or_default()
+                    .extend_from_slice(bytes.bytes());
+                if let Some(entry) = open.get_mut(fd) {
+                    entry.1 += blob.len();
+                }
+                out[i] = Some(bytes);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `d/X.py` for `d/__pycache__/X.<tag>.pyc` (or its `.pyc.<id>` temp file).
+fn pyc_source(path: &str) -> Option<String> {
+    let (dir, name) = path.rsplit_once('/')?;
+    let base = dir.strip_suffix("__pycache__")?.trim_end_matches('/');
+    if !name.contains(".pyc") {
+        return None;
+    }
+    let stem = name.split('.').next()?;
+    Some(if base.is_empty() {
+        format!("{stem}.py")
+    } else {
+        format!("{base}/{stem}.py")
+    })
+}
+
 fn is_below(path: &str, dir: &str) -> bool {
     dir.is_empty()
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
@@ -569,7 +632,6 @@ impl Job for TraceJob {
                 (Op::Open { .. }, Ok(Value::Fd(fd))) => {
                     if let Some(rfd) = Self::open_fd(&rec.result) {
                         self.fds.insert(rfd, *fd);
-                        self.offsets.insert(rfd, 0);
                     }
                     self.cursor += 1;
                 }
@@ -607,11 +669,7 @@ impl Job for TraceJob {
             (&rec.op, Self::open_fd(&rec.result), result)
         {
             self.fds.insert(rfd, *fd);
-            self.offsets.insert(rfd, 0);
             self.skips.remove(&Skip::Fd(rfd));
-        }
-        if let Op::Write { fd, blob, .. } = &rec.op {
-            *self.offsets.entry(*fd).or_insert(0) += blob.len();
         }
         if let Op::Close { fd, .. } = &rec.op {
             self.fds.remove(fd);
