@@ -195,8 +195,9 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         }
     };
     match &out.output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| Error::io(path.display().to_string(), &e))?,
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| Error::io(path.display().to_string(), &e))?
+        }
         None => print!("{text}"),
     }
     Ok(0)
@@ -254,11 +255,7 @@ fn render_log(log: &strace::StraceLog, source: &Path, opts: &ScenarioOptions) ->
     let shown = shown.trim_start_matches('`').trim_start_matches('/');
     let text = scenario_toml::render(log, &name, &file_name(Path::new(shown)), &opts.imports);
     // The output must load: check it the way `explore` will.
-    let parsed = scenario::parse(
-        "<recorded scenario>",
-        text.as_bytes(),
-        &NoFiles,
-    )?;
+    let parsed = scenario::parse("<recorded scenario>", text.as_bytes(), &NoFiles)?;
     parsed.check()?;
     Ok(text)
 }
@@ -267,7 +264,10 @@ struct NoFiles;
 
 impl scenario::FileSource for NoFiles {
     fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::new(std::io::ErrorKind::NotFound, rel.to_string()))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            rel.to_string(),
+        ))
     }
     fn resolve(&self, rel: &str) -> PathBuf {
         PathBuf::from(rel)

@@ -243,7 +243,9 @@ impl TraceJob {
             Op::Write { fd, path, blob } => Op::Write {
                 fd: self.fds[fd],
                 path: path.clone(),
-                blob: self.blobs[self.cursor].clone().unwrap_or_else(|| blob.clone()),
+                blob: self.blobs[self.cursor]
+                    .clone()
+                    .unwrap_or_else(|| blob.clone()),
             },
             Op::Close { fd, path } => Op::Close {
                 fd: self.fds[fd],
@@ -449,7 +451,8 @@ impl TraceJob {
             (Op::Stat { .. } | Op::Lstat { .. }, Ok(Value::Meta(m))) => {
                 // os.path.exists() is now true: pip unlinks before opening.
                 let next = self.next_on(&path).cloned();
-                if m.kind == Kind::File && matches!(next, Some(Op::Open { flags, .. }) if flags.create)
+                if m.kind == Kind::File
+                    && matches!(next, Some(Op::Open { flags, .. }) if flags.create)
                 {
                     self.inserted_then_advance = true;
                     self.inserted = Some(Op::Unlink { path });
@@ -508,8 +511,7 @@ impl TraceJob {
             Err(e) => e.to_string(),
         };
         let msg = format!(
-            "{}: divergence at {}: recorded {}, got {got}",
-            self.label,
+            "divergence at {}: recorded {}, got {got}",
             rec.op.display_with(&self.prefix_display),
             rec.result
         );
@@ -552,7 +554,9 @@ fn write_blobs(ops: &[RecordedOp]) -> Vec<Option<Arc<Blob>>> {
                     Some(_) => Some(Blob::new(Vec::new())),
                     None => None,
                 }
-                .unwrap_or_else(|| Blob::synthetic(format!("{path}@{offset}").as_bytes(), blob.len()));
+                .unwrap_or_else(|| {
+                    Blob::synthetic(format!("{path}@{offset}").as_bytes(), blob.len())
+                });
                 written
                     .entry(path.clone())
                     .or_default()

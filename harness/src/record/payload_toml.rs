@@ -37,7 +37,10 @@ pub fn toml_str(s: &str) -> String {
 /// `path` (relative to the prefix) made relative to `site_packages`, with
 /// `..` components when it lies outside, as RECORD files write it.
 pub fn relative_to(site_packages: &str, path: &str) -> String {
-    if let Some(rest) = path.strip_prefix(site_packages).and_then(|r| r.strip_prefix('/')) {
+    if let Some(rest) = path
+        .strip_prefix(site_packages)
+        .and_then(|r| r.strip_prefix('/'))
+    {
         return rest.to_string();
     }
     let depth = site_packages.split('/').filter(|c| !c.is_empty()).count();
@@ -46,7 +49,11 @@ pub fn relative_to(site_packages: &str, path: &str) -> String {
 
 fn entry_toml(out: &mut String, e: &PayloadEntry, site_packages: &str) {
     out.push_str("\n[[file]]\n");
-    let _ = writeln!(out, "path = {}", toml_str(&relative_to(site_packages, &e.path)));
+    let _ = writeln!(
+        out,
+        "path = {}",
+        toml_str(&relative_to(site_packages, &e.path))
+    );
     match &e.kind {
         PayloadKind::File(blob) => {
             let text = std::str::from_utf8(blob.bytes())
@@ -74,8 +81,14 @@ fn entry_toml(out: &mut String, e: &PayloadEntry, site_packages: &str) {
 /// The payload manifest of `package`; `source` is named in the header comment.
 pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Payload recorded by `prefixrace record` from {source}.");
-    let _ = writeln!(out, "# Paths are relative to site-packages ({site_packages}).");
+    let _ = writeln!(
+        out,
+        "# Payload recorded by `prefixrace record` from {source}."
+    );
+    let _ = writeln!(
+        out,
+        "# Paths are relative to site-packages ({site_packages})."
+    );
     let _ = writeln!(out, "name = {}", toml_str(&package.name));
     let _ = writeln!(out, "version = {}", toml_str(&package.version));
     if !package.compile {
@@ -94,7 +107,10 @@ mod tests {
     #[test]
     fn paths_outside_site_packages_climb() {
         let sp = "lib/python3.9/site-packages";
-        assert_eq!(relative_to(sp, "lib/python3.9/site-packages/a/b.py"), "a/b.py");
+        assert_eq!(
+            relative_to(sp, "lib/python3.9/site-packages/a/b.py"),
+            "a/b.py"
+        );
         assert_eq!(relative_to(sp, "bin/cython"), "../../../bin/cython");
         assert_eq!(toml_str("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
     }

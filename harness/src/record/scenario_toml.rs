@@ -38,7 +38,10 @@ pub fn detect_python_tag(log: &StraceLog) -> String {
         .find_map(|r| {
             let path: &str = r.op.path();
             let name = path.rsplit('/').next()?;
-            let stem = name.split(".pyc").next().filter(|_| name.contains(".pyc"))?;
+            let stem = name
+                .split(".pyc")
+                .next()
+                .filter(|_| name.contains(".pyc"))?;
             let tag = stem.rsplit('.').next()?;
             (tag.starts_with("cpython-") && tag[8..].chars().all(|c| c.is_ascii_digit()))
                 .then(|| tag.to_string())
@@ -58,7 +61,11 @@ pub fn render(log: &StraceLog, name: &str, source: &str, imports: &[String]) -> 
         toml_str(&format!("processes recorded from {source}"))
     );
     let _ = writeln!(out, "prefix = {}", toml_str(&log.prefix));
-    let _ = writeln!(out, "site-packages = {}", toml_str(&detect_site_packages(log)));
+    let _ = writeln!(
+        out,
+        "site-packages = {}",
+        toml_str(&detect_site_packages(log))
+    );
     let _ = writeln!(out, "python-tag = {}", toml_str(&detect_python_tag(log)));
     for p in &log.processes {
         out.push_str("\n[[activity]]\n");

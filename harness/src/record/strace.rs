@@ -104,9 +104,19 @@ impl Arg {
 /// What one log line is.
 enum Line {
     Call(Call),
-    Unfinished { pid: u32, head: String },
-    Resumed { pid: u32, name: String, rest: String },
-    Exit { pid: u32, code: i32 },
+    Unfinished {
+        pid: u32,
+        head: String,
+    },
+    Resumed {
+        pid: u32,
+        name: String,
+        rest: String,
+    },
+    Exit {
+        pid: u32,
+        code: i32,
+    },
     Ignore,
 }
 
@@ -115,7 +125,9 @@ fn strip_time(s: &str) -> &str {
     let end = t.find(' ').unwrap_or(0);
     let head = &t[..end];
     let is_time = !head.is_empty()
-        && head.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        && head
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
         && (head.contains(':') || head.contains('.'));
     if is_time {
         t[end..].trim_start()
@@ -136,10 +148,9 @@ fn split_pid(s: &str) -> (u32, &str) {
     if end > 0 && s[end..].starts_with(' ') {
         // A bare number followed by a time or a call is a pid column.
         let rest = s[end..].trim_start();
-        let looks_like_call = rest
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '<' || c == '+' || c == '-' || c.is_ascii_digit());
+        let looks_like_call = rest.chars().next().is_some_and(|c| {
+            c.is_ascii_alphabetic() || c == '<' || c == '+' || c == '-' || c.is_ascii_digit()
+        });
         if looks_like_call {
             if let Ok(pid) = s[..end].parse() {
                 return (pid, rest);
@@ -161,9 +172,11 @@ fn classify(text: &str, line: usize) -> std::result::Result<Line, String> {
     }
     if let Some(inner) = rest.strip_prefix("+++ ") {
         if let Some(code) = inner.strip_prefix("exited with ") {
-            let code = code.trim_end_matches(" +++").trim().parse().map_err(|_| {
-                "malformed `+++ exited with N +++` line".to_string()
-            })?;
+            let code = code
+                .trim_end_matches(" +++")
+                .trim()
+                .parse()
+                .map_err(|_| "malformed `+++ exited with N +++` line".to_string())?;
             return Ok(Line::Exit { pid, code });
         }
         if inner.starts_with("killed by ") {
@@ -192,7 +205,9 @@ fn classify(text: &str, line: usize) -> std::result::Result<Line, String> {
 }
 
 fn check_call_start(s: &str) -> std::result::Result<(), String> {
-    let open = s.find('(').ok_or("not an strace line: expected `syscall(args) = result`")?;
+    let open = s
+        .find('(')
+        .ok_or("not an strace line: expected `syscall(args) = result`")?;
     let name = &s[..open];
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("not an strace line: bad syscall name {name:?}"));
@@ -231,9 +246,7 @@ fn parse_call(pid: u32, s: &str, line: usize) -> std::result::Result<Call, Strin
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = s[i + 2..]
-                    .find("*/")
-                    .ok_or("unterminated /* comment */")?;
+                let end = s[i + 2..].find("*/").ok_or("unterminated /* comment */")?;
                 i = i + 2 + end + 2;
                 continue;
             }
@@ -289,9 +302,12 @@ fn parse_result(text: &str) -> std::result::Result<CallResult, String> {
     }
     if first == "-1" {
         let name = text.split_whitespace().nth(1).unwrap_or("");
-        return errno_from_name(name)
-            .map(CallResult::Errno)
-            .ok_or_else(|| format!("unknown errno {name:?} in result"));
+        if !name.starts_with('E') || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("malformed error result {text:?}"));
+        }
+        // An errno this table does not know cannot be replayed: the call is
+        // kept out of the recording rather than guessed.
+        return Ok(errno_from_name(name).map_or(CallResult::Unknown, CallResult::Errno));
     }
     let number = first.split('<').next().unwrap_or(first);
     if let Some(hex) = number.strip_prefix("0x") {
@@ -382,7 +398,8 @@ fn calls(file: &str, text: &str) -> Result<(Vec<Call>, BTreeMap<u32, i32>)> {
                     )));
                 };
                 let joined = format!("{head}{rest}");
-                let c = parse_call(pid, &joined, first).map_err(|m| Error::input(file, line, "strace", m))?;
+                let c = parse_call(pid, &joined, first)
+                    .map_err(|m| Error::input(file, line, "strace", m))?;
                 if c.name != name {
                     return Err(Error::input(
                         file,
@@ -555,7 +572,9 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
             })?,
     };
     if prefix == "/" {
-        return Err(Error::Usage("--prefix /: refusing to record the whole filesystem".into()));
+        return Err(Error::Usage(
+            "--prefix /: refusing to record the whole filesystem".into(),
+        ));
     }
     let mut procs: BTreeMap<u32, Process> = BTreeMap::new();
     let mut order: Vec<u32> = Vec::new();
@@ -579,7 +598,13 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
         };
         let tool: String = tool
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let _ = p.first_line;
         processes.push(TracedProcess {
@@ -631,9 +656,8 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
     let ok = matches!(result, RecordedResult::Ok(_));
     let push = |p: &mut Process, op: Op| p.ops.push(RecordedOp { op, result });
     // (dirfd, path) of the call's main path, by syscall shape.
-    let at = |dir: usize, path: usize| -> Option<String> {
-        p.resolve(Some(raw(dir)), &text(path)?)
-    };
+    let at =
+        |dir: usize, path: usize| -> Option<String> { p.resolve(Some(raw(dir)), &text(path)?) };
     let plain = |path: usize| -> Option<String> { p.resolve(None, &text(path)?) };
     match c.name.as_str() {
         "execve" | "execveat" => {
@@ -649,38 +673,64 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
         }
         "fchdir" => {
             if ok {
-                p.cwd = raw(0).parse::<i64>().ok().and_then(|fd| p.fds.get(&fd)).map(|f| f.path.clone());
+                p.cwd = raw(0)
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|fd| p.fds.get(&fd))
+                    .map(|f| f.path.clone());
             }
         }
         "open" | "openat" | "creat" => {
             let (abs, flags_raw, mode_raw) = match c.name.as_str() {
                 "open" => (plain(0), raw(1).to_string(), raw(2).to_string()),
-                "creat" => (plain(0), "O_WRONLY|O_CREAT|O_TRUNC".to_string(), raw(1).to_string()),
+                "creat" => (
+                    plain(0),
+                    "O_WRONLY|O_CREAT|O_TRUNC".to_string(),
+                    raw(1).to_string(),
+                ),
                 _ => (at(0, 1), raw(2).to_string(), raw(3).to_string()),
             };
             let Some(abs) = abs else { return Ok(()) };
             let (flags, dir) = parse_open_flags(&flags_raw);
             if let RecordedResult::Ok(fd) = result {
-                p.fds.insert(fd, FdInfo { path: abs.clone(), dir });
+                p.fds.insert(
+                    fd,
+                    FdInfo {
+                        path: abs.clone(),
+                        dir,
+                    },
+                );
             }
             let Some(path) = rel(&abs) else { return Ok(()) };
             if dir && !flags.write {
                 push(p, Op::Stat { path });
             } else {
-                let mode = if flags.create { parse_mode(&mode_raw).unwrap_or(0o666) } else { 0 };
+                let mode = if flags.create {
+                    parse_mode(&mode_raw).unwrap_or(0o666)
+                } else {
+                    0
+                };
                 push(p, Op::Open { path, flags, mode });
             }
         }
         "close" => {
-            let Ok(fd) = raw(0).parse::<i64>() else { return Ok(()) };
+            let Ok(fd) = raw(0).parse::<i64>() else {
+                return Ok(());
+            };
             if let Some(info) = p.fds.remove(&fd) {
                 if let (false, Some(path)) = (info.dir, rel(&info.path)) {
-                    push(p, Op::Close { fd: fd_num(fd)?, path });
+                    push(
+                        p,
+                        Op::Close {
+                            fd: fd_num(fd)?,
+                            path,
+                        },
+                    );
                 }
             }
         }
-        "write" | "pwrite64" | "writev" | "pwritev" | "pwritev2" | "copy_file_range" | "sendfile"
-        | "sendfile64" | "splice" => {
+        "write" | "pwrite64" | "writev" | "pwritev" | "pwritev2" | "copy_file_range"
+        | "sendfile" | "sendfile64" | "splice" => {
             let fd_index = match c.name.as_str() {
                 "copy_file_range" | "splice" => 2,
                 _ => 0,
@@ -694,23 +744,47 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             if let Some(info) = p.fds.get(&fd) {
                 if let (false, Some(path)) = (info.dir, rel(&info.path)) {
                     let blob = Blob::synthetic(b"", n as u64);
-                    push(p, Op::Write { fd: fd_num(fd)?, path, blob });
+                    push(
+                        p,
+                        Op::Write {
+                            fd: fd_num(fd)?,
+                            path,
+                            blob,
+                        },
+                    );
                 }
             }
         }
         "dup" | "dup2" | "dup3" | "fcntl" | "fcntl64" => {
-            let RecordedResult::Ok(new) = result else { return Ok(()) };
+            let RecordedResult::Ok(new) = result else {
+                return Ok(());
+            };
             let dup = c.name.starts_with("dup") || raw(1).starts_with("F_DUPFD");
             if dup {
-                if let Some(info) = raw(0).parse::<i64>().ok().and_then(|fd| p.fds.get(&fd)).cloned() {
+                if let Some(info) = raw(0)
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|fd| p.fds.get(&fd))
+                    .cloned()
+                {
                     // A duplicate stands for the same open file; it is not an op.
-                    p.fds.insert(new, FdInfo { path: info.path, dir: true });
+                    p.fds.insert(
+                        new,
+                        FdInfo {
+                            path: info.path,
+                            dir: true,
+                        },
+                    );
                 }
             }
         }
         "stat" | "lstat" | "stat64" | "lstat64" | "access" => {
             if let Some(path) = plain(0).as_deref().and_then(rel) {
-                let op = if c.name.starts_with("lstat") { Op::Lstat { path } } else { Op::Stat { path } };
+                let op = if c.name.starts_with("lstat") {
+                    Op::Lstat { path }
+                } else {
+                    Op::Stat { path }
+                };
                 push(p, op);
             }
         }
@@ -724,14 +798,28 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                 return Ok(());
             }
             if let Some(path) = at(0, 1).as_deref().and_then(rel) {
-                let op = if flags.contains("AT_SYMLINK_NOFOLLOW") { Op::Lstat { path } } else { Op::Stat { path } };
+                let op = if flags.contains("AT_SYMLINK_NOFOLLOW") {
+                    Op::Lstat { path }
+                } else {
+                    Op::Stat { path }
+                };
                 push(p, op);
             }
         }
         "mkdir" | "mkdirat" => {
-            let (abs, mode) = if c.name == "mkdir" { (plain(0), raw(1)) } else { (at(0, 1), raw(2)) };
+            let (abs, mode) = if c.name == "mkdir" {
+                (plain(0), raw(1))
+            } else {
+                (at(0, 1), raw(2))
+            };
             if let Some(path) = abs.as_deref().and_then(rel) {
-                push(p, Op::Mkdir { path, mode: parse_mode(mode).unwrap_or(0o777) });
+                push(
+                    p,
+                    Op::Mkdir {
+                        path,
+                        mode: parse_mode(mode).unwrap_or(0o777),
+                    },
+                );
             }
         }
         "unlink" | "rmdir" | "unlinkat" => {
@@ -741,7 +829,14 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                 _ => (at(0, 1), raw(2).contains("AT_REMOVEDIR")),
             };
             if let Some(path) = abs.as_deref().and_then(rel) {
-                push(p, if dir { Op::Rmdir { path } } else { Op::Unlink { path } });
+                push(
+                    p,
+                    if dir {
+                        Op::Rmdir { path }
+                    } else {
+                        Op::Unlink { path }
+                    },
+                );
             }
         }
         "rename" | "renameat" | "renameat2" => {
@@ -750,22 +845,41 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             } else {
                 (at(0, 1), at(2, 3))
             };
-            if let (Some(from), Some(to)) = (from.as_deref().and_then(rel), to.as_deref().and_then(rel)) {
+            if let (Some(from), Some(to)) =
+                (from.as_deref().and_then(rel), to.as_deref().and_then(rel))
+            {
                 push(p, Op::Rename { from, to });
             }
         }
         "symlink" | "symlinkat" => {
             let target = text(0).unwrap_or_default();
-            let abs = if c.name == "symlink" { plain(1) } else { at(1, 2) };
+            let abs = if c.name == "symlink" {
+                plain(1)
+            } else {
+                at(1, 2)
+            };
             if let (Some(path), false) = (abs.as_deref().and_then(rel), target.is_empty()) {
-                push(p, Op::Symlink { target: target.into(), path });
+                push(
+                    p,
+                    Op::Symlink {
+                        target: target.into(),
+                        path,
+                    },
+                );
             }
         }
         "chmod" | "fchmodat" | "fchmod" => {
             let (abs, mode) = match c.name.as_str() {
                 "chmod" => (plain(0), raw(1)),
                 "fchmodat" => (at(0, 1), raw(2)),
-                _ => (raw(0).parse::<i64>().ok().and_then(|fd| p.fds.get(&fd)).map(|f| f.path.clone()), raw(1)),
+                _ => (
+                    raw(0)
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|fd| p.fds.get(&fd))
+                        .map(|f| f.path.clone()),
+                    raw(1),
+                ),
             };
             if let (Some(path), Some(mode)) = (abs.as_deref().and_then(rel), parse_mode(mode)) {
                 push(p, Op::Chmod { path, mode });
@@ -776,7 +890,11 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                 return Ok(());
             }
             let abs = if c.name == "fsetxattr" {
-                raw(0).parse::<i64>().ok().and_then(|fd| p.fds.get(&fd)).map(|f| f.path.clone())
+                raw(0)
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|fd| p.fds.get(&fd))
+                    .map(|f| f.path.clone())
             } else {
                 plain(0)
             };
@@ -786,9 +904,17 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             }
         }
         "getdents" | "getdents64" => {
-            let Ok(fd) = raw(0).parse::<i64>() else { return Ok(()) };
+            let Ok(fd) = raw(0).parse::<i64>() else {
+                return Ok(());
+            };
             // Only the first read of a directory stands for listing it.
-            let first = !matches!(p.ops.last(), Some(RecordedOp { op: Op::Readdir { .. }, .. }));
+            let first = !matches!(
+                p.ops.last(),
+                Some(RecordedOp {
+                    op: Op::Readdir { .. },
+                    ..
+                })
+            );
             if let Some(path) = p.fds.get(&fd).and_then(|f| rel(&f.path)) {
                 if first {
                     push(p, Op::Readdir { path });

@@ -18,8 +18,8 @@ use crate::execution::{execute, JobEnd};
 use crate::fs::ModelFs;
 use crate::job::{CpJob, CpKind, CpPlan, Job, RecordedOp, RecordedResult, TraceProgram, TraceSpec};
 use crate::op::Value;
-use crate::schedule::SerialScheduler;
 use crate::scenario::{Package, PayloadEntry, PayloadKind};
+use crate::schedule::SerialScheduler;
 
 /// The largest file a recorded tree may hold (256 MiB, the payload limit).
 pub const MAX_TREE_FILE: u64 = 256 << 20;
@@ -29,7 +29,12 @@ pub fn record_tree(dir: &Path) -> Result<Package> {
     let shown = dir.display().to_string();
     let meta = std::fs::symlink_metadata(dir).map_err(|e| Error::io(&shown, &e))?;
     if !meta.is_dir() {
-        return Err(Error::input(&shown, 0, "tree", "not a directory (symlinks are not followed)"));
+        return Err(Error::input(
+            &shown,
+            0,
+            "tree",
+            "not a directory (symlinks are not followed)",
+        ));
     }
     let mut payload = Vec::new();
     visit(dir, "", &mut payload)?;
@@ -53,21 +58,30 @@ pub fn record_tree(dir: &Path) -> Result<Package> {
 }
 
 fn visit(root: &Path, rel: &str, out: &mut Vec<PayloadEntry>) -> Result<()> {
-    let here = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+    let here = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
     let shown = here.display().to_string();
     let mut children = Vec::new();
     for entry in std::fs::read_dir(&here).map_err(|e| Error::io(&shown, &e))? {
         let entry = entry.map_err(|e| Error::io(&shown, &e))?;
-        let name = entry.file_name().into_string().map_err(|n| {
-            Error::input(&shown, 0, "name", format!("{n:?} is not valid UTF-8"))
-        })?;
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|n| Error::input(&shown, 0, "name", format!("{n:?} is not valid UTF-8")))?;
         let meta = std::fs::symlink_metadata(entry.path())
             .map_err(|e| Error::io(entry.path().display().to_string(), &e))?;
         children.push((meta.ino(), name, meta));
     }
     children.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     for (_, name, meta) in children {
-        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         let full = root.join(&path);
         let fshown = full.display().to_string();
         let mode = meta.mode() & 0o7777;
@@ -83,11 +97,23 @@ fn visit(root: &Path, rel: &str, out: &mut Vec<PayloadEntry>) -> Result<()> {
             PayloadKind::Dir
         } else if ft.is_file() {
             if meta.len() > MAX_TREE_FILE {
-                return Err(Error::input(&fshown, 0, "size", "file exceeds the size limit"));
+                return Err(Error::input(
+                    &fshown,
+                    0,
+                    "size",
+                    "file exceeds the size limit",
+                ));
             }
-            PayloadKind::File(Blob::new(std::fs::read(&full).map_err(|e| Error::io(&fshown, &e))?))
+            PayloadKind::File(Blob::new(
+                std::fs::read(&full).map_err(|e| Error::io(&fshown, &e))?,
+            ))
         } else {
-            return Err(Error::input(&fshown, 0, "kind", "not a file, directory or symlink"));
+            return Err(Error::input(
+                &fshown,
+                0,
+                "kind",
+                "not a file, directory or symlink",
+            ));
         };
         let is_dir = matches!(kind, PayloadKind::Dir);
         out.push(PayloadEntry {
@@ -131,7 +157,11 @@ pub fn cp_plan(payload: &[PayloadEntry], dst_display: &str, src_display: &str) -
 /// The ops `cp -Rp TREE/. PREFIX` makes on an empty prefix, run by the cp
 /// model over the recorded order, as a recorded process.
 pub fn copy_trace(payload: &[PayloadEntry], dst_display: &str, src_display: &str) -> TraceSpec {
-    let plan = cp_plan(payload, &format!("{}/.", dst_display.trim_end_matches('/')), src_display);
+    let plan = cp_plan(
+        payload,
+        &format!("{}/.", dst_display.trim_end_matches('/')),
+        src_display,
+    );
     let job: Box<dyn Job> = Box::new(CpJob::new("cp", Arc::new(plan)));
     let mut fs = ModelFs::new();
     let trace = execute(vec![job], &[vec![]], &mut fs, &mut SerialScheduler, true);

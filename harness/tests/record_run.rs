@@ -1,0 +1,112 @@
+//! `record run`: a real `cp -Rp STAGE/. PREFIX` under strace on this machine,
+//! replayed by the explorer.
+
+use assert_cmd::Command;
+
+fn strace_available() -> bool {
+    std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// A staged prefix like pip --root leaves it: sources first, bytecode last.
+fn stage(root: &std::path::Path) {
+    let sp = root.join("lib/python3.9/site-packages");
+    std::fs::create_dir_all(sp.join("pkg")).unwrap();
+    std::fs::write(sp.join("pkg/__init__.py"), "from . import mod\n").unwrap();
+    std::fs::write(sp.join("pkg/mod.py"), "X = 1\n").unwrap();
+    std::fs::create_dir(sp.join("pkg/__pycache__")).unwrap();
+    std::fs::write(
+        sp.join("pkg/__pycache__/__init__.cpython-39.pyc"),
+        b"\x61\x0d\x0d\x0a",
+    )
+    .unwrap();
+}
+
+fn record_run(dir: &std::path::Path, imports: &[&str]) -> std::path::PathBuf {
+    let stage_dir = dir.join("stage");
+    stage(&stage_dir);
+    let prefix = dir.join("prefix");
+    std::fs::create_dir(&prefix).unwrap();
+    let out = dir.join("run.toml");
+    let mut cmd = Command::cargo_bin("prefixrace").unwrap();
+    cmd.args([
+        "record",
+        "run",
+        "--prefix",
+        prefix.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    for m in imports {
+        cmd.args(["--import", m]);
+    }
+    cmd.arg("--").args([
+        "cp",
+        "-Rp",
+        &format!("{}/.", stage_dir.display()),
+        prefix.to_str().unwrap(),
+    ]);
+    let result = cmd.output().unwrap();
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    out
+}
+
+fn explore(file: &std::path::Path) -> (i32, String) {
+    let out = Command::cargo_bin("prefixrace")
+        .unwrap()
+        .args([
+            "explore",
+            file.to_str().unwrap(),
+            "--jobs",
+            "1",
+            "--strategy",
+            "staged-copy",
+        ])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_recorded_cp_replays_alone_and_races_an_importer() {
+    if !strace_available() {
+        eprintln!("SKIPPED: strace is not installed, `record run` cannot be exercised");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let alone = record_run(&dir.path().join("a"), &[]);
+    let text = std::fs::read_to_string(&alone).unwrap();
+    assert!(text.contains("program = \"cp\""), "{text}");
+    assert!(text.contains("python-tag = \"cpython-39\""), "{text}");
+    let (code, out) = explore(&alone);
+    assert_eq!(code, 0, "{out}");
+
+    let racing = record_run(&dir.path().join("b"), &["pkg"]);
+    let (code, out) = explore(&racing);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("/./lib/python3.9/site-packages/pkg/__pycache__': File exists"),
+        "{out}"
+    );
+}
+
+#[test]
+fn record_run_without_a_command_is_a_usage_error() {
+    let out = Command::cargo_bin("prefixrace")
+        .unwrap()
+        .args(["record", "run", "--prefix", "/tmp/x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,244 @@
+//! `record strace`: real logs recorded on this machine, and synthetic ones
+//! that exercise the parser's corners.
+
+use std::io::Write;
+
+use assert_cmd::Command;
+use prefixrace::job::{RecordedResult, TraceProgram};
+use prefixrace::op::{Errno, Op};
+use prefixrace::record::strace::parse_log;
+
+fn repo(rel: &str) -> String {
+    format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn prefixrace() -> Command {
+    Command::cargo_bin("prefixrace").unwrap()
+}
+
+fn record(args: &[&str]) -> (i32, String, String) {
+    let out = prefixrace().arg("record").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn explore(file: &std::path::Path) -> (i32, String) {
+    let out = prefixrace()
+        .args([
+            "explore",
+            file.to_str().unwrap(),
+            "--strategy",
+            "staged-copy",
+            "--jobs",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+const CP_TRACE: &str = "scenarios/traces/cython.stage-cp-Rp.trace.gz";
+
+#[test]
+fn the_recorded_cython_copy_races_an_importer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cp.toml");
+    let (code, _, err) = record(&[
+        "strace",
+        &repo(CP_TRACE),
+        "--import",
+        "Cython",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out) = explore(&file);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cp: cannot create directory '/tmp/recdata/prefix-staged-Rp-cython/./lib/python3.9/site-packages/Cython/__pycache__': File exists"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_recorded_cython_copy_alone_replays_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cp.toml");
+    let (code, _, err) = record(&["strace", &repo(CP_TRACE), "-o", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out) = explore(&file);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn recording_is_byte_identical_and_infers_the_prefix() {
+    let (c1, a, e1) = record(&["strace", &repo(CP_TRACE)]);
+    let (c2, b, _) = record(&["strace", &repo(CP_TRACE)]);
+    assert_eq!((c1, c2), (0, 0), "{e1}");
+    assert_eq!(a, b);
+    assert!(
+        a.contains("prefix = \"/tmp/recdata/prefix-staged-Rp-cython\""),
+        "{a}"
+    );
+    assert!(a.contains("program = \"cp\""));
+    // cp -Rp restores directory modes through an ACL; they come back as chmods.
+    assert!(
+        a.contains("'chmod(\"lib/python3.9/site-packages/Cython/__pycache__\", 0755) = 0'"),
+        "{a}"
+    );
+}
+
+/// A log with two pids, -tt times, split calls, `[pid N]` prefixes and escapes.
+const SYNTHETIC: &str = r#"300 12:00:00.000001 execve("/usr/bin/python3", ["python3", "-m", "pip", "install", "--prefix", "/p", "x.whl"], 0x7ffd /* 3 vars */) = 0
+300 12:00:00.000002 mkdir("/p/lib", 0777) = 0
+[pid   301] 12:00:00.000003 execve("/usr/bin/touchy", ["touchy"], 0x1 /* 1 var */) = 0
+300 12:00:00.000004 openat(AT_FDCWD, "/p/lib/a\"b\\c\n\303\251.py", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666 <unfinished ...>
+301 12:00:00.000005 mkdir("/p/lib/t", 0755 <unfinished ...>
+300 12:00:00.000006 <... openat resumed>) = 4
+301 12:00:00.000007 <... mkdir resumed>) = -1 EEXIST (File exists)
+300 12:00:00.000008 write(4, "abc"..., 300) = 300
+300 12:00:00.000009 close(4) = 0
+301 12:00:00.000010 openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3
+301 12:00:00.000011 --- SIGCHLD {si_signo=SIGCHLD} ---
+301 12:00:00.000012 +++ exited with 3 +++
+300 12:00:00.000013 +++ exited with 0 +++
+"#;
+
+#[test]
+fn synthetic_log_maps_pids_to_stable_names_and_decodes_escapes() {
+    let log = parse_log("syn.log", SYNTHETIC, None).unwrap();
+    assert_eq!(log.prefix, "/p");
+    let names: Vec<&str> = log.processes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["pip-1", "touchy-2"]);
+    let pip = &log.processes[0].spec;
+    assert_eq!(pip.program, TraceProgram::Pip);
+    assert_eq!(pip.ops.len(), 4, "{:?}", pip.ops);
+    assert_eq!(&**pip.ops[1].op.path(), "lib/a\"b\\c\né.py");
+    assert!(matches!(pip.ops[2].op, Op::Write { .. }));
+    let touchy = &log.processes[1].spec;
+    assert_eq!(touchy.exit, 3);
+    assert_eq!(
+        touchy.ops.len(),
+        1,
+        "/etc is outside the prefix: {:?}",
+        touchy.ops
+    );
+    assert_eq!(touchy.ops[0].result, RecordedResult::Err(Errno::EEXIST));
+    // The same log without pids and times (strace without -f/-tt) parses too.
+    let bare: String = "mkdir(\"/q/d\", 0700) = 0\nopen(\"/q/d/f\", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3\nclose(3) = 0\n".into();
+    let log = parse_log("bare.log", &bare, Some("/q")).unwrap();
+    assert_eq!(log.processes.len(), 1);
+    assert_eq!(log.processes[0].name, "process-1");
+    assert_eq!(log.processes[0].spec.ops.len(), 3);
+}
+
+#[test]
+fn gzip_and_plain_logs_record_the_same_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("syn.log");
+    std::fs::write(&plain, SYNTHETIC).unwrap();
+    let gz = dir.path().join("syn.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(SYNTHETIC.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let (c1, a, e1) = record(&["strace", plain.to_str().unwrap(), "--name", "syn"]);
+    let (c2, b, e2) = record(&["strace", gz.to_str().unwrap(), "--name", "syn"]);
+    assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+    assert_eq!(
+        a.replace("syn.log.gz", "syn.log"),
+        b.replace("syn.log.gz", "syn.log")
+    );
+}
+
+/// Two processes recorded one after the other: the first made a directory,
+/// the second found it (EEXIST). The serial order replays as recorded; the
+/// other order changes both results. Recorded as pip, the replay reacts like
+/// pip (it ignores EEXIST on mkdir); as an unknown tool it is a divergence.
+fn two_makers(program: &str) -> String {
+    let mut s = String::from("name = \"two\"\nprefix = \"/p\"\n");
+    for (i, result) in [(1, "0"), (2, "-1 EEXIST")] {
+        s.push_str(&format!(
+            "\n[[activity]]\nname = \"{program}-{i}\"\nkind = \"trace\"\nprogram = \"{program}\"\nops = ['mkdir(\"shared\", 0777) = {result}', 'open(\"shared/f{i}\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3', 'write(3, 10) = 10', 'close(3) = 0']\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn known_tools_react_and_unknown_tools_diverge() {
+    let dir = tempfile::tempdir().unwrap();
+    let pip = dir.path().join("pip.toml");
+    std::fs::write(&pip, two_makers("pip")).unwrap();
+    let (code, out) = explore(&pip);
+    assert_eq!(code, 0, "{out}");
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, two_makers("touchy")).unwrap();
+    let (code, out) = explore(&other);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "divergence at mkdir(\"/p/shared\", 0777): recorded 0, got EEXIST (File exists)"
+        ) || out.contains(
+            "divergence at mkdir(\"/p/shared\", 0777): recorded EEXIST (File exists), got 0"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn malformed_logs_exit_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "garbage.log",
+            "300 mkdir(\"/p/a\", 0700) = 0\nthis is not strace\n",
+            ":2: strace: ",
+        ),
+        (
+            "unbalanced.log",
+            "300 mkdir(\"/p/a\", 0700 = 0\n",
+            ":1: strace: ",
+        ),
+        (
+            "orphan.log",
+            "300 <... mkdir resumed>) = 0\n",
+            ":1: strace: ",
+        ),
+        (
+            "string.log",
+            "300 mkdir(\"/p/a, 0700) = 0\n",
+            ":1: strace: ",
+        ),
+        (
+            "errno.log",
+            "300 mkdir(\"/p/a\", 0700) = -1 (No)\n",
+            ":1: strace: ",
+        ),
+    ];
+    for (name, text, expect) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) = record(&["strace", path.to_str().unwrap(), "--prefix", "/p"]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(
+            err.contains(&format!("{}{expect}", path.display())),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let gz = dir.path().join("broken.gz");
+    std::fs::write(&gz, [0x1f, 0x8b, 8, 0, 0, 0]).unwrap();
+    let (code, _, err) = record(&["strace", gz.to_str().unwrap(), "--prefix", "/p"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("broken.gz") && err.lines().count() == 1,
+        "{err}"
+    );
+}
