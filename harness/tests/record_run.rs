@@ -1,6 +1,8 @@
 //! `record run`: a real `cp -Rp STAGE/. PREFIX` under strace on this machine,
 //! replayed by the explorer.
 
+use std::os::unix::fs::MetadataExt;
+
 use assert_cmd::Command;
 
 fn strace_available() -> bool {

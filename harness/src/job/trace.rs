@@ -232,7 +232,7 @@ impl TraceJob {
             Skip::Subtree(dir) => paths
                 .iter()
                 .flatten()
-                .any(|p| &***p == &**dir || is_below(p, dir)),
+                .any(|p| ***p == **dir || is_below(p, dir)),
             Skip::Fd(_) => false,
         })
     }
@@ -441,7 +441,7 @@ impl TraceJob {
                     let at = self.cursor + 1 + i;
                     let only_stats_between = self.spec.ops[self.cursor + 1..at]
                         .iter()
-                        .all(|r| !r.op.is_mutation() || &**r.op.path() != &*path);
+                        .all(|r| !r.op.is_mutation() || **r.op.path() != *path);
                     if only_stats_between {
                         self.skip_one.insert(at);
                     }

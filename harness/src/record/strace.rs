@@ -660,25 +660,16 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
         |dir: usize, path: usize| -> Option<String> { p.resolve(Some(raw(dir)), &text(path)?) };
     let plain = |path: usize| -> Option<String> { p.resolve(None, &text(path)?) };
     match c.name.as_str() {
-        "execve" | "execveat" => {
-            if ok {
-                let argv = arg(1).map(string_array).unwrap_or_default();
-                p.argv = argv;
-            }
+        "execve" | "execveat" if ok => {
+            p.argv = arg(1).map(string_array).unwrap_or_default();
         }
-        "chdir" => {
-            if ok {
-                p.cwd = plain(0);
-            }
-        }
-        "fchdir" => {
-            if ok {
-                p.cwd = raw(0)
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|fd| p.fds.get(&fd))
-                    .map(|f| f.path.clone());
-            }
+        "chdir" if ok => p.cwd = plain(0),
+        "fchdir" if ok => {
+            p.cwd = raw(0)
+                .parse::<i64>()
+                .ok()
+                .and_then(|fd| p.fds.get(&fd))
+                .map(|f| f.path.clone());
         }
         "open" | "openat" | "creat" => {
             let (abs, flags_raw, mode_raw) = match c.name.as_str() {
