@@ -242,3 +242,57 @@ fn malformed_logs_exit_2_naming_file_and_line() {
         "{err}"
     );
 }
+
+const PIP_TRACE: &str = "scenarios/traces/cython.direct.trace.gz";
+
+/// The fix of ticket 32361, from real recordings: pip installing straight into
+/// the prefix survives a concurrent importer because pip ignores EEXIST on
+/// `__pycache__`. The same ops judged as an unknown tool diverge there, so the
+/// pass comes from pip's rules, not from the importer never interleaving.
+#[test]
+fn the_recorded_direct_pip_install_survives_an_importer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pip.toml");
+    let (code, _, err) = record(&[
+        "strace",
+        &repo(PIP_TRACE),
+        "--import",
+        "Cython",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("prefix = \"/tmp/recdata/prefix-direct-cython\""));
+    assert!(text.contains("program = \"pip\""));
+    let explore_n = |f: &std::path::Path| {
+        let out = prefixrace()
+            .args([
+                "explore",
+                f.to_str().unwrap(),
+                "--strategy",
+                "direct-install",
+            ])
+            .args(["--jobs", "1", "--schedules", "100"])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = explore_n(&file);
+    assert_eq!(code, 0, "{out}");
+    let other = dir.path().join("other.toml");
+    std::fs::write(
+        &other,
+        text.replace("program = \"pip\"", "program = \"installer\""),
+    )
+    .unwrap();
+    let (code, out) = explore_n(&other);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Cython/__pycache__\", 0777): recorded 0, got EEXIST (File exists)"),
+        "{out}"
+    );
+}

@@ -709,3 +709,233 @@ impl Job for TraceJob {
         Box::new(self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{Fs, ModelFs};
+    use crate::record::op_line::parse_ops;
+
+    /// Runs `ops` recorded as `program` on `fs` to the end, alone.
+    fn replay(
+        program: TraceProgram,
+        ops: &[&str],
+        fs: &mut ModelFs,
+    ) -> (i32, Vec<String>, Vec<Op>) {
+        let spec = TraceSpec {
+            program,
+            argv: Vec::new(),
+            exit: 0,
+            ops: parse_ops(ops).unwrap(),
+        };
+        let mut job = TraceJob::new("t", Arc::new(spec), "/p");
+        let mut issued = Vec::new();
+        loop {
+            let probe = |p: &str| fs.probe(p);
+            match job.step(&probe) {
+                Step::Op(op) => {
+                    let result = fs.apply(&op);
+                    issued.push(op);
+                    job.complete(&result);
+                }
+                Step::Exit(code) => {
+                    let msgs = job
+                        .diagnostics()
+                        .iter()
+                        .map(|d| d.message.clone())
+                        .collect();
+                    return (code, msgs, issued);
+                }
+                Step::Wait(_) => unreachable!("trace jobs never wait"),
+            }
+        }
+    }
+
+    fn mkdir(fs: &mut ModelFs, path: &str) {
+        fs.apply(&Op::Mkdir {
+            path: path.into(),
+            mode: 0o755,
+        })
+        .unwrap();
+    }
+
+    fn touch(fs: &mut ModelFs, path: &str) {
+        let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
+            path: path.into(),
+            flags: OpenFlags::CREATE_NEW,
+            mode: 0o644,
+        }) else {
+            panic!("cannot create {path}")
+        };
+        fs.apply(&Op::Close {
+            fd,
+            path: path.into(),
+        })
+        .unwrap();
+    }
+
+    const COPY: &[&str] = &[
+        r#"lstat("d") = -1 ENOENT"#,
+        r#"mkdir("d", 0700) = 0"#,
+        r#"open("d/f", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3"#,
+        r#"write(3, 5) = 5"#,
+        r#"close(3) = 0"#,
+        r#"mkdir("d/__pycache__", 0700) = 0"#,
+        r#"open("d/__pycache__/f.cpython-39.pyc", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3"#,
+        r#"close(3) = 0"#,
+    ];
+
+    #[test]
+    fn cp_prints_its_mkdir_error_skips_the_subtree_and_exits_1() {
+        let mut fs = ModelFs::new();
+        mkdir(&mut fs, "d");
+        mkdir(&mut fs, "d/__pycache__");
+        let mut ops = COPY.to_vec();
+        ops.remove(0); // cp created d: no lstat, children go straight to create
+        let (code, msgs, issued) = replay(TraceProgram::Cp, &ops, &mut fs);
+        assert_eq!(code, 1);
+        assert_eq!(msgs, ["cp: cannot create directory '/p/./d': File exists"]);
+        assert_eq!(issued.len(), 1, "the subtree of d is skipped: {issued:?}");
+    }
+
+    #[test]
+    fn cp_merges_into_a_directory_that_appeared_and_overwrites_its_files() {
+        let mut fs = ModelFs::new();
+        mkdir(&mut fs, "d");
+        touch(&mut fs, "d/f");
+        let (code, msgs, issued) = replay(TraceProgram::Cp, COPY, &mut fs);
+        assert_eq!((code, msgs.len()), (0, 0), "{msgs:?}");
+        assert!(!issued
+            .iter()
+            .any(|o| matches!(o, Op::Mkdir { path, .. } if &**path == "d")));
+        assert!(issued.contains(&Op::Open {
+            path: "d/f".into(),
+            flags: OpenFlags::TRUNC,
+            mode: 0
+        }));
+        assert_eq!(fs.tree().get("d/f").map(|e| e.size), Some(5));
+    }
+
+    #[test]
+    fn cp_reports_the_o_excl_collision_under_a_directory_it_created() {
+        let mut fs = ModelFs::new();
+        let mut ops = COPY[..5].to_vec();
+        ops.insert(2, r#"stat("elsewhere") = -1 ENOENT"#);
+        // Another job creates d/f between cp's mkdir and its open.
+        let spec = TraceSpec {
+            program: TraceProgram::Cp,
+            argv: vec![],
+            exit: 0,
+            ops: parse_ops(&ops).unwrap(),
+        };
+        let mut job = TraceJob::new("t", Arc::new(spec), "/p");
+        let mut steps = 0;
+        let code = loop {
+            if steps == 3 {
+                touch(&mut fs, "d/f");
+            }
+            let probe = |p: &str| fs.probe(p);
+            match job.step(&probe) {
+                Step::Op(op) => {
+                    let r = fs.apply(&op);
+                    job.complete(&r);
+                    steps += 1;
+                }
+                Step::Exit(code) => break code,
+                Step::Wait(_) => unreachable!(),
+            }
+        };
+        assert_eq!(code, 1);
+        assert_eq!(
+            job.diagnostics()[0].message,
+            "cp: cannot create regular file '/p/./d/f': File exists"
+        );
+    }
+
+    const PIP_FILE: &[&str] = &[
+        r#"stat("f") = -1 ENOENT"#,
+        r#"open("f", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 4"#,
+        r#"write(4, 3) = 3"#,
+        r#"close(4) = 0"#,
+    ];
+
+    #[test]
+    fn pip_unlinks_a_file_that_appeared_and_skips_the_unlink_of_one_that_vanished() {
+        let mut fs = ModelFs::new();
+        touch(&mut fs, "f");
+        let (code, msgs, issued) = replay(TraceProgram::Pip, PIP_FILE, &mut fs);
+        assert_eq!((code, msgs.len()), (0, 0), "{msgs:?}");
+        assert_eq!(issued[1], Op::Unlink { path: "f".into() });
+
+        let mut fs = ModelFs::new();
+        let ops = [
+            r#"stat("f") = 0"#,
+            r#"unlink("f") = 0"#,
+            PIP_FILE[1],
+            PIP_FILE[2],
+            PIP_FILE[3],
+        ];
+        let (code, _, issued) = replay(TraceProgram::Pip, &ops, &mut fs);
+        assert_eq!(code, 0);
+        assert!(
+            !issued.iter().any(|o| matches!(o, Op::Unlink { .. })),
+            "{issued:?}"
+        );
+    }
+
+    #[test]
+    fn pip_ignores_eexist_on_mkdir_and_aborts_on_other_errors() {
+        let mut fs = ModelFs::new();
+        mkdir(&mut fs, "d");
+        let ops = [
+            r#"mkdir("d", 0777) = 0"#,
+            r#"open("d/f", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 4"#,
+            r#"close(4) = 0"#,
+        ];
+        assert_eq!(replay(TraceProgram::Pip, &ops, &mut fs).0, 0);
+        let mut fs = ModelFs::new();
+        let (code, msgs, _) = replay(TraceProgram::Pip, &ops[1..], &mut fs);
+        assert_eq!(code, 1);
+        assert_eq!(
+            msgs,
+            ["ERROR: Could not install packages due to an OSError: [Errno 2] No such file or directory: '/p/d/f'"]
+        );
+    }
+
+    #[test]
+    fn python_gives_up_bytecode_silently_and_unknown_tools_diverge() {
+        let ops = [
+            r#"mkdir("__pycache__", 0777) = 0"#,
+            r#"open("__pycache__/m.cpython-39.pyc.1", O_WRONLY|O_CREAT|O_EXCL, 0644) = 3"#,
+            r#"write(3, 40) = 40"#,
+            r#"close(3) = 0"#,
+            r#"rename("__pycache__/m.cpython-39.pyc.1", "__pycache__/m.cpython-39.pyc") = 0"#,
+        ];
+        let mut fs = ModelFs::new();
+        touch(&mut fs, "__pycache__");
+        let (code, msgs, _) = replay(TraceProgram::Python, &ops, &mut fs);
+        assert_eq!((code, msgs.len()), (0, 0), "{msgs:?}");
+        let mut fs = ModelFs::new();
+        touch(&mut fs, "__pycache__");
+        let (code, msgs, issued) = replay(TraceProgram::Other("tool".into()), &ops, &mut fs);
+        assert_eq!(code, 1);
+        assert_eq!(issued.len(), 1);
+        assert_eq!(
+            msgs,
+            ["divergence at mkdir(\"/p/__pycache__\", 0777): recorded 0, got EEXIST (File exists)"]
+        );
+    }
+
+    #[test]
+    fn pyc_writes_carry_bytecode_of_the_recorded_source() {
+        assert_eq!(
+            pyc_source("a/b/__pycache__/m.cpython-39.pyc").as_deref(),
+            Some("a/b/m.py")
+        );
+        assert_eq!(
+            pyc_source("__pycache__/m.cpython-39.pyc.17").as_deref(),
+            Some("m.py")
+        );
+        assert_eq!(pyc_source("a/m.py"), None);
+    }
+}
