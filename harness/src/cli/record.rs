@@ -150,7 +150,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
                         }],
                     };
                     let name = scenario.name.clone().unwrap_or_else(|| pkg.name.clone());
-                    scenario_toml::render(&log, &name, &file_name(dir), &scenario.imports)
+                    render_log(&log, &name, &file_name(dir), &scenario.imports)?
                 }
             };
             (text, out)
@@ -165,7 +165,15 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             let shown = log.display().to_string();
             let text = strace::read_log(log)?;
             let parsed = strace::parse_log(&shown, &text, prefix.as_deref())?;
-            (render_log(&parsed, log, scenario)?, out)
+            let source = file_name(log);
+            let name = scenario.name.clone().unwrap_or_else(|| {
+                source
+                    .trim_end_matches(".gz")
+                    .trim_end_matches(".trace")
+                    .trim_end_matches(".log")
+                    .to_string()
+            });
+            (render_log(&parsed, &name, &source, &scenario.imports)?, out)
         }
         RecordSource::Run {
             prefix,
@@ -179,19 +187,12 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             let text = strace::read_log(log.path())?;
             let parsed =
                 strace::parse_log(&log.path().display().to_string(), &text, Some(&prefix))?;
-            let name = scenario.name.clone().unwrap_or_else(|| {
-                let program = Path::new(&command[0])
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "run".into());
-                format!("recorded-{program}")
-            });
-            let opts = ScenarioOptions {
-                name: Some(name),
-                imports: scenario.imports.clone(),
-            };
-            let source = Path::new("`").join(command.join(" ") + "`");
-            (render_log(&parsed, &source, &opts)?, out)
+            let name = scenario
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("recorded-{}", file_name(Path::new(&command[0]))));
+            let source = format!("`{}`", command.join(" "));
+            (render_log(&parsed, &name, &source, &scenario.imports)?, out)
         }
     };
     match &out.output {
@@ -236,30 +237,27 @@ fn absolute_display(prefix: &str) -> Result<String> {
     Ok(trimmed.to_string())
 }
 
-fn render_log(log: &strace::StraceLog, source: &Path, opts: &ScenarioOptions) -> Result<String> {
+/// Renders recorded processes as a scenario and checks that it loads.
+fn render_log(
+    log: &strace::StraceLog,
+    name: &str,
+    source: &str,
+    imports: &[String],
+) -> Result<String> {
     if log.processes.is_empty() {
         return Err(Error::Usage(format!(
-            "{}: no process touched the prefix {}",
-            source.display(),
+            "{source}: no process touched the prefix {}",
             log.prefix
         )));
     }
-    let name = opts.name.clone().unwrap_or_else(|| {
-        let base = file_name(source);
-        base.trim_end_matches(".gz")
-            .trim_end_matches(".trace")
-            .trim_end_matches(".log")
-            .to_string()
-    });
-    let shown = source.display().to_string();
-    let shown = shown.trim_start_matches('`').trim_start_matches('/');
-    let text = scenario_toml::render(log, &name, &file_name(Path::new(shown)), &opts.imports);
+    let text = scenario_toml::render(log, name, source, imports);
     // The output must load: check it the way `explore` will.
     let parsed = scenario::parse("<recorded scenario>", text.as_bytes(), &NoFiles)?;
     parsed.check()?;
     Ok(text)
 }
 
+/// Recorded scenarios refer to no other files.
 struct NoFiles;
 
 impl scenario::FileSource for NoFiles {

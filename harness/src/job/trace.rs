@@ -196,8 +196,7 @@ pub struct TraceJob {
 impl TraceJob {
     /// A job replaying `spec`; `prefix_display` is how the tool printed the prefix.
     pub fn new(label: impl Into<String>, spec: Arc<TraceSpec>, prefix_display: &str) -> TraceJob {
-        let spec_ref = spec.clone();
-        let spec = spec_ref.clone();
+        let blobs = Arc::new(write_blobs(&spec.ops));
         TraceJob {
             label: label.into(),
             spec,
@@ -205,7 +204,7 @@ impl TraceJob {
             cursor: 0,
             inserted: None,
             fds: BTreeMap::new(),
-            blobs: Arc::new(write_blobs(&spec_ref.ops)),
+            blobs,
             skips: BTreeSet::new(),
             merged: BTreeSet::new(),
             created: BTreeSet::new(),
@@ -238,7 +237,7 @@ impl TraceJob {
     }
 
     /// The recorded op at the cursor translated to live descriptors.
-    fn live(&mut self, recorded: &Op) -> Op {
+    fn live(&self, recorded: &Op) -> Op {
         match recorded {
             Op::Write { fd, path, blob } => Op::Write {
                 fd: self.fds[fd],
@@ -325,9 +324,8 @@ impl TraceJob {
                 self.skips.insert(Skip::Subtree(path));
                 self.cursor += 1;
             }
-            (Op::Open { flags, mode, .. }, Err(Errno::EEXIST)) if flags.excl && parent_merged => {
+            (Op::Open { flags, .. }, Err(Errno::EEXIST)) if flags.excl && parent_merged => {
                 // Under a merged directory cp stats first and overwrites.
-                let _ = mode;
                 self.inserted = Some(Op::Open {
                     path,
                     flags: OpenFlags::TRUNC,
@@ -618,8 +616,7 @@ impl Job for TraceJob {
                 self.cursor += 1;
                 continue;
             }
-            let op = rec.op.clone();
-            return Step::Op(self.live(&op));
+            return Step::Op(self.live(&rec.op));
         }
         let code = if self.failed { 1 } else { self.spec.exit };
         self.exit = Some(code);

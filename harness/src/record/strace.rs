@@ -577,20 +577,21 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
         ));
     }
     let mut procs: BTreeMap<u32, Process> = BTreeMap::new();
-    let mut order: Vec<u32> = Vec::new();
     for c in &calls {
         let p = procs.entry(c.pid).or_insert_with(|| Process {
             first_line: c.line,
             ..Process::default()
         });
         record_call(p, c, &prefix).map_err(|m| Error::input(file, c.line, &c.name, m))?;
-        if !p.ops.is_empty() && !order.contains(&c.pid) {
-            order.push(c.pid);
-        }
     }
+    // Jobs are numbered in order of the process's first line in the log.
+    let mut kept: Vec<(u32, Process)> = procs
+        .into_iter()
+        .filter(|(_, p)| !p.ops.is_empty())
+        .collect();
+    kept.sort_by_key(|(_, p)| p.first_line);
     let mut processes = Vec::new();
-    for (n, pid) in order.iter().enumerate() {
-        let p = procs.remove(pid).expect("ordered pids exist");
+    for (n, (pid, p)) in kept.into_iter().enumerate() {
         let program = TraceProgram::from_argv(&p.argv);
         let tool = match &program {
             TraceProgram::Other(name) if name.is_empty() => "process".to_string(),
@@ -606,13 +607,12 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
                 }
             })
             .collect();
-        let _ = p.first_line;
         processes.push(TracedProcess {
             name: format!("{tool}-{}", n + 1),
             spec: TraceSpec {
                 program,
                 argv: p.argv,
-                exit: exits.get(pid).copied().unwrap_or(0),
+                exit: exits.get(&pid).copied().unwrap_or(0),
                 ops: p.ops,
             },
         });
