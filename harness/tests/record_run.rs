@@ -112,6 +112,47 @@ fn a_recorded_cp_replays_alone_and_races_an_importer() {
 }
 
 #[test]
+fn record_run_resolves_relative_paths_from_its_working_directory() {
+    if !strace_available() {
+        eprintln!("SKIPPED: strace is not installed, `record run` cannot be exercised");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    stage(&dir.path().join("stage"));
+    std::fs::create_dir(dir.path().join("prefix")).unwrap();
+    let out = Command::cargo_bin("prefixrace")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "record", "run", "--prefix", "prefix", "--", "cp", "-Rp", "stage/.", "prefix",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let prefix = std::fs::canonicalize(dir.path()).unwrap().join("prefix");
+    assert!(
+        text.contains(&format!("prefix = \"{}\"", prefix.display()))
+            || text.contains(&format!(
+                "prefix = \"{}\"",
+                dir.path().join("prefix").display()
+            )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "open(\"lib/python3.9/site-packages/pkg/__init__.py\", O_WRONLY|O_CREAT|O_EXCL, 0600)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn record_run_without_a_command_is_a_usage_error() {
     let out = Command::cargo_bin("prefixrace")
         .unwrap()

@@ -112,7 +112,7 @@ const SYNTHETIC: &str = r#"300 12:00:00.000001 execve("/usr/bin/python3", ["pyth
 
 #[test]
 fn synthetic_log_maps_pids_to_stable_names_and_decodes_escapes() {
-    let log = parse_log("syn.log", SYNTHETIC, None).unwrap();
+    let log = parse_log("syn.log", SYNTHETIC, None, None).unwrap();
     assert_eq!(log.prefix, "/p");
     let names: Vec<&str> = log.processes.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["pip-1", "touchy-2"]);
@@ -132,9 +132,9 @@ fn synthetic_log_maps_pids_to_stable_names_and_decodes_escapes() {
     assert_eq!(touchy.ops[0].result, RecordedResult::Err(Errno::EEXIST));
     // The same log without pids and times (strace without -f/-tt) parses too.
     let bare: String = "mkdir(\"/q/d\", 0700) = 0\nopen(\"/q/d/f\", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3\nclose(3) = 0\n".into();
-    let log = parse_log("bare.log", &bare, Some("/q")).unwrap();
+    let log = parse_log("bare.log", &bare, Some("/q"), None).unwrap();
     assert_eq!(log.processes.len(), 1);
-    assert_eq!(log.processes[0].name, "process-1");
+    assert_eq!(log.processes[0].name, "unknown-1");
     assert_eq!(log.processes[0].spec.ops.len(), 3);
 }
 
@@ -295,4 +295,49 @@ fn the_recorded_direct_pip_install_survives_an_importer() {
         out.contains("Cython/__pycache__\", 0777): recorded 0, got EEXIST (File exists)"),
         "{out}"
     );
+}
+
+#[test]
+fn relative_paths_resolve_against_the_start_directory_and_children_inherit_it() {
+    let log = r#"10 execve("/bin/cp", ["cp", "-Rp", "stage/.", "prefix"], 0x1 /* 1 var */) = 0
+10 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 11
+11 mkdirat(AT_FDCWD, "prefix/d", 0700) = 0
+10 mkdir("prefix/e", 0700) = 0
+10 chdir("/elsewhere") = 0
+10 mkdir("prefix/f", 0700) = 0
+"#;
+    let parsed = parse_log("rel.log", log, None, Some("/work")).unwrap();
+    assert_eq!(parsed.prefix, "/work/prefix");
+    let names: Vec<&str> = parsed.processes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["cp-1", "cp-2"], "the forked child is still cp");
+    let paths: Vec<&str> = parsed.processes[0]
+        .spec
+        .ops
+        .iter()
+        .map(|r| &**r.op.path())
+        .collect();
+    assert_eq!(
+        paths,
+        ["e"],
+        "after chdir the relative mkdir is outside the prefix"
+    );
+    assert_eq!(&**parsed.processes[1].spec.ops[0].op.path(), "d");
+    // Without a start directory the relative destination cannot be placed.
+    let err = parse_log("rel.log", log, None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("rel.log:0: prefix: cannot infer the prefix"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_truncation_of_a_valid_log_panics() {
+    for line in SYNTHETIC.lines() {
+        for (cut, _) in line.char_indices() {
+            let text = format!("{}\n", &line[..cut]);
+            let _ = parse_log("cut.log", &text, Some("/p"), None);
+        }
+    }
 }

@@ -82,6 +82,9 @@ pub enum RecordSource {
         /// The prefix as the log shows it (default: inferred from cp/pip arguments).
         #[arg(long)]
         prefix: Option<String>,
+        /// The directory the traced command started in (resolves relative paths).
+        #[arg(long, value_name = "DIR")]
+        cwd: Option<String>,
         #[command(flatten)]
         scenario: ScenarioOptions,
         #[command(flatten)]
@@ -158,13 +161,14 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         RecordSource::Strace {
             log,
             prefix,
+            cwd,
             scenario,
             out,
         } => {
             check_imports(&scenario.imports)?;
             let shown = log.display().to_string();
             let text = strace::read_log(log)?;
-            let parsed = strace::parse_log(&shown, &text, prefix.as_deref())?;
+            let parsed = strace::parse_log(&shown, &text, prefix.as_deref(), cwd.as_deref())?;
             let source = file_name(log);
             let name = scenario.name.clone().unwrap_or_else(|| {
                 source
@@ -185,8 +189,13 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             let prefix = absolute_display(prefix)?;
             let log = run_under_strace(command)?;
             let text = strace::read_log(log.path())?;
-            let parsed =
-                strace::parse_log(&log.path().display().to_string(), &text, Some(&prefix))?;
+            let cwd = std::env::current_dir().map_err(|e| Error::io(".", &e))?;
+            let parsed = strace::parse_log(
+                &log.path().display().to_string(),
+                &text,
+                Some(&prefix),
+                Some(&cwd.display().to_string()),
+            )?;
             let name = scenario
                 .name
                 .clone()

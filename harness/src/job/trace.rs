@@ -45,7 +45,7 @@ impl TraceProgram {
     pub fn from_argv(argv: &[String]) -> TraceProgram {
         let base = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
         let Some(first) = argv.first() else {
-            return TraceProgram::Other(String::new());
+            return TraceProgram::Other("unknown".into());
         };
         let name = base(first);
         if name == "cp" {

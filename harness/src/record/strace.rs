@@ -28,6 +28,9 @@ use super::op_line::errno_from_name;
 /// The most bytes an strace log may decompress to (1 GiB).
 pub const MAX_LOG: u64 = 1 << 30;
 
+/// The most bytes one recorded write may stand for (256 MiB, the payload file limit).
+pub const MAX_WRITE: i64 = 256 << 20;
+
 /// One recorded process, ready to become a trace job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TracedProcess {
@@ -517,11 +520,22 @@ fn acl_mode(value: &[u8]) -> Option<u32> {
 }
 
 /// Which prefix the log's processes installed into, from their command lines.
-fn prefix_from_argv(argv: &[String]) -> Option<String> {
+fn prefix_from_argv(argv: &[String], cwd: Option<&str>) -> Option<String> {
+    let absolute = |p: &str| -> Option<String> {
+        if p.starts_with('/') {
+            Some(normalize_abs(p))
+        } else {
+            cwd.map(|c| normalize_abs(&format!("{c}/{p}")))
+        }
+    };
     match TraceProgram::from_argv(argv) {
         TraceProgram::Cp => {
             let operands: Vec<&String> = argv[1..].iter().filter(|a| !a.starts_with('-')).collect();
-            (operands.len() >= 2).then(|| normalize_abs(operands[operands.len() - 1]))
+            if operands.len() >= 2 {
+                absolute(operands[operands.len() - 1])
+            } else {
+                None
+            }
         }
         TraceProgram::Pip => {
             let value = |flag: &str| -> Option<String> {
@@ -536,9 +550,9 @@ fn prefix_from_argv(argv: &[String]) -> Option<String> {
             let root = value("--root");
             let prefix = value("--prefix").or_else(|| value("--target"));
             match (root, prefix) {
-                (Some(r), Some(p)) => Some(normalize_abs(&format!("{r}/{p}"))),
-                (Some(r), None) => Some(normalize_abs(&r)),
-                (None, Some(p)) => Some(normalize_abs(&p)),
+                (Some(r), Some(p)) => absolute(&format!("{r}/{p}")),
+                (Some(r), None) => absolute(&r),
+                (None, Some(p)) => absolute(&p),
                 (None, None) => None,
             }
         }
@@ -548,9 +562,25 @@ fn prefix_from_argv(argv: &[String]) -> Option<String> {
 
 /// Parses a log. `prefix` is the install prefix; `None` infers it from the
 /// first cp or pip command line (cp's destination, pip's `--root`/`--prefix`/
-/// `--target`).
-pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceLog> {
+/// `--target`). `cwd` is the directory the traced command started in, when
+/// known: relative paths resolve against it (and against each process's own
+/// `chdir`s); without it, ops on relative paths are left out.
+pub fn parse_log(
+    file: &str,
+    text: &str,
+    prefix: Option<&str>,
+    cwd: Option<&str>,
+) -> Result<StraceLog> {
     let (calls, exits) = calls(file, text)?;
+    let cwd = match cwd {
+        Some(c) if c.starts_with('/') => Some(normalize_abs(c)),
+        Some(c) => {
+            return Err(Error::Usage(format!(
+                "--cwd {c:?}: the directory must be an absolute path"
+            )))
+        }
+        None => None,
+    };
     let prefix = match prefix {
         Some(p) if p.starts_with('/') => normalize_abs(p),
         Some(p) => {
@@ -561,7 +591,7 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
         None => calls
             .iter()
             .filter(|c| c.name == "execve" && c.result == CallResult::Value(0))
-            .find_map(|c| prefix_from_argv(&string_array(c.args.get(1)?)))
+            .find_map(|c| prefix_from_argv(&string_array(c.args.get(1)?), cwd.as_deref()))
             .ok_or_else(|| {
                 Error::input(
                     file,
@@ -577,12 +607,35 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
         ));
     }
     let mut procs: BTreeMap<u32, Process> = BTreeMap::new();
+    let fresh = |line: usize| Process {
+        first_line: line,
+        cwd: cwd.clone(),
+        ..Process::default()
+    };
     for c in &calls {
-        let p = procs.entry(c.pid).or_insert_with(|| Process {
-            first_line: c.line,
-            ..Process::default()
-        });
+        let p = procs.entry(c.pid).or_insert_with(|| fresh(c.line));
         record_call(p, c, &prefix).map_err(|m| Error::input(file, c.line, &c.name, m))?;
+        // A child that has not exec'd yet is its parent's program, in its
+        // parent's directory, with its parent's descriptors.
+        if let ("clone" | "clone3" | "fork" | "vfork", CallResult::Value(child)) =
+            (c.name.as_str(), &c.result)
+        {
+            let Ok(child) = u32::try_from(*child) else {
+                continue;
+            };
+            if child == 0 || child == c.pid {
+                continue;
+            }
+            let (argv, pcwd, fds) = (p.argv.clone(), p.cwd.clone(), p.fds.clone());
+            let kid = procs.entry(child).or_insert_with(|| fresh(c.line));
+            if kid.argv.is_empty() {
+                kid.argv = argv;
+            }
+            if kid.ops.is_empty() && kid.fds.is_empty() {
+                kid.cwd = pcwd;
+                kid.fds = fds;
+            }
+        }
     }
     // Jobs are numbered in order of the process's first line in the log.
     let mut kept: Vec<(u32, Process)> = procs
@@ -593,11 +646,8 @@ pub fn parse_log(file: &str, text: &str, prefix: Option<&str>) -> Result<StraceL
     let mut processes = Vec::new();
     for (n, (pid, p)) in kept.into_iter().enumerate() {
         let program = TraceProgram::from_argv(&p.argv);
-        let tool = match &program {
-            TraceProgram::Other(name) if name.is_empty() => "process".to_string(),
-            other => other.name().to_string(),
-        };
-        let tool: String = tool
+        let tool: String = program
+            .name()
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
@@ -731,6 +781,11 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             };
             if n <= 0 {
                 return Ok(());
+            }
+            if n > MAX_WRITE {
+                return Err(format!(
+                    "a write of {n} bytes exceeds the limit of {MAX_WRITE}"
+                ));
             }
             if let Some(info) = p.fds.get(&fd) {
                 if let (false, Some(path)) = (info.dir, rel(&info.path)) {
