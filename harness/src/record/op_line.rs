@@ -23,6 +23,8 @@ use crate::op::{Errno, Fd, Op, OpenFlags};
 
 /// The largest single recorded write (256 MiB, the payload file limit).
 const MAX_WRITE: u64 = 256 << 20;
+/// The most bytes one trace may write in all (1 GiB, the package limit).
+const MAX_TOTAL_WRITES: u64 = 1 << 30;
 
 /// Errno names strace prints that [`Errno::from_name`] does not know, by number.
 const MORE_ERRNOS: &[(&str, i32)] = &[
@@ -275,8 +277,18 @@ fn parse_mode(text: &str) -> Result<u32, String> {
 pub fn parse_ops(lines: &[&str]) -> Result<Vec<RecordedOp>, (usize, String)> {
     let mut fds: BTreeMap<Fd, Arc<str>> = BTreeMap::new();
     let mut out = Vec::with_capacity(lines.len());
+    let mut total = 0u64;
     for (i, line) in lines.iter().enumerate() {
         let rec = parse_one(line, &mut fds).map_err(|e| (i, e))?;
+        if let Op::Write { blob, .. } = &rec.op {
+            total += blob.len();
+            if total > MAX_TOTAL_WRITES {
+                return Err((
+                    i,
+                    format!("the writes exceed the limit of {MAX_TOTAL_WRITES} bytes"),
+                ));
+            }
+        }
         out.push(rec);
     }
     Ok(out)

@@ -31,6 +31,9 @@ pub const MAX_LOG: u64 = 1 << 30;
 /// The most bytes one recorded write may stand for (256 MiB, the payload file limit).
 pub const MAX_WRITE: i64 = 256 << 20;
 
+/// The most bytes one recorded process may write to the prefix (1 GiB).
+pub const MAX_TOTAL_WRITES: i64 = 1 << 30;
+
 /// One recorded process, ready to become a trace job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TracedProcess {
@@ -448,6 +451,8 @@ struct Process {
     argv: Vec<String>,
     ops: Vec<RecordedOp>,
     first_line: usize,
+    /// Bytes written to the prefix so far.
+    written: i64,
 }
 
 impl Process {
@@ -789,6 +794,7 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             }
             if let Some(info) = p.fds.get(&fd) {
                 if let (false, Some(path)) = (info.dir, rel(&info.path)) {
+                    p.written += n;
                     let blob = Blob::synthetic(b"", n as u64);
                     push(
                         p,
