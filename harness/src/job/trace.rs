@@ -266,6 +266,22 @@ impl TraceJob {
         }
     }
 
+    /// The source path cp names beside `path`: its source operand joined
+    /// with the path (`/stage/./lib/x`), as cp prints it.
+    fn source_shown(&self, path: &str) -> String {
+        let operands: Vec<&String> = self
+            .spec
+            .argv
+            .iter()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        match operands.len() {
+            n if n >= 2 => format!("{}/{path}", operands[n - 2].trim_end_matches('/')),
+            _ => path.to_string(),
+        }
+    }
+
     fn say(&mut self, message: String, fatal: bool) {
         if fatal {
             self.failed = true;
@@ -375,8 +391,9 @@ impl TraceJob {
                     }
                     Some(Op::Mkdir { .. }) => {
                         let msg = format!(
-                            "cp: cannot overwrite non-directory '{}' with directory",
-                            self.shown(&path)
+                            "cp: cannot overwrite non-directory '{}' with directory '{}'",
+                            self.shown(&path),
+                            self.source_shown(&path)
                         );
                         self.say(msg, true);
                         self.skips.insert(Skip::Subtree(path));
@@ -920,6 +937,40 @@ mod tests {
         assert_eq!(
             msgs,
             ["divergence at mkdir(\"/p/__pycache__\", 0777): recorded 0, got EEXIST (File exists)"]
+        );
+    }
+
+    #[test]
+    fn cp_refuses_to_put_a_directory_over_a_file_that_appeared() {
+        let mut fs = ModelFs::new();
+        touch(&mut fs, "d");
+        let spec = TraceSpec {
+            program: TraceProgram::Cp,
+            argv: ["cp", "-Rp", "/s/.", "/p"].map(String::from).to_vec(),
+            exit: 0,
+            ops: parse_ops(COPY).unwrap(),
+        };
+        let mut job = TraceJob::new("t", Arc::new(spec), "/p");
+        let code = loop {
+            let probe = |p: &str| fs.probe(p);
+            match job.step(&probe) {
+                Step::Op(op) => {
+                    let r = fs.apply(&op);
+                    job.complete(&r);
+                }
+                Step::Exit(code) => break code,
+                Step::Wait(_) => unreachable!(),
+            }
+        };
+        assert_eq!(code, 1);
+        let msgs: Vec<&str> = job
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            msgs,
+            ["cp: cannot overwrite non-directory '/p/./d' with directory '/s/./d'"]
         );
     }
 
