@@ -153,6 +153,58 @@ fn record_run_resolves_relative_paths_from_its_working_directory() {
 }
 
 #[test]
+fn the_commands_own_output_stays_out_of_the_scenario() {
+    if !strace_available() {
+        eprintln!("SKIPPED: strace is not installed, `record run` cannot be exercised");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("p");
+    std::fs::create_dir(&prefix).unwrap();
+    let script = format!("echo noise; mkdir {}/x", prefix.display());
+    let out = Command::cargo_bin("prefixrace")
+        .unwrap()
+        .args([
+            "record",
+            "run",
+            "--prefix",
+            prefix.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.lines().any(|l| l == "noise"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).lines().any(|l| l == "noise"));
+    assert!(text.contains("'mkdir(\"x\", 0777) = 0'"), "{text}");
+    assert!(text.contains("program = \"mkdir\""), "{text}");
+}
+
+#[test]
+fn without_strace_record_run_says_so_and_exits_2() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("prefixrace")
+        .unwrap()
+        .env("PATH", empty.path())
+        .args(["record", "run", "--prefix", "/tmp/x", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("strace is not installed"), "{err}");
+}
+
+#[test]
 fn record_run_without_a_command_is_a_usage_error() {
     let out = Command::cargo_bin("prefixrace")
         .unwrap()

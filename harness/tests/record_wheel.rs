@@ -159,6 +159,27 @@ fn malformed_wheels_and_records_exit_2_with_one_line() {
     ]);
     assert_eq!(code, 2, "{err}");
 
+    // A wheel whose RECORD has a bad hash names the member and the line.
+    let bad = dir.path().join("bad-1.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&bad).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.start_file("bad/__init__.py", opts).unwrap();
+    zip.write_all(b"x").unwrap();
+    zip.start_file("bad-1.0.dist-info/RECORD", opts).unwrap();
+    zip.write_all(b"bad/__init__.py,sha256=%%%,1\nbad-1.0.dist-info/RECORD,,\n")
+        .unwrap();
+    zip.finish().unwrap();
+    let (code, _, err) = run(&["record", "wheel", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}!bad-1.0.dist-info/RECORD:1: hash:",
+            bad.display()
+        )),
+        "{err}"
+    );
+
     let record = dir.path().join("RECORD");
     std::fs::write(
         &record,

@@ -297,13 +297,22 @@ fn run_under_strace(command: &[String]) -> Result<tempfile::NamedTempFile> {
         }
     }
     let log = tempfile::NamedTempFile::new().map_err(|e| Error::io("<temporary log>", &e))?;
+    // The command's own output goes to stderr: stdout carries the scenario.
     let status = std::process::Command::new("strace")
         .args(["-f", "-tt", "-s", "4096", "-o"])
         .arg(log.path())
         .arg("--")
         .args(command)
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| Error::io("strace", &e))?;
+    let recorded = std::fs::metadata(log.path()).map(|m| m.len()).unwrap_or(0);
+    if recorded == 0 {
+        return Err(Error::Usage(format!(
+            "strace recorded nothing for `{}` (exit status {status}): is ptrace permitted here?",
+            command.join(" ")
+        )));
+    }
     if status.code().is_none() {
         return Err(Error::Usage(format!(
             "strace of `{}` was killed by a signal",
