@@ -184,7 +184,9 @@ fn the_commands_own_output_stays_out_of_the_scenario() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.lines().any(|l| l == "noise"), "{text}");
-    assert!(String::from_utf8_lossy(&out.stderr).lines().any(|l| l == "noise"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .any(|l| l == "noise"));
     assert!(text.contains("'mkdir(\"x\", 0777) = 0'"), "{text}");
     assert!(text.contains("program = \"mkdir\""), "{text}");
 }

@@ -195,3 +195,35 @@ fn malformed_wheels_and_records_exit_2_with_one_line() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The manifest written from a wheel loads back into the same payload: same
+/// paths in the same order, same modes and sizes, and the real bytes of
+/// every small text file.
+#[test]
+fn a_recorded_wheel_manifest_loads_back_into_the_same_payload() {
+    use prefixrace::scenario::{load_payload_toml, read_wheel, PayloadKind, DEFAULT_SITE_PACKAGES};
+    let whl = repo(IDNA);
+    let from_wheel = read_wheel(std::path::Path::new(&whl), DEFAULT_SITE_PACKAGES).unwrap();
+    let (code, text, err) = run(&["record", "wheel", &whl]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("idna.toml");
+    std::fs::write(&toml, &text).unwrap();
+    let back = load_payload_toml(&toml, DEFAULT_SITE_PACKAGES).unwrap();
+    assert_eq!((back.name.as_str(), back.version.as_str()), ("idna", "3.7"));
+    assert_eq!(back.payload.len(), from_wheel.payload.len());
+    let mut kept_bytes = 0;
+    for (a, b) in from_wheel.payload.iter().zip(&back.payload) {
+        assert_eq!(a.path, b.path);
+        assert_eq!(a.mode, b.mode, "{}", a.path);
+        let (PayloadKind::File(x), PayloadKind::File(y)) = (&a.kind, &b.kind) else {
+            panic!("{} is not a file", a.path)
+        };
+        assert_eq!(x.len(), y.len(), "{}", a.path);
+        if x.len() <= 2048 && std::str::from_utf8(x.bytes()).is_ok() {
+            assert_eq!(x.bytes(), y.bytes(), "{}", a.path);
+            kept_bytes += 1;
+        }
+    }
+    assert!(kept_bytes >= 3, "small files keep their bytes");
+}
