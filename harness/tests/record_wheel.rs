@@ -227,3 +227,38 @@ fn a_recorded_wheel_manifest_loads_back_into_the_same_payload() {
     }
     assert!(kept_bytes >= 3, "small files keep their bytes");
 }
+
+#[test]
+fn a_wheel_recorded_as_a_scenario_loads_with_explore_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("idna.toml");
+    let (code, _, err) = run(&[
+        "record",
+        "wheel",
+        &repo(IDNA),
+        "--scenario",
+        "--import",
+        "idna",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let f = file.to_str().unwrap();
+    let (code, out, _) = run(&["explore", f, "--strategy", "staged-copy", "--jobs", "1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("idna/__pycache__': File exists"), "{out}");
+    let (code, out, _) = run(&[
+        "explore",
+        f,
+        "--strategy",
+        "direct-install",
+        "--jobs",
+        "1",
+        "--schedules",
+        "200",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    // --import without --scenario is a usage error, not a silently dropped flag.
+    let (code, _, err) = run(&["record", "wheel", &repo(IDNA), "--import", "idna"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -39,23 +39,35 @@ pub struct ScenarioOptions {
 /// The importers.
 #[derive(Subcommand, Debug)]
 pub enum RecordSource {
-    /// A wheel: RECORD order, real member bytes and modes -> payload manifest.
+    /// A wheel: RECORD order, real member bytes and modes -> payload manifest
+    /// (or, with --scenario, a scenario installing it).
     Wheel {
         /// The `.whl` file.
         file: PathBuf,
         /// site-packages relative to the prefix.
         #[arg(long, default_value = DEFAULT_SITE_PACKAGES)]
         site_packages: String,
+        /// Write a scenario that installs the package instead of a payload manifest.
+        #[arg(long = "scenario")]
+        as_scenario: bool,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// A wheel's RECORD file -> payload manifest (stand-in bytes of the recorded sizes).
+    /// A wheel's RECORD file -> payload manifest (stand-in bytes of the recorded
+    /// sizes), or with --scenario a scenario installing it.
     RecordFile {
         /// The RECORD file.
         file: PathBuf,
         /// site-packages relative to the prefix.
         #[arg(long, default_value = DEFAULT_SITE_PACKAGES)]
         site_packages: String,
+        /// Write a scenario that installs the package instead of a payload manifest.
+        #[arg(long = "scenario")]
+        as_scenario: bool,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -70,6 +82,9 @@ pub enum RecordSource {
         /// Write a scenario: `cp -Rp DIR/. PREFIX` as a trace job in the recorded order.
         #[arg(long, value_name = "PREFIX")]
         copy_into: Option<String>,
+        /// Write a scenario that installs the tree as a package.
+        #[arg(long = "scenario", conflicts_with = "copy_into")]
+        as_scenario: bool,
         #[command(flatten)]
         scenario: ScenarioOptions,
         #[command(flatten)]
@@ -111,35 +126,36 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         RecordSource::Wheel {
             file,
             site_packages,
+            as_scenario,
+            scenario,
             out,
         } => {
             let pkg = scenario::read_wheel(file, site_packages)?;
-            (
-                payload_toml::render(&pkg, site_packages, &file_name(file)),
-                out,
-            )
+            let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
+            (text, out)
         }
         RecordSource::RecordFile {
             file,
             site_packages,
+            as_scenario,
+            scenario,
             out,
         } => {
             let pkg = scenario::load_package_file(file, site_packages)?;
-            (
-                payload_toml::render(&pkg, site_packages, &file_name(file)),
-                out,
-            )
+            let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
+            (text, out)
         }
         RecordSource::Tree {
             dir,
             site_packages,
             copy_into,
+            as_scenario,
             scenario,
             out,
         } => {
             let pkg = tree::record_tree(dir)?;
             let text = match copy_into {
-                None => payload_toml::render(&pkg, site_packages, &file_name(dir)),
+                None => package_text(&pkg, site_packages, dir, *as_scenario, scenario)?,
                 Some(prefix) => {
                     check_imports(&scenario.imports)?;
                     let prefix = absolute_display(prefix)?;
@@ -211,6 +227,31 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         None => print!("{text}"),
     }
     Ok(0)
+}
+
+/// A package as a payload manifest, or as a scenario installing it.
+fn package_text(
+    pkg: &scenario::Package,
+    site_packages: &str,
+    source: &Path,
+    as_scenario: bool,
+    opts: &ScenarioOptions,
+) -> Result<String> {
+    check_imports(&opts.imports)?;
+    let source = file_name(source);
+    if !as_scenario {
+        if !opts.imports.is_empty() || opts.name.is_some() {
+            return Err(Error::Usage(
+                "--import and --name describe a scenario: add --scenario".into(),
+            ));
+        }
+        return Ok(payload_toml::render(pkg, site_packages, &source));
+    }
+    let name = opts.name.clone().unwrap_or_else(|| pkg.name.clone());
+    let text = payload_toml::render_scenario(pkg, site_packages, &source, &name, &opts.imports);
+    let parsed = scenario::parse("<recorded scenario>", text.as_bytes(), &NoFiles)?;
+    parsed.check()?;
+    Ok(text)
 }
 
 fn file_name(path: &Path) -> String {

@@ -47,8 +47,8 @@ pub fn relative_to(site_packages: &str, path: &str) -> String {
     format!("{}{path}", "../".repeat(depth))
 }
 
-fn entry_toml(out: &mut String, e: &PayloadEntry, site_packages: &str) {
-    out.push_str("\n[[file]]\n");
+fn entry_toml(out: &mut String, e: &PayloadEntry, site_packages: &str, table: &str) {
+    let _ = write!(out, "\n[[{table}]]\n");
     let _ = writeln!(
         out,
         "path = {}",
@@ -95,8 +95,37 @@ pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
         out.push_str("compile = false\n");
     }
     for e in &package.payload {
-        entry_toml(&mut out, e, site_packages);
+        entry_toml(&mut out, e, site_packages, "file");
     }
+    out
+}
+
+/// A scenario installing `package` (its files inline as `[[package.file]]`),
+/// with one import activity per module in `imports`.
+pub fn render_scenario(
+    package: &Package,
+    site_packages: &str,
+    source: &str,
+    name: &str,
+    imports: &[String],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Recorded by `prefixrace record` from {source}.");
+    let _ = writeln!(out, "name = {}", toml_str(name));
+    let _ = writeln!(
+        out,
+        "description = {}",
+        toml_str(&format!("{} recorded from {source}", package.name))
+    );
+    let _ = writeln!(out, "site-packages = {}", toml_str(site_packages));
+    out.push_str("\n[[package]]\n");
+    let _ = writeln!(out, "name = {}", toml_str(&package.name));
+    let _ = writeln!(out, "version = {}", toml_str(&package.version));
+    let _ = writeln!(out, "compile = {}", package.compile);
+    for e in &package.payload {
+        entry_toml(&mut out, e, site_packages, "package.file");
+    }
+    super::scenario_toml::push_imports(&mut out, imports);
     out
 }
 

@@ -81,6 +81,13 @@ pub fn render(log: &StraceLog, name: &str, source: &str, imports: &[String]) -> 
         }
         out.push_str("]\n");
     }
+    push_imports(&mut out, imports);
+    out
+}
+
+/// Appends one `kind = "import"` activity per module, named like
+/// `explore --import` names them.
+pub fn push_imports(out: &mut String, imports: &[String]) {
     for (i, m) in imports.iter().enumerate() {
         out.push_str("\n[[activity]]\n");
         let job = if imports.len() == 1 {
@@ -92,5 +99,4 @@ pub fn render(log: &StraceLog, name: &str, source: &str, imports: &[String]) -> 
         out.push_str("kind = \"import\"\n");
         let _ = writeln!(out, "modules = [{}]", toml_str(m));
     }
-    out
 }
