@@ -90,10 +90,13 @@ pub enum RecordSource {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// An `strace -f` log (plain or gzip) -> scenario, one trace job per process.
+    /// `strace -f` logs (plain or gzip) -> scenario, one trace job per process.
+    /// Several logs run concurrently in one prefix (each log's own prefix is
+    /// mapped onto the first's).
     Strace {
-        /// The log.
-        log: PathBuf,
+        /// The logs.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
         /// The prefix as the log shows it (default: inferred from cp/pip arguments).
         #[arg(long)]
         prefix: Option<String>,
@@ -175,25 +178,35 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             (text, out)
         }
         RecordSource::Strace {
-            log,
+            logs,
             prefix,
             cwd,
             scenario,
             out,
         } => {
             check_imports(&scenario.imports)?;
-            let shown = log.display().to_string();
-            let text = strace::read_log(log)?;
-            let parsed = strace::parse_log(&shown, &text, prefix.as_deref(), cwd.as_deref())?;
-            let source = file_name(log);
+            let mut parsed = Vec::new();
+            for log in logs {
+                let shown = log.display().to_string();
+                let text = strace::read_log(log)?;
+                parsed.push(strace::parse_log(
+                    &shown,
+                    &text,
+                    prefix.as_deref(),
+                    cwd.as_deref(),
+                )?);
+            }
+            let merged = strace::StraceLog::merge(parsed).expect("clap requires a log");
+            let sources: Vec<String> = logs.iter().map(|l| file_name(l)).collect();
+            let source = sources.join(" + ");
             let name = scenario.name.clone().unwrap_or_else(|| {
-                source
+                sources[0]
                     .trim_end_matches(".gz")
                     .trim_end_matches(".trace")
                     .trim_end_matches(".log")
                     .to_string()
             });
-            (render_log(&parsed, &name, &source, &scenario.imports)?, out)
+            (render_log(&merged, &name, &source, &scenario.imports)?, out)
         }
         RecordSource::Run {
             prefix,

@@ -537,11 +537,14 @@ impl TraceJob {
 
 /// The bytes each recorded write stands for. The log does not hold file
 /// contents, so a write of n bytes at offset k of `path` gets stand-in bytes
-/// seeded by `path@k`: every replay, and every job writing the same file the
-/// same way, writes the same bytes. A `.pyc` gets the model's bytecode of the
-/// source this process wrote, so the oracle judges it valid as CPython would.
+/// seeded by `path@k`, where `path` is the name the file ends under (a temp
+/// file renamed into place counts as its final name, since temp names are
+/// random): every replay, and every job writing the same file the same way,
+/// writes the same bytes. A `.pyc` gets the model's bytecode of the source
+/// this process wrote, so the oracle judges it valid as CPython would.
 fn write_blobs(ops: &[RecordedOp]) -> Vec<Option<Arc<Blob>>> {
     let mut out = vec![None; ops.len()];
+    let final_name = final_names(ops);
     let mut open: BTreeMap<Fd, (Arc<str>, u64)> = BTreeMap::new();
     let mut written: BTreeMap<Arc<str>, Vec<u8>> = BTreeMap::new();
     for (i, r) in ops.iter().enumerate() {
@@ -570,7 +573,8 @@ fn write_blobs(ops: &[RecordedOp]) -> Vec<Option<Arc<Blob>>> {
                     None => None,
                 }
                 .unwrap_or_else(|| {
-                    Blob::synthetic(format!("{path}@{offset}").as_bytes(), blob.len())
+                    let name = final_name.get(&**path).copied().unwrap_or(&**path);
+                    Blob::synthetic(format!("{name}@{offset}").as_bytes(), blob.len())
                 });
                 written
                     .entry(path.clone())
@@ -583,6 +587,29 @@ fn write_blobs(ops: &[RecordedOp]) -> Vec<Option<Arc<Blob>>> {
             }
             _ => {}
         }
+    }
+    out
+}
+
+/// For each path a successful rename moves away, the name it finally ends
+/// under (following chains of renames).
+fn final_names(ops: &[RecordedOp]) -> BTreeMap<&str, &str> {
+    let mut next: BTreeMap<&str, &str> = BTreeMap::new();
+    for r in ops {
+        if let (Op::Rename { from, to }, RecordedResult::Ok(_)) = (&r.op, r.result) {
+            next.entry(&**from).or_insert(&**to);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for &start in next.keys() {
+        let mut name = start;
+        for _ in 0..16 {
+            match next.get(name) {
+                Some(&to) if to != start => name = to,
+                _ => break,
+            }
+        }
+        out.insert(start, name);
     }
     out
 }
@@ -972,6 +999,35 @@ mod tests {
             msgs,
             ["cp: cannot overwrite non-directory '/p/./d' with directory '/s/./d'"]
         );
+    }
+
+    #[test]
+    fn temp_files_renamed_into_place_write_the_final_files_bytes() {
+        let run = |tmp: &str| {
+            let lines = [
+                format!(r#"open("d/{tmp}", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3"#),
+                r#"write(3, 7) = 7"#.to_string(),
+                r#"close(3) = 0"#.to_string(),
+                format!(r#"rename("d/{tmp}", "d/INSTALLER") = 0"#),
+            ];
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            write_blobs(&parse_ops(&lines).unwrap())[1]
+                .clone()
+                .unwrap()
+                .digest()
+        };
+        assert_eq!(run("INSTALLERab12cd34.tmp"), run("INSTALLERzz99yy88.tmp"));
+        let other = write_blobs(
+            &parse_ops(&[
+                r#"open("d/X", O_WRONLY|O_CREAT, 0600) = 3"#,
+                r#"write(3, 7) = 7"#,
+            ])
+            .unwrap(),
+        )[1]
+        .clone()
+        .unwrap()
+        .digest();
+        assert_ne!(run("INSTALLERab12cd34.tmp"), other);
     }
 
     #[test]

@@ -651,19 +651,8 @@ pub fn parse_log(
     let mut processes = Vec::new();
     for (n, (pid, p)) in kept.into_iter().enumerate() {
         let program = TraceProgram::from_argv(&p.argv);
-        let tool: String = program
-            .name()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
         processes.push(TracedProcess {
-            name: format!("{tool}-{}", n + 1),
+            name: job_name(&program, n + 1),
             spec: TraceSpec {
                 program,
                 argv: p.argv,
@@ -673,6 +662,41 @@ pub fn parse_log(
         });
     }
     Ok(StraceLog { prefix, processes })
+}
+
+/// `cp-1`, `pip-2`: the tool and a number, never a pid.
+fn job_name(program: &TraceProgram, n: usize) -> String {
+    let tool: String = program
+        .name()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{tool}-{n}")
+}
+
+impl StraceLog {
+    /// Several logs as one: each log's ops are already relative to its own
+    /// prefix, so installs recorded into different directories meet in one
+    /// prefix (the first log's). Jobs are renumbered in log order.
+    pub fn merge(logs: Vec<StraceLog>) -> Option<StraceLog> {
+        let prefix = logs.first()?.prefix.clone();
+        let processes = logs
+            .into_iter()
+            .flat_map(|l| l.processes)
+            .enumerate()
+            .map(|(n, p)| TracedProcess {
+                name: job_name(&p.spec.program, n + 1),
+                spec: p.spec,
+            })
+            .collect();
+        Some(StraceLog { prefix, processes })
+    }
 }
 
 fn string_array(arg: &Arg) -> Vec<String> {
