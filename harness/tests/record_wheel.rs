@@ -90,13 +90,27 @@ fn any_generated_package_with_a_package_directory_races_its_importer() {
     let dir = tempfile::tempdir().unwrap();
     for (name, modules) in [("alpha", 1), ("beta_pkg", 4), ("gamma", 9)] {
         let whl = build_wheel(dir.path(), name, modules);
-        let (code, out) = explore_package(whl.to_str().unwrap(), name, "staged-copy");
-        assert_eq!(code, 1, "{name}: {out}");
-        assert!(
-            out.contains(&format!("site-packages/{name}/__pycache__")),
-            "{name}: {out}"
-        );
-        assert!(out.contains("File exists"), "{out}");
+        // The wheel itself, and its RECORD on its own.
+        let record = dir.path().join(format!("{name}-1.0.RECORD"));
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&whl).unwrap()).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut zip
+                .by_name(&format!("{name}-1.0.dist-info/RECORD"))
+                .unwrap(),
+            &mut bytes,
+        )
+        .unwrap();
+        std::fs::write(&record, bytes).unwrap();
+        for package in [&whl, &record] {
+            let (code, out) = explore_package(package.to_str().unwrap(), name, "staged-copy");
+            assert_eq!(code, 1, "{name}: {out}");
+            assert!(
+                out.contains(&format!("site-packages/{name}/__pycache__")),
+                "{name}: {out}"
+            );
+            assert!(out.contains("File exists"), "{out}");
+        }
     }
 }
 

@@ -1,5 +1,16 @@
 //! `prefixrace record`: turns real installs into payload manifests and
 //! scenarios, written to stdout or `-o FILE`.
+//!
+//! ```text
+//! prefixrace record wheel X.whl [--scenario --import M]     # payload (or scenario)
+//! prefixrace record record-file RECORD [--scenario]         # payload, stand-in bytes
+//! prefixrace record tree STAGE [--copy-into /sage/local]    # inode order, no symlink followed
+//! prefixrace record strace LOG... [--prefix P] [--import M] # one trace job per process
+//! prefixrace record run --prefix P [--import M] -- CMD ARGS # strace -f CMD, then as above
+//! ```
+//!
+//! Every output is deterministic and is checked to load before it is written;
+//! bad input is a one-line error naming the file (and line), exit 2.
 
 use std::path::{Path, PathBuf};
 
