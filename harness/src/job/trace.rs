@@ -13,8 +13,11 @@
 //!   unlinked, one that appeared is unlinked first; errors while byte-compiling
 //!   (in `__pycache__`) are swallowed; any other OSError aborts with
 //!   `ERROR: Could not install packages due to an OSError: …`;
-//! - `python`: EEXIST on `mkdir` is ignored; any other failure while writing
-//!   bytecode silently gives the write up;
+//! - `python`: like the import model it is not runnable until the sources
+//!   and directories it read exist (a wait condition); EEXIST on `mkdir` is
+//!   ignored, a `__pycache__` that is missing now is made (`mkdir 0777`), any
+//!   other failure while writing bytecode silently gives the write up, and the
+//!   bytecode it writes is compiled from the source bytes it read;
 //! - anything else: the first difference fails the job with a divergence such
 //!   as `recorded 0, got EEXIST (File exists)`, the conservative verdict.
 
@@ -22,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Diagnostic, Job, Step};
+use super::{Condition, Diagnostic, Job, Step};
 use crate::content::Blob;
 use crate::fs::parent_of;
 use crate::op::{join_display, Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -183,6 +186,10 @@ pub struct TraceJob {
     merged: BTreeSet<Arc<str>>,
     /// Directories this job created.
     created: BTreeSet<Arc<str>>,
+    /// Digests of the sources this job read, for the bytecode it writes.
+    sources: BTreeMap<Arc<str>, crate::content::Digest>,
+    /// Recorded descriptors written to since they were opened.
+    written_fds: BTreeSet<Fd>,
     /// Recorded ops the tool no longer makes (an unlink of a vanished file).
     skip_one: BTreeSet<usize>,
     /// The inserted op stands before the recorded op at the cursor, which
@@ -208,6 +215,8 @@ impl TraceJob {
             skips: BTreeSet::new(),
             merged: BTreeSet::new(),
             created: BTreeSet::new(),
+            sources: BTreeMap::new(),
+            written_fds: BTreeSet::new(),
             skip_one: BTreeSet::new(),
             inserted_then_advance: false,
             failed: false,
@@ -239,13 +248,23 @@ impl TraceJob {
     /// The recorded op at the cursor translated to live descriptors.
     fn live(&self, recorded: &Op) -> Op {
         match recorded {
-            Op::Write { fd, path, blob } => Op::Write {
-                fd: self.fds[fd],
-                path: path.clone(),
-                blob: self.blobs[self.cursor]
-                    .clone()
-                    .unwrap_or_else(|| blob.clone()),
-            },
+            Op::Write { fd, path, blob } => {
+                // Bytecode of a source this job read carries that source's
+                // digest, as CPython's does.
+                let read_source = pyc_source(path).and_then(|src| self.sources.get(src.as_str()));
+                let bytes = match read_source {
+                    Some(d) if !self.written_fds.contains(fd) => Blob::bytecode(d),
+                    Some(_) => Blob::new(Vec::new()),
+                    None => self.blobs[self.cursor]
+                        .clone()
+                        .unwrap_or_else(|| blob.clone()),
+                };
+                Op::Write {
+                    fd: self.fds[fd],
+                    path: path.clone(),
+                    blob: bytes,
+                }
+            }
             Op::Close { fd, path } => Op::Close {
                 fd: self.fds[fd],
                 path: path.clone(),
@@ -501,9 +520,26 @@ impl TraceJob {
     /// Reacts like CPython writing bytecode to a result that differs.
     fn react_python(&mut self, rec: &RecordedOp, got: &OpResult) {
         let path = rec.op.path().clone();
-        let bytecode = path.contains("__pycache__") || path.ends_with(".pyc");
+        let bytecode = is_bytecode(&path);
         match (&rec.op, got) {
             (Op::Mkdir { .. }, Err(Errno::EEXIST)) => self.cursor += 1,
+            // `__pycache__` was there when recorded and is not now: CPython's
+            // set_data makes it (mkdir 0777; EEXIST fine, other errors give up).
+            (Op::Stat { .. } | Op::Lstat { .. }, Err(Errno::ENOENT))
+                if matches!(rec.result, RecordedResult::Ok(_)) && path.ends_with("__pycache__") =>
+            {
+                self.inserted_then_advance = true;
+                self.inserted = Some(Op::Mkdir { path, mode: 0o777 });
+            }
+            // The import system probes many places; a different answer to a
+            // stat only changes where it looks next.
+            (Op::Stat { .. } | Op::Lstat { .. }, _) => self.cursor += 1,
+            // A cached .pyc that is not there (yet): Python would compile
+            // instead; the recording has no such writes, so it writes nothing.
+            (Op::Open { flags, .. }, Err(_)) if bytecode && !flags.write => {
+                self.kill_fd(rec);
+                self.cursor += 1;
+            }
             (Op::Mkdir { .. }, Err(_)) => {
                 self.skips.insert(Skip::Subtree(path));
                 self.cursor += 1;
@@ -515,6 +551,29 @@ impl TraceJob {
             (_, Ok(_)) => self.cursor += 1,
             _ => self.diverge(rec, got),
         }
+    }
+
+    /// What a recorded importer must wait for before `rec`: a Python process
+    /// reads sources and lists directories that existed when it was
+    /// recorded, and like the import model it is not runnable until they
+    /// exist (an import that starts too early is not this race). Bytecode it
+    /// read is not waited for: without it Python compiles instead.
+    fn awaits(&self, rec: &RecordedOp) -> Option<Condition> {
+        if self.spec.program != TraceProgram::Python || !matches!(rec.result, RecordedResult::Ok(_))
+        {
+            return None;
+        }
+        let (path, kind) = match &rec.op {
+            Op::Open { path, flags, .. } if !flags.write && !is_bytecode(path) => {
+                (path, Kind::File)
+            }
+            Op::Readdir { path } => (path, Kind::Dir),
+            _ => return None,
+        };
+        Some(Condition::Exists {
+            path: path.to_string(),
+            kind,
+        })
     }
 
     /// The conservative verdict: the tool is unknown, so a different result fails.
@@ -629,6 +688,11 @@ fn pyc_source(path: &str) -> Option<String> {
     })
 }
 
+/// True for `__pycache__` contents and `.pyc` files.
+fn is_bytecode(path: &str) -> bool {
+    path.contains("__pycache__") || path.ends_with(".pyc") || path.contains(".pyc.")
+}
+
 fn is_below(path: &str, dir: &str) -> bool {
     dir.is_empty()
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
@@ -648,7 +712,7 @@ impl Job for TraceJob {
         }
     }
 
-    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         if let Some(code) = self.exit {
             return Step::Exit(code);
         }
@@ -659,6 +723,11 @@ impl Job for TraceJob {
             if self.skip_one.contains(&self.cursor) || self.skipped(&rec.op) {
                 self.cursor += 1;
                 continue;
+            }
+            if let Some(condition) = self.awaits(rec) {
+                if !condition.holds(probe) {
+                    return Step::Wait(condition);
+                }
             }
             return Step::Op(self.live(&rec.op));
         }
@@ -680,7 +749,7 @@ impl Job for TraceJob {
                     }
                     self.cursor += 1;
                 }
-                (Op::Unlink { .. }, Ok(_)) if self.inserted_then_advance => {
+                (_, Ok(_)) if self.inserted_then_advance => {
                     self.inserted_then_advance = false;
                     self.cursor += 1;
                 }
@@ -703,6 +772,7 @@ impl Job for TraceJob {
                             self.cursor += 1;
                         }
                         TraceProgram::Pip => self.react_pip(&failed, result),
+                        TraceProgram::Python => self.react_python(&failed, result),
                         _ => self.diverge(&failed, result),
                     }
                 }
@@ -715,6 +785,13 @@ impl Job for TraceJob {
         {
             self.fds.insert(rfd, *fd);
             self.skips.remove(&Skip::Fd(rfd));
+            self.written_fds.remove(&rfd);
+        }
+        if let Op::Write { fd, .. } = &rec.op {
+            self.written_fds.insert(*fd);
+        }
+        if let (Op::Read { path, .. }, Ok(Value::Data(content))) = (&rec.op, result) {
+            self.sources.insert(path.clone(), content.digest());
         }
         if let Op::Close { fd, .. } = &rec.op {
             self.fds.remove(fd);
@@ -1028,6 +1105,56 @@ mod tests {
         .unwrap()
         .digest();
         assert_ne!(run("INSTALLERab12cd34.tmp"), other);
+    }
+
+    #[test]
+    fn python_bytecode_is_compiled_from_the_source_it_read_and_makes_a_missing_pycache() {
+        let mut fs = ModelFs::new();
+        let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
+            path: "m.py".into(),
+            flags: OpenFlags::CREATE_NEW,
+            mode: 0o644,
+        }) else {
+            panic!()
+        };
+        fs.apply(&Op::Write {
+            fd,
+            path: "m.py".into(),
+            blob: Blob::new(b"X = 1\n".to_vec()),
+        })
+        .unwrap();
+        fs.apply(&Op::Close {
+            fd,
+            path: "m.py".into(),
+        })
+        .unwrap();
+        let ops = [
+            r#"open("m.py", O_RDONLY) = 3"#,
+            r#"read(3) = 6"#,
+            r#"close(3) = 0"#,
+            r#"stat("__pycache__") = 0"#,
+            r#"open("__pycache__/m.cpython-311.pyc.77", O_WRONLY|O_CREAT|O_EXCL, 0644) = 3"#,
+            r#"write(3, 120) = 120"#,
+            r#"close(3) = 0"#,
+            r#"rename("__pycache__/m.cpython-311.pyc.77", "__pycache__/m.cpython-311.pyc") = 0"#,
+        ];
+        let (code, msgs, issued) = replay(TraceProgram::Python, &ops, &mut fs);
+        assert_eq!((code, msgs.len()), (0, 0), "{msgs:?}");
+        assert!(
+            issued.contains(&Op::Mkdir {
+                path: "__pycache__".into(),
+                mode: 0o777
+            }),
+            "{issued:?}"
+        );
+        let tree = fs.tree();
+        let source = tree.get("m.py").unwrap().digest;
+        assert_eq!(
+            tree.get("__pycache__/m.cpython-311.pyc")
+                .unwrap()
+                .bytecode_source,
+            source
+        );
     }
 
     #[test]

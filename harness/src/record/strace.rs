@@ -442,6 +442,9 @@ struct FdInfo {
     path: String,
     /// A directory or `O_PATH` descriptor: no op stands for it.
     dir: bool,
+    /// Whether a read from it was recorded already (only the first counts:
+    /// the model's read returns the whole rest of the file).
+    read: bool,
 }
 
 #[derive(Debug, Default)]
@@ -449,6 +452,9 @@ struct Process {
     cwd: Option<String>,
     fds: BTreeMap<i64, FdInfo>,
     argv: Vec<String>,
+    /// The program path of the last successful `execve` (printed whole,
+    /// unlike argv strings, which `-s` truncates).
+    exe: String,
     ops: Vec<RecordedOp>,
     first_line: usize,
     /// Bytes written to the prefix so far.
@@ -631,10 +637,12 @@ pub fn parse_log(
             if child == 0 || child == c.pid {
                 continue;
             }
-            let (argv, pcwd, fds) = (p.argv.clone(), p.cwd.clone(), p.fds.clone());
+            let (argv, exe) = (p.argv.clone(), p.exe.clone());
+            let (pcwd, fds) = (p.cwd.clone(), p.fds.clone());
             let kid = procs.entry(child).or_insert_with(|| fresh(c.line));
-            if kid.argv.is_empty() {
+            if kid.argv.is_empty() && kid.exe.is_empty() {
                 kid.argv = argv;
+                kid.exe = exe;
             }
             if kid.ops.is_empty() && kid.fds.is_empty() {
                 kid.cwd = pcwd;
@@ -650,7 +658,7 @@ pub fn parse_log(
     kept.sort_by_key(|(_, p)| p.first_line);
     let mut processes = Vec::new();
     for (n, (pid, p)) in kept.into_iter().enumerate() {
-        let program = TraceProgram::from_argv(&p.argv);
+        let program = program_of(&p.exe, &p.argv);
         processes.push(TracedProcess {
             name: job_name(&program, n + 1),
             spec: TraceSpec {
@@ -662,6 +670,20 @@ pub fn parse_log(
         });
     }
     Ok(StraceLog { prefix, processes })
+}
+
+/// The tool of a process: named by the program it exec'd (argv[0] may be a
+/// relative name, or cut short by `-s`), with its arguments telling
+/// `python -m pip` from other Python runs.
+fn program_of(exe: &str, argv: &[String]) -> TraceProgram {
+    let mut named = argv.to_vec();
+    if !exe.is_empty() {
+        match named.first_mut() {
+            Some(first) => *first = exe.to_string(),
+            None => named.push(exe.to_string()),
+        }
+    }
+    TraceProgram::from_argv(&named)
 }
 
 /// `cp-1`, `pip-2`: the tool and a number, never a pid.
@@ -739,8 +761,13 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
         |dir: usize, path: usize| -> Option<String> { p.resolve(Some(raw(dir)), &text(path)?) };
     let plain = |path: usize| -> Option<String> { p.resolve(None, &text(path)?) };
     match c.name.as_str() {
-        "execve" | "execveat" if ok => {
+        "execve" if ok => {
+            p.exe = text(0).unwrap_or_default();
             p.argv = arg(1).map(string_array).unwrap_or_default();
+        }
+        "execveat" if ok => {
+            p.exe = text(1).unwrap_or_default();
+            p.argv = arg(2).map(string_array).unwrap_or_default();
         }
         "chdir" if ok => p.cwd = plain(0),
         "fchdir" if ok => {
@@ -768,6 +795,7 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                     FdInfo {
                         path: abs.clone(),
                         dir,
+                        read: false,
                     },
                 );
             }
@@ -831,6 +859,26 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                 }
             }
         }
+        "read" | "pread64" | "readv" | "preadv" | "preadv2" => {
+            let (RecordedResult::Ok(_), Ok(fd)) = (result, raw(0).parse::<i64>()) else {
+                return Ok(());
+            };
+            if let Some(info) = p.fds.get_mut(&fd) {
+                if info.dir || info.read {
+                    return Ok(());
+                }
+                info.read = true;
+                if let Some(path) = rel(&info.path) {
+                    push(
+                        p,
+                        Op::Read {
+                            fd: fd_num(fd)?,
+                            path,
+                        },
+                    );
+                }
+            }
+        }
         "dup" | "dup2" | "dup3" | "fcntl" | "fcntl64" => {
             let RecordedResult::Ok(new) = result else {
                 return Ok(());
@@ -849,6 +897,7 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                         FdInfo {
                             path: info.path,
                             dir: true,
+                            read: true,
                         },
                     );
                 }
