@@ -816,6 +816,19 @@ impl Job for TraceJob {
     }
 
     fn stalled(&mut self) -> i32 {
+        let waited = self
+            .spec
+            .ops
+            .get(self.cursor)
+            .and_then(|rec| self.awaits(rec));
+        if let Some(Condition::Exists { path, .. }) = waited {
+            let msg = format!(
+                "ModuleNotFoundError: {} never appeared",
+                join_display(&self.prefix_display, &path)
+            );
+            self.say(msg, true);
+        }
+        self.exit = Some(1);
         1
     }
 
@@ -1155,6 +1168,32 @@ mod tests {
                 .bytecode_source,
             source
         );
+    }
+
+    #[test]
+    fn a_python_waiting_for_a_source_that_never_appears_fails_when_stalled() {
+        let fs = ModelFs::new();
+        let spec = TraceSpec {
+            program: TraceProgram::Python,
+            argv: vec![],
+            exit: 0,
+            ops: parse_ops(&[r#"open("m.py", O_RDONLY) = 3"#, r#"close(3) = 0"#]).unwrap(),
+        };
+        let mut job = TraceJob::new("t", Arc::new(spec), "/p");
+        let probe = |p: &str| fs.probe(p);
+        assert_eq!(
+            job.step(&probe),
+            Step::Wait(Condition::Exists {
+                path: "m.py".into(),
+                kind: Kind::File
+            })
+        );
+        assert_eq!(job.stalled(), 1);
+        assert_eq!(
+            job.diagnostics()[0].message,
+            "ModuleNotFoundError: /p/m.py never appeared"
+        );
+        assert_eq!(job.step(&probe), Step::Exit(1));
     }
 
     #[test]
