@@ -341,3 +341,24 @@ fn no_truncation_of_a_valid_log_panics() {
         }
     }
 }
+
+#[test]
+fn a_log_claiming_a_huge_write_into_the_prefix_is_refused() {
+    let log = "1 openat(AT_FDCWD, \"/p/f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3\n1 write(3, \"x\"..., 4294967296) = 4294967296\n1 write(1, \"x\"..., 4294967296) = 4294967296\n";
+    let err = parse_log("big.log", log, Some("/p"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("big.log:2: write: a write of 4294967296 bytes exceeds"),
+        "{err}"
+    );
+    // The same write to a descriptor outside the prefix is not recorded at all.
+    let outside = "1 write(1, \"x\"..., 4294967296) = 4294967296\n1 mkdir(\"/p/d\", 0755) = 0\n";
+    assert_eq!(
+        parse_log("ok.log", outside, Some("/p"), None)
+            .unwrap()
+            .processes
+            .len(),
+        1
+    );
+}

@@ -839,13 +839,13 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             if n <= 0 {
                 return Ok(());
             }
-            if n > MAX_WRITE {
-                return Err(format!(
-                    "a write of {n} bytes exceeds the limit of {MAX_WRITE}"
-                ));
-            }
             if let Some(info) = p.fds.get(&fd) {
                 if let (false, Some(path)) = (info.dir, rel(&info.path)) {
+                    if n > MAX_WRITE || p.written + n > MAX_TOTAL_WRITES {
+                        return Err(format!(
+                            "a write of {n} bytes exceeds the limits of {MAX_WRITE} bytes per write and {MAX_TOTAL_WRITES} per process"
+                        ));
+                    }
                     p.written += n;
                     let blob = Blob::synthetic(b"", n as u64);
                     push(
