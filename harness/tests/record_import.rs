@@ -29,7 +29,12 @@ fn traced(dir: &Path, log: &str, cmd: &mut Std) {
 
 #[test]
 fn a_recorded_importer_breaks_a_recorded_copy() {
-    if !have("strace", "-V") || !have("python3", "--version") {
+    let can_trace = Std::new("strace")
+        .args(["-f", "-o", "/dev/null", "true"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !can_trace || !have("python3", "--version") {
         eprintln!("SKIPPED: needs strace and python3 to record a copy and an import");
         return;
     }
