@@ -362,3 +362,29 @@ fn a_log_claiming_a_huge_write_into_the_prefix_is_refused() {
         1
     );
 }
+
+#[test]
+fn malformed_trace_activities_exit_2_naming_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("name = \"s\"\n[[activity]]\nname = \"a\"\nkind = \"trace\"\nops = ['mkdir(\"d\", 0700) = 0']\n", ":4: program: "),
+        ("name = \"s\"\n[[activity]]\nname = \"a\"\nkind = \"trace\"\nprogram = \"cp\"\nops = [\n 'mkdir(\"d\", 0700) = 0',\n 'close(7) = 0',\n]\n", ":8: ops: descriptor 7"),
+        ("name = \"s\"\n[[activity]]\nname = \"a\"\nkind = \"trace\"\nprogram = \"cp\"\nops = ['mkdir(\"/etc/x\", 0700) = 0']\n", ":6: ops: "),
+        ("name = \"s\"\n[[activity]]\nname = \"a\"\nkind = \"import\"\nmodules = [\"m\"]\nops = []\nprogram = \"cp\"\n", ":4: kind: "),
+    ];
+    for (i, (text, expect)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let out = prefixrace()
+            .args(["explore", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{}{expect}", path.display())),
+            "case {i}: {err}"
+        );
+    }
+}

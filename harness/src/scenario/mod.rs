@@ -225,7 +225,8 @@ impl Scenario {
     }
 
     /// The source file of a dotted module, relative to the prefix, if any
-    /// package installs it (or a recorded trace activity creates it): `M/__init__.py` for a package, `M.py` for a module.
+    /// package installs it (or a recorded trace activity creates it):
+    /// `M/__init__.py` for a package, `M.py` for a module.
     pub fn module_source(&self, module: &str) -> Option<Arc<str>> {
         let rel = module.replace('.', "/");
         let candidates = [

@@ -337,6 +337,25 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     }
     for a in raw.activities {
         let line = line_of(src, a.kind.span().start);
+        let is_trace = a.kind.get_ref() == "trace";
+        let trace_fields =
+            a.program.is_some() || !a.argv.is_empty() || a.exit.is_some() || !a.ops.is_empty();
+        if trace_fields && !is_trace {
+            return Err(Error::input(
+                file,
+                line,
+                "kind",
+                "program, argv, exit and ops belong to kind = \"trace\"",
+            ));
+        }
+        if is_trace && !a.modules.is_empty() {
+            return Err(Error::input(
+                file,
+                line,
+                "modules",
+                "modules belong to kind = \"import\"; a trace replays its recorded ops",
+            ));
+        }
         match a.kind.get_ref().as_str() {
             "import" => {
                 if a.modules.is_empty() {
