@@ -35,6 +35,7 @@ pub mod fs;
 pub mod job;
 pub mod op;
 pub mod oracle;
+pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod schedule;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::execution::{execute, ExecutionTrace};
 use crate::fs::{parent_of, split_parent, Fs};
-use crate::job::{ImportJob, ImportModule, Job};
+use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
 use crate::schedule::{JobId, Scheduler};
 use crate::strategy::{python_object_id, InstallContext, Strategy};
@@ -92,6 +92,9 @@ fn activity_job(scenario: &Scenario, activity: &Activity, job_index: usize) -> B
                 })
                 .collect();
             Box::new(ImportJob::new(name.clone(), modules))
+        }
+        Activity::Trace { name, spec, .. } => {
+            Box::new(TraceJob::new(name.clone(), spec.clone(), &scenario.prefix))
         }
     }
 }

@@ -1,20 +1,388 @@
-//! `prefixrace record`: not built yet; see the open issue for it.
+//! `prefixrace record`: turns real installs into payload manifests and
+//! scenarios, written to stdout or `-o FILE`.
+//!
+//! ```text
+//! prefixrace record wheel X.whl [--scenario --import M]     # payload (or scenario)
+//! prefixrace record record-file RECORD [--scenario]         # payload, stand-in bytes
+//! prefixrace record tree STAGE [--copy-into /sage/local]    # inode order, no symlink followed
+//! prefixrace record strace LOG... [--prefix P] [--import M] # one trace job per process
+//! prefixrace record run --prefix P [--import M] -- CMD ARGS # strace -f CMD, then as above
+//! ```
+//!
+//! Every output is deterministic and is checked to load before it is written;
+//! bad input is a one-line error naming the file (and line), exit 2.
 
-use clap::Args;
+use std::path::{Path, PathBuf};
 
+use clap::{Args, Subcommand};
+
+use prefixrace::record::{payload_toml, scenario_toml, strace, tree};
+use prefixrace::scenario::{self, validate_module_name, DEFAULT_SITE_PACKAGES};
 use prefixrace::{Error, Result};
 
 /// Arguments of `record`.
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// Everything after the subcommand.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// What to record from.
+    #[command(subcommand)]
+    pub source: RecordSource,
+}
+
+/// Where the output goes and how paths are laid out.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Options of the scenario-writing importers.
+#[derive(Args, Debug, Clone)]
+pub struct ScenarioOptions {
+    /// The scenario's name (default: from the input's file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Add a concurrent `import MODULE` activity.
+    #[arg(long = "import", value_name = "MODULE")]
+    pub imports: Vec<String>,
+}
+
+/// The importers.
+#[derive(Subcommand, Debug)]
+pub enum RecordSource {
+    /// A wheel: RECORD order, real member bytes and modes -> payload manifest
+    /// (or, with --scenario, a scenario installing it).
+    Wheel {
+        /// The `.whl` file.
+        file: PathBuf,
+        /// site-packages relative to the prefix.
+        #[arg(long, default_value = DEFAULT_SITE_PACKAGES)]
+        site_packages: String,
+        /// Write a scenario that installs the package instead of a payload manifest.
+        #[arg(long = "scenario")]
+        as_scenario: bool,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// A wheel's RECORD file -> payload manifest (stand-in bytes of the recorded
+    /// sizes), or with --scenario a scenario installing it.
+    RecordFile {
+        /// The RECORD file.
+        file: PathBuf,
+        /// site-packages relative to the prefix.
+        #[arg(long, default_value = DEFAULT_SITE_PACKAGES)]
+        site_packages: String,
+        /// Write a scenario that installs the package instead of a payload manifest.
+        #[arg(long = "scenario")]
+        as_scenario: bool,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// A staging tree as it is on disk, in cp's inode order -> payload manifest,
+    /// or with --copy-into a scenario whose cp job copies it in that order.
+    Tree {
+        /// The staged prefix (what `cp -Rp DIR/. PREFIX` copies).
+        dir: PathBuf,
+        /// site-packages relative to the prefix.
+        #[arg(long, default_value = DEFAULT_SITE_PACKAGES)]
+        site_packages: String,
+        /// Write a scenario: `cp -Rp DIR/. PREFIX` as a trace job in the recorded order.
+        #[arg(long, value_name = "PREFIX")]
+        copy_into: Option<String>,
+        /// Write a scenario that installs the tree as a package.
+        #[arg(long = "scenario", conflicts_with = "copy_into")]
+        as_scenario: bool,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// `strace -f` logs (plain or gzip) -> scenario, one trace job per process.
+    /// Several logs run concurrently in one prefix (each log's own prefix is
+    /// mapped onto the first's).
+    Strace {
+        /// The logs.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// The prefix as the log shows it (default: inferred from cp/pip arguments).
+        #[arg(long)]
+        prefix: Option<String>,
+        /// The directory the traced command started in (resolves relative paths).
+        #[arg(long, value_name = "DIR")]
+        cwd: Option<String>,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Run a command under `strace -f` and record it -> scenario.
+    Run {
+        /// The prefix the command installs into.
+        #[arg(long, required = true)]
+        prefix: String,
+        #[command(flatten)]
+        scenario: ScenarioOptions,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
 }
 
 /// Runs `prefixrace record`.
-pub fn run(_args: &RecordArgs) -> Result<i32> {
-    Err(Error::Usage(
-        "`prefixrace record` is not available in this version".into(),
-    ))
+pub fn run(args: &RecordArgs) -> Result<i32> {
+    let (text, out) = match &args.source {
+        RecordSource::Wheel {
+            file,
+            site_packages,
+            as_scenario,
+            scenario,
+            out,
+        } => {
+            let pkg = scenario::read_wheel(file, site_packages)?;
+            let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
+            (text, out)
+        }
+        RecordSource::RecordFile {
+            file,
+            site_packages,
+            as_scenario,
+            scenario,
+            out,
+        } => {
+            let pkg = scenario::load_package_file(file, site_packages)?;
+            let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
+            (text, out)
+        }
+        RecordSource::Tree {
+            dir,
+            site_packages,
+            copy_into,
+            as_scenario,
+            scenario,
+            out,
+        } => {
+            let pkg = tree::record_tree(dir)?;
+            let text = match copy_into {
+                None => package_text(&pkg, site_packages, dir, *as_scenario, scenario)?,
+                Some(prefix) => {
+                    check_imports(&scenario.imports)?;
+                    let prefix = absolute_display(prefix)?;
+                    let src = format!("{}/.", dir.display().to_string().trim_end_matches('/'));
+                    let spec = tree::copy_trace(&pkg.payload, &prefix, &src);
+                    let log = strace::StraceLog {
+                        prefix,
+                        processes: vec![strace::TracedProcess {
+                            name: "cp-1".into(),
+                            spec,
+                        }],
+                    };
+                    let name = scenario.name.clone().unwrap_or_else(|| pkg.name.clone());
+                    render_log(&log, &name, &file_name(dir), &scenario.imports)?
+                }
+            };
+            (text, out)
+        }
+        RecordSource::Strace {
+            logs,
+            prefix,
+            cwd,
+            scenario,
+            out,
+        } => {
+            check_imports(&scenario.imports)?;
+            let mut parsed = Vec::new();
+            for log in logs {
+                let shown = log.display().to_string();
+                let text = strace::read_log(log)?;
+                parsed.push(strace::parse_log(
+                    &shown,
+                    &text,
+                    prefix.as_deref(),
+                    cwd.as_deref(),
+                )?);
+            }
+            let merged = strace::StraceLog::merge(parsed).expect("clap requires a log");
+            let sources: Vec<String> = logs.iter().map(|l| file_name(l)).collect();
+            let source = sources.join(" + ");
+            let name = scenario.name.clone().unwrap_or_else(|| {
+                sources[0]
+                    .trim_end_matches(".gz")
+                    .trim_end_matches(".trace")
+                    .trim_end_matches(".log")
+                    .to_string()
+            });
+            (render_log(&merged, &name, &source, &scenario.imports)?, out)
+        }
+        RecordSource::Run {
+            prefix,
+            scenario,
+            out,
+            command,
+        } => {
+            check_imports(&scenario.imports)?;
+            let prefix = absolute_display(prefix)?;
+            let log = run_under_strace(command)?;
+            let text = strace::read_log(log.path())?;
+            let cwd = std::env::current_dir().map_err(|e| Error::io(".", &e))?;
+            let parsed = strace::parse_log(
+                &log.path().display().to_string(),
+                &text,
+                Some(&prefix),
+                Some(&cwd.display().to_string()),
+            )?;
+            let name = scenario
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("recorded-{}", file_name(Path::new(&command[0]))));
+            let source = format!("`{}`", command.join(" "));
+            (render_log(&parsed, &name, &source, &scenario.imports)?, out)
+        }
+    };
+    match &out.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| Error::io(path.display().to_string(), &e))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+/// A package as a payload manifest, or as a scenario installing it.
+fn package_text(
+    pkg: &scenario::Package,
+    site_packages: &str,
+    source: &Path,
+    as_scenario: bool,
+    opts: &ScenarioOptions,
+) -> Result<String> {
+    check_imports(&opts.imports)?;
+    let source = file_name(source);
+    if !as_scenario {
+        if !opts.imports.is_empty() || opts.name.is_some() {
+            return Err(Error::Usage(
+                "--import and --name describe a scenario: add --scenario".into(),
+            ));
+        }
+        return Ok(payload_toml::render(pkg, site_packages, &source));
+    }
+    let name = opts.name.clone().unwrap_or_else(|| pkg.name.clone());
+    let text = payload_toml::render_scenario(pkg, site_packages, &source, &name, &opts.imports);
+    let parsed = scenario::parse("<recorded scenario>", text.as_bytes(), &NoFiles)?;
+    parsed.check()?;
+    Ok(text)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn check_imports(imports: &[String]) -> Result<()> {
+    for m in imports {
+        validate_module_name(m).map_err(|msg| Error::Usage(format!("--import {m}: {msg}")))?;
+    }
+    Ok(())
+}
+
+/// An absolute, normalized form of a prefix given on the command line.
+fn absolute_display(prefix: &str) -> Result<String> {
+    let p = Path::new(prefix);
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::io(".", &e))?
+            .join(p)
+    };
+    let s = abs.display().to_string();
+    let trimmed = s.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(Error::Usage(
+            "--prefix /: refusing to record the whole filesystem".into(),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Renders recorded processes as a scenario and checks that it loads.
+fn render_log(
+    log: &strace::StraceLog,
+    name: &str,
+    source: &str,
+    imports: &[String],
+) -> Result<String> {
+    if log.processes.is_empty() {
+        return Err(Error::Usage(format!(
+            "{source}: no process touched the prefix {}",
+            log.prefix
+        )));
+    }
+    let text = scenario_toml::render(log, name, source, imports);
+    // The output must load: check it the way `explore` will.
+    let parsed = scenario::parse("<recorded scenario>", text.as_bytes(), &NoFiles)?;
+    parsed.check()?;
+    Ok(text)
+}
+
+/// Recorded scenarios refer to no other files.
+struct NoFiles;
+
+impl scenario::FileSource for NoFiles {
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            rel.to_string(),
+        ))
+    }
+    fn resolve(&self, rel: &str) -> PathBuf {
+        PathBuf::from(rel)
+    }
+}
+
+/// Runs `command` under `strace -f -tt -s 4096`, returning the log file.
+fn run_under_strace(command: &[String]) -> Result<tempfile::NamedTempFile> {
+    match std::process::Command::new("strace")
+        .arg("-V")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => {}
+        _ => {
+            return Err(Error::Usage(
+                "strace is not installed (or does not run): `record run` needs it; install it with `apt-get install strace`".into(),
+            ))
+        }
+    }
+    let log = tempfile::NamedTempFile::new().map_err(|e| Error::io("<temporary log>", &e))?;
+    // The command's own output goes to stderr: stdout carries the scenario.
+    let status = std::process::Command::new("strace")
+        .args(["-f", "-tt", "-s", "4096", "-o"])
+        .arg(log.path())
+        .arg("--")
+        .args(command)
+        .stdout(std::io::stderr())
+        .status()
+        .map_err(|e| Error::io("strace", &e))?;
+    let recorded = std::fs::metadata(log.path()).map(|m| m.len()).unwrap_or(0);
+    if recorded == 0 {
+        return Err(Error::Usage(format!(
+            "strace recorded nothing for `{}` (exit status {status}): is ptrace permitted here?",
+            command.join(" ")
+        )));
+    }
+    if status.code().is_none() {
+        return Err(Error::Usage(format!(
+            "strace of `{}` was killed by a signal",
+            command.join(" ")
+        )));
+    }
+    Ok(log)
 }

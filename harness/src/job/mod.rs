@@ -9,10 +9,12 @@ mod cp;
 mod import;
 mod makedirs;
 mod pip;
+mod trace;
 
 pub use cp::{CpEntry, CpJob, CpKind, CpOrder, CpPlan};
 pub use import::{ImportJob, ImportModule};
 pub use pip::{PipFile, PipJob, PipPlan};
+pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 
 use std::fmt;
 

@@ -16,7 +16,7 @@ mod wheel;
 pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
 pub use record::parse_record;
-pub use toml_format::{load, parse};
+pub use toml_format::{load, parse, FileSource};
 pub use wheel::read_wheel;
 
 use std::path::Path;
@@ -68,20 +68,29 @@ pub enum Activity {
         /// Jobs that must finish first.
         after: Vec<String>,
     },
+    /// A recorded process replayed op by op (from an strace log).
+    Trace {
+        /// Job name.
+        name: String,
+        /// What the process was and did.
+        spec: Arc<crate::job::TraceSpec>,
+        /// Jobs that must finish first.
+        after: Vec<String>,
+    },
 }
 
 impl Activity {
     /// The job name.
     pub fn name(&self) -> &str {
         match self {
-            Activity::Import { name, .. } => name,
+            Activity::Import { name, .. } | Activity::Trace { name, .. } => name,
         }
     }
 
     /// Jobs that must finish first.
     pub fn after(&self) -> &[String] {
         match self {
-            Activity::Import { after, .. } => after,
+            Activity::Import { after, .. } | Activity::Trace { after, .. } => after,
         }
     }
 }
@@ -216,7 +225,8 @@ impl Scenario {
     }
 
     /// The source file of a dotted module, relative to the prefix, if any
-    /// package installs it: `M/__init__.py` for a package, `M.py` for a module.
+    /// package installs it (or a recorded trace activity creates it):
+    /// `M/__init__.py` for a package, `M.py` for a module.
     pub fn module_source(&self, module: &str) -> Option<Arc<str>> {
         let rel = module.replace('.', "/");
         let candidates = [
@@ -231,6 +241,13 @@ impl Scenario {
                     .find(|e| *e.path == *c && matches!(e.kind, PayloadKind::File(_)))
                 {
                     return Some(e.path.clone());
+                }
+            }
+            for a in &self.activities {
+                if let Activity::Trace { spec, .. } = a {
+                    if spec.creates_file(&c) {
+                        return Some(c.as_str().into());
+                    }
                 }
             }
         }
@@ -282,7 +299,9 @@ impl Scenario {
             ));
         }
         for a in &self.activities {
-            let Activity::Import { name, modules, .. } = a;
+            let Activity::Import { name, modules, .. } = a else {
+                continue;
+            };
             for m in modules {
                 if self.module_source(m).is_none() {
                     return Err(Error::input(

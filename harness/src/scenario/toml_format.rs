@@ -17,6 +17,14 @@
 //! name = "import-cython"
 //! kind = "import"
 //! modules = ["Cython", "Cython.Shadow"]
+//!
+//! [[activity]]                                # a recorded process (`prefixrace record strace`)
+//! name = "cp-1"
+//! kind = "trace"
+//! program = "cp"                              # cp, pip, python: react like that tool; else diverge
+//! argv = ["cp", "-Rp", "/stage/.", "/sage/local/"]
+//! exit = 0
+//! ops = ['mkdir("lib", 0700) = 0', 'open("lib/x", O_WRONLY|O_CREAT|O_EXCL, 0600) = 4']
 //! ```
 //!
 //! Unknown fields are rejected; every error names the file, line and field.
@@ -83,6 +91,18 @@ struct RawActivity {
     modules: Vec<Spanned<String>>,
     #[serde(default)]
     after: Vec<Spanned<String>>,
+    /// `kind = "trace"`: the recorded tool (`cp`, `pip`, `python` or a name).
+    #[serde(default)]
+    program: Option<Spanned<String>>,
+    /// `kind = "trace"`: the recorded command line.
+    #[serde(default)]
+    argv: Vec<String>,
+    /// `kind = "trace"`: the recorded exit status.
+    #[serde(default)]
+    exit: Option<i32>,
+    /// `kind = "trace"`: the recorded prefix ops, one line each.
+    #[serde(default)]
+    ops: Vec<Spanned<String>>,
 }
 
 /// The 1-based line of byte offset `offset` in `src`.
@@ -317,6 +337,25 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     }
     for a in raw.activities {
         let line = line_of(src, a.kind.span().start);
+        let is_trace = a.kind.get_ref() == "trace";
+        let trace_fields =
+            a.program.is_some() || !a.argv.is_empty() || a.exit.is_some() || !a.ops.is_empty();
+        if trace_fields && !is_trace {
+            return Err(Error::input(
+                file,
+                line,
+                "kind",
+                "program, argv, exit and ops belong to kind = \"trace\"",
+            ));
+        }
+        if is_trace && !a.modules.is_empty() {
+            return Err(Error::input(
+                file,
+                line,
+                "modules",
+                "modules belong to kind = \"import\"; a trace replays its recorded ops",
+            ));
+        }
         match a.kind.get_ref().as_str() {
             "import" => {
                 if a.modules.is_empty() {
@@ -343,12 +382,41 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     after: a.after.into_iter().map(Spanned::into_inner).collect(),
                 });
             }
+            "trace" => {
+                let program = match &a.program {
+                    Some(p) if !p.get_ref().trim().is_empty() => {
+                        crate::job::TraceProgram::from_name(p.get_ref())
+                    }
+                    _ => {
+                        return Err(Error::input(
+                            file,
+                            line,
+                            "program",
+                            "a trace activity needs a program (cp, pip, python or a name)",
+                        ))
+                    }
+                };
+                let lines: Vec<&str> = a.ops.iter().map(|o| o.get_ref().as_str()).collect();
+                let ops = crate::record::op_line::parse_ops(&lines).map_err(|(i, msg)| {
+                    Error::input(file, line_of(src, a.ops[i].span().start), "ops", msg)
+                })?;
+                s.activities.push(Activity::Trace {
+                    name: a.name.into_inner(),
+                    spec: std::sync::Arc::new(crate::job::TraceSpec {
+                        program,
+                        argv: a.argv,
+                        exit: a.exit.unwrap_or(0),
+                        ops,
+                    }),
+                    after: a.after.into_iter().map(Spanned::into_inner).collect(),
+                });
+            }
             other => {
                 return Err(Error::input(
                     file,
                     line,
                     "kind",
-                    format!("unknown activity kind {other:?}: expected import"),
+                    format!("unknown activity kind {other:?}: expected import or trace"),
                 ))
             }
         }
