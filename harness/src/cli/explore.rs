@@ -6,15 +6,19 @@ use clap::Args;
 
 use super::{load_scenario, progress_bar, strategies, thread_count, Format, ScenarioArgs};
 use prefixrace::fs::FsKind;
-use prefixrace::report::{self, RunInfo};
-use prefixrace::{explore, Error, ExploreOptions, Oracle, Result, SchedulerKind, Setup};
+use prefixrace::report::{self, ReportJson, RunInfo};
+use prefixrace::{
+    explore, Error, ExploreOptions, Oracle, Result, SchedulerKind, Setup, Strategy, Tree,
+};
+use serde::Serialize;
 
 /// Arguments of `explore`.
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// staged-copy, direct-install, or all.
+    /// A strategy name (built-in, or declared in the scenario's `[[strategy]]`
+    /// tables), or `all` for the order-sensitivity matrix of every one.
     #[arg(long, default_value = "all")]
     pub strategy: String,
     /// random, pct, pct:DEPTH or serial.
@@ -41,15 +45,34 @@ pub struct ExploreArgs {
 pub fn run(args: &ExploreArgs) -> Result<i32> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
-    let strategies = strategies(&args.strategy)?;
+    let strategies = strategies(&args.strategy, &scenario)?;
     let threads = thread_count(args.jobs)?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
-    let mut reports = Vec::new();
+    let matrix = strategies.len() > 1;
+    let mut rows = Vec::new();
     let mut texts = Vec::new();
-    let mut references = Vec::new();
-    let mut any_fail = false;
+    let mut references: Vec<(Arc<dyn Strategy>, Tree)> = Vec::new();
     for strategy in &strategies {
         let setup = Setup::new(scenario.clone(), strategy.as_ref())?;
+        let info = RunInfo {
+            scenario: &scenario,
+            strategy: strategy.name(),
+            scheduler: scheduler.to_string(),
+            seed: args.seed,
+            schedules: args.schedules,
+        };
+        // In a matrix, a strategy whose serial run already fails is a row of
+        // its own (portage refusing a shared file, say), not the end of the run.
+        let oracle = match Oracle::new(&setup) {
+            Ok(o) => o,
+            Err(e) if matrix => {
+                rows.push(MatrixRow::refused(&info, strategy.summary(), e.to_string()));
+                texts.push(String::new());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        references.push((strategy.clone(), oracle.reference().clone()));
         let bar = progress_bar(args.schedules, args.format == Format::Text);
         if let Some(b) = &bar {
             b.set_message(strategy.name().to_string());
@@ -69,52 +92,22 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        let info = RunInfo {
-            scenario: &scenario,
-            strategy: strategy.name(),
-            scheduler: scheduler.to_string(),
-            seed: args.seed,
-            schedules: args.schedules,
-        };
-        any_fail |= ex.first_failure.is_some();
-        references.push((
-            strategy.name().to_string(),
-            Oracle::new(&setup)?.reference().clone(),
-        ));
         texts.push(report::exploration_text(&info, &ex));
-        reports.push(report::exploration_json(&info, &ex));
+        rows.push(MatrixRow::explored(
+            report::exploration_json(&info, &ex),
+            strategy.summary(),
+        ));
     }
-    let mut reference_note = None;
-    if references.len() > 1 {
-        let (first_name, first) = &references[0];
-        let mut agree = true;
-        let mut lines = Vec::new();
-        for (name, tree) in &references[1..] {
-            let diff = tree.diff_from(first);
-            if diff.is_empty() {
-                lines.push(format!(
-                    "reference trees: {first_name} and {name} agree ({} paths)",
-                    first.len()
-                ));
-            } else {
-                agree = false;
-                lines.push(format!(
-                    "reference trees: {first_name} and {name} DIFFER in {} paths:",
-                    diff.changes.len()
-                ));
-                for c in diff.changes.iter().take(12) {
-                    lines.push(format!("  {c}"));
-                }
-            }
-        }
+    let mut any_fail = rows.iter().any(|r| r.report.verdict != "pass");
+    let reference_note = (references.len() > 1).then(|| compare_references(&references));
+    if let Some((agree, _)) = &reference_note {
         any_fail |= !agree;
-        reference_note = Some((agree, lines));
     }
     match args.format {
-        Format::Json if strategies.len() == 1 => {
+        Format::Json if !matrix => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&reports[0]).expect("reports serialize")
+                serde_json::to_string_pretty(&rows[0].report).expect("reports serialize")
             );
         }
         Format::Json => {
@@ -126,14 +119,14 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 "seed": args.seed,
                 "schedules": args.schedules,
                 "reference_trees_equal": reference_note.as_ref().map(|(a, _)| *a),
-                "strategies": reports,
+                "strategies": rows,
             });
             println!(
                 "{}",
                 serde_json::to_string_pretty(&value).expect("reports serialize")
             );
         }
-        Format::Text if strategies.len() == 1 => print!("{}", texts[0]),
+        Format::Text if !matrix => print!("{}", texts[0]),
         Format::Text => {
             println!(
                 "prefixrace explore: {}",
@@ -144,38 +137,182 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 "scheduler: {scheduler}, seed {}, budget {} executions\n",
                 args.seed, args.schedules
             );
-            let width = strategies.iter().map(|s| s.name().len()).max().unwrap_or(8);
-            for r in &reports {
-                let detail = match &r.first_failure {
-                    Some(f) => format!(
-                        "execution {}: {}",
-                        f.execution.unwrap_or(0),
-                        f.error.clone().unwrap_or_else(|| f.class.clone())
-                    ),
-                    None => "no failure".to_string(),
-                };
-                println!(
-                    "  {:<width$}  {}  {:>6} executions  {detail}",
-                    r.strategy,
-                    r.verdict.to_uppercase(),
-                    r.executions
-                );
-            }
+            print!("{}", matrix_text(&rows));
             if let Some((_, lines)) = &reference_note {
                 println!();
                 for l in lines {
                     println!("{l}");
                 }
             }
-            for (t, r) in texts.iter().zip(&reports) {
-                if r.first_failure.is_some() {
-                    println!("\n--- {} ---", r.strategy);
+            for (t, r) in texts.iter().zip(&rows) {
+                if r.report.first_failure.is_some() {
+                    println!("\n--- {} ---", r.report.strategy);
                     print!("{t}");
                 }
             }
         }
     }
     Ok(i32::from(any_fail))
+}
+
+/// One row of the order-sensitivity matrix: the strategy's exploration report
+/// (every field of a single-strategy JSON report) plus the matrix columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixRow {
+    /// The exploration report; `verdict` is `pass`, `fail`, or `error` when
+    /// the serial reference run itself fails.
+    #[serde(flatten)]
+    pub report: ReportJson,
+    /// What the strategy does.
+    pub summary: String,
+    /// `job-error`, `order-dependent-tree`, `aborted`,
+    /// `serial-reference-fails`, `stale-bytecode-note` (passed, with notes),
+    /// or null (passed cleanly).
+    pub class: Option<String>,
+    /// The race story of the first failure, one op per line (for
+    /// `serial-reference-fails`, the error).
+    pub story: Vec<String>,
+}
+
+impl MatrixRow {
+    fn explored(report: ReportJson, summary: &str) -> MatrixRow {
+        let (class, story) = match &report.first_failure {
+            Some(f) => (
+                Some(f.class.clone()),
+                f.story
+                    .iter()
+                    .map(|l| format!("#{} {} {}", l.step, l.job, l.op))
+                    .collect(),
+            ),
+            None if report.notes.iter().any(|n| n.starts_with("stale bytecode")) => {
+                (Some("stale-bytecode-note".to_string()), Vec::new())
+            }
+            None => (None, Vec::new()),
+        };
+        MatrixRow {
+            report,
+            summary: summary.to_string(),
+            class,
+            story,
+        }
+    }
+
+    fn refused(info: &RunInfo<'_>, summary: &str, error: String) -> MatrixRow {
+        MatrixRow {
+            report: ReportJson {
+                command: "explore".into(),
+                verdict: "error".into(),
+                scenario: info.scenario.name.clone(),
+                strategy: info.strategy.to_string(),
+                scheduler: info.scheduler.clone(),
+                seed: Some(info.seed),
+                schedules: Some(info.schedules),
+                executions: 0,
+                ops_executed: 0,
+                reference_ops: None,
+                elapsed_ms: 0,
+                first_failure: None,
+                notes: Vec::new(),
+            },
+            summary: summary.to_string(),
+            class: Some("serial-reference-fails".into()),
+            story: vec![error],
+        }
+    }
+}
+
+/// The matrix as text: one row per strategy, then each failure's token and story.
+pub fn matrix_text(rows: &[MatrixRow]) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.report.strategy.len())
+        .max()
+        .unwrap_or(8)
+        .max("strategy".len());
+    let mut out = String::from("order-sensitivity matrix:\n");
+    out.push_str(&format!(
+        "  {:<width$}  {:<7}  {:>10}  {:<13}  class\n",
+        "strategy", "verdict", "executions", "first failure"
+    ));
+    for r in rows {
+        let first = match &r.report.first_failure {
+            Some(f) => format!("execution {}", f.execution.unwrap_or(0)),
+            None => "-".to_string(),
+        };
+        out.push_str(&format!(
+            "  {:<width$}  {:<7}  {:>10}  {:<13}  {}\n",
+            r.report.strategy,
+            r.report.verdict.to_uppercase(),
+            r.report.executions,
+            first,
+            r.class.as_deref().unwrap_or("-")
+        ));
+    }
+    for r in rows {
+        match &r.report.first_failure {
+            Some(f) => {
+                out.push_str(&format!(
+                    "\n{} fails at execution {} (token {}):\n",
+                    r.report.strategy,
+                    f.execution.unwrap_or(0),
+                    f.token
+                ));
+                if let Some(e) = &f.error {
+                    out.push_str(&format!("  {e}\n"));
+                }
+                for l in &r.story {
+                    out.push_str(&format!("    {l}\n"));
+                }
+            }
+            None if r.report.verdict == "error" => {
+                out.push_str(&format!(
+                    "\n{} cannot run even serially:\n",
+                    r.report.strategy
+                ));
+                for l in &r.story {
+                    out.push_str(&format!("  {l}\n"));
+                }
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// Compares the serial reference trees of the strategies with the first one,
+/// leaving out each strategy's own bookkeeping (portage's package database).
+fn compare_references(references: &[(Arc<dyn Strategy>, Tree)]) -> (bool, Vec<String>) {
+    let (first, first_tree) = &references[0];
+    let mut agree = true;
+    let mut lines = Vec::new();
+    for (strategy, tree) in &references[1..] {
+        let keep = |p: &str| !first.is_bookkeeping(p) && !strategy.is_bookkeeping(p);
+        let mut a = first_tree.clone();
+        a.retain(|p, _| keep(p));
+        let mut b = tree.clone();
+        b.retain(|p, _| keep(p));
+        let diff = b.diff_from(&a);
+        if diff.is_empty() {
+            lines.push(format!(
+                "reference trees: {} and {} agree ({} paths)",
+                first.name(),
+                strategy.name(),
+                a.len()
+            ));
+        } else {
+            agree = false;
+            lines.push(format!(
+                "reference trees: {} and {} DIFFER in {} paths:",
+                first.name(),
+                strategy.name(),
+                diff.changes.len()
+            ));
+            for c in diff.changes.iter().take(12) {
+                lines.push(format!("  {c}"));
+            }
+        }
+    }
+    (agree, lines)
 }
 
 /// The built-in showcase: sage-32361 under every strategy.

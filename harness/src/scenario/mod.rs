@@ -159,6 +159,8 @@ pub struct Scenario {
     pub volatile: Vec<Glob>,
     /// Where the scenario came from.
     pub origin: Origin,
+    /// Strategies the scenario declares in `[[strategy]]` tables.
+    pub strategies: Vec<crate::strategy::DeclaredStrategy>,
 }
 
 impl Scenario {
@@ -174,6 +176,7 @@ impl Scenario {
             activities: Vec::new(),
             volatile: Vec::new(),
             origin: Origin::Code,
+            strategies: Vec::new(),
         }
     }
 

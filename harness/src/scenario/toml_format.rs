@@ -17,6 +17,10 @@
 //! name = "import-cython"
 //! kind = "import"
 //! modules = ["Cython", "Cython.Shadow"]
+//!
+//! [[strategy]]                                # optional: see strategy::DeclaredStrategy
+//! name = "my-merge"
+//! steps = ["stage", "compile", { step = "copy", on-exist = "merge" }]
 //! ```
 //!
 //! Unknown fields are rejected; every error names the file, line and field.
@@ -52,6 +56,18 @@ struct RawScenario {
     packages: Vec<RawPackage>,
     #[serde(default, rename = "activity")]
     activities: Vec<RawActivity>,
+    #[serde(default, rename = "strategy")]
+    strategies: Vec<RawStrategy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStrategy {
+    name: Spanned<String>,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    steps: Vec<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -352,6 +368,29 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 ))
             }
         }
+    }
+    let mut reserved: Vec<String> = crate::strategy::builtin_strategies()
+        .iter()
+        .map(|st| st.name().to_string())
+        .collect();
+    for st in raw.strategies {
+        let steps: Vec<(toml::Value, usize)> = st
+            .steps
+            .into_iter()
+            .map(|v| {
+                let line = line_of(src, v.span().start);
+                (v.into_inner(), line)
+            })
+            .collect();
+        let declared = crate::strategy::parse_declared(
+            file,
+            (st.name.get_ref(), line_of(src, st.name.span().start)),
+            &st.summary,
+            &steps,
+            &reserved,
+        )?;
+        reserved.push(declared.name.clone());
+        s.strategies.push(declared);
     }
     s.origin = Origin::Code;
     Ok(s)
