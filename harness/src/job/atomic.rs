@@ -113,10 +113,17 @@ impl AtomicWriteJob {
     fn begin(&mut self) {
         let Some(file) = self.plan.files.get(self.index) else {
             if self.rest.is_none() {
-                let rest = PipPlan {
+                let mut rest = PipPlan {
                     files: Vec::new(),
                     ..(*self.plan).clone()
                 };
+                // Temporary metadata names are random in real installers;
+                // salt them so two installers never share one.
+                for m in &mut rest.metadata {
+                    if m.tmp.is_some() {
+                        m.tmp = Some(Self::temp_name(&format!("{}.tmp", m.path), self.salt));
+                    }
+                }
                 self.rest = Some(PipJob::new(self.label.clone(), Arc::new(rest)));
             }
             return;

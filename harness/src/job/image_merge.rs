@@ -257,13 +257,7 @@ impl ImageMergeJob {
                                 Pending::CollisionLstat,
                             ))
                         }
-                        None => {
-                            if !self.collisions.is_empty() {
-                                self.refuse();
-                                return None;
-                            }
-                            self.advance(Phase::Merge);
-                        }
+                        None => self.advance(Phase::Merge),
                     }
                 }
                 Phase::Merge => match self.plan.image.entries.get(self.index) {
@@ -357,6 +351,14 @@ impl Job for ImageMergeJob {
                     self.collisions.push(path.to_string());
                 }
                 self.index += 1;
+                // Portage refuses once the whole image is checked; the refusal
+                // belongs to this op, the last check.
+                let more = self.plan.image.entries[self.index..]
+                    .iter()
+                    .any(|e| !matches!(e.kind, CpKind::Dir));
+                if !more && !self.collisions.is_empty() {
+                    self.refuse();
+                }
             }
             Pending::DirLstat => match result {
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir || m.kind == Kind::Symlink => {
