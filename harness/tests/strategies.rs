@@ -237,8 +237,7 @@ fn a_lock_does_not_protect_against_an_importer() {
 fn portage_refuses_a_file_owned_by_another_package_even_serially() {
     let s = fixture("strategies-namespace.toml");
     let err = Oracle::new(&setup(&s, &ImageThenMerge))
-        .err()
-        .expect("collision")
+        .expect_err("collision")
         .to_string();
     assert!(
         err.contains("merge[ns.two]")
@@ -309,8 +308,7 @@ steps = ["lock", "stage", { step = "merge", collision = "protect-owned" }]
     // ...collision-protect refuses the package that ships it.
     let strict = scenario_strategy("strict", &s).unwrap();
     let err = Oracle::new(&setup(&s, strict.as_ref()))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(
         err.contains("merge[m-bytecode]")

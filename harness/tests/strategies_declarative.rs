@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use prefixrace::fs::ModelFs;
 use prefixrace::scenario::{self, Scenario};
-use prefixrace::strategy::{builtin_strategies, scenario_strategy, scenario_strategies};
+use prefixrace::strategy::{builtin_strategies, scenario_strategies, scenario_strategy};
 use prefixrace::{Oracle, SchedulerKind, Setup, Strategy};
 
 const SCHEDULES: u64 = 1_000;
@@ -60,7 +60,13 @@ fn every_declared_twin_matches_its_builtin_over_1000_random_schedules() {
         let a = observe(&s, builtin.as_ref());
         let b = observe(&s, twin.as_ref());
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert_eq!(x, y, "{} vs {} at execution {i}", builtin.name(), twin.name());
+            assert_eq!(
+                x,
+                y,
+                "{} vs {} at execution {i}",
+                builtin.name(),
+                twin.name()
+            );
         }
         // The twins are exercised: at least one schedule is not a plain pass
         // for the strategies that race the importer.

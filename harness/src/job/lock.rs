@@ -230,25 +230,37 @@ mod tests {
         ];
         let mut fs = ModelFs::new();
         let trace = execute(jobs, &[vec![], vec![]], &mut fs, &mut Alternate(0), true);
-        let ops: Vec<String> = trace
-            .events
-            .iter()
-            .map(|e| format!("{} {}", e.job, e.op))
+        // Successful acquisitions, and releases, by event index.
+        let acquired: Vec<usize> = (0..trace.events.len())
+            .filter(|&i| {
+                let e = &trace.events[i];
+                matches!(&e.op, Op::Mkdir { path, .. } if **path == *PREFIX_LOCK)
+                    && e.result.is_ok()
+            })
             .collect();
-        // Whoever takes the lock first runs its mkdir and releases before the
-        // other one's mkdir of the lock succeeds.
-        let holder_rmdir = ops
-            .iter()
-            .position(|o| o.contains("rmdir"))
-            .expect("lock released");
-        let second_acquire = ops
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.contains(PREFIX_LOCK) && o.contains("mkdir"))
-            .map(|(i, _)| i)
-            .nth(1)
-            .expect("second acquire");
-        assert!(second_acquire > holder_rmdir, "{ops:#?}");
+        let released: Vec<usize> = (0..trace.events.len())
+            .filter(|&i| matches!(trace.events[i].op, Op::Rmdir { .. }))
+            .collect();
+        assert_eq!(acquired.len(), 2);
+        assert_eq!(released.len(), 2);
+        // The schedule alternates, yet the second holder only gets the lock
+        // after the first released it, and nobody else runs in between but
+        // the holder (a failed attempt to take the lock aside).
+        assert!(acquired[1] > released[0]);
+        for (a, r) in acquired.iter().zip(&released) {
+            let holder = trace.events[*a].job;
+            for e in &trace.events[*a..=*r] {
+                assert!(
+                    e.job == holder || matches!(e.op, Op::Mkdir { .. }) && e.result.is_err(),
+                    "{} ran while {holder} held the lock",
+                    e.job
+                );
+            }
+        }
+        assert!(
+            trace.events.iter().any(|e| e.result == Err(Errno::EEXIST)),
+            "the alternating schedule makes one job find the lock taken"
+        );
         assert!(trace.outcomes.iter().all(|o| !o.failed()));
         assert!(fs.probe(PREFIX_LOCK).is_none(), "lock left behind");
     }
