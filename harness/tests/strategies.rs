@@ -341,3 +341,48 @@ fn every_builtin_strategy_is_found_by_name_and_passes_serially() {
         assert!(ex.first_failure.is_none(), "{name}");
     }
 }
+
+#[test]
+fn copy_on_exist_merge_merges_directories_and_truncates_existing_files_in_place() {
+    let toml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/strategies-small.toml"),
+    )
+    .unwrap()
+        + "\n[[strategy]]\nname = \"merge-in-place\"\nsteps = [\"stage\", \"compile\", { step = \"copy\", on-exist = \"merge\" }]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("merge.toml");
+    std::fs::write(&path, toml).unwrap();
+    let s = Arc::new(scenario::load(&path).unwrap());
+    let merge = scenario_strategy("merge-in-place", &s).unwrap();
+    let copy = two_switch_runs(&setup(&s, &StagedCopy), INSTALLER, IMPORTER);
+    let runs = two_switch_runs(&setup(&s, merge.as_ref()), INSTALLER, IMPORTER);
+    let mut merged = 0;
+    let mut truncated = 0;
+    for (c, m) in copy.iter().zip(&runs) {
+        if c.message()
+            .is_some_and(|e| e.contains("cannot create directory"))
+        {
+            merged += 1;
+            assert!(
+                m.message().is_none(),
+                "n={} k={}: {:?}",
+                m.n,
+                m.k,
+                m.message()
+            );
+            if m.ops.iter().any(|op| matches!(op,
+                Op::Open { path, flags, .. } if path.ends_with("__init__.cpython-39.pyc") && flags.trunc && !flags.create))
+            {
+                truncated += 1;
+            }
+            // Existing files are never unlinked (that is `replace`).
+            assert!(!m
+                .ops
+                .iter()
+                .any(|op| matches!(op, Op::Unlink { path } if path.ends_with(".pyc"))));
+        }
+    }
+    assert!(merged > 0);
+    // Where the importer's .pyc was already there, cp opened it O_TRUNC.
+    assert!(truncated > 0);
+}

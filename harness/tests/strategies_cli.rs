@@ -150,6 +150,21 @@ fn the_matrix_json_has_one_entry_per_strategy_with_the_matrix_columns() {
                     .starts_with("t1."));
                 assert_eq!(r["first_failure"]["execution"], r["executions"]);
                 assert!(!r["story"].as_array().unwrap().is_empty());
+                // The shortest story comes from a failing execution at or
+                // after the first one, and its token replays a failure.
+                let exe = r["story_execution"].as_u64().unwrap();
+                assert!(exe >= r["executions"].as_u64().unwrap());
+                let token = r["story_token"].as_str().unwrap();
+                let strategy = r["strategy"].as_str().unwrap();
+                let (code, replayed, _) = run(&[
+                    "replay",
+                    "scenarios/namespace-backports.toml",
+                    "--strategy",
+                    strategy,
+                    "--token",
+                    token,
+                ]);
+                assert_eq!(code, 1, "{strategy}: {replayed}");
             }
             "pass" => assert!(r["first_failure"].is_null()),
             "error" => assert_eq!(r["class"], "serial-reference-fails"),

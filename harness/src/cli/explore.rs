@@ -5,11 +5,14 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{load_scenario, progress_bar, strategies, thread_count, Format, ScenarioArgs};
+use prefixrace::execution::ExecutionTrace;
 use prefixrace::fs::FsKind;
-use prefixrace::report::{self, ReportJson, RunInfo};
+use prefixrace::report::{self, Explained, FailureJson, ReportJson, RunInfo};
 use prefixrace::{
-    explore, Error, ExploreOptions, Oracle, Result, SchedulerKind, Setup, Strategy, Tree,
+    explore, Error, ExploreOptions, Failure, FailureKind, Oracle, Result, SchedulerKind, Setup,
+    Strategy, Tree,
 };
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Arguments of `explore`.
@@ -93,10 +96,14 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             b.finish_and_clear();
         }
         texts.push(report::exploration_text(&info, &ex));
-        rows.push(MatrixRow::explored(
-            report::exploration_json(&info, &ex),
-            strategy.summary(),
-        ));
+        let mut row = MatrixRow::explored(report::exploration_json(&info, &ex), strategy.summary());
+        if matrix {
+            if let Some(first) = &ex.first_failure {
+                let shortest = shortest_failure(&setup, &oracle, &options, first)?;
+                row.set_story(&report::explain(&shortest, &scenario, strategy.name()));
+            }
+        }
+        rows.push(row);
     }
     let mut any_fail = rows.iter().any(|r| r.report.verdict != "pass");
     let reference_note = (references.len() > 1).then(|| compare_references(&references));
@@ -169,21 +176,23 @@ pub struct MatrixRow {
     /// `serial-reference-fails`, `stale-bytecode-note` (passed, with notes),
     /// or null (passed cleanly).
     pub class: Option<String>,
-    /// The race story of the first failure, one op per line (for
-    /// `serial-reference-fails`, the error).
+    /// The shortest race story: the story of the failing execution that
+    /// shows its failure in the fewest ops, among the first failure and the [`SHORTEST_SEARCH`]
+    /// executions after it, one op per line (for `serial-reference-fails`,
+    /// the error).
     pub story: Vec<String>,
+    /// The 1-based execution the story comes from.
+    pub story_execution: Option<u64>,
+    /// Ops of that execution up to the failing op.
+    pub story_ops: Option<usize>,
+    /// Its replay token.
+    pub story_token: Option<String>,
 }
 
 impl MatrixRow {
     fn explored(report: ReportJson, summary: &str) -> MatrixRow {
         let (class, story) = match &report.first_failure {
-            Some(f) => (
-                Some(f.class.clone()),
-                f.story
-                    .iter()
-                    .map(|l| format!("#{} {} {}", l.step, l.job, l.op))
-                    .collect(),
-            ),
+            Some(f) => (Some(f.class.clone()), story_lines(f)),
             None if report.notes.iter().any(|n| n.starts_with("stale bytecode")) => {
                 (Some("stale-bytecode-note".to_string()), Vec::new())
             }
@@ -194,7 +203,18 @@ impl MatrixRow {
             summary: summary.to_string(),
             class,
             story,
+            story_execution: None,
+            story_ops: None,
+            story_token: None,
         }
+    }
+
+    fn set_story(&mut self, failure: &Explained) {
+        let f = failure.json();
+        self.story = story_lines(f);
+        self.story_execution = f.execution;
+        self.story_ops = f.story.last().map(|l| l.step);
+        self.story_token = Some(f.token.clone());
     }
 
     fn refused(info: &RunInfo<'_>, summary: &str, error: String) -> MatrixRow {
@@ -217,6 +237,9 @@ impl MatrixRow {
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),
             story: vec![error],
+            story_execution: None,
+            story_ops: None,
+            story_token: None,
         }
     }
 }
@@ -260,6 +283,13 @@ pub fn matrix_text(rows: &[MatrixRow]) -> String {
                 if let Some(e) = &f.error {
                     out.push_str(&format!("  {e}\n"));
                 }
+                if let (Some(exe), Some(ops), Some(token)) =
+                    (r.story_execution, r.story_ops, &r.story_token)
+                {
+                    out.push_str(&format!(
+                        "  shortest race: execution {exe}, failing at op {ops} (token {token}):\n"
+                    ));
+                }
                 for l in &r.story {
                     out.push_str(&format!("    {l}\n"));
                 }
@@ -277,6 +307,87 @@ pub fn matrix_text(rows: &[MatrixRow]) -> String {
         }
     }
     out
+}
+
+/// One story line as the matrix prints it: `#STEP JOB OP = RESULT`.
+fn story_lines(f: &FailureJson) -> Vec<String> {
+    f.story
+        .iter()
+        .map(|l| format!("#{} {} {}", l.step, l.job, l.op))
+        .collect()
+}
+
+/// How many executions after the first failure are searched for a shorter race.
+pub const SHORTEST_SEARCH: u64 = 100;
+
+/// How many ops an execution takes to show its failure: up to the op that
+/// made a job print its error, or the whole execution for a tree difference.
+fn race_length(kind: &FailureKind, trace: &ExecutionTrace) -> usize {
+    match kind {
+        FailureKind::JobFailed { event: Some(e), .. } => e + 1,
+        _ => trace.schedule.choices.len(),
+    }
+}
+
+/// The failing execution that shows its failure in the fewest ops (see
+/// [`race_length`]; the lowest index on ties)
+/// among `first` and the [`SHORTEST_SEARCH`] executions after it, within
+/// the budget. Each execution gets the same scheduler stream as in
+/// [`explore`], so the answer does not depend on the thread count.
+fn shortest_failure(
+    setup: &Setup,
+    oracle: &Oracle,
+    options: &ExploreOptions,
+    first: &Failure,
+) -> Result<Failure> {
+    let first_index = first.execution.unwrap_or(1) - 1;
+    let budget = if options.scheduler.is_deterministic_per_run() {
+        1
+    } else {
+        options.schedules
+    };
+    let end = budget.min(first_index + 1 + SHORTEST_SEARCH);
+    let jobs = setup.job_count();
+    let steps = oracle.reference_steps();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let lengths: Vec<Option<usize>> = pool.install(|| {
+        (first_index + 1..end)
+            .into_par_iter()
+            .map(|i| -> Result<Option<usize>> {
+                let mut scheduler = options.scheduler.build(options.seed, i, jobs, steps);
+                let mut fs = options.fs.fresh()?;
+                let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
+                Ok(oracle
+                    .judge(&trace)
+                    .failure
+                    .map(|f| race_length(&f, &trace)))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut best = (race_length(first.kind(), &first.trace), first_index);
+    for (offset, len) in lengths.into_iter().enumerate() {
+        if let Some(len) = len {
+            if len < best.0 {
+                best = (len, first_index + 1 + offset as u64);
+            }
+        }
+    }
+    if best.1 == first_index {
+        return Ok(first.clone());
+    }
+    let mut scheduler = options.scheduler.build(options.seed, best.1, jobs, steps);
+    let mut fs = options.fs.fresh()?;
+    let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
+    let judgement = oracle.judge(&trace);
+    Ok(Failure {
+        execution: Some(best.1 + 1),
+        token: trace.schedule.token(),
+        trace,
+        judgement,
+    })
 }
 
 /// Compares the serial reference trees of the strategies with the first one,
