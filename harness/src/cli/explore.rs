@@ -187,6 +187,8 @@ pub struct MatrixRow {
     pub story_ops: Option<usize>,
     /// Its replay token.
     pub story_token: Option<String>,
+    /// The error it ends with, exactly as the real tool prints it.
+    pub story_error: Option<String>,
 }
 
 impl MatrixRow {
@@ -206,6 +208,7 @@ impl MatrixRow {
             story_execution: None,
             story_ops: None,
             story_token: None,
+            story_error: None,
         }
     }
 
@@ -215,6 +218,7 @@ impl MatrixRow {
         self.story_execution = f.execution;
         self.story_ops = f.story.last().map(|l| l.step);
         self.story_token = Some(f.token.clone());
+        self.story_error = f.error.clone();
     }
 
     fn refused(info: &RunInfo<'_>, summary: &str, error: String) -> MatrixRow {
@@ -240,6 +244,7 @@ impl MatrixRow {
             story_execution: None,
             story_ops: None,
             story_token: None,
+            story_error: None,
         }
     }
 }
@@ -289,6 +294,13 @@ pub fn matrix_text(rows: &[MatrixRow]) -> String {
                     out.push_str(&format!(
                         "  shortest race: execution {exe}, failing at op {ops} (token {token}):\n"
                     ));
+                    if let Some(e) = r
+                        .story_error
+                        .as_ref()
+                        .filter(|e| Some(*e) != f.error.as_ref())
+                    {
+                        out.push_str(&format!("    {e}\n"));
+                    }
                 }
                 for l in &r.story {
                     out.push_str(&format!("    {l}\n"));
