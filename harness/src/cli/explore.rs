@@ -440,7 +440,7 @@ fn compare_references(references: &[(Arc<dyn Strategy>, Tree)]) -> (bool, Vec<St
 
 /// The built-in showcase: sage-32361 under every strategy.
 pub fn showcase() -> Result<i32> {
-    eprintln!("prefixrace showcase: SageMath ticket 32361, staged copy against direct install (built-in sage-32361, seed 1)\n");
+    eprintln!("prefixrace showcase: SageMath ticket 32361 under every install strategy (built-in sage-32361, seed 1)\n");
     let args = ExploreArgs {
         scenario: ScenarioArgs {
             scenario: Some("builtin:sage-32361".into()),

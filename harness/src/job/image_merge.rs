@@ -82,9 +82,23 @@ pub struct ImageMergePlan {
     pub prefix_display: String,
 }
 
-/// The package-database directory of `package`.
+/// The package-database directory of `package`: `var/db/pkg/NAME`, the name
+/// reduced to one safe path component (scenario package names are free text).
 pub fn vdb_dir(package: &str) -> String {
-    format!("var/db/pkg/{package}")
+    let mut name: String = package
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        name.insert(0, '_');
+    }
+    format!("var/db/pkg/{name}")
 }
 
 impl ImageMergePlan {
@@ -528,6 +542,14 @@ mod tests {
             owned.into_iter().collect::<Vec<_>>(),
             vec!["a/b.py".to_string(), "a/c".to_string()]
         );
+    }
+
+    #[test]
+    fn database_directories_stay_one_component_below_var_db_pkg() {
+        assert_eq!(vdb_dir("backports.ssl"), "var/db/pkg/backports.ssl");
+        assert_eq!(vdb_dir("../../etc"), "var/db/pkg/_.._.._etc");
+        assert_eq!(vdb_dir("a/b c"), "var/db/pkg/a_b_c");
+        assert_eq!(vdb_dir(""), "var/db/pkg/_");
     }
 
     #[test]
