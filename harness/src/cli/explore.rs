@@ -5,16 +5,23 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{load_scenario, progress_bar, strategies, thread_count, Format, ScenarioArgs};
+use prefixrace::execution::ExecutionTrace;
 use prefixrace::fs::FsKind;
-use prefixrace::report::{self, RunInfo};
-use prefixrace::{explore, Error, ExploreOptions, Oracle, Result, SchedulerKind, Setup};
+use prefixrace::report::{self, Explained, FailureJson, ReportJson, RunInfo};
+use prefixrace::{
+    explore, Error, ExploreOptions, Failure, FailureKind, Oracle, Result, SchedulerKind, Setup,
+    Strategy, Tree,
+};
+use rayon::prelude::*;
+use serde::Serialize;
 
 /// Arguments of `explore`.
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// staged-copy, direct-install, or all.
+    /// A strategy name (built-in, or declared in the scenario's `[[strategy]]`
+    /// tables), or `all` for the order-sensitivity matrix of every one.
     #[arg(long, default_value = "all")]
     pub strategy: String,
     /// random, pct, pct:DEPTH or serial.
@@ -41,15 +48,34 @@ pub struct ExploreArgs {
 pub fn run(args: &ExploreArgs) -> Result<i32> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
-    let strategies = strategies(&args.strategy)?;
+    let strategies = strategies(&args.strategy, &scenario)?;
     let threads = thread_count(args.jobs)?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
-    let mut reports = Vec::new();
+    let matrix = strategies.len() > 1;
+    let mut rows = Vec::new();
     let mut texts = Vec::new();
-    let mut references = Vec::new();
-    let mut any_fail = false;
+    let mut references: Vec<(Arc<dyn Strategy>, Tree)> = Vec::new();
     for strategy in &strategies {
         let setup = Setup::new(scenario.clone(), strategy.as_ref())?;
+        let info = RunInfo {
+            scenario: &scenario,
+            strategy: strategy.name(),
+            scheduler: scheduler.to_string(),
+            seed: args.seed,
+            schedules: args.schedules,
+        };
+        // In a matrix, a strategy whose serial run already fails is a row of
+        // its own (portage refusing a shared file, say), not the end of the run.
+        let oracle = match Oracle::new(&setup) {
+            Ok(o) => o,
+            Err(e) if matrix => {
+                rows.push(MatrixRow::refused(&info, strategy.summary(), e.to_string()));
+                texts.push(String::new());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        references.push((strategy.clone(), oracle.reference().clone()));
         let bar = progress_bar(args.schedules, args.format == Format::Text);
         if let Some(b) = &bar {
             b.set_message(strategy.name().to_string());
@@ -69,52 +95,26 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        let info = RunInfo {
-            scenario: &scenario,
-            strategy: strategy.name(),
-            scheduler: scheduler.to_string(),
-            seed: args.seed,
-            schedules: args.schedules,
-        };
-        any_fail |= ex.first_failure.is_some();
-        references.push((
-            strategy.name().to_string(),
-            Oracle::new(&setup)?.reference().clone(),
-        ));
         texts.push(report::exploration_text(&info, &ex));
-        reports.push(report::exploration_json(&info, &ex));
-    }
-    let mut reference_note = None;
-    if references.len() > 1 {
-        let (first_name, first) = &references[0];
-        let mut agree = true;
-        let mut lines = Vec::new();
-        for (name, tree) in &references[1..] {
-            let diff = tree.diff_from(first);
-            if diff.is_empty() {
-                lines.push(format!(
-                    "reference trees: {first_name} and {name} agree ({} paths)",
-                    first.len()
-                ));
-            } else {
-                agree = false;
-                lines.push(format!(
-                    "reference trees: {first_name} and {name} DIFFER in {} paths:",
-                    diff.changes.len()
-                ));
-                for c in diff.changes.iter().take(12) {
-                    lines.push(format!("  {c}"));
-                }
+        let mut row = MatrixRow::explored(report::exploration_json(&info, &ex), strategy.summary());
+        if matrix {
+            if let Some(first) = &ex.first_failure {
+                let shortest = shortest_failure(&setup, &oracle, &options, first)?;
+                row.set_story(&report::explain(&shortest, &scenario, strategy.name()));
             }
         }
+        rows.push(row);
+    }
+    let mut any_fail = rows.iter().any(|r| r.report.verdict != "pass");
+    let reference_note = (references.len() > 1).then(|| compare_references(&references));
+    if let Some((agree, _)) = &reference_note {
         any_fail |= !agree;
-        reference_note = Some((agree, lines));
     }
     match args.format {
-        Format::Json if strategies.len() == 1 => {
+        Format::Json if !matrix => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&reports[0]).expect("reports serialize")
+                serde_json::to_string_pretty(&rows[0].report).expect("reports serialize")
             );
         }
         Format::Json => {
@@ -126,14 +126,14 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 "seed": args.seed,
                 "schedules": args.schedules,
                 "reference_trees_equal": reference_note.as_ref().map(|(a, _)| *a),
-                "strategies": reports,
+                "strategies": rows,
             });
             println!(
                 "{}",
                 serde_json::to_string_pretty(&value).expect("reports serialize")
             );
         }
-        Format::Text if strategies.len() == 1 => print!("{}", texts[0]),
+        Format::Text if !matrix => print!("{}", texts[0]),
         Format::Text => {
             println!(
                 "prefixrace explore: {}",
@@ -144,32 +144,16 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 "scheduler: {scheduler}, seed {}, budget {} executions\n",
                 args.seed, args.schedules
             );
-            let width = strategies.iter().map(|s| s.name().len()).max().unwrap_or(8);
-            for r in &reports {
-                let detail = match &r.first_failure {
-                    Some(f) => format!(
-                        "execution {}: {}",
-                        f.execution.unwrap_or(0),
-                        f.error.clone().unwrap_or_else(|| f.class.clone())
-                    ),
-                    None => "no failure".to_string(),
-                };
-                println!(
-                    "  {:<width$}  {}  {:>6} executions  {detail}",
-                    r.strategy,
-                    r.verdict.to_uppercase(),
-                    r.executions
-                );
-            }
+            print!("{}", matrix_text(&rows));
             if let Some((_, lines)) = &reference_note {
                 println!();
                 for l in lines {
                     println!("{l}");
                 }
             }
-            for (t, r) in texts.iter().zip(&reports) {
-                if r.first_failure.is_some() {
-                    println!("\n--- {} ---", r.strategy);
+            for (t, r) in texts.iter().zip(&rows) {
+                if r.report.first_failure.is_some() {
+                    println!("\n--- {} ---", r.report.strategy);
                     print!("{t}");
                 }
             }
@@ -178,9 +162,285 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
     Ok(i32::from(any_fail))
 }
 
+/// One row of the order-sensitivity matrix: the strategy's exploration report
+/// (every field of a single-strategy JSON report) plus the matrix columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixRow {
+    /// The exploration report; `verdict` is `pass`, `fail`, or `error` when
+    /// the serial reference run itself fails.
+    #[serde(flatten)]
+    pub report: ReportJson,
+    /// What the strategy does.
+    pub summary: String,
+    /// `job-error`, `order-dependent-tree`, `aborted`,
+    /// `serial-reference-fails`, `stale-bytecode-note` (passed, with notes),
+    /// or null (passed cleanly).
+    pub class: Option<String>,
+    /// The shortest race story: the story of the failing execution that
+    /// shows its failure in the fewest ops, among the first failure and the [`SHORTEST_SEARCH`]
+    /// executions after it, one op per line (for `serial-reference-fails`,
+    /// the error).
+    pub story: Vec<String>,
+    /// The 1-based execution the story comes from.
+    pub story_execution: Option<u64>,
+    /// Ops of that execution up to the failing op.
+    pub story_ops: Option<usize>,
+    /// Its replay token.
+    pub story_token: Option<String>,
+    /// The error it ends with, exactly as the real tool prints it.
+    pub story_error: Option<String>,
+}
+
+impl MatrixRow {
+    fn explored(report: ReportJson, summary: &str) -> MatrixRow {
+        let (class, story) = match &report.first_failure {
+            Some(f) => (Some(f.class.clone()), story_lines(f)),
+            None if report.notes.iter().any(|n| n.starts_with("stale bytecode")) => {
+                (Some("stale-bytecode-note".to_string()), Vec::new())
+            }
+            None => (None, Vec::new()),
+        };
+        MatrixRow {
+            report,
+            summary: summary.to_string(),
+            class,
+            story,
+            story_execution: None,
+            story_ops: None,
+            story_token: None,
+            story_error: None,
+        }
+    }
+
+    fn set_story(&mut self, failure: &Explained) {
+        let f = failure.json();
+        self.story = story_lines(f);
+        self.story_execution = f.execution;
+        self.story_ops = f.story.last().map(|l| l.step);
+        self.story_token = Some(f.token.clone());
+        self.story_error = f.error.clone();
+    }
+
+    fn refused(info: &RunInfo<'_>, summary: &str, error: String) -> MatrixRow {
+        MatrixRow {
+            report: ReportJson {
+                command: "explore".into(),
+                verdict: "error".into(),
+                scenario: info.scenario.name.clone(),
+                strategy: info.strategy.to_string(),
+                scheduler: info.scheduler.clone(),
+                seed: Some(info.seed),
+                schedules: Some(info.schedules),
+                executions: 0,
+                ops_executed: 0,
+                reference_ops: None,
+                elapsed_ms: 0,
+                first_failure: None,
+                notes: Vec::new(),
+            },
+            summary: summary.to_string(),
+            class: Some("serial-reference-fails".into()),
+            story: vec![error],
+            story_execution: None,
+            story_ops: None,
+            story_token: None,
+            story_error: None,
+        }
+    }
+}
+
+/// The matrix as text: one row per strategy, then each failure's token and story.
+pub fn matrix_text(rows: &[MatrixRow]) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.report.strategy.len())
+        .max()
+        .unwrap_or(8)
+        .max("strategy".len());
+    let mut out = String::from("order-sensitivity matrix:\n");
+    out.push_str(&format!(
+        "  {:<width$}  {:<7}  {:>10}  {:<13}  class\n",
+        "strategy", "verdict", "executions", "first failure"
+    ));
+    for r in rows {
+        let first = match &r.report.first_failure {
+            Some(f) => format!("execution {}", f.execution.unwrap_or(0)),
+            None => "-".to_string(),
+        };
+        out.push_str(&format!(
+            "  {:<width$}  {:<7}  {:>10}  {:<13}  {}\n",
+            r.report.strategy,
+            r.report.verdict.to_uppercase(),
+            r.report.executions,
+            first,
+            r.class.as_deref().unwrap_or("-")
+        ));
+    }
+    for r in rows {
+        match &r.report.first_failure {
+            Some(f) => {
+                out.push_str(&format!(
+                    "\n{} fails at execution {} (token {}):\n",
+                    r.report.strategy,
+                    f.execution.unwrap_or(0),
+                    f.token
+                ));
+                if let Some(e) = &f.error {
+                    out.push_str(&format!("  {e}\n"));
+                }
+                if let (Some(exe), Some(ops), Some(token)) =
+                    (r.story_execution, r.story_ops, &r.story_token)
+                {
+                    out.push_str(&format!(
+                        "  shortest race: execution {exe}, failing at op {ops} (token {token}):\n"
+                    ));
+                    if let Some(e) = r
+                        .story_error
+                        .as_ref()
+                        .filter(|e| Some(*e) != f.error.as_ref())
+                    {
+                        out.push_str(&format!("    {e}\n"));
+                    }
+                }
+                for l in &r.story {
+                    out.push_str(&format!("    {l}\n"));
+                }
+            }
+            None if r.report.verdict == "error" => {
+                out.push_str(&format!(
+                    "\n{} cannot run even serially:\n",
+                    r.report.strategy
+                ));
+                for l in &r.story {
+                    out.push_str(&format!("  {l}\n"));
+                }
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// One story line as the matrix prints it: `#STEP JOB OP = RESULT`.
+fn story_lines(f: &FailureJson) -> Vec<String> {
+    f.story
+        .iter()
+        .map(|l| format!("#{} {} {}", l.step, l.job, l.op))
+        .collect()
+}
+
+/// How many executions after the first failure are searched for a shorter race.
+pub const SHORTEST_SEARCH: u64 = 100;
+
+/// How many ops an execution takes to show its failure: up to the op that
+/// made a job print its error, or the whole execution for a tree difference.
+fn race_length(kind: &FailureKind, trace: &ExecutionTrace) -> usize {
+    match kind {
+        FailureKind::JobFailed { event: Some(e), .. } => e + 1,
+        _ => trace.schedule.choices.len(),
+    }
+}
+
+/// The failing execution that shows its failure in the fewest ops (see
+/// [`race_length`]; the lowest index on ties)
+/// among `first` and the [`SHORTEST_SEARCH`] executions after it, within
+/// the budget. Each execution gets the same scheduler stream as in
+/// [`explore`], so the answer does not depend on the thread count.
+fn shortest_failure(
+    setup: &Setup,
+    oracle: &Oracle,
+    options: &ExploreOptions,
+    first: &Failure,
+) -> Result<Failure> {
+    let first_index = first.execution.unwrap_or(1) - 1;
+    let budget = if options.scheduler.is_deterministic_per_run() {
+        1
+    } else {
+        options.schedules
+    };
+    let end = budget.min(first_index + 1 + SHORTEST_SEARCH);
+    let jobs = setup.job_count();
+    let steps = oracle.reference_steps();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let lengths: Vec<Option<usize>> = pool.install(|| {
+        (first_index + 1..end)
+            .into_par_iter()
+            .map(|i| -> Result<Option<usize>> {
+                let mut scheduler = options.scheduler.build(options.seed, i, jobs, steps);
+                let mut fs = options.fs.fresh()?;
+                let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
+                Ok(oracle
+                    .judge(&trace)
+                    .failure
+                    .map(|f| race_length(&f, &trace)))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut best = (race_length(first.kind(), &first.trace), first_index);
+    for (offset, len) in lengths.into_iter().enumerate() {
+        if let Some(len) = len {
+            if len < best.0 {
+                best = (len, first_index + 1 + offset as u64);
+            }
+        }
+    }
+    if best.1 == first_index {
+        return Ok(first.clone());
+    }
+    let mut scheduler = options.scheduler.build(options.seed, best.1, jobs, steps);
+    let mut fs = options.fs.fresh()?;
+    let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
+    let judgement = oracle.judge(&trace);
+    Ok(Failure {
+        execution: Some(best.1 + 1),
+        token: trace.schedule.token(),
+        trace,
+        judgement,
+    })
+}
+
+/// Compares the serial reference trees of the strategies with the first one,
+/// leaving out each strategy's own bookkeeping (portage's package database).
+fn compare_references(references: &[(Arc<dyn Strategy>, Tree)]) -> (bool, Vec<String>) {
+    let (first, first_tree) = &references[0];
+    let mut agree = true;
+    let mut lines = Vec::new();
+    for (strategy, tree) in &references[1..] {
+        let keep = |p: &str| !first.is_bookkeeping(p) && !strategy.is_bookkeeping(p);
+        let mut a = first_tree.clone();
+        a.retain(|p, _| keep(p));
+        let mut b = tree.clone();
+        b.retain(|p, _| keep(p));
+        let diff = b.diff_from(&a);
+        if diff.is_empty() {
+            lines.push(format!(
+                "reference trees: {} and {} agree ({} paths)",
+                first.name(),
+                strategy.name(),
+                a.len()
+            ));
+        } else {
+            agree = false;
+            lines.push(format!(
+                "reference trees: {} and {} DIFFER in {} paths:",
+                first.name(),
+                strategy.name(),
+                diff.changes.len()
+            ));
+            for c in diff.changes.iter().take(12) {
+                lines.push(format!("  {c}"));
+            }
+        }
+    }
+    (agree, lines)
+}
+
 /// The built-in showcase: sage-32361 under every strategy.
 pub fn showcase() -> Result<i32> {
-    eprintln!("prefixrace showcase: SageMath ticket 32361, staged copy against direct install (built-in sage-32361, seed 1)\n");
+    eprintln!("prefixrace showcase: SageMath ticket 32361 under every install strategy (built-in sage-32361, seed 1)\n");
     let args = ExploreArgs {
         scenario: ScenarioArgs {
             scenario: Some("builtin:sage-32361".into()),

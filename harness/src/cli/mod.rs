@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use prefixrace::scenario::{self, Scenario};
-use prefixrace::strategy::{builtin_strategies, builtin_strategy};
+use prefixrace::strategy::{scenario_strategies, scenario_strategy};
 use prefixrace::{Error, Result, Strategy};
 
 /// How a scenario is named on the command line.
@@ -63,12 +63,13 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario> {
     }
 }
 
-/// The strategies named by `--strategy` (`all` for every built-in one).
-pub fn strategies(name: &str) -> Result<Vec<Arc<dyn Strategy>>> {
+/// The strategies named by `--strategy`: `all` for every built-in one and
+/// every one `scenario` declares, or one of them by name.
+pub fn strategies(name: &str, scenario: &Scenario) -> Result<Vec<Arc<dyn Strategy>>> {
     if name == "all" {
-        Ok(builtin_strategies())
+        Ok(scenario_strategies(scenario))
     } else {
-        Ok(vec![builtin_strategy(name)?])
+        Ok(vec![scenario_strategy(name, scenario)?])
     }
 }
 

@@ -7,7 +7,7 @@ use clap::Args;
 use super::{load_scenario, Format, ScenarioArgs};
 use prefixrace::fs::FsKind;
 use prefixrace::report;
-use prefixrace::strategy::builtin_strategy;
+use prefixrace::strategy::scenario_strategy;
 use prefixrace::{replay, Error, Result, Setup};
 
 /// Arguments of `replay`.
@@ -32,7 +32,7 @@ pub struct ReplayArgs {
 /// Runs `prefixrace replay`.
 pub fn run(args: &ReplayArgs) -> Result<i32> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
-    let strategy = builtin_strategy(&args.strategy)?;
+    let strategy = scenario_strategy(&args.strategy, &scenario)?;
     let setup = Setup::new(scenario.clone(), strategy.as_ref())?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
     let r = replay(&setup, &args.token, fs)?;

@@ -15,6 +15,11 @@
 //! - a symlink replaces an existing non-directory by unlinking it first;
 //! - every error is printed with cp's own wording, its subtree is skipped, the
 //!   copy goes on, and cp exits 1 at the end.
+//!
+//! [`CpOnExist`] selects the variants a maintainer may propose instead of
+//! plain GNU cp (see `docs/strategies.md`): a cp patched to merge into a
+//! directory that appeared after all (`mkdir` EEXIST, then `lstat` shows a
+//! directory), optionally with `--remove-destination` for files.
 
 use std::sync::Arc;
 
@@ -31,6 +36,44 @@ pub enum CpOrder {
     Inode,
     /// The order the entries were recorded in (for example a traced copy).
     Recorded,
+}
+
+/// What cp does when a destination turns out to exist already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpOnExist {
+    /// GNU `cp -Rp`: `mkdir` EEXIST and `open(O_EXCL)` EEXIST are errors;
+    /// existing files found by `stat` are truncated and written in place.
+    #[default]
+    Fail,
+    /// A cp patched to merge: `mkdir` EEXIST is followed by `lstat`, and an
+    /// existing directory is merged into (its children are then stat'ed, as
+    /// under any pre-existing directory), the way rsync's generator and
+    /// `mkdir -p` ignore EEXIST. `open(O_EXCL)` EEXIST falls back to opening
+    /// the existing file `O_WRONLY|O_TRUNC`. Files are written in place.
+    Merge,
+    /// The same directory merge, and files handled like GNU
+    /// `cp --remove-destination`: an existing destination file is unlinked
+    /// (ENOENT ignored) and created again with `O_CREAT|O_EXCL`; EEXIST on
+    /// that open (somebody recreated it in between) is an error, as in GNU cp.
+    Replace,
+}
+
+impl CpOnExist {
+    /// The name used in declarative strategies: `fail`, `merge` or `replace`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CpOnExist::Fail => "fail",
+            CpOnExist::Merge => "merge",
+            CpOnExist::Replace => "replace",
+        }
+    }
+
+    /// Parses [`CpOnExist::name`].
+    pub fn from_name(name: &str) -> Option<CpOnExist> {
+        [CpOnExist::Fail, CpOnExist::Merge, CpOnExist::Replace]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
 }
 
 /// What one source entry is.
@@ -68,6 +111,8 @@ pub struct CpPlan {
     pub dst_display: String,
     /// The source argument as cp prints it, e.g. `/sage/build/Cython/inst/sage/local/.`.
     pub src_display: String,
+    /// What to do when a destination exists already (GNU cp: fail).
+    pub on_exist: CpOnExist,
 }
 
 impl CpPlan {
@@ -81,6 +126,7 @@ impl CpPlan {
             entries,
             dst_display: dst_display.to_string(),
             src_display: src_display.to_string(),
+            on_exist: CpOnExist::Fail,
         }
     }
 
@@ -151,7 +197,14 @@ impl CpPlan {
             entries,
             dst_display: dst_display.to_string(),
             src_display: src_display.to_string(),
+            on_exist: CpOnExist::Fail,
         }
+    }
+
+    /// The same plan with another [`CpOnExist`] policy.
+    pub fn with_on_exist(mut self, on_exist: CpOnExist) -> CpPlan {
+        self.on_exist = on_exist;
+        self
     }
 
     /// Number of ops a clean copy makes (for schedulers that need an estimate).
@@ -190,6 +243,10 @@ enum DirState {
 enum Pending {
     StatDir,
     Mkdir,
+    /// `lstat` after `mkdir` failed with EEXIST (merging policies only).
+    StatDirAfterEexist,
+    /// `unlink` of an existing file before creating it again (`Replace`).
+    UnlinkExisting,
     StatFile,
     OpenNew,
     OpenExisting,
@@ -378,6 +435,9 @@ impl Job for CpJob {
                     self.finalize.push(i);
                     self.cursor += 1;
                 }
+                Err(Errno::EEXIST) if self.plan.on_exist != CpOnExist::Fail => {
+                    self.set(Op::Lstat { path }, Pending::StatDirAfterEexist);
+                }
                 Err(e) => {
                     self.error(format!(
                         "cannot create directory '{}': {}",
@@ -385,6 +445,35 @@ impl Job for CpJob {
                         e.message()
                     ));
                     self.skip_current();
+                }
+            },
+            Pending::StatDirAfterEexist => match result {
+                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
+                    self.states[i] = DirState::Merged;
+                    self.finalize.push(i);
+                    self.cursor += 1;
+                }
+                _ => {
+                    self.error(format!(
+                        "cannot create directory '{}': {}",
+                        self.dst(i),
+                        Errno::EEXIST.message()
+                    ));
+                    self.skip_current();
+                }
+            },
+            Pending::UnlinkExisting => match result {
+                Ok(_) | Err(Errno::ENOENT) => self.set(
+                    Op::Open {
+                        path,
+                        flags: OpenFlags::CREATE_NEW,
+                        mode: 0o600,
+                    },
+                    Pending::OpenNew,
+                ),
+                Err(e) => {
+                    self.error(format!("cannot remove '{}': {}", self.dst(i), e.message()));
+                    self.cursor += 1;
                 }
             },
             Pending::StatFile => match result {
@@ -402,6 +491,9 @@ impl Job for CpJob {
                         self.dst(i)
                     ));
                     self.cursor += 1;
+                }
+                Ok(_) if self.plan.on_exist == CpOnExist::Replace => {
+                    self.set(Op::Unlink { path }, Pending::UnlinkExisting)
                 }
                 Ok(_) => self.set(
                     Op::Open {
@@ -428,6 +520,19 @@ impl Job for CpJob {
                         },
                         Pending::Write(*fd),
                     );
+                }
+                Err(Errno::EEXIST)
+                    if matches!(pending, Pending::OpenNew)
+                        && self.plan.on_exist == CpOnExist::Merge =>
+                {
+                    self.set(
+                        Op::Open {
+                            path,
+                            flags: OpenFlags::TRUNC,
+                            mode: 0,
+                        },
+                        Pending::OpenExisting,
+                    )
                 }
                 Err(Errno::ENOENT) if matches!(pending, Pending::OpenExisting) => self.set(
                     Op::Open {

@@ -5,15 +5,22 @@
 //! or its exit. The executor runs the op and hands the result back with
 //! [`Job::complete`]; the job reacts exactly as the real program would.
 
+mod atomic;
 mod cp;
+mod image_merge;
 mod import;
+mod lock;
 mod makedirs;
 mod pip;
 mod trace;
 
-pub use cp::{CpEntry, CpJob, CpKind, CpOrder, CpPlan};
+pub use atomic::AtomicWriteJob;
+pub use cp::{CpEntry, CpJob, CpKind, CpOnExist, CpOrder, CpPlan};
+pub use image_merge::{parse_contents, vdb_dir, Collision, ImageMergeJob, ImageMergePlan};
 pub use import::{ImportJob, ImportModule};
-pub use pip::{PipFile, PipJob, PipPlan};
+
+pub use lock::{LockedJob, PREFIX_LOCK};
+pub use pip::{temp_token, PipFile, PipJob, PipPlan};
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 
 use std::fmt;
@@ -41,6 +48,11 @@ pub enum Condition {
         /// The kind required.
         kind: Kind,
     },
+    /// Nothing exists at the path (a lock directory has been released).
+    Absent {
+        /// The path, relative to the prefix root.
+        path: String,
+    },
 }
 
 impl Condition {
@@ -48,6 +60,7 @@ impl Condition {
     pub fn holds(&self, probe: &dyn Fn(&str) -> Option<Kind>) -> bool {
         match self {
             Condition::Exists { path, kind } => probe(path) == Some(*kind),
+            Condition::Absent { path } => probe(path).is_none(),
         }
     }
 }
@@ -56,6 +69,7 @@ impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Condition::Exists { path, kind } => write!(f, "{path} exists as a {kind}"),
+            Condition::Absent { path } => write!(f, "{path} is absent"),
         }
     }
 }

@@ -168,6 +168,8 @@ pub struct Scenario {
     pub volatile: Vec<Glob>,
     /// Where the scenario came from.
     pub origin: Origin,
+    /// Strategies the scenario declares in `[[strategy]]` tables.
+    pub strategies: Vec<crate::strategy::DeclaredStrategy>,
 }
 
 impl Scenario {
@@ -183,6 +185,7 @@ impl Scenario {
             activities: Vec::new(),
             volatile: Vec::new(),
             origin: Origin::Code,
+            strategies: Vec::new(),
         }
     }
 

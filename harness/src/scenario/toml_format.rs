@@ -25,6 +25,10 @@
 //! argv = ["cp", "-Rp", "/stage/.", "/sage/local/"]
 //! exit = 0
 //! ops = ['mkdir("lib", 0700) = 0', 'open("lib/x", O_WRONLY|O_CREAT|O_EXCL, 0600) = 4']
+//!
+//! [[strategy]]                                # optional: see strategy::DeclaredStrategy
+//! name = "my-merge"
+//! steps = ["stage", "compile", { step = "copy", on-exist = "merge" }]
 //! ```
 //!
 //! Unknown fields are rejected; every error names the file, line and field.
@@ -60,6 +64,18 @@ struct RawScenario {
     packages: Vec<RawPackage>,
     #[serde(default, rename = "activity")]
     activities: Vec<RawActivity>,
+    #[serde(default, rename = "strategy")]
+    strategies: Vec<RawStrategy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStrategy {
+    name: Spanned<String>,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    steps: Vec<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,6 +436,29 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 ))
             }
         }
+    }
+    let mut reserved: Vec<String> = crate::strategy::builtin_strategies()
+        .iter()
+        .map(|st| st.name().to_string())
+        .collect();
+    for st in raw.strategies {
+        let steps: Vec<(toml::Value, usize)> = st
+            .steps
+            .into_iter()
+            .map(|v| {
+                let line = line_of(src, v.span().start);
+                (v.into_inner(), line)
+            })
+            .collect();
+        let declared = crate::strategy::parse_declared(
+            file,
+            (st.name.get_ref(), line_of(src, st.name.span().start)),
+            &st.summary,
+            &steps,
+            &reserved,
+        )?;
+        reserved.push(declared.name.clone());
+        s.strategies.push(declared);
     }
     s.origin = Origin::Code;
     Ok(s)

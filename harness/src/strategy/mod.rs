@@ -1,16 +1,49 @@
 //! Install strategies: how a package's payload reaches the prefix.
 //!
-//! A [`Strategy`] turns a package into the job that installs it. Built in:
-//! [`StagedCopy`] (pip into a private staging root, then GNU `cp -Rp`, as
-//! SageMath did before ticket 32361) and [`DirectInstall`] (pip straight into
-//! the prefix, the fix). Users add their own by implementing the trait.
+//! A [`Strategy`] turns a package into the job that installs it. Built in,
+//! one file each, in the order `--strategy all` runs them:
+//! - [`StagedCopy`]: pip into a private staging root, then GNU `cp -Rp`, as
+//!   SageMath did before ticket 32361;
+//! - [`DirectInstall`]: pip straight into the prefix, the fix;
+//! - [`StagedMerge`]: the staged copy with a cp patched to merge into
+//!   directories that appeared meanwhile and to replace files
+//!   (`--remove-destination`);
+//! - [`AtomicRename`]: every file written to a temporary name in its
+//!   directory, then renamed into place (uv, rsync);
+//! - [`LockedStagedCopy`]: the staged copy under an exclusive prefix lock;
+//! - [`ImageThenMerge`]: Gentoo portage's image build, collision check and
+//!   file-by-file merge under its database lock.
+//!
+//! Maintainers compose variants without Rust in a scenario's `[[strategy]]`
+//! tables ([`DeclaredStrategy`], built from the same steps as a
+//! [`Pipeline`]); anything else implements the trait.
+
+mod atomic_rename;
+mod declarative;
+mod direct_install;
+mod image_then_merge;
+mod locked_staged_copy;
+mod pipeline;
+mod registry;
+mod staged_copy;
+mod staged_merge;
+
+pub use atomic_rename::AtomicRename;
+pub use declarative::{parse_declared, DeclaredStrategy, STEP_NAMES};
+pub use direct_install::DirectInstall;
+pub use image_then_merge::ImageThenMerge;
+pub use locked_staged_copy::LockedStagedCopy;
+pub use pipeline::{Delivery, Pipeline};
+pub use registry::{builtin_strategies, builtin_strategy, scenario_strategies, scenario_strategy};
+pub use staged_copy::StagedCopy;
+pub use staged_merge::StagedMerge;
 
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::execution::execute;
 use crate::fs::{Fs, ModelFs};
-use crate::job::{CpJob, CpPlan, Job, PipFile, PipJob, PipPlan};
+use crate::job::{Job, PipFile, PipJob, PipPlan};
 use crate::op::Op;
 use crate::scenario::{Package, PayloadKind, Scenario};
 use crate::schedule::SerialScheduler;
@@ -34,6 +67,13 @@ pub trait Strategy: Send + Sync {
 
     /// The job that installs `package`.
     fn install_job(&self, package: &Package, ctx: &InstallContext<'_>) -> Result<Box<dyn Job>>;
+
+    /// True for a path the strategy keeps for its own bookkeeping (portage's
+    /// package database). Such paths are left out when the reference trees
+    /// of different strategies are compared; they still count within one.
+    fn is_bookkeeping(&self, _path: &str) -> bool {
+        false
+    }
 }
 
 /// The temporary-name id pip and CPython use for a job (stands in for `id(path)`).
@@ -41,8 +81,14 @@ pub fn python_object_id(job_index: usize) -> u64 {
     139_942_233_284_656 + job_index as u64 * 4_096
 }
 
-/// The pip plan for installing `package` into the prefix of `ctx`.
+/// The pip plan for installing `package` into the prefix of `ctx`,
+/// byte-compiling when the package asks for it (pip's default).
 pub fn pip_plan(package: &Package, ctx: &InstallContext<'_>) -> PipPlan {
+    pip_plan_compiling(package, ctx, package.compile)
+}
+
+/// The pip plan for `package`, byte-compiling only when `compile` is true.
+pub fn pip_plan_compiling(package: &Package, ctx: &InstallContext<'_>, compile: bool) -> PipPlan {
     let files: Vec<PipFile> = package
         .payload
         .iter()
@@ -62,41 +108,24 @@ pub fn pip_plan(package: &Package, ctx: &InstallContext<'_>) -> PipPlan {
         python_object_id(ctx.job_index),
         dist_info.as_deref(),
         &ctx.scenario.prefix,
-        package.compile,
+        compile,
     )
 }
-
-/// pip straight into the prefix (pip 21.1.2 semantics).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DirectInstall;
-
-impl Strategy for DirectInstall {
-    fn name(&self) -> &str {
-        "direct-install"
-    }
-
-    fn summary(&self) -> &str {
-        "pip 21.1.2 installs the wheel straight into the shared prefix"
-    }
-
-    fn install_job(&self, package: &Package, ctx: &InstallContext<'_>) -> Result<Box<dyn Job>> {
-        let plan = Arc::new(pip_plan(package, ctx));
-        Ok(Box::new(PipJob::new(
-            format!("pip[{}]", package.name),
-            plan,
-        )))
-    }
-}
-
-/// pip into a private staging root, then `cp -Rp STAGE/. PREFIX` (GNU cp semantics).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StagedCopy;
 
 /// Builds the private staging tree of `package`: pip runs alone, serially, so
 /// the staged tree holds compiled bytecode and pip's inode order (sources
 /// first, `__pycache__` last). Payload directories and symlinks are added after.
 pub fn build_stage(package: &Package, ctx: &InstallContext<'_>) -> Result<ModelFs> {
-    let plan = Arc::new(pip_plan(package, ctx));
+    build_stage_compiling(package, ctx, package.compile)
+}
+
+/// [`build_stage`], byte-compiling into the stage only when `compile` is true.
+pub fn build_stage_compiling(
+    package: &Package,
+    ctx: &InstallContext<'_>,
+    compile: bool,
+) -> Result<ModelFs> {
+    let plan = Arc::new(pip_plan_compiling(package, ctx, compile));
     let job: Box<dyn Job> = Box::new(PipJob::new(
         format!("pip[{}] (staging)", package.name),
         plan,
@@ -157,62 +186,21 @@ pub fn build_stage(package: &Package, ctx: &InstallContext<'_>) -> Result<ModelF
     Ok(stage)
 }
 
-impl StagedCopy {
-    /// How the staging root is printed: `$SAGE_BUILD_DIR/<pkg>/inst$SAGE_LOCAL/.`.
-    pub fn stage_display(package: &Package, scenario: &Scenario) -> String {
-        let pkg = if package.version.is_empty() {
-            package.name.clone()
-        } else {
-            format!("{}-{}", package.name, package.version)
-        };
-        format!(
-            "{}/var/tmp/sage/build/{pkg}/inst{}/.",
-            scenario.prefix, scenario.prefix
-        )
-    }
+/// How the staging root is printed: `$SAGE_BUILD_DIR/<pkg>/inst$SAGE_LOCAL/.`.
+pub fn stage_display(package: &Package, scenario: &Scenario) -> String {
+    format!(
+        "{}/var/tmp/sage/build/{}/inst{}/.",
+        scenario.prefix,
+        package_id(package),
+        scenario.prefix
+    )
 }
 
-impl Strategy for StagedCopy {
-    fn name(&self) -> &str {
-        "staged-copy"
+/// `NAME-VERSION`, or `NAME` when the version is unknown.
+pub fn package_id(package: &Package) -> String {
+    if package.version.is_empty() {
+        package.name.clone()
+    } else {
+        format!("{}-{}", package.name, package.version)
     }
-
-    fn summary(&self) -> &str {
-        "pip installs into a private staging root (bytecode compiled), then `cp -Rp STAGE/. PREFIX`"
-    }
-
-    fn install_job(&self, package: &Package, ctx: &InstallContext<'_>) -> Result<Box<dyn Job>> {
-        let stage = build_stage(package, ctx)?;
-        let plan = CpPlan::from_stage(
-            &stage,
-            &format!("{}/.", ctx.scenario.prefix),
-            &Self::stage_display(package, ctx.scenario),
-        );
-        Ok(Box::new(CpJob::new(
-            format!("cp[{}]", package.name),
-            Arc::new(plan),
-        )))
-    }
-}
-
-/// The built-in strategies, in the order `--strategy all` runs them.
-pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
-    vec![Arc::new(StagedCopy), Arc::new(DirectInstall)]
-}
-
-/// Looks up a built-in strategy by name.
-pub fn builtin_strategy(name: &str) -> Result<Arc<dyn Strategy>> {
-    builtin_strategies()
-        .into_iter()
-        .find(|s| s.name() == name)
-        .ok_or_else(|| {
-            let names: Vec<String> = builtin_strategies()
-                .iter()
-                .map(|s| s.name().to_string())
-                .collect();
-            Error::Usage(format!(
-                "unknown strategy {name:?}: expected {} or all",
-                names.join(", ")
-            ))
-        })
 }

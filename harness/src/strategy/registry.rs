@@ -1,0 +1,52 @@
+//! Finding strategies by name: the built-in ones and those a scenario declares.
+
+use std::sync::Arc;
+
+use super::{
+    AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, StagedCopy, StagedMerge,
+    Strategy,
+};
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+
+/// The built-in strategies, in the order `--strategy all` runs them.
+pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
+    vec![
+        Arc::new(StagedCopy),
+        Arc::new(DirectInstall),
+        Arc::new(StagedMerge),
+        Arc::new(AtomicRename),
+        Arc::new(LockedStagedCopy),
+        Arc::new(ImageThenMerge),
+    ]
+}
+
+/// Looks up a built-in strategy by name.
+pub fn builtin_strategy(name: &str) -> Result<Arc<dyn Strategy>> {
+    find(name, builtin_strategies())
+}
+
+/// The built-in strategies followed by those `scenario` declares in
+/// `[[strategy]]` tables, in declaration order.
+pub fn scenario_strategies(scenario: &Scenario) -> Vec<Arc<dyn Strategy>> {
+    let mut all = builtin_strategies();
+    for d in &scenario.strategies {
+        all.push(Arc::new(d.clone()));
+    }
+    all
+}
+
+/// Looks up a strategy by name among the built-in ones and those `scenario` declares.
+pub fn scenario_strategy(name: &str, scenario: &Scenario) -> Result<Arc<dyn Strategy>> {
+    find(name, scenario_strategies(scenario))
+}
+
+fn find(name: &str, all: Vec<Arc<dyn Strategy>>) -> Result<Arc<dyn Strategy>> {
+    let names: Vec<String> = all.iter().map(|s| s.name().to_string()).collect();
+    all.into_iter().find(|s| s.name() == name).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown strategy {name:?}: expected {} or all",
+            names.join(", ")
+        ))
+    })
+}
