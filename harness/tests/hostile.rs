@@ -53,6 +53,8 @@ impl Sandbox {
             .args([
                 "explore",
                 file,
+                "--strategy",
+                "staged-copy",
                 "--schedules",
                 "20",
                 "--jobs",

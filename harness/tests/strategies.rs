@@ -54,6 +54,7 @@ struct Run {
     n: usize,
     k: usize,
     failure: Option<FailureKind>,
+    notes: Vec<String>,
     ops: Vec<Op>,
 }
 
@@ -73,11 +74,13 @@ fn two_switch_runs(setup: &Setup, a: JobId, b: JobId) -> Vec<Run> {
     for n in 0..48 {
         for k in 1..48 {
             let trace = setup.run(&mut ModelFs::new(), &mut TwoSwitch { a, n, b, k }, true);
-            let failure = oracle.judge(&trace).failure;
+            let judgement = oracle.judge(&trace);
+            let (failure, notes) = (judgement.failure, judgement.notes);
             runs.push(Run {
                 n,
                 k,
                 failure,
+                notes,
                 ops: trace.events.into_iter().map(|e| e.op).collect(),
             });
         }
@@ -191,10 +194,12 @@ fn direct_install_never_errors_but_lets_the_importer_read_a_half_written_source(
     }
     // pip opens O_TRUNC and writes in place: an importer that reads in
     // between compiles the empty file, and its rename lands after pip's own
-    // compile step, leaving stale bytecode.
+    // compile step, leaving stale bytecode. A stale .pyc is a note, not a
+    // failure: CPython recompiles it on the next import.
+    assert!(runs.iter().all(|r| r.failure.is_none()));
     assert!(runs
         .iter()
-        .any(|r| r.failure == Some(FailureKind::TreeDiffers)));
+        .any(|r| r.notes.iter().any(|n| n.starts_with("stale bytecode"))));
 }
 
 #[test]

@@ -53,6 +53,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
     let matrix = strategies.len() > 1;
     let mut rows = Vec::new();
+    let mut first_refusal: Option<String> = None;
     let mut texts = Vec::new();
     let mut references: Vec<(Arc<dyn Strategy>, Tree)> = Vec::new();
     for strategy in &strategies {
@@ -69,6 +70,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         let oracle = match Oracle::new(&setup) {
             Ok(o) => o,
             Err(e) if matrix => {
+                first_refusal.get_or_insert_with(|| e.to_string());
                 rows.push(MatrixRow::refused(&info, strategy.summary(), e.to_string()));
                 texts.push(String::new());
                 continue;
@@ -104,6 +106,11 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             }
         }
         rows.push(row);
+    }
+    if let Some(reason) = first_refusal.filter(|_| rows.iter().all(|r| r.report.verdict == "error"))
+    {
+        // No strategy can even run serially: the scenario itself is unusable.
+        return Err(Error::Usage(reason));
     }
     let mut any_fail = rows.iter().any(|r| r.report.verdict != "pass");
     let reference_note = (references.len() > 1).then(|| compare_references(&references));
