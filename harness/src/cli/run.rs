@@ -125,9 +125,9 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
     let commands = split_commands(&args.commands)?;
     let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
     let token = match &args.token {
-        Some(t) => Some(
-            Schedule::from_token(t).map_err(|e| Error::Usage(format!("--token: {e}")))?,
-        ),
+        Some(t) => {
+            Some(Schedule::from_token(t).map_err(|e| Error::Usage(format!("--token: {e}")))?)
+        }
         None => None,
     };
     if args.executions == 0 && token.is_none() {
@@ -136,7 +136,10 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
     let fail_on = args
         .fail_on
         .iter()
-        .map(|r| Regex::new(r).map_err(|e| Error::Usage(crate_one_line(&format!("--fail-on {r:?}: {e}")))))
+        .map(|r| {
+            Regex::new(r)
+                .map_err(|e| Error::Usage(crate_one_line(&format!("--fail-on {r:?}: {e}"))))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(RunSpec {
         prefix,
@@ -198,17 +201,14 @@ fn quote(s: &str) -> String {
 pub fn run(args: &RunArgs) -> Result<i32> {
     let spec = spec(args)?;
     gate::interrupt::install().map_err(|e| Error::io("signal handlers", &e))?;
+    gate::adopt_orphans().map_err(|e| Error::Usage(e.to_string()))?;
     let mut traces = Vec::new();
     let text = args.format == Format::Text;
     let trace = args.trace;
     let mut observe = |e: &ExecutionReport| {
         let lines = trace_lines(&e.traced);
         if trace && text {
-            println!(
-                "execution {} ({}):",
-                e.index,
-                e.traced.schedule.token()
-            );
+            println!("execution {} ({}):", e.index, e.traced.schedule.token());
             for l in &lines {
                 println!("  {l}");
             }

@@ -82,12 +82,33 @@ pub fn run(
     spec: &RunSpec,
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
-    let snapshot = Snapshot::take(&spec.prefix)?;
-    let result = run_from(spec, &snapshot, observe);
-    let restored = snapshot.restore();
+    let snapshot = RestoreOnDrop(Some(Snapshot::take(&spec.prefix)?));
+    let result = run_from(spec, snapshot.get(), observe);
+    let restored = snapshot.finish();
     let report = result?;
     restored?;
     Ok(report)
+}
+
+/// Puts the prefix back when dropped, even when unwinding from a panic.
+struct RestoreOnDrop(Option<Snapshot>);
+
+impl RestoreOnDrop {
+    fn get(&self) -> &Snapshot {
+        self.0.as_ref().expect("present until finish")
+    }
+
+    fn finish(mut self) -> Result<(), GateError> {
+        self.0.take().map_or(Ok(()), |s| s.restore())
+    }
+}
+
+impl Drop for RestoreOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            let _ = s.restore();
+        }
+    }
 }
 
 fn run_from(

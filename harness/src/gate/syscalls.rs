@@ -95,17 +95,22 @@ pub fn lookup(number: u64) -> Option<&'static GatedSyscall> {
 
 /// Syscalls a process may sleep in while it waits for another traced process
 /// (a shell waiting for its child, a reader waiting on a pipe, a thread on a
-/// lock, a parent of a vfork child). Such a process counts as settled.
+/// lock, a parent of a vfork child), or for time to pass (`sleep`). Such a
+/// process counts as settled: decisions go on without it. A command that
+/// sleeps therefore joins the schedule when its timer fires, which makes its
+/// schedule depend on time; commands that only wait on each other do not.
 pub const WAITING: &[u64] = &[
     0,   // read
     7,   // poll
     23,  // select
     34,  // pause
+    35,  // nanosleep
     56,  // clone (vfork parent)
     58,  // vfork
     61,  // wait4
     130, // rt_sigsuspend
     202, // futex
+    230, // clock_nanosleep
     232, // epoll_wait
     247, // waitid
     270, // pselect6
@@ -113,6 +118,10 @@ pub const WAITING: &[u64] = &[
     281, // epoll_pwait
     435, // clone3
 ];
+
+/// The syscalls a vfork parent sleeps in, uninterruptibly, until its child
+/// execs or exits.
+pub const VFORK_WAITS: &[u64] = &[56, 58, 435];
 
 #[cfg(test)]
 mod tests {

@@ -107,17 +107,31 @@ pub fn activity(pid: i32) -> Activity {
         .rfind(')')
         .and_then(|i| stat[i + 1..].split_whitespace().next())
         .unwrap_or("");
-    match state {
+    let uninterruptible = match state {
         "Z" | "X" => return Activity::Gone,
-        "S" | "D" => {}
+        "S" => false,
+        "D" => true,
         _ => return Activity::Busy,
-    }
+    };
     let Ok(sys) = std::fs::read_to_string(format!("/proc/{pid}/syscall")) else {
         return Activity::Gone;
     };
-    match sys.split_whitespace().next().map(str::parse::<u64>) {
-        Some(Ok(nr)) if super::syscalls::WAITING.contains(&nr) => Activity::Waiting,
-        _ => Activity::Busy,
+    let nr = match sys.split_whitespace().next().map(str::parse::<u64>) {
+        Some(Ok(nr)) => nr,
+        _ => return Activity::Busy,
+    };
+    // Disk I/O sleeps uninterruptibly ("D") in read() and must not count as
+    // waiting; the only uninterruptible wait for another process is a vfork
+    // parent's.
+    let waiting = if uninterruptible {
+        super::syscalls::VFORK_WAITS.contains(&nr)
+    } else {
+        super::syscalls::WAITING.contains(&nr)
+    };
+    if waiting {
+        Activity::Waiting
+    } else {
+        Activity::Busy
     }
 }
 

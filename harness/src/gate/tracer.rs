@@ -102,7 +102,8 @@ pub fn run_gated(
     for (job, command) in commands.iter().enumerate() {
         let out = outputs.path().join(format!("{job}.out"));
         let err = outputs.path().join(format!("{job}.err"));
-        let create = |p: &std::path::Path| File::create(p).map_err(|e| GateError::os("output file", &e));
+        let create =
+            |p: &std::path::Path| File::create(p).map_err(|e| GateError::os("output file", &e));
         let launch = Launch {
             command,
             env,
@@ -178,14 +179,15 @@ impl Tracer {
             if interrupt::requested() {
                 return Err(GateError::Interrupted);
             }
-            let must_block = self
+            let must_block = self.procs.values().all(|p| {
+                matches!(
+                    p.state,
+                    State::Starting | State::InCall(_) | State::Parked(_)
+                )
+            }) && self
                 .procs
                 .values()
-                .all(|p| matches!(p.state, State::Starting | State::InCall(_) | State::Parked(_)))
-                && self
-                    .procs
-                    .values()
-                    .any(|p| matches!(p.state, State::Starting | State::InCall(_)));
+                .any(|p| matches!(p.state, State::Starting | State::InCall(_)));
             if must_block {
                 // An event is certain: wait for it (a signal interrupts the wait).
                 match waitpid(None, Some(WaitPidFlag::__WALL)) {
@@ -404,7 +406,12 @@ impl Drop for Tracer {
         for root in &self.roots {
             let _ = signal::killpg(Pid::from_raw(*root), Signal::SIGKILL);
         }
-        for pid in self.procs.keys().chain(self.early.iter()).chain(&self.roots) {
+        for pid in self
+            .procs
+            .keys()
+            .chain(self.early.iter())
+            .chain(&self.roots)
+        {
             let _ = signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
         }
         loop {
