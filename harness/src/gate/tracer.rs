@@ -395,6 +395,17 @@ impl Tracer {
                 }
                 self.resume(pid, None)
             }
+            libc::PTRACE_EVENT_EXEC => {
+                // A non-leader thread that execs takes over the leader's pid;
+                // its own id vanishes without an exit event.
+                if let Ok(former) = ptrace::getevent(raw) {
+                    let former = former as i32;
+                    if former != pid {
+                        self.procs.remove(&former);
+                    }
+                }
+                self.resume(pid, None)
+            }
             _ => self.resume(pid, None),
         }
     }
