@@ -66,6 +66,7 @@ fn direct_install_passes(executions: u64) {
             "1",
             "--format",
             "json",
+            "--trace",
         ])
         .args(["--executions", &executions.to_string()])
         .arg("--prefix")
@@ -92,6 +93,29 @@ fn direct_install_passes(executions: u64) {
     assert_eq!(json["executions"], executions);
     // The reference really installed the package (the importer's wait is gated).
     assert!(json["reference"]["paths"].as_u64().unwrap() > 2 * MODULES as u64);
+    // Not vacuous: the interleaving that breaks cp happened (the importer
+    // created M/__pycache__ before pip's compile step), and pip took it.
+    let importer_first = format!("[B] mkdir(\"{site}/M/__pycache__\", 0777) = 0");
+    let pip_tolerates = format!("[A] mkdir(\"{site}/M/__pycache__\", 0777) = -1 EEXIST");
+    let raced = json["executions_traced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            let lines: Vec<&str> = e["trace"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            lines.contains(&importer_first.as_str()) && lines.contains(&pip_tolerates.as_str())
+        })
+        .count();
+    eprintln!("direct install: in {raced} of {executions} executions the importer created __pycache__ first");
+    assert!(
+        raced >= 1,
+        "no execution had the importer create __pycache__ first"
+    );
 }
 
 #[test]
