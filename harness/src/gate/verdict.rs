@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::tracer::JobRun;
-use crate::fs::TreeDiff;
+use crate::fs::{TreeChange, TreeDiff};
 use crate::scenario::Glob;
 use crate::Tree;
 
@@ -108,10 +108,42 @@ impl Criteria {
         }
         let diff = self.normalize(actual).diff_from(&self.normalize(reference));
         if !diff.is_empty() {
-            findings.push(Finding::Tree { diff });
+            findings.push(Finding::Tree {
+                diff: shown_unnormalized(diff, reference, actual),
+            });
         }
         findings
     }
+}
+
+/// The changes found between normalized trees, shown with the entries as they
+/// really are (a `.pyc` keeps its real size and digest in the report).
+fn shown_unnormalized(diff: TreeDiff, reference: &Tree, actual: &Tree) -> TreeDiff {
+    let show = |t: &Tree, p: &str, fallback: String| t.get(p).map_or(fallback, |e| e.to_string());
+    let changes = diff
+        .changes
+        .into_iter()
+        .map(|c| match c {
+            TreeChange::Added { path, actual: a } => TreeChange::Added {
+                actual: show(actual, &path, a),
+                path,
+            },
+            TreeChange::Missing { path, expected } => TreeChange::Missing {
+                expected: show(reference, &path, expected),
+                path,
+            },
+            TreeChange::Changed {
+                path,
+                expected,
+                actual: a,
+            } => TreeChange::Changed {
+                expected: show(reference, &path, expected),
+                actual: show(actual, &path, a),
+                path,
+            },
+        })
+        .collect();
+    TreeDiff { changes }
 }
 
 #[cfg(test)]
@@ -161,10 +193,15 @@ mod tests {
         };
         assert_eq!(strict.judge(&[run(0, "")], &reference, &actual).len(), 1);
         actual.remove("M/__pycache__/a.pyc");
-        assert!(matches!(
-            loose.judge(&[run(0, "")], &reference, &actual)[..],
-            [Finding::Tree { .. }]
-        ));
+        let found = loose.judge(&[run(0, "")], &reference, &actual);
+        let [Finding::Tree { diff }] = &found[..] else {
+            panic!("{found:?}")
+        };
+        // Reported with its real size, not the normalized one.
+        assert_eq!(
+            diff.changes[0].to_string(),
+            format!("- M/__pycache__/a.pyc  ({})", file(b"one"))
+        );
     }
 
     #[test]
