@@ -32,6 +32,7 @@ pub mod error;
 pub mod execution;
 pub mod explore;
 pub mod fs;
+pub mod gate;
 pub mod job;
 pub mod op;
 pub mod oracle;

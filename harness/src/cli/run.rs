@@ -1,20 +1,359 @@
-//! `prefixrace run`: not built yet; see the open issue for it.
+//! `prefixrace run`: real commands, concurrently, with their prefix syscalls
+//! under the scheduler (see `docs/gate.md`).
+//!
+//! `prefixrace run --prefix DIR [--stage DIR] [--scheduler random] [--seed S]
+//! [--executions N] [--token T] [--trace] [--format text|json]
+//! [--fail-on REGEX]... [--volatile GLOB]... -- 'cmd A' -- 'cmd B'`
+
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use regex::Regex;
+use serde_json::json;
 
-use prefixrace::{Error, Result};
+use super::Format;
+use prefixrace::gate::runner::trace_lines;
+use prefixrace::gate::verdict::label;
+use prefixrace::gate::{self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec};
+use prefixrace::scenario::Glob;
+use prefixrace::{Error, Result, Schedule, SchedulerKind};
+
+/// Exit status after an interrupt.
+const INTERRUPTED: i32 = 130;
 
 /// Arguments of `run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Everything after the subcommand.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// The shared prefix the commands install into (an existing directory).
+    #[arg(long)]
+    pub prefix: Option<PathBuf>,
+    /// A staging directory, exported to the commands as $STAGE.
+    #[arg(long)]
+    pub stage: Option<PathBuf>,
+    /// random, pct, pct:DEPTH or serial.
+    #[arg(long, default_value = "random")]
+    pub scheduler: String,
+    /// The seed of the scheduler.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How many executions to try.
+    #[arg(long, default_value_t = 20)]
+    pub executions: u64,
+    /// Replay one schedule from its token instead of exploring.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Print the gated syscalls of each execution in release order.
+    #[arg(long)]
+    pub trace: bool,
+    /// A command fails when a line of its stderr matches this regex.
+    #[arg(long = "fail-on", value_name = "REGEX")]
+    pub fail_on: Vec<String>,
+    /// Leave paths matching this glob out of the tree comparison.
+    #[arg(long = "volatile", value_name = "GLOB")]
+    pub volatile: Vec<String>,
+    /// Compare the bytes of files under __pycache__ too.
+    #[arg(long)]
+    pub strict_pycache: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// The commands, each after its own `--`: -- 'cmd A' -- 'cmd B'.
+    #[arg(last = true, allow_hyphen_values = true, num_args = 0..)]
+    pub commands: Vec<String>,
+}
+
+/// Splits `a -- b` (clap keeps every `--` after the first) into one shell
+/// string per command.
+fn split_commands(raw: &[String]) -> Result<Vec<String>> {
+    let mut commands = Vec::new();
+    for group in raw.split(|a| a == "--") {
+        match group {
+            [one] if !one.trim().is_empty() => commands.push(one.clone()),
+            [] | [_] => return Err(Error::Usage("empty command after `--`".into())),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "each command is one shell string: quote it, as in -- '{}'",
+                    group.join(" ")
+                )))
+            }
+        }
+    }
+    if commands.is_empty() {
+        return Err(Error::Usage(
+            "no commands: give them after `--`, as in -- 'cmd A' -- 'cmd B'".into(),
+        ));
+    }
+    Ok(commands)
+}
+
+fn existing_dir(flag: &str, p: &Path) -> Result<PathBuf> {
+    let canon = p
+        .canonicalize()
+        .map_err(|e| Error::Usage(format!("{flag} {}: {e}", p.display())))?;
+    if !canon.is_dir() {
+        return Err(Error::Usage(format!(
+            "{flag} {}: not a directory",
+            p.display()
+        )));
+    }
+    Ok(canon)
+}
+
+fn spec(args: &RunArgs) -> Result<RunSpec> {
+    let prefix = args
+        .prefix
+        .as_deref()
+        .ok_or_else(|| Error::Usage("--prefix DIR is required".into()))?;
+    let prefix = existing_dir("--prefix", prefix)?;
+    if prefix == Path::new("/") {
+        return Err(Error::Usage(
+            "--prefix /: the prefix is wiped and restored; refusing /".into(),
+        ));
+    }
+    let stage = match &args.stage {
+        Some(s) => {
+            let s = existing_dir("--stage", s)?;
+            if s.starts_with(&prefix) || prefix.starts_with(&s) {
+                return Err(Error::Usage(
+                    "--stage and --prefix must not contain each other".into(),
+                ));
+            }
+            Some(s)
+        }
+        None => None,
+    };
+    let commands = split_commands(&args.commands)?;
+    let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
+    let token = match &args.token {
+        Some(t) => {
+            Some(Schedule::from_token(t).map_err(|e| Error::Usage(format!("--token: {e}")))?)
+        }
+        None => None,
+    };
+    if args.executions == 0 && token.is_none() {
+        return Err(Error::Usage("--executions must be at least 1".into()));
+    }
+    let fail_on = args
+        .fail_on
+        .iter()
+        .map(|r| {
+            Regex::new(r)
+                .map_err(|e| Error::Usage(crate_one_line(&format!("--fail-on {r:?}: {e}"))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RunSpec {
+        prefix,
+        stage,
+        commands,
+        scheduler,
+        seed: args.seed,
+        executions: args.executions,
+        token,
+        criteria: Criteria {
+            fail_on,
+            volatile: args.volatile.iter().map(|g| Glob::new(g)).collect(),
+            strict_pycache: args.strict_pycache,
+        },
+    })
+}
+
+fn crate_one_line(s: &str) -> String {
+    prefixrace::error::one_line(s)
+}
+
+/// The command line that replays `token`.
+fn replay_command(args: &RunArgs, spec: &RunSpec, token: &str) -> String {
+    let mut parts = vec![
+        "prefixrace".to_string(),
+        "run".into(),
+        "--prefix".into(),
+        quote(&spec.prefix.display().to_string()),
+    ];
+    if let Some(s) = &spec.stage {
+        parts.extend(["--stage".into(), quote(&s.display().to_string())]);
+    }
+    for r in &args.fail_on {
+        parts.extend(["--fail-on".into(), quote(r)]);
+    }
+    for g in &args.volatile {
+        parts.extend(["--volatile".into(), quote(g)]);
+    }
+    if args.strict_pycache {
+        parts.push("--strict-pycache".into());
+    }
+    parts.extend(["--token".into(), token.to_string(), "--trace".into()]);
+    for c in &spec.commands {
+        parts.extend(["--".into(), quote(c)]);
+    }
+    parts.join(" ")
+}
+
+fn quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// Runs `prefixrace run`.
-pub fn run(_args: &RunArgs) -> Result<i32> {
-    Err(Error::Usage(
-        "`prefixrace run` is not available in this version".into(),
-    ))
+pub fn run(args: &RunArgs) -> Result<i32> {
+    let spec = spec(args)?;
+    gate::interrupt::install().map_err(|e| Error::io("signal handlers", &e))?;
+    gate::adopt_orphans().map_err(|e| Error::Usage(e.to_string()))?;
+    let mut traces = Vec::new();
+    let text = args.format == Format::Text;
+    let trace = args.trace;
+    let mut observe = |e: &ExecutionReport| {
+        let lines = trace_lines(&e.traced);
+        if trace && text {
+            println!("execution {} ({}):", e.index, e.traced.schedule.token());
+            for l in &lines {
+                println!("  {l}");
+            }
+        }
+        traces.push(json!({
+            "execution": e.index,
+            "token": e.traced.schedule.token(),
+            "passed": e.findings.is_empty(),
+            "trace": lines,
+        }));
+    };
+    let outcome = gate::run(&spec, &mut observe);
+    let report = match outcome {
+        Ok(r) => r,
+        Err(GateError::Interrupted) => {
+            eprintln!("prefixrace: interrupted; every command was killed and the prefix restored");
+            return Ok(INTERRUPTED);
+        }
+        Err(e) => return Err(Error::Usage(crate_one_line(&e.to_string()))),
+    };
+    match args.format {
+        Format::Text => print!("{}", text_report(args, &spec, &report)),
+        Format::Json => {
+            let mut j = json_report(args, &spec, &report);
+            if trace {
+                j["executions_traced"] = json!(traces);
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&j).expect("reports serialize")
+            );
+        }
+    }
+    Ok(i32::from(report.failure.is_some()))
+}
+
+fn what(spec: &RunSpec) -> String {
+    match &spec.token {
+        Some(_) => "replay of one token".to_string(),
+        None => format!(
+            "scheduler {}, seed {}, up to {} executions",
+            spec.scheduler, spec.seed, spec.executions
+        ),
+    }
+}
+
+fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("prefixrace run: {}\n", what(spec)));
+    for (i, c) in spec.commands.iter().enumerate() {
+        out.push_str(&format!("  {}: {c}\n", label(i)));
+    }
+    out.push_str(&format!(
+        "serial reference: {} gated syscalls, {} paths in the prefix\n",
+        report.reference_steps, report.reference_paths
+    ));
+    match &report.failure {
+        None => out.push_str(&format!(
+            "PASS: {} executions, no failure\n",
+            report.executions
+        )),
+        Some(f) => {
+            let token = f.traced.schedule.token();
+            out.push_str(&format!(
+                "FAIL: execution {} of {} ({} decisions)\n",
+                f.index,
+                report.executions,
+                f.traced.schedule.choices.len()
+            ));
+            for finding in &f.findings {
+                match finding {
+                    Finding::ExitStatus { job, status } => {
+                        out.push_str(&format!("  {job} exited with status {status}\n"))
+                    }
+                    Finding::Stderr { job, line } => {
+                        out.push_str(&format!("  {job} printed: {line}\n"))
+                    }
+                    Finding::Tree { diff } => {
+                        out.push_str("  the prefix differs from the serial reference:\n");
+                        for c in &diff.changes {
+                            out.push_str(&format!("    {c}\n"));
+                        }
+                    }
+                }
+            }
+            for (i, j) in f.traced.jobs.iter().enumerate() {
+                for line in j.stderr.lines().take(5) {
+                    out.push_str(&format!("  {} stderr: {line}\n", label(i)));
+                }
+            }
+            out.push_str(&format!("token: {token}\n"));
+            out.push_str(&format!("replay: {}\n", replay_command(args, spec, &token)));
+        }
+    }
+    out
+}
+
+fn json_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> serde_json::Value {
+    let failure = report.failure.as_ref().map(|f| {
+        let token = f.traced.schedule.token();
+        json!({
+            "execution": f.index,
+            "token": token,
+            "decisions": f.traced.schedule.choices.len(),
+            "findings": f.findings,
+            "jobs": f.traced.jobs.iter().enumerate().map(|(i, j)| json!({
+                "job": label(i),
+                "status": j.status,
+                "stderr": j.stderr,
+            })).collect::<Vec<_>>(),
+            "replay": replay_command(args, spec, &token),
+        })
+    });
+    json!({
+        "scheduler": spec.scheduler.to_string(),
+        "seed": spec.seed,
+        "replay": spec.token.is_some(),
+        "commands": spec.commands.iter().enumerate()
+            .map(|(i, c)| json!({"job": label(i), "command": c}))
+            .collect::<Vec<_>>(),
+        "reference": {
+            "gated_syscalls": report.reference_steps,
+            "paths": report.reference_paths,
+        },
+        "executions": report.executions,
+        "verdict": if report.failure.is_some() { "fail" } else { "pass" },
+        "failure": failure,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_split_on_double_dashes_one_string_each() {
+        let raw: Vec<String> = ["cp -a x y", "--", "python3 -c 1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(split_commands(&raw).unwrap(), ["cp -a x y", "python3 -c 1"]);
+        assert!(split_commands(&[]).is_err());
+        let two_words: Vec<String> = ["cp", "x"].iter().map(|s| s.to_string()).collect();
+        assert!(split_commands(&two_words).is_err());
+        assert_eq!(quote("a b'c"), r"'a b'\''c'");
+        assert_eq!(quote("/tmp/x"), "/tmp/x");
+    }
 }

@@ -1,0 +1,442 @@
+//! The tracer: runs one execution of the commands with every prefix syscall
+//! held at the gate until the scheduler picks its job.
+//!
+//! A scheduling decision is taken only when the execution is *settled*: every
+//! live traced process is parked at the gate, or asleep waiting for another
+//! process (a shell in `wait4`, a reader on a pipe), and no ptrace event is
+//! pending. The picked job's oldest parked process is released: its syscall
+//! runs, its result is read at the syscall-exit stop, and it goes on until its
+//! next gated syscall or its exit. So for single-threaded tools exactly one
+//! process moves between two decisions, and the order of prefix syscalls is a
+//! function of the choices alone.
+//!
+//! The tracer reaps every child of the calling process (`waitpid(-1)`), so it
+//! must run in a process whose only children are its tracees, such as the CLI.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::fs::File;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::ptrace::{self, Options};
+use nix::sys::signal::{self, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::call::{decode, Call, Outcome, PrefixView};
+use super::filter::Filter;
+use super::interrupt;
+use super::spawn::{spawn, Launch};
+use super::syscalls;
+use super::tracee::{self, Activity};
+use super::GateError;
+use crate::schedule::{JobId, Schedule, Scheduler};
+
+/// One released prefix syscall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// The job (index of the command).
+    pub job: JobId,
+    /// Which process of the job, in order of creation (0: the command's shell).
+    pub process: usize,
+    /// The call.
+    pub call: Call,
+    /// Its result, once the syscall returned (none if the process died in it).
+    pub outcome: Option<Outcome>,
+}
+
+/// What one command did in an execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    /// Exit status of its shell: the exit code, or 128 + signal.
+    pub status: i32,
+    /// Everything it wrote to standard output.
+    pub stdout: String,
+    /// Everything it wrote to standard error.
+    pub stderr: String,
+}
+
+/// The record of one execution.
+#[derive(Debug, Clone)]
+pub struct Traced {
+    /// The choices taken.
+    pub schedule: Schedule,
+    /// Every released prefix syscall, in release order.
+    pub released: Vec<Released>,
+    /// Each command's run, by job.
+    pub jobs: Vec<JobRun>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Waiting for its first stop (after exec, or after being forked).
+    Starting,
+    /// Running freely between gated syscalls.
+    Running,
+    /// Held at the gate.
+    Parked(Call),
+    /// Released: executing its gated syscall; the index into `released`.
+    InCall(usize),
+}
+
+#[derive(Debug)]
+struct Proc {
+    job: JobId,
+    seq: usize,
+    state: State,
+}
+
+/// Runs `commands` (each under `sh -c`) concurrently under the gate,
+/// picking with `scheduler`. `env` is added to each command's environment.
+pub fn run_gated(
+    commands: &[String],
+    env: &[(OsString, OsString)],
+    view: &PrefixView,
+    scheduler: &mut dyn Scheduler,
+) -> Result<Traced, GateError> {
+    let mut tracer = Tracer::default();
+    let outputs = tempfile::tempdir().map_err(|e| GateError::os("temporary directory", &e))?;
+    let filter = Filter::gate();
+    let mut files = Vec::new();
+    for (job, command) in commands.iter().enumerate() {
+        let out = outputs.path().join(format!("{job}.out"));
+        let err = outputs.path().join(format!("{job}.err"));
+        let create =
+            |p: &std::path::Path| File::create(p).map_err(|e| GateError::os("output file", &e));
+        let launch = Launch {
+            command,
+            env,
+            stdout: create(&out)?,
+            stderr: create(&err)?,
+        };
+        let pid = spawn(launch, &filter).map_err(|e| GateError::os("/bin/sh", &e))?;
+        tracer.roots.push(pid);
+        tracer.procs.insert(
+            pid,
+            Proc {
+                job,
+                seq: 0,
+                state: State::Starting,
+            },
+        );
+        tracer.next_seq.push(1);
+        files.push((out, err));
+    }
+    tracer.statuses = vec![None; commands.len()];
+    tracer.drive(view, scheduler)?;
+    let read = |p: &std::path::Path| {
+        std::fs::read(p)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| GateError::os("output file", &e))
+    };
+    let mut jobs = Vec::new();
+    for (job, (out, err)) in files.iter().enumerate() {
+        jobs.push(JobRun {
+            status: tracer.statuses[job].unwrap_or(-1),
+            stdout: read(out)?,
+            stderr: read(err)?,
+        });
+    }
+    Ok(Traced {
+        schedule: Schedule {
+            choices: std::mem::take(&mut tracer.choices),
+        },
+        released: std::mem::take(&mut tracer.released),
+        jobs,
+    })
+}
+
+#[derive(Default)]
+struct Tracer {
+    roots: Vec<i32>,
+    procs: BTreeMap<i32, Proc>,
+    next_seq: Vec<usize>,
+    /// Stops of new processes seen before their parent's fork event.
+    early: BTreeSet<i32>,
+    statuses: Vec<Option<i32>>,
+    choices: Vec<JobId>,
+    released: Vec<Released>,
+}
+
+const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
+    .union(Options::PTRACE_O_TRACEFORK)
+    .union(Options::PTRACE_O_TRACEVFORK)
+    .union(Options::PTRACE_O_TRACECLONE)
+    .union(Options::PTRACE_O_TRACEEXEC)
+    .union(Options::PTRACE_O_TRACESECCOMP)
+    .union(Options::PTRACE_O_EXITKILL);
+
+fn os(what: &str, e: Errno) -> GateError {
+    GateError::Os(format!("{what}: {}", e.desc()))
+}
+
+impl Tracer {
+    /// The event loop: until every traced process has exited.
+    fn drive(&mut self, view: &PrefixView, scheduler: &mut dyn Scheduler) -> Result<(), GateError> {
+        let mut pause = Duration::from_micros(10);
+        while !self.procs.is_empty() {
+            if interrupt::requested() {
+                return Err(GateError::Interrupted);
+            }
+            let must_block = self.procs.values().all(|p| {
+                matches!(
+                    p.state,
+                    State::Starting | State::InCall(_) | State::Parked(_)
+                )
+            }) && self
+                .procs
+                .values()
+                .any(|p| matches!(p.state, State::Starting | State::InCall(_)));
+            if must_block {
+                // An event is certain: wait for it (a signal interrupts the wait).
+                match waitpid(None, Some(WaitPidFlag::__WALL)) {
+                    Ok(status) => self.handle(status, view)?,
+                    Err(Errno::EINTR) => {}
+                    Err(e) => return Err(os("waitpid", e)),
+                }
+                pause = Duration::from_micros(10);
+                continue;
+            }
+            if self.drain(view)? > 0 {
+                pause = Duration::from_micros(10);
+                continue;
+            }
+            if !self.settled() || self.drain(view)? > 0 {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(1));
+                continue;
+            }
+            let runnable: Vec<JobId> = self
+                .procs
+                .values()
+                .filter(|p| matches!(p.state, State::Parked(_)))
+                .map(|p| p.job)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if runnable.is_empty() {
+                // Everyone waits on something outside the gate.
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(1));
+                continue;
+            }
+            let step = self.choices.len();
+            let job = scheduler
+                .pick(&runnable, step)
+                .ok_or(GateError::Diverged { step })?;
+            self.choices.push(job);
+            self.release(job)?;
+            pause = Duration::from_micros(10);
+        }
+        Ok(())
+    }
+
+    /// Handles every pending event without blocking; returns how many there were.
+    fn drain(&mut self, view: &PrefixView) -> Result<usize, GateError> {
+        let mut n = 0;
+        loop {
+            match waitpid(None, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(n),
+                Ok(status) => {
+                    n += 1;
+                    self.handle(status, view)?;
+                }
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(os("waitpid", e)),
+            }
+        }
+    }
+
+    /// True when no process can move without a decision.
+    fn settled(&self) -> bool {
+        self.early.is_empty()
+            && self.procs.iter().all(|(pid, p)| match p.state {
+                State::Parked(_) => true,
+                State::Running => tracee::activity(*pid) == Activity::Waiting,
+                State::Starting | State::InCall(_) => false,
+            })
+    }
+
+    /// Releases the oldest parked process of `job`.
+    fn release(&mut self, job: JobId) -> Result<(), GateError> {
+        let (pid, proc_) = self
+            .procs
+            .iter_mut()
+            .filter(|(_, p)| p.job == job && matches!(p.state, State::Parked(_)))
+            .min_by_key(|(_, p)| p.seq)
+            .expect("a runnable job has a parked process");
+        let State::Parked(call) = std::mem::replace(&mut proc_.state, State::Running) else {
+            unreachable!("filtered on Parked")
+        };
+        self.released.push(Released {
+            job,
+            process: proc_.seq,
+            call,
+            outcome: None,
+        });
+        proc_.state = State::InCall(self.released.len() - 1);
+        let pid = *pid;
+        self.resume(pid, None)
+    }
+
+    /// Resumes `pid`: to the syscall exit when it is inside a released call, else freely.
+    fn resume(&mut self, pid: i32, sig: Option<Signal>) -> Result<(), GateError> {
+        let in_call = matches!(
+            self.procs.get(&pid).map(|p| &p.state),
+            Some(State::InCall(_))
+        );
+        let r = if in_call {
+            ptrace::syscall(Pid::from_raw(pid), sig)
+        } else {
+            ptrace::cont(Pid::from_raw(pid), sig)
+        };
+        match r {
+            // The process was killed meanwhile; its exit event follows.
+            Ok(()) | Err(Errno::ESRCH) => Ok(()),
+            Err(e) => Err(os("ptrace", e)),
+        }
+    }
+
+    fn handle(&mut self, status: WaitStatus, view: &PrefixView) -> Result<(), GateError> {
+        match status {
+            WaitStatus::Exited(pid, code) => self.gone(pid.as_raw(), code),
+            WaitStatus::Signaled(pid, sig, _) => self.gone(pid.as_raw(), 128 + sig as i32),
+            WaitStatus::PtraceEvent(pid, _, event) => self.event(pid.as_raw(), event, view)?,
+            WaitStatus::PtraceSyscall(pid) => {
+                let pid = pid.as_raw();
+                if let Some(p) = self.procs.get_mut(&pid) {
+                    if let State::InCall(i) = p.state {
+                        let regs = ptrace::getregs(Pid::from_raw(pid));
+                        if let Ok(regs) = regs {
+                            self.released[i].outcome = Some(Outcome(regs.rax as i64));
+                        }
+                        p.state = State::Running;
+                    }
+                }
+                self.resume(pid, None)?;
+            }
+            WaitStatus::Stopped(pid, sig) => self.stopped(pid.as_raw(), sig)?,
+            WaitStatus::Continued(_) | WaitStatus::StillAlive => {}
+        }
+        Ok(())
+    }
+
+    fn gone(&mut self, pid: i32, status: i32) {
+        if let Some(p) = self.procs.remove(&pid) {
+            if p.seq == 0 && self.roots.get(p.job) == Some(&pid) {
+                self.statuses[p.job] = Some(status);
+            }
+        }
+        self.early.remove(&pid);
+    }
+
+    fn stopped(&mut self, pid: i32, sig: Signal) -> Result<(), GateError> {
+        let Some(p) = self.procs.get_mut(&pid) else {
+            // A new process whose parent's fork event has not arrived yet.
+            self.early.insert(pid);
+            return Ok(());
+        };
+        match (&p.state, sig) {
+            (State::Starting, Signal::SIGTRAP | Signal::SIGSTOP) => {
+                if p.seq == 0 {
+                    ptrace::setoptions(Pid::from_raw(pid), OPTIONS)
+                        .map_err(|e| os("ptrace(SETOPTIONS)", e))?;
+                }
+                p.state = State::Running;
+                self.resume(pid, None)
+            }
+            // Job control would stop a tracee behind the scheduler's back: suppress it.
+            (_, Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU) => {
+                self.resume(pid, None)
+            }
+            _ => self.resume(pid, Some(sig)),
+        }
+    }
+
+    fn event(&mut self, pid: i32, event: i32, view: &PrefixView) -> Result<(), GateError> {
+        let raw = Pid::from_raw(pid);
+        match event {
+            libc::PTRACE_EVENT_SECCOMP => {
+                let regs = ptrace::getregs(raw).map_err(|e| os("ptrace(GETREGS)", e))?;
+                let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
+                let gated = syscalls::lookup(regs.orig_rax)
+                    .map(|sc| decode(sc, pid, &args, view))
+                    .filter(|c| c.in_prefix);
+                match (gated, self.procs.get_mut(&pid)) {
+                    (Some(call), Some(p)) => {
+                        p.state = State::Parked(call);
+                        Ok(())
+                    }
+                    _ => self.resume(pid, None),
+                }
+            }
+            libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
+                let child = ptrace::getevent(raw).map_err(|e| os("ptrace(GETEVENTMSG)", e))? as i32;
+                if let Some(job) = self.procs.get(&pid).map(|p| p.job) {
+                    let seq = self.next_seq[job];
+                    self.next_seq[job] += 1;
+                    let early = self.early.remove(&child);
+                    self.procs.insert(
+                        child,
+                        Proc {
+                            job,
+                            seq,
+                            state: if early {
+                                State::Running
+                            } else {
+                                State::Starting
+                            },
+                        },
+                    );
+                    if early {
+                        self.resume(child, None)?;
+                    }
+                }
+                self.resume(pid, None)
+            }
+            libc::PTRACE_EVENT_EXEC => {
+                // A non-leader thread that execs takes over the leader's pid;
+                // its own id vanishes without an exit event.
+                if let Ok(former) = ptrace::getevent(raw) {
+                    let former = former as i32;
+                    if former != pid {
+                        self.procs.remove(&former);
+                    }
+                }
+                self.resume(pid, None)
+            }
+            _ => self.resume(pid, None),
+        }
+    }
+}
+
+impl Drop for Tracer {
+    /// Kills every traced process and reaps them all, whatever the exit path.
+    fn drop(&mut self) {
+        for root in &self.roots {
+            let _ = signal::killpg(Pid::from_raw(*root), Signal::SIGKILL);
+        }
+        for pid in self
+            .procs
+            .keys()
+            .chain(self.early.iter())
+            .chain(&self.roots)
+        {
+            let _ = signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+        }
+        loop {
+            match waitpid(None, Some(WaitPidFlag::__WALL)) {
+                Ok(status) => {
+                    if let Some(pid) = status.pid() {
+                        if !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+                            let _ = signal::kill(pid, Signal::SIGKILL);
+                        }
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Shared fixtures of the gate tests: the real Python, a staging tree and a
+//! wheel of a small pure-Python package `M`, the importer command, and the
+//! rule that skips a test only where ptrace is not permitted.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+/// Modules besides `__init__`. A real package is big (Cython has 100+ files
+/// per directory); with PYTHONPATH in front of sys.path, Python's start-up
+/// stats the prefix about 60 times before `import M` reaches `M/__pycache__`,
+/// so the copy must be long enough for the import to fit inside it.
+pub const MODULES: usize = 40;
+
+/// The `prefixrace` binary.
+pub fn prefixrace() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_prefixrace"))
+}
+
+/// The real interpreter behind `python3` (not a pyenv shim script).
+pub fn python() -> String {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 must be installed for the gate tests");
+    assert!(out.status.success(), "python3 does not run");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `lib/pythonX.Y/site-packages`, where `pip --prefix` installs.
+pub fn site_packages(python: &str) -> String {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print(f'lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages')",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The sources of package `M`.
+pub fn sources() -> Vec<(String, String)> {
+    let mut files = vec![("M/__init__.py".to_string(), "NAME = 'M'\n".to_string())];
+    for i in 1..=MODULES {
+        files.push((format!("M/m{i}.py"), format!("VALUE = {i}\n")));
+    }
+    files
+}
+
+/// Builds `STAGE/SITE/M/...` as a staged pip install leaves it: sources,
+/// then `__pycache__/*.pyc` by `python3 -m compileall`. GNU cp visits
+/// entries by inode number; pip writes `__pycache__` last, so it usually has
+/// the highest inode and `__init__.py` one of the lowest. On a busy ext4
+/// freed inodes are reused, so creation order alone does not guarantee it:
+/// the entries are created under scratch names first and named by inode
+/// order (lowest becomes `__init__.py`; of several scratch directories the
+/// highest, if above every file, becomes `__pycache__`), retrying in a fresh
+/// directory otherwise. Returns the directory holding the stage.
+pub fn staging_tree(python: &str, site: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::MetadataExt;
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    for _attempt in 0..50 {
+        let stage = tempfile::tempdir().unwrap();
+        let m = stage.path().join(site).join("M");
+        std::fs::create_dir_all(&m).unwrap();
+        let sources = sources();
+        let mut files: Vec<PathBuf> = (0..sources.len())
+            .map(|k| m.join(format!("scratch{k}")))
+            .collect();
+        for f in &files {
+            std::fs::write(f, "").unwrap();
+        }
+        let mut dirs: Vec<PathBuf> = (0..20).map(|k| m.join(format!("scratchdir{k}"))).collect();
+        for d in &dirs {
+            std::fs::create_dir(d).unwrap();
+        }
+        files.sort_by_key(|f| ino(f));
+        dirs.sort_by_key(|d| ino(d));
+        let last = dirs.pop().unwrap();
+        for d in &dirs {
+            std::fs::remove_dir(d).unwrap();
+        }
+        if ino(&last) < ino(files.last().unwrap()) {
+            continue;
+        }
+        std::fs::rename(&last, m.join("__pycache__")).unwrap();
+        for (f, (path, text)) in files.iter().zip(&sources) {
+            let named = stage.path().join(site).join(path);
+            std::fs::rename(f, &named).unwrap();
+            std::fs::write(&named, text).unwrap();
+        }
+        let st = Command::new(python)
+            .args(["-m", "compileall", "-q"])
+            .arg(&m)
+            .env_remove("PYTHONDONTWRITEBYTECODE")
+            .status()
+            .unwrap();
+        assert!(st.success(), "compileall failed");
+        assert_eq!(
+            std::fs::read_dir(m.join("__pycache__")).unwrap().count(),
+            MODULES + 1
+        );
+        assert!(inode_order_is_creation_order(&m));
+        return stage;
+    }
+    panic!("could not build a staging tree whose __pycache__ has the highest inode");
+}
+
+fn inode_order_is_creation_order(m: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mut by_inode: Vec<(u64, String)> = std::fs::read_dir(m)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.metadata().unwrap().ino(),
+                e.file_name().to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    by_inode.sort();
+    let created: Vec<String> = sources()
+        .into_iter()
+        .map(|(p, _)| p.trim_start_matches("M/").to_string())
+        .chain(["__pycache__".to_string()])
+        .collect();
+    by_inode.into_iter().map(|(_, n)| n).eq(created)
+}
+
+/// Writes `m-1.0-py3-none-any.whl` into `dir` by hand (zip + RECORD with
+/// sha256 hashes), so no build backend is needed offline.
+pub fn wheel(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let mut files = sources();
+    files.push((
+        "m-1.0.dist-info/METADATA".into(),
+        "Metadata-Version: 2.1\nName: m\nVersion: 1.0\n".into(),
+    ));
+    files.push((
+        "m-1.0.dist-info/WHEEL".into(),
+        "Wheel-Version: 1.0\nGenerator: prefixrace-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            .into(),
+    ));
+    let mut record = String::new();
+    for (path, text) in &files {
+        let hash = URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()));
+        record.push_str(&format!("{path},sha256={hash},{}\n", text.len()));
+    }
+    record.push_str("m-1.0.dist-info/RECORD,,\n");
+    files.push(("m-1.0.dist-info/RECORD".into(), record));
+    let path = dir.join("m-1.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in files {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+/// The importer: waits, through gated stats, until `M/__init__.py` exists in
+/// the prefix, then execs a fresh Python (fresh import caches) that imports
+/// M with PYTHONPATH pointing into the prefix and bytecode writing on.
+pub fn importer(python: &str, site: &str) -> String {
+    format!(
+        "until [ -e \"$PREFIX/{site}/M/__init__.py\" ]; do :; done; \
+         PYTHONPATH=\"$PREFIX/{site}\" exec env -u PYTHONDONTWRITEBYTECODE {python} -c 'import M'"
+    )
+}
+
+/// The staged copy of SageMath before ticket 32361.
+pub fn staged_copy() -> String {
+    "exec cp -Rp \"$STAGE/.\" \"$PREFIX\"".to_string()
+}
+
+/// The direct install that fixed it.
+pub fn direct_install(python: &str, wheel: &Path) -> String {
+    format!(
+        "exec {python} -m pip install --no-deps --no-index --isolated --disable-pip-version-check --prefix \"$PREFIX\" '{}'",
+        wheel.display()
+    )
+}
+
+/// True when the gate can run here. A test skips (returns early, saying why)
+/// only when the kernel refuses ptrace or seccomp; any other failure of this
+/// probe fails the test.
+pub fn gate_permitted() -> bool {
+    let prefix = tempfile::tempdir().unwrap();
+    let out = prefixrace()
+        .args(["run", "--executions", "1", "--prefix"])
+        .arg(prefix.path())
+        .args(["--", "mkdir \"$PREFIX/probe\""])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        return true;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("Operation not permitted") || err.contains("needs Linux on x86_64") {
+        eprintln!("SKIPPED: ptrace or seccomp is not permitted here: {err}");
+        return false;
+    }
+    panic!("the gate probe failed for another reason: {err}");
+}
+
+/// Stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
