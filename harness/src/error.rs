@@ -6,8 +6,9 @@ use thiserror::Error;
 /// An error of the harness.
 #[derive(Debug, Error)]
 pub enum Error {
-    /// Bad input in a file: scenario, RECORD, payload, wheel.
-    #[error("{file}:{line}: {field}: {message}")]
+    /// Bad input in a file: scenario, RECORD, payload, wheel. Printed as
+    /// `file:line: field: message`, or `file: field: message` when the line is unknown.
+    #[error("{file}{}: {field}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
     Input {
         /// The file.
         file: String,

@@ -34,6 +34,8 @@ pub enum Errno {
     EPERM,
     /// Cross-device link or an escape attempt out of the sandbox.
     EXDEV,
+    /// File name too long.
+    ENAMETOOLONG,
     /// Any other errno, by number.
     Other(i32),
 }
@@ -53,6 +55,7 @@ impl Errno {
             Errno::EACCES => "EACCES".into(),
             Errno::EPERM => "EPERM".into(),
             Errno::EXDEV => "EXDEV".into(),
+            Errno::ENAMETOOLONG => "ENAMETOOLONG".into(),
             Errno::Other(n) => format!("E{n}"),
         }
     }
@@ -71,6 +74,7 @@ impl Errno {
             Errno::EACCES => "Permission denied",
             Errno::EPERM => "Operation not permitted",
             Errno::EXDEV => "Invalid cross-device link",
+            Errno::ENAMETOOLONG => "File name too long",
             Errno::Other(_) => "Unknown error",
         }
     }
@@ -84,6 +88,7 @@ impl Errno {
             Errno::EACCES => 13,
             Errno::EEXIST => 17,
             Errno::EXDEV => 18,
+            Errno::ENAMETOOLONG => 36,
             Errno::ENOTDIR => 20,
             Errno::EISDIR => 21,
             Errno::EINVAL => 22,
@@ -102,6 +107,7 @@ impl Errno {
             13 => Errno::EACCES,
             17 => Errno::EEXIST,
             18 => Errno::EXDEV,
+            36 => Errno::ENAMETOOLONG,
             20 => Errno::ENOTDIR,
             21 => Errno::EISDIR,
             22 => Errno::EINVAL,
@@ -125,6 +131,7 @@ impl Errno {
             "EACCES" => Errno::EACCES,
             "EPERM" => Errno::EPERM,
             "EXDEV" => Errno::EXDEV,
+            "ENAMETOOLONG" => Errno::ENAMETOOLONG,
             _ => return None,
         })
     }

@@ -308,3 +308,20 @@ fn list_names_the_builtins() {
         out.contains("sage-32361") && out.contains("staged-copy") && out.contains("direct-install")
     );
 }
+
+#[test]
+fn cross_reference_errors_name_the_line_of_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "name = \"cycle\"\n[[package]]\nname = \"a\"\nafter = [\"b\"]\n[[package.file]]\npath = \"a/__init__.py\"\n\
+                [[package]]\nname = \"b\"\nafter = [\"a\"]\n[[package.file]]\npath = \"b/__init__.py\"\n";
+    let file = scenario_with(dir.path(), "cycle.toml", body);
+    let (code, _, err) = run(&["explore", &file]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{file}:3: after: dependency cycle: \"a\" -> \"b\" -> \"a\""
+        )),
+        "{err}"
+    );
+}

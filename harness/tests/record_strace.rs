@@ -327,7 +327,7 @@ fn relative_paths_resolve_against_the_start_directory_and_children_inherit_it() 
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("rel.log:0: prefix: cannot infer the prefix"),
+        err.starts_with("rel.log: prefix: cannot infer the prefix"),
         "{err}"
     );
 }

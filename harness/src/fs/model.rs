@@ -22,8 +22,6 @@ const MAX_SYMLINK_HOPS: usize = 40;
 const NAME_MAX: usize = 255;
 /// Paths of this many bytes or more are refused whole (`PATH_MAX`).
 const PATH_MAX: usize = 4096;
-/// `ENAMETOOLONG`.
-const ENAMETOOLONG: Errno = Errno::Other(36);
 /// The file-creation mask the model applies, as in a typical build shell.
 pub const UMASK: u32 = 0o022;
 
@@ -151,7 +149,7 @@ impl ModelFs {
             return Err(Errno::EXDEV);
         }
         if path.len() >= PATH_MAX {
-            return Err(ENAMETOOLONG);
+            return Err(Errno::ENAMETOOLONG);
         }
         let mut cur = start;
         // `.` stays a component: like `..`, it needs a directory to stand in.
@@ -165,7 +163,7 @@ impl ModelFs {
                 continue;
             }
             if comp.len() > NAME_MAX {
-                return Err(ENAMETOOLONG);
+                return Err(Errno::ENAMETOOLONG);
             }
             if *comp == ".." {
                 cur = stack.pop().ok_or(Errno::EXDEV)?;
@@ -206,11 +204,11 @@ impl ModelFs {
             return Err(Errno::EXDEV);
         }
         if path.len() >= PATH_MAX {
-            return Err(ENAMETOOLONG);
+            return Err(Errno::ENAMETOOLONG);
         }
         let parent = self.lookup(dir, true)?;
         match self.inodes[parent].node {
-            Node::Dir(_) if name.len() > NAME_MAX => Err(ENAMETOOLONG),
+            Node::Dir(_) if name.len() > NAME_MAX => Err(Errno::ENAMETOOLONG),
             Node::Dir(_) => Ok((parent, name)),
             _ => Err(Errno::ENOTDIR),
         }

@@ -132,7 +132,13 @@ impl PipPlan {
             let mut installed: Vec<&str> = files.iter().map(|f| &*f.path).collect();
             installed.extend(compile.iter().map(|c| &*c.pyc));
             let tmp = |name: &str| -> Option<Arc<str>> {
-                Some(format!("{di}/{name}{}.tmp", temp_token(&format!("{di}/{name}#{id}"))).into())
+                Some(
+                    format!(
+                        "{di}/{name}{}.tmp",
+                        temp_token(&format!("{di}/{name}#{id}"))
+                    )
+                    .into(),
+                )
             };
             metadata.push(MetaFile {
                 path: format!("{di}/INSTALLER").into(),

@@ -298,7 +298,14 @@ impl Scenario {
                 &file,
                 0,
                 "after",
-                format!("dependency cycle: {}", cycle.join(" -> ")),
+                format!(
+                    "dependency cycle: {}",
+                    cycle
+                        .iter()
+                        .map(|c| format!("{c:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ),
             ));
         }
         for a in &self.activities {

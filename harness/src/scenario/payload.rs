@@ -91,6 +91,24 @@ pub(crate) fn convert_files(
     site_packages: &str,
 ) -> Result<Vec<PayloadEntry>> {
     let mut out: Vec<PayloadEntry> = Vec::with_capacity(raw.len());
+    // Check the declared sizes before making any bytes, so a hostile file
+    // cannot make us generate a gigabyte before it is refused.
+    let mut declared: u64 = 0;
+    for s in raw.iter().filter_map(|f| f.size.as_ref()) {
+        declared = declared.saturating_add(*s.get_ref());
+        if *s.get_ref() > MAX_FILE_SIZE || declared > MAX_PACKAGE_SIZE {
+            let line = line_of(src, s.span().start);
+            let what = if *s.get_ref() > MAX_FILE_SIZE {
+                format!(
+                    "declared size {} exceeds the limit of {MAX_FILE_SIZE} bytes",
+                    s.get_ref()
+                )
+            } else {
+                format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes")
+            };
+            return Err(Error::input(file, line, "size", what));
+        }
+    }
     let mut total: u64 = 0;
     let mut seen = std::collections::BTreeSet::new();
     for f in raw {

@@ -51,6 +51,15 @@ pub fn parse_record(
             .count();
         Error::input(file, line, "encoding", "RECORD is not valid UTF-8")
     })?;
+    struct Line {
+        rel: String,
+        path: String,
+        seed: String,
+        size: u64,
+        is_own_record: bool,
+        executable: bool,
+    }
+    let mut lines: Vec<Line> = Vec::new();
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut total = 0u64;
@@ -151,16 +160,28 @@ pub fn parse_record(
             }
         }
         let is_own_record = hash.is_empty() && rel.ends_with(".dist-info/RECORD");
-        let blob = match contents.and_then(|c| c(rel)) {
-            Some(bytes) => Blob::new(bytes),
-            None if is_own_record => Blob::new(bytes.to_vec()),
-            None => Blob::synthetic(format!("{hash}|{rel}").as_bytes(), size.unwrap_or(0)),
-        };
         let executable = rel.ends_with(".so") || path.starts_with("bin/");
+        lines.push(Line {
+            rel: rel.clone(),
+            path,
+            seed: format!("{hash}|{rel}"),
+            size: size.unwrap_or(0),
+            is_own_record,
+            executable,
+        });
+    }
+    // Every line is valid and the declared total is within bounds: only now make the bytes.
+    for l in lines {
+        let blob = match contents.and_then(|c| c(&l.rel)) {
+            Some(bytes) => Blob::new(bytes),
+            None if l.is_own_record => Blob::new(bytes.to_vec()),
+            None => Blob::synthetic(l.seed.as_bytes(), l.size),
+        };
+        let mode = if l.executable { 0o755 } else { 0o644 };
         out.push(PayloadEntry {
-            path: Arc::from(path.as_str()),
+            path: Arc::from(l.path.as_str()),
             kind: PayloadKind::File(blob),
-            mode: if executable { 0o755 } else { 0o644 },
+            mode,
         });
     }
     if out.is_empty() {

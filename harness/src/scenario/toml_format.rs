@@ -145,10 +145,16 @@ pub(crate) fn toml_error(file: &str, src: &str, err: &toml::de::Error) -> Error 
         }
         None => (0, String::from("document")),
     };
-    let field = if field.is_empty() {
-        "document".to_string()
-    } else {
-        field
+    // serde names the field itself for missing and unknown fields.
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| err.message().strip_prefix(p))
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string);
+    let field = match named {
+        Some(f) => f,
+        None if field.is_empty() || field.starts_with('#') => "document".to_string(),
+        None => field,
     };
     Error::input(file, line, field, err.message())
 }
@@ -179,8 +185,44 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut s = parse(&shown, &bytes, &DirSource(dir))?;
     s.origin = Origin::File(shown);
-    s.check()?;
+    s.check().map_err(|e| locate(e, &bytes))?;
     Ok(s)
+}
+
+/// Gives a cross-reference error (found after parsing, so without a span) the
+/// line of the first quoted name it mentions, when the file spells it.
+fn locate(err: Error, bytes: &[u8]) -> Error {
+    match err {
+        Error::Input {
+            file,
+            line: 0,
+            field,
+            message,
+        } => {
+            let src = String::from_utf8_lossy(bytes);
+            let quoted: Vec<&str> = message
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|q| !q.is_empty())
+                .collect();
+            let line = quoted
+                .iter()
+                .rev()
+                .find_map(|q| {
+                    let needle = format!("\"{q}\"");
+                    src.lines().position(|l| l.contains(&needle)).map(|i| i + 1)
+                })
+                .unwrap_or(0);
+            Error::Input {
+                file,
+                line,
+                field,
+                message,
+            }
+        }
+        other => other,
+    }
 }
 
 /// Parses scenario bytes; `file` names them in errors and `source` resolves
