@@ -1,7 +1,7 @@
 //! The `prefixrace` command line: a thin layer over the library.
 //!
 //! Exit codes: 0 no race found, 1 a race or divergence was found, 2 a usage or
-//! input error.
+//! input error; `run` interrupted by SIGINT exits 130 after killing its processes.
 
 mod cli;
 

@@ -76,10 +76,10 @@ impl Oracle {
                 .first()
                 .map(|(d, _)| d.message.clone())
                 .unwrap_or_else(|| "no message".into());
-            return Err(Error::Usage(format!(
+            return Err(Error::Usage(setup.scenario.origin.qualify(format!(
                 "the serial reference run of {} under {} fails, so nothing can be compared: {}: {msg}",
                 setup.scenario.name, setup.strategy, o.label
-            )));
+            ))));
         }
         let volatile = setup.scenario.volatile.clone();
         let (reference, _) = normalize(&trace.tree, &volatile);

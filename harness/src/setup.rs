@@ -31,7 +31,11 @@ impl Setup {
                 scenario: &scenario,
                 job_index: i,
             };
-            jobs.push(strategy.install_job(p, &ctx)?);
+            let job = strategy.install_job(p, &ctx).map_err(|e| match e {
+                crate::Error::Usage(msg) => crate::Error::Usage(scenario.origin.qualify(msg)),
+                other => other,
+            })?;
+            jobs.push(job);
         }
         for a in &scenario.activities {
             let job_index = jobs.len();

@@ -17,6 +17,9 @@ pub enum PathError {
     /// The path is empty.
     #[error("path is empty")]
     Empty,
+    /// A component is longer than the kernel's NAME_MAX (255 bytes).
+    #[error("path {0:?} has a component longer than 255 bytes")]
+    TooLong(String),
 }
 
 /// Normalizes `path` relative to `base` (both `/`-separated and relative to
@@ -32,6 +35,9 @@ pub fn normalize_relative(base: &str, path: &str) -> Result<String, PathError> {
     }
     if path.is_empty() {
         return Err(PathError::Empty);
+    }
+    if path.split('/').any(|c| c.len() > 255) {
+        return Err(PathError::TooLong(path.to_string()));
     }
     let mut parts: Vec<&str> = base
         .split('/')

@@ -115,6 +115,23 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// How errors name the scenario: its file, `builtin:NAME` or its flags;
+    /// `None` for a scenario built in code.
+    pub fn label(&self) -> Option<String> {
+        match self {
+            Origin::Code => None,
+            other => Some(other.cli_args()),
+        }
+    }
+
+    /// Prefixes `message` with [`Origin::label`], the way input errors name their file.
+    pub fn qualify(&self, message: String) -> String {
+        match self.label() {
+            Some(l) => format!("{l}: {message}"),
+            None => message,
+        }
+    }
+
     /// The command-line arguments that rebuild this scenario.
     pub fn cli_args(&self) -> String {
         match self {
