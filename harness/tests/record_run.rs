@@ -20,12 +20,34 @@ fn stage(root: &std::path::Path) {
     std::fs::create_dir_all(sp.join("pkg")).unwrap();
     std::fs::write(sp.join("pkg/__init__.py"), "from . import mod\n").unwrap();
     std::fs::write(sp.join("pkg/mod.py"), "X = 1\n").unwrap();
-    std::fs::create_dir(sp.join("pkg/__pycache__")).unwrap();
+    make_dir_after(&sp.join("pkg"), "__pycache__", "__init__.py");
     std::fs::write(
         sp.join("pkg/__pycache__/__init__.cpython-39.pyc"),
         b"\x61\x0d\x0d\x0a",
     )
     .unwrap();
+}
+
+/// Creates directory `name` in `dir` with an inode number above `after`'s, as
+/// pip's compile step leaves it. Filesystems reuse freed inode numbers, so a
+/// fresh directory can land below; keep trying with new ones until one lands
+/// above, then rename it into place.
+fn make_dir_after(dir: &std::path::Path, name: &str, after: &str) {
+    let floor = std::fs::symlink_metadata(dir.join(after)).unwrap().ino();
+    let mut held = Vec::new();
+    for i in 0..4096 {
+        let candidate = dir.join(format!(".candidate-{i}"));
+        std::fs::create_dir(&candidate).unwrap();
+        if std::fs::symlink_metadata(&candidate).unwrap().ino() > floor {
+            std::fs::rename(&candidate, dir.join(name)).unwrap();
+            for h in held {
+                std::fs::remove_dir(h).unwrap();
+            }
+            return;
+        }
+        held.push(candidate);
+    }
+    panic!("no directory inode above {after}'s in 4096 tries");
 }
 
 fn record_run(dir: &std::path::Path, imports: &[&str]) -> std::path::PathBuf {
