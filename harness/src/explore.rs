@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::dpor::Coverage;
 use crate::error::{Error, Result};
 use crate::execution::ExecutionTrace;
 use crate::fs::FsKind;
@@ -97,6 +98,9 @@ pub struct Exploration {
     pub notes: Vec<String>,
     /// Wall time (reported, never used for decisions).
     pub elapsed: Duration,
+    /// For systematic schedulers (dpor): the classes explored and whether
+    /// the whole space was covered.
+    pub coverage: Option<Coverage>,
 }
 
 struct Outcome {
@@ -121,6 +125,9 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let jobs = setup.job_count();
     let steps = oracle.reference_steps();
     options.fs.fresh()?;
+    if options.scheduler == SchedulerKind::Dpor {
+        return explore_systematically(setup, options, &oracle, start);
+    }
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
         let mut fs = options.fs.fresh()?;
@@ -187,6 +194,55 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         first_failure,
         notes: notes.into_iter().collect(),
         elapsed: start.elapsed(),
+        coverage: None,
+    })
+}
+
+/// Explores `setup` with DPOR (sequential by nature, so `threads` is unused).
+fn explore_systematically(
+    setup: &Setup,
+    options: &ExploreOptions,
+    oracle: &Oracle,
+    start: Instant,
+) -> Result<Exploration> {
+    let fresh = || options.fs.fresh();
+    let judge = |trace: &ExecutionTrace| {
+        let j = oracle.judge(trace);
+        (j.notes, j.failure.is_some())
+    };
+    let progress = options.progress.clone();
+    let counted = std::cell::Cell::new(0u64);
+    let judge_with_progress = |trace: &ExecutionTrace| {
+        counted.set(counted.get() + 1);
+        if let Some(p) = &progress {
+            p(counted.get());
+        }
+        judge(trace)
+    };
+    let found = crate::dpor::explore(setup, options.schedules, &fresh, &judge_with_progress)?;
+    let first_failure = match found.failure {
+        Some((execution, choices)) => {
+            let mut fs = options.fs.fresh()?;
+            let mut scheduler = ReplayScheduler::new(Schedule { choices });
+            let trace = setup.run(fs.as_mut(), &mut scheduler, true);
+            let judgement = oracle.judge(&trace);
+            Some(Failure {
+                execution: Some(execution),
+                token: trace.schedule.token(),
+                trace,
+                judgement,
+            })
+        }
+        None => None,
+    };
+    Ok(Exploration {
+        executions: found.executions,
+        ops_executed: found.ops_executed,
+        reference_ops: oracle.reference_steps(),
+        first_failure,
+        notes: found.notes.into_iter().collect(),
+        elapsed: start.elapsed(),
+        coverage: Some(found.coverage),
     })
 }
 

@@ -28,6 +28,7 @@
 //! the [`Oracle`] judges; a report explains.
 
 pub mod content;
+pub mod dpor;
 pub mod error;
 pub mod execution;
 pub mod explore;

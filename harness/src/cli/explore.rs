@@ -24,7 +24,7 @@ pub struct ExploreArgs {
     /// tables), or `all` for the order-sensitivity matrix of every one.
     #[arg(long, default_value = "all")]
     pub strategy: String,
-    /// random, pct, pct:DEPTH or serial.
+    /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order reduced).
     #[arg(long, default_value = "random")]
     pub scheduler: String,
     /// The budget: how many executions to try.
@@ -244,6 +244,9 @@ impl MatrixRow {
                 elapsed_ms: 0,
                 first_failure: None,
                 notes: Vec::new(),
+                classes: None,
+                complete: None,
+                incomplete_reason: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),
