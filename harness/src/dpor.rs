@@ -59,7 +59,7 @@ pub struct DporRun {
 }
 
 /// Runs `setup` once on a fresh filesystem from `fresh`, forcing `forced`.
-fn run_once(
+pub(crate) fn run_once(
     setup: &Setup,
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     forced: Vec<JobId>,
@@ -77,8 +77,8 @@ fn run_once(
 }
 
 /// Happens-before over the events of one execution, as vector clocks.
-struct HappensBefore {
-    clocks: Vec<Vec<u32>>,
+pub(crate) struct HappensBefore {
+    pub(crate) clocks: Vec<Vec<u32>>,
     seq: Vec<u32>,
     /// For each event, the clock without its cross-job dependence edges
     /// (program order and enabling only).
@@ -88,7 +88,7 @@ struct HappensBefore {
 }
 
 impl HappensBefore {
-    fn new(steps: &[DporStep], jobs: usize) -> HappensBefore {
+    pub(crate) fn new(steps: &[DporStep], jobs: usize) -> HappensBefore {
         let n = steps.len();
         let mut clocks: Vec<Vec<u32>> = Vec::with_capacity(n);
         let mut local = Vec::with_capacity(n);
@@ -136,7 +136,7 @@ impl HappensBefore {
     }
 
     /// True when event `a` happens before event `b` (a < b).
-    fn before(&self, steps: &[DporStep], a: usize, b: usize) -> bool {
+    pub(crate) fn before(&self, steps: &[DporStep], a: usize, b: usize) -> bool {
         a < b && self.clocks[b][steps[a].chosen] >= self.seq[a]
     }
 

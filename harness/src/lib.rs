@@ -41,6 +41,8 @@ pub mod report;
 pub mod scenario;
 pub mod schedule;
 pub mod setup;
+pub mod shard;
+pub mod shrink;
 pub mod story;
 pub mod strategy;
 

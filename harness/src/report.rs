@@ -196,6 +196,9 @@ pub struct ReportJson {
     pub first_failure: Option<FailureJson>,
     /// Notes (stale bytecode and the like).
     pub notes: Vec<String>,
+    /// The shard explored, `I/N`, when the run was sharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Systematic schedulers only: equivalence classes explored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<u64>,
@@ -242,6 +245,7 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         elapsed_ms: ex.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: ex.notes.clone(),
+        shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
         classes: ex.coverage.as_ref().map(|c| c.classes),
         complete: ex.coverage.as_ref().map(|c| c.complete),
         incomplete_reason: ex.coverage.as_ref().and_then(|c| c.reason.clone()),
@@ -280,6 +284,12 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         "scheduler: {}, seed {}\n",
         info.scheduler, info.seed
     ));
+    if !ex.shard.is_whole() {
+        out.push_str(&format!(
+            "shard: {} (executions whose index modulo the shard count matches)\n",
+            ex.shard
+        ));
+    }
     match &ex.first_failure {
         Some(f) => {
             out.push_str(&format!(
@@ -364,6 +374,7 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         elapsed_ms: r.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: r.notes.clone(),
+        shard: None,
         classes: None,
         complete: None,
         incomplete_reason: None,
