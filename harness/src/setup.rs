@@ -66,6 +66,17 @@ impl Setup {
         self.jobs.len()
     }
 
+    /// Fresh copies of the jobs, by job index, for running them outside the
+    /// executor (the loom cross-check runs them as loom threads).
+    pub fn jobs(&self) -> Vec<Box<dyn Job>> {
+        self.jobs.clone()
+    }
+
+    /// For each job, the jobs that must exit before it starts.
+    pub fn deps(&self) -> &[Vec<JobId>] {
+        &self.deps
+    }
+
     /// Job labels, by job index.
     pub fn labels(&self) -> Vec<String> {
         self.jobs.iter().map(|j| j.label().to_string()).collect()
