@@ -293,12 +293,13 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
     match &ex.first_failure {
         Some(f) => {
             out.push_str(&format!(
-                "found in: execution {} of at most {} ({} ops executed)\n\n",
+                "found in: execution {} of at most {} ({} ops executed)\n",
                 f.execution.unwrap_or(0),
                 info.schedules,
                 ex.ops_executed
             ));
             out.push_str(&coverage_text(ex));
+            out.push('\n');
             out.push_str(&explain(f, s, info.strategy).text());
         }
         None => {

@@ -378,6 +378,10 @@ fn shortest_failure(
     options: &ExploreOptions,
     first: &Failure,
 ) -> Result<Failure> {
+    if options.scheduler == SchedulerKind::Dpor || !options.shard.is_whole() {
+        // DPOR executions are not indexable, and a shard owns only its own indices.
+        return Ok(first.clone());
+    }
     let first_index = first.execution.unwrap_or(1) - 1;
     let budget = if options.scheduler.is_deterministic_per_run() {
         1
