@@ -157,7 +157,7 @@ pub fn execute(
             aborted = Some(format!("execution exceeded {MAX_STEPS} steps"));
             break;
         }
-        let Some(chosen) = scheduler.pick(&runnable, step) else {
+        let Some(chosen) = scheduler.pick_offered(&runnable, &pending_ops, step) else {
             aborted = Some(format!(
                 "the schedule does not fit this scenario at step {step}"
             ));

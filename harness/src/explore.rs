@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::dpor::Coverage;
 use crate::error::{Error, Result};
 use crate::execution::ExecutionTrace;
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
+use crate::shard::Shard;
 
 /// Options of one exploration.
 #[derive(Clone)]
@@ -30,6 +32,8 @@ pub struct ExploreOptions {
     pub threads: usize,
     /// The filesystem every execution runs on.
     pub fs: FsKind,
+    /// Which share of the executions to run (random and pct only).
+    pub shard: Shard,
     /// Called with the number of executions done so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
@@ -42,6 +46,7 @@ impl std::fmt::Debug for ExploreOptions {
             .field("seed", &self.seed)
             .field("threads", &self.threads)
             .field("fs", &self.fs)
+            .field("shard", &self.shard)
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +59,7 @@ impl Default for ExploreOptions {
             seed: 0,
             threads: 1,
             fs: FsKind::Model,
+            shard: Shard::WHOLE,
             progress: None,
         }
     }
@@ -97,6 +103,11 @@ pub struct Exploration {
     pub notes: Vec<String>,
     /// Wall time (reported, never used for decisions).
     pub elapsed: Duration,
+    /// The shard explored (whole unless `--shard` was given).
+    pub shard: Shard,
+    /// For systematic schedulers (dpor): the classes explored and whether
+    /// the whole space was covered.
+    pub coverage: Option<Coverage>,
 }
 
 struct Outcome {
@@ -121,6 +132,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let jobs = setup.job_count();
     let steps = oracle.reference_steps();
     options.fs.fresh()?;
+    if options.scheduler == SchedulerKind::Dpor {
+        if !options.shard.is_whole() {
+            return Err(Error::Usage(
+                "--shard is not supported with --scheduler dpor: each DPOR execution depends on the races of the one before".into(),
+            ));
+        }
+        return explore_systematically(setup, options, &oracle, start);
+    }
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
         let mut fs = options.fs.fresh()?;
@@ -142,6 +161,8 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         let end = (next + batch).min(budget);
         let mut outcomes: Vec<Outcome> = pool.install(|| -> Result<Vec<Outcome>> {
             (next..end)
+                .filter(|i| options.shard.owns(*i))
+                .collect::<Vec<u64>>()
                 .into_par_iter()
                 .map(|i| {
                     let o = run_one(i);
@@ -171,12 +192,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             let mut fs = options.fs.fresh()?;
             let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
             let judgement = oracle.judge(&trace);
-            Some(Failure {
-                execution: Some(index + 1),
-                token: trace.schedule.token(),
+            Some(shrunk(
+                setup,
+                &oracle,
+                options.fs,
+                index + 1,
                 trace,
                 judgement,
-            })
+            )?)
         }
         None => None,
     };
@@ -187,6 +210,77 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         first_failure,
         notes: notes.into_iter().collect(),
         elapsed: start.elapsed(),
+        shard: options.shard,
+        coverage: None,
+    })
+}
+
+/// The failure of execution `execution` (1-based), shrunk (see [`crate::shrink`]).
+fn shrunk(
+    setup: &Setup,
+    oracle: &Oracle,
+    fs: FsKind,
+    execution: u64,
+    trace: ExecutionTrace,
+    judgement: Judgement,
+) -> Result<Failure> {
+    let choices = trace.schedule.choices.clone();
+    let (trace, judgement) =
+        match crate::shrink::shrink(setup, oracle, fs, &choices, &trace, &judgement)? {
+            Some(better) => better,
+            None => (trace, judgement),
+        };
+    Ok(Failure {
+        execution: Some(execution),
+        token: trace.schedule.token(),
+        trace,
+        judgement,
+    })
+}
+
+/// Explores `setup` with DPOR (sequential by nature, so `threads` is unused).
+fn explore_systematically(
+    setup: &Setup,
+    options: &ExploreOptions,
+    oracle: &Oracle,
+    start: Instant,
+) -> Result<Exploration> {
+    let fresh = || options.fs.fresh();
+    let judge = |trace: &ExecutionTrace| {
+        let j = oracle.judge(trace);
+        (j.notes, j.failure.is_some())
+    };
+    let progress = options.progress.clone();
+    let counted = std::cell::Cell::new(0u64);
+    let judge_with_progress = |trace: &ExecutionTrace| {
+        counted.set(counted.get() + 1);
+        if let Some(p) = &progress {
+            p(counted.get());
+        }
+        judge(trace)
+    };
+    let found = crate::dpor::explore(setup, options.schedules, &fresh, &judge_with_progress)?;
+    let first_failure = match found.failure {
+        Some((execution, choices)) => {
+            let mut fs = options.fs.fresh()?;
+            let mut scheduler = ReplayScheduler::new(Schedule { choices });
+            let trace = setup.run(fs.as_mut(), &mut scheduler, true);
+            let judgement = oracle.judge(&trace);
+            Some(shrunk(
+                setup, oracle, options.fs, execution, trace, judgement,
+            )?)
+        }
+        None => None,
+    };
+    Ok(Exploration {
+        executions: found.executions,
+        ops_executed: found.ops_executed,
+        reference_ops: oracle.reference_steps(),
+        first_failure,
+        notes: found.notes.into_iter().collect(),
+        elapsed: start.elapsed(),
+        shard: Shard::WHOLE,
+        coverage: Some(found.coverage),
     })
 }
 

@@ -28,6 +28,7 @@
 //! the [`Oracle`] judges; a report explains.
 
 pub mod content;
+pub mod dpor;
 pub mod error;
 pub mod execution;
 pub mod explore;
@@ -41,6 +42,8 @@ pub mod report;
 pub mod scenario;
 pub mod schedule;
 pub mod setup;
+pub mod shard;
+pub mod shrink;
 pub mod story;
 pub mod strategy;
 

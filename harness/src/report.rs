@@ -196,6 +196,18 @@ pub struct ReportJson {
     pub first_failure: Option<FailureJson>,
     /// Notes (stale bytecode and the like).
     pub notes: Vec<String>,
+    /// The shard explored, `I/N`, when the run was sharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// Systematic schedulers only: equivalence classes explored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<u64>,
+    /// Systematic schedulers only: true when the whole space was covered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complete: Option<bool>,
+    /// Systematic schedulers only: why the run is not complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
 }
 
 /// What an exploration was asked to do, for the report header.
@@ -233,6 +245,27 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         elapsed_ms: ex.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: ex.notes.clone(),
+        shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
+        classes: ex.coverage.as_ref().map(|c| c.classes),
+        complete: ex.coverage.as_ref().map(|c| c.complete),
+        incomplete_reason: ex.coverage.as_ref().and_then(|c| c.reason.clone()),
+    }
+}
+
+/// The coverage line of a systematic exploration.
+fn coverage_text(ex: &Exploration) -> String {
+    match &ex.coverage {
+        None => String::new(),
+        Some(c) if c.complete => format!(
+            "coverage: complete, {} classes in {} executions\n",
+            c.classes, ex.executions
+        ),
+        Some(c) => format!(
+            "coverage: incomplete, {} classes in {} executions ({})\n",
+            c.classes,
+            ex.executions,
+            c.reason.as_deref().unwrap_or("bounded")
+        ),
     }
 }
 
@@ -251,14 +284,22 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         "scheduler: {}, seed {}\n",
         info.scheduler, info.seed
     ));
+    if !ex.shard.is_whole() {
+        out.push_str(&format!(
+            "shard: {} (executions whose index modulo the shard count matches)\n",
+            ex.shard
+        ));
+    }
     match &ex.first_failure {
         Some(f) => {
             out.push_str(&format!(
-                "found in: execution {} of at most {} ({} ops executed)\n\n",
+                "found in: execution {} of at most {} ({} ops executed)\n",
                 f.execution.unwrap_or(0),
                 info.schedules,
                 ex.ops_executed
             ));
+            out.push_str(&coverage_text(ex));
+            out.push('\n');
             out.push_str(&explain(f, s, info.strategy).text());
         }
         None => {
@@ -266,6 +307,7 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
                 "explored: {} executions, {} ops; no job failed and every prefix matched the serial reference\n",
                 ex.executions, ex.ops_executed
             ));
+            out.push_str(&coverage_text(ex));
             if !ex.notes.is_empty() {
                 out.push_str("\nnotes:\n");
                 for n in &ex.notes {
@@ -333,5 +375,9 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         elapsed_ms: r.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: r.notes.clone(),
+        shard: None,
+        classes: None,
+        complete: None,
+        incomplete_reason: None,
     }
 }

@@ -8,8 +8,12 @@ use crate::execution::{execute, ExecutionTrace};
 use crate::fs::{parent_of, split_parent, Fs};
 use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
-use crate::schedule::{JobId, Scheduler};
+use crate::schedule::{JobId, Scheduler, SerialScheduler};
 use crate::strategy::{python_object_id, InstallContext, Strategy};
+
+/// Job indices of the jobs laying down the initial prefix (distinct from the
+/// scenario's jobs, so their temporary names never collide).
+const SEED_JOB_BASE: usize = 1_000_000;
 
 /// The jobs of one scenario under one strategy, ready to run.
 #[derive(Clone)]
@@ -20,6 +24,8 @@ pub struct Setup {
     pub strategy: String,
     jobs: Vec<Box<dyn Job>>,
     deps: Vec<Vec<JobId>>,
+    /// Jobs that lay down the initial prefix, run serially before `jobs`.
+    seed_jobs: Vec<Box<dyn Job>>,
 }
 
 impl Setup {
@@ -42,7 +48,16 @@ impl Setup {
             jobs.push(activity_job(&scenario, a, job_index));
         }
         let deps = scenario.dependency_indices();
+        let mut seed_jobs = Vec::new();
+        for (i, p) in scenario.initial.iter().enumerate() {
+            let ctx = InstallContext {
+                scenario: &scenario,
+                job_index: SEED_JOB_BASE + i,
+            };
+            seed_jobs.push(crate::strategy::DirectInstall.install_job(p, &ctx)?);
+        }
         Ok(Setup {
+            seed_jobs,
             strategy: strategy.name().to_string(),
             scenario,
             jobs,
@@ -55,18 +70,48 @@ impl Setup {
         self.jobs.len()
     }
 
+    /// Fresh copies of the jobs, by job index, for running them outside the
+    /// executor (the loom cross-check runs them as loom threads).
+    pub fn jobs(&self) -> Vec<Box<dyn Job>> {
+        self.jobs.clone()
+    }
+
+    /// For each job, the jobs that must exit before it starts.
+    pub fn deps(&self) -> &[Vec<JobId>] {
+        &self.deps
+    }
+
     /// Job labels, by job index.
     pub fn labels(&self) -> Vec<String> {
         self.jobs.iter().map(|j| j.label().to_string()).collect()
     }
 
-    /// Runs one execution on `fs` under `scheduler`.
+    /// Runs one execution on `fs` under `scheduler`: first the scenario's
+    /// initial prefix is laid down serially (not part of the trace), then the jobs run.
     pub fn run(
         &self,
         fs: &mut dyn Fs,
         scheduler: &mut dyn Scheduler,
         record_events: bool,
     ) -> ExecutionTrace {
+        if !self.seed_jobs.is_empty() {
+            let deps = vec![Vec::new(); self.seed_jobs.len()];
+            let seeded = execute(
+                self.seed_jobs.clone(),
+                &deps,
+                fs,
+                &mut SerialScheduler,
+                false,
+            );
+            if let Some((_, o)) = seeded.outcomes.iter().enumerate().find(|(_, o)| o.failed()) {
+                let mut trace = execute(Vec::new(), &[], fs, scheduler, record_events);
+                trace.aborted = Some(format!(
+                    "laying down the initial prefix failed: {} exited non-zero",
+                    o.label
+                ));
+                return trace;
+            }
+        }
         execute(self.jobs.clone(), &self.deps, fs, scheduler, record_events)
     }
 }

@@ -8,6 +8,7 @@ use super::{load_scenario, progress_bar, strategies, thread_count, Format, Scena
 use prefixrace::execution::ExecutionTrace;
 use prefixrace::fs::FsKind;
 use prefixrace::report::{self, Explained, FailureJson, ReportJson, RunInfo};
+use prefixrace::shard::Shard;
 use prefixrace::{
     explore, Error, ExploreOptions, Failure, FailureKind, Oracle, Result, SchedulerKind, Setup,
     Strategy, Tree,
@@ -24,7 +25,7 @@ pub struct ExploreArgs {
     /// tables), or `all` for the order-sensitivity matrix of every one.
     #[arg(long, default_value = "all")]
     pub strategy: String,
-    /// random, pct, pct:DEPTH or serial.
+    /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order reduced).
     #[arg(long, default_value = "random")]
     pub scheduler: String,
     /// The budget: how many executions to try.
@@ -42,6 +43,10 @@ pub struct ExploreArgs {
     /// The filesystem executions run on: model (in memory) or real (a temp dir).
     #[arg(long, default_value = "model")]
     pub fs: String,
+    /// Run only shard I of N (random, pct): the executions whose index is
+    /// I-1 modulo N. The N shards together are exactly the unsharded run.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Runs `prefixrace explore`.
@@ -51,6 +56,15 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
     let strategies = strategies(&args.strategy, &scenario)?;
     let threads = thread_count(args.jobs)?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
+    let shard: Shard = match &args.shard {
+        Some(s) => s.parse().map_err(Error::Usage)?,
+        None => Shard::WHOLE,
+    };
+    if !shard.is_whole() && scheduler == SchedulerKind::Dpor {
+        return Err(Error::Usage(
+            "--shard is not supported with --scheduler dpor (each DPOR execution depends on the races of the one before)".into(),
+        ));
+    }
     let matrix = strategies.len() > 1;
     let mut rows = Vec::new();
     let mut first_refusal: Option<String> = None;
@@ -91,6 +105,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             seed: args.seed,
             threads,
             fs,
+            shard,
             progress,
         };
         let ex = explore(&setup, &options)?;
@@ -244,6 +259,10 @@ impl MatrixRow {
                 elapsed_ms: 0,
                 first_failure: None,
                 notes: Vec::new(),
+                shard: None,
+                classes: None,
+                complete: None,
+                incomplete_reason: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),
@@ -359,6 +378,10 @@ fn shortest_failure(
     options: &ExploreOptions,
     first: &Failure,
 ) -> Result<Failure> {
+    if options.scheduler == SchedulerKind::Dpor || !options.shard.is_whole() {
+        // DPOR executions are not indexable, and a shard owns only its own indices.
+        return Ok(first.clone());
+    }
     let first_index = first.execution.unwrap_or(1) - 1;
     let budget = if options.scheduler.is_deterministic_per_run() {
         1
@@ -461,6 +484,7 @@ pub fn showcase() -> Result<i32> {
         jobs: None,
         format: Format::Text,
         fs: "model".into(),
+        shard: None,
     };
     run(&args)
 }

@@ -9,11 +9,11 @@ pub fn run() -> Result<i32> {
     println!("built-in scenarios (use as builtin:NAME):");
     for name in scenario::builtin::names() {
         let s = scenario::builtin::load(name)?;
-        println!("  {name:<16} {}", s.description);
+        println!("  {name:<18} {}", s.description);
     }
     println!("strategies:");
     for s in builtin_strategies() {
-        println!("  {:<16} {}", s.name(), s.summary());
+        println!("  {:<18} {}", s.name(), s.summary());
     }
     Ok(0)
 }

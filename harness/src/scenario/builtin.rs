@@ -21,6 +21,10 @@ const SCENARIOS: &[(&str, &[u8])] = &[
         include_bytes!("../../../scenarios/sage-32361.toml"),
     ),
     (
+        "sage-32361-upgrade",
+        include_bytes!("../../../scenarios/sage-32361-upgrade.toml"),
+    ),
+    (
         "pip-21.1.2",
         include_bytes!("../../../scenarios/pip-21.1.2.toml"),
     ),

@@ -179,6 +179,10 @@ pub struct Scenario {
     pub python_tag: String,
     /// Packages, in declaration order.
     pub packages: Vec<Package>,
+    /// Packages already installed in the prefix before any job starts
+    /// (`[[initial]]` tables): every execution and the serial reference
+    /// start from the prefix a serial direct install of them leaves.
+    pub initial: Vec<Package>,
     /// Activities, in declaration order.
     pub activities: Vec<Activity>,
     /// Paths whose final state may differ between orders.
@@ -199,6 +203,7 @@ impl Scenario {
             site_packages: DEFAULT_SITE_PACKAGES.to_string(),
             python_tag: DEFAULT_PYTHON_TAG.to_string(),
             packages: Vec::new(),
+            initial: Vec::new(),
             activities: Vec::new(),
             volatile: Vec::new(),
             origin: Origin::Code,

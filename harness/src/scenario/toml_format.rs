@@ -13,6 +13,11 @@
 //! record = "payloads/Cython-0.29.21.RECORD"   # or wheel = "...", payload = "...", or [[package.file]]
 //! after = []                                  # make's dependency edges
 //!
+//! [[initial]]                                # already in the prefix before the jobs start
+//! name = "Cython"                             # same fields as [[package]]; installed serially
+//! record = "payloads/Cython-0.29.21.RECORD"   # by pip onto every fresh filesystem
+//! compile = false                             # e.g. an old install without __pycache__
+//!
 //! [[activity]]
 //! name = "import-cython"
 //! kind = "import"
@@ -62,6 +67,8 @@ struct RawScenario {
     volatile: Vec<Spanned<String>>,
     #[serde(default, rename = "package")]
     packages: Vec<RawPackage>,
+    #[serde(default, rename = "initial")]
+    initial: Vec<RawPackage>,
     #[serde(default, rename = "activity")]
     activities: Vec<RawActivity>,
     #[serde(default, rename = "strategy")]
@@ -304,7 +311,8 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         }
         s.volatile.push(Glob::new(v.get_ref()));
     }
-    for p in raw.packages {
+    let initial = raw.initial.into_iter().map(|p| (p, true));
+    for (p, is_initial) in raw.packages.into_iter().map(|p| (p, false)).chain(initial) {
         let line = line_of(src, p.name.span().start);
         let sources = [
             p.record.is_some(),
@@ -391,7 +399,19 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             pkg.compile = c;
         }
         pkg.after = p.after.into_iter().map(Spanned::into_inner).collect();
-        s.packages.push(pkg);
+        if is_initial {
+            if !pkg.after.is_empty() {
+                return Err(Error::input(
+                    file,
+                    line,
+                    "after",
+                    "an [[initial]] package is present before any job starts: it takes no `after`",
+                ));
+            }
+            s.initial.push(pkg);
+        } else {
+            s.packages.push(pkg);
+        }
     }
     for a in raw.activities {
         let line = line_of(src, a.kind.span().start);

@@ -4,6 +4,8 @@
 //! of picks of one execution is its [`Schedule`], which serializes to a short
 //! token (see [`token`]) that the replay scheduler follows exactly.
 
+pub mod dependence;
+mod dpor;
 mod pct;
 mod random;
 mod replay;
@@ -11,6 +13,7 @@ mod rng;
 mod serial;
 pub mod token;
 
+pub use dpor::{DporScheduler, DporStep};
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
@@ -29,6 +32,19 @@ pub trait Scheduler: Send {
     /// Returns `None` when the scheduler cannot continue (a replay whose token
     /// does not match the scenario).
     fn pick(&mut self, runnable: &[JobId], step: usize) -> Option<JobId>;
+
+    /// Like [`Scheduler::pick`], also seeing the op each runnable job offers
+    /// (`offered[j]` for every `j` in `runnable`). Schedulers that reason
+    /// about dependence (DPOR) override it; the others just pick.
+    fn pick_offered(
+        &mut self,
+        runnable: &[JobId],
+        offered: &[Option<crate::op::Op>],
+        step: usize,
+    ) -> Option<JobId> {
+        let _ = offered;
+        self.pick(runnable, step)
+    }
 }
 
 /// The sequence of job choices of one execution.
@@ -68,6 +84,9 @@ pub enum SchedulerKind {
         /// The bug depth d: d - 1 priority change points.
         depth: usize,
     },
+    /// Systematic exploration with dynamic partial-order reduction
+    /// (see `crate::dpor`); executions are driven by the explorer.
+    Dpor,
 }
 
 impl SchedulerKind {
@@ -79,6 +98,8 @@ impl SchedulerKind {
             SchedulerKind::Serial => Box::new(SerialScheduler),
             SchedulerKind::Random => Box::new(RandomScheduler::new(rng)),
             SchedulerKind::Pct { depth } => Box::new(PctScheduler::new(rng, jobs, steps, depth)),
+            // Without a DPOR driver, the first DPOR execution: non-preemptive.
+            SchedulerKind::Dpor => Box::new(DporScheduler::new(Vec::new(), 0, Vec::new())),
         }
     }
 
@@ -94,6 +115,7 @@ impl fmt::Display for SchedulerKind {
             SchedulerKind::Serial => f.write_str("serial"),
             SchedulerKind::Random => f.write_str("random"),
             SchedulerKind::Pct { depth } => write!(f, "pct:{depth}"),
+            SchedulerKind::Dpor => f.write_str("dpor"),
         }
     }
 }
@@ -106,10 +128,11 @@ impl FromStr for SchedulerKind {
             "serial" => Ok(SchedulerKind::Serial),
             "random" => Ok(SchedulerKind::Random),
             "pct" => Ok(SchedulerKind::Pct { depth: 3 }),
+            "dpor" => Ok(SchedulerKind::Dpor),
             _ => match s.strip_prefix("pct:").map(str::parse::<usize>) {
                 Some(Ok(depth)) if depth >= 1 => Ok(SchedulerKind::Pct { depth }),
                 _ => Err(format!(
-                    "unknown scheduler {s:?}: expected serial, random, pct or pct:DEPTH"
+                    "unknown scheduler {s:?}: expected serial, random, pct, pct:DEPTH or dpor"
                 )),
             },
         }

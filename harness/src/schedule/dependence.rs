@@ -1,0 +1,136 @@
+//! The dependence relation over filesystem ops, used by partial-order
+//! reduction: two ops of different jobs are *dependent* when running them in
+//! the other order could change a result or the final tree.
+//!
+//! Ops `a` and `b` are dependent when at least one of them mutates and
+//! - they name the same path (either path of a rename counts), or
+//! - one creates, removes or renames an entry (`mkdir`, `rmdir`, `unlink`,
+//!   `symlink`, `rename`, `open` with `O_CREAT`) that is a strict ancestor of
+//!   a path the other names (path lookup goes through it), or
+//! - one creates, removes or renames an entry of a directory the other lists.
+//!
+//! Assumptions, documented in `docs/exploration.md`: paths do not alias
+//! through symlinks created during the execution, and `chmod` of a directory
+//! never removes search permission from its owner (so it only conflicts with
+//! ops on the same path). Descriptor numbers are not compared: reordering two
+//! `open`s may swap the numbers they return, which changes neither what the
+//! jobs do nor the tree.
+
+use crate::op::Op;
+
+/// The entries an op creates, removes or renames (its namespace changes).
+fn namespace_changes(op: &Op) -> Vec<&str> {
+    match op {
+        Op::Mkdir { path, .. }
+        | Op::Rmdir { path }
+        | Op::Unlink { path }
+        | Op::Symlink { path, .. } => vec![path],
+        Op::Open { path, flags, .. } if flags.create => vec![path],
+        Op::Rename { from, to } => vec![from, to],
+        _ => Vec::new(),
+    }
+}
+
+/// Every path an op names.
+fn named_paths(op: &Op) -> Vec<&str> {
+    let mut paths: Vec<&str> = vec![op.path()];
+    if let Some(to) = op.path2() {
+        paths.push(to);
+    }
+    paths
+}
+
+/// True when `ancestor` is a strict ancestor of `path` (`""` is the root).
+fn is_strict_ancestor(ancestor: &str, path: &str) -> bool {
+    if ancestor.is_empty() {
+        return !path.is_empty();
+    }
+    path.len() > ancestor.len()
+        && path.starts_with(ancestor)
+        && path.as_bytes()[ancestor.len()] == b'/'
+}
+
+/// The directory holding `path` (`""` for a top-level entry).
+fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// True when `changer`'s namespace changes can affect `other`.
+fn changes_affect(changer: &Op, other: &Op) -> bool {
+    let changed = namespace_changes(changer);
+    if changed.is_empty() {
+        return false;
+    }
+    let listed = match other {
+        Op::Readdir { path } => Some(&**path),
+        _ => None,
+    };
+    changed.iter().any(|c| {
+        named_paths(other).iter().any(|p| is_strict_ancestor(c, p))
+            || listed.is_some_and(|dir| parent(c) == dir)
+    })
+}
+
+/// True when `a` and `b` may not commute.
+pub fn dependent(a: &Op, b: &Op) -> bool {
+    if !a.is_mutation() && !b.is_mutation() {
+        return false;
+    }
+    let pa = named_paths(a);
+    if named_paths(b).iter().any(|p| pa.contains(p)) {
+        return true;
+    }
+    changes_affect(a, b) || changes_affect(b, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::OpenFlags;
+
+    fn mkdir(p: &str) -> Op {
+        Op::Mkdir {
+            path: p.into(),
+            mode: 0o755,
+        }
+    }
+    fn stat(p: &str) -> Op {
+        Op::Stat { path: p.into() }
+    }
+
+    #[test]
+    fn same_path_with_a_mutation_conflicts() {
+        assert!(dependent(&mkdir("a/b"), &stat("a/b")));
+        assert!(dependent(&stat("a/b"), &mkdir("a/b")));
+        assert!(!dependent(&stat("a/b"), &stat("a/b")));
+        assert!(!dependent(&mkdir("a/b"), &mkdir("a/c")));
+    }
+
+    #[test]
+    fn creating_an_ancestor_conflicts_with_lookups_below_it() {
+        let open = Op::Open {
+            path: "a/b/c.pyc".into(),
+            flags: OpenFlags::READ,
+            mode: 0,
+        };
+        assert!(dependent(&mkdir("a/b"), &open));
+        assert!(!dependent(&mkdir("a/bc"), &open));
+        let chmod = Op::Chmod {
+            path: "a/b".into(),
+            mode: 0o755,
+        };
+        assert!(!dependent(&chmod, &open));
+    }
+
+    #[test]
+    fn entries_conflict_with_listings_of_their_directory() {
+        let list = Op::Readdir { path: "a".into() };
+        assert!(dependent(&mkdir("a/x"), &list));
+        assert!(!dependent(&mkdir("a/x/y"), &list));
+        let rename = Op::Rename {
+            from: "t/x".into(),
+            to: "a/y".into(),
+        };
+        assert!(dependent(&rename, &list));
+    }
+}

@@ -1,0 +1,135 @@
+//! The scheduler of one DPOR execution: it follows a forced sequence of
+//! choices (the prefix of an explored branch, then a wakeup sequence), then
+//! continues without preemption (the job that ran last keeps running while it
+//! can), never picking a job in the sleep set. It records, for every step,
+//! the runnable jobs, the op each offers and the sleep set, which is what the
+//! DPOR driver (`crate::dpor`) analyses afterwards.
+
+use super::dependence::dependent;
+use super::{JobId, Scheduler};
+use crate::op::Op;
+
+/// What the scheduler saw at one step.
+#[derive(Debug, Clone)]
+pub struct DporStep {
+    /// The runnable jobs, ascending.
+    pub enabled: Vec<JobId>,
+    /// The op each runnable job offered, parallel to `enabled`.
+    pub offered: Vec<Op>,
+    /// The sleep set before the choice (only maintained from the branch point on).
+    pub sleep: Vec<JobId>,
+    /// The job picked.
+    pub chosen: JobId,
+}
+
+impl DporStep {
+    /// The op job `job` offered at this step, if it was runnable.
+    pub fn offered_by(&self, job: JobId) -> Option<&Op> {
+        self.enabled
+            .iter()
+            .position(|&j| j == job)
+            .map(|i| &self.offered[i])
+    }
+
+    /// The op executed at this step.
+    pub fn executed(&self) -> &Op {
+        self.offered_by(self.chosen)
+            .expect("the chosen job was runnable")
+    }
+}
+
+/// A scheduler for one DPOR execution.
+#[derive(Debug, Clone)]
+pub struct DporScheduler {
+    forced: Vec<JobId>,
+    sleep_from: usize,
+    sleep: Vec<JobId>,
+    last: Option<JobId>,
+    /// Every step of the execution, as seen by the scheduler.
+    pub steps: Vec<DporStep>,
+    /// Set when every runnable job was asleep at some step: the execution is
+    /// equivalent to one explored before (sleep-set blocked).
+    pub blocked: bool,
+    /// Set when a forced choice was not runnable (the wakeup sequence did not fit).
+    pub diverged: bool,
+}
+
+impl DporScheduler {
+    /// Follows `forced`, maintains the sleep set `sleep` from step `sleep_from`
+    /// on, and continues without preemption.
+    pub fn new(forced: Vec<JobId>, sleep_from: usize, sleep: Vec<JobId>) -> DporScheduler {
+        DporScheduler {
+            forced,
+            sleep_from,
+            sleep,
+            last: None,
+            steps: Vec::new(),
+            blocked: false,
+            diverged: false,
+        }
+    }
+
+    fn free_choice(&mut self, runnable: &[JobId]) -> JobId {
+        let awake = |j: &JobId| !self.sleep.contains(j);
+        if let Some(last) = self.last.filter(|l| runnable.contains(l) && awake(l)) {
+            return last;
+        }
+        if let Some(j) = runnable.iter().copied().find(awake) {
+            return j;
+        }
+        self.blocked = true;
+        self.last
+            .filter(|l| runnable.contains(l))
+            .unwrap_or(runnable[0])
+    }
+}
+
+impl Scheduler for DporScheduler {
+    fn pick(&mut self, runnable: &[JobId], _step: usize) -> Option<JobId> {
+        Some(self.free_choice(runnable))
+    }
+
+    fn pick_offered(
+        &mut self,
+        runnable: &[JobId],
+        offered: &[Option<Op>],
+        step: usize,
+    ) -> Option<JobId> {
+        let tracking = step >= self.sleep_from;
+        if tracking {
+            self.sleep.retain(|j| runnable.contains(j));
+        }
+        let chosen = match self.forced.get(step) {
+            Some(&j) if runnable.contains(&j) => j,
+            Some(_) => {
+                self.diverged = true;
+                self.forced.truncate(step);
+                self.free_choice(runnable)
+            }
+            None => self.free_choice(runnable),
+        };
+        let ops: Vec<Op> = runnable
+            .iter()
+            .map(|&j| offered[j].clone().expect("runnable jobs offer an op"))
+            .collect();
+        let record = DporStep {
+            enabled: runnable.to_vec(),
+            offered: ops,
+            sleep: if tracking {
+                self.sleep.clone()
+            } else {
+                Vec::new()
+            },
+            chosen,
+        };
+        if tracking {
+            let op = record.executed().clone();
+            self.sleep.retain(|&j| {
+                j != chosen && !record.offered_by(j).is_some_and(|o| dependent(o, &op))
+            });
+        }
+        self.steps.push(record);
+        self.last = Some(chosen);
+        Some(chosen)
+    }
+}
