@@ -252,18 +252,25 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
     }
 }
 
+/// `n` with the singular or plural noun.
+fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The coverage line of a systematic exploration.
 fn coverage_text(ex: &Exploration) -> String {
     match &ex.coverage {
         None => String::new(),
         Some(c) if c.complete => format!(
-            "coverage: complete, {} classes in {} executions\n",
-            c.classes, ex.executions
+            "coverage: complete, {} in {}\n",
+            plural(c.classes, "class", "classes"),
+            plural(ex.executions, "execution", "executions")
         ),
         Some(c) => format!(
-            "coverage: incomplete, {} classes in {} executions ({})\n",
-            c.classes,
-            ex.executions,
+            "coverage: incomplete, {} in {} ({})\n",
+            plural(c.classes, "class", "classes"),
+            plural(ex.executions, "execution", "executions"),
             c.reason.as_deref().unwrap_or("bounded")
         ),
     }

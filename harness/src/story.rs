@@ -91,6 +91,14 @@ pub fn story(
                     }
                 }
             }
+            // The failing job's own look at the path before it acted (cp's
+            // lstat that found nothing, in a merge).
+            if let Some(look) = (0..f)
+                .rev()
+                .find(|&i| events[i].job == *job && touches(&events[i].op, &path))
+            {
+                picked.push(look);
+            }
             let parent = parent_of(&path).to_string();
             let own = (0..f)
                 .rev()
