@@ -53,6 +53,9 @@ impl ExplorationCase {
         let mut cases = Vec::new();
         for &scenario in SCENARIOS {
             for &fs in FILESYSTEMS {
+                if fs == FsKind::Real && !scale.real_scenarios.contains(&scenario) {
+                    continue;
+                }
                 for &scheduler in SCHEDULERS {
                     let executions = match fs {
                         FsKind::Model => scale.model_executions,

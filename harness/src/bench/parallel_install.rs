@@ -125,14 +125,14 @@ pub struct InstallFigure {
 pub struct InstallRatio {
     /// Worker threads.
     pub threads: usize,
-    /// staged-copy time / direct-install time.
-    pub staged_over_direct: f64,
+    /// staged-copy time / direct-install time (`None` when one was not measured).
+    pub staged_over_direct: Option<f64>,
     /// direct-install time / floor time.
-    pub direct_over_floor: f64,
+    pub direct_over_floor: Option<f64>,
     /// staged-copy time / floor time.
-    pub staged_over_floor: f64,
+    pub staged_over_floor: Option<f64>,
     /// copy-only time / direct-install time: what the copy step adds.
-    pub copy_over_direct: f64,
+    pub copy_over_direct: Option<f64>,
 }
 
 /// Measures every [`InstallMethod`] at every thread count of `scale`,
@@ -146,7 +146,7 @@ pub fn measure_installs(
         .iter()
         .map(|&t| worker_pool(t))
         .collect::<Result<Vec<_>>>()?;
-    let methods = InstallMethod::ALL;
+    let methods = scale.methods;
     // times[thread index][method index] = seconds per rep; races likewise.
     let mut times = vec![vec![Vec::new(); methods.len()]; pools.len()];
     let mut races = vec![vec![0u64; methods.len()]; pools.len()];
@@ -179,9 +179,10 @@ pub fn measure_installs(
             });
         }
         let paired = |a: InstallMethod, b: InstallMethod| {
-            let (a, b) = (&times[t][index_of(a)], &times[t][index_of(b)]);
+            let index_of = |m: InstallMethod| methods.iter().position(|x| *x == m);
+            let (a, b) = (&times[t][index_of(a)?], &times[t][index_of(b)?]);
             let r: Vec<f64> = a.iter().zip(b).map(|(x, y)| per_second(*x, *y)).collect();
-            median(&r)
+            Some(median(&r))
         };
         use InstallMethod::*;
         ratios.push(InstallRatio {
@@ -193,13 +194,6 @@ pub fn measure_installs(
         });
     }
     Ok((figures, ratios))
-}
-
-fn index_of(method: InstallMethod) -> usize {
-    InstallMethod::ALL
-        .iter()
-        .position(|m| *m == method)
-        .expect("every method is in ALL")
 }
 
 /// `amount / seconds`, or 0 when no time was measured.

@@ -12,40 +12,44 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::content::Blob;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scenario::{parse_record, PayloadKind, DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES};
 
-/// Embedded RECORD files: (name, bytes, whether the package is small).
-const RECORDS: &[(&str, &[u8], bool)] = &[
+/// `name-version` of every package of the whole set, in install order.
+pub const PACKAGES: &[&str] = &[
+    "Cython-0.29.21",
+    "pip-21.1.2",
+    "setuptools-68.2.2",
+    "six-1.16.0",
+    "sympy-1.12",
+    "wheel-0.41.2",
+];
+
+/// Embedded RECORD files: (name, bytes).
+const RECORDS: &[(&str, &[u8])] = &[
     (
         "Cython-0.29.21",
         include_bytes!("../../../scenarios/payloads/Cython-0.29.21.RECORD"),
-        false,
     ),
     (
         "pip-21.1.2",
         include_bytes!("../../../scenarios/payloads/pip-21.1.2.RECORD"),
-        false,
     ),
     (
         "setuptools-68.2.2",
         include_bytes!("../../../scenarios/payloads/bench/setuptools-68.2.2.RECORD"),
-        false,
     ),
     (
         "six-1.16.0",
         include_bytes!("../../../scenarios/payloads/bench/six-1.16.0.RECORD"),
-        true,
     ),
     (
         "sympy-1.12",
         include_bytes!("../../../scenarios/payloads/bench/sympy-1.12.RECORD"),
-        false,
     ),
     (
         "wheel-0.41.2",
         include_bytes!("../../../scenarios/payloads/bench/wheel-0.41.2.RECORD"),
-        true,
     ),
 ];
 
@@ -86,13 +90,19 @@ pub struct PayloadSet {
 }
 
 impl PayloadSet {
-    /// The whole set (six packages, ~2,900 files, ~47 MB), or only its small
-    /// packages when `whole` is false (for tests).
-    pub fn load(whole: bool) -> Result<PayloadSet> {
-        let packages = RECORDS
+    /// The packages named in `names` (each one of [`PACKAGES`]), in that order.
+    pub fn load(names: &[&str]) -> Result<PayloadSet> {
+        let packages = names
             .par_iter()
-            .filter(|(_, _, small)| whole || *small)
-            .map(|(name, bytes, _)| load_package(name, bytes))
+            .map(|name| {
+                let (_, bytes) = RECORDS.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "unknown benchmark package {name:?}; known: {}",
+                        PACKAGES.join(", ")
+                    ))
+                })?;
+                load_package(name, bytes)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(PayloadSet { packages })
     }
@@ -160,13 +170,22 @@ mod tests {
 
     #[test]
     fn the_small_set_has_bytecode_next_to_its_sources() {
-        let set = PayloadSet::load(false).unwrap();
+        let set = PayloadSet::load(&["six-1.16.0", "wheel-0.41.2"]).unwrap();
         assert_eq!(set.names(), ["six-1.16.0", "wheel-0.41.2"]);
         let six = &set.packages[0];
         assert!(six
             .bytecode
             .iter()
             .any(|f| &*f.path == "lib/python3.9/site-packages/__pycache__/six.cpython-39.pyc"));
-        assert_eq!(set.file_count(), set.packages.iter().map(|p| p.tree().count() as u64).sum());
+        assert_eq!(
+            set.file_count(),
+            set.packages.iter().map(|p| p.tree().count() as u64).sum()
+        );
+    }
+
+    #[test]
+    fn every_named_package_is_embedded() {
+        assert_eq!(RECORDS.len(), PACKAGES.len());
+        assert!(PayloadSet::load(&["nonesuch-1"]).is_err());
     }
 }

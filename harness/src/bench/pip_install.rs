@@ -7,6 +7,7 @@
 //! byte-compiles: `py_compile` writes every `.pyc` to a temporary name next to
 //! it and renames it over the final name (`importlib._bootstrap_external._write_atomic`).
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -56,10 +57,25 @@ pub fn pip_install(root: &Path, package: &SetPackage, writer_id: usize) -> Resul
 }
 
 /// The floor: the same files with the same bytes and modes, written in place
-/// by a plain loop (no temporary names, no staging).
+/// by a plain loop (no temporary names, no staging), creating each directory
+/// only the first time the loop needs it.
 pub fn plain_write(root: &Path, package: &SetPackage) -> Result<()> {
+    let mut made: HashSet<&str> = HashSet::new();
     for file in package.tree() {
-        write_in_place(root, file)?;
+        let (dir, _) = crate::fs::split_parent(&file.path);
+        if made.insert(dir) {
+            let dir = root.join(dir);
+            fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), &e))?;
+        }
+        let path = root.join(&*file.path);
+        let mut out =
+            File::create(&path).map_err(|e| Error::io(path.display().to_string(), &e))?;
+        out.write_all(file.blob.bytes())
+            .map_err(|e| Error::io(path.display().to_string(), &e))?;
+        if file.mode != 0o644 {
+            out.set_permissions(fs::Permissions::from_mode(file.mode))
+                .map_err(|e| Error::io(path.display().to_string(), &e))?;
+        }
     }
     Ok(())
 }

@@ -47,7 +47,7 @@ impl BenchReport {
     /// Runs every measurement at `scale`.
     pub fn measure(scale: &Scale) -> Result<BenchReport> {
         let exploration = measure_exploration(&ExplorationCase::all(scale), scale.reps)?;
-        let set = PayloadSet::load(scale.whole_payload_set)?;
+        let set = PayloadSet::load(scale.packages)?;
         let (figures, ratios) = measure_installs(&set, scale)?;
         Ok(BenchReport {
             schema: SCHEMA,
@@ -122,15 +122,16 @@ impl BenchReport {
             "{:>7} {:>15} {:>15} {:>15} {:>15}",
             "threads", "staged/direct", "direct/floor", "staged/floor", "copy/direct"
         );
+        let cell = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.3}"));
         for r in &i.ratios {
             let _ = writeln!(
                 s,
-                "{:>7} {:>15.3} {:>15.3} {:>15.3} {:>15.3}",
+                "{:>7} {:>15} {:>15} {:>15} {:>15}",
                 r.threads,
-                r.staged_over_direct,
-                r.direct_over_floor,
-                r.staged_over_floor,
-                r.copy_over_direct
+                cell(r.staged_over_direct),
+                cell(r.direct_over_floor),
+                cell(r.staged_over_floor),
+                cell(r.copy_over_direct)
             );
         }
         s

@@ -1,5 +1,7 @@
 //! How much work one `bench` run does.
 
+use super::install_method::InstallMethod;
+
 /// The size of a benchmark run: repetitions and budgets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scale {
@@ -11,10 +13,14 @@ pub struct Scale {
     pub model_executions: u64,
     /// Executions per exploration on the real filesystem (~0.3 s each).
     pub real_executions: u64,
-    /// Whether the install set is the whole recorded set or only its small packages.
-    pub whole_payload_set: bool,
+    /// The scenarios also explored on the real filesystem.
+    pub real_scenarios: &'static [&'static str],
+    /// The packages of the install set (see [`super::payload_set::PACKAGES`]).
+    pub packages: &'static [&'static str],
     /// Thread counts of the parallel installs.
     pub threads: &'static [usize],
+    /// The install methods measured.
+    pub methods: &'static [InstallMethod],
 }
 
 impl Scale {
@@ -24,18 +30,29 @@ impl Scale {
         reps: 5,
         model_executions: 1000,
         real_executions: 5,
-        whole_payload_set: true,
+        real_scenarios: super::exploration_speed::SCENARIOS,
+        packages: super::payload_set::PACKAGES,
         threads: &[1, 2, 4],
+        methods: &InstallMethod::ALL,
     };
 
-    /// `--quick`: the same table in under a minute on a 2-core machine.
+    /// `--quick`: the same kind of table in under a minute on a 2-core
+    /// machine: the two recorded packages (Cython, pip), 1 and 2 threads,
+    /// no copy-only row, only sage-32361 on the
+    /// real filesystem.
     pub const QUICK: Scale = Scale {
         name: "quick",
         reps: 3,
-        model_executions: 200,
-        real_executions: 2,
-        whole_payload_set: true,
-        threads: &[1, 2, 4],
+        model_executions: 100,
+        real_executions: 1,
+        real_scenarios: &["sage-32361"],
+        packages: &["Cython-0.29.21", "pip-21.1.2"],
+        threads: &[1, 2],
+        methods: &[
+            InstallMethod::Floor,
+            InstallMethod::DirectInstall,
+            InstallMethod::StagedCopy,
+        ],
     };
 
     /// For tests of the output's shape: seconds, figures meaningless.
@@ -44,7 +61,9 @@ impl Scale {
         reps: 1,
         model_executions: 2,
         real_executions: 1,
-        whole_payload_set: false,
+        real_scenarios: super::exploration_speed::SCENARIOS,
+        packages: &["six-1.16.0", "wheel-0.41.2"],
         threads: &[1, 2],
+        methods: &InstallMethod::ALL,
     };
 }

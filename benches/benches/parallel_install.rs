@@ -1,0 +1,53 @@
+//! Parallel installs on the real filesystem: the recorded payload set
+//! (Cython 0.29.21, pip 21.1.2, setuptools, six, sympy, wheel) installed
+//! free-running into a fresh `TempDir` prefix with 1, 2 and 4 rayon threads,
+//! by staged copy, direct install, the copy alone, and the floor (a plain
+//! loop writing the same tree). Throughput is bytes (criterion's MB/s);
+//! files/s = bytes/s × files / bytes, printed by `prefixrace bench`.
+//!
+//! Each iteration creates and removes its prefix outside the timed region
+//! (`iter_custom`).
+//!
+//! `cargo bench -p prefixrace-benches --bench parallel_install`
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+use prefixrace::bench::parallel_install::{install_once, worker_pool};
+use prefixrace::bench::payload_set::PACKAGES;
+use prefixrace::bench::{InstallMethod, PayloadSet};
+
+/// Thread counts measured.
+const THREADS: [usize; 3] = [1, 2, 4];
+
+fn parallel_install(c: &mut Criterion) {
+    let set = PayloadSet::load(PACKAGES).expect("embedded payload set");
+    eprintln!(
+        "payload set: {} files, {:.1} MB",
+        set.file_count(),
+        set.byte_count() as f64 / 1e6
+    );
+    let mut group = c.benchmark_group("parallel_install");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Bytes(set.byte_count()));
+    for threads in THREADS {
+        let pool = worker_pool(threads).expect("worker pool");
+        for method in InstallMethod::ALL {
+            let id = BenchmarkId::new(method.name(), threads);
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| install_once(&set, method, &pool).expect("install").elapsed)
+                        .sum()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parallel_install);
+criterion_main!(benches);
