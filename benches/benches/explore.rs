@@ -33,12 +33,17 @@ fn exploration(c: &mut Criterion) {
             group.warm_up_time(Duration::from_millis(500));
             group.measurement_time(Duration::from_secs(3));
         }
-        for case in ExplorationCase::all(&scale).into_iter().filter(|c| c.fs == fs) {
+        for case in ExplorationCase::all(&scale)
+            .into_iter()
+            .filter(|c| c.fs == fs)
+        {
             let setup = case.setup().expect("built-in scenario");
             let options = case.options();
             group.throughput(Throughput::Elements(case.executions));
             let id = BenchmarkId::new(case.scenario, case.scheduler);
-            group.bench_function(id, |b| b.iter(|| explore(&setup, &options).expect("explore")));
+            group.bench_function(id, |b| {
+                b.iter(|| explore(&setup, &options).expect("explore"))
+            });
         }
         group.finish();
     }

@@ -1,6 +1,6 @@
-//! Parallel installs on the real filesystem: the recorded payload set
-//! (Cython 0.29.21, pip 21.1.2, setuptools, six, sympy, wheel) installed
-//! free-running into a fresh `TempDir` prefix with 1, 2 and 4 rayon threads,
+//! Parallel installs on the real filesystem: recorded payloads (Cython
+//! 0.29.21, pip 21.1.2, six, wheel; with `PREFIXRACE_BENCH_SET=full` also
+//! setuptools and sympy, ~4 s per install here) installed free-running into a fresh `TempDir` prefix with 1, 2 and 4 rayon threads,
 //! by staged copy, direct install, the copy alone, and the floor (a plain
 //! loop writing the same tree). Throughput is bytes (criterion's MB/s);
 //! files/s = bytes/s × files / bytes, printed by `prefixrace bench`.
@@ -16,15 +16,23 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 use prefixrace::bench::parallel_install::{install_once, worker_pool};
 use prefixrace::bench::payload_set::PACKAGES;
+
+/// The default set: the two recorded packages and two small ones (~1,300 files).
+const DEFAULT_SET: &[&str] = &["Cython-0.29.21", "pip-21.1.2", "six-1.16.0", "wheel-0.41.2"];
 use prefixrace::bench::{InstallMethod, PayloadSet};
 
 /// Thread counts measured.
 const THREADS: [usize; 3] = [1, 2, 4];
 
 fn parallel_install(c: &mut Criterion) {
-    let set = PayloadSet::load(PACKAGES).expect("embedded payload set");
+    let names = match std::env::var("PREFIXRACE_BENCH_SET").as_deref() {
+        Ok("full") => PACKAGES,
+        _ => DEFAULT_SET,
+    };
+    let set = PayloadSet::load(names).expect("embedded payload set");
     eprintln!(
-        "payload set: {} files, {:.1} MB",
+        "payload set: {} ({} files, {:.1} MB)",
+        set.names().join(", "),
         set.file_count(),
         set.byte_count() as f64 / 1e6
     );

@@ -132,8 +132,11 @@ mod tests {
         let dst = tempfile::tempdir().unwrap();
         fs::create_dir_all(src.path().join("a/b")).unwrap();
         fs::write(src.path().join("a/b/x.so"), b"elf").unwrap();
-        fs::set_permissions(src.path().join("a/b/x.so"), fs::Permissions::from_mode(0o755))
-            .unwrap();
+        fs::set_permissions(
+            src.path().join("a/b/x.so"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         fs::set_permissions(src.path().join("a/b"), fs::Permissions::from_mode(0o750)).unwrap();
         fs::create_dir(dst.path().join("a")).unwrap();
         let stats = copy_contents(src.path(), dst.path()).unwrap();
@@ -144,7 +147,10 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o755);
         let orig = fs::metadata(src.path().join("a/b/x.so")).unwrap();
         assert_eq!(meta.mtime(), orig.mtime());
-        let dir_mode = fs::metadata(dst.path().join("a/b")).unwrap().permissions().mode();
+        let dir_mode = fs::metadata(dst.path().join("a/b"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(dir_mode & 0o777, 0o750);
     }
 }

@@ -123,7 +123,10 @@ pub struct ExplorationFigure {
 }
 
 /// Times every case `reps` times, round-robin, and returns one figure per case.
-pub fn measure_exploration(cases: &[ExplorationCase], reps: usize) -> Result<Vec<ExplorationFigure>> {
+pub fn measure_exploration(
+    cases: &[ExplorationCase],
+    reps: usize,
+) -> Result<Vec<ExplorationFigure>> {
     let setups = cases
         .iter()
         .map(|c| c.setup())

@@ -68,8 +68,7 @@ pub fn plain_write(root: &Path, package: &SetPackage) -> Result<()> {
             fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), &e))?;
         }
         let path = root.join(&*file.path);
-        let mut out =
-            File::create(&path).map_err(|e| Error::io(path.display().to_string(), &e))?;
+        let mut out = File::create(&path).map_err(|e| Error::io(path.display().to_string(), &e))?;
         out.write_all(file.blob.bytes())
             .map_err(|e| Error::io(path.display().to_string(), &e))?;
         if file.mode != 0o644 {
