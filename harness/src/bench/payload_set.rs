@@ -179,7 +179,10 @@ mod tests {
             .any(|f| &*f.path == "lib/python3.9/site-packages/__pycache__/six.cpython-39.pyc"));
         assert_eq!(
             set.file_count(),
-            set.packages.iter().map(|p| p.tree().count() as u64).sum()
+            set.packages
+                .iter()
+                .map(|p| (p.files.len() + p.bytecode.len()) as u64)
+                .sum::<u64>()
         );
     }
 
