@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 
 use prefixrace::bench::{ExplorationCase, Scale};
 use prefixrace::explore;
@@ -30,6 +32,8 @@ fn exploration(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("explore/{fs}"));
         group.sample_size(10);
         if fs == FsKind::Real {
+            // Flat sampling: 10 samples of one exploration each, not 55 explorations.
+            group.sampling_mode(SamplingMode::Flat);
             group.warm_up_time(Duration::from_millis(500));
             group.measurement_time(Duration::from_secs(3));
         }

@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 
 use prefixrace::bench::parallel_install::{install_once, worker_pool};
 use prefixrace::bench::payload_set::PACKAGES;
@@ -38,6 +40,8 @@ fn parallel_install(c: &mut Criterion) {
     );
     let mut group = c.benchmark_group("parallel_install");
     group.sample_size(10);
+    // Flat sampling: 10 installs per configuration, not criterion's linear 55.
+    group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Bytes(set.byte_count()));
