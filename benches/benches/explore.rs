@@ -1,45 +1,56 @@
-//! Exploration speed on the built-in scenarios, on the model filesystem.
+//! Exploration speed: executions/s (criterion's elements/s) of `explore` on
+//! sage-32361 and pip-21.1.2, on the model and the real filesystem, under
+//! every scheduler of `prefixrace::bench::SCHEDULERS` (adding a scheduler
+//! there adds it here). Strategy: direct install, which runs its whole
+//! budget. Ops/s = elements/s × ops per execution (printed by `prefixrace
+//! bench`).
 //!
 //! `cargo bench -p prefixrace-benches --bench explore`
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 
-use prefixrace::strategy::{DirectInstall, StagedCopy};
-use prefixrace::{explore, scenario, ExploreOptions, SchedulerKind, Setup, Strategy};
+use prefixrace::bench::{ExplorationCase, Scale};
+use prefixrace::explore;
+use prefixrace::fs::FsKind;
 
-const EXECUTIONS: u64 = 50;
+/// Executions per measured exploration on the model filesystem.
+const MODEL_EXECUTIONS: u64 = 50;
+/// Executions per measured exploration on the real filesystem (~0.3 s each).
+const REAL_EXECUTIONS: u64 = 1;
 
 fn exploration(c: &mut Criterion) {
-    let mut group = c.benchmark_group("explore");
-    group.sample_size(10);
-    for name in ["sage-32361", "pip-21.1.2"] {
-        let scenario = Arc::new(scenario::builtin::load(name).expect("built-in scenario"));
-        let strategies: [&dyn Strategy; 2] = [&DirectInstall, &StagedCopy];
-        for strategy in strategies {
-            let setup = Setup::new(scenario.clone(), strategy).expect("setup");
-            for scheduler in [SchedulerKind::Random, SchedulerKind::Pct { depth: 3 }] {
-                // Staged copy fails at once; run a fixed budget of passing executions instead by exploring
-                // direct install, and for staged copy measure executions up to the first failure.
-                group.throughput(Throughput::Elements(EXECUTIONS));
-                let id = BenchmarkId::new(format!("{name}/{}", strategy.name()), scheduler);
-                group.bench_with_input(id, &setup, |b, setup| {
-                    b.iter(|| {
-                        let options = ExploreOptions {
-                            scheduler,
-                            schedules: EXECUTIONS,
-                            seed: 1,
-                            threads: 1,
-                            ..Default::default()
-                        };
-                        explore(setup, &options).expect("explore")
-                    })
-                });
-            }
+    let scale = Scale {
+        model_executions: MODEL_EXECUTIONS,
+        real_executions: REAL_EXECUTIONS,
+        ..Scale::FULL
+    };
+    for fs in [FsKind::Model, FsKind::Real] {
+        let mut group = c.benchmark_group(format!("explore/{fs}"));
+        group.sample_size(10);
+        if fs == FsKind::Real {
+            // Flat sampling: 10 samples of one exploration each, not 55 explorations.
+            group.sampling_mode(SamplingMode::Flat);
+            group.warm_up_time(Duration::from_millis(500));
+            group.measurement_time(Duration::from_secs(3));
         }
+        for case in ExplorationCase::all(&scale)
+            .into_iter()
+            .filter(|c| c.fs == fs)
+        {
+            let setup = case.setup().expect("built-in scenario");
+            let options = case.options();
+            group.throughput(Throughput::Elements(case.executions));
+            let id = BenchmarkId::new(case.scenario, case.scheduler);
+            group.bench_function(id, |b| {
+                b.iter(|| explore(&setup, &options).expect("explore"))
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, exploration);

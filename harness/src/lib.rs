@@ -27,6 +27,7 @@
 //! jobs emit [`Op`]s against an [`Fs`]; a [`Scheduler`] picks who steps next;
 //! the [`Oracle`] judges; a report explains.
 
+pub mod bench;
 pub mod content;
 pub mod dpor;
 pub mod error;

@@ -1,20 +1,43 @@
-//! `prefixrace bench`: not built yet; see the open issue for it.
+//! `prefixrace bench`: exploration speed and parallel-install speed as one
+//! table (or JSON), for maintainers who do not use criterion.
 
 use clap::Args;
 
+use super::Format;
+use prefixrace::bench::{BenchReport, Scale};
 use prefixrace::{Error, Result};
 
 /// Arguments of `bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Everything after the subcommand.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// Fewer repetitions and executions: finishes in under a minute on 2 cores.
+    #[arg(long)]
+    pub quick: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Tiny budgets for tests of the output's shape; the figures mean nothing.
+    #[arg(long, hide = true, conflicts_with = "quick")]
+    pub smoke: bool,
 }
 
 /// Runs `prefixrace bench`.
-pub fn run(_args: &BenchArgs) -> Result<i32> {
-    Err(Error::Usage(
-        "`prefixrace bench` is not available in this version".into(),
-    ))
+pub fn run(args: &BenchArgs) -> Result<i32> {
+    let scale = if args.smoke {
+        Scale::SMOKE
+    } else if args.quick {
+        Scale::QUICK
+    } else {
+        Scale::FULL
+    };
+    let report = BenchReport::measure(&scale)?;
+    match args.format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report)
+                .map_err(|e| Error::Usage(format!("cannot serialize the report: {e}")))?
+        ),
+    }
+    Ok(0)
 }

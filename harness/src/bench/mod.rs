@@ -1,0 +1,30 @@
+//! Measuring code shared by `prefixrace bench` and the criterion benches.
+//!
+//! Two families of figures, each measured side by side in one process so that
+//! ratios survive a noisy machine:
+//!
+//! - [`exploration_speed`]: executions/s and ops/s of [`crate::explore`] on the
+//!   built-in scenarios, per filesystem and scheduler.
+//! - [`parallel_install`]: a set of recorded payloads ([`payload_set`])
+//!   installed free-running into a fresh real prefix by several threads, with
+//!   the [`InstallMethod`]s staged copy, direct install, the copy alone and
+//!   the floor (a plain loop writing the same tree).
+//!
+//! Nothing here asserts a time: figures are reported, never judged.
+
+pub mod cp_rp;
+pub mod exploration_speed;
+pub mod install_method;
+pub mod median;
+pub mod parallel_install;
+pub mod payload_set;
+pub mod pip_install;
+pub mod report;
+pub mod scale;
+
+pub use exploration_speed::{measure_exploration, ExplorationCase, ExplorationFigure, SCHEDULERS};
+pub use install_method::InstallMethod;
+pub use parallel_install::{measure_installs, InstallFigure, InstallRatio};
+pub use payload_set::{PayloadSet, SetPackage, TreeFile};
+pub use report::BenchReport;
+pub use scale::Scale;

@@ -1,0 +1,139 @@
+//! The result of one `prefixrace bench` run, as JSON and as a text table.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::exploration_speed::{measure_exploration, ExplorationCase, ExplorationFigure};
+use super::parallel_install::{measure_installs, InstallFigure, InstallRatio};
+use super::payload_set::PayloadSet;
+use super::scale::Scale;
+use crate::error::Result;
+
+/// The JSON schema name; bumped when a field changes meaning or goes away.
+pub const SCHEMA: &str = "prefixrace-bench/1";
+
+/// Every figure of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// [`Scale::name`].
+    pub scale: &'static str,
+    /// Cores the process may use.
+    pub cores: usize,
+    /// Exploration speed, one row per scenario × filesystem × scheduler.
+    pub exploration: Vec<ExplorationFigure>,
+    /// Parallel installs on the real filesystem.
+    pub install: InstallSection,
+}
+
+/// The parallel-install part of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallSection {
+    /// `name-version` of every package installed together.
+    pub packages: Vec<String>,
+    /// Files in the finished prefix.
+    pub files: u64,
+    /// Bytes of those files.
+    pub bytes: u64,
+    /// One row per method × thread count.
+    pub figures: Vec<InstallFigure>,
+    /// Paired ratios per thread count.
+    pub ratios: Vec<InstallRatio>,
+}
+
+impl BenchReport {
+    /// Runs every measurement at `scale`.
+    pub fn measure(scale: &Scale) -> Result<BenchReport> {
+        let exploration = measure_exploration(&ExplorationCase::all(scale), scale.reps)?;
+        let set = PayloadSet::load(scale.packages)?;
+        let (figures, ratios) = measure_installs(&set, scale)?;
+        Ok(BenchReport {
+            schema: SCHEMA,
+            scale: scale.name,
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            exploration,
+            install: InstallSection {
+                packages: set.names(),
+                files: set.file_count(),
+                bytes: set.byte_count(),
+                figures,
+                ratios,
+            },
+        })
+    }
+
+    /// The report as a human-readable table.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "prefixrace bench ({} scale, {} cores; medians of {} reps)",
+            self.scale,
+            self.cores,
+            self.exploration.first().map(|f| f.reps).unwrap_or(0)
+        );
+        let _ = writeln!(s, "\nExploration speed (strategy direct-install, 1 thread)");
+        let _ = writeln!(
+            s,
+            "{:<12} {:<5} {:<8} {:>6} {:>9} {:>10} {:>12} {:>12}",
+            "scenario", "fs", "sched", "execs", "ops", "median s", "execs/s", "ops/s"
+        );
+        for f in &self.exploration {
+            let _ = writeln!(
+                s,
+                "{:<12} {:<5} {:<8} {:>6} {:>9} {:>10.4} {:>12.1} {:>12.0}",
+                f.scenario,
+                f.fs,
+                f.scheduler,
+                f.executions,
+                f.ops,
+                f.seconds_median,
+                f.executions_per_s,
+                f.ops_per_s
+            );
+        }
+        let i = &self.install;
+        let _ = writeln!(
+            s,
+            "\nParallel installs into a fresh real prefix: {} files, {:.1} MB ({})",
+            i.files,
+            i.bytes as f64 / 1e6,
+            i.packages.join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "{:<15} {:>7} {:>10} {:>10} {:>8} {:>12}",
+            "method", "threads", "median s", "files/s", "MB/s", "mkdir races"
+        );
+        for f in &i.figures {
+            let _ = writeln!(
+                s,
+                "{:<15} {:>7} {:>10.4} {:>10.0} {:>8.1} {:>12}",
+                f.method, f.threads, f.seconds_median, f.files_per_s, f.mb_per_s, f.mkdir_races_max
+            );
+        }
+        let _ = writeln!(s, "\nPaired ratios (median of per-repetition ratios)");
+        let _ = writeln!(
+            s,
+            "{:>7} {:>15} {:>15} {:>15} {:>15}",
+            "threads", "staged/direct", "direct/floor", "staged/floor", "copy/direct"
+        );
+        let cell = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.3}"));
+        for r in &i.ratios {
+            let _ = writeln!(
+                s,
+                "{:>7} {:>15} {:>15} {:>15} {:>15}",
+                r.threads,
+                cell(r.staged_over_direct),
+                cell(r.direct_over_floor),
+                cell(r.staged_over_floor),
+                cell(r.copy_over_direct)
+            );
+        }
+        s
+    }
+}

@@ -1,0 +1,69 @@
+//! How much work one `bench` run does.
+
+use super::install_method::InstallMethod;
+
+/// The size of a benchmark run: repetitions and budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    /// A name for reports: `full`, `quick` or `smoke`.
+    pub name: &'static str,
+    /// Repetitions of every configuration (the median is quoted).
+    pub reps: usize,
+    /// Executions per exploration on the model filesystem.
+    pub model_executions: u64,
+    /// Executions per exploration on the real filesystem (~0.3 s each).
+    pub real_executions: u64,
+    /// The scenarios also explored on the real filesystem.
+    pub real_scenarios: &'static [&'static str],
+    /// The packages of the install set (see [`super::payload_set::PACKAGES`]).
+    pub packages: &'static [&'static str],
+    /// Thread counts of the parallel installs.
+    pub threads: &'static [usize],
+    /// The install methods measured.
+    pub methods: &'static [InstallMethod],
+}
+
+impl Scale {
+    /// The default run: 5 repetitions, enough executions for steady rates.
+    pub const FULL: Scale = Scale {
+        name: "full",
+        reps: 5,
+        model_executions: 1000,
+        real_executions: 5,
+        real_scenarios: super::exploration_speed::SCENARIOS,
+        packages: super::payload_set::PACKAGES,
+        threads: &[1, 2, 4],
+        methods: &InstallMethod::ALL,
+    };
+
+    /// `--quick`: the same kind of table in under a minute on a 2-core
+    /// machine: the two recorded packages (Cython, pip), 1 and 2 threads,
+    /// no copy-only row, only sage-32361 on the
+    /// real filesystem.
+    pub const QUICK: Scale = Scale {
+        name: "quick",
+        reps: 3,
+        model_executions: 100,
+        real_executions: 1,
+        real_scenarios: &["sage-32361"],
+        packages: &["Cython-0.29.21", "pip-21.1.2"],
+        threads: &[1, 2],
+        methods: &[
+            InstallMethod::Floor,
+            InstallMethod::DirectInstall,
+            InstallMethod::StagedCopy,
+        ],
+    };
+
+    /// For tests of the output's shape: seconds, figures meaningless.
+    pub const SMOKE: Scale = Scale {
+        name: "smoke",
+        reps: 1,
+        model_executions: 2,
+        real_executions: 1,
+        real_scenarios: super::exploration_speed::SCENARIOS,
+        packages: &["six-1.16.0", "wheel-0.41.2"],
+        threads: &[1, 2],
+        methods: &InstallMethod::ALL,
+    };
+}

@@ -1,0 +1,105 @@
+//! `prefixrace bench`: the shape of its JSON and text output (never its timings).
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn prefixrace() -> Command {
+    Command::cargo_bin("prefixrace").unwrap()
+}
+
+#[test]
+fn json_report_has_stable_fields() {
+    let out = prefixrace()
+        .args(["bench", "--smoke", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).expect("stdout is JSON");
+    assert_eq!(report["schema"], "prefixrace-bench/1");
+    assert_eq!(report["scale"], "smoke");
+    assert!(report["cores"].as_u64().unwrap() >= 1);
+    let rows = report["exploration"].as_array().unwrap();
+    // 2 scenarios × 2 filesystems × every scheduler.
+    assert_eq!(rows.len() % 4, 0);
+    assert!(!rows.is_empty());
+    for row in rows {
+        for key in ["scenario", "strategy", "fs", "scheduler"] {
+            assert!(row[key].is_string(), "{key} in {row}");
+        }
+        for key in ["executions", "ops", "reps"] {
+            assert!(row[key].as_u64().unwrap() >= 1, "{key} in {row}");
+        }
+        for key in ["seconds_median", "executions_per_s", "ops_per_s"] {
+            assert!(row[key].as_f64().unwrap() >= 0.0, "{key} in {row}");
+        }
+    }
+    let fss: Vec<&str> = rows.iter().map(|r| r["fs"].as_str().unwrap()).collect();
+    assert!(fss.contains(&"model") && fss.contains(&"real"));
+
+    let install = &report["install"];
+    assert_eq!(
+        install["packages"],
+        serde_json::json!(["six-1.16.0", "wheel-0.41.2"])
+    );
+    assert!(install["files"].as_u64().unwrap() > 0);
+    assert!(install["bytes"].as_u64().unwrap() > 0);
+    let figures = install["figures"].as_array().unwrap();
+    let methods: Vec<&str> = figures
+        .iter()
+        .map(|f| f["method"].as_str().unwrap())
+        .collect();
+    for m in ["floor", "direct-install", "staged-copy", "copy-only"] {
+        assert!(methods.contains(&m), "{m} in {methods:?}");
+    }
+    for f in figures {
+        for key in ["threads", "files", "bytes", "reps", "mkdir_races_max"] {
+            assert!(f[key].is_u64(), "{key} in {f}");
+        }
+        for key in ["seconds_median", "files_per_s", "mb_per_s"] {
+            assert!(f[key].as_f64().unwrap() >= 0.0, "{key} in {f}");
+        }
+        assert_eq!(f["seconds_all"].as_array().unwrap().len() as u64, f["reps"]);
+    }
+    for r in install["ratios"].as_array().unwrap() {
+        assert!(r["threads"].is_u64());
+        for key in [
+            "staged_over_direct",
+            "direct_over_floor",
+            "staged_over_floor",
+            "copy_over_direct",
+        ] {
+            assert!(r[key].as_f64().unwrap() > 0.0, "{key} in {r}");
+        }
+    }
+}
+
+#[test]
+fn text_report_is_a_table() {
+    let out = prefixrace()
+        .args(["bench", "--smoke"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("Exploration speed"), "{text}");
+    assert!(text.contains("Parallel installs"), "{text}");
+    assert!(text.contains("staged/direct"), "{text}");
+}
+
+#[test]
+fn bad_flags_are_a_one_line_usage_error() {
+    let assert = prefixrace()
+        .args(["bench", "--format", "xml"])
+        .assert()
+        .code(2);
+    assert!(assert.get_output().stdout.is_empty());
+    let assert = prefixrace()
+        .args(["bench", "--quick", "--smoke"])
+        .assert()
+        .code(2);
+    assert!(assert.get_output().stdout.is_empty());
+}
