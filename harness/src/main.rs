@@ -37,6 +37,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like every Unix filter, die quietly when the reader goes away
+    // (`prefixrace explore ... | head`) instead of panicking in println!.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         None => cli::explore::showcase(),
