@@ -6,14 +6,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{mkdirs, p, put_file, rendered, run_alone, Injecting};
+use common::{p, put_file, rendered, run_alone, Injecting};
 use prefixrace::content::{Blob, Digest};
-use prefixrace::execution::{execute, JobEnd};
+use prefixrace::execution::JobEnd;
 use prefixrace::fs::{Fs, ModelFs};
 use prefixrace::job::{
     CpJob, CpKind, CpPlan, ImportJob, ImportModule, Job, PipFile, PipJob, PipPlan, Step,
 };
-use prefixrace::op::{Errno, Kind, Op, OpenFlags};
+use prefixrace::op::{Errno, Op, OpenFlags};
 use prefixrace::schedule::{JobId, Scheduler};
 use prefixrace::strategy::{build_stage, InstallContext};
 use prefixrace::{scenario, Oracle, Setup};
@@ -657,13 +657,4 @@ fn the_seed_race_of_ticket_32361_fails_staged_copy_and_not_direct_install() {
             .any(|e| e.job == 1 && matches!(e.op, Op::Mkdir { .. })),
         "the importer did race pip"
     );
-}
-
-#[test]
-fn an_empty_model_fs_has_only_the_root() {
-    let fs = ModelFs::new();
-    assert!(fs.tree().is_empty());
-    let _ = mkdirs;
-    let _ = execute;
-    let _ = Kind::Dir;
 }

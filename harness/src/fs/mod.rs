@@ -12,6 +12,7 @@ mod tree;
 
 pub use model::ModelFs;
 pub use path::{normalize_relative, parent_of, split_parent, PathError};
+pub use real::host_tree;
 pub use real::RealFs;
 pub use tree::{Entry, Tree, TreeChange, TreeDiff};
 

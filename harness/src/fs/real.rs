@@ -313,6 +313,34 @@ fn kind_of(st_mode: u32) -> Kind {
 }
 
 /// The tree entry of the host path `path`, not following a symlink.
+/// The tree under the host directory `root` (the root itself is not an
+/// entry), walked in name order so the host's readdir order never leaks.
+pub fn host_tree(root: &Path) -> std::io::Result<Tree> {
+    let mut tree = Tree::new();
+    let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.into())];
+    while let Some((rel, host)) = stack.pop() {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&host)? {
+            names.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        for name in names {
+            let child_rel = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let child_host = host.join(&name);
+            let entry = host_entry(&child_host)?;
+            if entry.kind == Kind::Dir {
+                stack.push((child_rel.clone(), child_host));
+            }
+            tree.insert(child_rel, entry);
+        }
+    }
+    Ok(tree)
+}
+
 fn host_entry(path: &Path) -> std::io::Result<Entry> {
     let md = std::fs::symlink_metadata(path)?;
     let ft = md.file_type();
@@ -369,33 +397,6 @@ impl Fs for RealFs {
     }
 
     fn tree(&self) -> Tree {
-        let mut tree = Tree::new();
-        let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), self.dir.path().into())];
-        while let Some((rel, host)) = stack.pop() {
-            let Ok(read) = std::fs::read_dir(&host) else {
-                continue;
-            };
-            let mut names: Vec<String> = read
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
-            for name in names {
-                let child_rel = if rel.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{rel}/{name}")
-                };
-                let child_host = host.join(&name);
-                let Ok(entry) = host_entry(&child_host) else {
-                    continue;
-                };
-                if entry.kind == Kind::Dir {
-                    stack.push((child_rel.clone(), child_host));
-                }
-                tree.insert(child_rel, entry);
-            }
-        }
-        tree
+        host_tree(self.dir.path()).expect("a RealFs root stays readable while the RealFs lives")
     }
 }

@@ -2,78 +2,24 @@
 //! with kind, permission bits, size, SHA-256 of the content, and symlink
 //! targets. Modification times are not part of a tree.
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::GateError;
-use crate::content::Digest;
-use crate::fs::Entry;
-use crate::op::Kind;
 use crate::Tree;
 
-/// The tree under `root` (the root itself is not an entry).
+/// The tree under `root` (the root itself is not an entry): the same walk
+/// RealFs uses for its sandbox.
 pub fn read_tree(root: &Path) -> Result<Tree, GateError> {
-    let mut tree = Tree::new();
-    walk(root, "", &mut tree)?;
-    Ok(tree)
-}
-
-fn walk(dir: &Path, rel: &str, tree: &mut Tree) -> Result<(), GateError> {
-    let io = |p: &Path, e: std::io::Error| GateError::os(&p.display().to_string(), &e);
-    let mut names: Vec<String> = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| io(dir, e))? {
-        let name = entry.map_err(|e| io(dir, e))?.file_name();
-        names.push(name.to_string_lossy().into_owned());
-    }
-    names.sort();
-    for name in names {
-        let path = dir.join(&name);
-        let key = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let meta = fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
-        let mode = meta.permissions().mode() & 0o7777;
-        let t = meta.file_type();
-        if t.is_dir() {
-            tree.insert(key.clone(), Entry::dir(mode));
-            walk(&path, &key, tree)?;
-        } else if t.is_symlink() {
-            let target = fs::read_link(&path).map_err(|e| io(&path, e))?;
-            tree.insert(
-                key,
-                Entry {
-                    kind: Kind::Symlink,
-                    mode: 0o777,
-                    size: 0,
-                    digest: None,
-                    target: Some(target.to_string_lossy().into_owned()),
-                    bytecode_source: None,
-                },
-            );
-        } else {
-            let bytes = fs::read(&path).map_err(|e| io(&path, e))?;
-            tree.insert(
-                key,
-                Entry {
-                    kind: Kind::File,
-                    mode,
-                    size: bytes.len() as u64,
-                    digest: Some(Digest::of(&bytes)),
-                    target: None,
-                    bytecode_source: None,
-                },
-            );
-        }
-    }
-    Ok(())
+    crate::fs::host_tree(root).map_err(|e| GateError::os(&root.display().to_string(), &e))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
+    use crate::content::Digest;
 
     #[test]
     fn reads_kinds_modes_digests_and_targets() {
