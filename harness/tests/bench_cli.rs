@@ -37,6 +37,26 @@ fn json_report_has_stable_fields() {
     }
     let fss: Vec<&str> = rows.iter().map(|r| r["fs"].as_str().unwrap()).collect();
     assert!(fss.contains(&"model") && fss.contains(&"real"));
+    let schedulers: Vec<&str> = rows
+        .iter()
+        .map(|r| r["scheduler"].as_str().unwrap())
+        .collect();
+    for s in ["random", "pct:3", "dpor"] {
+        assert!(schedulers.contains(&s), "{s} in {schedulers:?}");
+    }
+
+    // Time to the first failure: 2 scenarios × 3 schedulers, budget 2 in the
+    // smoke scale. dpor finds both windows within that budget.
+    let failures = report["first_failure"].as_array().unwrap();
+    assert_eq!(failures.len(), 6, "{failures:?}");
+    for f in failures {
+        assert_eq!(f["strategy"], "staged-copy", "{f}");
+        assert_eq!(f["budget"], 2, "{f}");
+        assert!(f["seconds_median"].as_f64().unwrap() >= 0.0, "{f}");
+        if f["scheduler"] == "dpor" {
+            assert!(f["failing_execution"].as_u64().unwrap() <= 2, "{f}");
+        }
+    }
 
     let install = &report["install"];
     assert_eq!(
@@ -86,6 +106,7 @@ fn text_report_is_a_table() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("Exploration speed"), "{text}");
+    assert!(text.contains("Time to the first failure"), "{text}");
     assert!(text.contains("Parallel installs"), "{text}");
     assert!(text.contains("staged/direct"), "{text}");
 }

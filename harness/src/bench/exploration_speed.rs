@@ -23,7 +23,11 @@ use crate::strategy::DirectInstall;
 use crate::{scenario, Strategy};
 
 /// The schedulers measured. Adding one is one line here.
-pub const SCHEDULERS: &[SchedulerKind] = &[SchedulerKind::Random, SchedulerKind::Pct { depth: 3 }];
+pub const SCHEDULERS: &[SchedulerKind] = &[
+    SchedulerKind::Random,
+    SchedulerKind::Pct { depth: 3 },
+    SchedulerKind::Dpor,
+];
 
 /// The built-in scenarios measured.
 pub const SCENARIOS: &[&str] = &["sage-32361", "pip-21.1.2"];

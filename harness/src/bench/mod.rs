@@ -5,6 +5,8 @@
 //!
 //! - [`exploration_speed`]: executions/s and ops/s of [`crate::explore`] on the
 //!   built-in scenarios, per filesystem and scheduler.
+//! - [`first_failure`]: the wall time `explore` takes to find, shrink and
+//!   explain the SageMath 32361 race, per scheduler.
 //! - [`parallel_install`]: a set of recorded payloads ([`payload_set`])
 //!   installed free-running into a fresh real prefix by several threads, with
 //!   the [`InstallMethod`]s staged copy, direct install, the copy alone and
@@ -14,6 +16,7 @@
 
 pub mod cp_rp;
 pub mod exploration_speed;
+pub mod first_failure;
 pub mod install_method;
 pub mod median;
 pub mod parallel_install;
@@ -23,6 +26,7 @@ pub mod report;
 pub mod scale;
 
 pub use exploration_speed::{measure_exploration, ExplorationCase, ExplorationFigure, SCHEDULERS};
+pub use first_failure::{measure_first_failure, FirstFailureCase, FirstFailureFigure};
 pub use install_method::InstallMethod;
 pub use parallel_install::{measure_installs, InstallFigure, InstallRatio};
 pub use payload_set::{PayloadSet, SetPackage, TreeFile};

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::exploration_speed::{measure_exploration, ExplorationCase, ExplorationFigure};
+use super::first_failure::{measure_first_failure, FirstFailureCase, FirstFailureFigure};
 use super::parallel_install::{measure_installs, InstallFigure, InstallRatio};
 use super::payload_set::PayloadSet;
 use super::scale::Scale;
@@ -24,6 +25,8 @@ pub struct BenchReport {
     pub cores: usize,
     /// Exploration speed, one row per scenario × filesystem × scheduler.
     pub exploration: Vec<ExplorationFigure>,
+    /// Time to the first failure, one row per scenario × scheduler.
+    pub first_failure: Vec<FirstFailureFigure>,
     /// Parallel installs on the real filesystem.
     pub install: InstallSection,
 }
@@ -47,6 +50,8 @@ impl BenchReport {
     /// Runs every measurement at `scale`.
     pub fn measure(scale: &Scale) -> Result<BenchReport> {
         let exploration = measure_exploration(&ExplorationCase::all(scale), scale.reps)?;
+        let first_failure =
+            measure_first_failure(&FirstFailureCase::all(scale.failure_budget), scale.reps)?;
         let set = PayloadSet::load(scale.packages)?;
         let (figures, ratios) = measure_installs(&set, scale)?;
         Ok(BenchReport {
@@ -56,6 +61,7 @@ impl BenchReport {
                 .map(|n| n.get())
                 .unwrap_or(1),
             exploration,
+            first_failure,
             install: InstallSection {
                 packages: set.names(),
                 files: set.file_count(),
@@ -94,6 +100,26 @@ impl BenchReport {
                 f.seconds_median,
                 f.executions_per_s,
                 f.ops_per_s
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nTime to the first failure (strategy staged-copy, model fs, seed {}; whole explore: reference, executions, shrinking, story)",
+            super::first_failure::SEED
+        );
+        let _ = writeln!(
+            s,
+            "{:<18} {:<8} {:>7} {:>12} {:>10}",
+            "scenario", "sched", "budget", "failing exec", "median s"
+        );
+        for f in &self.first_failure {
+            let failing = f
+                .failing_execution
+                .map_or_else(|| format!("none/{}", f.executions), |e| e.to_string());
+            let _ = writeln!(
+                s,
+                "{:<18} {:<8} {:>7} {:>12} {:>10.4}",
+                f.scenario, f.scheduler, f.budget, failing, f.seconds_median
             );
         }
         let i = &self.install;

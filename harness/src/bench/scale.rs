@@ -13,6 +13,8 @@ pub struct Scale {
     pub model_executions: u64,
     /// Executions per exploration on the real filesystem (~0.3 s each).
     pub real_executions: u64,
+    /// The budget of executions of each time-to-first-failure case.
+    pub failure_budget: u64,
     /// The scenarios also explored on the real filesystem.
     pub real_scenarios: &'static [&'static str],
     /// The packages of the install set (see [`super::payload_set::PACKAGES`]).
@@ -30,6 +32,7 @@ impl Scale {
         reps: 5,
         model_executions: 1000,
         real_executions: 5,
+        failure_budget: 2000,
         real_scenarios: super::exploration_speed::SCENARIOS,
         packages: super::payload_set::PACKAGES,
         threads: &[1, 2, 4],
@@ -43,8 +46,9 @@ impl Scale {
     pub const QUICK: Scale = Scale {
         name: "quick",
         reps: 3,
-        model_executions: 100,
+        model_executions: 50,
         real_executions: 1,
+        failure_budget: 100,
         real_scenarios: &["sage-32361"],
         packages: &["Cython-0.29.21", "pip-21.1.2"],
         threads: &[1, 2],
@@ -61,6 +65,7 @@ impl Scale {
         reps: 1,
         model_executions: 2,
         real_executions: 1,
+        failure_budget: 2,
         real_scenarios: super::exploration_speed::SCENARIOS,
         packages: &["six-1.16.0", "wheel-0.41.2"],
         threads: &[1, 2],
