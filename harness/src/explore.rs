@@ -6,7 +6,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -101,8 +100,6 @@ pub struct Exploration {
     pub first_failure: Option<Failure>,
     /// Distinct notes seen in the counted executions, sorted.
     pub notes: Vec<String>,
-    /// Wall time (reported, never used for decisions).
-    pub elapsed: Duration,
     /// The shard explored (whole unless `--shard` was given).
     pub shard: Shard,
     /// For systematic schedulers (dpor): the classes explored and whether
@@ -118,7 +115,6 @@ struct Outcome {
 
 /// Explores `setup` under `options`.
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
-    let start = Instant::now();
     let oracle = Oracle::new(setup)?;
     let budget = if options.scheduler.is_deterministic_per_run() {
         options.schedules.min(1)
@@ -138,7 +134,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                 "--shard is not supported with --scheduler dpor: each DPOR execution depends on the races of the one before".into(),
             ));
         }
-        return explore_systematically(setup, options, &oracle, start);
+        return explore_systematically(setup, options, &oracle);
     }
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
@@ -209,7 +205,6 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         reference_ops: steps,
         first_failure,
         notes: notes.into_iter().collect(),
-        elapsed: start.elapsed(),
         shard: options.shard,
         coverage: None,
     })
@@ -243,7 +238,6 @@ fn explore_systematically(
     setup: &Setup,
     options: &ExploreOptions,
     oracle: &Oracle,
-    start: Instant,
 ) -> Result<Exploration> {
     let fresh = || options.fs.fresh();
     let judge = |trace: &ExecutionTrace| {
@@ -278,7 +272,6 @@ fn explore_systematically(
         reference_ops: oracle.reference_steps(),
         first_failure,
         notes: found.notes.into_iter().collect(),
-        elapsed: start.elapsed(),
         shard: Shard::WHOLE,
         coverage: Some(found.coverage),
     })
@@ -293,13 +286,10 @@ pub struct Replay {
     pub failure: Option<Failure>,
     /// Notes of the execution.
     pub notes: Vec<String>,
-    /// Wall time.
-    pub elapsed: Duration,
 }
 
 /// Replays the schedule of `token` on `setup`, on a filesystem of kind `fs`.
 pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
-    let start = Instant::now();
     let schedule =
         Schedule::from_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
@@ -332,6 +322,5 @@ pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
         trace,
         failure,
         notes,
-        elapsed: start.elapsed(),
     })
 }

@@ -1,8 +1,8 @@
 //! Reports: human text and JSON for CI.
 //!
-//! Text reports never contain timings, so they are byte-identical across runs,
-//! thread counts and filesystems. JSON reports carry `elapsed_ms`, the only
-//! field allowed to differ.
+//! Reports never contain timings (those belong to `prefixrace bench`), so
+//! both formats are byte-identical across runs, thread counts and
+//! filesystems for the same scenario, strategy, scheduler and seed.
 
 use serde::Serialize;
 
@@ -190,8 +190,6 @@ pub struct ReportJson {
     pub ops_executed: u64,
     /// Ops of the serial reference.
     pub reference_ops: Option<usize>,
-    /// Wall time in milliseconds; the only field that varies between runs.
-    pub elapsed_ms: u64,
     /// The first failure, or null.
     pub first_failure: Option<FailureJson>,
     /// Notes (stale bytecode and the like).
@@ -242,7 +240,6 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         executions: ex.executions,
         ops_executed: ex.ops_executed,
         reference_ops: Some(ex.reference_ops),
-        elapsed_ms: ex.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: ex.notes.clone(),
         shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
@@ -379,7 +376,6 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         executions: 1,
         ops_executed: r.trace.schedule.choices.len() as u64,
         reference_ops: None,
-        elapsed_ms: r.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: r.notes.clone(),
         shard: None,

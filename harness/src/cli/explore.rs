@@ -256,7 +256,6 @@ impl MatrixRow {
                 executions: 0,
                 ops_executed: 0,
                 reference_ops: None,
-                elapsed_ms: 0,
                 first_failure: None,
                 notes: Vec::new(),
                 shard: None,
