@@ -107,6 +107,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             fs,
             shard,
             progress,
+            count_pairs: true,
         };
         let ex = explore(&setup, &options)?;
         if let Some(b) = bar {
@@ -262,6 +263,11 @@ impl MatrixRow {
                 classes: None,
                 complete: None,
                 incomplete_reason: None,
+                conflicting_pairs: None,
+                pct_miss_bound: None,
+                execution_ops: None,
+                note_first_execution: None,
+                pair_set: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),
