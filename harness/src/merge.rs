@@ -14,7 +14,9 @@
 //!   ops of each of their executions (`execution_ops`) and the first
 //!   execution of each note (`note_first_execution`) for this; a shard that
 //!   ran past the merged first failure contributes only its executions
-//!   before it. Reports without those fields (DPOR) are summed whole;
+//!   before it. Reports without those fields, and reports of schedulers
+//!   other than random and pct (whose executions are not owned by index,
+//!   DPOR), are summed whole;
 //! - for DPOR reports, `classes` is the number of distinct
 //!   `class_fingerprints` over all shards when every shard lists them (the
 //!   sum of `classes` otherwise), and `complete` holds when every shard is
@@ -268,8 +270,11 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
             Some((f.execution.unwrap_or(0), *r, f))
         })
         .min_by_key(|(e, _, _)| *e);
-    let cutoff = first.as_ref().map(|(e, _, _)| *e);
-    let exact = shards.iter().all(|r| r.execution_ops.is_some());
+    // Only random and pct shards own executions by global index (I + j·N);
+    // other shards (DPOR) are summed whole.
+    let indexed = shards[0].scheduler == "random" || shards[0].scheduler.starts_with("pct");
+    let cutoff = first.as_ref().map(|(e, _, _)| *e).filter(|_| indexed);
+    let exact = indexed && shards.iter().all(|r| r.execution_ops.is_some());
     let (executions, ops_executed, longest) = if exact {
         count_up_to(&shards, count, cutoff)
     } else {
@@ -279,19 +284,20 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
             None,
         )
     };
-    let notes: BTreeSet<String> = if shards.iter().all(|r| r.note_first_execution.is_some()) {
-        shards
-            .iter()
-            .flat_map(|r| r.note_first_execution.iter().flatten())
-            .filter(|(_, e)| cutoff.is_none_or(|c| **e <= c))
-            .map(|(n, _)| n.clone())
-            .collect()
-    } else {
-        shards
-            .iter()
-            .flat_map(|r| r.notes.iter().cloned())
-            .collect()
-    };
+    let notes: BTreeSet<String> =
+        if exact && shards.iter().all(|r| r.note_first_execution.is_some()) {
+            shards
+                .iter()
+                .flat_map(|r| r.note_first_execution.iter().flatten())
+                .filter(|(_, e)| cutoff.is_none_or(|c| **e <= c))
+                .map(|(n, _)| n.clone())
+                .collect()
+        } else {
+            shards
+                .iter()
+                .flat_map(|r| r.notes.iter().cloned())
+                .collect()
+        };
     let (classes, complete) = merged_classes(&shards);
     let conflicting_pairs = if shards.iter().all(|r| r.pair_set.is_some()) {
         let mut set = PairSet::default();

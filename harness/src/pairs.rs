@@ -165,8 +165,8 @@ impl Hasher for FnvHasher {
 
 type Fnv = BuildHasherDefault<FnvHasher>;
 
-/// The identity of an op without its occurrence number.
-fn op_key(job: usize, op: &Op) -> u64 {
+/// The identity of the `occurrence`-th op like `op` of job `job`.
+fn op_identity(job: usize, op: &Op, occurrence: u32) -> u64 {
     let mut h = FnvHasher::default();
     h.write(&(job as u64).to_le_bytes());
     h.write(op.syscall().as_bytes());
@@ -176,6 +176,7 @@ fn op_key(job: usize, op: &Op) -> u64 {
         h.write(&[0]);
         h.write(to.as_bytes());
     }
+    h.write(&occurrence.to_le_bytes());
     h.finish()
 }
 
@@ -280,24 +281,26 @@ impl<'a> Paths<'a> {
 
 /// The conflicting pairs of one execution, in the order they complete.
 pub fn execution_pairs(events: &[Event]) -> Vec<Pair> {
-    let mut occurrences: HashMap<u64, u64, Fnv> = HashMap::default();
-    let ids: Vec<u64> = events
-        .iter()
-        .map(|e| {
-            let key = op_key(e.job, &e.op);
-            let n = occurrences.entry(key).or_insert(0);
-            *n += 1;
-            let mut h = FnvHasher::default();
-            h.write(&key.to_le_bytes());
-            h.write(&n.to_le_bytes());
-            h.finish()
-        })
-        .collect();
     let mut paths = Paths::default();
+    // Occurrence numbers count ops of the same job, syscall and paths; the
+    // (hashing) identity is only computed for events that pair.
+    let mut counts: HashMap<(usize, &'static str, u32, u32), u32> = HashMap::new();
+    let mut occurrence: Vec<u32> = Vec::with_capacity(events.len());
+    let mut ids: Vec<Option<u64>> = vec![None; events.len()];
+    let mut identity = |i: usize, occurrence: &[u32]| -> u64 {
+        *ids[i].get_or_insert_with(|| op_identity(events[i].job, &events[i].op, occurrence[i]))
+    };
     let mut pairs = Vec::new();
     let mut candidates: Vec<u32> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         candidates.clear();
+        let first = paths.intern(e.op.path());
+        let second = e.op.path2().map_or(u32::MAX, |p| paths.intern(p));
+        let n = counts
+            .entry((e.job, e.op.syscall(), first, second))
+            .or_insert(0);
+        *n += 1;
+        occurrence.push(*n);
         let named: Vec<u32> = named_paths(&e.op)
             .into_iter()
             .map(|p| paths.intern(p))
@@ -335,7 +338,7 @@ pub fn execution_pairs(events: &[Event]) -> Vec<Pair> {
         for &j in &candidates {
             let earlier = &events[j as usize];
             if dependent(&earlier.op, &e.op) {
-                let (a, b) = (ids[j as usize], ids[i]);
+                let (a, b) = (identity(j as usize, &occurrence), identity(i, &occurrence));
                 pairs.push(if a < b {
                     (a, b, LOW_FIRST)
                 } else {
@@ -345,14 +348,15 @@ pub fn execution_pairs(events: &[Event]) -> Vec<Pair> {
         }
         let i = i as u32;
         for &p in &named {
-            let ancestors: Vec<u32> = paths.ancestors(p).collect();
             let slot = &mut paths.slots[p as usize];
             slot.on.put(job, i);
             if mutates {
                 slot.mutated_on.put(job, i);
             }
-            for a in ancestors {
+            let mut up = paths.parent[p as usize];
+            while let Some(a) = up {
                 paths.slots[a as usize].below.put(job, i);
+                up = paths.parent[a as usize];
             }
         }
         for &c in &changes {
