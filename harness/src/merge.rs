@@ -184,9 +184,11 @@ impl MergeJson {
         }
         if let (Some(classes), Some(complete)) = (self.classes, self.complete) {
             out.push_str(&format!(
-                "coverage: {}, {classes} classes in {} executions\n",
+                "coverage: {}, {classes} class{} in {} execution{}\n",
                 if complete { "complete" } else { "incomplete" },
-                self.executions
+                if classes == 1 { "" } else { "es" },
+                self.executions,
+                if self.executions == 1 { "" } else { "s" }
             ));
         }
         match &self.conflicting_pairs {
@@ -306,6 +308,9 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
                 .map_err(|e| Error::input(r.file.clone(), 0, "pair_set", e))?;
         }
         Some(set.counts_up_to(cutoff))
+    } else if shards.len() == 1 {
+        // One shard of one: its own counts are the run's.
+        shards[0].conflicting_pairs
     } else {
         None
     };
@@ -568,4 +573,52 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
         pair_set: f.optional("pair_set")?,
         pct_miss_bound: f.optional("pct_miss_bound")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dpor_shard(shard: &str, extra: &str) -> (String, String) {
+        let text = format!(
+            r#"{{"command": "explore", "verdict": "pass", "scenario": "s", "strategy": "x",
+                "scheduler": "dpor", "seed": 0, "schedules": 10, "executions": 4,
+                "ops_executed": 40, "reference_ops": 10, "first_failure": null,
+                "notes": [], "shard": "{shard}", {extra}}}"#
+        );
+        (format!("dpor-{}.json", &shard[..1]), text)
+    }
+
+    #[test]
+    fn dpor_classes_are_the_union_of_the_fingerprints_and_complete_needs_every_shard() {
+        let merged = merge(&[
+            dpor_shard(
+                "2/2",
+                r#""classes": 2, "complete": true, "class_fingerprints": ["0b", "0c"]"#,
+            ),
+            dpor_shard(
+                "1/2",
+                r#""classes": 2, "complete": true, "class_fingerprints": ["0a", "0b"]"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!((merged.classes, merged.complete), (Some(3), Some(true)));
+        assert_eq!((merged.executions, merged.ops_executed), (8, 80));
+        assert_eq!(merged.inputs[0].file, "dpor-1.json");
+        let merged = merge(&[
+            dpor_shard("1/2", r#""classes": 2, "complete": true"#),
+            dpor_shard("2/2", r#""classes": 3, "complete": false"#),
+        ])
+        .unwrap();
+        assert_eq!((merged.classes, merged.complete), (Some(5), Some(false)));
+        assert!(merged
+            .text()
+            .contains("coverage: incomplete, 5 classes in 8 executions"));
+        let bad = merge(&[dpor_shard("1/1", r#""class_fingerprints": "0a""#)]).unwrap_err();
+        assert!(
+            bad.to_string()
+                .starts_with("dpor-1.json: class_fingerprints:"),
+            "{bad}"
+        );
+    }
 }
