@@ -4,9 +4,9 @@
 //! always gets the same scheduler stream and the first failure is the one
 //! with the lowest index.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 use crate::execution::ExecutionTrace;
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
+use crate::pairs::{execution_pairs, Pair, PairCounts, PairSet};
+use crate::pct_bound::PctBound;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
 use crate::shard::Shard;
@@ -36,6 +38,10 @@ pub struct ExploreOptions {
     pub shard: Shard,
     /// Called with the number of executions done so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Count the conflicting pairs of ops the executions exercise (see
+    /// [`crate::pairs`]). Costs recording every event of every execution,
+    /// so it is off by default; the CLI always turns it on.
+    pub count_pairs: bool,
 }
 
 impl std::fmt::Debug for ExploreOptions {
@@ -47,6 +53,7 @@ impl std::fmt::Debug for ExploreOptions {
             .field("threads", &self.threads)
             .field("fs", &self.fs)
             .field("shard", &self.shard)
+            .field("count_pairs", &self.count_pairs)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +68,7 @@ impl Default for ExploreOptions {
             fs: FsKind::Model,
             shard: Shard::WHOLE,
             progress: None,
+            count_pairs: false,
         }
     }
 }
@@ -101,8 +109,22 @@ pub struct Exploration {
     pub first_failure: Option<Failure>,
     /// Distinct notes seen in the counted executions, sorted.
     pub notes: Vec<String>,
-    /// Wall time (reported, never used for decisions).
-    pub elapsed: Duration,
+    /// Each note with the 1-based index of the first counted execution
+    /// that printed it (lets `merge` keep only the notes of executions up to
+    /// the merged first failure).
+    pub note_first_execution: BTreeMap<String, u64>,
+    /// Ops of each counted execution, in execution order (the executions of
+    /// this shard only, when sharded).
+    pub execution_ops: Vec<u64>,
+    /// The conflicting pairs the counted executions exercised, when
+    /// [`ExploreOptions::count_pairs`] was set.
+    pub pairs: Option<PairCounts>,
+    /// Those pairs in compact form ([`PairSet::to_compact`]), for sharded
+    /// runs (which `merge` unions); empty otherwise.
+    pub pair_set: Vec<String>,
+    /// For random and pct runs: the PCT miss-probability bound (see
+    /// [`crate::pct_bound`]).
+    pub pct_bound: Option<PctBound>,
     /// The shard explored (whole unless `--shard` was given).
     pub shard: Shard,
     /// For systematic schedulers (dpor): the classes explored and whether
@@ -114,11 +136,29 @@ struct Outcome {
     index: u64,
     steps: u64,
     judgement: Judgement,
+    pairs: Vec<Pair>,
+}
+
+/// The PCT bound of a run of `runs` executions of at most `k` ops with
+/// `n` jobs under `scheduler`; random runs get the depth-2 bound of an
+/// equally long `pct:2` run.
+pub fn pct_bound(scheduler: SchedulerKind, n: usize, k: u64, runs: u64) -> Option<PctBound> {
+    let depth = match scheduler {
+        SchedulerKind::Pct { depth } => depth as u64,
+        SchedulerKind::Random => 2,
+        SchedulerKind::Serial | SchedulerKind::Dpor => return None,
+    };
+    Some(PctBound::new(
+        &scheduler.to_string(),
+        depth,
+        n as u64,
+        k,
+        runs,
+    ))
 }
 
 /// Explores `setup` under `options`.
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
-    let start = Instant::now();
     let oracle = Oracle::new(setup)?;
     let budget = if options.scheduler.is_deterministic_per_run() {
         options.schedules.min(1)
@@ -138,23 +178,26 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                 "--shard is not supported with --scheduler dpor: each DPOR execution depends on the races of the one before".into(),
             ));
         }
-        return explore_systematically(setup, options, &oracle, start);
+        return explore_systematically(setup, options, &oracle);
     }
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
         let mut fs = options.fs.fresh()?;
-        let trace = setup.run(fs.as_mut(), scheduler.as_mut(), false);
+        let trace = setup.run(fs.as_mut(), scheduler.as_mut(), options.count_pairs);
         Ok(Outcome {
             index,
             steps: trace.schedule.choices.len() as u64,
             judgement: oracle.judge(&trace),
+            pairs: execution_pairs(&trace.events),
         })
     };
     let batch = (options.threads.max(1) as u64 * 32).max(64);
     let done = AtomicU64::new(0);
     let mut executions = 0;
     let mut ops_executed = 0;
-    let mut notes = std::collections::BTreeSet::new();
+    let mut note_first_execution = BTreeMap::new();
+    let mut execution_ops = Vec::new();
+    let mut pairs = PairSet::default();
     let mut failing: Option<u64> = None;
     let mut next = 0;
     while next < budget && failing.is_none() {
@@ -178,7 +221,11 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         for o in outcomes {
             executions += 1;
             ops_executed += o.steps;
-            notes.extend(o.judgement.notes.iter().cloned());
+            execution_ops.push(o.steps);
+            pairs.add(o.index + 1, &o.pairs);
+            for n in &o.judgement.notes {
+                note_first_execution.entry(n.clone()).or_insert(o.index + 1);
+            }
             if o.judgement.failure.is_some() {
                 failing = Some(o.index);
                 break;
@@ -208,8 +255,21 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         ops_executed,
         reference_ops: steps,
         first_failure,
-        notes: notes.into_iter().collect(),
-        elapsed: start.elapsed(),
+        notes: note_first_execution.keys().cloned().collect(),
+        note_first_execution,
+        pairs: options.count_pairs.then(|| pairs.counts()),
+        pair_set: if options.count_pairs && !options.shard.is_whole() {
+            pairs.to_compact()
+        } else {
+            Vec::new()
+        },
+        pct_bound: pct_bound(
+            options.scheduler,
+            jobs,
+            execution_ops.iter().copied().max().unwrap_or(0),
+            executions,
+        ),
+        execution_ops,
         shard: options.shard,
         coverage: None,
     })
@@ -243,7 +303,6 @@ fn explore_systematically(
     setup: &Setup,
     options: &ExploreOptions,
     oracle: &Oracle,
-    start: Instant,
 ) -> Result<Exploration> {
     let fresh = || options.fs.fresh();
     let judge = |trace: &ExecutionTrace| {
@@ -252,10 +311,25 @@ fn explore_systematically(
     };
     let progress = options.progress.clone();
     let counted = std::cell::Cell::new(0u64);
+    let execution_ops = std::cell::RefCell::new(Vec::new());
+    let pairs = std::cell::RefCell::new(PairSet::default());
     let judge_with_progress = |trace: &ExecutionTrace| {
         counted.set(counted.get() + 1);
         if let Some(p) = &progress {
             p(counted.get());
+        }
+        execution_ops
+            .borrow_mut()
+            .push(trace.schedule.choices.len() as u64);
+        if options.count_pairs {
+            // The DPOR driver keeps no events; replay the schedule with them.
+            if let Ok(mut fs) = options.fs.fresh() {
+                let mut scheduler = ReplayScheduler::new(trace.schedule.clone());
+                let replayed = setup.run(fs.as_mut(), &mut scheduler, true);
+                pairs
+                    .borrow_mut()
+                    .add(counted.get(), &execution_pairs(&replayed.events));
+            }
         }
         judge(trace)
     };
@@ -277,8 +351,12 @@ fn explore_systematically(
         ops_executed: found.ops_executed,
         reference_ops: oracle.reference_steps(),
         first_failure,
+        note_first_execution: BTreeMap::new(),
         notes: found.notes.into_iter().collect(),
-        elapsed: start.elapsed(),
+        execution_ops: execution_ops.into_inner(),
+        pairs: options.count_pairs.then(|| pairs.into_inner().counts()),
+        pair_set: Vec::new(),
+        pct_bound: None,
         shard: Shard::WHOLE,
         coverage: Some(found.coverage),
     })
@@ -293,13 +371,10 @@ pub struct Replay {
     pub failure: Option<Failure>,
     /// Notes of the execution.
     pub notes: Vec<String>,
-    /// Wall time.
-    pub elapsed: Duration,
 }
 
 /// Replays the schedule of `token` on `setup`, on a filesystem of kind `fs`.
 pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
-    let start = Instant::now();
     let schedule =
         Schedule::from_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
@@ -332,6 +407,5 @@ pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
         trace,
         failure,
         notes,
-        elapsed: start.elapsed(),
     })
 }

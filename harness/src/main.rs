@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Explore interleavings of a scenario under one strategy or all of them.
     Explore(cli::explore::ExploreArgs),
+    /// Merge the JSON reports of `explore --shard I/N` runs into one verdict.
+    Merge(cli::merge::MergeArgs),
     /// Replay one schedule from its token.
     Replay(cli::replay::ReplayArgs),
     /// Record a scenario or payload from a wheel, RECORD, tree, strace log or live command.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         None => cli::explore::showcase(),
         Some(Command::Explore(a)) => cli::explore::run(a),
+        Some(Command::Merge(a)) => cli::merge::run(a),
         Some(Command::Replay(a)) => cli::replay::run(a),
         Some(Command::Record(a)) => cli::record::run(a),
         Some(Command::Bench(a)) => cli::bench::run(a),

@@ -1,14 +1,18 @@
 //! Reports: human text and JSON for CI.
 //!
-//! Text reports never contain timings, so they are byte-identical across runs,
-//! thread counts and filesystems. JSON reports carry `elapsed_ms`, the only
-//! field allowed to differ.
+//! Reports never contain timings (those belong to `prefixrace bench`), so
+//! both formats are byte-identical across runs, thread counts and
+//! filesystems for the same scenario, strategy, scheduler and seed.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::explore::{Exploration, Failure, Replay};
 use crate::fs::TreeChange;
 use crate::oracle::FailureKind;
+use crate::pairs::PairCounts;
+use crate::pct_bound::PctBound;
 use crate::scenario::Scenario;
 use crate::story::{render_event, story, StoryLine};
 
@@ -16,7 +20,7 @@ use crate::story::{render_event, story, StoryLine};
 const DIFF_LINES: usize = 12;
 
 /// The first failure, as JSON.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureJson {
     /// 1-based execution index within the exploration (absent for a replay).
     pub execution: Option<u64>,
@@ -123,48 +127,53 @@ impl Explained {
 
     /// The text block shared by explore and replay reports.
     pub fn text(&self) -> String {
-        let j = &self.json;
-        let mut out = String::new();
-        match (&j.job, j.class.as_str()) {
-            (Some(job), _) => {
-                out.push_str(&format!("error: {job} exited {}\n", j.exit.unwrap_or(1)));
-                for e in &j.errors {
-                    out.push_str(&format!("  {e}\n"));
-                }
-            }
-            (None, "order-dependent-tree") => out.push_str(
-                "error: every job succeeded, but the prefix differs from the serial reference\n",
-            ),
-            (None, _) => out.push_str(&format!("error: {}\n", j.error.clone().unwrap_or_default())),
-        }
-        if !j.story.is_empty() {
-            out.push_str(&format!("\nrace ({} of {} ops):\n", j.story.len(), j.ops));
-            let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
-            for l in &j.story {
-                out.push_str(&format!("  #{:<5} {:<width$}  {}\n", l.step, l.job, l.op));
-            }
-        }
-        if !j.diff.is_empty() {
-            out.push_str(&format!(
-                "\ntree diff against the serial reference ({} paths):\n",
-                j.diff.len()
-            ));
-            for c in j.diff.iter().take(DIFF_LINES) {
-                out.push_str(&format!("  {c}\n"));
-            }
-            if j.diff.len() > DIFF_LINES {
-                out.push_str(&format!("  ... and {} more\n", j.diff.len() - DIFF_LINES));
-            }
-        }
-        if !self.notes.is_empty() {
-            out.push_str("\nnotes:\n");
-            for n in &self.notes {
-                out.push_str(&format!("  {n}\n"));
-            }
-        }
-        out.push_str(&format!("\nreplay:\n  {}\n", j.replay));
-        out
+        failure_text(&self.json, &self.notes)
     }
+}
+
+/// The text block of a failure (shared by explore, replay and merge
+/// reports), with the failing execution's `notes`.
+pub fn failure_text(j: &FailureJson, notes: &[String]) -> String {
+    let mut out = String::new();
+    match (&j.job, j.class.as_str()) {
+        (Some(job), _) => {
+            out.push_str(&format!("error: {job} exited {}\n", j.exit.unwrap_or(1)));
+            for e in &j.errors {
+                out.push_str(&format!("  {e}\n"));
+            }
+        }
+        (None, "order-dependent-tree") => out.push_str(
+            "error: every job succeeded, but the prefix differs from the serial reference\n",
+        ),
+        (None, _) => out.push_str(&format!("error: {}\n", j.error.clone().unwrap_or_default())),
+    }
+    if !j.story.is_empty() {
+        out.push_str(&format!("\nrace ({} of {} ops):\n", j.story.len(), j.ops));
+        let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
+        for l in &j.story {
+            out.push_str(&format!("  #{:<5} {:<width$}  {}\n", l.step, l.job, l.op));
+        }
+    }
+    if !j.diff.is_empty() {
+        out.push_str(&format!(
+            "\ntree diff against the serial reference ({} paths):\n",
+            j.diff.len()
+        ));
+        for c in j.diff.iter().take(DIFF_LINES) {
+            out.push_str(&format!("  {c}\n"));
+        }
+        if j.diff.len() > DIFF_LINES {
+            out.push_str(&format!("  ... and {} more\n", j.diff.len() - DIFF_LINES));
+        }
+    }
+    if !notes.is_empty() {
+        out.push_str("\nnotes:\n");
+        for n in notes {
+            out.push_str(&format!("  {n}\n"));
+        }
+    }
+    out.push_str(&format!("\nreplay:\n  {}\n", j.replay));
+    out
 }
 
 /// The JSON report of an exploration or replay.
@@ -190,8 +199,6 @@ pub struct ReportJson {
     pub ops_executed: u64,
     /// Ops of the serial reference.
     pub reference_ops: Option<usize>,
-    /// Wall time in milliseconds; the only field that varies between runs.
-    pub elapsed_ms: u64,
     /// The first failure, or null.
     pub first_failure: Option<FailureJson>,
     /// Notes (stale bytecode and the like).
@@ -208,6 +215,24 @@ pub struct ReportJson {
     /// Systematic schedulers only: why the run is not complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete_reason: Option<String>,
+    /// The conflicting pairs of ops exercised (see [`crate::pairs`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicting_pairs: Option<PairCounts>,
+    /// Random and pct only: the PCT miss-probability bound (see [`crate::pct_bound`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pct_miss_bound: Option<PctBound>,
+    /// Sharded runs only: the ops of each execution of the shard, in order,
+    /// so that `merge` can count exactly up to the merged first failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_ops: Option<Vec<u64>>,
+    /// Sharded runs only: each note with the first execution that printed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note_first_execution: Option<BTreeMap<String, u64>>,
+    /// Sharded runs only: the conflicting pairs in compact form
+    /// (`LOW-HIGH:A:B`, see [`crate::pairs::PairSet::to_compact`]), so
+    /// that `merge` can count their union exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pair_set: Option<Vec<String>>,
 }
 
 /// What an exploration was asked to do, for the report header.
@@ -242,13 +267,17 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         executions: ex.executions,
         ops_executed: ex.ops_executed,
         reference_ops: Some(ex.reference_ops),
-        elapsed_ms: ex.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: ex.notes.clone(),
         shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
         classes: ex.coverage.as_ref().map(|c| c.classes),
         complete: ex.coverage.as_ref().map(|c| c.complete),
         incomplete_reason: ex.coverage.as_ref().and_then(|c| c.reason.clone()),
+        conflicting_pairs: ex.pairs,
+        pct_miss_bound: ex.pct_bound.clone(),
+        execution_ops: (!ex.shard.is_whole()).then(|| ex.execution_ops.clone()),
+        note_first_execution: (!ex.shard.is_whole()).then(|| ex.note_first_execution.clone()),
+        pair_set: (!ex.shard.is_whole() && ex.pairs.is_some()).then(|| ex.pair_set.clone()),
     }
 }
 
@@ -258,8 +287,21 @@ fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The coverage line of a systematic exploration.
+/// The coverage lines of an exploration: classes (systematic schedulers),
+/// conflicting pairs, and the PCT bound (random and pct).
 fn coverage_text(ex: &Exploration) -> String {
+    let mut out = classes_text(ex);
+    if let Some(p) = &ex.pairs {
+        out.push_str(&p.text());
+    }
+    if let Some(b) = &ex.pct_bound {
+        out.push_str(&b.text());
+    }
+    out
+}
+
+/// The coverage line of a systematic exploration.
+fn classes_text(ex: &Exploration) -> String {
     match &ex.coverage {
         None => String::new(),
         Some(c) if c.complete => format!(
@@ -379,12 +421,16 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         executions: 1,
         ops_executed: r.trace.schedule.choices.len() as u64,
         reference_ops: None,
-        elapsed_ms: r.elapsed.as_millis() as u64,
         first_failure: failure.map(|f| f.json.clone()),
         notes: r.notes.clone(),
         shard: None,
         classes: None,
         complete: None,
         incomplete_reason: None,
+        conflicting_pairs: None,
+        pct_miss_bound: None,
+        execution_ops: None,
+        note_first_execution: None,
+        pair_set: None,
     }
 }

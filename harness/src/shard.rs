@@ -27,6 +27,16 @@ impl Shard {
         self.count == 1
     }
 
+    /// The 1-based shard number `I` of `I/N`.
+    pub fn number(self) -> u64 {
+        self.index + 1
+    }
+
+    /// The number of shards `N` of `I/N`.
+    pub fn count(self) -> u64 {
+        self.count
+    }
+
     /// True when execution `execution` (0-based) belongs to this shard.
     pub fn owns(self, execution: u64) -> bool {
         execution % self.count == self.index

@@ -5,7 +5,7 @@
 //! (what it was waiting for); and the failing job's own earlier op on the
 //! parent directory (which is why cp did not stat first).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::execution::{Event, ExecutionTrace};
 use crate::fs::{parent_of, TreeDiff};
@@ -13,7 +13,7 @@ use crate::op::{Op, ResultDisplay};
 use crate::oracle::FailureKind;
 
 /// One line of a story.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoryLine {
     /// 1-based position of the op in the execution.
     pub step: usize,

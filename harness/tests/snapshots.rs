@@ -41,6 +41,7 @@ fn sage_32361_staged_copy_report() {
     let options = ExploreOptions {
         seed: 1,
         scheduler: SchedulerKind::Random,
+        count_pairs: true,
         ..Default::default()
     };
     let ex = explore(&setup, &options).unwrap();

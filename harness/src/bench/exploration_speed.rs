@@ -97,6 +97,7 @@ impl ExplorationCase {
             threads: 1,
             fs: self.fs,
             progress: None,
+            count_pairs: false,
             ..ExploreOptions::default()
         }
     }

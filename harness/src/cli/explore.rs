@@ -107,6 +107,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             fs,
             shard,
             progress,
+            count_pairs: true,
         };
         let ex = explore(&setup, &options)?;
         if let Some(b) = bar {
@@ -256,13 +257,17 @@ impl MatrixRow {
                 executions: 0,
                 ops_executed: 0,
                 reference_ops: None,
-                elapsed_ms: 0,
                 first_failure: None,
                 notes: Vec::new(),
                 shard: None,
                 classes: None,
                 complete: None,
                 incomplete_reason: None,
+                conflicting_pairs: None,
+                pct_miss_bound: None,
+                execution_ops: None,
+                note_first_execution: None,
+                pair_set: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod explore;
 pub mod list;
+pub mod merge;
 pub mod record;
 pub mod replay;
 pub mod run;

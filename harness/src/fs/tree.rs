@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::content::Digest;
 use crate::op::Kind;
@@ -62,7 +62,7 @@ pub struct Tree {
 }
 
 /// One difference between two trees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "lowercase")]
 pub enum TreeChange {
     /// Present in the actual tree only.
