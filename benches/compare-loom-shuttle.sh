@@ -12,10 +12,11 @@
 # Then, alternating tools so they see the same machine load:
 #   shuttle random and PCT(3) on the cython model, SEEDS seeds, to the first failure;
 #   loom with LOOM_MAX_PREEMPTIONS=2 to the failure, and unbounded for LOOM_LIMIT s;
-#   prefixrace explore builtin:sage-32361 (and builtin:sage-32361-upgrade when it
-#   exists, else builtin:pip-21.1.2, the same shape): staged-copy to the first failure for SEEDS seeds, and direct-install
-#   for a fixed budget (steady rate), on the model filesystem, plus a short
-#   real-filesystem run.
+#   prefixrace explore builtin:sage-32361 and builtin:sage-32361-upgrade (the
+#   anchor's one-step window): staged-copy to the first failure for SEEDS seeds
+#   (random, pct:3) and once with dpor, and direct-install for a fixed budget
+#   (steady rate) under random, pct:3 and dpor on the model filesystem, plus a
+#   short real-filesystem run.
 # Prints one line per measurement: tool, configuration, executions, seconds,
 # executions/s. Takes about 1-2 minutes after the builds.
 set -euo pipefail
@@ -23,6 +24,7 @@ set -euo pipefail
 SEEDS=${SEEDS:-20}
 LOOM_LIMIT=${LOOM_LIMIT:-10}
 BUDGET=${BUDGET:-2000}
+FAIL_BUDGET=${FAIL_BUDGET:-2000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 anchor=${1:-${ANCHOR_DIR:-$root/../shared/anchors/loom-shuttle}}
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -63,24 +65,28 @@ print(f"executions={iters} seconds={wall} executions_per_s={rate} {extra}".rstri
 '
 }
 
-# prefixrace explore, JSON; prints "executions seconds executions/s verdict".
+# prefixrace explore, JSON; prints "executions seconds verdict ops". Reports
+# carry no wall time (they are byte-identical across runs), so the process is
+# timed from outside: the seconds include startup and loading the scenario.
 prefixrace_line() {
-  "$P" explore "$@" --jobs 1 --format json | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
+  python3 - "$P" explore "$@" --jobs 1 --format json <<'PY' || true
+import json, subprocess, sys, time
+start = time.monotonic()
+out = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, check=False).stdout
+secs = time.monotonic() - start
+r = json.loads(out)
 rows = r["rows"] if "rows" in r else [r]
 ex = sum(x["executions"] for x in rows)
-ms = sum(x["elapsed_ms"] for x in rows)
 ops = sum(x["ops_executed"] for x in rows)
-print(ex, ms / 1000, r.get("verdict", "?"), ops)
-' || true
+print(ex, secs, r.get("verdict", "?"), ops)
+PY
 }
 
 # staged-copy to the first failure over SEEDS seeds: total executions / total time.
 prefixrace_to_failure() {
   local scenario=$1 sched=$2 ex=0 secs=0 found=0 ops=0 e t v o seed
   for seed in $(seq 1 "$SEEDS"); do
-    read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy staged-copy --scheduler "$sched" --seed "$seed" --schedules 100000)
+    read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy staged-copy --scheduler "$sched" --seed "$seed" --schedules "$FAIL_BUDGET")
     ex=$((ex + e)); ops=$((ops + o))
     secs=$(python3 -c "print($secs + $t)")
     [ "$v" = fail ] && found=$((found + 1))
@@ -90,20 +96,20 @@ ex, secs = $ex, $secs
 print(f'prefixrace {\"$scenario\"} staged-copy $sched to-failure seeds=$SEEDS found=$found executions={ex} seconds={secs:.3f} executions_per_s={ex / secs if secs else 0:.0f} ops_per_execution={$ops / ex if ex else 0:.0f}')"
 }
 
+# dpor is deterministic (no seed): one exploration to the first failure.
+prefixrace_dpor_to_failure() {
+  local scenario=$1 e t v o
+  read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy staged-copy --scheduler dpor)
+  python3 -c "print(f'prefixrace $scenario staged-copy dpor to-failure verdict=$v executions=$e seconds=$t ops_per_execution={$o / $e if $e else 0:.0f}')"
+}
+
 prefixrace_steady() {
   local scenario=$1 sched=$2 fs=$3 budget=$4 e t v o
   read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy direct-install --scheduler "$sched" --seed 1 --schedules "$budget" --fs "$fs")
   python3 -c "print(f'prefixrace $scenario direct-install $sched fs=$fs steady verdict=$v executions=$e seconds=$t executions_per_s={$e / $t if $t else 0:.1f} ops_per_execution={$o / $e if $e else 0:.0f}')"
 }
 
-scenarios="sage-32361"
-if "$P" list | grep -q '^  sage-32361-upgrade '; then
-  scenarios="$scenarios sage-32361-upgrade"
-else
-  # The same shape: a recorded staged `cp -Rp` of one wheel racing an importer.
-  echo "# builtin:sage-32361-upgrade does not exist in this build: pip-21.1.2 (same shape) instead"
-  scenarios="$scenarios pip-21.1.2"
-fi
+scenarios="sage-32361 sage-32361-upgrade"
 
 for round in 1 2; do
   echo "# round $round"
@@ -115,6 +121,7 @@ for round in 1 2; do
     echo "shuttle cython pct3 to-failure seeds=$SEEDS $("$B" shuttle pct3 cython --seeds "$SEEDS" --reps 1 2>/dev/null | anchor_line)"
   fi
   for scn in $scenarios; do prefixrace_to_failure "$scn" pct:3; done
+  for scn in $scenarios; do prefixrace_dpor_to_failure "$scn"; done
   if [ -n "$B" ]; then
     echo "loom cython LOOM_MAX_PREEMPTIONS=2 to-failure $(LOOM_MAX_PREEMPTIONS=2 "$B" loom cython --reps 1 --limit 300 2>/dev/null | anchor_line)"
     echo "loom cython unbounded limit=${LOOM_LIMIT}s $("$B" loom cython --reps 1 --limit "$LOOM_LIMIT" 2>/dev/null | anchor_line)"
@@ -122,6 +129,7 @@ for round in 1 2; do
   for scn in $scenarios; do
     prefixrace_steady "$scn" random model "$BUDGET"
     prefixrace_steady "$scn" pct:3 model "$BUDGET"
+    prefixrace_steady "$scn" dpor model "$BUDGET"
   done
 done
 for scn in $scenarios; do prefixrace_steady "$scn" random real 3; done

@@ -165,6 +165,53 @@ impl Hasher for FnvHasher {
 
 type Fnv = BuildHasherDefault<FnvHasher>;
 
+/// A word-at-a-time multiplicative hasher (the rustc `FxHash` recipe) for
+/// the per-execution indexes: they are rebuilt for every execution, so
+/// SipHash's cost dominated. Never used for identities or output.
+#[derive(Debug, Clone, Copy, Default)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ (rest.len() as u64) << 56);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+type Fast = BuildHasherDefault<FastHasher>;
+
 /// The identity of the `occurrence`-th op like `op` of job `job`.
 fn op_identity(job: usize, op: &Op, occurrence: u32) -> u64 {
     let mut h = FnvHasher::default();
@@ -250,7 +297,7 @@ struct Slot {
 /// walking up a path costs no hashing.
 #[derive(Default)]
 struct Paths<'a> {
-    ids: HashMap<&'a str, u32>,
+    ids: HashMap<&'a str, u32, Fast>,
     parent: Vec<Option<u32>>,
     slots: Vec<Slot>,
 }
@@ -284,7 +331,7 @@ pub fn execution_pairs(events: &[Event]) -> Vec<Pair> {
     let mut paths = Paths::default();
     // Occurrence numbers count ops of the same job, syscall and paths; the
     // (hashing) identity is only computed for events that pair.
-    let mut counts: HashMap<(usize, &'static str, u32, u32), u32> = HashMap::new();
+    let mut counts: HashMap<(usize, &'static str, u32, u32), u32, Fast> = HashMap::default();
     let mut occurrence: Vec<u32> = Vec::with_capacity(events.len());
     let mut ids: Vec<Option<u64>> = vec![None; events.len()];
     let mut identity = |i: usize, occurrence: &[u32]| -> u64 {
