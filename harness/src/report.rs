@@ -208,6 +208,10 @@ pub struct ReportJson {
     /// Systematic schedulers only: why the run is not complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete_reason: Option<String>,
+    /// Systematic schedulers only: the distinct class fingerprints explored
+    /// (32 hex digits each, ascending), so that shards can be merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_fingerprints: Option<Vec<String>>,
 }
 
 /// What an exploration was asked to do, for the report header.
@@ -249,6 +253,12 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         classes: ex.coverage.as_ref().map(|c| c.classes),
         complete: ex.coverage.as_ref().map(|c| c.complete),
         incomplete_reason: ex.coverage.as_ref().and_then(|c| c.reason.clone()),
+        class_fingerprints: ex.coverage.as_ref().map(|c| {
+            c.fingerprints
+                .iter()
+                .map(|&f| crate::dpor::hex(f))
+                .collect()
+        }),
     }
 }
 
@@ -386,5 +396,6 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         classes: None,
         complete: None,
         incomplete_reason: None,
+        class_fingerprints: None,
     }
 }

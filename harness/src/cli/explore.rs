@@ -263,6 +263,7 @@ impl MatrixRow {
                 classes: None,
                 complete: None,
                 incomplete_reason: None,
+                class_fingerprints: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),
