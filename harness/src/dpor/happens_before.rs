@@ -197,109 +197,140 @@ fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
-/// Per path, the last event of each job (1-based, 0 for none) in each role.
-#[derive(Clone)]
-struct Slot {
-    /// Named the path (any op).
-    any: Vec<u32>,
-    /// Named the path and mutated.
-    mutating: Vec<u32>,
-    /// Created, removed or renamed the entry at the path.
-    changed: Vec<u32>,
-    /// Named a path strictly below it.
-    below: Vec<u32>,
-    /// Created, removed or renamed an entry of the directory at the path.
-    changed_in: Vec<u32>,
-    /// Listed the directory at the path.
-    listed: Vec<u32>,
+/// The roles a path's slot records, each the last event of every job
+/// (1-based, 0 for none).
+const ANY: usize = 0; // named the path (any op)
+const MUTATING: usize = 1; // named the path and mutated
+const CHANGED: usize = 2; // created, removed or renamed the entry at the path
+const BELOW: usize = 3; // named a path strictly below it
+const CHANGED_IN: usize = 4; // created, removed or renamed an entry of the directory
+const LISTED: usize = 5; // listed the directory
+const ROLES: usize = 6;
+
+/// A fast, deterministic hasher for path look-ups (FNV-1a); maps built with
+/// it are only queried, never iterated.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 /// Last accesses per path and job, for finding dependent events quickly.
-struct AccessIndex {
+/// Paths are borrowed from the execution's ops; each gets a small id, with
+/// the ids of its strict ancestors cached.
+struct AccessIndex<'a> {
     jobs: usize,
-    slots: HashMap<String, Slot>,
+    ids: HashMap<&'a str, u32, FnvBuild>,
+    /// `ROLES * jobs` entries per path id.
+    last: Vec<u32>,
+    /// The ids of each path's strict ancestors (computed on first use).
+    ancestors: Vec<Option<Box<[u32]>>>,
 }
 
-impl AccessIndex {
-    fn new(jobs: usize) -> AccessIndex {
+impl<'a> AccessIndex<'a> {
+    fn new(jobs: usize) -> AccessIndex<'a> {
         AccessIndex {
             jobs,
-            slots: HashMap::new(),
+            ids: HashMap::default(),
+            last: Vec::new(),
+            ancestors: Vec::new(),
         }
     }
 
-    fn slot(&mut self, path: &str) -> &mut Slot {
-        if !self.slots.contains_key(path) {
-            let empty = vec![0; self.jobs];
-            self.slots.insert(
-                path.to_string(),
-                Slot {
-                    any: empty.clone(),
-                    mutating: empty.clone(),
-                    changed: empty.clone(),
-                    below: empty.clone(),
-                    changed_in: empty.clone(),
-                    listed: empty,
-                },
-            );
+    fn id(&mut self, path: &'a str) -> u32 {
+        if let Some(&id) = self.ids.get(path) {
+            return id;
         }
-        self.slots.get_mut(path).expect("just inserted")
+        let id = self.ancestors.len() as u32;
+        self.ids.insert(path, id);
+        self.ancestors.push(None);
+        self.last.extend(std::iter::repeat_n(0, ROLES * self.jobs));
+        id
+    }
+
+    fn ancestor_ids(&mut self, path: &'a str, id: u32) -> Box<[u32]> {
+        if let Some(a) = &self.ancestors[id as usize] {
+            return a.clone();
+        }
+        let a: Box<[u32]> = ancestors(path).map(|c| self.id(c)).collect();
+        self.ancestors[id as usize] = Some(a.clone());
+        a
+    }
+
+    fn set(&mut self, id: u32, role: usize, p: JobId, at: u32) {
+        self.last[(id as usize * ROLES + role) * self.jobs + p] = at;
+    }
+
+    fn get(&self, id: u32, role: usize) -> &[u32] {
+        let from = (id as usize * ROLES + role) * self.jobs;
+        &self.last[from..from + self.jobs]
     }
 
     /// Records event `k` of job `p`, running `op`.
-    fn record(&mut self, op: &Op, p: JobId, k: usize) {
+    fn record(&mut self, op: &'a Op, p: JobId, k: usize) {
         let at = k as u32 + 1;
         let mutates = op.is_mutation();
         for x in named_paths(op) {
-            let s = self.slot(x);
-            s.any[p] = at;
+            let id = self.id(x);
+            self.set(id, ANY, p, at);
             if mutates {
-                s.mutating[p] = at;
+                self.set(id, MUTATING, p, at);
             }
-            for c in ancestors(x) {
-                self.slot(c).below[p] = at;
+            for &c in self.ancestor_ids(x, id).iter() {
+                self.set(c, BELOW, p, at);
             }
         }
         for c in namespace_changes(op) {
-            self.slot(c).changed[p] = at;
-            self.slot(parent(c)).changed_in[p] = at;
+            let id = self.id(c);
+            self.set(id, CHANGED, p, at);
+            let dir = self.id(parent(c));
+            self.set(dir, CHANGED_IN, p, at);
         }
         if let Op::Readdir { path } = op {
-            self.slot(path).listed[p] = at;
+            let id = self.id(path);
+            self.set(id, LISTED, p, at);
         }
     }
 
     /// The latest recorded event of every job but `p` dependent with `op`, ascending.
-    fn latest_dependent(&self, op: &Op, p: JobId) -> Vec<usize> {
+    fn latest_dependent(&mut self, op: &'a Op, p: JobId) -> Vec<usize> {
         let mut best = vec![0u32; self.jobs];
-        let mut take = |v: &[u32]| {
+        let take = |best: &mut [u32], v: &[u32]| {
             for (b, x) in best.iter_mut().zip(v) {
                 *b = (*b).max(*x);
             }
         };
         let mutates = op.is_mutation();
         for x in named_paths(op) {
-            if let Some(s) = self.slots.get(x) {
-                take(if mutates { &s.any } else { &s.mutating });
-            }
-            for c in ancestors(x) {
-                if let Some(s) = self.slots.get(c) {
-                    take(&s.changed);
-                }
+            let id = self.id(x);
+            take(&mut best, self.get(id, if mutates { ANY } else { MUTATING }));
+            for &c in self.ancestor_ids(x, id).iter() {
+                take(&mut best, self.get(c, CHANGED));
             }
         }
         if let Op::Readdir { path } = op {
-            if let Some(s) = self.slots.get(&**path) {
-                take(&s.changed_in);
-            }
+            let id = self.id(path);
+            take(&mut best, self.get(id, CHANGED_IN));
         }
         for c in namespace_changes(op) {
-            if let Some(s) = self.slots.get(c) {
-                take(&s.below);
-            }
-            if let Some(s) = self.slots.get(parent(c)) {
-                take(&s.listed);
-            }
+            let id = self.id(c);
+            take(&mut best, self.get(id, BELOW));
+            let dir = self.id(parent(c));
+            take(&mut best, self.get(dir, LISTED));
         }
         best[p] = 0;
         let mut out: Vec<usize> = best
