@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prefixrace::brute_force::enumerate;
+use prefixrace::dpor::{explore_with, DporOptions};
 use prefixrace::execution::ExecutionTrace;
 use prefixrace::fs::FsKind;
+use prefixrace::shard::Shard;
 use prefixrace::strategy::builtin_strategy;
 use prefixrace::{scenario, Oracle, Scenario, Setup};
 
@@ -72,43 +74,52 @@ fn dpor_explores_exactly_the_brute_force_classes_once_each() {
             "{name}/{strategy}: one class, two outcomes: {:?}",
             brute.inconsistent[0]
         );
-        let outcomes = RefCell::new(BTreeSet::new());
-        let failed = RefCell::new(false);
-        let judge = |t: &ExecutionTrace| {
-            outcomes.borrow_mut().insert(outcome(t));
-            *failed.borrow_mut() |= oracle.judge(t).failure.is_some();
-            (Vec::new(), false)
-        };
-        let r = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &judge).unwrap();
-        let found: BTreeSet<u128> = r.coverage.fingerprints.iter().copied().collect();
-        eprintln!(
-            "{name}/{strategy}: brute force {} schedules, {} classes ({} failing); dpor {} executions, {} classes, {} blocked",
-            brute.schedules,
-            brute.classes.len(),
-            brute.failing.len(),
-            r.executions,
-            r.coverage.classes,
-            r.blocked
-        );
-        assert!(r.coverage.complete, "{name}/{strategy}");
-        assert_eq!(found, brute.fingerprints(), "{name}/{strategy}: class sets");
-        assert_eq!(r.blocked, 0, "{name}/{strategy}: blocked executions");
-        assert_eq!(
-            r.executions,
-            brute.classes.len() as u64,
-            "{name}/{strategy}: executions"
-        );
-        let expected: BTreeSet<String> = brute.classes.values().cloned().collect();
-        assert_eq!(
-            outcomes.into_inner(),
-            expected,
-            "{name}/{strategy}: outcomes"
-        );
-        assert_eq!(
-            failed.into_inner(),
-            !brute.failing.is_empty(),
-            "{name}/{strategy}: verdict"
-        );
+        for race_directed in [false, true] {
+            let outcomes = RefCell::new(BTreeSet::new());
+            let failed = RefCell::new(false);
+            let judge = |t: &ExecutionTrace| {
+                outcomes.borrow_mut().insert(outcome(t));
+                *failed.borrow_mut() |= oracle.judge(t).failure.is_some();
+                (Vec::new(), false)
+            };
+            let options = DporOptions {
+                budget: u64::MAX,
+                shard: Shard::WHOLE,
+                race_directed,
+            };
+            let r = explore_with(&setup, &options, &fresh, &judge).unwrap();
+            let found: BTreeSet<u128> = r.coverage.fingerprints.iter().copied().collect();
+            let case = format!("{name}/{strategy} (race-directed: {race_directed})");
+            eprintln!(
+                "{case}: brute force {} schedules, {} classes ({} failing); dpor {} executions, {} classes, {} blocked, {} redundant",
+                brute.schedules,
+                brute.classes.len(),
+                brute.failing.len(),
+                r.executions,
+                r.coverage.classes,
+                r.blocked,
+                r.redundant
+            );
+            assert!(r.coverage.complete, "{case}");
+            assert_eq!(found, brute.fingerprints(), "{case}: class sets");
+            assert_eq!(r.blocked, 0, "{case}: blocked executions");
+            // Plain optimal DPOR runs one execution per class. The
+            // race-directed order may run the first class twice, and says so.
+            let expected_redundant = if race_directed { r.redundant } else { 0 };
+            assert!(expected_redundant <= 1, "{case}");
+            assert_eq!(
+                r.executions,
+                brute.classes.len() as u64 + expected_redundant,
+                "{case}: executions"
+            );
+            let expected: BTreeSet<String> = brute.classes.values().cloned().collect();
+            assert_eq!(outcomes.into_inner(), expected, "{case}: outcomes");
+            assert_eq!(
+                failed.into_inner(),
+                !brute.failing.is_empty(),
+                "{case}: verdict"
+            );
+        }
         // With the real judge DPOR stops at the first failure, if any.
         let judge = |t: &ExecutionTrace| (Vec::new(), oracle.judge(t).failure.is_some());
         let stopping = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &judge).unwrap();

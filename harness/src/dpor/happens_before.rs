@@ -65,12 +65,12 @@ impl HappensBefore {
             count[p] += 1;
             c[p] = count[p];
             local[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
-            let mine = index.latest_dependent(op, p);
+            let mine = index.latest_dependent(op, steps[k].mutates, p);
             for &i in &mine {
                 join(&mut c, &clocks[i * jobs..(i + 1) * jobs]);
             }
             clocks[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
-            index.record(op, p, k);
+            index.record(op, steps[k].mutates, p, k);
             seq.push(count[p]);
             job.push(p);
             conflicts.push(mine);
@@ -218,7 +218,11 @@ impl std::hash::Hasher for Fnv {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for &b in bytes {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -280,10 +284,10 @@ impl<'a> AccessIndex<'a> {
         &self.last[from..from + self.jobs]
     }
 
-    /// Records event `k` of job `p`, running `op`.
-    fn record(&mut self, op: &'a Op, p: JobId, k: usize) {
+    /// Records event `k` of job `p`, running `op` (which changed something
+    /// when `mutates`).
+    fn record(&mut self, op: &'a Op, mutates: bool, p: JobId, k: usize) {
         let at = k as u32 + 1;
-        let mutates = op.is_mutation();
         for x in named_paths(op) {
             let id = self.id(x);
             self.set(id, ANY, p, at);
@@ -294,7 +298,7 @@ impl<'a> AccessIndex<'a> {
                 self.set(c, BELOW, p, at);
             }
         }
-        for c in namespace_changes(op) {
+        for c in namespace_changes(op).into_iter().filter(|_| mutates) {
             let id = self.id(c);
             self.set(id, CHANGED, p, at);
             let dir = self.id(parent(c));
@@ -307,17 +311,19 @@ impl<'a> AccessIndex<'a> {
     }
 
     /// The latest recorded event of every job but `p` dependent with `op`, ascending.
-    fn latest_dependent(&mut self, op: &'a Op, p: JobId) -> Vec<usize> {
+    fn latest_dependent(&mut self, op: &'a Op, mutates: bool, p: JobId) -> Vec<usize> {
         let mut best = vec![0u32; self.jobs];
         let take = |best: &mut [u32], v: &[u32]| {
             for (b, x) in best.iter_mut().zip(v) {
                 *b = (*b).max(*x);
             }
         };
-        let mutates = op.is_mutation();
         for x in named_paths(op) {
             let id = self.id(x);
-            take(&mut best, self.get(id, if mutates { ANY } else { MUTATING }));
+            take(
+                &mut best,
+                self.get(id, if mutates { ANY } else { MUTATING }),
+            );
             for &c in self.ancestor_ids(x, id).iter() {
                 take(&mut best, self.get(c, CHANGED));
             }
@@ -326,7 +332,7 @@ impl<'a> AccessIndex<'a> {
             let id = self.id(path);
             take(&mut best, self.get(id, CHANGED_IN));
         }
-        for c in namespace_changes(op) {
+        for c in namespace_changes(op).into_iter().filter(|_| mutates) {
             let id = self.id(c);
             take(&mut best, self.get(id, BELOW));
             let dir = self.id(parent(c));
@@ -346,7 +352,7 @@ impl<'a> AccessIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::dependence::dependent;
+    use crate::schedule::dependence::{dependent, mutates};
 
     #[test]
     fn ancestors_include_the_root() {
@@ -394,7 +400,7 @@ mod tests {
         let mut index = AccessIndex::new(jobs);
         for (k, op) in ops.iter().enumerate() {
             let me = k % jobs;
-            let found = index.latest_dependent(op, me);
+            let found = index.latest_dependent(op, mutates(op, None), me);
             let mut expected = Vec::new();
             for q in 0..jobs {
                 if q == me {
@@ -409,7 +415,7 @@ mod tests {
             }
             expected.sort_unstable();
             assert_eq!(found, expected, "event {k}: {op:?}");
-            index.record(op, me, k);
+            index.record(op, mutates(op, None), me, k);
         }
     }
 }

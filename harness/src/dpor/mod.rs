@@ -35,8 +35,7 @@ pub use wakeup::{Branch, WakeupSeq, WakeupTree};
 use std::collections::BTreeSet;
 
 use crate::execution::ExecutionTrace;
-use crate::schedule::dependence::dependent;
-use crate::schedule::{DporScheduler, DporStep, JobId};
+use crate::schedule::{Asleep, DporScheduler, DporStep, JobId};
 use crate::setup::Setup;
 use crate::shard::Shard;
 
@@ -71,7 +70,7 @@ pub fn run_once(
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     forced: Vec<JobId>,
     sleep_from: usize,
-    sleep: Vec<JobId>,
+    sleep: Vec<Asleep>,
 ) -> crate::Result<DporRun> {
     let mut scheduler = DporScheduler::new(forced, sleep_from, sleep);
     let mut fs = fresh()?;
@@ -90,6 +89,9 @@ pub struct DporResult {
     /// Executions that ended sleep-set blocked or diverged from their
     /// forced prefix (0 when the search is optimal).
     pub blocked: u64,
+    /// 1 when the first execution's class turned out to lie in the
+    /// race-directed branch's subtree, which explores it again; else 0.
+    pub redundant: u64,
     /// Ops executed.
     pub ops_executed: u64,
     /// Coverage.
@@ -106,8 +108,10 @@ pub struct DporResult {
 struct Node {
     /// The job whose branch is being explored.
     chosen: JobId,
+    /// Whether its op there mutates (judged with its result).
+    chosen_mutates: bool,
     /// The sleep set on entry plus the jobs whose branches are explored.
-    sleep: Vec<JobId>,
+    sleep: Vec<Asleep>,
     /// The branches still to explore.
     wut: WakeupTree,
 }
@@ -119,9 +123,11 @@ struct Suspended {
     at: usize,
     /// The job the first execution ran there.
     job: JobId,
+    /// Whether its op there mutates.
+    mutates: bool,
     /// The first execution.
     run: DporRun,
-    /// Sequences that belong below `job` at `at`, found meanwhile.
+    /// Sequences found meanwhile at `at` that `job` starts (weakly).
     pending: Vec<WakeupSeq>,
 }
 
@@ -137,27 +143,48 @@ struct Search<'a> {
     suspended: Option<Suspended>,
 }
 
-/// Explores `setup` systematically within `budget` executions. `judge`
-/// judges an execution (returns its notes and whether it failed).
+/// What a DPOR exploration is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct DporOptions {
+    /// At most this many executions.
+    pub budget: u64,
+    /// The part of the search to explore.
+    pub shard: Shard,
+    /// Explore the race-directed branch second (unsharded searches only).
+    pub race_directed: bool,
+}
+
+/// Explores `setup` systematically within `budget` executions, race-directed
+/// branch first. `judge` judges an execution (returns its notes and whether
+/// it failed).
 pub fn explore(
     setup: &Setup,
     budget: u64,
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
-    explore_shard(setup, budget, Shard::WHOLE, fresh, judge)
+    let options = DporOptions {
+        budget,
+        shard: Shard::WHOLE,
+        race_directed: true,
+    };
+    explore_with(setup, &options, fresh, judge)
 }
 
-/// Like [`explore`], exploring only shard `shard` of the search (see the
-/// module documentation). The race-directed first branch is used only by
-/// the unsharded search.
-pub fn explore_shard(
+/// Like [`explore`], with every option (see the module documentation for
+/// shards). The race-directed branch is used only by the unsharded search.
+pub fn explore_with(
     setup: &Setup,
-    budget: u64,
-    shard: Shard,
+    options: &DporOptions,
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
+    let DporOptions {
+        budget,
+        shard,
+        race_directed,
+    } = *options;
+    let race_directed = race_directed && shard.is_whole();
     let mut search = Search {
         setup,
         fresh,
@@ -166,6 +193,7 @@ pub fn explore_shard(
         result: DporResult {
             executions: 0,
             blocked: 0,
+            redundant: 0,
             ops_executed: 0,
             coverage: Coverage {
                 classes: 0,
@@ -180,7 +208,7 @@ pub fn explore_shard(
         nodes: Vec::new(),
         suspended: None,
     };
-    search.run(budget, shard)?;
+    search.run(budget, shard, race_directed)?;
     let mut result = search.result;
     result.coverage.fingerprints = search.fingerprints.into_iter().collect();
     result.coverage.classes = result.coverage.fingerprints.len() as u64;
@@ -194,8 +222,8 @@ enum Stop {
 }
 
 impl Search<'_> {
-    fn run(&mut self, budget: u64, shard: Shard) -> crate::Result<()> {
-        match self.search(budget, shard)? {
+    fn run(&mut self, budget: u64, shard: Shard, race_directed: bool) -> crate::Result<()> {
+        match self.search(budget, shard, race_directed)? {
             None => self.result.coverage.complete = true,
             Some(Stop::Failure) => {
                 self.result.coverage.reason = Some("stopped at the first failure".into());
@@ -219,7 +247,7 @@ impl Search<'_> {
         &mut self,
         forced: Vec<JobId>,
         sleep_from: usize,
-        sleep: Vec<JobId>,
+        sleep: Vec<Asleep>,
     ) -> crate::Result<(DporRun, HappensBefore, bool)> {
         let run = run_once(self.setup, self.fresh, forced, sleep_from, sleep)?;
         let hb = HappensBefore::new(&run.steps, self.jobs);
@@ -227,7 +255,8 @@ impl Search<'_> {
         r.executions += 1;
         r.blocked += u64::from(run.blocked);
         r.ops_executed += run.trace.schedule.choices.len() as u64;
-        self.fingerprints.insert(fingerprint(&hb, self.jobs));
+        let fp = fingerprint(&hb, self.jobs);
+        self.fingerprints.insert(fp);
         let (notes, failed) = (self.judge)(&run.trace);
         r.notes.extend(notes);
         if failed {
@@ -243,6 +272,7 @@ impl Search<'_> {
         for s in &run.steps[from..] {
             self.nodes.push(Node {
                 chosen: s.chosen,
+                chosen_mutates: s.mutates,
                 sleep: s.sleep.clone(),
                 wut: rest.next().unwrap_or_default(),
             });
@@ -250,7 +280,12 @@ impl Search<'_> {
     }
 
     /// The search; `None` when it is complete.
-    fn search(&mut self, budget: u64, shard: Shard) -> crate::Result<Option<Stop>> {
+    fn search(
+        &mut self,
+        budget: u64,
+        shard: Shard,
+        race_directed: bool,
+    ) -> crate::Result<Option<Stop>> {
         if budget == 0 {
             return Ok(Some(Stop::Budget));
         }
@@ -259,12 +294,13 @@ impl Search<'_> {
             return Ok(Some(Stop::Failure));
         }
         self.grow(&first, 0, Vec::new());
-        match target::target(&first.steps, &hb).filter(|_| shard.is_whole()) {
+        match target::target(&first.steps, &hb).filter(|_| race_directed) {
             Some((at, events)) => {
                 let jobs: Vec<JobId> = events.iter().map(|&i| first.steps[i].chosen).collect();
                 self.suspended = Some(Suspended {
                     at,
                     job: first.steps[at].chosen,
+                    mutates: first.steps[at].mutates,
                     run: first,
                     pending: Vec::new(),
                 });
@@ -277,6 +313,7 @@ impl Search<'_> {
                 forced.extend(&jobs);
                 let sleep = self.nodes[at].sleep.clone();
                 let (run, hb, failed) = self.execute(forced, at, sleep)?;
+                self.nodes[at].chosen_mutates = run.steps[at].mutates;
                 if failed {
                     return Ok(Some(Stop::Failure));
                 }
@@ -294,9 +331,7 @@ impl Search<'_> {
             let deepest = self.nodes.iter().rposition(|n| !n.wut.is_empty());
             if let Some(at) = self.suspended.as_ref().map(|s| s.at) {
                 if deepest.is_none_or(|k| k <= at) {
-                    if let Err(stop) = self.resume(budget)? {
-                        return Ok(Some(stop));
-                    }
+                    self.resume();
                     continue;
                 }
             }
@@ -305,9 +340,13 @@ impl Search<'_> {
             };
             self.nodes.truncate(k + 1);
             let node = &mut self.nodes[k];
-            node.sleep.push(node.chosen);
+            node.sleep.push(Asleep {
+                job: node.chosen,
+                mutates: node.chosen_mutates,
+            });
             let branch = node.wut.pop_first().expect("a pending branch");
             node.chosen = branch.job;
+            node.chosen_mutates = branch.mutates;
             if branch.foreign {
                 // Another shard's: explored, as far as this shard is concerned.
                 continue;
@@ -319,12 +358,11 @@ impl Search<'_> {
                 return Ok(Some(Stop::Budget));
             }
             let (jobs, rest) = branch.leftmost();
-            let mut sleep = node.sleep.clone();
-            sleep.sort_unstable();
-            sleep.dedup();
+            let sleep = normalized(&node.sleep);
             let mut forced: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
             forced.extend(jobs);
             let (run, hb, failed) = self.execute(forced, k, sleep)?;
+            self.nodes[k].chosen_mutates = run.steps[k].mutates;
             if failed {
                 return Ok(Some(Stop::Failure));
             }
@@ -337,18 +375,20 @@ impl Search<'_> {
     /// `from` or after.
     fn add_races(&mut self, run: &DporRun, hb: &HappensBefore, from: usize) {
         let jobs = self.jobs;
-        let ops = |i: usize| run.steps[i].executed().clone();
         for (e, e2) in hb.races(from) {
-            let mut w = WakeupSeq::new(&hb.reversal(e, e2), &ops, hb, jobs);
+            let w = WakeupSeq::new(&hb.reversal(e, e2), &run.steps, hb, jobs);
             let step = &run.steps[e];
             let node = &mut self.nodes[e];
-            let weak = |w: &WakeupSeq, q: JobId| w.weak_initial(q, step.offered_by(q));
-            if weak(&w, node.chosen) || node.sleep.iter().any(|&q| weak(&w, q)) {
+            let weak = |w: &WakeupSeq, q: JobId, m: bool| {
+                w.weak_initial(q, step.offered_by(q).map(|op| (op, m)))
+            };
+            if weak(&w, step.chosen, step.mutates)
+                || node.sleep.iter().any(|a| weak(&w, a.job, a.mutates))
+            {
                 continue;
             }
             if let Some(s) = self.suspended.as_mut().filter(|s| s.at == e) {
-                if weak(&w, s.job) {
-                    w.remove_first(s.job);
+                if weak(&w, s.job, s.mutates) {
                     s.pending.push(w);
                     continue;
                 }
@@ -371,45 +411,42 @@ impl Search<'_> {
 
     /// Resumes the first execution's subtree after the race-directed branch.
     /// The first execution is reused when, with the sleep set the branch
-    /// leaves, the scheduler would make the same choices; otherwise its
-    /// subtree starts with a new execution.
-    fn resume(&mut self, budget: u64) -> crate::Result<Result<(), Stop>> {
+    /// leaves, the scheduler would make the same choices. Otherwise it ran
+    /// a job asleep there, so its class lies in the race-directed subtree,
+    /// already explored: the first execution's branch is dropped, as if it
+    /// had never been chosen, and the sequences kept for it are inserted at
+    /// its node like any other.
+    fn resume(&mut self) {
         let s = self.suspended.take().expect("a suspended subtree");
         let at = s.at;
         self.nodes.truncate(at + 1);
         let node = &mut self.nodes[at];
-        node.sleep.push(node.chosen);
-        node.chosen = s.job;
-        let mut sleep = node.sleep.clone();
-        sleep.sort_unstable();
-        sleep.dedup();
-        let run = match with_sleep(&s.run.steps, at, sleep.clone()) {
-            Some(steps) => DporRun {
-                trace: s.run.trace,
-                steps,
-                blocked: false,
-            },
-            None => {
-                if self.result.executions >= budget {
-                    self.suspended = Some(Suspended { at, ..s });
-                    return Ok(Err(Stop::Budget));
-                }
-                let mut forced: Vec<JobId> = self.nodes[..at].iter().map(|n| n.chosen).collect();
-                forced.push(s.job);
-                let (run, _, failed) = self.execute(forced, at, sleep)?;
-                if failed {
-                    return Ok(Err(Stop::Failure));
-                }
-                run
+        node.sleep.push(Asleep {
+            job: node.chosen,
+            mutates: node.chosen_mutates,
+        });
+        let sleep = normalized(&node.sleep);
+        let Some(steps) = with_sleep(&s.run.steps, at, sleep) else {
+            self.result.redundant = 1;
+            for w in s.pending {
+                self.nodes[at].wut.insert(w);
             }
+            return;
+        };
+        node.chosen = s.job;
+        node.chosen_mutates = s.mutates;
+        let run = DporRun {
+            trace: s.run.trace,
+            steps,
+            blocked: false,
         };
         let hb = HappensBefore::new(&run.steps, self.jobs);
         self.grow(&run, at + 1, Vec::new());
-        for w in s.pending {
+        for mut w in s.pending {
+            w.remove_first(s.job);
             self.insert_along(at + 1, w, &run.steps);
         }
         self.add_races(&run, &hb, at);
-        Ok(Ok(()))
     }
 
     /// Inserts `w` below node `from - 1`'s current branch: along the current
@@ -417,7 +454,7 @@ impl Search<'_> {
     /// node's tree where they are not.
     fn insert_along(&mut self, from: usize, mut w: WakeupSeq, steps: &[DporStep]) {
         for (node, step) in self.nodes.iter_mut().zip(steps).skip(from) {
-            if w.weak_initial(node.chosen, Some(step.executed())) {
+            if w.weak_initial(node.chosen, Some((step.executed(), step.mutates))) {
                 w.remove_first(node.chosen);
                 continue;
             }
@@ -427,17 +464,25 @@ impl Search<'_> {
     }
 }
 
+/// `sleep` sorted by job, one entry per job (a mutating one when in doubt).
+fn normalized(sleep: &[Asleep]) -> Vec<Asleep> {
+    let mut out = sleep.to_vec();
+    out.sort_unstable_by_key(|a| (a.job, !a.mutates));
+    out.dedup_by_key(|a| a.job);
+    out
+}
+
 /// The steps of `steps` (an execution) as the DPOR scheduler would record
 /// them when forced up to step `at` and given the sleep set `sleep` there,
 /// or `None` when it would choose differently somewhere.
-fn with_sleep(steps: &[DporStep], at: usize, mut sleep: Vec<JobId>) -> Option<Vec<DporStep>> {
+fn with_sleep(steps: &[DporStep], at: usize, mut sleep: Vec<Asleep>) -> Option<Vec<DporStep>> {
     let mut out = steps.to_vec();
     let mut last: Option<JobId> = None;
     for m in at..steps.len() {
         let st = &steps[m];
-        sleep.retain(|j| st.enabled.contains(j));
+        sleep.retain(|a| st.enabled.contains(&a.job));
         if m > at {
-            let awake = |j: &JobId| !sleep.contains(j);
+            let awake = |j: &JobId| !sleep.iter().any(|a| a.job == *j);
             let choice = last
                 .filter(|l| st.enabled.contains(l) && awake(l))
                 .or_else(|| st.enabled.iter().copied().find(awake))?;
@@ -446,8 +491,7 @@ fn with_sleep(steps: &[DporStep], at: usize, mut sleep: Vec<JobId>) -> Option<Ve
             }
         }
         out[m].sleep = sleep.clone();
-        let op = st.executed();
-        sleep.retain(|&j| j != st.chosen && !st.offered_by(j).is_some_and(|o| dependent(o, op)));
+        st.sleep_after(&mut sleep);
         last = Some(st.chosen);
     }
     Some(out)

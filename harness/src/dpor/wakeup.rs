@@ -8,8 +8,8 @@
 //! sequence is inserted unless an existing branch already covers it.
 
 use crate::op::Op;
-use crate::schedule::dependence::dependent;
-use crate::schedule::JobId;
+use crate::schedule::dependence::{dependent_as, mutates};
+use crate::schedule::{DporStep, JobId};
 
 use super::happens_before::HappensBefore;
 
@@ -18,6 +18,9 @@ use super::happens_before::HappensBefore;
 struct Item {
     job: JobId,
     op: Op,
+    /// Whether it changes anything (the last event's result may change once
+    /// reordered, so it is judged without its result).
+    mutates: bool,
     /// For each job, how many of its events earlier in the sequence happen
     /// before this one.
     clock: Vec<u32>,
@@ -31,13 +34,9 @@ pub struct WakeupSeq {
 
 impl WakeupSeq {
     /// The events `events` (indices into an execution, ascending) of the
-    /// execution whose steps ran `ops` and whose happens-before is `hb`.
-    pub fn new(
-        events: &[usize],
-        ops: &dyn Fn(usize) -> Op,
-        hb: &HappensBefore,
-        jobs: usize,
-    ) -> Self {
+    /// execution of `steps` whose happens-before is `hb`.
+    pub fn new(events: &[usize], steps: &[DporStep], hb: &HappensBefore, jobs: usize) -> Self {
+        let last = events.last().copied();
         // For each job, the positions within the job of its events in `events`.
         let mut seqs: Vec<Vec<u32>> = vec![Vec::new(); jobs];
         for &e in events {
@@ -54,9 +53,15 @@ impl WakeupSeq {
                         seqs[q].partition_point(|&s| s <= bound) as u32
                     })
                     .collect();
+                let op = steps[e].executed().clone();
                 Item {
                     job: own,
-                    op: ops(e),
+                    mutates: if Some(e) == last {
+                        mutates(&op, None)
+                    } else {
+                        steps[e].mutates
+                    },
+                    op,
                     clock: counts,
                 }
             })
@@ -74,13 +79,18 @@ impl WakeupSeq {
         self.items.iter().map(|i| i.job).collect()
     }
 
-    /// True when `job`, whose next op is `op`, is a weak initial of the
-    /// sequence: its first event in the sequence has no predecessor in it,
-    /// or it has no event in it and `op` is independent of all of them.
-    pub fn weak_initial(&self, job: JobId, op: Option<&Op>) -> bool {
+    /// True when `job`, whose next op is `next` (with whether it mutates),
+    /// is a weak initial of the sequence: its first event in the sequence has
+    /// no predecessor in it, or it has no event in it and its next op is
+    /// independent of all of them.
+    pub fn weak_initial(&self, job: JobId, next: Option<(&Op, bool)>) -> bool {
         match self.items.iter().find(|i| i.job == job) {
             Some(first) => first.clock.iter().all(|&c| c == 0),
-            None => op.is_some_and(|op| self.items.iter().all(|i| !dependent(op, &i.op))),
+            None => next.is_some_and(|(op, m)| {
+                self.items
+                    .iter()
+                    .all(|i| !dependent_as(op, m, &i.op, i.mutates))
+            }),
         }
     }
 
@@ -102,6 +112,8 @@ pub struct Branch {
     pub job: JobId,
     /// The op it runs there.
     pub op: Op,
+    /// Whether that op mutates there.
+    pub mutates: bool,
     /// The branches below.
     pub below: WakeupTree,
     /// Another shard explores it (set only on the branches pending after
@@ -141,7 +153,7 @@ impl WakeupTree {
             match node
                 .branches
                 .iter()
-                .position(|b| w.weak_initial(b.job, Some(&b.op)))
+                .position(|b| w.weak_initial(b.job, Some((&b.op, b.mutates))))
             {
                 Some(i) if node.branches[i].foreign => {
                     // Another shard's branch: this shard explores `w` itself.
@@ -180,6 +192,7 @@ fn chain(w: WakeupSeq) -> Branch {
             branches: vec![Branch {
                 job: item.job,
                 op: item.op,
+                mutates: item.mutates,
                 below,
                 foreign: false,
             }],
@@ -188,6 +201,7 @@ fn chain(w: WakeupSeq) -> Branch {
     Branch {
         job: first.job,
         op: first.op,
+        mutates: first.mutates,
         below,
         foreign: false,
     }
