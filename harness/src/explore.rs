@@ -32,7 +32,8 @@ pub struct ExploreOptions {
     pub threads: usize,
     /// The filesystem every execution runs on.
     pub fs: FsKind,
-    /// Which share of the executions to run (random and pct only).
+    /// Which share of the executions (random, pct) or of the search tree
+    /// (dpor) to run.
     pub shard: Shard,
     /// Called with the number of executions done so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
@@ -133,11 +134,6 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let steps = oracle.reference_steps();
     options.fs.fresh()?;
     if options.scheduler == SchedulerKind::Dpor {
-        if !options.shard.is_whole() {
-            return Err(Error::Usage(
-                "--shard is not supported with --scheduler dpor: each DPOR execution depends on the races of the one before".into(),
-            ));
-        }
         return explore_systematically(setup, options, &oracle, start);
     }
     let run_one = |index: u64| -> Result<Outcome> {
@@ -238,7 +234,8 @@ fn shrunk(
     })
 }
 
-/// Explores `setup` with DPOR (sequential by nature, so `threads` is unused).
+/// Explores `setup` with DPOR (sequential by nature, so `threads` is
+/// unused), only the shard's part of the search when sharded.
 fn explore_systematically(
     setup: &Setup,
     options: &ExploreOptions,
@@ -259,7 +256,12 @@ fn explore_systematically(
         }
         judge(trace)
     };
-    let found = crate::dpor::explore(setup, options.schedules, &fresh, &judge_with_progress)?;
+    let dpor = crate::dpor::DporOptions {
+        budget: options.schedules,
+        shard: options.shard,
+        race_directed: true,
+    };
+    let found = crate::dpor::explore_with(setup, &dpor, &fresh, &judge_with_progress)?;
     let first_failure = match found.failure {
         Some((execution, choices)) => {
             let mut fs = options.fs.fresh()?;
@@ -279,7 +281,7 @@ fn explore_systematically(
         first_failure,
         notes: found.notes.into_iter().collect(),
         elapsed: start.elapsed(),
-        shard: Shard::WHOLE,
+        shard: options.shard,
         coverage: Some(found.coverage),
     })
 }

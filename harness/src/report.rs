@@ -302,10 +302,12 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         info.scheduler, info.seed
     ));
     if !ex.shard.is_whole() {
-        out.push_str(&format!(
-            "shard: {} (executions whose index modulo the shard count matches)\n",
-            ex.shard
-        ));
+        let what = if ex.coverage.is_some() {
+            "the branches after the shared first execution, dealt round-robin"
+        } else {
+            "executions whose index modulo the shard count matches"
+        };
+        out.push_str(&format!("shard: {} ({what})\n", ex.shard));
     }
     match &ex.first_failure {
         Some(f) => {

@@ -130,3 +130,79 @@ fn dpor_explores_exactly_the_brute_force_classes_once_each() {
         );
     }
 }
+
+/// Sharded DPOR: on several fixtures and shard counts, the shards' class
+/// fingerprints together are exactly the unsharded run's, every shard is
+/// complete, and a shard finds a failure exactly when the unsharded run does.
+#[test]
+fn dpor_shards_together_explore_every_class() {
+    let fresh = || FsKind::Model.fresh();
+    let cases = [
+        ("dpor-tiny", "direct-install"),
+        ("dpor-tiny", "staged-copy"),
+        ("dpor-tiny", "locked-staged-copy"),
+        ("loom-tiny-race", "direct-install"),
+        ("dpor-two-pythons", "direct-install"),
+    ];
+    for (name, strategy) in cases {
+        let setup =
+            Setup::new(fixture(name), builtin_strategy(strategy).unwrap().as_ref()).unwrap();
+        let oracle = Oracle::new(&setup).unwrap();
+        let all = |_: &ExecutionTrace| (Vec::new(), false);
+        let stop = |t: &ExecutionTrace| (Vec::new(), oracle.judge(t).failure.is_some());
+        let whole = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &all).unwrap();
+        let whole_fails = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &stop)
+            .unwrap()
+            .failure
+            .is_some();
+        let expected: BTreeSet<u128> = whole.coverage.fingerprints.iter().copied().collect();
+        for n in 2..=4u64 {
+            let mut union = BTreeSet::new();
+            let mut executions = 0;
+            let mut any_fails = false;
+            for i in 1..=n {
+                let shard: Shard = format!("{i}/{n}").parse().unwrap();
+                let options = DporOptions {
+                    budget: u64::MAX,
+                    shard,
+                    race_directed: true,
+                };
+                let part = explore_with(&setup, &options, &fresh, &all).unwrap();
+                assert!(part.coverage.complete, "{name}/{strategy} {shard}");
+                assert_eq!(part.blocked, 0, "{name}/{strategy} {shard}");
+                executions += part.executions;
+                union.extend(part.coverage.fingerprints.iter().copied());
+                any_fails |= explore_with(&setup, &options, &fresh, &stop)
+                    .unwrap()
+                    .failure
+                    .is_some();
+            }
+            eprintln!(
+                "{name}/{strategy}: {} classes unsharded, {n} shards ran {executions} executions",
+                expected.len()
+            );
+            assert_eq!(union, expected, "{name}/{strategy}: {n} shards");
+            assert_eq!(any_fails, whole_fails, "{name}/{strategy}: {n} shards");
+        }
+    }
+}
+
+/// A shard stopped by its budget says it is incomplete.
+#[test]
+fn a_bounded_shard_is_incomplete() {
+    let fresh = || FsKind::Model.fresh();
+    let setup = Setup::new(
+        fixture("dpor-tiny"),
+        builtin_strategy("staged-copy").unwrap().as_ref(),
+    )
+    .unwrap();
+    let options = DporOptions {
+        budget: 2,
+        shard: "1/2".parse().unwrap(),
+        race_directed: true,
+    };
+    let all = |_: &ExecutionTrace| (Vec::new(), false);
+    let part = explore_with(&setup, &options, &fresh, &all).unwrap();
+    assert!(!part.coverage.complete);
+    assert!(part.coverage.reason.unwrap().contains("budget of 2"));
+}
