@@ -150,16 +150,13 @@ impl WakeupTree {
             if !root && node.branches.is_empty() {
                 return false;
             }
+            // Another shard's branches are not walked into: what would
+            // extend one becomes a branch of this shard's own.
             match node
                 .branches
                 .iter()
-                .position(|b| w.weak_initial(b.job, Some((&b.op, b.mutates))))
+                .position(|b| !b.foreign && w.weak_initial(b.job, Some((&b.op, b.mutates))))
             {
-                Some(i) if node.branches[i].foreign => {
-                    // Another shard's branch: this shard explores `w` itself.
-                    node.branches.push(chain(w));
-                    return true;
-                }
                 Some(i) => {
                     w.remove_first(node.branches[i].job);
                     node = &mut node.branches[i].below;
