@@ -167,6 +167,7 @@ pub fn execute(
             .take()
             .expect("runnable jobs have a pending op");
         let result = fs.apply(&op);
+        scheduler.completed(&result);
         let before = jobs[chosen].diagnostics().len();
         jobs[chosen].complete(&result);
         let event_index = events.len();

@@ -34,7 +34,8 @@ pub struct ExploreOptions {
     pub threads: usize,
     /// The filesystem every execution runs on.
     pub fs: FsKind,
-    /// Which share of the executions to run (random and pct only).
+    /// Which share of the executions (random, pct) or of the search tree
+    /// (dpor) to run.
     pub shard: Shard,
     /// Called with the number of executions done so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
@@ -173,11 +174,6 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let steps = oracle.reference_steps();
     options.fs.fresh()?;
     if options.scheduler == SchedulerKind::Dpor {
-        if !options.shard.is_whole() {
-            return Err(Error::Usage(
-                "--shard is not supported with --scheduler dpor: each DPOR execution depends on the races of the one before".into(),
-            ));
-        }
         return explore_systematically(setup, options, &oracle);
     }
     let run_one = |index: u64| -> Result<Outcome> {
@@ -298,7 +294,8 @@ fn shrunk(
     })
 }
 
-/// Explores `setup` with DPOR (sequential by nature, so `threads` is unused).
+/// Explores `setup` with DPOR (sequential by nature, so `threads` is
+/// unused), only the shard's part of the search when sharded.
 fn explore_systematically(
     setup: &Setup,
     options: &ExploreOptions,
@@ -333,7 +330,12 @@ fn explore_systematically(
         }
         judge(trace)
     };
-    let found = crate::dpor::explore(setup, options.schedules, &fresh, &judge_with_progress)?;
+    let dpor = crate::dpor::DporOptions {
+        budget: options.schedules,
+        shard: options.shard,
+        race_directed: true,
+    };
+    let found = crate::dpor::explore_with(setup, &dpor, &fresh, &judge_with_progress)?;
     let first_failure = match found.failure {
         Some((execution, choices)) => {
             let mut fs = options.fs.fresh()?;
@@ -354,10 +356,14 @@ fn explore_systematically(
         note_first_execution: BTreeMap::new(),
         notes: found.notes.into_iter().collect(),
         execution_ops: execution_ops.into_inner(),
-        pairs: options.count_pairs.then(|| pairs.into_inner().counts()),
-        pair_set: Vec::new(),
+        pairs: options.count_pairs.then(|| pairs.borrow().counts()),
+        pair_set: if options.count_pairs && !options.shard.is_whole() {
+            pairs.borrow().to_compact()
+        } else {
+            Vec::new()
+        },
         pct_bound: None,
-        shard: Shard::WHOLE,
+        shard: options.shard,
         coverage: Some(found.coverage),
     })
 }

@@ -28,6 +28,7 @@
 //! the [`Oracle`] judges; a report explains.
 
 pub mod bench;
+pub mod brute_force;
 pub mod content;
 pub mod dpor;
 pub mod error;

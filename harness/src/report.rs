@@ -233,6 +233,10 @@ pub struct ReportJson {
     /// that `merge` can count their union exactly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_set: Option<Vec<String>>,
+    /// Systematic schedulers only: the distinct class fingerprints explored
+    /// (32 hex digits each, ascending), so that shards can be merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_fingerprints: Option<Vec<String>>,
 }
 
 /// What an exploration was asked to do, for the report header.
@@ -278,6 +282,12 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         execution_ops: (!ex.shard.is_whole()).then(|| ex.execution_ops.clone()),
         note_first_execution: (!ex.shard.is_whole()).then(|| ex.note_first_execution.clone()),
         pair_set: (!ex.shard.is_whole() && ex.pairs.is_some()).then(|| ex.pair_set.clone()),
+        class_fingerprints: ex.coverage.as_ref().map(|c| {
+            c.fingerprints
+                .iter()
+                .map(|&f| crate::dpor::hex(f))
+                .collect()
+        }),
     }
 }
 
@@ -334,10 +344,12 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         info.scheduler, info.seed
     ));
     if !ex.shard.is_whole() {
-        out.push_str(&format!(
-            "shard: {} (executions whose index modulo the shard count matches)\n",
-            ex.shard
-        ));
+        let what = if ex.coverage.is_some() {
+            "the branches after the shared first execution, dealt round-robin"
+        } else {
+            "executions whose index modulo the shard count matches"
+        };
+        out.push_str(&format!("shard: {} ({what})\n", ex.shard));
     }
     match &ex.first_failure {
         Some(f) => {
@@ -432,5 +444,6 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         execution_ops: None,
         note_first_execution: None,
         pair_set: None,
+        class_fingerprints: None,
     }
 }

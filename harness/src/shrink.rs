@@ -56,7 +56,7 @@ fn linearize(
     target: usize,
 ) -> Vec<JobId> {
     let relevant: Vec<usize> = (0..=target)
-        .filter(|&i| i == target || hb.before(steps, i, target))
+        .filter(|&i| i == target || hb.before(i, target))
         .collect();
     let mut queues: Vec<std::collections::VecDeque<usize>> = vec![Default::default(); jobs];
     for &i in &relevant {
@@ -65,7 +65,7 @@ fn linearize(
     let mut placed = vec![0u32; jobs];
     let ready = |i: usize, placed: &[u32]| {
         let p = steps[i].chosen;
-        (0..jobs).all(|q| q == p || placed[q] >= hb.clocks[i][q])
+        (0..jobs).all(|q| q == p || placed[q] >= hb.clock(i)[q])
     };
     let mut out = Vec::with_capacity(relevant.len());
     let mut current: Option<JobId> = None;

@@ -269,3 +269,47 @@ fn the_command_line_reports_coverage_and_rejects_bad_shards() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn dpor_shards_on_the_command_line_report_their_class_fingerprints() {
+    let mut union = BTreeSet::new();
+    for shard in ["1/2", "2/2"] {
+        let (code, out, err) = run(&[
+            "explore",
+            "harness/tests/fixtures/dpor-tiny.toml",
+            "--strategy",
+            "staged-copy",
+            "--scheduler",
+            "dpor",
+            "--shard",
+            shard,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["shard"], shard);
+        assert_eq!(json["complete"], true);
+        let fps = json["class_fingerprints"].as_array().unwrap();
+        assert_eq!(fps.len() as u64, json["classes"].as_u64().unwrap());
+        union.extend(fps.iter().map(|f| f.as_str().unwrap().to_string()));
+    }
+    let (_, out, _) = run(&[
+        "explore",
+        "harness/tests/fixtures/dpor-tiny.toml",
+        "--strategy",
+        "staged-copy",
+        "--scheduler",
+        "dpor",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let whole: BTreeSet<String> = json["class_fingerprints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(union, whole);
+}

@@ -43,8 +43,11 @@ pub struct ExploreArgs {
     /// The filesystem executions run on: model (in memory) or real (a temp dir).
     #[arg(long, default_value = "model")]
     pub fs: String,
-    /// Run only shard I of N (random, pct): the executions whose index is
-    /// I-1 modulo N. The N shards together are exactly the unsharded run.
+    /// Run only shard I of N. random, pct: the executions whose index is
+    /// I-1 modulo N; the N shards together are exactly the unsharded run.
+    /// dpor: the branches left after the shared first execution are dealt
+    /// round-robin; the shards' class fingerprints together are the
+    /// unsharded run's (shards may overlap).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 }
@@ -60,11 +63,6 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         Some(s) => s.parse().map_err(Error::Usage)?,
         None => Shard::WHOLE,
     };
-    if !shard.is_whole() && scheduler == SchedulerKind::Dpor {
-        return Err(Error::Usage(
-            "--shard is not supported with --scheduler dpor (each DPOR execution depends on the races of the one before)".into(),
-        ));
-    }
     let matrix = strategies.len() > 1;
     let mut rows = Vec::new();
     let mut first_refusal: Option<String> = None;
@@ -268,6 +266,7 @@ impl MatrixRow {
                 execution_ops: None,
                 note_first_execution: None,
                 pair_set: None,
+                class_fingerprints: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),

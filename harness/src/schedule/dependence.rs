@@ -2,7 +2,9 @@
 //! reduction: two ops of different jobs are *dependent* when running them in
 //! the other order could change a result or the final tree.
 //!
-//! Ops `a` and `b` are dependent when at least one of them mutates and
+//! Ops `a` and `b` are dependent when at least one of them mutates (see
+//! [`mutates`]: an op that failed, a read-only `open` and a `close` change
+//! nothing and count as lookups of their paths) and
 //! - they name the same path (either path of a rename counts), or
 //! - one creates, removes or renames an entry (`mkdir`, `rmdir`, `unlink`,
 //!   `symlink`, `rename`, `open` with `O_CREAT`) that is a strict ancestor of
@@ -16,7 +18,22 @@
 //! `open`s may swap the numbers they return, which changes neither what the
 //! jobs do nor the tree.
 
-use crate::op::Op;
+use crate::op::{Op, OpResult};
+
+/// True when `op` can change the namespace or file contents. With its
+/// `result` (once it ran): an op that failed changed nothing (POSIX calls
+/// fail atomically), so it is only a lookup of its paths. A read-only `open`
+/// and a `close` never change the tree (descriptor numbers are not compared).
+pub fn mutates(op: &Op, result: Option<&OpResult>) -> bool {
+    if matches!(result, Some(Err(_))) {
+        return false;
+    }
+    match op {
+        Op::Close { .. } => false,
+        Op::Open { flags, .. } => flags.write || flags.create || flags.trunc,
+        _ => op.is_mutation(),
+    }
+}
 
 /// The entries an op creates, removes or renames (its namespace changes).
 fn namespace_changes(op: &Op) -> Vec<&str> {
@@ -56,7 +73,10 @@ fn parent(path: &str) -> &str {
 }
 
 /// True when `changer`'s namespace changes can affect `other`.
-fn changes_affect(changer: &Op, other: &Op) -> bool {
+fn changes_affect(changer: &Op, changer_mutates: bool, other: &Op) -> bool {
+    if !changer_mutates {
+        return false;
+    }
     let changed = namespace_changes(changer);
     if changed.is_empty() {
         return false;
@@ -71,16 +91,22 @@ fn changes_affect(changer: &Op, other: &Op) -> bool {
     })
 }
 
-/// True when `a` and `b` may not commute.
+/// True when `a` and `b` may not commute, neither having run yet.
 pub fn dependent(a: &Op, b: &Op) -> bool {
-    if !a.is_mutation() && !b.is_mutation() {
+    dependent_as(a, mutates(a, None), b, mutates(b, None))
+}
+
+/// True when `a` and `b` may not commute, given whether each mutates (see
+/// [`mutates`]; an op that has run is judged with its result).
+pub fn dependent_as(a: &Op, a_mutates: bool, b: &Op, b_mutates: bool) -> bool {
+    if !a_mutates && !b_mutates {
         return false;
     }
     let pa = named_paths(a);
     if named_paths(b).iter().any(|p| pa.contains(p)) {
         return true;
     }
-    changes_affect(a, b) || changes_affect(b, a)
+    changes_affect(a, a_mutates, b) || changes_affect(b, b_mutates, a)
 }
 
 #[cfg(test)]
@@ -120,6 +146,22 @@ mod tests {
             mode: 0o755,
         };
         assert!(!dependent(&chmod, &open));
+    }
+
+    #[test]
+    fn failed_ops_and_read_only_opens_are_lookups() {
+        let eexist: OpResult = Err(crate::op::Errno::EEXIST);
+        let open = Op::Open {
+            path: "a/b".into(),
+            flags: OpenFlags::READ,
+            mode: 0,
+        };
+        assert!(!mutates(&mkdir("a"), Some(&eexist)));
+        assert!(mutates(&mkdir("a"), None));
+        assert!(!mutates(&open, None));
+        assert!(!dependent_as(&mkdir("a"), false, &open, false));
+        assert!(dependent_as(&mkdir("a"), true, &open, false));
+        assert!(!dependent(&open, &open));
     }
 
     #[test]

@@ -5,9 +5,21 @@
 //! the runnable jobs, the op each offers and the sleep set, which is what the
 //! DPOR driver (`crate::dpor`) analyses afterwards.
 
-use super::dependence::dependent;
+use super::dependence::{dependent_as, mutates};
+
 use super::{JobId, Scheduler};
-use crate::op::Op;
+use crate::op::{Op, OpResult};
+
+/// A job in the sleep set: its branch was explored before, and the op it
+/// offers is not run until a dependent op wakes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asleep {
+    /// The job.
+    pub job: JobId,
+    /// Whether its next op mutated where it was explored (its result there
+    /// stays the same while it sleeps).
+    pub mutates: bool,
+}
 
 /// What the scheduler saw at one step.
 #[derive(Debug, Clone)]
@@ -17,9 +29,12 @@ pub struct DporStep {
     /// The op each runnable job offered, parallel to `enabled`.
     pub offered: Vec<Op>,
     /// The sleep set before the choice (only maintained from the branch point on).
-    pub sleep: Vec<JobId>,
+    pub sleep: Vec<Asleep>,
     /// The job picked.
     pub chosen: JobId,
+    /// Whether the op it ran changed anything, judged with its result (see
+    /// [`crate::schedule::dependence::mutates`]).
+    pub mutates: bool,
 }
 
 impl DporStep {
@@ -36,6 +51,18 @@ impl DporStep {
         self.offered_by(self.chosen)
             .expect("the chosen job was runnable")
     }
+
+    /// The sleep set after this step: `sleep` without the chosen job and
+    /// the jobs whose next op is dependent with the op that ran.
+    pub fn sleep_after(&self, sleep: &mut Vec<Asleep>) {
+        let op = self.executed();
+        sleep.retain(|a| {
+            a.job != self.chosen
+                && !self
+                    .offered_by(a.job)
+                    .is_some_and(|o| dependent_as(o, a.mutates, op, self.mutates))
+        });
+    }
 }
 
 /// A scheduler for one DPOR execution.
@@ -43,8 +70,9 @@ impl DporStep {
 pub struct DporScheduler {
     forced: Vec<JobId>,
     sleep_from: usize,
-    sleep: Vec<JobId>,
+    sleep: Vec<Asleep>,
     last: Option<JobId>,
+    tracking: bool,
     /// Every step of the execution, as seen by the scheduler.
     pub steps: Vec<DporStep>,
     /// Set when every runnable job was asleep at some step: the execution is
@@ -57,12 +85,13 @@ pub struct DporScheduler {
 impl DporScheduler {
     /// Follows `forced`, maintains the sleep set `sleep` from step `sleep_from`
     /// on, and continues without preemption.
-    pub fn new(forced: Vec<JobId>, sleep_from: usize, sleep: Vec<JobId>) -> DporScheduler {
+    pub fn new(forced: Vec<JobId>, sleep_from: usize, sleep: Vec<Asleep>) -> DporScheduler {
         DporScheduler {
             forced,
             sleep_from,
             sleep,
             last: None,
+            tracking: false,
             steps: Vec::new(),
             blocked: false,
             diverged: false,
@@ -70,7 +99,7 @@ impl DporScheduler {
     }
 
     fn free_choice(&mut self, runnable: &[JobId]) -> JobId {
-        let awake = |j: &JobId| !self.sleep.contains(j);
+        let awake = |j: &JobId| !self.sleep.iter().any(|a| a.job == *j);
         if let Some(last) = self.last.filter(|l| runnable.contains(l) && awake(l)) {
             return last;
         }
@@ -97,7 +126,7 @@ impl Scheduler for DporScheduler {
     ) -> Option<JobId> {
         let tracking = step >= self.sleep_from;
         if tracking {
-            self.sleep.retain(|j| runnable.contains(j));
+            self.sleep.retain(|a| runnable.contains(&a.job));
         }
         let chosen = match self.forced.get(step) {
             Some(&j) if runnable.contains(&j) => j,
@@ -121,15 +150,21 @@ impl Scheduler for DporScheduler {
                 Vec::new()
             },
             chosen,
+            mutates: true,
         };
-        if tracking {
-            let op = record.executed().clone();
-            self.sleep.retain(|&j| {
-                j != chosen && !record.offered_by(j).is_some_and(|o| dependent(o, &op))
-            });
-        }
+        self.tracking = tracking;
         self.steps.push(record);
         self.last = Some(chosen);
         Some(chosen)
+    }
+
+    fn completed(&mut self, result: &OpResult) {
+        let Some(step) = self.steps.last_mut() else {
+            return;
+        };
+        step.mutates = mutates(step.executed(), Some(result));
+        if self.tracking {
+            step.sleep_after(&mut self.sleep);
+        }
     }
 }

@@ -13,7 +13,7 @@ mod rng;
 mod serial;
 pub mod token;
 
-pub use dpor::{DporScheduler, DporStep};
+pub use dpor::{Asleep, DporScheduler, DporStep};
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
@@ -44,6 +44,12 @@ pub trait Scheduler: Send {
     ) -> Option<JobId> {
         let _ = offered;
         self.pick(runnable, step)
+    }
+
+    /// Told the result of the op the last pick ran. Schedulers that reason
+    /// about dependence (DPOR) use it; the others ignore it.
+    fn completed(&mut self, result: &crate::op::OpResult) {
+        let _ = result;
     }
 }
 

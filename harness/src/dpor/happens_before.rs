@@ -1,0 +1,421 @@
+//! Happens-before over the events of one execution, as vector clocks.
+//!
+//! The order is program order, plus the dependence relation of
+//! [`crate::schedule::dependence`] between events of different jobs, plus
+//! enabling edges (a job that became runnable right after event `e` runs its
+//! next op after `e`). Building it is near-linear: instead of comparing every
+//! pair of events, an [`AccessIndex`] remembers, per path and per job, the
+//! last event that named, mutated, created or listed it, so each event finds
+//! the latest dependent event of every other job with a few map look-ups per
+//! ancestor of its paths.
+
+use std::collections::HashMap;
+
+use crate::op::Op;
+use crate::schedule::{DporStep, JobId};
+
+/// Happens-before over the events of one execution.
+pub struct HappensBefore {
+    jobs: usize,
+    /// `clocks[k * jobs + q]`: how many events of job `q` happen before or
+    /// at event `k`.
+    clocks: Vec<u32>,
+    /// The same without `k`'s own dependence edges (program order and enabling only).
+    local: Vec<u32>,
+    /// 1-based position of each event within its job.
+    seq: Vec<u32>,
+    /// The job of each event.
+    job: Vec<JobId>,
+    /// For each event, the latest earlier dependent event of every other job
+    /// that has one, ascending.
+    conflicts: Vec<Vec<usize>>,
+}
+
+impl HappensBefore {
+    /// Computes happens-before over `steps` of an execution of `jobs` jobs.
+    pub fn new(steps: &[DporStep], jobs: usize) -> HappensBefore {
+        let n = steps.len();
+        let mut clocks = vec![0u32; n * jobs];
+        let mut local = vec![0u32; n * jobs];
+        let mut seq = Vec::with_capacity(n);
+        let mut job = Vec::with_capacity(n);
+        let mut conflicts = Vec::with_capacity(n);
+        let mut last_of: Vec<Option<usize>> = vec![None; jobs];
+        let mut count = vec![0u32; jobs];
+        let mut enabler: Vec<Option<usize>> = vec![None; jobs];
+        let mut index = AccessIndex::new(jobs);
+        let mut c = vec![0u32; jobs];
+        for k in 0..n {
+            if k > 0 {
+                for &q in &steps[k].enabled {
+                    if !steps[k - 1].enabled.contains(&q) {
+                        enabler[q] = Some(k - 1);
+                    }
+                }
+            }
+            let p = steps[k].chosen;
+            let op = steps[k].executed();
+            match last_of[p] {
+                Some(i) => c.copy_from_slice(&clocks[i * jobs..(i + 1) * jobs]),
+                None => c.iter_mut().for_each(|x| *x = 0),
+            }
+            if let Some(e) = enabler[p].take() {
+                join(&mut c, &clocks[e * jobs..(e + 1) * jobs]);
+            }
+            count[p] += 1;
+            c[p] = count[p];
+            local[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
+            let mine = index.latest_dependent(op, steps[k].mutates, p);
+            for &i in &mine {
+                join(&mut c, &clocks[i * jobs..(i + 1) * jobs]);
+            }
+            clocks[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
+            index.record(op, steps[k].mutates, p, k);
+            seq.push(count[p]);
+            job.push(p);
+            conflicts.push(mine);
+            last_of[p] = Some(k);
+        }
+        HappensBefore {
+            jobs,
+            clocks,
+            local,
+            seq,
+            job,
+            conflicts,
+        }
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.seq.len()
+    }
+
+    /// True for an execution without events.
+    pub fn is_empty(&self) -> bool {
+        self.seq.is_empty()
+    }
+
+    /// The clock of event `k`: for each job, how many of its events happen
+    /// before or at `k`.
+    pub fn clock(&self, k: usize) -> &[u32] {
+        &self.clocks[k * self.jobs..(k + 1) * self.jobs]
+    }
+
+    /// The job of event `k`.
+    pub fn job(&self, k: usize) -> JobId {
+        self.job[k]
+    }
+
+    /// 1-based position of event `k` within its job.
+    pub fn seq(&self, k: usize) -> u32 {
+        self.seq[k]
+    }
+
+    /// True when event `a` happens before event `b` (a < b).
+    pub fn before(&self, a: usize, b: usize) -> bool {
+        a < b && self.clocks[b * self.jobs + self.job[a]] >= self.seq[a]
+    }
+
+    /// True when `a` happens before `b` through program order and enabling
+    /// of `b`'s job, ignoring `b`'s own dependence edges.
+    pub fn locally_before(&self, a: usize, b: usize) -> bool {
+        a < b && self.local[b * self.jobs + self.job[a]] >= self.seq[a]
+    }
+
+    /// The latest earlier dependent event of every other job, for event `k`.
+    pub fn conflicts(&self, k: usize) -> &[usize] {
+        &self.conflicts[k]
+    }
+
+    /// The races of the execution whose later event is at `from` or after:
+    /// pairs (e, e') of dependent events of different jobs where e happens
+    /// before e' only through their direct edge. Ordered by e', then e.
+    pub fn races(&self, from: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for k in from..self.len() {
+            let cands = &self.conflicts[k];
+            for &j in cands {
+                if self.locally_before(j, k) {
+                    continue;
+                }
+                let covered = cands.iter().any(|&i| i != j && self.before(j, i));
+                if !covered {
+                    out.push((j, k));
+                }
+            }
+        }
+        out
+    }
+
+    /// The events `notdep(e)·e'` that reverse the pair (e, e'): the events
+    /// between them that do not happen after `e`, then `e'`.
+    pub fn reversal(&self, e: usize, e2: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (e + 1..e2).filter(|&i| !self.before(e, i)).collect();
+        v.push(e2);
+        v
+    }
+}
+
+fn join(into: &mut [u32], other: &[u32]) {
+    for (a, b) in into.iter_mut().zip(other) {
+        *a = (*a).max(*b);
+    }
+}
+
+/// The entries an op creates, removes or renames (as in `dependence.rs`).
+fn namespace_changes(op: &Op) -> Vec<&str> {
+    match op {
+        Op::Mkdir { path, .. }
+        | Op::Rmdir { path }
+        | Op::Unlink { path }
+        | Op::Symlink { path, .. } => vec![path],
+        Op::Open { path, flags, .. } if flags.create => vec![path],
+        Op::Rename { from, to } => vec![from, to],
+        _ => Vec::new(),
+    }
+}
+
+/// Every path an op names.
+fn named_paths(op: &Op) -> Vec<&str> {
+    let mut paths: Vec<&str> = vec![op.path()];
+    if let Some(to) = op.path2() {
+        paths.push(to);
+    }
+    paths
+}
+
+/// The strict ancestors of `path`, `""` (the root) first.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let root = (!path.is_empty()).then_some("");
+    root.into_iter()
+        .chain(path.match_indices('/').map(move |(i, _)| &path[..i]))
+}
+
+/// The directory holding `path` (`""` for a top-level entry).
+fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// The roles a path's slot records, each the last event of every job
+/// (1-based, 0 for none).
+const ANY: usize = 0; // named the path (any op)
+const MUTATING: usize = 1; // named the path and mutated
+const CHANGED: usize = 2; // created, removed or renamed the entry at the path
+const BELOW: usize = 3; // named a path strictly below it
+const CHANGED_IN: usize = 4; // created, removed or renamed an entry of the directory
+const LISTED: usize = 5; // listed the directory
+const ROLES: usize = 6;
+
+/// A fast, deterministic hasher for path look-ups (FNV-1a); maps built with
+/// it are only queried, never iterated.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
+/// Last accesses per path and job, for finding dependent events quickly.
+/// Paths are borrowed from the execution's ops; each gets a small id, with
+/// the ids of its strict ancestors cached.
+struct AccessIndex<'a> {
+    jobs: usize,
+    ids: HashMap<&'a str, u32, FnvBuild>,
+    /// `ROLES * jobs` entries per path id.
+    last: Vec<u32>,
+    /// The ids of each path's strict ancestors (computed on first use).
+    ancestors: Vec<Option<Box<[u32]>>>,
+}
+
+impl<'a> AccessIndex<'a> {
+    fn new(jobs: usize) -> AccessIndex<'a> {
+        AccessIndex {
+            jobs,
+            ids: HashMap::default(),
+            last: Vec::new(),
+            ancestors: Vec::new(),
+        }
+    }
+
+    fn id(&mut self, path: &'a str) -> u32 {
+        if let Some(&id) = self.ids.get(path) {
+            return id;
+        }
+        let id = self.ancestors.len() as u32;
+        self.ids.insert(path, id);
+        self.ancestors.push(None);
+        self.last.extend(std::iter::repeat_n(0, ROLES * self.jobs));
+        id
+    }
+
+    fn ancestor_ids(&mut self, path: &'a str, id: u32) -> Box<[u32]> {
+        if let Some(a) = &self.ancestors[id as usize] {
+            return a.clone();
+        }
+        let a: Box<[u32]> = ancestors(path).map(|c| self.id(c)).collect();
+        self.ancestors[id as usize] = Some(a.clone());
+        a
+    }
+
+    fn set(&mut self, id: u32, role: usize, p: JobId, at: u32) {
+        self.last[(id as usize * ROLES + role) * self.jobs + p] = at;
+    }
+
+    fn get(&self, id: u32, role: usize) -> &[u32] {
+        let from = (id as usize * ROLES + role) * self.jobs;
+        &self.last[from..from + self.jobs]
+    }
+
+    /// Records event `k` of job `p`, running `op` (which changed something
+    /// when `mutates`).
+    fn record(&mut self, op: &'a Op, mutates: bool, p: JobId, k: usize) {
+        let at = k as u32 + 1;
+        for x in named_paths(op) {
+            let id = self.id(x);
+            self.set(id, ANY, p, at);
+            if mutates {
+                self.set(id, MUTATING, p, at);
+            }
+            for &c in self.ancestor_ids(x, id).iter() {
+                self.set(c, BELOW, p, at);
+            }
+        }
+        for c in namespace_changes(op).into_iter().filter(|_| mutates) {
+            let id = self.id(c);
+            self.set(id, CHANGED, p, at);
+            let dir = self.id(parent(c));
+            self.set(dir, CHANGED_IN, p, at);
+        }
+        if let Op::Readdir { path } = op {
+            let id = self.id(path);
+            self.set(id, LISTED, p, at);
+        }
+    }
+
+    /// The latest recorded event of every job but `p` dependent with `op`, ascending.
+    fn latest_dependent(&mut self, op: &'a Op, mutates: bool, p: JobId) -> Vec<usize> {
+        let mut best = vec![0u32; self.jobs];
+        let take = |best: &mut [u32], v: &[u32]| {
+            for (b, x) in best.iter_mut().zip(v) {
+                *b = (*b).max(*x);
+            }
+        };
+        for x in named_paths(op) {
+            let id = self.id(x);
+            take(
+                &mut best,
+                self.get(id, if mutates { ANY } else { MUTATING }),
+            );
+            for &c in self.ancestor_ids(x, id).iter() {
+                take(&mut best, self.get(c, CHANGED));
+            }
+        }
+        if let Op::Readdir { path } = op {
+            let id = self.id(path);
+            take(&mut best, self.get(id, CHANGED_IN));
+        }
+        for c in namespace_changes(op).into_iter().filter(|_| mutates) {
+            let id = self.id(c);
+            take(&mut best, self.get(id, BELOW));
+            let dir = self.id(parent(c));
+            take(&mut best, self.get(dir, LISTED));
+        }
+        best[p] = 0;
+        let mut out: Vec<usize> = best
+            .into_iter()
+            .filter(|&b| b > 0)
+            .map(|b| b as usize - 1)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::dependence::{dependent, mutates};
+
+    #[test]
+    fn ancestors_include_the_root() {
+        assert_eq!(ancestors("a/b/c").collect::<Vec<_>>(), ["", "a", "a/b"]);
+        assert_eq!(ancestors("a").collect::<Vec<_>>(), [""]);
+        assert_eq!(ancestors("").count(), 0);
+    }
+
+    /// The index finds exactly the latest dependent event of each job that
+    /// a pairwise scan with `dependent` finds.
+    #[test]
+    fn the_index_agrees_with_the_pairwise_relation() {
+        use crate::op::OpenFlags;
+        let p = |s: &str| -> std::sync::Arc<str> { s.into() };
+        let ops = vec![
+            Op::Mkdir {
+                path: p("a"),
+                mode: 0o755,
+            },
+            Op::Stat { path: p("a/b/c") },
+            Op::Readdir { path: p("a") },
+            Op::Open {
+                path: p("a/b"),
+                flags: OpenFlags::READ,
+                mode: 0,
+            },
+            Op::Rename {
+                from: p("t/x"),
+                to: p("a/y"),
+            },
+            Op::Chmod {
+                path: p("a"),
+                mode: 0o700,
+            },
+            Op::Mkdir {
+                path: p("a/b"),
+                mode: 0o755,
+            },
+            Op::Lstat { path: p("a/y") },
+            Op::Readdir { path: p("t") },
+            Op::Unlink { path: p("a/b") },
+            Op::Stat { path: p("a") },
+        ];
+        let jobs = 3;
+        let mut index = AccessIndex::new(jobs);
+        for (k, op) in ops.iter().enumerate() {
+            let me = k % jobs;
+            let found = index.latest_dependent(op, mutates(op, None), me);
+            let mut expected = Vec::new();
+            for q in 0..jobs {
+                if q == me {
+                    continue;
+                }
+                if let Some(i) = (0..k)
+                    .rev()
+                    .find(|&i| i % jobs == q && dependent(&ops[i], op))
+                {
+                    expected.push(i);
+                }
+            }
+            expected.sort_unstable();
+            assert_eq!(found, expected, "event {k}: {op:?}");
+            index.record(op, mutates(op, None), me, k);
+        }
+    }
+}
