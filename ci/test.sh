@@ -21,6 +21,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace
 
+echo "== loom cross-check (its own target dir: --cfg loom rebuilds everything)"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release -p prefixrace --test loom_crosscheck
+
 echo "== acceptance, release build"
 cargo build --release
 set +e
@@ -33,4 +36,15 @@ cat /tmp/prefixrace-staged.txt /tmp/prefixrace-direct.txt
 [ "$staged" -eq 1 ] || { echo "ci: staged-copy should exit 1, got $staged" >&2; exit 1; }
 [ "$direct" -eq 0 ] || { echo "ci: direct-install should exit 0, got $direct" >&2; exit 1; }
 grep -q "cp: cannot create directory '/sage/local/./lib/python3.9/site-packages/Cython/__pycache__': File exists" /tmp/prefixrace-staged.txt
+# dpor: the race within 3 executions in both windows; absence proved for direct-install.
+for s in sage-32361 sage-32361-upgrade; do
+    set +e
+    ./target/release/prefixrace explore "scenarios/$s.toml" --strategy staged-copy --scheduler dpor --format json > /tmp/prefixrace-dpor.json
+    code=$?
+    set -e
+    [ "$code" -eq 1 ] || { echo "ci: dpor on $s should exit 1, got $code" >&2; exit 1; }
+    python3 -c 'import json,sys; e=json.load(open("/tmp/prefixrace-dpor.json"))["first_failure"]["execution"]; print(sys.argv[1], "first failure at execution", e); sys.exit(e > 3)' "$s"
+done
+./target/release/prefixrace explore scenarios/sage-32361.toml --strategy direct-install --scheduler dpor --format json > /tmp/prefixrace-dpor.json
+python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); print("direct-install dpor:", r["classes"], "classes,", "complete" if r["complete"] else "INCOMPLETE"); sys.exit(not r["complete"])'
 echo "ci: all green"
