@@ -294,23 +294,37 @@ fn shrunk(
     })
 }
 
-/// Explores `setup` with DPOR (sequential by nature, so `threads` is
-/// unused), only the shard's part of the search when sharded.
+/// Explores `setup` with DPOR, only the shard's part of the search when
+/// sharded. Executions, their judging and their pairs run on `threads`
+/// workers; the search takes them in its sequential order, so the result
+/// does not depend on `threads` (see [`crate::dpor`]).
 fn explore_systematically(
     setup: &Setup,
     options: &ExploreOptions,
     oracle: &Oracle,
 ) -> Result<Exploration> {
     let fresh = || options.fs.fresh();
-    let judge = |trace: &ExecutionTrace| {
+    // What depends only on the execution: its verdict, and its pairs.
+    let analyze = |trace: &ExecutionTrace| {
         let j = oracle.judge(trace);
-        (j.notes, j.failure.is_some())
+        let pairs = if options.count_pairs {
+            // The DPOR driver keeps no events; replay the schedule with them.
+            options.fs.fresh().ok().map(|mut fs| {
+                let mut scheduler = ReplayScheduler::new(trace.schedule.clone());
+                let replayed = setup.run(fs.as_mut(), &mut scheduler, true);
+                execution_pairs(&replayed.events)
+            })
+        } else {
+            None
+        };
+        (j.notes, j.failure.is_some(), pairs)
     };
     let progress = options.progress.clone();
     let counted = std::cell::Cell::new(0u64);
     let execution_ops = std::cell::RefCell::new(Vec::new());
     let pairs = std::cell::RefCell::new(PairSet::default());
-    let judge_with_progress = |trace: &ExecutionTrace| {
+    let commit = |trace: &ExecutionTrace,
+                  (notes, failed, found): (Vec<String>, bool, Option<Vec<Pair>>)| {
         counted.set(counted.get() + 1);
         if let Some(p) = &progress {
             p(counted.get());
@@ -318,24 +332,18 @@ fn explore_systematically(
         execution_ops
             .borrow_mut()
             .push(trace.schedule.choices.len() as u64);
-        if options.count_pairs {
-            // The DPOR driver keeps no events; replay the schedule with them.
-            if let Ok(mut fs) = options.fs.fresh() {
-                let mut scheduler = ReplayScheduler::new(trace.schedule.clone());
-                let replayed = setup.run(fs.as_mut(), &mut scheduler, true);
-                pairs
-                    .borrow_mut()
-                    .add(counted.get(), &execution_pairs(&replayed.events));
-            }
+        if let Some(found) = found {
+            pairs.borrow_mut().add(counted.get(), &found);
         }
-        judge(trace)
+        (notes, failed)
     };
     let dpor = crate::dpor::DporOptions {
         budget: options.schedules,
         shard: options.shard,
         race_directed: true,
     };
-    let found = crate::dpor::explore_with(setup, &dpor, &fresh, &judge_with_progress)?;
+    let found =
+        crate::dpor::explore_parallel(setup, &dpor, options.threads, &fresh, &analyze, &commit)?;
     let first_failure = match found.failure {
         Some((execution, choices)) => {
             let mut fs = options.fs.fresh()?;

@@ -18,6 +18,20 @@
 //! suspended; then the search resumes depth-first. A two-job race whose
 //! window is one step is then found in the second execution.
 //!
+//! Parallelism (`--jobs`): an execution is a pure function of its inputs
+//! (forced prefix, where the sleep set starts, the sleep set), and so are
+//! its happens-before, class fingerprint and whatever the caller computes
+//! from its trace. With more than one thread, each execution the search
+//! asks for runs on a rayon pool together with the judging of the one
+//! before (the search moves on before that one is judged, and counts and
+//! judges executions strictly in its order, stopping at the same failure),
+//! and threads left over run the next pending branches of the current
+//! path's wakeup trees, predicted in depth-first order (speculation). The
+//! search itself stays sequential: it takes a result only when its inputs
+//! are exactly the ones it asks for, so races, wakeup trees, sleep sets,
+//! judging, the budget and the first failure are those of the sequential
+//! search for any number of threads; a wrong prediction only wastes work.
+//!
 //! Sharding (`--shard I/N`): every shard runs the same first execution; the
 //! branches pending after it are dealt round-robin; a shard treats the
 //! others' as explored (asleep) and explores its own and everything found
@@ -131,16 +145,94 @@ struct Suspended {
     pending: Vec<WakeupSeq>,
 }
 
+/// The inputs of one execution: the forced prefix, the step the sleep set
+/// starts at, and the sleep set. The execution is a function of them.
+type Key = (Vec<JobId>, usize, Vec<Asleep>);
+
+/// A fresh filesystem per execution.
+type Fresh<'a> = &'a dyn Fn() -> crate::Result<Box<dyn crate::Fs>>;
+
+/// A fresh filesystem per execution, from any thread.
+type FreshSync<'a> = &'a (dyn Fn() -> crate::Result<Box<dyn crate::Fs>> + Sync);
+
+/// Judges an execution, given what was computed from it: its notes and
+/// whether it failed.
+pub type Commit<'a, T> = &'a dyn Fn(&ExecutionTrace, T) -> (Vec<String>, bool);
+
+/// At most this many speculative results are kept (the oldest go first).
+const CACHE: usize = 256;
+
+/// One execution with what the search needs of it, all of which depends
+/// only on its inputs.
+struct Executed {
+    run: DporRun,
+    hb: HappensBefore,
+    fp: Fingerprint,
+}
+
+/// An execution the search has moved past but not yet judged (parallel
+/// searches judge it while the next one runs).
+struct Unjudged {
+    trace: ExecutionTrace,
+    blocked: bool,
+    fp: Fingerprint,
+}
+
+/// Work for the pool.
+enum Task<'k> {
+    Run(&'k Key),
+    Analyze(&'k ExecutionTrace),
+}
+
+/// What a [`Task`] gives.
+enum Done<T> {
+    Run(Box<crate::Result<Executed>>),
+    Analyze(T),
+}
+
+/// How executions are run.
+enum Exec<'a, T> {
+    /// One after another, on the calling thread.
+    Sequential {
+        fresh: Fresh<'a>,
+        analyze: &'a dyn Fn(&ExecutionTrace) -> T,
+    },
+    /// Speculatively, `width` at a time on `pool`.
+    Parallel {
+        fresh: FreshSync<'a>,
+        analyze: &'a (dyn Fn(&ExecutionTrace) -> T + Sync),
+        pool: rayon::ThreadPool,
+        width: usize,
+    },
+}
+
+/// Runs the execution of `key` and computes what the search needs of it.
+fn compute(setup: &Setup, fresh: Fresh<'_>, jobs: usize, key: &Key) -> crate::Result<Executed> {
+    let run = run_once(setup, fresh, key.0.clone(), key.1, key.2.clone())?;
+    let hb = HappensBefore::new(&run.steps, jobs);
+    let fp = fingerprint(&hb, jobs);
+    Ok(Executed { run, hb, fp })
+}
+
 /// The state of one exploration.
-struct Search<'a> {
+struct Search<'a, T> {
     setup: &'a Setup,
-    fresh: &'a dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
-    judge: &'a dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
+    exec: Exec<'a, T>,
+    commit: Commit<'a, T>,
     jobs: usize,
     result: DporResult,
     fingerprints: BTreeSet<Fingerprint>,
     nodes: Vec<Node>,
     suspended: Option<Suspended>,
+    /// Speculative results not taken yet, oldest first.
+    cache: Vec<(Key, crate::Result<Executed>)>,
+    /// Executions started (judged or not).
+    started: u64,
+    /// The execution started last, when it is not judged yet.
+    unjudged: Option<Unjudged>,
+    /// How many executions had started when the first execution's subtree
+    /// turned out redundant (it counts unless one of those failed).
+    redundant_after: Option<u64>,
 }
 
 /// What a DPOR exploration is asked to do.
@@ -179,6 +271,51 @@ pub fn explore_with(
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
+    let analyze = |_: &ExecutionTrace| ();
+    let commit = |trace: &ExecutionTrace, (): ()| judge(trace);
+    let exec = Exec::Sequential {
+        fresh,
+        analyze: &analyze,
+    };
+    search(setup, options, exec, &commit)
+}
+
+/// Like [`explore_with`], running executions on `threads` worker threads
+/// (see the module documentation): `analyze` computes, on any thread, what
+/// depends only on an execution's trace; `commit` gets it, in the order of
+/// the sequential search, and judges the execution (its notes and whether
+/// it failed). The result is the same for every `threads`.
+pub fn explore_parallel<T: Send>(
+    setup: &Setup,
+    options: &DporOptions,
+    threads: usize,
+    fresh: &(dyn Fn() -> crate::Result<Box<dyn crate::Fs>> + Sync),
+    analyze: &(dyn Fn(&ExecutionTrace) -> T + Sync),
+    commit: Commit<'_, T>,
+) -> crate::Result<DporResult> {
+    let exec = if threads <= 1 {
+        Exec::Sequential { fresh, analyze }
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| crate::Error::Usage(format!("cannot start worker threads: {e}")))?;
+        Exec::Parallel {
+            fresh,
+            analyze,
+            pool,
+            width: threads,
+        }
+    };
+    search(setup, options, exec, commit)
+}
+
+fn search<T: Send>(
+    setup: &Setup,
+    options: &DporOptions,
+    exec: Exec<'_, T>,
+    commit: Commit<'_, T>,
+) -> crate::Result<DporResult> {
     let DporOptions {
         budget,
         shard,
@@ -187,8 +324,8 @@ pub fn explore_with(
     let race_directed = race_directed && shard.is_whole();
     let mut search = Search {
         setup,
-        fresh,
-        judge,
+        exec,
+        commit,
         jobs: setup.job_count(),
         result: DporResult {
             executions: 0,
@@ -207,6 +344,10 @@ pub fn explore_with(
         fingerprints: BTreeSet::new(),
         nodes: Vec::new(),
         suspended: None,
+        cache: Vec::new(),
+        started: 0,
+        unjudged: None,
+        redundant_after: None,
     };
     search.run(budget, shard, race_directed)?;
     let mut result = search.result;
@@ -221,9 +362,17 @@ enum Stop {
     Budget,
 }
 
-impl Search<'_> {
+impl<T: Send> Search<'_, T> {
     fn run(&mut self, budget: u64, shard: Shard, race_directed: bool) -> crate::Result<()> {
-        match self.search(budget, shard, race_directed)? {
+        let mut stop = self.search(budget, shard, race_directed)?;
+        if !matches!(stop, Some(Stop::Failure)) && self.judge_unjudged() {
+            stop = Some(Stop::Failure);
+        }
+        if let Some(after) = self.redundant_after {
+            let failed_before = self.result.failure.as_ref().is_some_and(|f| f.0 <= after);
+            self.result.redundant = u64::from(!failed_before);
+        }
+        match stop {
             None => self.result.coverage.complete = true,
             Some(Stop::Failure) => {
                 self.result.coverage.reason = Some("stopped at the first failure".into());
@@ -242,27 +391,166 @@ impl Search<'_> {
         Ok(())
     }
 
-    /// Runs one execution and judges it; returns it with its happens-before.
+    /// Runs one execution; returns it with its happens-before, or `None`
+    /// when it or the one before turned out to fail (the search stops
+    /// there). A sequential search judges it at once; a parallel one judges
+    /// it while the next execution runs (see [`Self::judge_unjudged`]).
     fn execute(
         &mut self,
         forced: Vec<JobId>,
         sleep_from: usize,
         sleep: Vec<Asleep>,
-    ) -> crate::Result<(DporRun, HappensBefore, bool)> {
-        let run = run_once(self.setup, self.fresh, forced, sleep_from, sleep)?;
-        let hb = HappensBefore::new(&run.steps, self.jobs);
+    ) -> crate::Result<Option<(DporRun, HappensBefore)>> {
+        self.started += 1;
+        let key = (forced, sleep_from, sleep);
+        let setup = self.setup;
+        let jobs = self.jobs;
+        let (fresh, analyze, pool, width) = match &self.exec {
+            Exec::Sequential { fresh, analyze } => {
+                let Executed { run, hb, fp } = compute(setup, *fresh, jobs, &key)?;
+                let extra = analyze(&run.trace);
+                if self.judge(&run.trace, run.blocked, fp, extra) {
+                    return Ok(None);
+                }
+                return Ok(Some((run, hb)));
+            }
+            Exec::Parallel {
+                fresh,
+                analyze,
+                pool,
+                width,
+            } => (*fresh, *analyze, pool, *width),
+        };
+        // One batch: judge the previous execution, run this one unless it
+        // ran speculatively, and fill the threads left with predictions.
+        let cached = self.cache.iter().position(|(k, _)| *k == key);
+        let mut keys = Vec::new();
+        if cached.is_none() {
+            keys.push(key.clone());
+        }
+        let busy = usize::from(self.unjudged.is_some());
+        self.predict(&mut keys, width.saturating_sub(busy).max(1));
+        let unjudged = self.unjudged.take();
+        let mut tasks: Vec<Task> = keys.iter().map(Task::Run).collect();
+        if let Some(u) = &unjudged {
+            tasks.push(Task::Analyze(&u.trace));
+        }
+        let mut done: Vec<Done<T>> = pool.install(|| {
+            use rayon::prelude::*;
+            tasks
+                .into_par_iter()
+                .map(|t| match t {
+                    Task::Run(k) => Done::Run(Box::new(compute(setup, fresh, jobs, k))),
+                    Task::Analyze(trace) => Done::Analyze(analyze(trace)),
+                })
+                .collect()
+        });
+        if let Some(u) = unjudged {
+            let Some(Done::Analyze(extra)) = done.pop() else {
+                unreachable!("the last task judges")
+            };
+            if self.judge(&u.trace, u.blocked, u.fp, extra) {
+                return Ok(None);
+            }
+        }
+        let mut done = keys.into_iter().zip(done.into_iter().map(|d| match d {
+            Done::Run(r) => *r,
+            Done::Analyze(_) => unreachable!("only the last task judges"),
+        }));
+        let wanted = match cached {
+            Some(i) => self.cache.remove(i).1,
+            None => done.next().expect("this execution").1,
+        };
+        self.cache.extend(done);
+        if self.cache.len() > CACHE {
+            let excess = self.cache.len() - CACHE;
+            self.cache.drain(..excess);
+        }
+        let Executed { run, hb, fp } = wanted?;
+        self.unjudged = Some(Unjudged {
+            trace: run.trace.clone(),
+            blocked: run.blocked,
+            fp,
+        });
+        Ok(Some((run, hb)))
+    }
+
+    /// Judges the execution left unjudged, if any (at the end of the
+    /// search); true when it failed.
+    fn judge_unjudged(&mut self) -> bool {
+        let Some(u) = self.unjudged.take() else {
+            return false;
+        };
+        let extra = match &self.exec {
+            Exec::Sequential { analyze, .. } => analyze(&u.trace),
+            Exec::Parallel { analyze, pool, .. } => pool.install(|| analyze(&u.trace)),
+        };
+        self.judge(&u.trace, u.blocked, u.fp, extra)
+    }
+
+    /// Counts and judges an execution, in the sequential order; true when
+    /// it failed.
+    fn judge(&mut self, trace: &ExecutionTrace, blocked: bool, fp: Fingerprint, extra: T) -> bool {
         let r = &mut self.result;
         r.executions += 1;
-        r.blocked += u64::from(run.blocked);
-        r.ops_executed += run.trace.schedule.choices.len() as u64;
-        let fp = fingerprint(&hb, self.jobs);
+        r.blocked += u64::from(blocked);
+        r.ops_executed += trace.schedule.choices.len() as u64;
         self.fingerprints.insert(fp);
-        let (notes, failed) = (self.judge)(&run.trace);
+        let (notes, failed) = (self.commit)(trace, extra);
         r.notes.extend(notes);
         if failed {
-            r.failure = Some((r.executions, run.trace.schedule.choices.clone()));
+            r.failure = Some((r.executions, trace.schedule.choices.clone()));
         }
-        Ok((run, hb, failed))
+        failed
+    }
+
+    /// Appends to `keys`, up to `limit` keys in all, the inputs of the
+    /// pending branches of the current path in the order the search will
+    /// take them (after the subtree of the execution being started, which
+    /// is not known yet), leaving out those already run. A prediction: the
+    /// sleep set assumes each branch's op mutates as its wakeup sequence
+    /// said, and insertions yet to come are not foreseen.
+    fn predict(&self, keys: &mut Vec<Key>, limit: usize) {
+        for k in (0..self.nodes.len()).rev() {
+            let node = &self.nodes[k];
+            if node.wut.is_empty() {
+                continue;
+            }
+            let prefix: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
+            let mut sleep = node.sleep.clone();
+            let mut previous = Asleep {
+                job: node.chosen,
+                mutates: node.chosen_mutates,
+            };
+            if let Some(s) = self.suspended.as_ref().filter(|s| s.at == k) {
+                // The first execution's subtree is resumed before these.
+                sleep.push(previous);
+                previous = Asleep {
+                    job: s.job,
+                    mutates: s.mutates,
+                };
+            }
+            for b in &node.wut.branches {
+                sleep.push(previous);
+                previous = Asleep {
+                    job: b.job,
+                    mutates: b.mutates,
+                };
+                if b.foreign {
+                    continue;
+                }
+                let mut forced = prefix.clone();
+                forced.extend(b.leftmost_jobs());
+                let key = (forced, k, normalized(&sleep));
+                if keys.contains(&key) || self.cache.iter().any(|(c, _)| *c == key) {
+                    continue;
+                }
+                keys.push(key);
+                if keys.len() >= limit {
+                    return;
+                }
+            }
+        }
     }
 
     /// Appends the nodes of `run` from step `from` on; the first ones get
@@ -289,10 +577,9 @@ impl Search<'_> {
         if budget == 0 {
             return Ok(Some(Stop::Budget));
         }
-        let (first, hb, failed) = self.execute(Vec::new(), 0, Vec::new())?;
-        if failed {
+        let Some((first, hb)) = self.execute(Vec::new(), 0, Vec::new())? else {
             return Ok(Some(Stop::Failure));
-        }
+        };
         self.grow(&first, 0, Vec::new());
         match target::target(&first.steps, &hb).filter(|_| race_directed) {
             Some((at, events)) => {
@@ -304,7 +591,7 @@ impl Search<'_> {
                     run: first,
                     pending: Vec::new(),
                 });
-                if self.result.executions >= budget {
+                if self.started >= budget {
                     return Ok(Some(Stop::Budget));
                 }
                 self.nodes.truncate(at + 1);
@@ -312,11 +599,10 @@ impl Search<'_> {
                 let mut forced: Vec<JobId> = self.nodes[..at].iter().map(|n| n.chosen).collect();
                 forced.extend(&jobs);
                 let sleep = self.nodes[at].sleep.clone();
-                let (run, hb, failed) = self.execute(forced, at, sleep)?;
-                self.nodes[at].chosen_mutates = run.steps[at].mutates;
-                if failed {
+                let Some((run, hb)) = self.execute(forced, at, sleep)? else {
                     return Ok(Some(Stop::Failure));
-                }
+                };
+                self.nodes[at].chosen_mutates = run.steps[at].mutates;
                 self.grow(&run, at + 1, Vec::new());
                 self.add_races(&run, &hb, 0);
             }
@@ -351,7 +637,7 @@ impl Search<'_> {
                 // Another shard's: explored, as far as this shard is concerned.
                 continue;
             }
-            if self.result.executions >= budget {
+            if self.started >= budget {
                 // Put it back for the count of what is left.
                 let node = &mut self.nodes[k];
                 node.wut.branches.insert(0, branch);
@@ -361,11 +647,10 @@ impl Search<'_> {
             let sleep = normalized(&node.sleep);
             let mut forced: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
             forced.extend(jobs);
-            let (run, hb, failed) = self.execute(forced, k, sleep)?;
-            self.nodes[k].chosen_mutates = run.steps[k].mutates;
-            if failed {
+            let Some((run, hb)) = self.execute(forced, k, sleep)? else {
                 return Ok(Some(Stop::Failure));
-            }
+            };
+            self.nodes[k].chosen_mutates = run.steps[k].mutates;
             self.grow(&run, k + 1, rest);
             self.add_races(&run, &hb, k);
         }
@@ -427,7 +712,7 @@ impl Search<'_> {
         });
         let sleep = normalized(&node.sleep);
         let Some(steps) = with_sleep(&s.run.steps, at, sleep) else {
-            self.result.redundant = 1;
+            self.redundant_after = Some(self.started);
             for w in s.pending {
                 self.nodes[at].wut.insert(w);
             }

@@ -205,6 +205,17 @@ fn chain(w: WakeupSeq) -> Branch {
 }
 
 impl Branch {
+    /// The jobs along the leftmost path of this branch.
+    pub fn leftmost_jobs(&self) -> Vec<JobId> {
+        let mut jobs = vec![self.job];
+        let mut tree = &self.below;
+        while let Some(first) = tree.branches.first() {
+            jobs.push(first.job);
+            tree = &first.below;
+        }
+        jobs
+    }
+
     /// The jobs along the leftmost path of this branch, and for every node
     /// below the first, the branches left beside that path.
     pub fn leftmost(self) -> (Vec<JobId>, Vec<WakeupTree>) {
