@@ -319,3 +319,74 @@ fn bad_inputs_exit_2_naming_the_file_and_the_field() {
     assert!(out.starts_with("prefixrace merge: PASS\n"), "{out}");
     assert!(out.contains("explored: 8 executions"), "{out}");
 }
+
+/// dpor shards overlap, so merge cannot reproduce the unsharded execution
+/// count; on a pass it must reproduce the verdict, the classes (the union of
+/// the shards' fingerprints), completeness and the conflicting pairs, and on
+/// a failure the verdict and a failure.
+#[test]
+fn dpor_shards_merge_into_the_same_verdict_classes_and_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "sage-staged",
+            &[
+                "builtin:sage-32361",
+                "--strategy",
+                "staged-copy",
+                "--scheduler",
+                "dpor",
+            ],
+        ),
+        (
+            "tiny-direct",
+            &[
+                "harness/tests/fixtures/dpor-tiny.toml",
+                "--strategy",
+                "direct-install",
+                "--scheduler",
+                "dpor",
+            ],
+        ),
+        (
+            "tiny-staged",
+            &[
+                "harness/tests/fixtures/dpor-tiny.toml",
+                "--strategy",
+                "staged-copy",
+                "--scheduler",
+                "dpor",
+            ],
+        ),
+        (
+            "sage-direct",
+            &[
+                "builtin:sage-32361",
+                "--strategy",
+                "direct-install",
+                "--scheduler",
+                "dpor",
+            ],
+        ),
+    ];
+    for (name, args) in cases {
+        let (whole, code, files) = explore_sharded(dir.path(), name, args);
+        let (mcode, m) = merged(&files);
+        assert_eq!(mcode, code, "{name}: exit code");
+        assert_eq!(m["verdict"], whole["verdict"], "{name}");
+        if code == 1 {
+            // Each shard stops at its own first failure, so only the verdict
+            // and the presence of a failure carry over.
+            assert!(m["first_failure"].is_object(), "{name}: {m}");
+            continue;
+        }
+        assert_eq!(whole["complete"], true, "{name}");
+        assert_eq!(m["complete"], true, "{name}");
+        assert_eq!(m["classes"], whole["classes"], "{name}");
+        assert_eq!(m["conflicting_pairs"], whole["conflicting_pairs"], "{name}");
+        assert!(
+            m["executions"].as_u64() >= whole["executions"].as_u64(),
+            "{name}: shards together run at least the unsharded executions"
+        );
+    }
+}
