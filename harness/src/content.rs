@@ -118,6 +118,14 @@ impl PartialEq for Blob {
 
 impl Eq for Blob {}
 
+impl std::hash::Hash for Blob {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // What equality compares: the digest and the length.
+        state.write(&self.digest.0[..16]);
+        state.write_usize(self.bytes.len());
+    }
+}
+
 impl fmt::Debug for Blob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -208,6 +216,18 @@ impl Content {
         let bytes = self.to_bytes();
         let start = (offset as usize).min(bytes.len());
         Content::from_blob(Blob::new(bytes[start..].to_vec()))
+    }
+
+    /// Feeds the content to `state` blob by blob (each blob's digest and
+    /// length), without concatenating: cheap, and equal for equal chunkings.
+    /// Two contents with the same bytes in different chunks hash differently,
+    /// which is why this is not [`std::hash::Hash`] (equality is by bytes).
+    pub fn hash_chunks<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.chunks.len());
+        for c in &self.chunks {
+            state.write(&c.digest().0[..16]);
+            state.write_u64(c.len());
+        }
     }
 
     /// If this content is a model `.pyc`, the digest of its source.

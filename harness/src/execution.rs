@@ -1,11 +1,20 @@
 //! Runs one execution: a set of jobs, one step at a time, under a scheduler,
 //! against a filesystem. Everything that happened is kept in an
 //! [`ExecutionTrace`] for the oracle and the report.
+//!
+//! [`execute_with_tails`] also watches for the moment only one job is left.
+//! From there on the scheduler has no choice, so the rest of the execution
+//! is a function of the state: the filesystem's [`StateKey`] and what every
+//! job has seen. When the caller already knows the rest from that state
+//! ([`Tails`]), the execution stops there.
+
+use std::hash::Hash;
 
 use crate::fs::{Fs, Tree};
 use crate::job::{Diagnostic, Job, Step};
 use crate::op::{Op, OpResult};
 use crate::schedule::{JobId, Schedule, Scheduler};
+use crate::state_key::{hash_result, StateHasher, StateKey};
 
 /// One executed op.
 #[derive(Debug, Clone)]
@@ -73,16 +82,111 @@ enum Status {
     Done,
 }
 
+/// What the caller knows about the rests of executions.
+pub trait Tails {
+    /// True when the rest of an execution from the state `key` is known.
+    fn known(&self, key: StateKey) -> bool;
+}
+
+/// The point of an execution where only one job was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    /// The state there: the filesystem, every job's status and history, and
+    /// the step the last job offers.
+    pub key: StateKey,
+    /// Steps executed before it.
+    pub at_step: usize,
+}
+
+/// How [`execute_with_tails`] ended.
+#[derive(Debug)]
+pub enum Ran {
+    /// The execution ran to its end; `tail` is where one job was left, if
+    /// that happened on a keyed filesystem.
+    Complete {
+        /// Everything that happened.
+        trace: ExecutionTrace,
+        /// Where one job was left.
+        tail: Option<Tail>,
+    },
+    /// The execution stopped where one job was left, in a state whose rest
+    /// the caller knows.
+    Known(Tail),
+}
+
 /// Runs `jobs` to completion. `deps[j]` lists the jobs that must exit before
 /// job `j` may start. When `record_events` is false only the schedule,
 /// outcomes and tree are kept (faster for passing executions).
 pub fn execute(
-    mut jobs: Vec<Box<dyn Job>>,
+    jobs: Vec<Box<dyn Job>>,
     deps: &[Vec<JobId>],
     fs: &mut dyn Fs,
     scheduler: &mut dyn Scheduler,
     record_events: bool,
 ) -> ExecutionTrace {
+    match run(jobs, deps, fs, scheduler, record_events, None) {
+        Ran::Complete { trace, .. } => trace,
+        Ran::Known(_) => unreachable!("no tails were offered"),
+    }
+}
+
+/// Like [`execute`] without events, but stops as soon as only one job is
+/// left in a state `tails` knows. Needs a filesystem with a state key (the
+/// model); on others it always runs to the end.
+///
+/// Sound because jobs are deterministic: a job's state is a function of the
+/// results it was handed and of the step it offers (see [`Job`]), so two
+/// executions that agree on the filesystem, on every job's results and on
+/// the last job's next step continue identically.
+pub fn execute_with_tails(
+    jobs: Vec<Box<dyn Job>>,
+    deps: &[Vec<JobId>],
+    fs: &mut dyn Fs,
+    scheduler: &mut dyn Scheduler,
+    tails: &dyn Tails,
+) -> Ran {
+    run(jobs, deps, fs, scheduler, false, Some(tails))
+}
+
+/// The key of the state where only `last` is left: the filesystem, what
+/// every finished job ended with, and the last job's own state (or, when it
+/// cannot name one, the results it has been handed) and next step.
+fn tail_key(
+    fs: StateKey,
+    histories: &[StateHasher],
+    outcomes: &[JobOutcome],
+    last: &dyn Job,
+    last_id: JobId,
+    next: &Step,
+) -> StateKey {
+    let mut h = StateHasher::default();
+    fs.hash(&mut h);
+    for (j, outcome) in outcomes.iter().enumerate() {
+        match outcome.end {
+            JobEnd::Exited(code) => (0u8, code).hash(&mut h),
+            JobEnd::Skipped => 1u8.hash(&mut h),
+        }
+        if j != last_id {
+            outcome.diagnostics.hash(&mut h);
+        }
+    }
+    last_id.hash(&mut h);
+    match last.state_key() {
+        Some(own) => own.hash(&mut h),
+        None => histories[last_id].finish128().hash(&mut h),
+    }
+    next.hash(&mut h);
+    h.finish128()
+}
+
+fn run(
+    mut jobs: Vec<Box<dyn Job>>,
+    deps: &[Vec<JobId>],
+    fs: &mut dyn Fs,
+    scheduler: &mut dyn Scheduler,
+    record_events: bool,
+    tails: Option<&dyn Tails>,
+) -> Ran {
     let n = jobs.len();
     let mut status = vec![Status::Running; n];
     let mut outcomes: Vec<JobOutcome> = jobs
@@ -101,6 +205,9 @@ pub fn execute(
     let mut waiting: Vec<JobId> = Vec::new();
     let mut aborted = None;
     let mut step = 0usize;
+    let watch = tails.filter(|_| fs.state_key().is_some());
+    let mut histories = vec![StateHasher::default(); if watch.is_some() { n } else { 0 }];
+    let mut tail = None;
     loop {
         runnable.clear();
         waiting.clear();
@@ -121,6 +228,12 @@ pub fn execute(
                 changed = true;
                 continue;
             }
+            if pending_ops[j].is_some() {
+                // A job offers the same op until it is completed (the Job
+                // contract): no need to ask again.
+                runnable.push(j);
+                continue;
+            }
             let probe = |p: &str| fs.probe(p);
             match jobs[j].step(&probe) {
                 Step::Op(op) => {
@@ -137,6 +250,28 @@ pub fn execute(
         }
         if changed {
             continue;
+        }
+        if let (Some(tails), None) = (watch, tail) {
+            let mut left = (0..n).filter(|&j| status[j] == Status::Running);
+            if let (Some(last), None) = (left.next(), left.next()) {
+                let next = match pending_ops[last].clone() {
+                    Some(op) => Step::Op(op),
+                    None => jobs[last].step(&|p: &str| fs.probe(p)),
+                };
+                let key = tail_key(
+                    fs.state_key().expect("watched filesystems are keyed"),
+                    &histories,
+                    &outcomes,
+                    jobs[last].as_ref(),
+                    last,
+                    &next,
+                );
+                let here = Tail { key, at_step: step };
+                if tails.known(key) {
+                    return Ran::Known(here);
+                }
+                tail = Some(here);
+            }
         }
         if runnable.is_empty() {
             if waiting.is_empty() {
@@ -168,6 +303,9 @@ pub fn execute(
             .expect("runnable jobs have a pending op");
         let result = fs.apply(&op);
         scheduler.completed(&result);
+        if let Some(history) = histories.get_mut(chosen) {
+            hash_result(history, &result);
+        }
         let before = jobs[chosen].diagnostics().len();
         jobs[chosen].complete(&result);
         let event_index = events.len();
@@ -186,11 +324,14 @@ pub fn execute(
         choices.push(chosen);
         step += 1;
     }
-    ExecutionTrace {
-        events,
-        schedule: Schedule { choices },
-        outcomes,
-        tree: fs.tree(),
-        aborted,
+    Ran::Complete {
+        trace: ExecutionTrace {
+            events,
+            schedule: Schedule { choices },
+            outcomes,
+            tree: fs.tree(),
+            aborted,
+        },
+        tail,
     }
 }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::dpor::Coverage;
 use crate::error::{Error, Result};
-use crate::execution::ExecutionTrace;
+use crate::execution::{ExecutionTrace, Ran};
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
 use crate::pairs::{execution_pairs, Pair, PairCounts, PairSet};
@@ -20,6 +20,7 @@ use crate::pct_bound::PctBound;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
 use crate::shard::Shard;
+use crate::tail::{KnownTail, TailMemo};
 
 /// Options of one exploration.
 #[derive(Clone)]
@@ -43,6 +44,10 @@ pub struct ExploreOptions {
     /// [`crate::pairs`]). Costs recording every event of every execution,
     /// so it is off by default; the CLI always turns it on.
     pub count_pairs: bool,
+    /// Reuse the rests of executions that reach a state seen before, once
+    /// only one job is left ([`crate::tail`]). Changes nothing but speed;
+    /// applies to random and PCT runs on the model without pair counting.
+    pub reuse_tails: bool,
 }
 
 impl std::fmt::Debug for ExploreOptions {
@@ -55,6 +60,7 @@ impl std::fmt::Debug for ExploreOptions {
             .field("fs", &self.fs)
             .field("shard", &self.shard)
             .field("count_pairs", &self.count_pairs)
+            .field("reuse_tails", &self.reuse_tails)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +76,7 @@ impl Default for ExploreOptions {
             shard: Shard::WHOLE,
             progress: None,
             count_pairs: false,
+            reuse_tails: true,
         }
     }
 }
@@ -131,13 +138,19 @@ pub struct Exploration {
     /// For systematic schedulers (dpor): the classes explored and whether
     /// the whole space was covered.
     pub coverage: Option<Coverage>,
+    /// Counted executions that stopped early at a known tail
+    /// ([`ExploreOptions::reuse_tails`]). A measure of speed only: reports
+    /// leave it out, because it can depend on the thread count.
+    pub reused_tails: u64,
 }
 
 struct Outcome {
     index: u64,
     steps: u64,
-    judgement: Judgement,
+    judgement: Arc<Judgement>,
     pairs: Vec<Pair>,
+    /// Stopped early at a known tail.
+    reused: bool,
 }
 
 /// The PCT bound of a run of `runs` executions of at most `k` ops with
@@ -176,15 +189,52 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     if options.scheduler == SchedulerKind::Dpor {
         return explore_systematically(setup, options, &oracle);
     }
+    let memo = TailMemo::default();
+    let reuse_tails = options.reuse_tails && !options.count_pairs && options.fs == FsKind::Model;
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
         let mut fs = options.fs.fresh()?;
+        if reuse_tails {
+            return Ok(
+                match setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo) {
+                    Ran::Known(tail) => {
+                        let known = memo.get(tail.key).expect("known tails are never dropped");
+                        Outcome {
+                            index,
+                            steps: tail.at_step as u64 + known.steps,
+                            judgement: known.judgement,
+                            pairs: Vec::new(),
+                            reused: true,
+                        }
+                    }
+                    Ran::Complete { trace, tail } => {
+                        let steps = trace.schedule.choices.len() as u64;
+                        let judgement = Arc::new(oracle.judge(&trace));
+                        if let (Some(tail), None) = (tail, &trace.aborted) {
+                            let rest = KnownTail {
+                                steps: steps - tail.at_step as u64,
+                                judgement: judgement.clone(),
+                            };
+                            memo.remember(tail.key, rest);
+                        }
+                        Outcome {
+                            index,
+                            steps,
+                            judgement,
+                            pairs: Vec::new(),
+                            reused: false,
+                        }
+                    }
+                },
+            );
+        }
         let trace = setup.run(fs.as_mut(), scheduler.as_mut(), options.count_pairs);
         Ok(Outcome {
             index,
             steps: trace.schedule.choices.len() as u64,
-            judgement: oracle.judge(&trace),
+            judgement: Arc::new(oracle.judge(&trace)),
             pairs: execution_pairs(&trace.events),
+            reused: false,
         })
     };
     let batch = (options.threads.max(1) as u64 * 32).max(64);
@@ -195,6 +245,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut execution_ops = Vec::new();
     let mut pairs = PairSet::default();
     let mut failing: Option<u64> = None;
+    let mut reused_tails = 0;
     let mut next = 0;
     while next < budget && failing.is_none() {
         let end = (next + batch).min(budget);
@@ -217,6 +268,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         for o in outcomes {
             executions += 1;
             ops_executed += o.steps;
+            reused_tails += o.reused as u64;
             execution_ops.push(o.steps);
             pairs.add(o.index + 1, &o.pairs);
             for n in &o.judgement.notes {
@@ -268,6 +320,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         execution_ops,
         shard: options.shard,
         coverage: None,
+        reused_tails,
     })
 }
 
@@ -373,6 +426,7 @@ fn explore_systematically(
         pct_bound: None,
         shard: options.shard,
         coverage: Some(found.coverage),
+        reused_tails: 0,
     })
 }
 

@@ -49,8 +49,10 @@ pub mod schedule;
 pub mod setup;
 pub mod shard;
 pub mod shrink;
+pub mod state_key;
 pub mod story;
 pub mod strategy;
+pub mod tail;
 
 pub use error::{Error, Result};
 pub use explore::{explore, replay, Exploration, ExploreOptions, Failure, Replay};

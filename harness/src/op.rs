@@ -214,7 +214,7 @@ impl fmt::Display for OpenFlags {
 pub type Fd = u32;
 
 /// One atomic filesystem step.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `lstat(path)`: metadata without following a final symlink.
     Lstat { path: Arc<str> },
@@ -392,7 +392,7 @@ impl fmt::Display for Kind {
 }
 
 /// Metadata returned by `stat` and `lstat`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Meta {
     /// Entry kind.
     pub kind: Kind,

@@ -1,11 +1,11 @@
 //! A scenario prepared under one strategy: the jobs of an execution, built
 //! once and cloned for every execution.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::Result;
-use crate::execution::{execute, ExecutionTrace};
-use crate::fs::{parent_of, split_parent, Fs};
+use crate::execution::{execute, execute_with_tails, ExecutionTrace, Ran, Tails};
+use crate::fs::{parent_of, split_parent, Fs, ModelFs};
 use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
 use crate::schedule::{JobId, Scheduler, SerialScheduler};
@@ -26,6 +26,9 @@ pub struct Setup {
     deps: Vec<Vec<JobId>>,
     /// Jobs that lay down the initial prefix, run serially before `jobs`.
     seed_jobs: Vec<Box<dyn Job>>,
+    /// The model filesystem after `seed_jobs`, laid down once and cloned
+    /// into every execution on the model (`None` when laying it down fails).
+    initial_model: Arc<OnceLock<Option<ModelFs>>>,
 }
 
 impl Setup {
@@ -58,6 +61,7 @@ impl Setup {
         }
         Ok(Setup {
             seed_jobs,
+            initial_model: Arc::new(OnceLock::new()),
             strategy: strategy.name().to_string(),
             scenario,
             jobs,
@@ -94,25 +98,71 @@ impl Setup {
         scheduler: &mut dyn Scheduler,
         record_events: bool,
     ) -> ExecutionTrace {
-        if !self.seed_jobs.is_empty() {
-            let deps = vec![Vec::new(); self.seed_jobs.len()];
-            let seeded = execute(
-                self.seed_jobs.clone(),
-                &deps,
-                fs,
-                &mut SerialScheduler,
-                false,
-            );
-            if let Some((_, o)) = seeded.outcomes.iter().enumerate().find(|(_, o)| o.failed()) {
-                let mut trace = execute(Vec::new(), &[], fs, scheduler, record_events);
-                trace.aborted = Some(format!(
-                    "laying down the initial prefix failed: {} exited non-zero",
-                    o.label
-                ));
-                return trace;
-            }
+        if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
+            return trace;
         }
         execute(self.jobs.clone(), &self.deps, fs, scheduler, record_events)
+    }
+
+    /// Like [`Setup::run`] without events, stopping early where the rest of
+    /// the execution is known to `tails` (see [`execute_with_tails`]).
+    pub fn run_with_tails(
+        &self,
+        fs: &mut dyn Fs,
+        scheduler: &mut dyn Scheduler,
+        tails: &dyn Tails,
+    ) -> Ran {
+        if let Err(trace) = self.lay_down_initial(fs, scheduler, false) {
+            return Ran::Complete { trace, tail: None };
+        }
+        execute_with_tails(self.jobs.clone(), &self.deps, fs, scheduler, tails)
+    }
+
+    /// Lays the initial prefix down on a fresh `fs`. On the model it is laid
+    /// down once and cloned (cheap: inodes are shared until changed). When
+    /// laying it down fails, the aborted trace to return.
+    fn lay_down_initial(
+        &self,
+        fs: &mut dyn Fs,
+        scheduler: &mut dyn Scheduler,
+        record_events: bool,
+    ) -> std::result::Result<(), ExecutionTrace> {
+        if self.seed_jobs.is_empty() {
+            return Ok(());
+        }
+        if let Some(model) = fs.as_model_mut().filter(|m| m.is_pristine()) {
+            let prepared = self.initial_model.get_or_init(|| {
+                let mut fresh = ModelFs::new();
+                self.lay_down_serially(&mut fresh).is_ok().then_some(fresh)
+            });
+            if let Some(prepared) = prepared {
+                *model = prepared.clone();
+                return Ok(());
+            }
+        }
+        self.lay_down_serially(fs).map_err(|label| {
+            let mut trace = execute(Vec::new(), &[], fs, scheduler, record_events);
+            trace.aborted = Some(format!(
+                "laying down the initial prefix failed: {label} exited non-zero"
+            ));
+            trace
+        })
+    }
+
+    /// Runs the seed jobs serially on `fs`; the label of the first that failed.
+    fn lay_down_serially(&self, fs: &mut dyn Fs) -> std::result::Result<(), String> {
+        let deps = vec![Vec::new(); self.seed_jobs.len()];
+        let seeded = execute(
+            self.seed_jobs.clone(),
+            &deps,
+            fs,
+            &mut SerialScheduler,
+            false,
+        );
+        match seeded.outcomes.iter().find(|o| o.failed()) {
+            Some(o) => Err(o.label.clone()),
+            None => Ok(()),
+        }
     }
 }
 

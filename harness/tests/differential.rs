@@ -121,6 +121,11 @@ fn disagreement(ops: &[Op]) -> Option<String> {
         if model.probe(probe) != real.probe(probe) {
             return Some(format!("probe after op #{i} {op} disagrees"));
         }
+        if model.state_key() != model.state_key_from_scratch() {
+            return Some(format!(
+                "after op #{i} {op} the model's incremental state key is stale"
+            ));
+        }
     }
     let (m, r) = (model.tree(), real.tree());
     (m != r).then(|| format!("final trees differ:\n{}", r.diff_from(&m)))

@@ -1,6 +1,6 @@
 //! Properties over generated scenarios: direct install is order-independent
 //! on random payload trees with random importers; a token replays exactly;
-//! explore is independent of the thread count.
+//! explore is independent of the thread count and of reusing known tails.
 
 use std::sync::Arc;
 
@@ -119,6 +119,25 @@ proptest! {
         let a: Vec<String> = original.events.iter().map(|e| prefixrace::story::render_event(e, "")).collect();
         let b: Vec<String> = replayed.trace.events.iter().map(|e| prefixrace::story::render_event(e, "")).collect();
         prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn reusing_known_tails_changes_nothing(s in scenario(), seed in any::<u64>(), staged in any::<bool>(), pct in any::<bool>()) {
+        let setup = if staged {
+            Setup::new(Arc::new(s), &StagedCopy).unwrap()
+        } else {
+            Setup::new(Arc::new(s), &DirectInstall).unwrap()
+        };
+        let scheduler = if pct { SchedulerKind::Pct { depth: 2 } } else { SchedulerKind::Random };
+        let run = |reuse_tails| explore(&setup, &ExploreOptions { scheduler, schedules: 40, seed, reuse_tails, ..Default::default() }).unwrap();
+        let (with, without) = (run(true), run(false));
+        prop_assert_eq!(with.executions, without.executions);
+        prop_assert_eq!(&with.execution_ops, &without.execution_ops);
+        prop_assert_eq!(&with.notes, &without.notes);
+        prop_assert_eq!(
+            with.first_failure.map(|f| (f.execution, f.token, format!("{:?}", f.judgement.failure))),
+            without.first_failure.map(|f| (f.execution, f.token, format!("{:?}", f.judgement.failure)))
+        );
     }
 
     #[test]

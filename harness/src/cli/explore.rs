@@ -106,6 +106,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             shard,
             progress,
             count_pairs: true,
+            ..ExploreOptions::default()
         };
         let ex = explore(&setup, &options)?;
         if let Some(b) = bar {

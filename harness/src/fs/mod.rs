@@ -5,6 +5,7 @@
 //! gets a fresh one. [`Tree`] is the canonical state of a prefix, compared by
 //! the oracle.
 
+mod chunked;
 mod model;
 mod path;
 mod real;
@@ -74,4 +75,15 @@ pub trait Fs {
 
     /// The canonical state of everything under the root.
     fn tree(&self) -> Tree;
+
+    /// The key of the whole state, when this filesystem keeps one (the
+    /// model does; a real directory cannot be keyed cheaply).
+    fn state_key(&self) -> Option<crate::state_key::StateKey> {
+        None
+    }
+
+    /// This filesystem as the model, when it is one.
+    fn as_model_mut(&mut self) -> Option<&mut ModelFs> {
+        None
+    }
 }

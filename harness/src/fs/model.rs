@@ -4,14 +4,23 @@
 //! inode number also tells the order in which entries were created: the order
 //! GNU cp's traversal follows. Directories keep their children in a
 //! `BTreeMap`, so listing is sorted and never depends on the host.
+//!
+//! Cloning is cheap: inodes are shared between clones and copied on their
+//! first change (`chunked.rs`), so an execution can start from a prepared
+//! filesystem without copying it whole. The filesystem keeps a
+//! [`StateKey`] of everything it holds (entries, inodes, descriptors),
+//! updated with every change, so two filesystems in the same state have the
+//! same key without walking either.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::chunked::Chunked;
 use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
 use crate::op::{Errno, Fd, Kind, Meta, Op, OpResult, OpenFlags, Value};
+use crate::state_key::{StateHasher, StateKey};
 
 /// An inode number.
 pub type Ino = usize;
@@ -36,6 +45,36 @@ enum Node {
 struct Inode {
     node: Node,
     mode: u32,
+    /// A name for this inode that does not depend on when it was created
+    /// relative to other inodes (see [`ModelFs::state_key`]).
+    ident: StateKey,
+    /// For a directory: how many entries of each name were removed from it,
+    /// so the next inode of that name gets another `ident`.
+    removed: BTreeMap<Arc<str>, u32>,
+}
+
+impl Inode {
+    /// The key of this inode's own state (not its children: every entry
+    /// of a directory is a part of its own, see [`entry_key`]).
+    fn key(&self) -> StateKey {
+        use std::hash::Hash;
+        let mut h = StateHasher::default();
+        (0u8, self.ident, self.mode).hash(&mut h);
+        match &self.node {
+            Node::Dir(_) => 0u8.hash(&mut h),
+            Node::File(content) => {
+                1u8.hash(&mut h);
+                content.hash_chunks(&mut h);
+            }
+            Node::Symlink(target) => (2u8, &**target).hash(&mut h),
+        }
+        h.finish128()
+    }
+}
+
+/// The key of the directory entry `name` → `child` in `parent` (by idents).
+fn entry_key(parent: StateKey, name: &str, child: StateKey) -> StateKey {
+    StateKey::of(&(1u8, parent, name, child))
 }
 
 #[derive(Clone, Debug)]
@@ -45,11 +84,50 @@ struct OpenFile {
     writable: bool,
 }
 
+impl OpenFile {
+    fn key(&self, fd: Fd, ident: StateKey) -> StateKey {
+        StateKey::of(&(2u8, fd, ident, self.offset, self.writable))
+    }
+}
+
+/// The directories a walk has descended through, for `..`: a few inline,
+/// the rest on the heap (lookups are the hot path; most paths are shallow).
+#[derive(Default)]
+struct Ancestors {
+    inline: [Ino; 16],
+    len: usize,
+    spill: Vec<Ino>,
+}
+
+impl Ancestors {
+    fn push(&mut self, ino: Ino) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = ino;
+            self.len += 1;
+        } else {
+            self.spill.push(ino);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Ino> {
+        if let Some(ino) = self.spill.pop() {
+            return Some(ino);
+        }
+        self.len = self.len.checked_sub(1)?;
+        Some(self.inline[self.len])
+    }
+}
+
 /// The in-memory filesystem.
 #[derive(Clone, Debug)]
 pub struct ModelFs {
-    inodes: Vec<Inode>,
+    inodes: Chunked<Inode>,
+    /// For each inode, the entries and descriptors that reach it. An inode
+    /// nothing reaches can never be seen again and leaves the state key.
+    refs: Vec<u32>,
     fds: BTreeMap<Fd, OpenFile>,
+    /// The XOR of the keys of every reachable inode, entry and descriptor.
+    key: StateKey,
 }
 
 impl Default for ModelFs {
@@ -61,13 +139,60 @@ impl Default for ModelFs {
 impl ModelFs {
     /// An empty filesystem: just the root directory, mode 0755.
     pub fn new() -> ModelFs {
-        ModelFs {
-            inodes: vec![Inode {
-                node: Node::Dir(BTreeMap::new()),
-                mode: 0o755,
-            }],
+        let mut fs = ModelFs {
+            inodes: Chunked::default(),
+            refs: Vec::new(),
             fds: BTreeMap::new(),
+            key: StateKey::default(),
+        };
+        let root = fs.alloc(Node::Dir(BTreeMap::new()), 0o755, StateKey::of("/"));
+        debug_assert_eq!(root, ROOT);
+        // The root is always reachable.
+        fs.reach(ROOT);
+        fs
+    }
+
+    /// True for a filesystem nothing has happened to yet: the empty root,
+    /// no descriptors.
+    pub fn is_pristine(&self) -> bool {
+        self.inodes.len() == 1
+            && self.fds.is_empty()
+            && matches!(&self.inodes[ROOT].node, Node::Dir(c) if c.is_empty())
+    }
+
+    /// The key of the whole state: equal for two filesystems holding the
+    /// same entries, contents (blob by blob), modes and descriptors. Kept up
+    /// to date with every change, so this is O(1).
+    ///
+    /// Inode numbers are left out: no op reveals them, so two filesystems
+    /// that differ only in the order their inodes were made behave the same.
+    /// Each inode is named instead by where it was made: its parent's name,
+    /// its own name, its kind, and how many entries of that name the parent
+    /// lost before. That does not depend on the interleaving of unrelated
+    /// creations.
+    pub fn state_key(&self) -> StateKey {
+        self.key
+    }
+
+    /// The key recomputed from scratch (what [`ModelFs::state_key`] keeps
+    /// incrementally; for tests).
+    pub fn state_key_from_scratch(&self) -> StateKey {
+        let mut key = StateKey::default();
+        for (ino, inode) in self.inodes.iter().enumerate() {
+            if self.refs[ino] == 0 {
+                continue;
+            }
+            key ^= inode.key();
+            if let Node::Dir(children) = &inode.node {
+                for (name, child) in children {
+                    key ^= entry_key(inode.ident, name, self.inodes[*child].ident);
+                }
+            }
         }
+        for (fd, of) in &self.fds {
+            key ^= of.key(*fd, self.inodes[of.ino].ident);
+        }
+        key
     }
 
     /// A filesystem holding `tree`, created in path order.
@@ -109,16 +234,116 @@ impl ModelFs {
         }
     }
 
-    fn alloc(&mut self, node: Node, mode: u32) -> Ino {
-        self.inodes.push(Inode { node, mode });
-        self.inodes.len() - 1
+    fn alloc(&mut self, node: Node, mode: u32, ident: StateKey) -> Ino {
+        let ino = self.inodes.len();
+        let inode = Inode {
+            node,
+            mode,
+            ident,
+            removed: BTreeMap::new(),
+        };
+        self.inodes.push(inode);
+        self.refs.push(0);
+        ino
+    }
+
+    /// One more entry or descriptor reaches `ino`.
+    fn reach(&mut self, ino: Ino) {
+        self.refs[ino] += 1;
+        if self.refs[ino] == 1 {
+            self.key ^= self.inodes[ino].key();
+        }
+    }
+
+    /// One entry or descriptor less reaches `ino`.
+    fn unreach(&mut self, ino: Ino) {
+        self.refs[ino] -= 1;
+        if self.refs[ino] == 0 {
+            self.key ^= self.inodes[ino].key();
+        }
+    }
+
+    /// Changes inode `ino` through `change`, keeping the state key.
+    fn change_inode<R>(&mut self, ino: Ino, change: impl FnOnce(&mut Inode) -> R) -> R {
+        let reachable = self.refs[ino] > 0;
+        if reachable {
+            self.key ^= self.inodes[ino].key();
+        }
+        let inode = self.inodes.make_mut(ino);
+        let out = change(inode);
+        if reachable {
+            self.key ^= inode.key();
+        }
+        out
+    }
+
+    /// Makes `name` in directory `parent` point at `child`, replacing what it named.
+    fn insert_child(&mut self, parent: Ino, name: Arc<str>, child: Ino) {
+        let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
+        self.key ^= entry_key(pid, &name, cid);
+        let dir = self.inodes.make_mut(parent);
+        let Node::Dir(children) = &mut dir.node else {
+            return;
+        };
+        let old = children.insert(name.clone(), child);
+        if old.is_some() {
+            *dir.removed.entry(name.clone()).or_default() += 1;
+        }
+        self.reach(child);
+        if let Some(old) = old {
+            self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            self.unreach(old);
+        }
+    }
+
+    /// Removes `name` from directory `parent`.
+    fn remove_child(&mut self, parent: Ino, name: &str) {
+        let pid = self.inodes[parent].ident;
+        let dir = self.inodes.make_mut(parent);
+        let Node::Dir(children) = &mut dir.node else {
+            return;
+        };
+        if let Some((name, old)) = children.remove_entry(name) {
+            *dir.removed.entry(name.clone()).or_default() += 1;
+            self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            self.unreach(old);
+        }
+    }
+
+    fn insert_fd(&mut self, fd: Fd, of: OpenFile) {
+        self.key ^= of.key(fd, self.inodes[of.ino].ident);
+        self.reach(of.ino);
+        if let Some(old) = self.fds.insert(fd, of) {
+            self.key ^= old.key(fd, self.inodes[old.ino].ident);
+            self.unreach(old.ino);
+        }
+    }
+
+    fn remove_fd(&mut self, fd: Fd) -> Option<OpenFile> {
+        let old = self.fds.remove(&fd)?;
+        self.key ^= old.key(fd, self.inodes[old.ino].ident);
+        self.unreach(old.ino);
+        Some(old)
+    }
+
+    fn advance_fd(&mut self, fd: Fd, by: u64) {
+        if let Some(mut of) = self.remove_fd(fd) {
+            of.offset += by;
+            self.insert_fd(fd, of);
+        }
     }
 
     fn link(&mut self, parent: Ino, name: Arc<str>, node: Node, mode: u32) -> Ino {
-        let ino = self.alloc(node, mode);
-        if let Node::Dir(children) = &mut self.inodes[parent].node {
-            children.insert(name, ino);
-        }
+        let dir = &self.inodes[parent];
+        let kind = match node {
+            Node::Dir(_) => 0u8,
+            Node::File(_) => 1,
+            Node::Symlink(_) => 2,
+        };
+        let before = dir.removed.get(&name).copied().unwrap_or(0);
+        let ident = StateKey::of(&(dir.ident, &*name, kind, before));
+        let ino = self.alloc(node, mode, ident);
+        self.insert_child(parent, name, ino);
         ino
     }
 
@@ -134,13 +359,19 @@ impl ModelFs {
     /// the way `openat2(RESOLVE_BENEATH)` does.
     fn lookup(&self, path: &str, follow_last: bool) -> Result<Ino, Errno> {
         let mut hops = 0;
-        self.walk(ROOT, &mut Vec::new(), path, follow_last, &mut hops)
+        self.walk(
+            ROOT,
+            &mut Ancestors::default(),
+            path,
+            follow_last,
+            &mut hops,
+        )
     }
 
     fn walk(
         &self,
         start: Ino,
-        stack: &mut Vec<Ino>,
+        stack: &mut Ancestors,
         path: &str,
         follow_last: bool,
         hops: &mut usize,
@@ -153,19 +384,19 @@ impl ModelFs {
         }
         let mut cur = start;
         // `.` stays a component: like `..`, it needs a directory to stand in.
-        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        for (i, comp) in comps.iter().enumerate() {
-            let last = i + 1 == comps.len();
+        let mut comps = path.split('/').filter(|c| !c.is_empty()).peekable();
+        while let Some(comp) = comps.next() {
+            let last = comps.peek().is_none();
             if !matches!(self.inodes[cur].node, Node::Dir(_)) {
                 return Err(Errno::ENOTDIR);
             }
-            if *comp == "." {
+            if comp == "." {
                 continue;
             }
             if comp.len() > NAME_MAX {
                 return Err(Errno::ENAMETOOLONG);
             }
-            if *comp == ".." {
+            if comp == ".." {
                 cur = stack.pop().ok_or(Errno::EXDEV)?;
                 continue;
             }
@@ -298,17 +529,19 @@ impl ModelFs {
         } else {
             self.lookup(path, true)?
         };
-        match &mut self.inodes[ino].node {
+        match &self.inodes[ino].node {
             // The kernel refuses O_CREAT, write access and O_TRUNC on a directory.
             Node::Dir(_) if flags.write || flags.create || flags.trunc => {
                 return Err(Errno::EISDIR)
             }
             // Linux truncates on O_TRUNC even with O_RDONLY.
-            Node::File(content) if flags.trunc => *content = Content::empty(),
+            Node::File(content) if flags.trunc && !content.is_empty() => {
+                self.change_inode(ino, |inode| inode.node = Node::File(Content::empty()))
+            }
             _ => {}
         }
         let fd = self.next_fd();
-        self.fds.insert(
+        self.insert_fd(
             fd,
             OpenFile {
                 ino,
@@ -324,29 +557,34 @@ impl ModelFs {
         if !of.writable {
             return Err(Errno::EBADF);
         }
-        let Node::File(content) = &mut self.inodes[of.ino].node else {
+        if !matches!(self.inodes[of.ino].node, Node::File(_)) {
             return Err(Errno::EISDIR);
-        };
+        }
         if blob.is_empty() {
             // A zero-byte write past the end does not extend the file.
             return Ok(Value::Written(0));
         }
-        if of.offset == content.len() {
-            content.push(blob.clone());
-        } else {
-            let mut bytes = content.to_bytes();
-            let start = of.offset as usize;
-            if bytes.len() < start {
-                bytes.resize(start, 0);
+        self.change_inode(of.ino, |inode| {
+            let Node::File(content) = &mut inode.node else {
+                unreachable!("checked to be a file above");
+            };
+            if of.offset == content.len() {
+                content.push(blob.clone());
+            } else {
+                let mut bytes = content.to_bytes();
+                let start = of.offset as usize;
+                if bytes.len() < start {
+                    bytes.resize(start, 0);
+                }
+                let end = start + blob.bytes().len();
+                if bytes.len() < end {
+                    bytes.resize(end, 0);
+                }
+                bytes[start..end].copy_from_slice(blob.bytes());
+                *content = Content::from_blob(Blob::new(bytes));
             }
-            let end = start + blob.bytes().len();
-            if bytes.len() < end {
-                bytes.resize(end, 0);
-            }
-            bytes[start..end].copy_from_slice(blob.bytes());
-            *content = Content::from_blob(Blob::new(bytes));
-        }
-        self.fds.get_mut(&fd).expect("fd checked above").offset += blob.len();
+        });
+        self.advance_fd(fd, blob.len());
         Ok(Value::Written(blob.len()))
     }
 
@@ -360,7 +598,9 @@ impl ModelFs {
             return Err(Errno::EISDIR);
         };
         let data = content.slice_from(of.offset);
-        self.fds.get_mut(&fd).expect("fd checked above").offset += data.len();
+        if !data.is_empty() {
+            self.advance_fd(fd, data.len());
+        }
         Ok(Value::Data(data))
     }
 
@@ -391,12 +631,8 @@ impl ModelFs {
                 (_, false) => {}
             }
         }
-        if let Node::Dir(children) = &mut self.inodes[fparent].node {
-            children.remove(fname);
-        }
-        if let Node::Dir(children) = &mut self.inodes[tparent].node {
-            children.insert(tname.into(), src);
-        }
+        self.remove_child(fparent, fname);
+        self.insert_child(tparent, tname.into(), src);
         Ok(Value::Unit)
     }
 
@@ -425,9 +661,7 @@ impl ModelFs {
         if matches!(self.inodes[ino].node, Node::Dir(_)) {
             return Err(Errno::EISDIR);
         }
-        if let Node::Dir(children) = &mut self.inodes[parent].node {
-            children.remove(name);
-        }
+        self.remove_child(parent, name);
         Ok(Value::Unit)
     }
 
@@ -443,9 +677,7 @@ impl ModelFs {
             Node::Dir(_) => {}
             _ => return Err(Errno::ENOTDIR),
         }
-        if let Node::Dir(children) = &mut self.inodes[parent].node {
-            children.remove(name);
-        }
+        self.remove_child(parent, name);
         Ok(Value::Unit)
     }
 
@@ -460,7 +692,7 @@ impl ModelFs {
 
     fn chmod(&mut self, path: &str, mode: u32) -> OpResult {
         let ino = self.lookup(path, true)?;
-        self.inodes[ino].mode = mode & 0o7777;
+        self.change_inode(ino, |inode| inode.mode = mode & 0o7777);
         Ok(Value::Unit)
     }
 
@@ -507,7 +739,7 @@ impl Fs for ModelFs {
             Op::Open { path, flags, mode } => self.open(path, *flags, *mode),
             Op::Write { fd, blob, .. } => self.write(*fd, blob),
             Op::Read { fd, .. } => self.read(*fd),
-            Op::Close { fd, .. } => self.fds.remove(fd).map(|_| Value::Unit).ok_or(Errno::EBADF),
+            Op::Close { fd, .. } => self.remove_fd(*fd).map(|_| Value::Unit).ok_or(Errno::EBADF),
             Op::Rename { from, to } => self.rename(from, to),
             Op::Unlink { path } => self.unlink(path),
             Op::Rmdir { path } => self.rmdir(path),
@@ -519,6 +751,14 @@ impl Fs for ModelFs {
 
     fn probe(&self, path: &str) -> Option<Kind> {
         self.lookup(path, true).ok().map(|i| self.meta(i).kind)
+    }
+
+    fn state_key(&self) -> Option<StateKey> {
+        Some(self.key)
+    }
+
+    fn as_model_mut(&mut self) -> Option<&mut ModelFs> {
+        Some(self)
     }
 
     fn tree(&self) -> Tree {
@@ -562,6 +802,79 @@ mod tests {
             flags,
             mode: 0o666,
         })
+    }
+
+    fn build(fs: &mut ModelFs) {
+        mkdir(fs, "a").unwrap();
+        create(fs, "a/f", OpenFlags::CREATE_NEW).unwrap();
+        fs.apply(&Op::Write {
+            fd: 3,
+            path: p("a/f"),
+            blob: Blob::new(b"abc".to_vec()),
+        })
+        .unwrap();
+        fs.apply(&Op::Close {
+            fd: 3,
+            path: p("a/f"),
+        })
+        .unwrap();
+        create(fs, "a/g", OpenFlags::CREATE_NEW).unwrap();
+        fs.apply(&Op::Rename {
+            from: p("a/g"),
+            to: p("a/f"),
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_state_key_follows_every_change_and_clones_do_not_share_changes() {
+        let (mut one, mut two) = (ModelFs::new(), ModelFs::new());
+        assert_eq!(one.state_key(), two.state_key());
+        build(&mut one);
+        build(&mut two);
+        assert_eq!(one.state_key(), two.state_key(), "same ops, same key");
+        assert_eq!(one.state_key(), one.state_key_from_scratch());
+        assert_ne!(one.state_key(), ModelFs::new().state_key());
+
+        let before = (one.state_key(), one.tree());
+        let mut fork = one.clone();
+        fork.apply(&Op::Chmod {
+            path: p("a"),
+            mode: 0o700,
+        })
+        .unwrap();
+        assert_ne!(fork.state_key(), one.state_key(), "a mode is state");
+        assert_eq!(fork.state_key(), fork.state_key_from_scratch());
+        assert_eq!(
+            (one.state_key(), one.tree()),
+            before,
+            "the original is untouched"
+        );
+
+        // The same state reached with other inode numbers has the same
+        // key: no op reveals an inode number.
+        let mut other = ModelFs::new();
+        mkdir(&mut other, "b").unwrap();
+        other.apply(&Op::Rmdir { path: p("b") }).unwrap();
+        build(&mut other);
+        assert_ne!(other.inode_of("a"), one.inode_of("a"));
+        assert_eq!(other.state_key(), one.state_key());
+        // A name made again after its first inode left is a new inode.
+        let mut again = one.clone();
+        again.apply(&Op::Unlink { path: p("a/f") }).unwrap();
+        create(&mut again, "a/f", OpenFlags::CREATE_NEW).unwrap();
+        again
+            .apply(&Op::Close {
+                fd: 3,
+                path: p("a/f"),
+            })
+            .unwrap();
+        assert_ne!(again.state_key(), one.state_key(), "a/f is empty now");
+        assert_eq!(again.state_key(), again.state_key_from_scratch());
+        // An open descriptor is state too.
+        create(&mut two, "a/f", OpenFlags::READ).unwrap();
+        assert_ne!(two.state_key(), one.state_key());
+        assert_eq!(two.state_key(), two.state_key_from_scratch());
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! directory that appeared after all (`mkdir` EEXIST, then `lstat` shows a
 //! directory), optionally with `--remove-destination` for files.
 
+use crate::state_key::StateKey;
 use std::sync::Arc;
 
 use super::{Diagnostic, Job, Step};
@@ -228,7 +229,7 @@ fn stage_blob(stage: &ModelFs, path: &str) -> Arc<Blob> {
 }
 
 /// What cp knows about a destination directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum DirState {
     /// Not reached yet.
     Unknown,
@@ -239,7 +240,7 @@ enum DirState {
 }
 
 /// The op cp is waiting on, and what it means.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 enum Pending {
     StatDir,
     Mkdir,
@@ -642,5 +643,29 @@ impl Job for CpJob {
 
     fn box_clone(&self) -> Box<dyn Job> {
         Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> Option<StateKey> {
+        // Destructured whole, so that a new field cannot be forgotten here.
+        let CpJob {
+            label: _,
+            plan: _,
+            cursor,
+            states,
+            finalize,
+            pending,
+            fd,
+            failed,
+            diagnostics,
+        } = self;
+        Some(StateKey::of(&(
+            cursor,
+            states,
+            finalize,
+            pending,
+            fd,
+            failed,
+            diagnostics,
+        )))
     }
 }

@@ -18,6 +18,7 @@
 //! `.pyc` by the source's mtime and size before reading the source; the model
 //! reads the source first and validates by the source digest the `.pyc` records.
 
+use crate::state_key::StateKey;
 use std::sync::Arc;
 
 use super::{Condition, Diagnostic, Job, Step};
@@ -38,7 +39,7 @@ pub struct ImportModule {
     pub tmp: Arc<str>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 enum Pending {
     OpenSource,
     ReadSource(Fd),
@@ -327,5 +328,29 @@ impl Job for ImportJob {
 
     fn box_clone(&self) -> Box<dyn Job> {
         Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> Option<StateKey> {
+        // Destructured whole, so that a new field cannot be forgotten here.
+        let ImportJob {
+            label: _,
+            modules: _,
+            index,
+            started,
+            pending,
+            source,
+            pyc_valid,
+            exit,
+            diagnostics,
+        } = self;
+        Some(StateKey::of(&(
+            index,
+            started,
+            pending,
+            source,
+            pyc_valid,
+            exit,
+            diagnostics,
+        )))
     }
 }

@@ -11,7 +11,7 @@ use crate::fs::parent_of;
 use crate::op::{Errno, Op, OpResult};
 
 /// Progress of one `makedirs(target)` call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Makedirs {
     /// Directories still to mkdir; the outermost is on top of the stack.
     to_create: Vec<Arc<str>>,

@@ -28,7 +28,7 @@ use std::fmt;
 use crate::op::{Kind, Op, OpResult};
 
 /// What a job wants to do next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Step {
     /// Run this op.
     Op(Op),
@@ -39,7 +39,7 @@ pub enum Step {
 }
 
 /// A condition a waiting job needs before it can run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Condition {
     /// An entry of this kind exists at the path.
     Exists {
@@ -75,7 +75,7 @@ impl fmt::Display for Condition {
 }
 
 /// One line a job printed, with the op that made it print it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// The message, exactly as the real tool prints it.
     pub message: String,
@@ -87,7 +87,11 @@ pub struct Diagnostic {
 ///
 /// Contract: [`Job::step`] returns the same step until [`Job::complete`] is
 /// called with the result of the op it offered. A job never spins: when it
-/// needs something to happen first it returns [`Step::Wait`].
+/// needs something to happen first it returns [`Step::Wait`]. A job's state
+/// is a function of the results it has been handed and of the step it
+/// offers: `step` may change the state only in ways the returned step shows
+/// (a wait that ends becomes the op that follows it). The executor relies on
+/// this to recognize equal states ([`crate::execution::execute_with_tails`]).
 pub trait Job: Send + Sync {
     /// The name used in reports, such as `cp[Cython]` or `import-cython`.
     fn label(&self) -> &str;
@@ -111,6 +115,15 @@ pub trait Job: Send + Sync {
 
     /// A fresh copy in the same state, for a new execution.
     fn box_clone(&self) -> Box<dyn Job>;
+
+    /// A key of the job's whole state (everything but its fixed plan), when
+    /// the job can name one. Two copies of the same job with equal keys must
+    /// behave the same from here on. `None` (the default) makes the executor
+    /// key the job by the results it has been handed instead, which is
+    /// exact too but tells apart states that differ only in their past.
+    fn state_key(&self) -> Option<crate::state_key::StateKey> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Job> {

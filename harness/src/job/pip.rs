@@ -17,6 +17,7 @@
 //! - any other OSError aborts pip with
 //!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`.
 
+use crate::state_key::StateKey;
 use std::sync::Arc;
 
 use super::makedirs::{Makedirs, MakedirsStep};
@@ -178,7 +179,7 @@ impl PipPlan {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 enum Pending {
     FileMakedirs(Makedirs),
     FileStat,
@@ -205,7 +206,7 @@ enum Pending {
     MetaRename,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Phase {
     Files,
     Compile,
@@ -595,5 +596,27 @@ impl Job for PipJob {
 
     fn box_clone(&self) -> Box<dyn Job> {
         Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> Option<StateKey> {
+        // Destructured whole, so that a new field cannot be forgotten here.
+        let PipJob {
+            label: _,
+            plan: _,
+            phase,
+            index,
+            pending,
+            source,
+            exit,
+            diagnostics,
+        } = self;
+        Some(StateKey::of(&(
+            phase,
+            index,
+            pending,
+            source,
+            exit,
+            diagnostics,
+        )))
     }
 }
