@@ -1,9 +1,11 @@
 //! Exploration speed: executions/s (criterion's elements/s) of `explore` on
-//! sage-32361 and pip-21.1.2, on the model and the real filesystem, under
-//! every scheduler of `prefixrace::bench::SCHEDULERS` (adding a scheduler
-//! there adds it here). Strategy: direct install, which runs its whole
-//! budget. Ops/s = elements/s × ops per execution (printed by `prefixrace
-//! bench`).
+//! the cases of `prefixrace::bench::ExplorationCase::all`: sage-32361 and
+//! pip-21.1.2 under direct install and sage-32361-upgrade under staged copy,
+//! on the model and the real filesystem, under every scheduler of
+//! `prefixrace::bench::SCHEDULERS` (adding a scheduler there adds it here),
+//! random and pct on the model with known tails reused and rerun. Every case
+//! passes, so it runs its whole budget. Ops/s = elements/s × ops per
+//! execution (printed by `prefixrace bench`).
 //!
 //! `cargo bench -p prefixrace-benches --bench explore`
 
@@ -17,14 +19,17 @@ use prefixrace::bench::{ExplorationCase, Scale};
 use prefixrace::explore;
 use prefixrace::fs::FsKind;
 
-/// Executions per measured exploration on the model filesystem.
-const MODEL_EXECUTIONS: u64 = 50;
+/// Executions per measured exploration on the model filesystem, tails reused.
+const MODEL_EXECUTIONS: u64 = 2000;
+/// Executions per measured exploration on the model filesystem, tails rerun.
+const MODEL_RERUN_EXECUTIONS: u64 = 50;
 /// Executions per measured exploration on the real filesystem (~0.3 s each).
 const REAL_EXECUTIONS: u64 = 1;
 
 fn exploration(c: &mut Criterion) {
     let scale = Scale {
         model_executions: MODEL_EXECUTIONS,
+        model_rerun_executions: MODEL_RERUN_EXECUTIONS,
         real_executions: REAL_EXECUTIONS,
         ..Scale::FULL
     };
@@ -44,7 +49,10 @@ fn exploration(c: &mut Criterion) {
             let setup = case.setup().expect("built-in scenario");
             let options = case.options();
             group.throughput(Throughput::Elements(case.executions));
-            let id = BenchmarkId::new(case.scenario, case.scheduler);
+            let id = BenchmarkId::new(
+                format!("{}/{}", case.scenario, case.strategy),
+                format!("{}/{}", case.scheduler, case.tails()),
+            );
             group.bench_function(id, |b| {
                 b.iter(|| explore(&setup, &options).expect("explore"))
             });

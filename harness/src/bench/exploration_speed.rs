@@ -1,10 +1,14 @@
 //! Exploration speed: executions/s and ops/s of [`explore`] per scenario,
-//! filesystem and scheduler.
+//! filesystem, scheduler and tail reuse.
 //!
-//! The strategy is direct install, which passes every execution, so each
-//! exploration runs its whole budget and the rate is a steady-state rate
-//! (staged copy stops at its first failure). One worker thread, so the
-//! figure is per core, like loom's and shuttle's.
+//! Every measured pair of scenario and strategy passes under random and pct,
+//! so those explorations run their whole budget and the rate is a
+//! steady-state rate: sage-32361 and pip-21.1.2 under direct install, and
+//! sage-32361-upgrade under staged copy (the shape of the loom and shuttle
+//! model: a one-step window random sampling does not hit). One worker
+//! thread, so the figure is per core, like loom's and shuttle's. Random and
+//! pct on the model run twice, with known tails reused (the default) and
+//! with every execution run to its end, side by side.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,10 +21,10 @@ use super::scale::Scale;
 use crate::error::Result;
 use crate::explore::{explore, ExploreOptions};
 use crate::fs::FsKind;
+use crate::scenario;
 use crate::schedule::SchedulerKind;
 use crate::setup::Setup;
-use crate::strategy::DirectInstall;
-use crate::{scenario, Strategy};
+use crate::strategy::builtin_strategy;
 
 /// The schedulers measured. Adding one is one line here.
 pub const SCHEDULERS: &[SchedulerKind] = &[
@@ -29,8 +33,12 @@ pub const SCHEDULERS: &[SchedulerKind] = &[
     SchedulerKind::Dpor,
 ];
 
-/// The built-in scenarios measured.
-pub const SCENARIOS: &[&str] = &["sage-32361", "pip-21.1.2"];
+/// The built-in scenarios measured, each with its strategy.
+pub const SCENARIOS: &[(&str, &str)] = &[
+    ("sage-32361", "direct-install"),
+    ("sage-32361-upgrade", "staged-copy"),
+    ("pip-21.1.2", "direct-install"),
+];
 
 /// The filesystems measured.
 pub const FILESYSTEMS: &[FsKind] = &[FsKind::Model, FsKind::Real];
@@ -43,49 +51,61 @@ pub const SEED: u64 = 1;
 pub struct ExplorationCase {
     /// A built-in scenario name.
     pub scenario: &'static str,
+    /// The strategy's name.
+    pub strategy: &'static str,
     /// The filesystem.
     pub fs: FsKind,
     /// The scheduler.
     pub scheduler: SchedulerKind,
+    /// Reuse known tails ([`ExploreOptions::reuse_tails`]).
+    pub reuse_tails: bool,
     /// The budget of executions.
     pub executions: u64,
 }
 
 impl ExplorationCase {
-    /// Every scenario × filesystem × scheduler, with the budgets of `scale`.
+    /// Every scenario × filesystem × scheduler (× tail reuse for random and
+    /// pct on the model), with the budgets of `scale`.
     pub fn all(scale: &Scale) -> Vec<ExplorationCase> {
         let mut cases = Vec::new();
-        for &scenario in SCENARIOS {
+        for &(scenario, strategy) in SCENARIOS {
             for &fs in FILESYSTEMS {
                 if fs == FsKind::Real && !scale.real_scenarios.contains(&scenario) {
                     continue;
                 }
                 for &scheduler in SCHEDULERS {
-                    let executions = match fs {
-                        FsKind::Model => scale.model_executions,
-                        FsKind::Real => scale.real_executions,
+                    let sampling = scheduler != SchedulerKind::Dpor;
+                    let reuse = if fs == FsKind::Model && sampling {
+                        &[true, false][..]
+                    } else {
+                        &[false][..]
                     };
-                    cases.push(ExplorationCase {
-                        scenario,
-                        fs,
-                        scheduler,
-                        executions,
-                    });
+                    for &reuse_tails in reuse {
+                        let executions = match (fs, reuse_tails) {
+                            (FsKind::Model, true) => scale.model_executions,
+                            (FsKind::Model, false) => scale.model_rerun_executions,
+                            (FsKind::Real, _) => scale.real_executions,
+                        };
+                        cases.push(ExplorationCase {
+                            scenario,
+                            strategy,
+                            fs,
+                            scheduler,
+                            reuse_tails,
+                            executions,
+                        });
+                    }
                 }
             }
         }
         cases
     }
 
-    /// The strategy every case runs.
-    pub fn strategy() -> &'static dyn Strategy {
-        &DirectInstall
-    }
-
     /// The prepared scenario of this case.
     pub fn setup(&self) -> Result<Setup> {
         let scenario = Arc::new(scenario::builtin::load(self.scenario)?);
-        Setup::new(scenario, Self::strategy())
+        let strategy = builtin_strategy(self.strategy)?;
+        Setup::new(scenario, strategy.as_ref())
     }
 
     /// The options of this case's exploration.
@@ -98,7 +118,17 @@ impl ExplorationCase {
             fs: self.fs,
             progress: None,
             count_pairs: false,
+            reuse_tails: self.reuse_tails,
             ..ExploreOptions::default()
+        }
+    }
+
+    /// How the case treats tails, for reports: `reused` or `rerun`.
+    pub fn tails(&self) -> &'static str {
+        if self.reuse_tails {
+            "reused"
+        } else {
+            "rerun"
         }
     }
 }
@@ -114,6 +144,8 @@ pub struct ExplorationFigure {
     pub fs: String,
     /// Scheduler, as `--scheduler` spells it.
     pub scheduler: String,
+    /// `reused` (known tails reused) or `rerun` (every execution to its end).
+    pub tails: &'static str,
     /// Executions per exploration.
     pub executions: u64,
     /// Ops executed per exploration.
@@ -155,9 +187,10 @@ pub fn measure_exploration(
             let seconds = median(&times);
             ExplorationFigure {
                 scenario: case.scenario,
-                strategy: ExplorationCase::strategy().name().to_string(),
+                strategy: case.strategy.to_string(),
                 fs: case.fs.to_string(),
                 scheduler: case.scheduler.to_string(),
+                tails: case.tails(),
                 executions,
                 ops,
                 reps: times.len(),

@@ -82,19 +82,33 @@ impl BenchReport {
             self.cores,
             self.exploration.first().map(|f| f.reps).unwrap_or(0)
         );
-        let _ = writeln!(s, "\nExploration speed (strategy direct-install, 1 thread)");
         let _ = writeln!(
             s,
-            "{:<12} {:<5} {:<8} {:>6} {:>9} {:>10} {:>12} {:>12}",
-            "scenario", "fs", "sched", "execs", "ops", "median s", "execs/s", "ops/s"
+            "\nExploration speed (1 thread; tails: reused = known tails reused, rerun = every execution to its end)"
+        );
+        let _ = writeln!(
+            s,
+            "{:<18} {:<14} {:<5} {:<6} {:<6} {:>6} {:>10} {:>9} {:>11} {:>13}",
+            "scenario",
+            "strategy",
+            "fs",
+            "sched",
+            "tails",
+            "execs",
+            "ops",
+            "median s",
+            "execs/s",
+            "ops/s"
         );
         for f in &self.exploration {
             let _ = writeln!(
                 s,
-                "{:<12} {:<5} {:<8} {:>6} {:>9} {:>10.4} {:>12.1} {:>12.0}",
+                "{:<18} {:<14} {:<5} {:<6} {:<6} {:>6} {:>10} {:>9.4} {:>11.1} {:>13.0}",
                 f.scenario,
+                f.strategy,
                 f.fs,
                 f.scheduler,
+                f.tails,
                 f.executions,
                 f.ops,
                 f.seconds_median,

@@ -9,8 +9,11 @@ pub struct Scale {
     pub name: &'static str,
     /// Repetitions of every configuration (the median is quoted).
     pub reps: usize,
-    /// Executions per exploration on the model filesystem.
+    /// Executions per exploration on the model filesystem, known tails reused.
     pub model_executions: u64,
+    /// Executions per exploration on the model filesystem, every execution
+    /// run to its end (about 50 times slower).
+    pub model_rerun_executions: u64,
     /// Executions per exploration on the real filesystem (~0.3 s each).
     pub real_executions: u64,
     /// The budget of executions of each time-to-first-failure case.
@@ -30,10 +33,11 @@ impl Scale {
     pub const FULL: Scale = Scale {
         name: "full",
         reps: 5,
-        model_executions: 1000,
+        model_executions: 20_000,
+        model_rerun_executions: 1000,
         real_executions: 5,
         failure_budget: 2000,
-        real_scenarios: super::exploration_speed::SCENARIOS,
+        real_scenarios: &["sage-32361", "pip-21.1.2"],
         packages: super::payload_set::PACKAGES,
         threads: &[1, 2, 4],
         methods: &InstallMethod::ALL,
@@ -46,7 +50,8 @@ impl Scale {
     pub const QUICK: Scale = Scale {
         name: "quick",
         reps: 3,
-        model_executions: 50,
+        model_executions: 2000,
+        model_rerun_executions: 50,
         real_executions: 1,
         failure_budget: 100,
         real_scenarios: &["sage-32361"],
@@ -64,9 +69,10 @@ impl Scale {
         name: "smoke",
         reps: 1,
         model_executions: 2,
+        model_rerun_executions: 2,
         real_executions: 1,
         failure_budget: 2,
-        real_scenarios: super::exploration_speed::SCENARIOS,
+        real_scenarios: &["sage-32361", "pip-21.1.2"],
         packages: &["six-1.16.0", "wheel-0.41.2"],
         threads: &[1, 2],
         methods: &InstallMethod::ALL,
