@@ -14,9 +14,15 @@
 //!   ops of each of their executions (`execution_ops`) and the first
 //!   execution of each note (`note_first_execution`) for this; a shard that
 //!   ran past the merged first failure contributes only its executions
-//!   before it. Reports without those fields, and reports of schedulers
-//!   other than random and pct (whose executions are not owned by index,
-//!   DPOR), are summed whole;
+//!   before it. Reports without those fields are summed whole;
+//! - DPOR shards judge the executions of global index I + j·N of the one
+//!   deterministic search (see [`crate::dpor`]); their reports say so by
+//!   carrying `searched_executions`, and are counted by index like random
+//!   and pct ones, so `executions` and `ops_executed` are exactly the
+//!   unsharded run's. Their pair sets number the shard's own executions
+//!   1, 2, …, which merge maps to global indices. Their notes are united
+//!   whole (dpor reports carry no first execution per note). Older DPOR
+//!   reports, without `searched_executions`, are summed whole;
 //! - for DPOR reports, `classes` is the number of distinct
 //!   `class_fingerprints` over all shards when every shard lists them (the
 //!   sum of `classes` otherwise), and `complete` holds when every shard is
@@ -68,6 +74,7 @@ struct ShardReport {
     conflicting_pairs: Option<PairCounts>,
     pair_set: Option<Vec<String>>,
     pct_miss_bound: Option<PctBound>,
+    searched_executions: Option<u64>,
 }
 
 /// One input of a merge, as the merged report lists it.
@@ -272,9 +279,11 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
             Some((f.execution.unwrap_or(0), *r, f))
         })
         .min_by_key(|(e, _, _)| *e);
-    // Only random and pct shards own executions by global index (I + j·N);
-    // other shards (DPOR) are summed whole.
-    let indexed = shards[0].scheduler == "random" || shards[0].scheduler.starts_with("pct");
+    // Random and pct shards own executions by global index (I + j·N), and
+    // so do DPOR shards that say how far their search ran; older DPOR
+    // shards are summed whole.
+    let dpor = shards.iter().all(|r| r.searched_executions.is_some());
+    let indexed = dpor || shards[0].scheduler == "random" || shards[0].scheduler.starts_with("pct");
     let cutoff = first.as_ref().map(|(e, _, _)| *e).filter(|_| indexed);
     let exact = indexed && shards.iter().all(|r| r.execution_ops.is_some());
     let (executions, ops_executed, longest) = if exact {
@@ -287,7 +296,7 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
         )
     };
     let notes: BTreeSet<String> =
-        if exact && shards.iter().all(|r| r.note_first_execution.is_some()) {
+        if exact && !dpor && shards.iter().all(|r| r.note_first_execution.is_some()) {
             shards
                 .iter()
                 .flat_map(|r| r.note_first_execution.iter().flatten())
@@ -304,7 +313,16 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
     let conflicting_pairs = if shards.iter().all(|r| r.pair_set.is_some()) {
         let mut set = PairSet::default();
         for r in &shards {
-            set.add_compact(r.pair_set.as_deref().unwrap_or_default())
+            let entries = r.pair_set.as_deref().unwrap_or_default();
+            // A dpor shard's j-th execution (1-based) is I + (j−1)·N.
+            let global = |j: u64| {
+                if dpor {
+                    r.shard.number() + (j - 1) * count
+                } else {
+                    j
+                }
+            };
+            set.add_compact_as(entries, global)
                 .map_err(|e| Error::input(r.file.clone(), 0, "pair_set", e))?;
         }
         Some(set.counts_up_to(cutoff))
@@ -572,6 +590,7 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
         conflicting_pairs: f.optional("conflicting_pairs")?,
         pair_set: f.optional("pair_set")?,
         pct_miss_bound: f.optional("pct_miss_bound")?,
+        searched_executions: f.optional("searched_executions")?,
     })
 }
 

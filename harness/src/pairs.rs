@@ -120,6 +120,18 @@ impl PairSet {
     /// Adds pairs in the form [`PairSet::to_compact`] writes; `Err` names
     /// the entry that does not parse.
     pub fn add_compact(&mut self, entries: &[String]) -> Result<(), String> {
+        self.add_compact_as(entries, |e| e)
+    }
+
+    /// Like [`PairSet::add_compact`], with each (nonzero) execution number
+    /// of the entries replaced by `global(number)`: a dpor shard numbers
+    /// the executions it judged 1, 2, …, which `merge` turns into their
+    /// indices in the whole search.
+    pub fn add_compact_as(
+        &mut self,
+        entries: &[String],
+        global: impl Fn(u64) -> u64,
+    ) -> Result<(), String> {
         for entry in entries {
             let bad = || format!("{entry:?}: expected LOW-HIGH:A:B");
             let (ids, firsts) = entry.split_once(':').ok_or_else(bad)?;
@@ -130,10 +142,10 @@ impl PairSet {
             let a: u64 = a.parse().map_err(|_| bad())?;
             let b: u64 = b.parse().map_err(|_| bad())?;
             if a != 0 {
-                self.add(a, &[(low, high, LOW_FIRST)]);
+                self.add(global(a), &[(low, high, LOW_FIRST)]);
             }
             if b != 0 {
-                self.add(b, &[(low, high, HIGH_FIRST)]);
+                self.add(global(b), &[(low, high, HIGH_FIRST)]);
             }
         }
         Ok(())

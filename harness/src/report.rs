@@ -237,6 +237,12 @@ pub struct ReportJson {
     /// (32 hex digits each, ascending), so that shards can be merged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_fingerprints: Option<Vec<String>>,
+    /// Sharded systematic runs only: executions the shard's search ran in
+    /// all, its own (`executions`, judged and counted) and the other
+    /// shards' (run only to follow the search). Its presence tells `merge`
+    /// that the shard's executions are those of global index I + j·N.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched_executions: Option<u64>,
 }
 
 /// What an exploration was asked to do, for the report header.
@@ -288,6 +294,11 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
                 .map(|&f| crate::dpor::hex(f))
                 .collect()
         }),
+        searched_executions: ex
+            .coverage
+            .as_ref()
+            .filter(|_| !ex.shard.is_whole())
+            .map(|c| c.searched),
     }
 }
 
@@ -344,10 +355,12 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         info.scheduler, info.seed
     ));
     if !ex.shard.is_whole() {
-        let what = if ex.coverage.is_some() {
-            "the branches after the shared first execution, dealt round-robin"
-        } else {
-            "executions whose index modulo the shard count matches"
+        let what = match &ex.coverage {
+            Some(c) => format!(
+                "the whole search ran {}; this shard judged those whose index modulo the shard count matches",
+                plural(c.searched, "execution", "executions")
+            ),
+            None => "executions whose index modulo the shard count matches".into(),
         };
         out.push_str(&format!("shard: {} ({what})\n", ex.shard));
     }
@@ -445,5 +458,6 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         note_first_execution: None,
         pair_set: None,
         class_fingerprints: None,
+        searched_executions: None,
     }
 }

@@ -5,6 +5,8 @@
 //! same budget. Execution `i` gets the same scheduler stream in every shard,
 //! so the union of the N shards is exactly the unsharded run, and a failure a
 //! shard reports carries its global execution index and the same token.
+//! A dpor shard runs the whole (deterministic) search and judges the
+//! executions of the search it owns by the same rule (see [`crate::dpor`]).
 
 use std::fmt;
 use std::str::FromStr;

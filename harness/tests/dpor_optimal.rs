@@ -131,20 +131,22 @@ fn dpor_explores_exactly_the_brute_force_classes_once_each() {
     }
 }
 
+/// The fixture/strategy pairs sharded DPOR is checked on.
+const SHARDED: &[(&str, &str)] = &[
+    ("dpor-tiny", "direct-install"),
+    ("dpor-tiny", "staged-copy"),
+    ("dpor-tiny", "locked-staged-copy"),
+    ("loom-tiny-race", "direct-install"),
+    ("dpor-two-pythons", "direct-install"),
+];
+
 /// Sharded DPOR: on several fixtures and shard counts, the shards' class
 /// fingerprints together are exactly the unsharded run's, every shard is
 /// complete, and a shard finds a failure exactly when the unsharded run does.
 #[test]
 fn dpor_shards_together_explore_every_class() {
     let fresh = || FsKind::Model.fresh();
-    let cases = [
-        ("dpor-tiny", "direct-install"),
-        ("dpor-tiny", "staged-copy"),
-        ("dpor-tiny", "locked-staged-copy"),
-        ("loom-tiny-race", "direct-install"),
-        ("dpor-two-pythons", "direct-install"),
-    ];
-    for (name, strategy) in cases {
+    for &(name, strategy) in SHARDED {
         let setup =
             Setup::new(fixture(name), builtin_strategy(strategy).unwrap().as_ref()).unwrap();
         let oracle = Oracle::new(&setup).unwrap();
@@ -158,7 +160,6 @@ fn dpor_shards_together_explore_every_class() {
         let expected: BTreeSet<u128> = whole.coverage.fingerprints.iter().copied().collect();
         for n in 2..=4u64 {
             let mut union = BTreeSet::new();
-            let mut executions = 0;
             let mut any_fails = false;
             for i in 1..=n {
                 let shard: Shard = format!("{i}/{n}").parse().unwrap();
@@ -170,20 +171,116 @@ fn dpor_shards_together_explore_every_class() {
                 let part = explore_with(&setup, &options, &fresh, &all).unwrap();
                 assert!(part.coverage.complete, "{name}/{strategy} {shard}");
                 assert_eq!(part.blocked, 0, "{name}/{strategy} {shard}");
-                executions += part.executions;
                 union.extend(part.coverage.fingerprints.iter().copied());
                 any_fails |= explore_with(&setup, &options, &fresh, &stop)
                     .unwrap()
                     .failure
                     .is_some();
             }
-            eprintln!(
-                "{name}/{strategy}: {} classes unsharded, {n} shards ran {executions} executions",
-                expected.len()
-            );
             assert_eq!(union, expected, "{name}/{strategy}: {n} shards");
             assert_eq!(any_fails, whole_fails, "{name}/{strategy}: {n} shards");
         }
+    }
+}
+
+/// The deal of a sharded DPOR search: every shard runs the whole search
+/// (the same executions as the unsharded run) and judges exactly the
+/// executions of index I−1 modulo N, so the shards' executions and ops add
+/// up to the unsharded run's, none is judged twice, each shard gets a
+/// nonempty part when the search has at least N executions, and the
+/// earliest failure over the shards is the unsharded run's, at the same
+/// index with the same schedule. Fails if shards overlapped or one got
+/// nothing (as when only the first execution's branches were dealt).
+#[test]
+fn dpor_shards_divide_the_executions_of_the_search() {
+    let fresh = || FsKind::Model.fresh();
+    for &(name, strategy) in SHARDED {
+        let setup =
+            Setup::new(fixture(name), builtin_strategy(strategy).unwrap().as_ref()).unwrap();
+        let oracle = Oracle::new(&setup).unwrap();
+        let all = |_: &ExecutionTrace| (Vec::new(), false);
+        let stop = |t: &ExecutionTrace| (Vec::new(), oracle.judge(t).failure.is_some());
+        let whole = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &all).unwrap();
+        let whole_stop = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &stop).unwrap();
+        assert_eq!(
+            whole.coverage.searched, whole.executions,
+            "{name}/{strategy}"
+        );
+        for n in 2..=4u64 {
+            let case = format!("{name}/{strategy}, {n} shards");
+            let mut executions = 0;
+            let mut ops = 0;
+            let mut failures = Vec::new();
+            for i in 1..=n {
+                let shard: Shard = format!("{i}/{n}").parse().unwrap();
+                let options = DporOptions {
+                    budget: u64::MAX,
+                    shard,
+                    race_directed: true,
+                };
+                let part = explore_with(&setup, &options, &fresh, &all).unwrap();
+                // Its part: the executions of index i-1, i-1+n, ... of the search.
+                let own = (0..whole.executions).filter(|e| e % n == i - 1).count() as u64;
+                assert_eq!(part.executions, own, "{case}: shard {shard}");
+                assert_eq!(part.coverage.searched, whole.executions, "{case}: {shard}");
+                if whole.coverage.classes >= n {
+                    assert!(part.executions > 0, "{case}: shard {shard} got nothing");
+                }
+                executions += part.executions;
+                ops += part.ops_executed;
+                let stopped = explore_with(&setup, &options, &fresh, &stop).unwrap();
+                failures.extend(stopped.failure);
+            }
+            eprintln!(
+                "{case}: {} executions unsharded, {executions} judged by the shards",
+                whole.executions
+            );
+            assert_eq!(executions, whole.executions, "{case}: executions");
+            assert_eq!(ops, whole.ops_executed, "{case}: ops");
+            let earliest = failures.into_iter().min_by_key(|f| f.0);
+            assert_eq!(earliest, whole_stop.failure, "{case}: first failure");
+        }
+    }
+}
+
+/// A sharded DPOR search judges the same executions for any thread count.
+#[test]
+fn dpor_shards_do_not_depend_on_threads() {
+    let setup = Setup::new(
+        fixture("dpor-two-pythons"),
+        builtin_strategy("direct-install").unwrap().as_ref(),
+    )
+    .unwrap();
+    let fresh = || FsKind::Model.fresh();
+    let analyze = |t: &ExecutionTrace| t.schedule.choices.clone();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let options = DporOptions {
+            budget: u64::MAX,
+            shard: shard.parse().unwrap(),
+            race_directed: true,
+        };
+        let runs: Vec<(Vec<Vec<usize>>, Vec<u128>, u64)> = [1, 2, 4]
+            .into_iter()
+            .map(|threads| {
+                let judged = RefCell::new(Vec::new());
+                let commit = |_: &ExecutionTrace, choices: Vec<usize>| {
+                    judged.borrow_mut().push(choices);
+                    (Vec::new(), false)
+                };
+                let r = prefixrace::dpor::explore_parallel(
+                    &setup, &options, threads, &fresh, &analyze, &commit,
+                )
+                .unwrap();
+                (
+                    judged.into_inner(),
+                    r.coverage.fingerprints,
+                    r.coverage.searched,
+                )
+            })
+            .collect();
+        assert!(!runs[0].0.is_empty(), "{shard}");
+        assert_eq!(runs[0], runs[1], "{shard}: 1 and 2 threads");
+        assert_eq!(runs[0], runs[2], "{shard}: 1 and 4 threads");
     }
 }
 

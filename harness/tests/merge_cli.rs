@@ -320,12 +320,14 @@ fn bad_inputs_exit_2_naming_the_file_and_the_field() {
     assert!(out.contains("explored: 8 executions"), "{out}");
 }
 
-/// dpor shards overlap, so merge cannot reproduce the unsharded execution
-/// count; on a pass it must reproduce the verdict, the classes (the union of
-/// the shards' fingerprints), completeness and the conflicting pairs, and on
-/// a failure the verdict and a failure.
+/// dpor shards judge the executions of global index I + j·N of the one
+/// search, so merge reproduces the unsharded run exactly: on a pass every
+/// field (executions, ops, notes, pairs, classes, completeness), on a
+/// failure the verdict, the counts up to it and the whole first failure.
+/// It would fail if shards overlapped (executions summed past the
+/// unsharded count) or left executions out.
 #[test]
-fn dpor_shards_merge_into_the_same_verdict_classes_and_pairs() {
+fn dpor_shards_merge_into_exactly_the_unsharded_run() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &[&str]); 4] = [
         (
@@ -373,20 +375,41 @@ fn dpor_shards_merge_into_the_same_verdict_classes_and_pairs() {
         let (whole, code, files) = explore_sharded(dir.path(), name, args);
         let (mcode, m) = merged(&files);
         assert_eq!(mcode, code, "{name}: exit code");
-        assert_eq!(m["verdict"], whole["verdict"], "{name}");
+        for field in [
+            "verdict",
+            "executions",
+            "ops_executed",
+            "reference_ops",
+            "conflicting_pairs",
+            "first_failure",
+        ] {
+            assert_eq!(m[field], whole[field], "{name}: {field}");
+        }
+        let searched: Vec<u64> = files
+            .iter()
+            .map(|f| {
+                let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+                v["searched_executions"].as_u64().unwrap()
+            })
+            .collect();
         if code == 1 {
-            // Each shard stops at its own first failure, so only the verdict
-            // and the presence of a failure carry over.
-            assert!(m["first_failure"].is_object(), "{name}: {m}");
+            // The failing shard stops where the unsharded run does; the
+            // others ran on (at least as far) and are cut at the failure.
+            let at = whole["first_failure"]["execution"].as_u64().unwrap();
+            assert!(searched.iter().all(|&s| s >= at), "{name}: {searched:?}");
+            assert!(
+                summed(&files, "executions") >= m["executions"].as_u64().unwrap(),
+                "{name}"
+            );
             continue;
         }
+        // Every shard ran the whole search and judged its quarter of it.
+        let total = whole["executions"].as_u64().unwrap();
+        assert_eq!(searched, vec![total; 4], "{name}: searched");
+        assert_eq!(summed(&files, "executions"), total, "{name}: disjoint");
         assert_eq!(whole["complete"], true, "{name}");
-        assert_eq!(m["complete"], true, "{name}");
-        assert_eq!(m["classes"], whole["classes"], "{name}");
-        assert_eq!(m["conflicting_pairs"], whole["conflicting_pairs"], "{name}");
-        assert!(
-            m["executions"].as_u64() >= whole["executions"].as_u64(),
-            "{name}: shards together run at least the unsharded executions"
-        );
+        for field in ["notes", "classes", "complete"] {
+            assert_eq!(m[field], whole[field], "{name}: {field}");
+        }
     }
 }

@@ -45,9 +45,9 @@ pub struct ExploreArgs {
     pub fs: String,
     /// Run only shard I of N. random, pct: the executions whose index is
     /// I-1 modulo N; the N shards together are exactly the unsharded run.
-    /// dpor: the branches left after the shared first execution are dealt
-    /// round-robin; the shards' class fingerprints together are the
-    /// unsharded run's (shards may overlap).
+    /// dpor: every shard runs the whole search and judges the executions
+    /// whose index in it is I-1 modulo N; the N shards together judge
+    /// exactly the unsharded run's executions.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 }
@@ -268,6 +268,7 @@ impl MatrixRow {
                 note_first_execution: None,
                 pair_set: None,
                 class_fingerprints: None,
+                searched_executions: None,
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),

@@ -32,10 +32,14 @@
 //! judging, the budget and the first failure are those of the sequential
 //! search for any number of threads; a wrong prediction only wastes work.
 //!
-//! Sharding (`--shard I/N`): every shard runs the same first execution; the
-//! branches pending after it are dealt round-robin; a shard treats the
-//! others' as explored (asleep) and explores its own and everything found
-//! beneath them (see `docs/exploration.md`).
+//! Sharding (`--shard I/N`): every shard runs the whole sequential search,
+//! which is deterministic, and judges (analyzes, commits, counts) only the
+//! executions whose 0-based index in it is I−1 modulo N, as random and pct
+//! shards do; the others' executions are run only for their races. The
+//! shards together judge every execution of the unsharded search exactly
+//! once, under its global index. Dealing subtrees instead does not divide
+//! the work: races found beneath one shard's branches rediscover the
+//! others' (see `docs/exploration.md`).
 
 mod fingerprint;
 mod happens_before;
@@ -59,12 +63,16 @@ pub struct Coverage {
     /// Equivalence classes (Mazurkiewicz traces) explored: distinct class
     /// fingerprints among the executions.
     pub classes: u64,
-    /// True when every class (of this shard's part) was explored.
+    /// True when every class was explored (by the shards together, when
+    /// sharded: this shard's search ran to its end).
     pub complete: bool,
     /// Why the run is not complete, when it is not.
     pub reason: Option<String>,
     /// The distinct class fingerprints explored, ascending.
     pub fingerprints: Vec<Fingerprint>,
+    /// Executions the search ran in order, whether this shard judged them
+    /// or not (equal to the executions judged when unsharded).
+    pub searched: u64,
 }
 
 /// One execution run by the driver.
@@ -96,9 +104,10 @@ pub fn run_once(
     })
 }
 
-/// The outcome of a DPOR exploration, before the failure is replayed.
+/// The outcome of a DPOR exploration, before the failure is replayed. A
+/// shard's counts are those of the executions it judged.
 pub struct DporResult {
-    /// Executions run.
+    /// Executions judged (all the search ran, when unsharded).
     pub executions: u64,
     /// Executions that ended sleep-set blocked or diverged from their
     /// forced prefix (0 when the search is optimal).
@@ -110,7 +119,8 @@ pub struct DporResult {
     pub ops_executed: u64,
     /// Coverage.
     pub coverage: Coverage,
-    /// The first failing execution's choices, with its 1-based index.
+    /// The first failing execution's choices, with its 1-based index in
+    /// the whole search (the same in every shard).
     pub failure: Option<(u64, Vec<JobId>)>,
     /// Distinct notes.
     pub notes: BTreeSet<String>,
@@ -233,6 +243,11 @@ struct Search<'a, T> {
     /// How many executions had started when the first execution's subtree
     /// turned out redundant (it counts unless one of those failed).
     redundant_after: Option<u64>,
+    /// The executions this search judges.
+    shard: Shard,
+    /// Executions taken in the search's order so far (judged or another
+    /// shard's).
+    position: u64,
 }
 
 /// What a DPOR exploration is asked to do.
@@ -240,9 +255,9 @@ struct Search<'a, T> {
 pub struct DporOptions {
     /// At most this many executions.
     pub budget: u64,
-    /// The part of the search to explore.
+    /// The executions of the search to judge.
     pub shard: Shard,
-    /// Explore the race-directed branch second (unsharded searches only).
+    /// Explore the race-directed branch second.
     pub race_directed: bool,
 }
 
@@ -264,7 +279,7 @@ pub fn explore(
 }
 
 /// Like [`explore`], with every option (see the module documentation for
-/// shards). The race-directed branch is used only by the unsharded search.
+/// shards).
 pub fn explore_with(
     setup: &Setup,
     options: &DporOptions,
@@ -321,7 +336,6 @@ fn search<T: Send>(
         shard,
         race_directed,
     } = *options;
-    let race_directed = race_directed && shard.is_whole();
     let mut search = Search {
         setup,
         exec,
@@ -337,6 +351,7 @@ fn search<T: Send>(
                 complete: false,
                 reason: None,
                 fingerprints: Vec::new(),
+                searched: 0,
             },
             failure: None,
             notes: BTreeSet::new(),
@@ -348,9 +363,12 @@ fn search<T: Send>(
         started: 0,
         unjudged: None,
         redundant_after: None,
+        shard,
+        position: 0,
     };
-    search.run(budget, shard, race_directed)?;
+    search.run(budget, race_directed)?;
     let mut result = search.result;
+    result.coverage.searched = search.position;
     result.coverage.fingerprints = search.fingerprints.into_iter().collect();
     result.coverage.classes = result.coverage.fingerprints.len() as u64;
     Ok(result)
@@ -363,8 +381,8 @@ enum Stop {
 }
 
 impl<T: Send> Search<'_, T> {
-    fn run(&mut self, budget: u64, shard: Shard, race_directed: bool) -> crate::Result<()> {
-        let mut stop = self.search(budget, shard, race_directed)?;
+    fn run(&mut self, budget: u64, race_directed: bool) -> crate::Result<()> {
+        let mut stop = self.search(budget, race_directed)?;
         if !matches!(stop, Some(Stop::Failure)) && self.judge_unjudged() {
             stop = Some(Stop::Failure);
         }
@@ -408,7 +426,7 @@ impl<T: Send> Search<'_, T> {
         let (fresh, analyze, pool, width) = match &self.exec {
             Exec::Sequential { fresh, analyze } => {
                 let Executed { run, hb, fp } = compute(setup, *fresh, jobs, &key)?;
-                let extra = analyze(&run.trace);
+                let extra = self.mine().then(|| analyze(&run.trace));
                 if self.judge(&run.trace, run.blocked, fp, extra) {
                     return Ok(None);
                 }
@@ -431,8 +449,9 @@ impl<T: Send> Search<'_, T> {
         let busy = usize::from(self.unjudged.is_some());
         self.predict(&mut keys, width.saturating_sub(busy).max(1));
         let unjudged = self.unjudged.take();
+        let analyzed = unjudged.is_some() && self.mine();
         let mut tasks: Vec<Task> = keys.iter().map(Task::Run).collect();
-        if let Some(u) = &unjudged {
+        if let Some(u) = unjudged.as_ref().filter(|_| analyzed) {
             tasks.push(Task::Analyze(&u.trace));
         }
         let mut done: Vec<Done<T>> = pool.install(|| {
@@ -446,9 +465,10 @@ impl<T: Send> Search<'_, T> {
                 .collect()
         });
         if let Some(u) = unjudged {
-            let Some(Done::Analyze(extra)) = done.pop() else {
-                unreachable!("the last task judges")
-            };
+            let extra = analyzed.then(|| match done.pop() {
+                Some(Done::Analyze(extra)) => extra,
+                _ => unreachable!("the last task judges"),
+            });
             if self.judge(&u.trace, u.blocked, u.fp, extra) {
                 return Ok(None);
             }
@@ -481,16 +501,34 @@ impl<T: Send> Search<'_, T> {
         let Some(u) = self.unjudged.take() else {
             return false;
         };
-        let extra = match &self.exec {
+        let extra = self.mine().then(|| match &self.exec {
             Exec::Sequential { analyze, .. } => analyze(&u.trace),
             Exec::Parallel { analyze, pool, .. } => pool.install(|| analyze(&u.trace)),
-        };
+        });
         self.judge(&u.trace, u.blocked, u.fp, extra)
     }
 
-    /// Counts and judges an execution, in the sequential order; true when
-    /// it failed.
-    fn judge(&mut self, trace: &ExecutionTrace, blocked: bool, fp: Fingerprint, extra: T) -> bool {
+    /// True when the next execution to judge, in the search's order, is
+    /// this shard's.
+    fn mine(&self) -> bool {
+        self.shard.owns(self.position)
+    }
+
+    /// Takes the next execution in the search's order: counts and judges
+    /// it when it is this shard's (`extra` is what was computed from it
+    /// then), else only steps past it. True when it failed.
+    fn judge(
+        &mut self,
+        trace: &ExecutionTrace,
+        blocked: bool,
+        fp: Fingerprint,
+        extra: Option<T>,
+    ) -> bool {
+        self.position += 1;
+        let Some(extra) = extra else {
+            // Another shard's: it judges and counts it.
+            return false;
+        };
         let r = &mut self.result;
         r.executions += 1;
         r.blocked += u64::from(blocked);
@@ -499,7 +537,7 @@ impl<T: Send> Search<'_, T> {
         let (notes, failed) = (self.commit)(trace, extra);
         r.notes.extend(notes);
         if failed {
-            r.failure = Some((r.executions, trace.schedule.choices.clone()));
+            r.failure = Some((self.position, trace.schedule.choices.clone()));
         }
         failed
     }
@@ -536,9 +574,6 @@ impl<T: Send> Search<'_, T> {
                     job: b.job,
                     mutates: b.mutates,
                 };
-                if b.foreign {
-                    continue;
-                }
                 let mut forced = prefix.clone();
                 forced.extend(b.leftmost_jobs());
                 let key = (forced, k, normalized(&sleep));
@@ -568,12 +603,7 @@ impl<T: Send> Search<'_, T> {
     }
 
     /// The search; `None` when it is complete.
-    fn search(
-        &mut self,
-        budget: u64,
-        shard: Shard,
-        race_directed: bool,
-    ) -> crate::Result<Option<Stop>> {
+    fn search(&mut self, budget: u64, race_directed: bool) -> crate::Result<Option<Stop>> {
         if budget == 0 {
             return Ok(Some(Stop::Budget));
         }
@@ -606,12 +636,7 @@ impl<T: Send> Search<'_, T> {
                 self.grow(&run, at + 1, Vec::new());
                 self.add_races(&run, &hb, 0);
             }
-            None => {
-                self.add_races(&first, &hb, 0);
-                if !shard.is_whole() {
-                    self.deal(shard);
-                }
-            }
+            None => self.add_races(&first, &hb, 0),
         }
         loop {
             let deepest = self.nodes.iter().rposition(|n| !n.wut.is_empty());
@@ -633,10 +658,6 @@ impl<T: Send> Search<'_, T> {
             let branch = node.wut.pop_first().expect("a pending branch");
             node.chosen = branch.job;
             node.chosen_mutates = branch.mutates;
-            if branch.foreign {
-                // Another shard's: explored, as far as this shard is concerned.
-                continue;
-            }
             if self.started >= budget {
                 // Put it back for the count of what is left.
                 let node = &mut self.nodes[k];
@@ -679,18 +700,6 @@ impl<T: Send> Search<'_, T> {
                 }
             }
             node.wut.insert(w);
-        }
-    }
-
-    /// Deals the branches pending after the first execution round-robin:
-    /// the ones `shard` does not own are marked foreign.
-    fn deal(&mut self, shard: Shard) {
-        let mut index = 0u64;
-        for node in &mut self.nodes {
-            for b in &mut node.wut.branches {
-                b.foreign = !shard.owns(index);
-                index += 1;
-            }
         }
     }
 

@@ -116,9 +116,6 @@ pub struct Branch {
     pub mutates: bool,
     /// The branches below.
     pub below: WakeupTree,
-    /// Another shard explores it (set only on the branches pending after
-    /// the first execution of a sharded search).
-    pub foreign: bool,
 }
 
 /// The ordered branches still to explore at one node.
@@ -150,12 +147,10 @@ impl WakeupTree {
             if !root && node.branches.is_empty() {
                 return false;
             }
-            // Another shard's branches are not walked into: what would
-            // extend one becomes a branch of this shard's own.
             match node
                 .branches
                 .iter()
-                .position(|b| !b.foreign && w.weak_initial(b.job, Some((&b.op, b.mutates))))
+                .position(|b| w.weak_initial(b.job, Some((&b.op, b.mutates))))
             {
                 Some(i) => {
                     w.remove_first(node.branches[i].job);
@@ -191,7 +186,6 @@ fn chain(w: WakeupSeq) -> Branch {
                 op: item.op,
                 mutates: item.mutates,
                 below,
-                foreign: false,
             }],
         };
     }
@@ -200,7 +194,6 @@ fn chain(w: WakeupSeq) -> Branch {
         op: first.op,
         mutates: first.mutates,
         below,
-        foreign: false,
     }
 }
 
