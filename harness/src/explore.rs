@@ -48,6 +48,10 @@ pub struct ExploreOptions {
     /// only one job is left ([`crate::tail`]). Changes nothing but speed;
     /// applies to random and PCT runs on the model without pair counting.
     pub reuse_tails: bool,
+    /// Shrink the first failure before reporting it ([`crate::shrink`]).
+    /// Off, the failing execution is reported as it ran: sooner, with a
+    /// longer story and token.
+    pub shrink: bool,
 }
 
 impl std::fmt::Debug for ExploreOptions {
@@ -61,6 +65,7 @@ impl std::fmt::Debug for ExploreOptions {
             .field("shard", &self.shard)
             .field("count_pairs", &self.count_pairs)
             .field("reuse_tails", &self.reuse_tails)
+            .field("shrink", &self.shrink)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +82,7 @@ impl Default for ExploreOptions {
             progress: None,
             count_pairs: false,
             reuse_tails: true,
+            shrink: true,
         }
     }
 }
@@ -290,7 +296,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             Some(shrunk(
                 setup,
                 &oracle,
-                options.fs,
+                options,
                 index + 1,
                 trace,
                 judgement,
@@ -324,21 +330,23 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     })
 }
 
-/// The failure of execution `execution` (1-based), shrunk (see [`crate::shrink`]).
+/// The failure of execution `execution` (1-based), shrunk (see
+/// [`crate::shrink`]) unless `options` say not to.
 fn shrunk(
     setup: &Setup,
     oracle: &Oracle,
-    fs: FsKind,
+    options: &ExploreOptions,
     execution: u64,
     trace: ExecutionTrace,
     judgement: Judgement,
 ) -> Result<Failure> {
     let choices = trace.schedule.choices.clone();
-    let (trace, judgement) =
-        match crate::shrink::shrink(setup, oracle, fs, &choices, &trace, &judgement)? {
-            Some(better) => better,
-            None => (trace, judgement),
-        };
+    let better = if options.shrink {
+        crate::shrink::shrink(setup, oracle, options.fs, &choices, &trace, &judgement)?
+    } else {
+        None
+    };
+    let (trace, judgement) = better.unwrap_or((trace, judgement));
     Ok(Failure {
         execution: Some(execution),
         token: trace.schedule.token(),
@@ -403,9 +411,7 @@ fn explore_systematically(
             let mut scheduler = ReplayScheduler::new(Schedule { choices });
             let trace = setup.run(fs.as_mut(), &mut scheduler, true);
             let judgement = oracle.judge(&trace);
-            Some(shrunk(
-                setup, oracle, options.fs, execution, trace, judgement,
-            )?)
+            Some(shrunk(setup, oracle, options, execution, trace, judgement)?)
         }
         None => None,
     };

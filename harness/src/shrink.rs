@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::execution::ExecutionTrace;
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
-use crate::schedule::{JobId, ReplayScheduler, Schedule};
+use crate::schedule::{DporScheduler, JobId, Schedule};
 use crate::setup::Setup;
 
 /// True when two verdicts describe the same failure.
@@ -155,11 +155,11 @@ fn judge_forced(
     fs: FsKind,
     forced: Vec<JobId>,
 ) -> Result<Option<(ExecutionTrace, Judgement)>> {
-    let fresh = || fs.fresh();
-    let run = run_once(setup, &fresh, forced, usize::MAX, Vec::new())?;
+    // The dpor scheduler forces the prefix, then runs without preemption;
+    // one run records everything.
+    let mut scheduler = DporScheduler::new(forced, usize::MAX, Vec::new());
     let mut fs = fs.fresh()?;
-    let schedule = run.trace.schedule.clone();
-    let trace = setup.run(fs.as_mut(), &mut ReplayScheduler::new(schedule), true);
+    let trace = setup.run(fs.as_mut(), &mut scheduler, true);
     if trace.aborted.is_some() {
         return Ok(None);
     }

@@ -66,6 +66,7 @@ fn json_report_has_stable_fields() {
         assert_eq!(f["strategy"], "staged-copy", "{f}");
         assert_eq!(f["budget"], 2, "{f}");
         assert!(f["seconds_median"].as_f64().unwrap() >= 0.0, "{f}");
+        assert!(f["seconds_unshrunk_median"].as_f64().unwrap() >= 0.0, "{f}");
         if f["scheduler"] == "dpor" {
             assert!(f["failing_execution"].as_u64().unwrap() <= 2, "{f}");
         }

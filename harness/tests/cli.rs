@@ -104,6 +104,51 @@ fn json_reports_are_byte_identical_across_runs_and_thread_counts() {
 }
 
 #[test]
+fn no_shrink_reports_the_failing_execution_as_it_ran_and_its_token_replays() {
+    let explore = |extra: &[&str]| {
+        let args = [
+            &[
+                "explore",
+                "scenarios/sage-32361.toml",
+                "--strategy",
+                "staged-copy",
+                "--seed",
+                "1",
+                "--format",
+                "json",
+            ][..],
+            extra,
+        ]
+        .concat();
+        let (code, out, _) = run(&args);
+        assert_eq!(code, 1, "{args:?}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["first_failure"].clone()
+    };
+    let (shrunk, unshrunk) = (explore(&[]), explore(&["--no-shrink"]));
+    assert_eq!(shrunk["execution"], unshrunk["execution"]);
+    assert_eq!(shrunk["error"], unshrunk["error"]);
+    let token = |f: &serde_json::Value| f["token"].as_str().unwrap().to_string();
+    assert_ne!(
+        token(&shrunk),
+        token(&unshrunk),
+        "shrinking changes the schedule"
+    );
+    for t in [token(&shrunk), token(&unshrunk)] {
+        let (code, out, _) = run(&[
+            "replay",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "staged-copy",
+            "--token",
+            &t,
+        ]);
+        assert_eq!(code, 1, "{t} replays the failure");
+        assert!(out.contains("cannot create directory"), "{out}");
+    }
+}
+
+#[test]
 fn json_report_has_the_documented_fields() {
     let (code, out, _) = run(&[
         "explore",

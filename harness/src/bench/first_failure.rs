@@ -7,6 +7,8 @@
 //! every execution up to the failing one, shrinking, and the story. The
 //! failing execution's 1-based index is reported beside it; a case that finds
 //! nothing within its budget reports `None` and the time the budget took.
+//! Each case is also timed without shrinking ([`ExploreOptions::shrink`]
+//! off): the time to find the failure and tell it as it ran.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -66,9 +68,10 @@ impl FirstFailureCase {
         &StagedCopy
     }
 
-    /// The options of this case's exploration.
-    pub fn options(&self) -> ExploreOptions {
+    /// The options of this case's exploration, shrinking or not.
+    pub fn options(&self, shrink: bool) -> ExploreOptions {
         ExploreOptions {
+            shrink,
             scheduler: self.scheduler,
             schedules: self.budget,
             seed: SEED,
@@ -101,6 +104,8 @@ pub struct FirstFailureFigure {
     pub reps: usize,
     /// Median wall time of the whole exploration, seconds.
     pub seconds_median: f64,
+    /// Median wall time of the same exploration without shrinking, seconds.
+    pub seconds_unshrunk_median: f64,
 }
 
 /// Times every case `reps` times, round-robin, and returns one figure per case.
@@ -116,24 +121,29 @@ pub fn measure_first_failure(
         })
         .collect::<Result<Vec<_>>>()?;
     let mut times = vec![Vec::new(); cases.len()];
+    let mut unshrunk = vec![Vec::new(); cases.len()];
     let mut outcomes = vec![(None, 0); cases.len()];
     for _ in 0..reps.max(1) {
         for (i, case) in cases.iter().enumerate() {
             let start = Instant::now();
-            let found = explore(&setups[i], &case.options())?;
+            let found = explore(&setups[i], &case.options(true))?;
             times[i].push(start.elapsed().as_secs_f64());
             outcomes[i] = (
                 found.first_failure.as_ref().and_then(|f| f.execution),
                 found.executions,
             );
+            let start = Instant::now();
+            explore(&setups[i], &case.options(false))?;
+            unshrunk[i].push(start.elapsed().as_secs_f64());
         }
     }
     Ok(cases
         .iter()
         .zip(times)
+        .zip(unshrunk)
         .zip(outcomes)
         .map(
-            |((case, times), (failing_execution, executions))| FirstFailureFigure {
+            |(((case, times), unshrunk), (failing_execution, executions))| FirstFailureFigure {
                 scenario: case.scenario,
                 strategy: FirstFailureCase::strategy().name().to_string(),
                 scheduler: case.scheduler.to_string(),
@@ -143,6 +153,7 @@ pub fn measure_first_failure(
                 executions,
                 reps: times.len(),
                 seconds_median: median(&times),
+                seconds_unshrunk_median: median(&unshrunk),
             },
         )
         .collect())

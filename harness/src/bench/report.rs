@@ -118,13 +118,13 @@ impl BenchReport {
         }
         let _ = writeln!(
             s,
-            "\nTime to the first failure (strategy staged-copy, model fs, seed {}; whole explore: reference, executions, shrinking, story)",
+            "\nTime to the first failure (strategy staged-copy, model fs, seed {}; whole explore: reference, executions, shrinking, story; unshrunk: the same without shrinking)",
             super::first_failure::SEED
         );
         let _ = writeln!(
             s,
-            "{:<18} {:<8} {:>7} {:>12} {:>10}",
-            "scenario", "sched", "budget", "failing exec", "median s"
+            "{:<18} {:<8} {:>7} {:>12} {:>10} {:>11}",
+            "scenario", "sched", "budget", "failing exec", "median s", "unshrunk s"
         );
         for f in &self.first_failure {
             let failing = f
@@ -132,8 +132,13 @@ impl BenchReport {
                 .map_or_else(|| format!("none/{}", f.executions), |e| e.to_string());
             let _ = writeln!(
                 s,
-                "{:<18} {:<8} {:>7} {:>12} {:>10.4}",
-                f.scenario, f.scheduler, f.budget, failing, f.seconds_median
+                "{:<18} {:<8} {:>7} {:>12} {:>10.4} {:>11.4}",
+                f.scenario,
+                f.scheduler,
+                f.budget,
+                failing,
+                f.seconds_median,
+                f.seconds_unshrunk_median
             );
         }
         let i = &self.install;

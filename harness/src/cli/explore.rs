@@ -50,6 +50,10 @@ pub struct ExploreArgs {
     /// exactly the unsharded run's executions.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Report the first failure as it ran, without shrinking it first
+    /// (faster; the story and token are longer).
+    #[arg(long)]
+    pub no_shrink: bool,
 }
 
 /// Runs `prefixrace explore`.
@@ -106,6 +110,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             shard,
             progress,
             count_pairs: true,
+            shrink: !args.no_shrink,
             ..ExploreOptions::default()
         };
         let ex = explore(&setup, &options)?;
@@ -491,6 +496,7 @@ pub fn showcase() -> Result<i32> {
         format: Format::Text,
         fs: "model".into(),
         shard: None,
+        no_shrink: false,
     };
     run(&args)
 }
