@@ -111,7 +111,12 @@ pub enum Ran {
     },
     /// The execution stopped where one job was left, in a state whose rest
     /// the caller knows.
-    Known(Tail),
+    Known {
+        /// Where it stopped.
+        tail: Tail,
+        /// The events before it (empty unless events were recorded).
+        events: Vec<Event>,
+    },
 }
 
 /// Runs `jobs` to completion. `deps[j]` lists the jobs that must exit before
@@ -126,13 +131,13 @@ pub fn execute(
 ) -> ExecutionTrace {
     match run(jobs, deps, fs, scheduler, record_events, None) {
         Ran::Complete { trace, .. } => trace,
-        Ran::Known(_) => unreachable!("no tails were offered"),
+        Ran::Known { .. } => unreachable!("no tails were offered"),
     }
 }
 
-/// Like [`execute`] without events, but stops as soon as only one job is
-/// left in a state `tails` knows. Needs a filesystem with a state key (the
-/// model); on others it always runs to the end.
+/// Like [`execute`], but stops as soon as only one job is left in a state
+/// `tails` knows. Needs a filesystem with a state key (the model); on others
+/// it always runs to the end.
 ///
 /// Sound because jobs are deterministic: a job's state is a function of the
 /// results it was handed and of the step it offers (see [`Job`]), so two
@@ -144,8 +149,9 @@ pub fn execute_with_tails(
     fs: &mut dyn Fs,
     scheduler: &mut dyn Scheduler,
     tails: &dyn Tails,
+    record_events: bool,
 ) -> Ran {
-    run(jobs, deps, fs, scheduler, false, Some(tails))
+    run(jobs, deps, fs, scheduler, record_events, Some(tails))
 }
 
 /// The key of the state where only `last` is left: the filesystem, what
@@ -268,7 +274,7 @@ fn run(
                 );
                 let here = Tail { key, at_step: step };
                 if tails.known(key) {
-                    return Ran::Known(here);
+                    return Ran::Known { tail: here, events };
                 }
                 tail = Some(here);
             }

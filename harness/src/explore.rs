@@ -20,7 +20,7 @@ use crate::pct_bound::PctBound;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
 use crate::shard::Shard;
-use crate::tail::{KnownTail, TailMemo};
+use crate::tail::{CrossKey, TailMemo};
 
 /// Options of one exploration.
 #[derive(Clone)]
@@ -46,7 +46,7 @@ pub struct ExploreOptions {
     pub count_pairs: bool,
     /// Reuse the rests of executions that reach a state seen before, once
     /// only one job is left ([`crate::tail`]). Changes nothing but speed;
-    /// applies to random and PCT runs on the model without pair counting.
+    /// applies to random and PCT runs on the model.
     pub reuse_tails: bool,
     /// Shrink the first failure before reporting it ([`crate::shrink`]).
     /// Off, the failing execution is reported as it ran: sooner, with a
@@ -195,44 +195,48 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     if options.scheduler == SchedulerKind::Dpor {
         return explore_systematically(setup, options, &oracle);
     }
-    let memo = TailMemo::default();
-    let reuse_tails = options.reuse_tails && !options.count_pairs && options.fs == FsKind::Model;
+    let reuse_tails = options.reuse_tails && options.fs == FsKind::Model;
+    let memo = TailMemo::new(TailMemo::DEFAULT_CAPACITY, options.count_pairs);
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
         let mut fs = options.fs.fresh()?;
         if reuse_tails {
-            return Ok(
-                match setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo) {
-                    Ran::Known(tail) => {
-                        let known = memo.get(tail.key).expect("known tails are never dropped");
-                        Outcome {
-                            index,
-                            steps: tail.at_step as u64 + known.steps,
-                            judgement: known.judgement,
-                            pairs: Vec::new(),
-                            reused: true,
-                        }
+            let ran =
+                setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, options.count_pairs);
+            return Ok(match ran {
+                Ran::Known { tail, events } => {
+                    let known = memo.get(tail.key).expect("known tails are never dropped");
+                    let mut pairs = Vec::new();
+                    if let Some(after) = &known.events {
+                        pairs = execution_pairs(&events);
+                        let cross = CrossKey::new(tail.key, &events, jobs);
+                        pairs.extend_from_slice(&memo.cross_pairs(cross, &events, after));
                     }
-                    Ran::Complete { trace, tail } => {
-                        let steps = trace.schedule.choices.len() as u64;
-                        let judgement = Arc::new(oracle.judge(&trace));
-                        if let (Some(tail), None) = (tail, &trace.aborted) {
-                            let rest = KnownTail {
-                                steps: steps - tail.at_step as u64,
-                                judgement: judgement.clone(),
-                            };
-                            memo.remember(tail.key, rest);
-                        }
-                        Outcome {
-                            index,
-                            steps,
-                            judgement,
-                            pairs: Vec::new(),
-                            reused: false,
-                        }
+                    Outcome {
+                        index,
+                        steps: tail.at_step as u64 + known.steps,
+                        judgement: known.judgement,
+                        pairs,
+                        reused: true,
                     }
-                },
-            );
+                }
+                Ran::Complete { trace, tail } => {
+                    let steps = trace.schedule.choices.len() as u64;
+                    let judgement = Arc::new(oracle.judge(&trace));
+                    if let (Some(tail), None) = (tail, &trace.aborted) {
+                        let after = trace.events.get(tail.at_step..).unwrap_or_default();
+                        let rest = steps - tail.at_step as u64;
+                        memo.remember(tail.key, rest, judgement.clone(), after);
+                    }
+                    Outcome {
+                        index,
+                        steps,
+                        judgement,
+                        pairs: execution_pairs(&trace.events),
+                        reused: false,
+                    }
+                }
+            });
         }
         let trace = setup.run(fs.as_mut(), scheduler.as_mut(), options.count_pairs);
         Ok(Outcome {

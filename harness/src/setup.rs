@@ -104,18 +104,26 @@ impl Setup {
         execute(self.jobs.clone(), &self.deps, fs, scheduler, record_events)
     }
 
-    /// Like [`Setup::run`] without events, stopping early where the rest of
-    /// the execution is known to `tails` (see [`execute_with_tails`]).
+    /// Like [`Setup::run`], stopping early where the rest of the execution
+    /// is known to `tails` (see [`execute_with_tails`]).
     pub fn run_with_tails(
         &self,
         fs: &mut dyn Fs,
         scheduler: &mut dyn Scheduler,
         tails: &dyn Tails,
+        record_events: bool,
     ) -> Ran {
-        if let Err(trace) = self.lay_down_initial(fs, scheduler, false) {
+        if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
             return Ran::Complete { trace, tail: None };
         }
-        execute_with_tails(self.jobs.clone(), &self.deps, fs, scheduler, tails)
+        execute_with_tails(
+            self.jobs.clone(),
+            &self.deps,
+            fs,
+            scheduler,
+            tails,
+            record_events,
+        )
     }
 
     /// Lays the initial prefix down on a fresh `fs`. On the model it is laid

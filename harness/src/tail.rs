@@ -8,18 +8,27 @@
 //! took and the verdict of the whole execution. An execution that reaches a
 //! known state stops there and takes both.
 //!
+//! When conflicting pairs are counted ([`crate::pairs`]), a tail also keeps
+//! its events. The pairs of an execution are then those of the events before
+//! the tail plus those across the boundary (the tail's events are all of
+//! one job, so they do not pair with each other). The pairs across depend
+//! only on each job's own ops before the boundary, not on how they
+//! interleaved, so they too are computed once per tail and per such
+//! [`CrossKey`], and reused.
+//!
 //! The memo changes only how fast results come, never what they are: an
-//! execution that stops early gets exactly the step count and verdict it
-//! would have had. It is shared by the worker threads of one exploration;
+//! execution that stops early gets exactly the step count, verdict and pairs
+//! it would have had. It is shared by the worker threads of one exploration;
 //! which thread fills an entry first does not matter.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, Mutex};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::execution::Tails;
+use crate::execution::{Event, Tails};
 use crate::oracle::Judgement;
-use crate::state_key::StateKey;
+use crate::pairs::{execution_pairs, Pair};
+use crate::state_key::{StateHasher, StateKey};
 
 /// The rest of an execution from one state.
 #[derive(Debug, Clone)]
@@ -28,6 +37,8 @@ pub struct KnownTail {
     pub steps: u64,
     /// The verdict of the whole execution.
     pub judgement: Arc<Judgement>,
+    /// The events from that state to the end, when pairs are counted.
+    pub events: Option<Arc<[Event]>>,
 }
 
 /// Keys are already uniform hashes: take their low bits.
@@ -50,64 +61,134 @@ impl Hasher for KeyHasher {
     }
 }
 
+type KeyMap<V> = HashMap<StateKey, V, BuildHasherDefault<KeyHasher>>;
+
+/// What the pairs across a tail's boundary depend on: the tail, and every
+/// job's own ops before it (in each job's order, whatever the interleaving).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrossKey(StateKey);
+
+impl CrossKey {
+    /// The key of the boundary at `tail` after the events `before`.
+    pub fn new(tail: StateKey, before: &[Event], jobs: usize) -> CrossKey {
+        let mut per_job = vec![StateHasher::default(); jobs];
+        for e in before {
+            if let Some(h) = per_job.get_mut(e.job) {
+                e.op.hash(h);
+            }
+        }
+        let mut h = StateHasher::default();
+        tail.hash(&mut h);
+        for job in &per_job {
+            job.finish128().hash(&mut h);
+        }
+        CrossKey(h.finish128())
+    }
+}
+
 /// The known tails of one exploration.
 pub struct TailMemo {
-    tails: Mutex<HashMap<StateKey, KnownTail, BuildHasherDefault<KeyHasher>>>,
+    tails: Mutex<KeyMap<KnownTail>>,
+    cross: Mutex<KeyMap<Arc<[Pair]>>>,
+    /// Keep events (for pair counting), and consider only tails that have them known.
+    with_events: bool,
     capacity: usize,
+    /// How many tail events may be kept in all.
+    event_budget: Mutex<usize>,
 }
 
 impl TailMemo {
     /// How many tails a memo keeps by default: a few tens of megabytes at most.
     pub const DEFAULT_CAPACITY: usize = 1 << 18;
+    /// How many tail events a memo keeps at most (about 100 bytes each).
+    pub const DEFAULT_EVENT_BUDGET: usize = 1 << 21;
 
-    /// An empty memo keeping at most `capacity` tails (later ones are not kept).
-    pub fn new(capacity: usize) -> TailMemo {
+    /// An empty memo keeping at most `capacity` tails (later ones are not
+    /// kept); with `with_events`, tails keep their events, within
+    /// [`TailMemo::DEFAULT_EVENT_BUDGET`], and only tails with events count
+    /// as known.
+    pub fn new(capacity: usize, with_events: bool) -> TailMemo {
         TailMemo {
-            tails: Mutex::new(HashMap::default()),
+            tails: Mutex::default(),
+            cross: Mutex::default(),
+            with_events,
             capacity,
+            event_budget: Mutex::new(Self::DEFAULT_EVENT_BUDGET),
         }
     }
 
     /// The tail known for `key`.
     pub fn get(&self, key: StateKey) -> Option<KnownTail> {
-        self.lock().get(&key).cloned()
+        lock(&self.tails).get(&key).cloned()
     }
 
-    /// Remembers the tail of `key`, unless the memo is full.
-    pub fn remember(&self, key: StateKey, tail: KnownTail) {
-        let mut tails = self.lock();
+    /// Remembers the tail of `key`: `steps` and `judgement`, and when the
+    /// memo keeps events, `events` (the tail's own), unless the memo is full.
+    pub fn remember(&self, key: StateKey, steps: u64, judgement: Arc<Judgement>, events: &[Event]) {
+        let events = if self.with_events {
+            let mut budget = lock(&self.event_budget);
+            if *budget < events.len() {
+                return;
+            }
+            *budget -= events.len();
+            Some(Arc::from(events))
+        } else {
+            None
+        };
+        let mut tails = lock(&self.tails);
         if tails.len() < self.capacity {
-            tails.entry(key).or_insert(tail);
+            tails.entry(key).or_insert(KnownTail {
+                steps,
+                judgement,
+                events,
+            });
         }
+    }
+
+    /// The pairs across the boundary of `cross`: known, or computed from the
+    /// events `before` it and the tail's `after` (and then kept).
+    pub fn cross_pairs(&self, cross: CrossKey, before: &[Event], after: &[Event]) -> Arc<[Pair]> {
+        if let Some(known) = lock(&self.cross).get(&cross.0) {
+            return known.clone();
+        }
+        let inside = execution_pairs(before).len();
+        let whole: Vec<Event> = before.iter().chain(after).cloned().collect();
+        // Pairs come in the order their later event runs, so those of the
+        // events before the boundary come first.
+        let across: Arc<[Pair]> = Arc::from(&execution_pairs(&whole)[inside..]);
+        let mut map = lock(&self.cross);
+        if map.len() < self.capacity {
+            map.entry(cross.0).or_insert_with(|| across.clone());
+        }
+        across
     }
 
     /// Number of tails known.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        lock(&self.tails).len()
     }
 
     /// True when no tail is known.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<StateKey, KnownTail, BuildHasherDefault<KeyHasher>>>
-    {
-        // A panic elsewhere cannot leave a half-written entry: take the map as it is.
-        self.tails.lock().unwrap_or_else(|e| e.into_inner())
-    }
+/// A panic elsewhere cannot leave a half-written entry: take the map as it is.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Default for TailMemo {
     fn default() -> Self {
-        TailMemo::new(TailMemo::DEFAULT_CAPACITY)
+        TailMemo::new(TailMemo::DEFAULT_CAPACITY, false)
     }
 }
 
 impl Tails for TailMemo {
     fn known(&self, key: StateKey) -> bool {
-        self.lock().contains_key(&key)
+        lock(&self.tails)
+            .get(&key)
+            .is_some_and(|t| !self.with_events || t.events.is_some())
     }
 }

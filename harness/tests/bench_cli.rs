@@ -72,6 +72,23 @@ fn json_report_has_stable_fields() {
         }
     }
 
+    // The real-filesystem replay against the floor writing the same tree.
+    let replays = report["replay_floor"].as_array().unwrap();
+    assert_eq!(replays.len(), 1, "{replays:?}");
+    for r in replays {
+        assert_eq!(r["scenario"], "sage-32361", "{r}");
+        for key in ["ops", "entries", "reps"] {
+            assert!(r[key].as_u64().unwrap() >= 1, "{key} in {r}");
+        }
+        for key in [
+            "replay_seconds_median",
+            "floor_seconds_median",
+            "replay_over_floor",
+        ] {
+            assert!(r[key].as_f64().unwrap() > 0.0, "{key} in {r}");
+        }
+    }
+
     let install = &report["install"];
     assert_eq!(
         install["packages"],
@@ -121,6 +138,10 @@ fn text_report_is_a_table() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("Exploration speed"), "{text}");
     assert!(text.contains("Time to the first failure"), "{text}");
+    assert!(
+        text.contains("Replay on the real filesystem against the floor"),
+        "{text}"
+    );
     assert!(text.contains("Parallel installs"), "{text}");
     assert!(text.contains("staged/direct"), "{text}");
 }

@@ -1,7 +1,8 @@
 //! Reusing known tails (`ExploreOptions::reuse_tails`, `harness/src/tail.rs`)
 //! changes only speed: on every recorded scenario, under several strategies
-//! and both sampling schedulers, an exploration with reuse reports exactly
-//! what the same exploration without it reports, and it does reuse.
+//! and both sampling schedulers, with and without counting conflicting
+//! pairs, an exploration with reuse reports exactly what the same
+//! exploration without it reports, and it does reuse.
 
 use std::sync::Arc;
 
@@ -20,7 +21,8 @@ fn observable(ex: &Exploration) -> String {
         )
     });
     format!(
-        "{} {} {:?} {:?} {:?} {:?} {:?}",
+        "{:?} {} {} {:?} {:?} {:?} {:?} {:?}",
+        ex.pairs,
         ex.executions,
         ex.ops_executed,
         ex.execution_ops,
@@ -40,8 +42,14 @@ fn compare(scenario: &Arc<Scenario>, strategy: &str, schedules: u64) -> u64 {
     let strategy = scenario_strategy(strategy, scenario).expect("a built-in strategy");
     let setup = Setup::new(scenario.clone(), strategy.as_ref()).unwrap();
     let mut reused = 0;
-    for scheduler in [SchedulerKind::Random, SchedulerKind::Pct { depth: 2 }] {
-        for threads in [1, 2] {
+    let cases = [
+        (SchedulerKind::Random, 1, false),
+        (SchedulerKind::Random, 2, true),
+        (SchedulerKind::Pct { depth: 2 }, 2, false),
+        (SchedulerKind::Pct { depth: 2 }, 1, true),
+    ];
+    for (scheduler, threads, count_pairs) in cases {
+        {
             let run = |reuse_tails| {
                 explore(
                     &setup,
@@ -51,6 +59,7 @@ fn compare(scenario: &Arc<Scenario>, strategy: &str, schedules: u64) -> u64 {
                         seed: 7,
                         threads,
                         reuse_tails,
+                        count_pairs,
                         ..Default::default()
                     },
                 )
@@ -65,7 +74,7 @@ fn compare(scenario: &Arc<Scenario>, strategy: &str, schedules: u64) -> u64 {
             assert_eq!(
                 observable(&with),
                 observable(&without),
-                "{} under {} with {scheduler}, {threads} threads",
+                "{} under {} with {scheduler}, {threads} threads, pairs counted: {count_pairs}",
                 scenario.name,
                 setup.strategy
             );

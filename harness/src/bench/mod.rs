@@ -7,6 +7,8 @@
 //!   built-in scenarios, per filesystem and scheduler.
 //! - [`first_failure`]: the wall time `explore` takes to find, shrink and
 //!   explain the SageMath 32361 race, per scheduler.
+//! - [`replay_floor`]: one direct-install execution replayed on the real
+//!   filesystem against the floor writing the same final tree.
 //! - [`parallel_install`]: a set of recorded payloads ([`payload_set`])
 //!   installed free-running into a fresh real prefix by several threads, with
 //!   the [`InstallMethod`]s staged copy, direct install, the copy alone and
@@ -22,6 +24,7 @@ pub mod median;
 pub mod parallel_install;
 pub mod payload_set;
 pub mod pip_install;
+pub mod replay_floor;
 pub mod report;
 pub mod scale;
 
@@ -30,5 +33,6 @@ pub use first_failure::{measure_first_failure, FirstFailureCase, FirstFailureFig
 pub use install_method::InstallMethod;
 pub use parallel_install::{measure_installs, InstallFigure, InstallRatio};
 pub use payload_set::{PayloadSet, SetPackage, TreeFile};
+pub use replay_floor::{measure_replay_floor, ReplayFloorFigure};
 pub use report::BenchReport;
 pub use scale::Scale;

@@ -8,6 +8,7 @@ use super::exploration_speed::{measure_exploration, ExplorationCase, Exploration
 use super::first_failure::{measure_first_failure, FirstFailureCase, FirstFailureFigure};
 use super::parallel_install::{measure_installs, InstallFigure, InstallRatio};
 use super::payload_set::PayloadSet;
+use super::replay_floor::{measure_replay_floor, ReplayFloorFigure};
 use super::scale::Scale;
 use crate::error::Result;
 
@@ -27,6 +28,8 @@ pub struct BenchReport {
     pub exploration: Vec<ExplorationFigure>,
     /// Time to the first failure, one row per scenario × scheduler.
     pub first_failure: Vec<FirstFailureFigure>,
+    /// A real-filesystem replay against the floor, one row per scenario.
+    pub replay_floor: Vec<ReplayFloorFigure>,
     /// Parallel installs on the real filesystem.
     pub install: InstallSection,
 }
@@ -52,6 +55,11 @@ impl BenchReport {
         let exploration = measure_exploration(&ExplorationCase::all(scale), scale.reps)?;
         let first_failure =
             measure_first_failure(&FirstFailureCase::all(scale.failure_budget), scale.reps)?;
+        let replay_floor = scale
+            .replay_scenarios
+            .iter()
+            .map(|s| measure_replay_floor(s, scale.reps))
+            .collect::<Result<Vec<_>>>()?;
         let set = PayloadSet::load(scale.packages)?;
         let (figures, ratios) = measure_installs(&set, scale)?;
         Ok(BenchReport {
@@ -62,6 +70,7 @@ impl BenchReport {
                 .unwrap_or(1),
             exploration,
             first_failure,
+            replay_floor,
             install: InstallSection {
                 packages: set.names(),
                 files: set.file_count(),
@@ -139,6 +148,27 @@ impl BenchReport {
                 failing,
                 f.seconds_median,
                 f.seconds_unshrunk_median
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nReplay on the real filesystem against the floor (one serial execution, direct-install; floor: a plain loop writing the same final tree)"
+        );
+        let _ = writeln!(
+            s,
+            "{:<18} {:>6} {:>8} {:>10} {:>10} {:>13}",
+            "scenario", "ops", "entries", "replay s", "floor s", "replay/floor"
+        );
+        for f in &self.replay_floor {
+            let _ = writeln!(
+                s,
+                "{:<18} {:>6} {:>8} {:>10.4} {:>10.4} {:>13.3}",
+                f.scenario,
+                f.ops,
+                f.entries,
+                f.replay_seconds_median,
+                f.floor_seconds_median,
+                f.replay_over_floor
             );
         }
         let i = &self.install;

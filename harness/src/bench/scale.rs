@@ -20,6 +20,8 @@ pub struct Scale {
     pub failure_budget: u64,
     /// The scenarios also explored on the real filesystem.
     pub real_scenarios: &'static [&'static str],
+    /// The scenarios whose real-filesystem replay is timed against the floor.
+    pub replay_scenarios: &'static [&'static str],
     /// The packages of the install set (see [`super::payload_set::PACKAGES`]).
     pub packages: &'static [&'static str],
     /// Thread counts of the parallel installs.
@@ -38,6 +40,7 @@ impl Scale {
         real_executions: 5,
         failure_budget: 2000,
         real_scenarios: &["sage-32361", "pip-21.1.2"],
+        replay_scenarios: &["sage-32361", "pip-21.1.2"],
         packages: super::payload_set::PACKAGES,
         threads: &[1, 2, 4],
         methods: &InstallMethod::ALL,
@@ -55,6 +58,7 @@ impl Scale {
         real_executions: 1,
         failure_budget: 100,
         real_scenarios: &["sage-32361"],
+        replay_scenarios: &["sage-32361"],
         packages: &["Cython-0.29.21", "pip-21.1.2"],
         threads: &[1, 2],
         methods: &[
@@ -73,6 +77,7 @@ impl Scale {
         real_executions: 1,
         failure_budget: 2,
         real_scenarios: &["sage-32361", "pip-21.1.2"],
+        replay_scenarios: &["sage-32361"],
         packages: &["six-1.16.0", "wheel-0.41.2"],
         threads: &[1, 2],
         methods: &InstallMethod::ALL,
