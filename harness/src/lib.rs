@@ -34,6 +34,7 @@ pub mod dpor;
 pub mod error;
 pub mod execution;
 pub mod explore;
+pub mod fast_hash;
 pub mod fs;
 pub mod gate;
 pub mod job;

@@ -207,38 +207,15 @@ const CHANGED_IN: usize = 4; // created, removed or renamed an entry of the dire
 const LISTED: usize = 5; // listed the directory
 const ROLES: usize = 6;
 
-/// A fast, deterministic hasher for path look-ups (FNV-1a); maps built with
-/// it are only queried, never iterated.
-#[derive(Default, Clone, Copy)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+/// Maps of path look-ups are only queried, never iterated.
+type PathMap = crate::fast_hash::Fast;
 
 /// Last accesses per path and job, for finding dependent events quickly.
 /// Paths are borrowed from the execution's ops; each gets a small id, with
 /// the ids of its strict ancestors cached.
 struct AccessIndex<'a> {
     jobs: usize,
-    ids: HashMap<&'a str, u32, FnvBuild>,
+    ids: HashMap<&'a str, u32, PathMap>,
     /// `ROLES * jobs` entries per path id.
     last: Vec<u32>,
     /// The ids of each path's strict ancestors (computed on first use).
