@@ -179,6 +179,22 @@ type Fnv = BuildHasherDefault<FnvHasher>;
 
 use crate::fast_hash::Fast;
 
+/// Feeds `h` what the pairs of an execution see of `op`: its syscall, its
+/// paths and, for `open`, its flags (what [`dependent`] and op identities
+/// look at), and not its descriptor, mode or bytes. Two executions whose
+/// jobs ran ops of equal shapes, in each job's order, have the same pairs
+/// across any later boundary ([`crate::tail`]).
+pub fn hash_pair_shape<H: Hasher>(op: &Op, h: &mut H) {
+    h.write(op.syscall().as_bytes());
+    h.write(op.path().as_bytes());
+    if let Some(to) = op.path2() {
+        h.write(to.as_bytes());
+    }
+    if let Op::Open { flags, .. } = op {
+        std::hash::Hash::hash(flags, h);
+    }
+}
+
 /// The identity of the `occurrence`-th op like `op` of job `job`.
 fn op_identity(job: usize, op: &Op, occurrence: u32) -> u64 {
     let mut h = FnvHasher::default();

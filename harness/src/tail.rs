@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::execution::{Event, Tails};
 use crate::oracle::Judgement;
-use crate::pairs::{execution_pairs, Pair};
+use crate::pairs::{execution_pairs, hash_pair_shape, Pair};
 use crate::state_key::{StateHasher, StateKey};
 
 /// The rest of an execution from one state.
@@ -63,8 +63,9 @@ impl Hasher for KeyHasher {
 
 type KeyMap<V> = HashMap<StateKey, V, BuildHasherDefault<KeyHasher>>;
 
-/// What the pairs across a tail's boundary depend on: the tail, and every
-/// job's own ops before it (in each job's order, whatever the interleaving).
+/// What the pairs across a tail's boundary depend on: the tail, and the
+/// shapes of every job's own ops before it (in each job's order, whatever
+/// the interleaving; see [`hash_pair_shape`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrossKey(StateKey);
 
@@ -74,7 +75,7 @@ impl CrossKey {
         let mut per_job = vec![StateHasher::default(); jobs];
         for e in before {
             if let Some(h) = per_job.get_mut(e.job) {
-                e.op.hash(h);
+                hash_pair_shape(&e.op, h);
             }
         }
         let mut h = StateHasher::default();
