@@ -16,7 +16,8 @@
 #   anchor's one-step window): staged-copy to the first failure for SEEDS seeds
 #   (random, pct:3) and once with dpor, and direct-install for a fixed budget
 #   (steady rate) under random, pct:3 and dpor on the model filesystem, plus a
-#   short real-filesystem run.
+#   short real-filesystem run, and sage-32361-upgrade staged-copy random for
+#   STEADY_BUDGET executions in one process (the anchor's shape, steady).
 # Prints one line per measurement: tool, configuration, executions, seconds,
 # executions/s. Takes about 1-2 minutes after the builds.
 set -euo pipefail
@@ -25,6 +26,7 @@ SEEDS=${SEEDS:-20}
 LOOM_LIMIT=${LOOM_LIMIT:-10}
 BUDGET=${BUDGET:-2000}
 FAIL_BUDGET=${FAIL_BUDGET:-2000}
+STEADY_BUDGET=${STEADY_BUDGET:-20000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 anchor=${1:-${ANCHOR_DIR:-$root/../shared/anchors/loom-shuttle}}
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -104,9 +106,9 @@ prefixrace_dpor_to_failure() {
 }
 
 prefixrace_steady() {
-  local scenario=$1 sched=$2 fs=$3 budget=$4 e t v o
-  read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy direct-install --scheduler "$sched" --seed 1 --schedules "$budget" --fs "$fs")
-  python3 -c "print(f'prefixrace $scenario direct-install $sched fs=$fs steady verdict=$v executions=$e seconds=$t executions_per_s={$e / $t if $t else 0:.1f} ops_per_execution={$o / $e if $e else 0:.0f}')"
+  local scenario=$1 sched=$2 fs=$3 budget=$4 strategy=${5:-direct-install} e t v o
+  read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy "$strategy" --scheduler "$sched" --seed 1 --schedules "$budget" --fs "$fs")
+  python3 -c "print(f'prefixrace $scenario $strategy $sched fs=$fs steady verdict=$v executions=$e seconds=$t executions_per_s={$e / $t if $t else 0:.1f} ops_per_execution={$o / $e if $e else 0:.0f}')"
 }
 
 scenarios="sage-32361 sage-32361-upgrade"
@@ -126,6 +128,9 @@ for round in 1 2; do
     echo "loom cython LOOM_MAX_PREEMPTIONS=2 to-failure $(LOOM_MAX_PREEMPTIONS=2 "$B" loom cython --reps 1 --limit 300 2>/dev/null | anchor_line)"
     echo "loom cython unbounded limit=${LOOM_LIMIT}s $("$B" loom cython --reps 1 --limit "$LOOM_LIMIT" 2>/dev/null | anchor_line)"
   fi
+  # The anchor's shape in one long process: the one-step window under
+  # staged copy, which random sampling does not hit, so it runs its budget.
+  prefixrace_steady sage-32361-upgrade random model "$STEADY_BUDGET" staged-copy
   for scn in $scenarios; do
     prefixrace_steady "$scn" random model "$BUDGET"
     prefixrace_steady "$scn" pct:3 model "$BUDGET"
