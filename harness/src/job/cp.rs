@@ -21,13 +21,14 @@
 //! directory that appeared after all (`mkdir` EEXIST, then `lstat` shows a
 //! directory), optionally with `--remove-destination` for files.
 
-use crate::state_key::StateKey;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use super::{Diagnostic, Job, Step};
 use crate::content::Blob;
 use crate::fs::{Fs, ModelFs, Tree};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+use crate::state_key::{StateHasher, StateKey};
 
 /// How cp orders the entries of a source directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -658,14 +659,14 @@ impl Job for CpJob {
             failed,
             diagnostics,
         } = self;
-        Some(StateKey::of(&(
-            cursor,
-            states,
-            finalize,
-            pending,
-            fd,
-            failed,
-            diagnostics,
-        )))
+        let mut h = StateHasher::default();
+        (cursor, finalize, pending, fd, failed, diagnostics).hash(&mut h);
+        // One state per entry of the plan (thousands): eight to a word.
+        h.write_usize(states.len());
+        for eight in states.chunks(8) {
+            let word = eight.iter().fold(0u64, |w, s| (w << 8) | *s as u64 + 1);
+            h.write_u64(word);
+        }
+        Some(h.finish128())
     }
 }

@@ -18,13 +18,13 @@
 //! `.pyc` by the source's mtime and size before reading the source; the model
 //! reads the source first and validates by the source digest the `.pyc` records.
 
-use crate::state_key::StateKey;
 use std::sync::Arc;
 
 use super::{Condition, Diagnostic, Job, Step};
 use crate::content::{Blob, Digest};
 use crate::fs::parent_of;
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+use crate::state_key::StateKey;
 
 /// One module the importer imports, with its paths resolved.
 #[derive(Debug, Clone)]

@@ -17,7 +17,6 @@
 //! - any other OSError aborts pip with
 //!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`.
 
-use crate::state_key::StateKey;
 use std::sync::Arc;
 
 use super::makedirs::{Makedirs, MakedirsStep};
@@ -25,6 +24,7 @@ use super::{Diagnostic, Job, Step};
 use crate::content::Blob;
 use crate::fs::{parent_of, split_parent};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+use crate::state_key::StateKey;
 
 /// One file pip extracts from the wheel.
 #[derive(Debug, Clone)]
