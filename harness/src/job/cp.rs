@@ -664,7 +664,7 @@ impl Job for CpJob {
         // One state per entry of the plan (thousands): eight to a word.
         h.write_usize(states.len());
         for eight in states.chunks(8) {
-            let word = eight.iter().fold(0u64, |w, s| (w << 8) | *s as u64 + 1);
+            let word = eight.iter().fold(0u64, |w, s| (w << 8) | (*s as u64 + 1));
             h.write_u64(word);
         }
         Some(h.finish128())
