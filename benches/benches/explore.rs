@@ -48,7 +48,10 @@ fn exploration(c: &mut Criterion) {
         {
             let setup = case.setup().expect("built-in scenario");
             let options = case.options();
-            group.throughput(Throughput::Elements(case.executions));
+            // The executions one exploration runs: its budget, or fewer when
+            // dpor covers the space or finds a failure first.
+            let executions = explore(&setup, &options).expect("explore").executions;
+            group.throughput(Throughput::Elements(executions));
             let id = BenchmarkId::new(
                 format!("{}/{}", case.scenario, case.strategy),
                 format!("{}/{}", case.scheduler, case.tails()),
