@@ -91,8 +91,9 @@ pub trait Tails {
 /// The point of an execution where only one job was left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tail {
-    /// The state there: the filesystem, every job's status and history, and
-    /// the step the last job offers.
+    /// The state there: the filesystem, how every finished job ended and
+    /// what it printed, the last job's own state (or the results it was
+    /// handed), and the step it offers.
     pub key: StateKey,
     /// Steps executed before it.
     pub at_step: usize,

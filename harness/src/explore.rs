@@ -210,7 +210,8 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     if let Some(after) = &known.events {
                         pairs = execution_pairs(&events);
                         let cross = CrossKey::new(tail.key, &events, jobs);
-                        pairs.extend_from_slice(&memo.cross_pairs(cross, &events, after));
+                        let across = memo.cross_pairs(cross, &events, pairs.len(), after);
+                        pairs.extend_from_slice(&across);
                     }
                     Outcome {
                         index,

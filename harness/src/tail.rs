@@ -23,6 +23,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::execution::{Event, Tails};
@@ -94,8 +95,8 @@ pub struct TailMemo {
     /// Keep events (for pair counting), and consider only tails that have them known.
     with_events: bool,
     capacity: usize,
-    /// How many tail events may be kept in all.
-    event_budget: Mutex<usize>,
+    /// How many more tail events may be kept.
+    event_budget: AtomicUsize,
 }
 
 impl TailMemo {
@@ -114,7 +115,7 @@ impl TailMemo {
             cross: Mutex::default(),
             with_events,
             capacity,
-            event_budget: Mutex::new(Self::DEFAULT_EVENT_BUDGET),
+            event_budget: AtomicUsize::new(Self::DEFAULT_EVENT_BUDGET),
         }
     }
 
@@ -127,11 +128,14 @@ impl TailMemo {
     /// memo keeps events, `events` (the tail's own), unless the memo is full.
     pub fn remember(&self, key: StateKey, steps: u64, judgement: Arc<Judgement>, events: &[Event]) {
         let events = if self.with_events {
-            let mut budget = lock(&self.event_budget);
-            if *budget < events.len() {
+            let took =
+                self.event_budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                        left.checked_sub(events.len())
+                    });
+            if took.is_err() {
                 return;
             }
-            *budget -= events.len();
             Some(Arc::from(events))
         } else {
             None
@@ -147,12 +151,18 @@ impl TailMemo {
     }
 
     /// The pairs across the boundary of `cross`: known, or computed from the
-    /// events `before` it and the tail's `after` (and then kept).
-    pub fn cross_pairs(&self, cross: CrossKey, before: &[Event], after: &[Event]) -> Arc<[Pair]> {
+    /// events `before` it (which form `inside` pairs among themselves) and
+    /// the tail's `after` (and then kept).
+    pub fn cross_pairs(
+        &self,
+        cross: CrossKey,
+        before: &[Event],
+        inside: usize,
+        after: &[Event],
+    ) -> Arc<[Pair]> {
         if let Some(known) = lock(&self.cross).get(&cross.0) {
             return known.clone();
         }
-        let inside = execution_pairs(before).len();
         let whole: Vec<Event> = before.iter().chain(after).cloned().collect();
         // Pairs come in the order their later event runs, so those of the
         // events before the boundary come first.
