@@ -14,6 +14,7 @@ use crate::fs::{Fs, Tree};
 use crate::job::{Diagnostic, Job, Step};
 use crate::op::{Op, OpResult};
 use crate::schedule::{JobId, Schedule, Scheduler};
+use crate::state_graph::StateGraph;
 use crate::state_key::{hash_result, StateHasher, StateKey};
 
 /// One executed op.
@@ -117,6 +118,9 @@ pub enum Ran {
         tail: Tail,
         /// The events before it (empty unless events were recorded).
         events: Vec<Event>,
+        /// True when it got there by walking the
+        /// [`StateGraph`], without running anything.
+        walked: bool,
     },
 }
 
@@ -130,7 +134,7 @@ pub fn execute(
     scheduler: &mut dyn Scheduler,
     record_events: bool,
 ) -> ExecutionTrace {
-    match run(jobs, deps, fs, scheduler, record_events, None) {
+    match run(jobs, deps, fs, scheduler, record_events, None, None) {
         Ran::Complete { trace, .. } => trace,
         Ran::Known { .. } => unreachable!("no tails were offered"),
     }
@@ -138,7 +142,8 @@ pub fn execute(
 
 /// Like [`execute`], but stops as soon as only one job is left in a state
 /// `tails` knows. Needs a filesystem with a state key (the model); on others
-/// it always runs to the end.
+/// it always runs to the end. With a `graph`, every decision point before
+/// that is recorded in it ([`StateGraph::record`]).
 ///
 /// Sound because jobs are deterministic: a job's state is a function of the
 /// results it was handed and of the step it offers (see [`Job`]), so two
@@ -150,9 +155,45 @@ pub fn execute_with_tails(
     fs: &mut dyn Fs,
     scheduler: &mut dyn Scheduler,
     tails: &dyn Tails,
+    graph: Option<&mut StateGraph>,
     record_events: bool,
 ) -> Ran {
-    run(jobs, deps, fs, scheduler, record_events, Some(tails))
+    run(jobs, deps, fs, scheduler, record_events, Some(tails), graph)
+}
+
+/// The key of a decision point: the filesystem, and for every job whether
+/// it still runs, how it ended, what it printed, and, while it runs, its own
+/// state (or the results it has been handed) and the op it offers. What
+/// follows a decision point is a function of it and of the pick.
+fn decision_key(
+    fs: StateKey,
+    status: &[Status],
+    outcomes: &[JobOutcome],
+    jobs: &[Box<dyn Job>],
+    histories: &[StateHasher],
+    pending_ops: &[Option<Op>],
+) -> StateKey {
+    let mut h = StateHasher::default();
+    fs.hash(&mut h);
+    for (j, outcome) in outcomes.iter().enumerate() {
+        let running = status[j] == Status::Running;
+        running.hash(&mut h);
+        match outcome.end {
+            JobEnd::Exited(code) => (0u8, code).hash(&mut h),
+            JobEnd::Skipped => 1u8.hash(&mut h),
+        }
+        for (diagnostic, _event) in &outcome.diagnostics {
+            diagnostic.hash(&mut h);
+        }
+        if running {
+            match jobs[j].state_key() {
+                Some(own) => own.hash(&mut h),
+                None => histories[j].finish128().hash(&mut h),
+            }
+            pending_ops[j].hash(&mut h);
+        }
+    }
+    h.finish128()
 }
 
 /// The key of the state where only `last` is left: the filesystem, what
@@ -197,6 +238,7 @@ fn run(
     scheduler: &mut dyn Scheduler,
     record_events: bool,
     tails: Option<&dyn Tails>,
+    graph: Option<&mut StateGraph>,
 ) -> Ran {
     let n = jobs.len();
     let mut status = vec![Status::Running; n];
@@ -218,6 +260,9 @@ fn run(
     let mut step = 0usize;
     let watch = tails.filter(|_| fs.state_key().is_some());
     let mut histories = vec![StateHasher::default(); if watch.is_some() { n } else { 0 }];
+    let mut graph = graph.filter(|_| watch.is_some());
+    // The decision point the last pick was made at, and the pick.
+    let mut came_from: Option<(StateKey, JobId)> = None;
     let mut tail = None;
     loop {
         runnable.clear();
@@ -262,7 +307,10 @@ fn run(
         if changed {
             continue;
         }
+        let mut decision = None;
+        let mut one_left = None;
         if let (Some(tails), None) = (watch, tail) {
+            let fs_key = fs.state_key().expect("watched filesystems are keyed");
             let mut left = (0..n).filter(|&j| status[j] == Status::Running);
             if let (Some(last), None) = (left.next(), left.next()) {
                 let next = match pending_ops[last].clone() {
@@ -270,19 +318,30 @@ fn run(
                     None => jobs[last].step(&|p: &str| fs.probe(p)),
                 };
                 let key = tail_key(
-                    fs.state_key().expect("watched filesystems are keyed"),
+                    fs_key,
                     &histories,
                     &outcomes,
                     jobs[last].as_ref(),
                     last,
                     &next,
                 );
-                let here = Tail { key, at_step: step };
-                if tails.known(key) {
-                    return Ran::Known { tail: here, events };
-                }
-                tail = Some(here);
+                one_left = Some((tails, Tail { key, at_step: step }));
             }
+            if let Some(graph) = graph.as_deref_mut() {
+                let key = decision_key(fs_key, &status, &outcomes, &jobs, &histories, &pending_ops);
+                graph.record(came_from, key, &runnable, one_left.map(|(_, t)| t.key));
+                decision = Some(key);
+            }
+        }
+        if let Some((tails, here)) = one_left {
+            if tails.known(here.key) {
+                return Ran::Known {
+                    tail: here,
+                    events,
+                    walked: false,
+                };
+            }
+            tail = Some(here);
         }
         if runnable.is_empty() {
             if waiting.is_empty() {
@@ -309,6 +368,7 @@ fn run(
             ));
             break;
         };
+        came_from = decision.map(|key| (key, chosen));
         let op = pending_ops[chosen]
             .take()
             .expect("runnable jobs have a pending op");

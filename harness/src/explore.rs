@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -20,6 +20,7 @@ use crate::pct_bound::PctBound;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
 use crate::shard::Shard;
+use crate::state_graph::StateGraph;
 use crate::tail::{CrossKey, TailMemo};
 
 /// Options of one exploration.
@@ -148,6 +149,9 @@ pub struct Exploration {
     /// ([`ExploreOptions::reuse_tails`]). A measure of speed only: reports
     /// leave it out, because it can depend on the thread count.
     pub reused_tails: u64,
+    /// Of those, the executions that got to their known tail by walking the
+    /// [`StateGraph`], without running an op. Speed only, like `reused_tails`.
+    pub walked_executions: u64,
 }
 
 struct Outcome {
@@ -157,6 +161,8 @@ struct Outcome {
     pairs: Vec<Pair>,
     /// Stopped early at a known tail.
     reused: bool,
+    /// Got there by walking the state graph.
+    walked: bool,
 }
 
 /// The PCT bound of a run of `runs` executions of at most `k` ops with
@@ -197,14 +203,31 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     }
     let reuse_tails = options.reuse_tails && options.fs == FsKind::Model;
     let memo = TailMemo::new(TailMemo::DEFAULT_CAPACITY, options.count_pairs);
+    // One state graph per worker thread, so that walking it takes no lock
+    // per step; each is locked once per execution, by its own thread only.
+    let threads = options.threads.max(1);
+    let graphs: Vec<Mutex<StateGraph>> = (0..threads)
+        .map(|_| Mutex::new(StateGraph::new(StateGraph::DEFAULT_CAPACITY / threads)))
+        .collect();
     let run_one = |index: u64| -> Result<Outcome> {
         let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
         let mut fs = options.fs.fresh()?;
         if reuse_tails {
-            let ran =
-                setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, options.count_pairs);
+            let slot = rayon::current_thread_index().unwrap_or(0) % threads;
+            let mut graph = graphs[slot].lock().unwrap_or_else(|e| e.into_inner());
+            let ran = setup.run_with_tails(
+                fs.as_mut(),
+                scheduler.as_mut(),
+                &memo,
+                Some(&mut graph),
+                options.count_pairs,
+            );
             return Ok(match ran {
-                Ran::Known { tail, events } => {
+                Ran::Known {
+                    tail,
+                    events,
+                    walked,
+                } => {
                     let known = memo.get(tail.key).expect("known tails are never dropped");
                     let mut pairs = Vec::new();
                     if let Some(after) = &known.events {
@@ -219,6 +242,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                         judgement: known.judgement,
                         pairs,
                         reused: true,
+                        walked,
                     }
                 }
                 Ran::Complete { trace, tail } => {
@@ -235,6 +259,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                         judgement,
                         pairs: execution_pairs(&trace.events),
                         reused: false,
+                        walked: false,
                     }
                 }
             });
@@ -246,6 +271,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             judgement: Arc::new(oracle.judge(&trace)),
             pairs: execution_pairs(&trace.events),
             reused: false,
+            walked: false,
         })
     };
     let batch = (options.threads.max(1) as u64 * 32).max(64);
@@ -257,6 +283,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut pairs = PairSet::default();
     let mut failing: Option<u64> = None;
     let mut reused_tails = 0;
+    let mut walked = 0;
     let mut next = 0;
     while next < budget && failing.is_none() {
         let end = (next + batch).min(budget);
@@ -280,6 +307,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             executions += 1;
             ops_executed += o.steps;
             reused_tails += o.reused as u64;
+            walked += o.walked as u64;
             execution_ops.push(o.steps);
             pairs.add(o.index + 1, &o.pairs);
             for n in &o.judgement.notes {
@@ -332,6 +360,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         shard: options.shard,
         coverage: None,
         reused_tails,
+        walked_executions: walked,
     })
 }
 
@@ -438,6 +467,7 @@ fn explore_systematically(
         shard: options.shard,
         coverage: Some(found.coverage),
         reused_tails: 0,
+        walked_executions: 0,
     })
 }
 

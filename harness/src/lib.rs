@@ -50,6 +50,7 @@ pub mod schedule;
 pub mod setup;
 pub mod shard;
 pub mod shrink;
+pub mod state_graph;
 pub mod state_key;
 pub mod story;
 pub mod strategy;

@@ -8,7 +8,8 @@ use crate::execution::{execute, execute_with_tails, ExecutionTrace, Ran, Tails};
 use crate::fs::{parent_of, split_parent, Fs, ModelFs};
 use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
-use crate::schedule::{JobId, Scheduler, SerialScheduler};
+use crate::schedule::{JobId, Resumed, Scheduler, SerialScheduler};
+use crate::state_graph::{StateGraph, Walked};
 use crate::strategy::{python_object_id, InstallContext, Strategy};
 
 /// Job indices of the jobs laying down the initial prefix (distinct from the
@@ -105,14 +106,33 @@ impl Setup {
     }
 
     /// Like [`Setup::run`], stopping early where the rest of the execution
-    /// is known to `tails` (see [`execute_with_tails`]).
+    /// is known to `tails` (see [`execute_with_tails`]). With a `graph`
+    /// of earlier executions of this setup, the execution first walks it
+    /// ([`StateGraph::walk`]), touching neither `fs` nor any job, and runs
+    /// for real only from the start, and only where the graph does not know
+    /// the way, recording what it meets. Walking needs a scheduler that does
+    /// not see ops and no recorded events (a walk has none to give).
     pub fn run_with_tails(
         &self,
         fs: &mut dyn Fs,
         scheduler: &mut dyn Scheduler,
         tails: &dyn Tails,
+        graph: Option<&mut StateGraph>,
         record_events: bool,
     ) -> Ran {
+        let mut picks = Vec::new();
+        if let Some(graph) = graph
+            .as_deref()
+            .filter(|_| !record_events && !scheduler.sees_ops())
+        {
+            if let Walked::Known(tail) = graph.walk(scheduler, tails, &mut picks) {
+                return Ran::Known {
+                    tail,
+                    events: Vec::new(),
+                    walked: true,
+                };
+            }
+        }
         if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
             return Ran::Complete { trace, tail: None };
         }
@@ -120,8 +140,9 @@ impl Setup {
             self.jobs.clone(),
             &self.deps,
             fs,
-            scheduler,
+            &mut Resumed::new(&picks, scheduler),
             tails,
+            graph,
             record_events,
         )
     }

@@ -144,6 +144,27 @@ pub fn hash_result(h: &mut StateHasher, result: &OpResult) {
     }
 }
 
+/// A [`Hasher`] for maps keyed by [`StateKey`]: keys are already uniform
+/// hashes, so it takes their low bits.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ *b as u64;
+        }
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        self.0 = i as u64;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,14 +22,14 @@
 //! which thread fills an entry first does not matter.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::execution::{Event, Tails};
 use crate::oracle::Judgement;
 use crate::pairs::{execution_pairs, hash_pair_shape, Pair};
-use crate::state_key::{StateHasher, StateKey};
+use crate::state_key::{KeyHasher, StateHasher, StateKey};
 
 /// The rest of an execution from one state.
 #[derive(Debug, Clone)]
@@ -40,26 +40,6 @@ pub struct KnownTail {
     pub judgement: Arc<Judgement>,
     /// The events from that state to the end, when pairs are counted.
     pub events: Option<Arc<[Event]>>,
-}
-
-/// Keys are already uniform hashes: take their low bits.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ *b as u64;
-        }
-    }
-
-    fn write_u128(&mut self, i: u128) {
-        self.0 = i as u64;
-    }
 }
 
 type KeyMap<V> = HashMap<StateKey, V, BuildHasherDefault<KeyHasher>>;

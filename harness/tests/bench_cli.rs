@@ -47,6 +47,13 @@ fn json_report_has_stable_fields() {
         for key in ["seconds_median", "executions_per_s", "ops_per_s"] {
             assert!(row[key].as_f64().unwrap() >= 0.0, "{key} in {row}");
         }
+        // Only reused-tail explorations walk the state graph, and never more
+        // executions than they ran.
+        let walked = row["walked"].as_u64().unwrap();
+        assert!(walked <= row["executions"].as_u64().unwrap(), "{row}");
+        if row["tails"] == "rerun" {
+            assert_eq!(walked, 0, "{row}");
+        }
     }
     let fss: Vec<&str> = rows.iter().map(|r| r["fs"].as_str().unwrap()).collect();
     assert!(fss.contains(&"model") && fss.contains(&"real"));

@@ -79,6 +79,12 @@ fn compare(scenario: &Arc<Scenario>, strategy: &str, schedules: u64) -> u64 {
                 setup.strategy
             );
             assert_eq!(without.reused_tails, 0);
+            assert_eq!(without.walked_executions, 0);
+            assert!(with.walked_executions <= with.reused_tails);
+            if count_pairs {
+                // A walk through the state graph has no events to count.
+                assert_eq!(with.walked_executions, 0);
+            }
             reused += with.reused_tails;
         }
     }

@@ -7,8 +7,8 @@
 //! sage-32361-upgrade under staged copy (the shape of the loom and shuttle
 //! model: a one-step window random sampling does not hit). One worker
 //! thread, so the figure is per core, like loom's and shuttle's. Random and
-//! pct on the model run twice, with known tails reused (the default) and
-//! with every execution run to its end, side by side.
+//! pct on the model run twice, with known tails and the state graph reused
+//! (the default) and with every execution run to its end, side by side.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -148,6 +148,9 @@ pub struct ExplorationFigure {
     pub tails: &'static str,
     /// Executions per exploration.
     pub executions: u64,
+    /// Of those, the executions decided by walking the state graph
+    /// ([`crate::explore::Exploration::walked_executions`]).
+    pub walked: u64,
     /// Ops executed per exploration.
     pub ops: u64,
     /// Repetitions.
@@ -170,20 +173,24 @@ pub fn measure_exploration(
         .map(|c| c.setup())
         .collect::<Result<Vec<_>>>()?;
     let mut times = vec![Vec::new(); cases.len()];
-    let mut counts = vec![(0, 0); cases.len()];
+    let mut counts = vec![(0, 0, 0); cases.len()];
     for _ in 0..reps.max(1) {
         for (i, case) in cases.iter().enumerate() {
             let start = Instant::now();
             let found = explore(&setups[i], &case.options())?;
             times[i].push(start.elapsed().as_secs_f64());
-            counts[i] = (found.executions, found.ops_executed);
+            counts[i] = (
+                found.executions,
+                found.walked_executions,
+                found.ops_executed,
+            );
         }
     }
     Ok(cases
         .iter()
         .zip(times)
         .zip(counts)
-        .map(|((case, times), (executions, ops))| {
+        .map(|((case, times), (executions, walked, ops))| {
             let seconds = median(&times);
             ExplorationFigure {
                 scenario: case.scenario,
@@ -192,6 +199,7 @@ pub fn measure_exploration(
                 scheduler: case.scheduler.to_string(),
                 tails: case.tails(),
                 executions,
+                walked,
                 ops,
                 reps: times.len(),
                 seconds_median: seconds,

@@ -93,17 +93,18 @@ impl BenchReport {
         );
         let _ = writeln!(
             s,
-            "\nExploration speed (1 thread; tails: reused = known tails reused, rerun = every execution to its end)"
+            "\nExploration speed (1 thread; tails: reused = known tails and the state graph reused, rerun = every execution to its end; walked = executions decided in the state graph without running an op)"
         );
         let _ = writeln!(
             s,
-            "{:<18} {:<14} {:<5} {:<6} {:<6} {:>6} {:>10} {:>9} {:>11} {:>13}",
+            "{:<18} {:<14} {:<5} {:<6} {:<6} {:>6} {:>6} {:>10} {:>9} {:>11} {:>13}",
             "scenario",
             "strategy",
             "fs",
             "sched",
             "tails",
             "execs",
+            "walked",
             "ops",
             "median s",
             "execs/s",
@@ -112,13 +113,14 @@ impl BenchReport {
         for f in &self.exploration {
             let _ = writeln!(
                 s,
-                "{:<18} {:<14} {:<5} {:<6} {:<6} {:>6} {:>10} {:>9.4} {:>11.1} {:>13.0}",
+                "{:<18} {:<14} {:<5} {:<6} {:<6} {:>6} {:>6} {:>10} {:>9.4} {:>11.1} {:>13.0}",
                 f.scenario,
                 f.strategy,
                 f.fs,
                 f.scheduler,
                 f.tails,
                 f.executions,
+                f.walked,
                 f.ops,
                 f.seconds_median,
                 f.executions_per_s,

@@ -21,7 +21,7 @@
 //! directory that appeared after all (`mkdir` EEXIST, then `lstat` shows a
 //! directory), optionally with `--remove-destination` for files.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use super::{Diagnostic, Job, Step};
@@ -240,6 +240,38 @@ enum DirState {
     Merged,
 }
 
+/// What cp knows about every directory of the plan, with a key of it kept
+/// up to date (the plan has thousands of entries; a key of the whole
+/// vector at every step would cost more than the step).
+#[derive(Debug, Clone)]
+struct DirStates {
+    states: Vec<DirState>,
+    /// The XOR of the keys of every entry that is not `Unknown`.
+    key: StateKey,
+}
+
+impl DirStates {
+    fn new(n: usize) -> DirStates {
+        DirStates {
+            states: vec![DirState::Unknown; n],
+            key: StateKey::default(),
+        }
+    }
+
+    fn get(&self, i: usize) -> DirState {
+        self.states[i]
+    }
+
+    fn set(&mut self, i: usize, state: DirState) {
+        let entry = |s: DirState| match s {
+            DirState::Unknown => StateKey::default(),
+            known => StateKey::of(&(i, known)),
+        };
+        self.key ^= entry(self.states[i]) ^ entry(state);
+        self.states[i] = state;
+    }
+}
+
 /// The op cp is waiting on, and what it means.
 #[derive(Debug, Clone, Hash)]
 enum Pending {
@@ -268,7 +300,7 @@ pub struct CpJob {
     label: String,
     plan: Arc<CpPlan>,
     cursor: usize,
-    states: Vec<DirState>,
+    states: DirStates,
     /// Directories whose mode is restored once their subtree is done.
     finalize: Vec<usize>,
     pending: Option<(Op, Pending)>,
@@ -285,7 +317,7 @@ impl CpJob {
             label: label.into(),
             plan,
             cursor: 0,
-            states: vec![DirState::Unknown; n],
+            states: DirStates::new(n),
             finalize: Vec::new(),
             pending: None,
             fd: None,
@@ -317,7 +349,7 @@ impl CpJob {
 
     fn parent_created(&self, i: usize) -> bool {
         match self.plan.entries[i].parent {
-            Some(p) => self.states[p] == DirState::Created,
+            Some(p) => self.states.get(p) == DirState::Created,
             None => false,
         }
     }
@@ -413,7 +445,7 @@ impl Job for CpJob {
                     self.set(Op::Mkdir { path, mode }, Pending::Mkdir);
                 }
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.states[i] = DirState::Merged;
+                    self.states.set(i, DirState::Merged);
                     self.finalize.push(i);
                     self.cursor += 1;
                 }
@@ -433,7 +465,7 @@ impl Job for CpJob {
             },
             Pending::Mkdir => match result {
                 Ok(_) => {
-                    self.states[i] = DirState::Created;
+                    self.states.set(i, DirState::Created);
                     self.finalize.push(i);
                     self.cursor += 1;
                 }
@@ -451,7 +483,7 @@ impl Job for CpJob {
             },
             Pending::StatDirAfterEexist => match result {
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.states[i] = DirState::Merged;
+                    self.states.set(i, DirState::Merged);
                     self.finalize.push(i);
                     self.cursor += 1;
                 }
@@ -660,13 +692,16 @@ impl Job for CpJob {
             diagnostics,
         } = self;
         let mut h = StateHasher::default();
-        (cursor, finalize, pending, fd, failed, diagnostics).hash(&mut h);
-        // One state per entry of the plan (thousands): eight to a word.
-        h.write_usize(states.len());
-        for eight in states.chunks(8) {
-            let word = eight.iter().fold(0u64, |w, s| (w << 8) | (*s as u64 + 1));
-            h.write_u64(word);
-        }
+        (
+            cursor,
+            finalize,
+            pending,
+            fd,
+            failed,
+            diagnostics,
+            states.key,
+        )
+            .hash(&mut h);
         Some(h.finish128())
     }
 }

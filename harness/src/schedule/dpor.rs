@@ -167,4 +167,8 @@ impl Scheduler for DporScheduler {
             step.sleep_after(&mut self.sleep);
         }
     }
+
+    fn sees_ops(&self) -> bool {
+        true
+    }
 }

@@ -9,6 +9,7 @@ mod dpor;
 mod pct;
 mod random;
 mod replay;
+mod resumed;
 mod rng;
 mod serial;
 pub mod token;
@@ -17,6 +18,7 @@ pub use dpor::{Asleep, DporScheduler, DporStep};
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
+pub use resumed::Resumed;
 pub use rng::SplitMix64;
 pub use serial::SerialScheduler;
 
@@ -50,6 +52,15 @@ pub trait Scheduler: Send {
     /// about dependence (DPOR) use it; the others ignore it.
     fn completed(&mut self, result: &crate::op::OpResult) {
         let _ = result;
+    }
+
+    /// True when the scheduler's picks depend on the ops offered or on
+    /// their results ([`Scheduler::pick_offered`], [`Scheduler::completed`]),
+    /// not only on the runnable jobs and the step. Such a scheduler cannot
+    /// be driven through a [`crate::state_graph::StateGraph`], which knows
+    /// the jobs that can run in a state but not their ops.
+    fn sees_ops(&self) -> bool {
+        false
     }
 }
 
