@@ -374,19 +374,28 @@ fn shrunk(
     trace: ExecutionTrace,
     judgement: Judgement,
 ) -> Result<Failure> {
-    let choices = trace.schedule.choices.clone();
     let better = if options.shrink {
-        crate::shrink::shrink(setup, oracle, options.fs, &choices, &trace, &judgement)?
+        match crate::shrink::record(setup, options.fs, &trace.schedule.choices)? {
+            Some(recorded) => {
+                crate::shrink::shrink(setup, oracle, options.fs, &recorded, &judgement)?
+            }
+            None => None,
+        }
     } else {
         None
     };
     let (trace, judgement) = better.unwrap_or((trace, judgement));
-    Ok(Failure {
+    Ok(failure_of(execution, trace, judgement))
+}
+
+/// The failure of execution `execution` (1-based), as `trace` tells it.
+fn failure_of(execution: u64, trace: ExecutionTrace, judgement: Judgement) -> Failure {
+    Failure {
         execution: Some(execution),
         token: trace.schedule.token(),
         trace,
         judgement,
-    })
+    }
 }
 
 /// Explores `setup` with DPOR, only the shard's part of the search when
@@ -441,11 +450,29 @@ fn explore_systematically(
         crate::dpor::explore_parallel(setup, &dpor, options.threads, &fresh, &analyze, &commit)?;
     let first_failure = match found.failure {
         Some((execution, choices)) => {
-            let mut fs = options.fs.fresh()?;
-            let mut scheduler = ReplayScheduler::new(Schedule { choices });
-            let trace = setup.run(fs.as_mut(), &mut scheduler, true);
-            let judgement = oracle.judge(&trace);
-            Some(shrunk(setup, oracle, options, execution, trace, judgement)?)
+            // When shrinking, one run records both the events of the trace
+            // and the steps shrinking needs.
+            let recorded = match options.shrink {
+                true => crate::shrink::record(setup, options.fs, &choices)?,
+                false => None,
+            };
+            let failure = match recorded {
+                Some(recorded) => {
+                    let judgement = oracle.judge(&recorded.trace);
+                    let better =
+                        crate::shrink::shrink(setup, oracle, options.fs, &recorded, &judgement)?;
+                    let (trace, judgement) = better.unwrap_or((recorded.trace, judgement));
+                    failure_of(execution, trace, judgement)
+                }
+                None => {
+                    let mut fs = options.fs.fresh()?;
+                    let mut scheduler = ReplayScheduler::new(Schedule { choices });
+                    let trace = setup.run(fs.as_mut(), &mut scheduler, true);
+                    let judgement = oracle.judge(&trace);
+                    shrunk(setup, oracle, options, execution, trace, judgement)?
+                }
+            };
+            Some(failure)
         }
         None => None,
     };

@@ -15,13 +15,37 @@
 //! original; otherwise the original is reported. Shrinking is deterministic
 //! and applies to the failures of every scheduler.
 
-use crate::dpor::{run_once, HappensBefore};
+use crate::dpor::HappensBefore;
 use crate::error::Result;
 use crate::execution::ExecutionTrace;
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
-use crate::schedule::{DporScheduler, JobId, Schedule};
+use crate::schedule::{DporScheduler, DporStep, ForcedScheduler, JobId, Schedule};
 use crate::setup::Setup;
+
+/// A failing execution recorded for shrinking: its trace, with events, and
+/// what every step offered (for its happens-before relation).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The execution, events included.
+    pub trace: ExecutionTrace,
+    /// What every step offered and which job ran.
+    pub steps: Vec<DporStep>,
+}
+
+/// Runs the schedule `choices` of `setup` once on a fresh `fs`, recording
+/// events and steps. `None` when the run does not follow `choices` (they
+/// belong to another scenario or strategy).
+pub fn record(setup: &Setup, fs: FsKind, choices: &[JobId]) -> Result<Option<Recorded>> {
+    let mut scheduler = DporScheduler::new(choices.to_vec(), usize::MAX, Vec::new());
+    let mut fs = fs.fresh()?;
+    let trace = setup.run(fs.as_mut(), &mut scheduler, true);
+    let followed = trace.schedule.choices == choices && trace.aborted.is_none();
+    Ok(followed.then_some(Recorded {
+        trace,
+        steps: scheduler.steps,
+    }))
+}
 
 /// True when two verdicts describe the same failure.
 fn same_failure(
@@ -85,15 +109,14 @@ fn linearize(
     out
 }
 
-/// Shrinks the failing schedule `choices` of `setup`; returns the shrunk
-/// execution (with events) and its verdict, or `None` when no shorter
-/// schedule fails the same way.
+/// Shrinks the failing execution `recorded` of `setup` (see [`record`]),
+/// whose verdict is `verdict`; returns the shrunk execution (with events)
+/// and its verdict, or `None` when no shorter schedule fails the same way.
 pub fn shrink(
     setup: &Setup,
     oracle: &Oracle,
     fs: FsKind,
-    choices: &[JobId],
-    original: &ExecutionTrace,
+    recorded: &Recorded,
     verdict: &Judgement,
 ) -> Result<Option<(ExecutionTrace, Judgement)>> {
     let Some(kind) = &verdict.failure else {
@@ -102,9 +125,8 @@ pub fn shrink(
     if matches!(kind, FailureKind::Aborted(_)) {
         return Ok(None);
     }
-    let fresh = || fs.fresh();
-    let recorded = run_once(setup, &fresh, choices.to_vec(), usize::MAX, Vec::new())?;
-    if recorded.steps.is_empty() || recorded.trace.schedule.choices != choices {
+    let original = &recorded.trace;
+    if recorded.steps.is_empty() {
         return Ok(None);
     }
     let target = match kind {
@@ -117,8 +139,16 @@ pub fn shrink(
     let mut best_cost = cost(original, verdict);
     let mut forced = forced;
     let mut tries = 0;
+    let mut first = true;
     'improve: loop {
-        let candidates = std::iter::once(forced.clone()).chain(merges(&forced));
+        // After an improvement, `forced` is the prefix of the execution just
+        // judged up to its failure: running it again would fail the same
+        // way at the same op, so only its merges are new.
+        let candidates = first
+            .then(|| forced.clone())
+            .into_iter()
+            .chain(merges(&forced));
+        first = false;
         for candidate in candidates {
             if tries == MAX_TRIES {
                 break 'improve;
@@ -155,9 +185,7 @@ fn judge_forced(
     fs: FsKind,
     forced: Vec<JobId>,
 ) -> Result<Option<(ExecutionTrace, Judgement)>> {
-    // The dpor scheduler forces the prefix, then runs without preemption;
-    // one run records everything.
-    let mut scheduler = DporScheduler::new(forced, usize::MAX, Vec::new());
+    let mut scheduler = ForcedScheduler::new(forced);
     let mut fs = fs.fresh()?;
     let trace = setup.run(fs.as_mut(), &mut scheduler, true);
     if trace.aborted.is_some() {

@@ -45,6 +45,7 @@ impl HappensBefore {
         let mut enabler: Vec<Option<usize>> = vec![None; jobs];
         let mut index = AccessIndex::new(jobs);
         let mut c = vec![0u32; jobs];
+        let mut best = Vec::with_capacity(jobs);
         for k in 0..n {
             if k > 0 {
                 for &q in &steps[k].enabled {
@@ -65,12 +66,13 @@ impl HappensBefore {
             count[p] += 1;
             c[p] = count[p];
             local[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
-            let mine = index.latest_dependent(op, steps[k].mutates, p);
+            let touched = index.touched(op, steps[k].mutates);
+            let mine = index.latest_dependent(&touched, steps[k].mutates, p, &mut best);
             for &i in &mine {
                 join(&mut c, &clocks[i * jobs..(i + 1) * jobs]);
             }
             clocks[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
-            index.record(op, steps[k].mutates, p, k);
+            index.record(&touched, steps[k].mutates, p, k);
             seq.push(count[p]);
             job.push(p);
             conflicts.push(mine);
@@ -164,28 +166,25 @@ fn join(into: &mut [u32], other: &[u32]) {
 }
 
 /// The entries an op creates, removes or renames (as in `dependence.rs`).
-fn namespace_changes(op: &Op) -> Vec<&str> {
+fn namespace_changes(op: &Op) -> [Option<&str>; 2] {
     match op {
         Op::Mkdir { path, .. }
         | Op::Rmdir { path }
         | Op::Unlink { path }
-        | Op::Symlink { path, .. } => vec![path],
-        Op::Open { path, flags, .. } if flags.create => vec![path],
-        Op::Rename { from, to } => vec![from, to],
-        _ => Vec::new(),
+        | Op::Symlink { path, .. } => [Some(path), None],
+        Op::Open { path, flags, .. } if flags.create => [Some(path), None],
+        Op::Rename { from, to } => [Some(from), Some(to)],
+        _ => [None, None],
     }
 }
 
 /// Every path an op names.
-fn named_paths(op: &Op) -> Vec<&str> {
-    let mut paths: Vec<&str> = vec![op.path()];
-    if let Some(to) = op.path2() {
-        paths.push(to);
-    }
-    paths
+fn named_paths(op: &Op) -> [Option<&str>; 2] {
+    [Some(op.path()), op.path2().map(|p| &**p)]
 }
 
 /// The strict ancestors of `path`, `""` (the root) first.
+#[cfg(test)]
 fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     let root = (!path.is_empty()).then_some("");
     root.into_iter()
@@ -210,16 +209,30 @@ const ROLES: usize = 6;
 /// Maps of path look-ups are only queried, never iterated.
 type PathMap = crate::fast_hash::Fast;
 
+/// The path ids one op touches, looked up once for both
+/// [`AccessIndex::latest_dependent`] and [`AccessIndex::record`].
+#[derive(Default)]
+struct Touched {
+    /// The paths it names.
+    named: [Option<u32>; 2],
+    /// The entries it creates, removes or renames (when it mutates), each
+    /// with its directory.
+    changed: [Option<(u32, u32)>; 2],
+    /// The directory it lists.
+    listed: Option<u32>,
+}
+
 /// Last accesses per path and job, for finding dependent events quickly.
-/// Paths are borrowed from the execution's ops; each gets a small id, with
-/// the ids of its strict ancestors cached.
+/// Paths are borrowed from the execution's ops; each gets a small id, and
+/// the ids of its strict ancestors are kept with it.
 struct AccessIndex<'a> {
     jobs: usize,
     ids: HashMap<&'a str, u32, PathMap>,
     /// `ROLES * jobs` entries per path id.
     last: Vec<u32>,
-    /// The ids of each path's strict ancestors (computed on first use).
-    ancestors: Vec<Option<Box<[u32]>>>,
+    /// Per path id, its strict ancestors' ids: a range of `ancestor_ids`.
+    ancestors: Vec<(u32, u32)>,
+    ancestor_ids: Vec<u32>,
 }
 
 impl<'a> AccessIndex<'a> {
@@ -229,6 +242,7 @@ impl<'a> AccessIndex<'a> {
             ids: HashMap::default(),
             last: Vec::new(),
             ancestors: Vec::new(),
+            ancestor_ids: Vec::new(),
         }
     }
 
@@ -236,20 +250,46 @@ impl<'a> AccessIndex<'a> {
         if let Some(&id) = self.ids.get(path) {
             return id;
         }
+        // A path's strict ancestors are its parent's, then its parent.
+        let range = if path.is_empty() {
+            (self.ancestor_ids.len() as u32, 0)
+        } else {
+            let up = self.id(parent(path));
+            let (from, len) = self.ancestors[up as usize];
+            let start = self.ancestor_ids.len();
+            self.ancestor_ids
+                .extend_from_within(from as usize..(from + len) as usize);
+            self.ancestor_ids.push(up);
+            (start as u32, len + 1)
+        };
         let id = self.ancestors.len() as u32;
         self.ids.insert(path, id);
-        self.ancestors.push(None);
+        self.ancestors.push(range);
         self.last.extend(std::iter::repeat_n(0, ROLES * self.jobs));
         id
     }
 
-    fn ancestor_ids(&mut self, path: &'a str, id: u32) -> Box<[u32]> {
-        if let Some(a) = &self.ancestors[id as usize] {
-            return a.clone();
+    /// The strict ancestors of path `id`, as a range of `ancestor_ids`.
+    fn ancestors_of(&self, id: u32) -> std::ops::Range<usize> {
+        let (from, len) = self.ancestors[id as usize];
+        from as usize..(from + len) as usize
+    }
+
+    /// The ids of what `op` touches (its changes only when it `mutates`).
+    fn touched(&mut self, op: &'a Op, mutates: bool) -> Touched {
+        let mut t = Touched::default();
+        for (slot, path) in t.named.iter_mut().zip(named_paths(op)) {
+            *slot = path.map(|p| self.id(p));
         }
-        let a: Box<[u32]> = ancestors(path).map(|c| self.id(c)).collect();
-        self.ancestors[id as usize] = Some(a.clone());
-        a
+        if mutates {
+            for (slot, path) in t.changed.iter_mut().zip(namespace_changes(op)) {
+                *slot = path.map(|p| (self.id(p), self.id(parent(p))));
+            }
+        }
+        if let Op::Readdir { path } = op {
+            t.listed = Some(self.id(path));
+        }
+        t
     }
 
     fn set(&mut self, id: u32, role: usize, p: JobId, at: u32) {
@@ -261,65 +301,63 @@ impl<'a> AccessIndex<'a> {
         &self.last[from..from + self.jobs]
     }
 
-    /// Records event `k` of job `p`, running `op` (which changed something
-    /// when `mutates`).
-    fn record(&mut self, op: &'a Op, mutates: bool, p: JobId, k: usize) {
+    /// Records event `k` of job `p`, which touched `t` (and changed
+    /// something when `mutates`).
+    fn record(&mut self, t: &Touched, mutates: bool, p: JobId, k: usize) {
         let at = k as u32 + 1;
-        for x in named_paths(op) {
-            let id = self.id(x);
+        for id in t.named.iter().flatten().copied() {
             self.set(id, ANY, p, at);
             if mutates {
                 self.set(id, MUTATING, p, at);
             }
-            for &c in self.ancestor_ids(x, id).iter() {
-                self.set(c, BELOW, p, at);
+            for i in self.ancestors_of(id) {
+                self.set(self.ancestor_ids[i], BELOW, p, at);
             }
         }
-        for c in namespace_changes(op).into_iter().filter(|_| mutates) {
-            let id = self.id(c);
+        for &(id, dir) in t.changed.iter().flatten() {
             self.set(id, CHANGED, p, at);
-            let dir = self.id(parent(c));
             self.set(dir, CHANGED_IN, p, at);
         }
-        if let Op::Readdir { path } = op {
-            let id = self.id(path);
+        if let Some(id) = t.listed {
             self.set(id, LISTED, p, at);
         }
     }
 
-    /// The latest recorded event of every job but `p` dependent with `op`, ascending.
-    fn latest_dependent(&mut self, op: &'a Op, mutates: bool, p: JobId) -> Vec<usize> {
-        let mut best = vec![0u32; self.jobs];
+    /// The latest recorded event of every job but `p` dependent with an op
+    /// that touched `t` (and changed something when `mutates`), ascending.
+    /// `best` is scratch space.
+    fn latest_dependent(
+        &self,
+        t: &Touched,
+        mutates: bool,
+        p: JobId,
+        best: &mut Vec<u32>,
+    ) -> Vec<usize> {
+        best.clear();
+        best.resize(self.jobs, 0);
         let take = |best: &mut [u32], v: &[u32]| {
             for (b, x) in best.iter_mut().zip(v) {
                 *b = (*b).max(*x);
             }
         };
-        for x in named_paths(op) {
-            let id = self.id(x);
-            take(
-                &mut best,
-                self.get(id, if mutates { ANY } else { MUTATING }),
-            );
-            for &c in self.ancestor_ids(x, id).iter() {
-                take(&mut best, self.get(c, CHANGED));
+        for id in t.named.iter().flatten().copied() {
+            take(best, self.get(id, if mutates { ANY } else { MUTATING }));
+            for i in self.ancestors_of(id) {
+                take(best, self.get(self.ancestor_ids[i], CHANGED));
             }
         }
-        if let Op::Readdir { path } = op {
-            let id = self.id(path);
-            take(&mut best, self.get(id, CHANGED_IN));
+        if let Some(id) = t.listed {
+            take(best, self.get(id, CHANGED_IN));
         }
-        for c in namespace_changes(op).into_iter().filter(|_| mutates) {
-            let id = self.id(c);
-            take(&mut best, self.get(id, BELOW));
-            let dir = self.id(parent(c));
-            take(&mut best, self.get(dir, LISTED));
+        for &(id, dir) in t.changed.iter().flatten() {
+            take(best, self.get(id, BELOW));
+            take(best, self.get(dir, LISTED));
         }
         best[p] = 0;
         let mut out: Vec<usize> = best
-            .into_iter()
-            .filter(|&b| b > 0)
-            .map(|b| b as usize - 1)
+            .iter()
+            .filter(|&&b| b > 0)
+            .map(|&b| b as usize - 1)
             .collect();
         out.sort_unstable();
         out
@@ -377,7 +415,8 @@ mod tests {
         let mut index = AccessIndex::new(jobs);
         for (k, op) in ops.iter().enumerate() {
             let me = k % jobs;
-            let found = index.latest_dependent(op, mutates(op, None), me);
+            let touched = index.touched(op, mutates(op, None));
+            let found = index.latest_dependent(&touched, mutates(op, None), me, &mut Vec::new());
             let mut expected = Vec::new();
             for q in 0..jobs {
                 if q == me {
@@ -392,7 +431,7 @@ mod tests {
             }
             expected.sort_unstable();
             assert_eq!(found, expected, "event {k}: {op:?}");
-            index.record(op, mutates(op, None), me, k);
+            index.record(&touched, mutates(op, None), me, k);
         }
     }
 }

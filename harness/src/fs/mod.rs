@@ -6,6 +6,7 @@
 //! the oracle.
 
 mod chunked;
+mod dir_cache;
 mod model;
 mod path;
 mod real;

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::chunked::Chunked;
+use super::dir_cache::DirCache;
 use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
@@ -77,6 +78,20 @@ fn entry_key(parent: StateKey, name: &str, child: StateKey) -> StateKey {
     StateKey::of(&(1u8, parent, name, child))
 }
 
+/// `path` as its directory and a plain last name, when it is that simple:
+/// relative, with no trailing slash, and a last name other than `.` and
+/// `..`. Other paths take the full walk.
+fn split_last(path: &str) -> Option<(&str, &str)> {
+    if path.starts_with('/') || path.ends_with('/') {
+        return None;
+    }
+    let (dir, name) = match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    };
+    (!name.is_empty() && name != "." && name != "..").then_some((dir, name))
+}
+
 #[derive(Clone, Debug)]
 struct OpenFile {
     ino: Ino,
@@ -128,6 +143,8 @@ pub struct ModelFs {
     fds: BTreeMap<Fd, OpenFile>,
     /// The XOR of the keys of every reachable inode, entry and descriptor.
     key: StateKey,
+    /// Directories resolved lately (see `dir_cache.rs`).
+    dirs: DirCache,
 }
 
 impl Default for ModelFs {
@@ -144,6 +161,7 @@ impl ModelFs {
             refs: Vec::new(),
             fds: BTreeMap::new(),
             key: StateKey::default(),
+            dirs: DirCache::default(),
         };
         let root = fs.alloc(Node::Dir(BTreeMap::new()), 0o755, StateKey::of("/"));
         debug_assert_eq!(root, ROOT);
@@ -288,6 +306,7 @@ impl ModelFs {
         let old = children.insert(name.clone(), child);
         if old.is_some() {
             *dir.removed.entry(name.clone()).or_default() += 1;
+            self.dirs.forget_all();
         }
         self.reach(child);
         if let Some(old) = old {
@@ -305,6 +324,7 @@ impl ModelFs {
         };
         if let Some((name, old)) = children.remove_entry(name) {
             *dir.removed.entry(name.clone()).or_default() += 1;
+            self.dirs.forget_all();
             self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             self.unreach(old);
         }
@@ -445,6 +465,63 @@ impl ModelFs {
         }
     }
 
+    /// The directory `dir` leads to (following a final symlink), through
+    /// the cache of resolved directories.
+    fn cached_dir(&mut self, dir: &str) -> Result<Ino, Errno> {
+        if dir.is_empty() {
+            return Ok(ROOT);
+        }
+        if let Some(ino) = self.dirs.get(dir) {
+            return Ok(ino);
+        }
+        let ino = self.lookup(dir, true)?;
+        if matches!(self.inodes[ino].node, Node::Dir(_)) {
+            self.dirs.put(dir, ino);
+        }
+        Ok(ino)
+    }
+
+    /// [`ModelFs::resolve_parent`], resolving the directory through the cache.
+    fn cached_parent<'p>(&mut self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
+        let (dir, name) = match split_last(path) {
+            Some(split) => split,
+            None => return self.resolve_parent(path),
+        };
+        if path.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let parent = self.cached_dir(dir)?;
+        match self.inodes[parent].node {
+            Node::Dir(_) if name.len() > NAME_MAX => Err(Errno::ENAMETOOLONG),
+            Node::Dir(_) => Ok((parent, name)),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    /// [`ModelFs::lookup`], resolving the directory through the cache. The
+    /// same result in every case: where the fast way would differ (a
+    /// final symlink to follow, `.`, `..`, a trailing slash) it walks.
+    fn cached_lookup(&mut self, path: &str, follow_last: bool) -> Result<Ino, Errno> {
+        let Some((dir, name)) = split_last(path) else {
+            return self.lookup(path, follow_last);
+        };
+        if path.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let dir_ino = self.cached_dir(dir)?;
+        if !matches!(self.inodes[dir_ino].node, Node::Dir(_)) {
+            return Err(Errno::ENOTDIR);
+        }
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let next = self.child(dir_ino, name)?.ok_or(Errno::ENOENT)?;
+        if follow_last && matches!(self.inodes[next].node, Node::Symlink(_)) {
+            return self.lookup(path, follow_last);
+        }
+        Ok(next)
+    }
+
     fn meta(&self, ino: Ino) -> Meta {
         let inode = &self.inodes[ino];
         match &inode.node {
@@ -479,7 +556,7 @@ impl ModelFs {
     }
 
     fn mkdir(&mut self, path: &str, mode: u32) -> OpResult {
-        let (parent, name) = self.resolve_parent(path)?;
+        let (parent, name) = self.cached_parent(path)?;
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -494,13 +571,13 @@ impl ModelFs {
 
     fn open(&mut self, path: &str, flags: OpenFlags, mode: u32) -> OpResult {
         let ino = if flags.create {
-            let (parent, name) = self.resolve_parent(path)?;
+            let (parent, name) = self.cached_parent(path)?;
             match self.child(parent, name)? {
                 Some(_) if flags.excl => return Err(Errno::EEXIST),
                 Some(existing) => match &self.inodes[existing].node {
                     Node::Symlink(target) => {
                         let target = target.clone();
-                        match self.lookup(path, true) {
+                        match self.cached_lookup(path, true) {
                             Ok(ino) => ino,
                             Err(Errno::ENOENT) if target.starts_with('/') => {
                                 return Err(Errno::EXDEV)
@@ -527,7 +604,7 @@ impl ModelFs {
                 ),
             }
         } else {
-            self.lookup(path, true)?
+            self.cached_lookup(path, true)?
         };
         match &self.inodes[ino].node {
             // The kernel refuses O_CREAT, write access and O_TRUNC on a directory.
@@ -606,8 +683,8 @@ impl ModelFs {
 
     fn rename(&mut self, from: &str, to: &str) -> OpResult {
         // Like the kernel: both parents are resolved before the source is looked up.
-        let (fparent, fname) = self.resolve_parent(from)?;
-        let (tparent, tname) = self.resolve_parent(to)?;
+        let (fparent, fname) = self.cached_parent(from)?;
+        let (tparent, tname) = self.cached_parent(to)?;
         let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
         if src_is_dir && self.is_ancestor(src, tparent) {
@@ -656,7 +733,7 @@ impl ModelFs {
     }
 
     fn unlink(&mut self, path: &str) -> OpResult {
-        let (parent, name) = self.resolve_parent(path)?;
+        let (parent, name) = self.cached_parent(path)?;
         let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
         if matches!(self.inodes[ino].node, Node::Dir(_)) {
             return Err(Errno::EISDIR);
@@ -670,7 +747,7 @@ impl ModelFs {
         if trimmed.rsplit('/').next() == Some(".") {
             return Err(Errno::EINVAL);
         }
-        let (parent, name) = self.resolve_parent(path)?;
+        let (parent, name) = self.cached_parent(path)?;
         let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
         match &self.inodes[ino].node {
             Node::Dir(children) if !children.is_empty() => return Err(Errno::ENOTEMPTY),
@@ -682,7 +759,7 @@ impl ModelFs {
     }
 
     fn symlink(&mut self, target: &str, path: &str) -> OpResult {
-        let (parent, name) = self.resolve_parent(path)?;
+        let (parent, name) = self.cached_parent(path)?;
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -691,13 +768,13 @@ impl ModelFs {
     }
 
     fn chmod(&mut self, path: &str, mode: u32) -> OpResult {
-        let ino = self.lookup(path, true)?;
+        let ino = self.cached_lookup(path, true)?;
         self.change_inode(ino, |inode| inode.mode = mode & 0o7777);
         Ok(Value::Unit)
     }
 
-    fn readdir(&self, path: &str) -> OpResult {
-        let ino = self.lookup(path, true)?;
+    fn readdir(&mut self, path: &str) -> OpResult {
+        let ino = self.cached_lookup(path, true)?;
         match &self.inodes[ino].node {
             Node::Dir(children) => Ok(Value::Names(
                 children.keys().map(|k| k.to_string()).collect(),
@@ -733,8 +810,12 @@ impl ModelFs {
 impl Fs for ModelFs {
     fn apply(&mut self, op: &Op) -> OpResult {
         match op {
-            Op::Lstat { path } => self.lookup(path, false).map(|i| Value::Meta(self.meta(i))),
-            Op::Stat { path } => self.lookup(path, true).map(|i| Value::Meta(self.meta(i))),
+            Op::Lstat { path } => self
+                .cached_lookup(path, false)
+                .map(|i| Value::Meta(self.meta(i))),
+            Op::Stat { path } => self
+                .cached_lookup(path, true)
+                .map(|i| Value::Meta(self.meta(i))),
             Op::Mkdir { path, mode } => self.mkdir(path, *mode),
             Op::Open { path, flags, mode } => self.open(path, *flags, *mode),
             Op::Write { fd, blob, .. } => self.write(*fd, blob),
@@ -824,6 +905,77 @@ mod tests {
             to: p("a/f"),
         })
         .unwrap();
+    }
+
+    /// Every op resolves as a walk from the root would, however the
+    /// directories it names were cached before: after renames, removals
+    /// and symlink replacements, through `.`, `..` and trailing slashes.
+    #[test]
+    fn cached_directories_never_outlive_the_entries_that_led_to_them() {
+        let stat = |fs: &mut ModelFs, path: &str| {
+            let cached = fs
+                .apply(&Op::Stat { path: p(path) })
+                .map(|v| format!("{v:?}"));
+            let walked = fs
+                .lookup(path, true)
+                .map(|i| format!("{:?}", Value::Meta(fs.meta(i))));
+            assert_eq!(cached, walked, "{path}");
+            cached
+        };
+        let mut fs = ModelFs::new();
+        for d in ["a", "a/b", "x", "y"] {
+            mkdir(&mut fs, d).unwrap();
+        }
+        create(&mut fs, "a/b/f", OpenFlags::CREATE_NEW).unwrap();
+        create(&mut fs, "y/g", OpenFlags::CREATE_NEW).unwrap();
+        fs.apply(&Op::Symlink {
+            target: p("x"),
+            path: p("l"),
+        })
+        .unwrap();
+        assert!(stat(&mut fs, "a/b/f").is_ok());
+        assert!(stat(&mut fs, "a/b/./f").is_ok());
+        assert!(stat(&mut fs, "a/b/../b/f").is_ok());
+        assert_eq!(stat(&mut fs, "l/g"), Err(Errno::ENOENT));
+        // The directory a/b is cached; moving a away must not leave it reachable.
+        assert!(stat(&mut fs, "a/b/f").is_ok());
+        fs.apply(&Op::Rename {
+            from: p("a"),
+            to: p("c"),
+        })
+        .unwrap();
+        assert_eq!(stat(&mut fs, "a/b/f"), Err(Errno::ENOENT));
+        assert!(stat(&mut fs, "c/b/f").is_ok());
+        assert_eq!(
+            fs.apply(&Op::Mkdir {
+                path: p("a/b/h"),
+                mode: 0o755
+            }),
+            Err(Errno::ENOENT)
+        );
+        // l led to x; replaced by a link to y, l/g is y's g.
+        fs.apply(&Op::Symlink {
+            target: p("y"),
+            path: p("m"),
+        })
+        .unwrap();
+        fs.apply(&Op::Rename {
+            from: p("m"),
+            to: p("l"),
+        })
+        .unwrap();
+        assert!(stat(&mut fs, "l/g").is_ok());
+        // Removing and recreating a directory gives the new one.
+        fs.apply(&Op::Unlink { path: p("c/b/f") }).unwrap();
+        fs.apply(&Op::Rmdir { path: p("c/b") }).unwrap();
+        assert_eq!(stat(&mut fs, "c/b/f"), Err(Errno::ENOENT));
+        mkdir(&mut fs, "c/b").unwrap();
+        assert_eq!(stat(&mut fs, "c/b/f"), Err(Errno::ENOENT));
+        create(&mut fs, "c/b/f", OpenFlags::CREATE_NEW).unwrap();
+        assert!(stat(&mut fs, "c/b/f").is_ok());
+        let _ = stat(&mut fs, "c/b/f/");
+        assert_eq!(stat(&mut fs, "c/b/f/z"), Err(Errno::ENOTDIR));
+        assert_eq!(fs.state_key(), fs.state_key_from_scratch());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod dependence;
 mod dpor;
+mod forced;
 mod pct;
 mod random;
 mod replay;
@@ -15,6 +16,7 @@ mod serial;
 pub mod token;
 
 pub use dpor::{Asleep, DporScheduler, DporStep};
+pub use forced::ForcedScheduler;
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
