@@ -347,9 +347,13 @@ impl ModelFs {
     }
 
     fn advance_fd(&mut self, fd: Fd, by: u64) {
-        if let Some(mut of) = self.remove_fd(fd) {
+        // In place: the same inode stays reached, only the offset's part of
+        // the key changes.
+        if let Some(of) = self.fds.get_mut(&fd) {
+            let ident = self.inodes[of.ino].ident;
+            self.key ^= of.key(fd, ident);
             of.offset += by;
-            self.insert_fd(fd, of);
+            self.key ^= of.key(fd, ident);
         }
     }
 
@@ -843,22 +847,32 @@ impl Fs for ModelFs {
     }
 
     fn tree(&self) -> Tree {
-        let mut tree = Tree::new();
-        let mut stack: Vec<(String, Ino)> = vec![(String::new(), ROOT)];
-        while let Some((path, ino)) = stack.pop() {
+        // Depth first, each directory's path read back from the entries
+        // already listed, then sorted once.
+        let mut entries: Vec<(String, Entry)> = Vec::new();
+        let mut stack: Vec<(Option<usize>, Ino)> = vec![(None, ROOT)];
+        while let Some((at, ino)) = stack.pop() {
             if let Node::Dir(children) = &self.inodes[ino].node {
                 for (name, child) in children {
-                    let p = if path.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{path}/{name}")
+                    let path = match at {
+                        None => name.to_string(),
+                        Some(i) => {
+                            let dir = &entries[i].0;
+                            let mut path = String::with_capacity(dir.len() + 1 + name.len());
+                            path.push_str(dir);
+                            path.push('/');
+                            path.push_str(name);
+                            path
+                        }
                     };
-                    tree.insert(p.clone(), self.entry(*child));
-                    stack.push((p, *child));
+                    entries.push((path, self.entry(*child)));
+                    if matches!(self.inodes[*child].node, Node::Dir(_)) {
+                        stack.push((Some(entries.len() - 1), *child));
+                    }
                 }
             }
         }
-        tree
+        Tree::from_entries(entries)
     }
 }
 
