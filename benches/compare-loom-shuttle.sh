@@ -17,7 +17,8 @@
 #   (random, pct:3) and once with dpor, and direct-install for a fixed budget
 #   (steady rate) under random, pct:3 and dpor on the model filesystem, plus a
 #   short real-filesystem run, and sage-32361-upgrade staged-copy random for
-#   STEADY_BUDGET executions in one process (the anchor's shape, steady).
+#   STEADY_BUDGET executions in one process (the anchor's shape, steady), with
+#   conflicting pairs counted and with --no-pairs.
 # Prints one line per measurement: tool, configuration, executions, seconds,
 # executions/s. Takes about 1-2 minutes after the builds.
 set -euo pipefail
@@ -105,10 +106,12 @@ prefixrace_dpor_to_failure() {
   python3 -c "print(f'prefixrace $scenario staged-copy dpor to-failure verdict=$v executions=$e seconds=$t ops_per_execution={$o / $e if $e else 0:.0f}')"
 }
 
+# A fixed budget in one process; extra arguments go to explore (--no-pairs).
 prefixrace_steady() {
   local scenario=$1 sched=$2 fs=$3 budget=$4 strategy=${5:-direct-install} e t v o
-  read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy "$strategy" --scheduler "$sched" --seed 1 --schedules "$budget" --fs "$fs")
-  python3 -c "print(f'prefixrace $scenario $strategy $sched fs=$fs steady verdict=$v executions=$e seconds=$t executions_per_s={$e / $t if $t else 0:.1f} ops_per_execution={$o / $e if $e else 0:.0f}')"
+  shift $(( $# < 5 ? $# : 5 ))
+  read -r e t v o < <(prefixrace_line "builtin:$scenario" --strategy "$strategy" --scheduler "$sched" --seed 1 --schedules "$budget" --fs "$fs" "$@")
+  python3 -c "print(f'prefixrace $scenario $strategy $sched fs=$fs steady $* verdict=$v executions=$e seconds=$t executions_per_s={$e / $t if $t else 0:.1f} ops_per_execution={$o / $e if $e else 0:.0f}')"
 }
 
 scenarios="sage-32361 sage-32361-upgrade"
@@ -130,7 +133,10 @@ for round in 1 2; do
   fi
   # The anchor's shape in one long process: the one-step window under
   # staged copy, which random sampling does not hit, so it runs its budget.
+  # With pair counting (the CLI's default) every execution records its
+  # events and runs; with --no-pairs most are decided from the state graph.
   prefixrace_steady sage-32361-upgrade random model "$STEADY_BUDGET" staged-copy
+  prefixrace_steady sage-32361-upgrade random model "$STEADY_BUDGET" staged-copy --no-pairs
   for scn in $scenarios; do
     prefixrace_steady "$scn" random model "$BUDGET"
     prefixrace_steady "$scn" pct:3 model "$BUDGET"

@@ -358,3 +358,41 @@ fn cross_reference_errors_name_the_line_of_the_job() {
         "{err}"
     );
 }
+
+/// `--no-pairs` leaves the pair counts out and changes nothing else: the
+/// same verdict, counts and first failure, whether executions are walked
+/// through the state graph (no pairs) or all run (pairs counted).
+#[test]
+fn no_pairs_changes_only_the_pair_counts() {
+    for (scenario, code) in [("builtin:sage-32361-upgrade", 0), ("builtin:sage-32361", 1)] {
+        let explore = |extra: &[&str]| {
+            let args = [
+                &[
+                    "explore",
+                    scenario,
+                    "--strategy",
+                    "staged-copy",
+                    "--schedules",
+                    "400",
+                    "--seed",
+                    "3",
+                    "--format",
+                    "json",
+                ][..],
+                extra,
+            ]
+            .concat();
+            let (got, out, _) = run(&args);
+            assert_eq!(got, code, "{args:?}");
+            serde_json::from_str::<serde_json::Value>(&out).unwrap()
+        };
+        let (counted, not) = (explore(&[]), explore(&["--no-pairs"]));
+        assert!(counted["conflicting_pairs"].is_object(), "{counted}");
+        assert!(not["conflicting_pairs"].is_null(), "{not}");
+        assert_eq!(not["first_failure"].is_object(), code == 1, "{not}");
+        assert!(not["executions"].as_u64().unwrap() > 0);
+        for key in ["verdict", "executions", "ops_executed", "first_failure", "notes"] {
+            assert_eq!(counted[key], not[key], "{scenario}: {key}");
+        }
+    }
+}

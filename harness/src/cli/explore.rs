@@ -54,6 +54,12 @@ pub struct ExploreArgs {
     /// (faster; the story and token are longer).
     #[arg(long)]
     pub no_shrink: bool,
+    /// Do not count conflicting pairs of ops (the report leaves the
+    /// `pairs:` line out). Faster for random and pct: executions then need
+    /// no events, so most are decided from the state graph of earlier ones
+    /// without running.
+    #[arg(long)]
+    pub no_pairs: bool,
 }
 
 /// Runs `prefixrace explore`.
@@ -109,7 +115,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             fs,
             shard,
             progress,
-            count_pairs: true,
+            count_pairs: !args.no_pairs,
             shrink: !args.no_shrink,
             ..ExploreOptions::default()
         };
@@ -497,6 +503,7 @@ pub fn showcase() -> Result<i32> {
         fs: "model".into(),
         shard: None,
         no_shrink: false,
+        no_pairs: false,
     };
     run(&args)
 }
