@@ -391,7 +391,13 @@ fn no_pairs_changes_only_the_pair_counts() {
         assert!(not["conflicting_pairs"].is_null(), "{not}");
         assert_eq!(not["first_failure"].is_object(), code == 1, "{not}");
         assert!(not["executions"].as_u64().unwrap() > 0);
-        for key in ["verdict", "executions", "ops_executed", "first_failure", "notes"] {
+        for key in [
+            "verdict",
+            "executions",
+            "ops_executed",
+            "first_failure",
+            "notes",
+        ] {
             assert_eq!(counted[key], not[key], "{scenario}: {key}");
         }
     }
