@@ -323,7 +323,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let first_failure = match failing {
         Some(index) => {
             let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
-            let mut fs = options.fs.fresh()?;
+            let mut fs = options.fs.fresh_unkeyed()?;
             let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
             let judgement = oracle.judge(&trace);
             Some(shrunk(
@@ -407,13 +407,13 @@ fn explore_systematically(
     options: &ExploreOptions,
     oracle: &Oracle,
 ) -> Result<Exploration> {
-    let fresh = || options.fs.fresh();
+    let fresh = || options.fs.fresh_unkeyed();
     // What depends only on the execution: its verdict, and its pairs.
     let analyze = |trace: &ExecutionTrace| {
         let j = oracle.judge(trace);
         let pairs = if options.count_pairs {
             // The DPOR driver keeps no events; replay the schedule with them.
-            options.fs.fresh().ok().map(|mut fs| {
+            options.fs.fresh_unkeyed().ok().map(|mut fs| {
                 let mut scheduler = ReplayScheduler::new(trace.schedule.clone());
                 let replayed = setup.run(fs.as_mut(), &mut scheduler, true);
                 execution_pairs(&replayed.events)
@@ -465,7 +465,7 @@ fn explore_systematically(
                     failure_of(execution, trace, judgement)
                 }
                 None => {
-                    let mut fs = options.fs.fresh()?;
+                    let mut fs = options.fs.fresh_unkeyed()?;
                     let mut scheduler = ReplayScheduler::new(Schedule { choices });
                     let trace = setup.run(fs.as_mut(), &mut scheduler, true);
                     let judgement = oracle.judge(&trace);

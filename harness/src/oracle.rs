@@ -69,7 +69,10 @@ pub struct Oracle {
 impl Oracle {
     /// Runs the serial reference of `setup` on a model filesystem.
     pub fn new(setup: &Setup) -> Result<Oracle> {
-        let trace = setup.run(&mut ModelFs::new(), &mut SerialScheduler, false);
+        // Nothing asks the reference run's state key.
+        let mut fs = ModelFs::new();
+        fs.set_keyed(false);
+        let trace = setup.run(&mut fs, &mut SerialScheduler, false);
         if let Some(o) = trace.outcomes.iter().find(|o| o.failed()) {
             let msg = o
                 .diagnostics

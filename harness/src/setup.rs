@@ -165,7 +165,9 @@ impl Setup {
                 self.lay_down_serially(&mut fresh).is_ok().then_some(fresh)
             });
             if let Some(prepared) = prepared {
+                let keyed = model.is_keyed();
                 *model = prepared.clone();
+                model.set_keyed(keyed);
                 return Ok(());
             }
         }

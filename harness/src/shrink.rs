@@ -38,7 +38,7 @@ pub struct Recorded {
 /// belong to another scenario or strategy).
 pub fn record(setup: &Setup, fs: FsKind, choices: &[JobId]) -> Result<Option<Recorded>> {
     let mut scheduler = DporScheduler::new(choices.to_vec(), usize::MAX, Vec::new());
-    let mut fs = fs.fresh()?;
+    let mut fs = fs.fresh_unkeyed()?;
     let trace = setup.run(fs.as_mut(), &mut scheduler, true);
     let followed = trace.schedule.choices == choices && trace.aborted.is_none();
     Ok(followed.then_some(Recorded {
@@ -186,7 +186,7 @@ fn judge_forced(
     forced: Vec<JobId>,
 ) -> Result<Option<(ExecutionTrace, Judgement)>> {
     let mut scheduler = ForcedScheduler::new(forced);
-    let mut fs = fs.fresh()?;
+    let mut fs = fs.fresh_unkeyed()?;
     let trace = setup.run(fs.as_mut(), &mut scheduler, true);
     if trace.aborted.is_some() {
         return Ok(None);

@@ -42,6 +42,16 @@ impl FsKind {
             FsKind::Real => Ok(Box::new(RealFs::new()?)),
         }
     }
+
+    /// Like [`FsKind::fresh`], for an execution nothing asks the state key
+    /// of: the model does not keep it ([`ModelFs::set_keyed`]).
+    pub fn fresh_unkeyed(self) -> Result<Box<dyn Fs>> {
+        let mut fs = self.fresh()?;
+        if let Some(model) = fs.as_model_mut() {
+            model.set_keyed(false);
+        }
+        Ok(fs)
+    }
 }
 
 impl fmt::Display for FsKind {

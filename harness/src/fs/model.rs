@@ -145,6 +145,8 @@ pub struct ModelFs {
     key: StateKey,
     /// Directories resolved lately (see `dir_cache.rs`).
     dirs: DirCache,
+    /// Whether `key` is kept up to date (see [`ModelFs::set_keyed`]).
+    keyed: bool,
 }
 
 impl Default for ModelFs {
@@ -162,6 +164,7 @@ impl ModelFs {
             fds: BTreeMap::new(),
             key: StateKey::default(),
             dirs: DirCache::default(),
+            keyed: true,
         };
         let root = fs.alloc(Node::Dir(BTreeMap::new()), 0o755, StateKey::of("/"));
         debug_assert_eq!(root, ROOT);
@@ -189,7 +192,28 @@ impl ModelFs {
     /// lost before. That does not depend on the interleaving of unrelated
     /// creations.
     pub fn state_key(&self) -> StateKey {
-        self.key
+        if self.keyed {
+            self.key
+        } else {
+            self.state_key_from_scratch()
+        }
+    }
+
+    /// Whether the filesystem keeps its state key up to date with every
+    /// change (the default). Executions nothing asks the key of (dpor,
+    /// shrinking, replays) turn it off: keeping it is about a fifth of
+    /// what their ops cost. Turning it back on recomputes it. An unkeyed
+    /// filesystem tells [`Fs::state_key`] it has none, as the real one does.
+    pub fn set_keyed(&mut self, keyed: bool) {
+        if keyed && !self.keyed {
+            self.key = self.state_key_from_scratch();
+        }
+        self.keyed = keyed;
+    }
+
+    /// True when the state key is kept up to date.
+    pub fn is_keyed(&self) -> bool {
+        self.keyed
     }
 
     /// The key recomputed from scratch (what [`ModelFs::state_key`] keeps
@@ -268,7 +292,7 @@ impl ModelFs {
     /// One more entry or descriptor reaches `ino`.
     fn reach(&mut self, ino: Ino) {
         self.refs[ino] += 1;
-        if self.refs[ino] == 1 {
+        if self.refs[ino] == 1 && self.keyed {
             self.key ^= self.inodes[ino].key();
         }
     }
@@ -276,7 +300,7 @@ impl ModelFs {
     /// One entry or descriptor less reaches `ino`.
     fn unreach(&mut self, ino: Ino) {
         self.refs[ino] -= 1;
-        if self.refs[ino] == 0 {
+        if self.refs[ino] == 0 && self.keyed {
             self.key ^= self.inodes[ino].key();
         }
     }
@@ -284,12 +308,12 @@ impl ModelFs {
     /// Changes inode `ino` through `change`, keeping the state key.
     fn change_inode<R>(&mut self, ino: Ino, change: impl FnOnce(&mut Inode) -> R) -> R {
         let reachable = self.refs[ino] > 0;
-        if reachable {
+        if reachable && self.keyed {
             self.key ^= self.inodes[ino].key();
         }
         let inode = self.inodes.make_mut(ino);
         let out = change(inode);
-        if reachable {
+        if reachable && self.keyed {
             self.key ^= inode.key();
         }
         out
@@ -298,7 +322,9 @@ impl ModelFs {
     /// Makes `name` in directory `parent` point at `child`, replacing what it named.
     fn insert_child(&mut self, parent: Ino, name: Arc<str>, child: Ino) {
         let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
-        self.key ^= entry_key(pid, &name, cid);
+        if self.keyed {
+            self.key ^= entry_key(pid, &name, cid);
+        }
         let dir = self.inodes.make_mut(parent);
         let Node::Dir(children) = &mut dir.node else {
             return;
@@ -310,7 +336,9 @@ impl ModelFs {
         }
         self.reach(child);
         if let Some(old) = old {
-            self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            if self.keyed {
+                self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            }
             self.unreach(old);
         }
     }
@@ -325,23 +353,31 @@ impl ModelFs {
         if let Some((name, old)) = children.remove_entry(name) {
             *dir.removed.entry(name.clone()).or_default() += 1;
             self.dirs.forget_all();
-            self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            if self.keyed {
+                self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            }
             self.unreach(old);
         }
     }
 
     fn insert_fd(&mut self, fd: Fd, of: OpenFile) {
-        self.key ^= of.key(fd, self.inodes[of.ino].ident);
+        if self.keyed {
+            self.key ^= of.key(fd, self.inodes[of.ino].ident);
+        }
         self.reach(of.ino);
         if let Some(old) = self.fds.insert(fd, of) {
-            self.key ^= old.key(fd, self.inodes[old.ino].ident);
+            if self.keyed {
+                self.key ^= old.key(fd, self.inodes[old.ino].ident);
+            }
             self.unreach(old.ino);
         }
     }
 
     fn remove_fd(&mut self, fd: Fd) -> Option<OpenFile> {
         let old = self.fds.remove(&fd)?;
-        self.key ^= old.key(fd, self.inodes[old.ino].ident);
+        if self.keyed {
+            self.key ^= old.key(fd, self.inodes[old.ino].ident);
+        }
         self.unreach(old.ino);
         Some(old)
     }
@@ -351,9 +387,13 @@ impl ModelFs {
         // the key changes.
         if let Some(of) = self.fds.get_mut(&fd) {
             let ident = self.inodes[of.ino].ident;
-            self.key ^= of.key(fd, ident);
+            if self.keyed {
+                self.key ^= of.key(fd, ident);
+            }
             of.offset += by;
-            self.key ^= of.key(fd, ident);
+            if self.keyed {
+                self.key ^= of.key(fd, ident);
+            }
         }
     }
 
@@ -839,7 +879,7 @@ impl Fs for ModelFs {
     }
 
     fn state_key(&self) -> Option<StateKey> {
-        Some(self.key)
+        self.keyed.then_some(self.key)
     }
 
     fn as_model_mut(&mut self) -> Option<&mut ModelFs> {
@@ -919,6 +959,31 @@ mod tests {
             to: p("a/f"),
         })
         .unwrap();
+    }
+
+    /// An unkeyed filesystem behaves the same and has no key to give; keyed
+    /// again, its key is the one a keyed twin kept all along.
+    #[test]
+    fn an_unkeyed_filesystem_skips_the_key_and_gets_it_back_exactly() {
+        let (mut keyed, mut unkeyed) = (ModelFs::new(), ModelFs::new());
+        unkeyed.set_keyed(false);
+        build(&mut keyed);
+        build(&mut unkeyed);
+        assert_eq!(Fs::state_key(&unkeyed), None);
+        assert!(Fs::state_key(&keyed).is_some());
+        assert_eq!(keyed.tree(), unkeyed.tree());
+        assert_eq!(
+            unkeyed.state_key(),
+            keyed.state_key(),
+            "computed from scratch"
+        );
+        unkeyed.set_keyed(true);
+        assert_eq!(Fs::state_key(&unkeyed), Fs::state_key(&keyed));
+        for fs in [&mut keyed, &mut unkeyed] {
+            mkdir(fs, "b").unwrap();
+        }
+        assert_eq!(Fs::state_key(&unkeyed), Fs::state_key(&keyed));
+        assert_eq!(keyed.state_key(), keyed.state_key_from_scratch());
     }
 
     /// Every op resolves as a walk from the root would, however the
