@@ -464,12 +464,14 @@ fn explore_systematically(
                     let (trace, judgement) = better.unwrap_or((recorded.trace, judgement));
                     failure_of(execution, trace, judgement)
                 }
+                // Not shrinking, or the schedule cannot be recorded (then
+                // recording it again inside `shrunk` would fail the same way).
                 None => {
                     let mut fs = options.fs.fresh_unkeyed()?;
                     let mut scheduler = ReplayScheduler::new(Schedule { choices });
                     let trace = setup.run(fs.as_mut(), &mut scheduler, true);
                     let judgement = oracle.judge(&trace);
-                    shrunk(setup, oracle, options, execution, trace, judgement)?
+                    failure_of(execution, trace, judgement)
                 }
             };
             Some(failure)
