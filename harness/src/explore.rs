@@ -7,16 +7,19 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::dpor::Coverage;
+use crate::dpor_feed::DporFeed;
 use crate::error::{Error, Result};
 use crate::execution::{ExecutionTrace, Ran};
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
 use crate::pairs::{execution_pairs, Pair, PairCounts, PairSet};
 use crate::pct_bound::PctBound;
+use crate::portfolio::{Plan, Slot};
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
 use crate::shard::Shard;
@@ -53,6 +56,9 @@ pub struct ExploreOptions {
     /// Off, the failing execution is reported as it ran: sooner, with a
     /// longer story and token.
     pub shrink: bool,
+    /// Stop starting executions after this long; the report then says the
+    /// run was cut short (verdict incomplete, unless something failed).
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for ExploreOptions {
@@ -67,6 +73,7 @@ impl std::fmt::Debug for ExploreOptions {
             .field("count_pairs", &self.count_pairs)
             .field("reuse_tails", &self.reuse_tails)
             .field("shrink", &self.shrink)
+            .field("time_limit", &self.time_limit)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +91,7 @@ impl Default for ExploreOptions {
             count_pairs: false,
             reuse_tails: true,
             shrink: true,
+            time_limit: None,
         }
     }
 }
@@ -152,10 +160,95 @@ pub struct Exploration {
     /// Of those, the executions that got to their known tail by walking the
     /// [`StateGraph`], without running an op. Speed only, like `reused_tails`.
     pub walked_executions: u64,
+    /// Portfolio and race-directed runs: which scheduler, and which
+    /// target, ran the first failing execution.
+    pub found_by: Option<String>,
+    /// Portfolio and race-directed runs: the work list and how much of it
+    /// the executions aimed at and met.
+    pub directed: Option<DirectedCoverage>,
+    /// Why the run stopped before its budget or search ended (a time
+    /// limit; a race-directed run's budget ending before its work list).
+    pub stopped: Option<String>,
 }
+
+/// How much of the race-directed work list an exploration covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectedCoverage {
+    /// Targets in the work list.
+    pub targets: u64,
+    /// Conflicting pairs of the serial reference between jobs that can overlap.
+    pub pairs: u64,
+    /// Of the targets, windows.
+    pub windows: u64,
+    /// Executions aimed at a target.
+    pub aimed: u64,
+    /// Of those, the executions that met their aim: the racer's op ran
+    /// while the held job was held.
+    pub met: u64,
+}
+
+/// What an exploration concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No failure in everything it was asked to check.
+    Pass,
+    /// A job failed or the prefix diverged.
+    Fail,
+    /// No failure found, but the run did not finish what it set out to
+    /// check: a dpor search cut short, a time limit, a work list not done.
+    Incomplete,
+}
+
+impl Verdict {
+    /// `pass`, `fail` or `incomplete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl Exploration {
+    /// The verdict: a failure fails; a run cut short (time limit, dpor
+    /// search not finished, work list not done) is incomplete; the rest pass.
+    pub fn verdict(&self) -> Verdict {
+        if self.first_failure.is_some() {
+            Verdict::Fail
+        } else if self.stopped.is_some() || self.coverage.as_ref().is_some_and(|c| !c.complete) {
+            Verdict::Incomplete
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Why the run is incomplete, when it is.
+    pub fn incomplete_reason(&self) -> Option<String> {
+        if self.verdict() != Verdict::Incomplete {
+            return None;
+        }
+        self.stopped.clone().or_else(|| {
+            self.coverage.as_ref().map(|c| {
+                c.reason
+                    .clone()
+                    .unwrap_or_else(|| "the search did not finish".into())
+            })
+        })
+    }
+}
+
+/// An execution index with what runs it.
+type Slotted = (u64, Slot);
 
 struct Outcome {
     index: u64,
+    /// What ran it.
+    slot: Slot,
+    /// Aimed schedulers: whether the execution met its aim.
+    aim_met: Option<bool>,
+    /// Dpor slots: the choices (the search keeps no trace).
+    choices: Vec<usize>,
     steps: u64,
     judgement: Arc<Judgement>,
     pairs: Vec<Pair>,
@@ -172,7 +265,10 @@ pub fn pct_bound(scheduler: SchedulerKind, n: usize, k: u64, runs: u64) -> Optio
     let depth = match scheduler {
         SchedulerKind::Pct { depth } => depth as u64,
         SchedulerKind::Random => 2,
-        SchedulerKind::Serial | SchedulerKind::Dpor => return None,
+        SchedulerKind::Serial
+        | SchedulerKind::Dpor
+        | SchedulerKind::Directed
+        | SchedulerKind::Auto => return None,
     };
     Some(PctBound::new(
         &scheduler.to_string(),
@@ -201,6 +297,24 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     if options.scheduler == SchedulerKind::Dpor {
         return explore_systematically(setup, options, &oracle);
     }
+    let aimed = matches!(
+        options.scheduler,
+        SchedulerKind::Directed | SchedulerKind::Auto
+    );
+    if aimed && !options.shard.is_whole() {
+        return Err(Error::Usage(format!(
+            "--shard: the {} scheduler cannot be sharded (its dpor and work-list parts are one sequence); use random, pct or dpor",
+            options.scheduler
+        )));
+    }
+    let work_list = match aimed {
+        true => Arc::new(crate::directed::work_list(
+            setup,
+            usize::try_from(budget).unwrap_or(usize::MAX),
+        )?),
+        false => Arc::default(),
+    };
+    let mut plan = Plan::new(options.scheduler, options.seed, work_list);
     let reuse_tails = options.reuse_tails && options.fs == FsKind::Model;
     let memo = TailMemo::new(TailMemo::DEFAULT_CAPACITY, options.count_pairs);
     // One state graph per worker thread, so that walking it takes no lock
@@ -209,12 +323,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let graphs: Vec<Mutex<StateGraph>> = (0..threads)
         .map(|_| Mutex::new(StateGraph::new(StateGraph::DEFAULT_CAPACITY / threads)))
         .collect();
-    let run_one = |index: u64| -> Result<Outcome> {
-        let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
+    let run_one = |index: u64, slot: Slot, plan: &Plan| -> Result<Outcome> {
+        let mut scheduler = plan.scheduler(&slot, jobs, steps);
         let mut fs = options.fs.fresh()?;
         if reuse_tails {
-            let slot = rayon::current_thread_index().unwrap_or(0) % threads;
-            let mut graph = graphs[slot].lock().unwrap_or_else(|e| e.into_inner());
+            let slot_of_thread = rayon::current_thread_index().unwrap_or(0) % threads;
+            let mut graph = graphs[slot_of_thread]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             let ran = setup.run_with_tails(
                 fs.as_mut(),
                 scheduler.as_mut(),
@@ -222,6 +338,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                 Some(&mut graph),
                 options.count_pairs,
             );
+            let aim_met = scheduler.aim_met();
             return Ok(match ran {
                 Ran::Known {
                     tail,
@@ -238,11 +355,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     }
                     Outcome {
                         index,
+                        slot,
                         steps: tail.at_step as u64 + known.steps,
                         judgement: known.judgement,
                         pairs,
                         reused: true,
                         walked,
+                        aim_met,
+                        choices: Vec::new(),
                     }
                 }
                 Ran::Complete { trace, tail } => {
@@ -255,11 +375,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     }
                     Outcome {
                         index,
+                        slot,
                         steps,
                         judgement,
                         pairs: execution_pairs(&trace.events),
                         reused: false,
                         walked: false,
+                        aim_met,
+                        choices: Vec::new(),
                     }
                 }
             });
@@ -267,76 +390,195 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         let trace = setup.run(fs.as_mut(), scheduler.as_mut(), options.count_pairs);
         Ok(Outcome {
             index,
+            slot,
             steps: trace.schedule.choices.len() as u64,
             judgement: Arc::new(oracle.judge(&trace)),
             pairs: execution_pairs(&trace.events),
             reused: false,
             walked: false,
+            aim_met: scheduler.aim_met(),
+            choices: Vec::new(),
         })
     };
     let batch = (options.threads.max(1) as u64 * 32).max(64);
+    let deadline = options.time_limit.map(|limit| Instant::now() + limit);
     let done = AtomicU64::new(0);
     let mut executions = 0;
     let mut ops_executed = 0;
     let mut note_first_execution = BTreeMap::new();
     let mut execution_ops = Vec::new();
     let mut pairs = PairSet::default();
-    let mut failing: Option<u64> = None;
+    let mut failing: Option<(u64, Slot, Vec<usize>)> = None;
     let mut reused_tails = 0;
     let mut walked = 0;
+    let mut aimed_at = 0u64;
+    let mut aims_met = 0u64;
+    let mut stopped = None;
+    let mut dpor_ended = false;
     let mut next = 0;
-    while next < budget && failing.is_none() {
-        let end = (next + batch).min(budget);
-        let mut outcomes: Vec<Outcome> = pool.install(|| -> Result<Vec<Outcome>> {
-            (next..end)
-                .filter(|i| options.shard.owns(*i))
-                .collect::<Vec<u64>>()
-                .into_par_iter()
-                .map(|i| {
-                    let o = run_one(i);
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(p) = &options.progress {
-                        p(n);
-                    }
-                    o
-                })
-                .collect()
-        })?;
-        outcomes.sort_by_key(|o| o.index);
-        for o in outcomes {
-            executions += 1;
-            ops_executed += o.steps;
-            reused_tails += o.reused as u64;
-            walked += o.walked as u64;
-            execution_ops.push(o.steps);
-            pairs.add(o.index + 1, &o.pairs);
-            for n in &o.judgement.notes {
-                note_first_execution.entry(n.clone()).or_insert(o.index + 1);
-            }
-            if o.judgement.failure.is_some() {
-                failing = Some(o.index);
+    let mut plan_ended = false;
+    let (coverage, ()) = std::thread::scope(|scope| -> Result<(Option<Coverage>, ())> {
+        let mut feed = plan
+            .uses_dpor()
+            .then(|| DporFeed::start(scope, setup, &oracle, options.fs, options.count_pairs));
+        while next < budget && failing.is_none() && !plan_ended && !dpor_ended {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                stopped = Some(format!(
+                    "the time limit of {} s was reached after {executions} executions",
+                    options.time_limit.unwrap_or_default().as_secs_f64(),
+                ));
                 break;
             }
+            let end = (next + batch).min(budget);
+            let mut slots = Vec::new();
+            for i in next..end {
+                match plan.next_slot() {
+                    Some(slot) => slots.push((i, slot)),
+                    None => {
+                        plan_ended = true;
+                        break;
+                    }
+                }
+            }
+            let (runs, dpors): (Vec<Slotted>, Vec<Slotted>) = slots
+                .into_iter()
+                .filter(|(i, _)| options.shard.owns(*i))
+                .partition(|(_, slot)| !matches!(slot, Slot::Dpor { .. }));
+            let plan_ref = &plan;
+            let feed_ref = &mut feed;
+            let (ran, fed) = pool.install(|| {
+                rayon::join(
+                    || -> Result<Vec<Outcome>> {
+                        runs.into_par_iter()
+                            .map(|(i, slot)| {
+                                let o = run_one(i, slot, plan_ref);
+                                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                                if let Some(p) = &options.progress {
+                                    p(n);
+                                }
+                                o
+                            })
+                            .collect()
+                    },
+                    || -> Vec<Option<Outcome>> {
+                        dpors
+                            .into_iter()
+                            .map(|(index, slot)| {
+                                let fed = feed_ref.as_mut()?.next_execution()?;
+                                done.fetch_add(1, Ordering::Relaxed);
+                                Some(Outcome {
+                                    index,
+                                    slot,
+                                    steps: fed.choices.len() as u64,
+                                    judgement: fed.judgement,
+                                    pairs: fed.pairs,
+                                    reused: false,
+                                    walked: false,
+                                    aim_met: None,
+                                    choices: fed.choices,
+                                })
+                            })
+                            .collect()
+                    },
+                )
+            });
+            // A dpor slot with no execution: the search ended there.
+            let mut outcomes: Vec<Option<Outcome>> = ran?.into_iter().map(Some).collect();
+            outcomes.extend(fed);
+            let index_of = |o: &Option<Outcome>| o.as_ref().map_or(u64::MAX, |o| o.index);
+            outcomes.sort_by_key(index_of);
+            let first_end = outcomes.iter().position(Option::is_none);
+            for (k, o) in outcomes.into_iter().enumerate() {
+                let Some(o) = o else {
+                    dpor_ended = true;
+                    break;
+                };
+                if first_end.is_some_and(|e| k >= e) {
+                    break;
+                }
+                executions += 1;
+                ops_executed += o.steps;
+                reused_tails += o.reused as u64;
+                walked += o.walked as u64;
+                if let Some(met) = o.aim_met {
+                    aimed_at += 1;
+                    aims_met += met as u64;
+                }
+                execution_ops.push(o.steps);
+                pairs.add(o.index + 1, &o.pairs);
+                for n in &o.judgement.notes {
+                    note_first_execution.entry(n.clone()).or_insert(o.index + 1);
+                }
+                if o.judgement.failure.is_some() {
+                    failing = Some((o.index, o.slot, o.choices));
+                    break;
+                }
+            }
+            next = end;
         }
-        next = end;
-    }
-    let first_failure = match failing {
-        Some(index) => {
-            let mut scheduler = options.scheduler.build(options.seed, index, jobs, steps);
+        let coverage = match feed {
+            Some(feed) => Some(feed.finish(dpor_ended)?),
+            None => None,
+        };
+        Ok((coverage, ()))
+    })?;
+    // The dpor part of a portfolio ended without a failure: the space is covered.
+    let (first_failure, found_by) = match failing {
+        Some((index, slot, choices)) => {
             let mut fs = options.fs.fresh_unkeyed()?;
-            let trace = setup.run(fs.as_mut(), scheduler.as_mut(), true);
+            let trace = match &slot {
+                Slot::Dpor { .. } => {
+                    let mut replay = ReplayScheduler::new(Schedule { choices });
+                    setup.run(fs.as_mut(), &mut replay, true)
+                }
+                _ => {
+                    let mut scheduler = plan.scheduler(&slot, jobs, steps);
+                    setup.run(fs.as_mut(), scheduler.as_mut(), true)
+                }
+            };
             let judgement = oracle.judge(&trace);
-            Some(shrunk(
-                setup,
-                &oracle,
-                options,
-                index + 1,
-                trace,
-                judgement,
-            )?)
+            let found_by = aimed.then(|| plan.describe(&slot, &setup.labels()));
+            (
+                Some(shrunk(
+                    setup,
+                    &oracle,
+                    options,
+                    index + 1,
+                    trace,
+                    judgement,
+                )?),
+                found_by,
+            )
         }
-        None => None,
+        None => (None, None),
     };
+    let directed = aimed.then(|| DirectedCoverage {
+        targets: plan.work_list().len() as u64,
+        pairs: plan.work_list().pairs as u64,
+        windows: plan.work_list().windows as u64,
+        aimed: aimed_at,
+        met: aims_met,
+    });
+    let mut coverage = coverage;
+    if let (Some(c), None, None) = (&mut coverage, &stopped, &first_failure) {
+        if !c.complete {
+            c.reason = Some(format!(
+                "the budget of {budget} executions ended before dpor's search did; {}",
+                c.reason.as_deref().unwrap_or("dpor ran part of it")
+            ));
+        }
+    }
+    if options.scheduler == SchedulerKind::Directed
+        && !plan_ended
+        && stopped.is_none()
+        && first_failure.is_none()
+    {
+        stopped = Some(format!(
+            "the budget of {budget} executions ended before the work list did ({} of {} targets tried)",
+            aimed_at,
+            plan.work_list().len()
+        ));
+    }
     Ok(Exploration {
         executions,
         ops_executed,
@@ -358,9 +600,12 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         ),
         execution_ops,
         shard: options.shard,
-        coverage: None,
+        coverage,
         reused_tails,
         walked_executions: walked,
+        found_by,
+        directed,
+        stopped,
     })
 }
 
@@ -497,6 +742,9 @@ fn explore_systematically(
         coverage: Some(found.coverage),
         reused_tails: 0,
         walked_executions: 0,
+        found_by: None,
+        directed: None,
+        stopped: None,
     })
 }
 

@@ -30,7 +30,9 @@
 pub mod bench;
 pub mod brute_force;
 pub mod content;
+pub mod directed;
 pub mod dpor;
+pub mod dpor_feed;
 pub mod error;
 pub mod execution;
 pub mod explore;
@@ -43,6 +45,7 @@ pub mod op;
 pub mod oracle;
 pub mod pairs;
 pub mod pct_bound;
+pub mod portfolio;
 pub mod record;
 pub mod report;
 pub mod scenario;

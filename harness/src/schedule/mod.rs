@@ -64,6 +64,13 @@ pub trait Scheduler: Send {
     fn sees_ops(&self) -> bool {
         false
     }
+
+    /// For schedulers that aim an execution at something (the
+    /// race-directed one): whether the execution so far met its aim.
+    /// `None` for the others.
+    fn aim_met(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// The sequence of job choices of one execution.
@@ -106,6 +113,12 @@ pub enum SchedulerKind {
     /// Systematic exploration with dynamic partial-order reduction
     /// (see `crate::dpor`); executions are driven by the explorer.
     Dpor,
+    /// Race-directed: one execution aimed at each conflict of the serial
+    /// reference run (see `crate::directed`); driven by the explorer.
+    Directed,
+    /// The default portfolio: race-directed, random, dpor and pct
+    /// executions interleaved in a fixed order (see `crate::portfolio`).
+    Auto,
 }
 
 impl SchedulerKind {
@@ -119,6 +132,10 @@ impl SchedulerKind {
             SchedulerKind::Pct { depth } => Box::new(PctScheduler::new(rng, jobs, steps, depth)),
             // Without a DPOR driver, the first DPOR execution: non-preemptive.
             SchedulerKind::Dpor => Box::new(DporScheduler::new(Vec::new(), 0, Vec::new())),
+            // Without a work list (see `crate::portfolio::Plan`), the
+            // reference order: what their first planned execution would
+            // aim from.
+            SchedulerKind::Directed | SchedulerKind::Auto => Box::new(SerialScheduler),
         }
     }
 
@@ -135,6 +152,8 @@ impl fmt::Display for SchedulerKind {
             SchedulerKind::Random => f.write_str("random"),
             SchedulerKind::Pct { depth } => write!(f, "pct:{depth}"),
             SchedulerKind::Dpor => f.write_str("dpor"),
+            SchedulerKind::Directed => f.write_str("directed"),
+            SchedulerKind::Auto => f.write_str("auto"),
         }
     }
 }
@@ -148,10 +167,12 @@ impl FromStr for SchedulerKind {
             "random" => Ok(SchedulerKind::Random),
             "pct" => Ok(SchedulerKind::Pct { depth: 3 }),
             "dpor" => Ok(SchedulerKind::Dpor),
+            "directed" => Ok(SchedulerKind::Directed),
+            "auto" => Ok(SchedulerKind::Auto),
             _ => match s.strip_prefix("pct:").map(str::parse::<usize>) {
                 Some(Ok(depth)) if depth >= 1 => Ok(SchedulerKind::Pct { depth }),
                 _ => Err(format!(
-                    "unknown scheduler {s:?}: expected serial, random, pct, pct:DEPTH or dpor"
+                    "unknown scheduler {s:?}: expected auto, directed, serial, random, pct, pct:DEPTH or dpor"
                 )),
             },
         }

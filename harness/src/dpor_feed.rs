@@ -1,0 +1,139 @@
+//! The dpor search as a sequence of executions, for a portfolio.
+//!
+//! The dpor search is sequential: each execution depends on the races of
+//! the earlier ones. A portfolio ([`crate::portfolio`]) interleaves its
+//! executions with others', so the search runs on a thread of its own and
+//! hands over one judged execution at a time through a rendezvous channel:
+//! it runs at most one execution ahead of what was asked, and stops when
+//! the feed is dropped. What the `k`-th execution is depends only on the
+//! search, never on when it is asked for.
+
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread::{Scope, ScopedJoinHandle};
+
+use crate::dpor::{Coverage, DporOptions, DporResult};
+use crate::execution::ExecutionTrace;
+use crate::fs::FsKind;
+use crate::oracle::{Judgement, Oracle};
+use crate::pairs::{execution_pairs, Pair};
+use crate::schedule::{JobId, ReplayScheduler};
+use crate::setup::Setup;
+use crate::shard::Shard;
+
+/// One judged execution of the search.
+#[derive(Debug)]
+pub struct Fed {
+    /// Its choices (a token replays it).
+    pub choices: Vec<JobId>,
+    /// Its verdict.
+    pub judgement: Arc<Judgement>,
+    /// Its conflicting pairs, when counted.
+    pub pairs: Vec<Pair>,
+}
+
+/// The search, running on its own thread.
+pub struct DporFeed<'scope> {
+    rx: Option<Receiver<Fed>>,
+    handle: Option<ScopedJoinHandle<'scope, crate::Result<DporResult>>>,
+    taken: u64,
+}
+
+impl<'scope> DporFeed<'scope> {
+    /// Starts the search of `setup` on `scope`, judging with `oracle`, on
+    /// filesystems of kind `fs`, counting pairs when `count_pairs`.
+    pub fn start<'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        setup: &'env Setup,
+        oracle: &'env Oracle,
+        fs: FsKind,
+        count_pairs: bool,
+    ) -> DporFeed<'scope> {
+        let (tx, rx) = sync_channel::<Fed>(0);
+        let handle = scope.spawn(move || {
+            let fresh = || fs.fresh_unkeyed();
+            let analyze = |trace: &ExecutionTrace| {
+                let judgement = Arc::new(oracle.judge(trace));
+                let pairs = if count_pairs {
+                    fs.fresh_unkeyed()
+                        .ok()
+                        .map(|mut fs| {
+                            let mut replay = ReplayScheduler::new(trace.schedule.clone());
+                            execution_pairs(&setup.run(fs.as_mut(), &mut replay, true).events)
+                        })
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                (judgement, pairs)
+            };
+            let commit =
+                |trace: &ExecutionTrace, (judgement, pairs): (Arc<Judgement>, Vec<Pair>)| {
+                    let fed = Fed {
+                        choices: trace.schedule.choices.clone(),
+                        judgement: judgement.clone(),
+                        pairs,
+                    };
+                    match tx.send(fed) {
+                        Ok(()) => (judgement.notes.clone(), judgement.failure.is_some()),
+                        // Nobody asks any more: stop the search here.
+                        Err(_) => (Vec::new(), true),
+                    }
+                };
+            let options = DporOptions {
+                budget: u64::MAX,
+                shard: Shard::WHOLE,
+                race_directed: true,
+            };
+            crate::dpor::explore_parallel(setup, &options, 1, &fresh, &analyze, &commit)
+        });
+        DporFeed {
+            rx: Some(rx),
+            handle: Some(handle),
+            taken: 0,
+        }
+    }
+
+    /// The next execution of the search, or `None` when the search ended
+    /// (complete, or stopped at a failure handed out before).
+    pub fn next_execution(&mut self) -> Option<Fed> {
+        let fed = self.rx.as_ref()?.recv().ok()?;
+        self.taken += 1;
+        Some(fed)
+    }
+
+    /// Executions handed out.
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
+    /// Stops the search and returns its coverage: the search's own when it
+    /// ended by itself, else an incomplete one counting the executions
+    /// handed out.
+    pub fn finish(mut self, ended: bool) -> crate::Result<Coverage> {
+        drop(self.rx.take());
+        let result = self
+            .handle
+            .take()
+            .expect("finished once")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        if ended && result.failure.is_none() {
+            return Ok(result.coverage);
+        }
+        Ok(Coverage {
+            classes: self.taken,
+            complete: false,
+            reason: Some(format!(
+                "dpor ran {} of its search",
+                if self.taken == 1 {
+                    "1 execution".to_string()
+                } else {
+                    format!("{} executions", self.taken)
+                }
+            )),
+            fingerprints: Vec::new(),
+            searched: self.taken,
+        })
+    }
+}
