@@ -35,6 +35,10 @@ pub struct Fed {
 /// The search, running on its own thread.
 pub struct DporFeed<'scope> {
     rx: Option<Receiver<Fed>>,
+    /// The execution after the last one handed out, received ahead so
+    /// that the end of the search is known as soon as it is reached.
+    ahead: Option<Fed>,
+    started: bool,
     handle: Option<ScopedJoinHandle<'scope, crate::Result<DporResult>>>,
     taken: u64,
 }
@@ -89,17 +93,36 @@ impl<'scope> DporFeed<'scope> {
         });
         DporFeed {
             rx: Some(rx),
+            ahead: None,
+            started: false,
             handle: Some(handle),
             taken: 0,
         }
     }
 
     /// The next execution of the search, or `None` when the search ended
-    /// (complete, or stopped at a failure handed out before).
+    /// (complete, or stopped at a failure handed out before). Waits for
+    /// the one after it too, so that [`DporFeed::ended`] is known.
     pub fn next_execution(&mut self) -> Option<Fed> {
-        let fed = self.rx.as_ref()?.recv().ok()?;
+        if !self.started {
+            self.started = true;
+            self.ahead = self.receive();
+        }
+        let fed = self.ahead.take()?;
         self.taken += 1;
+        self.ahead = self.receive();
         Some(fed)
+    }
+
+    /// True when the search has no execution after the last one handed
+    /// out. Known without timing: the search either sends its next
+    /// execution or ends, and the feed waits for either.
+    pub fn ended(&self) -> bool {
+        self.started && self.ahead.is_none()
+    }
+
+    fn receive(&self) -> Option<Fed> {
+        self.rx.as_ref()?.recv().ok()
     }
 
     /// Executions handed out.
@@ -108,9 +131,11 @@ impl<'scope> DporFeed<'scope> {
     }
 
     /// Stops the search and returns its coverage: the search's own when it
-    /// ended by itself, else an incomplete one counting the executions
+    /// ended by itself (every execution of it was handed out: the channel
+    /// is a rendezvous), else an incomplete one counting the executions
     /// handed out.
-    pub fn finish(mut self, ended: bool) -> crate::Result<Coverage> {
+    pub fn finish(mut self) -> crate::Result<Coverage> {
+        drop(self.ahead.take());
         drop(self.rx.take());
         let result = self
             .handle
@@ -118,7 +143,7 @@ impl<'scope> DporFeed<'scope> {
             .expect("finished once")
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        if ended && result.failure.is_none() {
+        if result.failure.is_none() {
             return Ok(result.coverage);
         }
         Ok(Coverage {

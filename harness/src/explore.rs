@@ -249,6 +249,8 @@ struct Outcome {
     aim_met: Option<bool>,
     /// Dpor slots: the choices (the search keeps no trace).
     choices: Vec<usize>,
+    /// Dpor slots: the search has no execution after this one.
+    search_ended: bool,
     steps: u64,
     judgement: Arc<Judgement>,
     pairs: Vec<Pair>,
@@ -363,6 +365,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                         walked,
                         aim_met,
                         choices: Vec::new(),
+                        search_ended: false,
                     }
                 }
                 Ran::Complete { trace, tail } => {
@@ -383,6 +386,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                         walked: false,
                         aim_met,
                         choices: Vec::new(),
+                        search_ended: false,
                     }
                 }
             });
@@ -398,9 +402,15 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             walked: false,
             aim_met: scheduler.aim_met(),
             choices: Vec::new(),
+            search_ended: false,
         })
     };
-    let batch = (options.threads.max(1) as u64 * 32).max(64);
+    // Batches start small, so that an early failure is reported without
+    // running a whole batch after it, and grow to keep every thread busy.
+    // Which executions run never depends on the batch size: the first
+    // failure is the lowest failing index.
+    let full_batch = (options.threads.max(1) as u64 * 32).max(64);
+    let mut batch = (options.threads.max(1) as u64 * 2).max(4);
     let deadline = options.time_limit.map(|limit| Instant::now() + limit);
     let done = AtomicU64::new(0);
     let mut executions = 0;
@@ -464,9 +474,11 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                         dpors
                             .into_iter()
                             .map(|(index, slot)| {
-                                let fed = feed_ref.as_mut()?.next_execution()?;
+                                let feed = feed_ref.as_mut()?;
+                                let fed = feed.next_execution()?;
                                 done.fetch_add(1, Ordering::Relaxed);
                                 Some(Outcome {
+                                    search_ended: feed.ended(),
                                     index,
                                     slot,
                                     steps: fed.choices.len() as u64,
@@ -513,11 +525,17 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     failing = Some((o.index, o.slot, o.choices));
                     break;
                 }
+                if o.search_ended {
+                    // Every class has been explored: nothing left to find.
+                    dpor_ended = true;
+                    break;
+                }
             }
             next = end;
+            batch = (batch * 2).min(full_batch);
         }
         let coverage = match feed {
-            Some(feed) => Some(feed.finish(dpor_ended)?),
+            Some(feed) => Some(feed.finish()?),
             None => None,
         };
         Ok((coverage, ()))

@@ -6,9 +6,9 @@
 //! the race-directed work list ([`crate::directed`]), after one run in the
 //! opposite job order. `--scheduler auto`, the default, interleaves a fixed
 //! cycle of race-directed, random, dpor and pct executions
-//! ([`AUTO_CYCLE`]): half of the first executions aim at conflicts, while
-//! dpor works towards a proof and random and pct sample what neither
-//! foresees. A kind that runs out (the work list) leaves the cycle. Every
+//! ([`AUTO_CYCLE`]): half of the executions aim at conflicts, a quarter
+//! are dpor's, working towards a proof, and random and pct sample what
+//! neither foresees. A kind that runs out (the work list) leaves the cycle. Every
 //! slot is a function of the plan's inputs and its position, so the run
 //! does not depend on the number of threads.
 
@@ -55,13 +55,13 @@ enum Part {
 /// skipped once the work list is exhausted.
 const AUTO_CYCLE: [Part; 8] = [
     Part::Directed,
+    Part::Dpor,
     Part::Directed,
     Part::Random,
+    Part::Directed,
     Part::Dpor,
     Part::Directed,
     Part::Pct,
-    Part::Directed,
-    Part::Random,
 ];
 
 /// The pct depth `auto` samples with.
@@ -251,15 +251,15 @@ mod tests {
             slots,
             [
                 "opposite",
+                "dpor#0",
                 "directed#0",
                 "random#0",
-                "dpor#0",
                 "directed#1",
-                "pct:3#0",
-                "random#1",
-                "random#2",
                 "dpor#1",
-                "pct:3#1"
+                "pct:3#0",
+                "dpor#2",
+                "random#1",
+                "dpor#3"
             ]
         );
     }

@@ -237,6 +237,14 @@ pub struct ReportJson {
     /// (32 hex digits each, ascending), so that shards can be merged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_fingerprints: Option<Vec<String>>,
+    /// Portfolio and race-directed runs: which scheduler (and target) ran
+    /// the first failing execution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<String>,
+    /// Portfolio and race-directed runs: the work list, and how many
+    /// executions aimed at a target and met it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directed: Option<crate::explore::DirectedCoverage>,
     /// Sharded systematic runs only: executions the shard's search ran in
     /// all, its own (`executions`, judged and counted) and the other
     /// shards' (run only to follow the search). Its presence tells `merge`
@@ -268,7 +276,7 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         .map(|f| explain(f, info.scenario, info.strategy));
     ReportJson {
         command: "explore".into(),
-        verdict: if failure.is_some() { "fail" } else { "pass" }.into(),
+        verdict: ex.verdict().as_str().into(),
         scenario: info.scenario.name.clone(),
         strategy: info.strategy.to_string(),
         scheduler: info.scheduler.clone(),
@@ -282,7 +290,7 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
         classes: ex.coverage.as_ref().map(|c| c.classes),
         complete: ex.coverage.as_ref().map(|c| c.complete),
-        incomplete_reason: ex.coverage.as_ref().and_then(|c| c.reason.clone()),
+        incomplete_reason: ex.incomplete_reason(),
         conflicting_pairs: ex.pairs,
         pct_miss_bound: ex.pct_bound.clone(),
         execution_ops: (!ex.shard.is_whole()).then(|| ex.execution_ops.clone()),
@@ -299,6 +307,8 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
             .as_ref()
             .filter(|_| !ex.shard.is_whole())
             .map(|c| c.searched),
+        found_by: ex.found_by.clone(),
+        directed: ex.directed,
     }
 }
 
@@ -312,6 +322,18 @@ fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
 /// conflicting pairs, and the PCT bound (random and pct).
 fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
+    if let Some(d) = &ex.directed {
+        out.push_str(&format!(
+            "work list: {} of {} aimed at, {} met (the first {} of {}: {} and {} of the serial and opposite runs)\n",
+            d.aimed,
+            plural(d.targets, "target", "targets"),
+            d.met,
+            d.targets,
+            plural(d.pairs + d.windows, "conflict", "conflicts"),
+            plural(d.pairs, "pair", "pairs"),
+            plural(d.windows, "window", "windows"),
+        ));
+    }
     if let Some(p) = &ex.pairs {
         out.push_str(&p.text());
     }
@@ -321,10 +343,29 @@ fn coverage_text(ex: &Exploration) -> String {
     out
 }
 
-/// The coverage line of a systematic exploration.
+/// A budget of executions in words (`u64::MAX` is none).
+fn budget_text(budget: u64) -> String {
+    match budget {
+        u64::MAX => "an unbounded run".into(),
+        n => format!("at most {n}"),
+    }
+}
+
+/// The coverage line of a systematic exploration, or of the dpor part of
+/// a portfolio.
 fn classes_text(ex: &Exploration) -> String {
+    let portfolio = ex.directed.is_some();
     match &ex.coverage {
         None => String::new(),
+        Some(c) if c.complete && portfolio => format!(
+            "coverage: complete, {} in {} of dpor's, every interleaving covered\n",
+            plural(c.classes, "class", "classes"),
+            plural(c.searched, "execution", "executions")
+        ),
+        Some(c) if portfolio => format!(
+            "coverage: incomplete, dpor ran {} of its search\n",
+            plural(c.searched, "execution", "executions")
+        ),
         Some(c) if c.complete => format!(
             "coverage: complete, {} in {}\n",
             plural(c.classes, "class", "classes"),
@@ -343,11 +384,7 @@ fn classes_text(ex: &Exploration) -> String {
 pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
     let s = info.scenario;
     let mut out = String::new();
-    let verdict = if ex.first_failure.is_some() {
-        "FAIL"
-    } else {
-        "PASS"
-    };
+    let verdict = ex.verdict().as_str().to_uppercase();
     out.push_str(&format!("prefixrace explore: {verdict}\n"));
     out.push_str(&header(s, info.strategy));
     out.push_str(&format!(
@@ -367,11 +404,14 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
     match &ex.first_failure {
         Some(f) => {
             out.push_str(&format!(
-                "found in: execution {} of at most {} ({} ops executed)\n",
+                "found in: execution {} of {} ({} ops executed)\n",
                 f.execution.unwrap_or(0),
-                info.schedules,
+                budget_text(info.schedules),
                 ex.ops_executed
             ));
+            if let Some(by) = &ex.found_by {
+                out.push_str(&format!("found by: {by}\n"));
+            }
             out.push_str(&coverage_text(ex));
             out.push('\n');
             out.push_str(&explain(f, s, info.strategy).text());
@@ -381,6 +421,11 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
                 "explored: {} executions, {} ops; no job failed and every prefix matched the serial reference\n",
                 ex.executions, ex.ops_executed
             ));
+            if let Some(reason) = ex.incomplete_reason() {
+                out.push_str(&format!(
+                    "incomplete: {reason}; what was not explored may still fail\n"
+                ));
+            }
             out.push_str(&coverage_text(ex));
             if !ex.notes.is_empty() {
                 out.push_str("\nnotes:\n");
@@ -459,5 +504,7 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         pair_set: None,
         class_fingerprints: None,
         searched_executions: None,
+        found_by: None,
+        directed: None,
     }
 }

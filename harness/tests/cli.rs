@@ -68,6 +68,8 @@ fn direct_install_passes_every_explored_schedule() {
         "scenarios/sage-32361.toml",
         "--strategy",
         "direct-install",
+        "--scheduler",
+        "random",
         "--schedules",
         "500",
     ]);
@@ -76,6 +78,76 @@ fn direct_install_passes_every_explored_schedule() {
         out.contains("PASS") && out.contains("500 executions"),
         "{out}"
     );
+}
+
+/// The default scheduler, auto, proves the fix: its dpor part ends within
+/// the budget, and the run stops there with a complete coverage.
+#[test]
+fn the_default_scheduler_proves_direct_install_safe() {
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "direct-install",
+        "--require-complete",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("prefixrace explore: PASS"), "{out}");
+    assert!(out.contains("scheduler: auto"), "{out}");
+    assert!(out.contains("coverage: complete, 124 classes"), "{out}");
+}
+
+/// A budget that ends before the search does gives INCOMPLETE, never PASS:
+/// exit 0, or 1 with --require-complete.
+#[test]
+fn a_run_cut_short_is_incomplete() {
+    for scheduler in ["auto", "dpor"] {
+        let args = |extra: &[&str]| {
+            let mut a = vec![
+                "explore",
+                "scenarios/sage-32361.toml",
+                "--strategy",
+                "direct-install",
+                "--scheduler",
+                scheduler,
+                "--schedules",
+                "20",
+                "--format",
+                "json",
+            ];
+            a.extend_from_slice(extra);
+            a.into_iter().map(String::from).collect::<Vec<_>>()
+        };
+        let plain: Vec<String> = args(&[]);
+        let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+        let (code, out, _) = run(&plain);
+        assert_eq!(code, 0, "{scheduler}: {out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["verdict"], "incomplete", "{scheduler}: {out}");
+        assert_eq!(v["complete"], false, "{scheduler}: {out}");
+        assert!(
+            v["incomplete_reason"].as_str().unwrap().contains("budget"),
+            "{scheduler}: {out}"
+        );
+        let strict: Vec<String> = args(&["--require-complete"]);
+        let strict: Vec<&str> = strict.iter().map(String::as_str).collect();
+        let (code, _, err) = run(&strict);
+        assert_eq!(code, 1, "{scheduler}: {err}");
+        assert!(err.contains("--require-complete"), "{err}");
+    }
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "direct-install",
+        "--scheduler",
+        "dpor",
+        "--schedules",
+        "20",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("prefixrace explore: INCOMPLETE\n"), "{out}");
+    assert!(!out.contains("PASS"), "{out}");
 }
 
 #[test]
@@ -191,6 +263,8 @@ fn json_report_has_the_documented_fields() {
         "scenarios/sage-32361.toml",
         "--strategy",
         "direct-install",
+        "--scheduler",
+        "random",
         "--schedules",
         "50",
         "--format",
@@ -372,6 +446,8 @@ fn no_pairs_changes_only_the_pair_counts() {
                     scenario,
                     "--strategy",
                     "staged-copy",
+                    "--scheduler",
+                    "random",
                     "--schedules",
                     "400",
                     "--seed",

@@ -25,12 +25,24 @@ pub struct ExploreArgs {
     /// tables), or `all` for the order-sensitivity matrix of every one.
     #[arg(long, default_value = "all")]
     pub strategy: String,
-    /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order reduced).
-    #[arg(long, default_value = "random")]
+    /// auto (race-directed, dpor, random and pct interleaved), directed
+    /// (one execution per conflict of the serial and opposite runs),
+    /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order
+    /// reduced).
+    #[arg(long, default_value = "auto")]
     pub scheduler: String,
-    /// The budget: how many executions to try.
-    #[arg(long, default_value_t = 1000)]
-    pub schedules: u64,
+    /// The budget: how many executions to try [default: 1000; dpor: none,
+    /// it runs to the end of its search].
+    #[arg(long)]
+    pub schedules: Option<u64>,
+    /// Stop starting executions after this many seconds; a run cut short
+    /// says so (verdict INCOMPLETE unless something failed).
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+    /// Exit 1 unless the run is complete: a dpor search (alone or in auto)
+    /// that ended, within the budget and time limit.
+    #[arg(long)]
+    pub require_complete: bool,
     /// The seed of the scheduler.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -73,6 +85,21 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         Some(s) => s.parse().map_err(Error::Usage)?,
         None => Shard::WHOLE,
     };
+    let schedules = args.schedules.unwrap_or(match scheduler {
+        SchedulerKind::Dpor => u64::MAX,
+        _ => DEFAULT_SCHEDULES,
+    });
+    let time_limit = match args.time_limit {
+        Some(t) if t.is_finite() && t > 0.0 && t < 1e9 => {
+            Some(std::time::Duration::from_secs_f64(t))
+        }
+        Some(t) => {
+            return Err(Error::Usage(format!(
+                "--time-limit: {t} is not a number of seconds between 0 and 1e9"
+            )))
+        }
+        None => None,
+    };
     let matrix = strategies.len() > 1;
     let mut rows = Vec::new();
     let mut first_refusal: Option<String> = None;
@@ -85,7 +112,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             strategy: strategy.name(),
             scheduler: scheduler.to_string(),
             seed: args.seed,
-            schedules: args.schedules,
+            schedules,
         };
         // In a matrix, a strategy whose serial run already fails is a row of
         // its own (portage refusing a shared file, say), not the end of the run.
@@ -100,7 +127,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             Err(e) => return Err(e),
         };
         references.push((strategy.clone(), oracle.reference().clone()));
-        let bar = progress_bar(args.schedules, args.format == Format::Text);
+        let bar = progress_bar(schedules, args.format == Format::Text);
         if let Some(b) = &bar {
             b.set_message(strategy.name().to_string());
         }
@@ -109,9 +136,10 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             .map(|b| Arc::new(move |n: u64| b.set_position(n)) as Arc<dyn Fn(u64) + Send + Sync>);
         let options = ExploreOptions {
             scheduler,
-            schedules: args.schedules,
+            schedules,
             seed: args.seed,
             threads,
+            time_limit,
             fs,
             shard,
             progress,
@@ -138,7 +166,10 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         // No strategy can even run serially: the scenario itself is unusable.
         return Err(Error::Usage(reason));
     }
-    let mut any_fail = rows.iter().any(|r| r.report.verdict != "pass");
+    let mut any_fail = rows
+        .iter()
+        .any(|r| r.report.verdict == "fail" || r.report.verdict == "error");
+    let any_incomplete = rows.iter().any(|r| r.report.verdict == "incomplete");
     let reference_note = (references.len() > 1).then(|| compare_references(&references));
     if let Some((agree, _)) = &reference_note {
         any_fail |= !agree;
@@ -153,11 +184,11 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         Format::Json => {
             let value = serde_json::json!({
                 "command": "explore",
-                "verdict": if any_fail { "fail" } else { "pass" },
+                "verdict": overall(any_fail, any_incomplete),
                 "scenario": scenario.name,
                 "scheduler": scheduler.to_string(),
                 "seed": args.seed,
-                "schedules": args.schedules,
+                "schedules": schedules,
                 "reference_trees_equal": reference_note.as_ref().map(|(a, _)| *a),
                 "strategies": rows,
             });
@@ -170,12 +201,16 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         Format::Text => {
             println!(
                 "prefixrace explore: {}",
-                if any_fail { "FAIL" } else { "PASS" }
+                overall(any_fail, any_incomplete).to_uppercase()
             );
             println!("scenario: {}", scenario.name);
             println!(
-                "scheduler: {scheduler}, seed {}, budget {} executions\n",
-                args.seed, args.schedules
+                "scheduler: {scheduler}, seed {}, budget {}\n",
+                args.seed,
+                match schedules {
+                    u64::MAX => "none (to the end of the search)".to_string(),
+                    n => format!("{n} executions"),
+                }
             );
             print!("{}", matrix_text(&rows));
             if let Some((_, lines)) = &reference_note {
@@ -192,7 +227,34 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             }
         }
     }
+    if args.require_complete && !any_fail {
+        let incomplete: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.report.complete != Some(true))
+            .map(|r| r.report.strategy.as_str())
+            .collect();
+        if !incomplete.is_empty() {
+            eprintln!(
+                "prefixrace explore: --require-complete: the run did not cover the whole space under {} (only a dpor search that ends proves absence)",
+                incomplete.join(", ")
+            );
+            return Ok(1);
+        }
+    }
     Ok(i32::from(any_fail))
+}
+
+/// The budget of random, pct, directed and auto runs when none is given.
+pub const DEFAULT_SCHEDULES: u64 = 1000;
+
+/// The verdict of a whole run: fail if anything failed, else incomplete
+/// if anything was cut short, else pass.
+fn overall(any_fail: bool, any_incomplete: bool) -> &'static str {
+    match (any_fail, any_incomplete) {
+        (true, _) => "fail",
+        (false, true) => "incomplete",
+        (false, false) => "pass",
+    }
 }
 
 /// One row of the order-sensitivity matrix: the strategy's exploration report
@@ -273,6 +335,8 @@ impl MatrixRow {
                 classes: None,
                 complete: None,
                 incomplete_reason: None,
+                found_by: None,
+                directed: None,
                 conflicting_pairs: None,
                 pct_miss_bound: None,
                 execution_ops: None,
@@ -395,8 +459,13 @@ fn shortest_failure(
     options: &ExploreOptions,
     first: &Failure,
 ) -> Result<Failure> {
-    if options.scheduler == SchedulerKind::Dpor || !options.shard.is_whole() {
-        // DPOR executions are not indexable, and a shard owns only its own indices.
+    let sampled = matches!(
+        options.scheduler,
+        SchedulerKind::Random | SchedulerKind::Pct { .. } | SchedulerKind::Serial
+    );
+    if !sampled || !options.shard.is_whole() {
+        // DPOR and portfolio executions are not indexable by stream, and a
+        // shard owns only its own indices.
         return Ok(first.clone());
     }
     let first_index = first.execution.unwrap_or(1) - 1;
@@ -496,7 +565,9 @@ pub fn showcase() -> Result<i32> {
         },
         strategy: "all".into(),
         scheduler: "random".into(),
-        schedules: 1000,
+        schedules: Some(DEFAULT_SCHEDULES),
+        time_limit: None,
+        require_complete: false,
         seed: 1,
         jobs: None,
         format: Format::Text,
