@@ -236,6 +236,11 @@ mod tests {
                 exposed: id.clone(),
                 racer: id.clone(),
                 tier: 0,
+                lead: crate::directed::Lead {
+                    schedule: Arc::from(Vec::new()),
+                    steps: 0,
+                    then_held_first: false,
+                },
             });
         }
         Plan::new(kind, 1, Arc::new(list))

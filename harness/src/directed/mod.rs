@@ -21,7 +21,7 @@ pub use conflicts::conflicting_events;
 pub use op_id::{identities, Occurrences, OpId, OpShape};
 pub use opposite::OppositeScheduler;
 pub use scheduler::DirectedScheduler;
-pub use target::{destructive, makes_fail, Aim, Hold, Target};
+pub use target::{destructive, makes_fail, Aim, Hold, Lead, Target};
 pub use work_list::WorkList;
 
 use crate::error::Result;

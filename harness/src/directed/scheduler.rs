@@ -1,12 +1,15 @@
 //! The race-directed scheduler: one execution aimed at one [`Target`].
 //!
-//! It runs the held job first until the hold point (before or after the
-//! held op), then the racer until the racer's op has run, then the held
-//! job again first, so that its exposed op comes right after the racer's.
-//! Jobs run without preemption otherwise, lowest index first. When the job
-//! it wants cannot run (waiting on a condition, or not started), it runs
-//! another, keeping the racer back during the lead so that the racer's op
-//! does not pass early; if only the held job can run, the aim is given up.
+//! It follows the run the target was found in up to the hold point (just
+//! before or just after the held op), so that the jobs are in the state
+//! the conflict was seen in; then it runs the racer until the racer's op
+//! has run, then the held job again first, so that its exposed op comes
+//! right after the racer's. Jobs run without preemption otherwise, lowest
+//! index first. Should the run's schedule stop fitting, it runs the held
+//! job first up to the hold point. When the job it wants cannot run
+//! (waiting on a condition, or not started), it runs another, keeping the
+//! racer back during the lead so that the racer's op does not pass early;
+//! if only the held job can run, the aim is given up.
 
 use crate::op::Op;
 use crate::schedule::{JobId, Scheduler};
@@ -33,6 +36,8 @@ pub struct DirectedScheduler {
     /// Ops of the racer with the racer op's shape run so far.
     racer_seen: u32,
     hit: bool,
+    /// The lead stopped fitting the run it follows.
+    off_lead: bool,
 }
 
 impl DirectedScheduler {
@@ -44,6 +49,7 @@ impl DirectedScheduler {
             held_seen: 0,
             racer_seen: 0,
             hit: false,
+            off_lead: false,
         }
     }
 
@@ -66,7 +72,8 @@ impl DirectedScheduler {
             if job == held && self.target.hold.op().shape.matches(op) {
                 self.held_seen += 1;
                 if let Hold::After(id) = &self.target.hold {
-                    if self.phase == Phase::Lead && self.held_seen == id.occurrence {
+                    if self.phase == Phase::Lead && self.off_lead && self.held_seen == id.occurrence
+                    {
                         self.phase = Phase::Race;
                     }
                 }
@@ -102,11 +109,27 @@ impl Scheduler for DirectedScheduler {
         &mut self,
         runnable: &[JobId],
         offered: &[Option<Op>],
-        _step: usize,
+        step: usize,
     ) -> Option<JobId> {
         let held = self.target.held_job();
         let racer = self.target.racer_job();
         let op_of = |j: JobId| offered.get(j).and_then(Option::as_ref);
+        if self.phase == Phase::Lead && !self.off_lead {
+            let lead = &self.target.lead;
+            if step >= lead.steps {
+                if lead.then_held_first {
+                    self.off_lead = true;
+                } else {
+                    self.phase = Phase::Race;
+                }
+            } else {
+                let j = lead.schedule[step];
+                if runnable.contains(&j) {
+                    return self.run(j, op_of(j));
+                }
+                self.off_lead = true;
+            }
+        }
         if self.phase == Phase::Lead {
             if runnable.contains(&held) {
                 let at_hold = match &self.target.hold {

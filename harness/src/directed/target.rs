@@ -1,8 +1,10 @@
 //! One aim of the race-directed scheduler: a conflict to make happen.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::op::{Errno, Op};
+use crate::schedule::JobId;
 
 use super::op_id::OpId;
 
@@ -36,8 +38,23 @@ impl Hold {
     }
 }
 
-/// A conflict for one execution to exercise: hold one job at a point, run
-/// another until it has run one op, then let the held job go on first.
+/// The way to the hold point: the schedule of the run the target was
+/// found in, and how many of its steps lead there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lead {
+    /// The run's choices.
+    pub schedule: Arc<[JobId]>,
+    /// The steps of it to follow.
+    pub steps: usize,
+    /// After them, run the held job first to the hold point before the
+    /// racer goes (a window whose racer's op came before it in that run);
+    /// else the hold point is reached and the racer goes at once.
+    pub then_held_first: bool,
+}
+
+/// A conflict for one execution to exercise: follow the run it was found
+/// in to the hold point, run another job until it has run one op, then
+/// let the held job go on first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
     /// Reversal or window.
@@ -52,6 +69,8 @@ pub struct Target {
     /// How likely the target is to make a job fail, 0 first (see
     /// [`tier`]).
     pub tier: u8,
+    /// How to get to the hold point in the state the target was found in.
+    pub lead: Lead,
 }
 
 impl Target {
@@ -176,7 +195,9 @@ pub fn descriptor_op(op: &Op) -> bool {
 ///   `chmod`, `rename` or `unlink` of an existing path) and the racer's op
 ///   resolves the same path: run earlier, the racer may do something else
 ///   there (an importer that finds no bytecode writes it);
-/// - 2: a window whose racer destroys or creates the path;
+/// - 2: a window whose racer destroys or creates the path, or a reversal
+///   of two mutations of the same path (the last writer decides what the
+///   prefix ends with);
 /// - 3: any other conflict (through a parent directory, between
 ///   descriptor ops).
 pub fn tier(aim: Aim, racer: &Op, exposed: &Op, tolerated: impl Fn(Errno) -> bool) -> u8 {
@@ -190,7 +211,9 @@ pub fn tier(aim: Aim, racer: &Op, exposed: &Op, tolerated: impl Fn(Errno) -> boo
         && (needs_absent(exposed) || needs_existing(exposed))
     {
         1
-    } else if aim == Aim::Window && destructive(racer) {
+    } else if (aim == Aim::Window && destructive(racer))
+        || (aim == Aim::Reverse && same_path && racer.is_mutation() && exposed.is_mutation())
+    {
         2
     } else {
         3

@@ -18,6 +18,7 @@
 //! second of any, and those whose racer makes the exposed op fail first.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use crate::execution::{Event, ExecutionTrace};
 use crate::op::Errno;
@@ -25,7 +26,7 @@ use crate::schedule::JobId;
 
 use super::conflicts::conflicting_events;
 use super::op_id::{identities, OpId};
-use super::target::{descriptor_op, destructive, tier, Aim, Hold, Target};
+use super::target::{descriptor_op, destructive, tier, Aim, Hold, Lead, Target};
 
 /// The ordered targets of one setup.
 #[derive(Debug, Clone, Default)]
@@ -131,8 +132,29 @@ impl Candidate {
         )
     }
 
-    fn target(&self, ids: &[OpId]) -> Target {
+    fn target(&self, ids: &[OpId], schedule: &Arc<[JobId]>) -> Target {
         Target {
+            lead: match self.aim {
+                // Up to the held op.
+                Aim::Reverse => Lead {
+                    schedule: schedule.clone(),
+                    steps: self.hold,
+                    then_held_first: false,
+                },
+                // Through the op opening the window; or, when the racer's
+                // op came before it, up to the racer's op, then the held
+                // job to the window.
+                Aim::Window if self.racer > self.hold => Lead {
+                    schedule: schedule.clone(),
+                    steps: self.hold + 1,
+                    then_held_first: false,
+                },
+                Aim::Window => Lead {
+                    schedule: schedule.clone(),
+                    steps: self.racer,
+                    then_held_first: true,
+                },
+            },
             aim: self.aim,
             hold: match self.aim {
                 Aim::Reverse => Hold::Before(ids[self.hold].clone()),
@@ -174,6 +196,10 @@ impl WorkList {
             .collect();
         ordered.sort_by_key(|(tier, first, _)| (*tier, *first));
         let ids: Vec<Vec<OpId>> = runs.iter().map(|r| identities(&r.events)).collect();
+        let schedules: Vec<Arc<[JobId]>> = runs
+            .iter()
+            .map(|r| Arc::from(r.schedule.choices.as_slice()))
+            .collect();
         let mut seen = HashSet::new();
         let mut queues: Vec<std::vec::IntoIter<Candidate>> = ordered
             .into_iter()
@@ -187,7 +213,7 @@ impl WorkList {
                 }
                 match q.next() {
                     Some(c) => {
-                        let target = c.target(&ids[c.run]);
+                        let target = c.target(&ids[c.run], &schedules[c.run]);
                         if seen.insert((target.hold.clone(), target.racer.clone())) {
                             list.targets.push(target);
                         }
