@@ -15,6 +15,7 @@
 //! it from a process that has no other children (the `prefixrace` binary).
 
 pub mod call;
+pub mod entropy;
 pub mod filter;
 pub mod interrupt;
 pub mod real_tree;
@@ -25,6 +26,7 @@ pub mod syscalls;
 pub mod tracee;
 pub mod tracer;
 pub mod verdict;
+pub mod workdir;
 
 pub use runner::{run, ExecutionReport, RunReport, RunSpec};
 pub use verdict::{Criteria, Finding};
@@ -53,6 +55,14 @@ pub enum GateError {
         /// The matching or last line of its stderr.
         stderr: String,
     },
+    /// An execution (or a command of the serial reference) did not finish
+    /// within the timeout; everything was killed.
+    #[error("{} did not finish in time", verdict::label(.0.job))]
+    Hang(tracer::Hung),
+    /// Another run holds the prefix, or a killed run left it in a state
+    /// that needs the user.
+    #[error("{0}")]
+    Busy(String),
     /// The operating system refused something (ptrace not permitted, I/O).
     #[error("{0}")]
     Os(String),

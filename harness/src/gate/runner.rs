@@ -4,13 +4,16 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::call::PrefixView;
+use super::entropy;
 use super::interrupt;
 use super::real_tree::read_tree;
 use super::snapshot::Snapshot;
-use super::tracer::{run_gated, Traced};
+use super::tracer::{run_gated, ExecContext, Traced};
 use super::verdict::{label, Criteria, Finding};
+use super::workdir::WorkDir;
 use super::GateError;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind, SerialScheduler};
 use crate::Tree;
@@ -34,7 +37,15 @@ pub struct RunSpec {
     pub token: Option<Schedule>,
     /// How executions are judged.
     pub criteria: Criteria,
+    /// How long one execution (or one command of the serial reference) may take.
+    pub timeout: Duration,
+    /// With a token: the index of the execution that produced it, whose
+    /// entropy the replay feeds the commands (0 when unknown).
+    pub execution: u64,
 }
+
+/// The default of [`RunSpec::timeout`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// One judged execution.
 #[derive(Debug, Clone)]
@@ -58,6 +69,8 @@ pub struct RunReport {
     pub executions: u64,
     /// The first failing execution, if any.
     pub failure: Option<ExecutionReport>,
+    /// Gated syscalls released in all executions together (for rates).
+    pub steps: usize,
 }
 
 impl RunSpec {
@@ -66,7 +79,8 @@ impl RunSpec {
     /// temporary files after object addresses; with a fixed hash seed and
     /// address randomization off they repeat from run to run).
     pub fn environment(&self) -> Vec<(OsString, OsString)> {
-        let mut env = vec![("PREFIX".into(), self.prefix.clone().into_os_string())];
+        let mut env: Vec<(OsString, OsString)> =
+            vec![("PREFIX".into(), self.prefix.clone().into_os_string())];
         if let Some(stage) = &self.stage {
             env.push(("STAGE".into(), stage.clone().into_os_string()));
         }
@@ -78,13 +92,27 @@ impl RunSpec {
 }
 
 /// Runs `spec`, calling `observe` after each execution.
+///
+/// The run's directory (`workdir.rs`) holds the snapshot and each
+/// execution's `TMPDIR`; it is removed at the end, and a leftover of a killed
+/// run on the same prefix is dealt with first (a one-line notice on stderr
+/// when the prefix was restored from it).
 pub fn run(
     spec: &RunSpec,
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
-    let snapshot = RestoreOnDrop(Some(Snapshot::take(&spec.prefix)?));
-    let result = run_from(spec, snapshot.get(), observe);
+    let (workdir, notice) = WorkDir::open(&std::env::temp_dir(), &spec.prefix)?;
+    if let Some(n) = notice {
+        eprintln!("{n}");
+    }
+    let snapshot = RestoreOnDrop(Some(Snapshot::take_into(
+        &spec.prefix,
+        workdir.snapshot_dir(),
+    )?));
+    workdir.snapshot_complete()?;
+    let result = run_from(spec, &workdir, snapshot.get(), observe);
     let restored = snapshot.finish();
+    drop(workdir);
     let report = result?;
     restored?;
     Ok(report)
@@ -111,19 +139,40 @@ impl Drop for RestoreOnDrop {
     }
 }
 
+/// The context of one execution: a fresh directory, `TMPDIR` inside it,
+/// the entropy of `execution`.
+fn context(spec: &RunSpec, workdir: &WorkDir, execution: u64) -> Result<ExecContext, GateError> {
+    let dir = workdir.fresh_execution()?;
+    let mut env = spec.environment();
+    let tmp = dir.join("tmp").into_os_string();
+    for var in ["TMPDIR", "TMP", "TEMP"] {
+        env.push((var.into(), tmp.clone()));
+    }
+    Ok(ExecContext {
+        env,
+        dir,
+        entropy_seed: entropy::execution_seed(spec.seed, execution),
+        timeout: spec.timeout,
+    })
+}
+
+/// The execution index the serial reference's entropy is keyed by.
+const REFERENCE: u64 = u64::MAX;
+
 fn run_from(
     spec: &RunSpec,
+    workdir: &WorkDir,
     snapshot: &Snapshot,
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
     let view = PrefixView::new(spec.prefix.clone());
-    let env = spec.environment();
-    let (reference, reference_steps) = serial_reference(spec, &view, &env)?;
+    let (reference, reference_steps) = serial_reference(spec, workdir, &view)?;
     let mut report = RunReport {
         reference_steps,
         reference_paths: reference.len(),
         executions: 0,
         failure: None,
+        steps: 0,
     };
     let budget = if spec.token.is_some() {
         1
@@ -141,7 +190,21 @@ fn run_from(
                 .scheduler
                 .build(spec.seed, index, spec.commands.len(), reference_steps),
         };
-        let traced = run_gated(&spec.commands, &env, &view, scheduler.as_mut())?;
+        let execution = if spec.token.is_some() {
+            spec.execution
+        } else {
+            index
+        };
+        let ctx = context(spec, workdir, execution)?;
+        let traced =
+            run_gated(&spec.commands, &ctx, &view, scheduler.as_mut()).map_err(|e| match e {
+                GateError::Hang(mut h) => {
+                    h.execution = Some(execution);
+                    GateError::Hang(h)
+                }
+                e => e,
+            })?;
+        report.steps += traced.released.len();
         if let Some(token) = &spec.token {
             if traced.schedule.choices.len() != token.choices.len() {
                 return Err(GateError::Diverged {
@@ -152,7 +215,7 @@ fn run_from(
         let actual = read_tree(&spec.prefix)?;
         let findings = spec.criteria.judge(&traced.jobs, &reference, &actual);
         let execution = ExecutionReport {
-            index,
+            index: execution,
             traced,
             findings,
         };
@@ -170,17 +233,26 @@ fn run_from(
 /// under the gate, and returns the final prefix and the number of gated steps.
 fn serial_reference(
     spec: &RunSpec,
+    workdir: &WorkDir,
     view: &PrefixView,
-    env: &[(OsString, OsString)],
 ) -> Result<(Tree, usize), GateError> {
     let mut steps = 0;
     for (job, command) in spec.commands.iter().enumerate() {
+        let mut ctx = context(spec, workdir, REFERENCE)?;
+        ctx.entropy_seed ^= job as u64;
         let traced = run_gated(
             std::slice::from_ref(command),
-            env,
+            &ctx,
             view,
             &mut SerialScheduler,
-        )?;
+        )
+        .map_err(|e| match e {
+            GateError::Hang(mut h) => {
+                h.job = job;
+                GateError::Hang(h)
+            }
+            e => e,
+        })?;
         steps += traced.schedule.choices.len();
         let run = &traced.jobs[0];
         let bad_line = run
