@@ -39,7 +39,8 @@ pub struct RunArgs {
     /// A staging directory, exported to the commands as $STAGE.
     #[arg(long)]
     pub stage: Option<PathBuf>,
-    /// random, pct, pct:DEPTH or serial.
+    /// random, pct, pct:DEPTH, serial, or auto (= dpor on the gate): race-directed
+    /// executions from the serial reference's conflicting calls, then random.
     #[arg(long, default_value = "random")]
     pub scheduler: String,
     /// The seed of the scheduler.
@@ -156,7 +157,14 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
             "--timeout {seconds}: must be a positive number of seconds"
         )));
     }
-    let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
+    let directed = matches!(args.scheduler.as_str(), "auto" | "dpor");
+    let scheduler: SchedulerKind = if directed {
+        SchedulerKind::Random
+    } else {
+        args.scheduler
+            .parse()
+            .map_err(|e: String| Error::Usage(e.replace("or dpor", "dpor or auto")))?
+    };
     let token = match &args.token {
         Some(t) => {
             Some(Schedule::from_token(t).map_err(|e| Error::Usage(format!("--token: {e}")))?)
@@ -179,6 +187,7 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
         stage,
         commands,
         scheduler,
+        directed,
         seed: args.seed,
         executions: args.executions,
         token,
@@ -280,7 +289,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             return Ok(128 + sig);
         }
         Err(GateError::Hang(h)) => {
-            say(&hang_report(&spec, &h));
+            say(hang_report(&spec, &h).trim_end());
             return Ok(1);
         }
         Err(e) => return Err(Error::Usage(crate_one_line(&e.to_string()))),
@@ -327,6 +336,10 @@ fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
 fn what(spec: &RunSpec) -> String {
     match &spec.token {
         Some(_) => "replay of one token".to_string(),
+        None if spec.directed => format!(
+            "scheduler auto (race-directed, then random), seed {}, up to {} executions",
+            spec.seed, spec.executions
+        ),
         None => format!(
             "scheduler {}, seed {}, up to {} executions",
             spec.scheduler, spec.seed, spec.executions
@@ -357,6 +370,9 @@ fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
                 report.executions,
                 f.traced.schedule.choices.len()
             ));
+            if let Some(p) = &f.plan {
+                out.push_str(&format!("  directed: {p}\n"));
+            }
             for finding in &f.findings {
                 match finding {
                     Finding::ExitStatus { job, status } => {

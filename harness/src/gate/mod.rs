@@ -15,9 +15,11 @@
 //! it from a process that has no other children (the `prefixrace` binary).
 
 pub mod call;
+pub mod directed;
 pub mod entropy;
 pub mod filter;
 pub mod interrupt;
+pub mod picker;
 pub mod real_tree;
 pub mod runner;
 pub mod snapshot;

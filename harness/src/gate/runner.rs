@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::call::PrefixView;
+use super::directed::{plans, Directed};
 use super::entropy;
 use super::interrupt;
+use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
 use super::snapshot::Snapshot;
-use super::tracer::{run_gated, ExecContext, Traced};
+use super::tracer::{run_gated, ExecContext, Released, Traced};
 use super::verdict::{label, Criteria, Finding};
 use super::workdir::WorkDir;
 use super::GateError;
@@ -29,6 +31,8 @@ pub struct RunSpec {
     pub commands: Vec<String>,
     /// The scheduler of the executions.
     pub scheduler: SchedulerKind,
+    /// Race-directed executions first (`directed.rs`), then `scheduler`.
+    pub directed: bool,
     /// The seed.
     pub seed: u64,
     /// How many executions to try.
@@ -56,6 +60,8 @@ pub struct ExecutionReport {
     pub traced: Traced,
     /// Why it failed; empty when it passed.
     pub findings: Vec<Finding>,
+    /// The race-directed plan it followed, if any.
+    pub plan: Option<String>,
 }
 
 /// The outcome of a run.
@@ -166,7 +172,12 @@ fn run_from(
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
     let view = PrefixView::new(spec.prefix.clone());
-    let (reference, reference_steps) = serial_reference(spec, workdir, &view)?;
+    let (reference, reference_steps, reference_calls) = serial_reference(spec, workdir, &view)?;
+    let directed = if spec.directed && spec.token.is_none() && spec.commands.len() > 1 {
+        plans(&reference_calls)
+    } else {
+        Vec::new()
+    };
     let mut report = RunReport {
         reference_steps,
         reference_paths: reference.len(),
@@ -190,20 +201,26 @@ fn run_from(
                 .scheduler
                 .build(spec.seed, index, spec.commands.len(), reference_steps),
         };
+        let plan = directed.get(index as usize);
+        let mut plain = Plain(scheduler.as_mut());
+        let mut aimed = plan.map(|p| Directed::new(p.clone()));
+        let picker: &mut dyn Picker = match &mut aimed {
+            Some(d) => d,
+            None => &mut plain,
+        };
         let execution = if spec.token.is_some() {
             spec.execution
         } else {
             index
         };
         let ctx = context(spec, workdir, execution)?;
-        let traced =
-            run_gated(&spec.commands, &ctx, &view, scheduler.as_mut()).map_err(|e| match e {
-                GateError::Hang(mut h) => {
-                    h.execution = Some(execution);
-                    GateError::Hang(h)
-                }
-                e => e,
-            })?;
+        let traced = run_gated(&spec.commands, &ctx, &view, picker).map_err(|e| match e {
+            GateError::Hang(mut h) => {
+                h.execution = Some(execution);
+                GateError::Hang(h)
+            }
+            e => e,
+        })?;
         report.steps += traced.released.len();
         if let Some(token) = &spec.token {
             if traced.schedule.choices.len() != token.choices.len() {
@@ -218,6 +235,7 @@ fn run_from(
             index: execution,
             traced,
             findings,
+            plan: plan.map(ToString::to_string),
         };
         observe(&execution);
         report.executions += 1;
@@ -230,13 +248,15 @@ fn run_from(
 }
 
 /// Runs the commands one after another, in command-line order, each alone
-/// under the gate, and returns the final prefix and the number of gated steps.
+/// under the gate, and returns the final prefix, the number of gated steps
+/// and each command's released calls.
 fn serial_reference(
     spec: &RunSpec,
     workdir: &WorkDir,
     view: &PrefixView,
-) -> Result<(Tree, usize), GateError> {
+) -> Result<(Tree, usize, Vec<Vec<Released>>), GateError> {
     let mut steps = 0;
+    let mut calls = Vec::new();
     for (job, command) in spec.commands.iter().enumerate() {
         let mut ctx = context(spec, workdir, REFERENCE)?;
         ctx.entropy_seed ^= job as u64;
@@ -244,7 +264,7 @@ fn serial_reference(
             std::slice::from_ref(command),
             &ctx,
             view,
-            &mut SerialScheduler,
+            &mut Plain(&mut SerialScheduler),
         )
         .map_err(|e| match e {
             GateError::Hang(mut h) => {
@@ -254,6 +274,13 @@ fn serial_reference(
             e => e,
         })?;
         steps += traced.schedule.choices.len();
+        calls.push(
+            traced
+                .released
+                .iter()
+                .map(|r| Released { job, ..r.clone() })
+                .collect(),
+        );
         let run = &traced.jobs[0];
         let bad_line = run
             .stderr
@@ -270,7 +297,7 @@ fn serial_reference(
             });
         }
     }
-    Ok((read_tree(&spec.prefix)?, steps))
+    Ok((read_tree(&spec.prefix)?, steps, calls))
 }
 
 /// Reads a trace as lines: `[A] mkdir("M/__pycache__", 0777) = -1 EEXIST`.

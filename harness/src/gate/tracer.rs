@@ -33,11 +33,12 @@ use super::call::{decode, Call, Outcome, PrefixView};
 use super::entropy;
 use super::filter::Filter;
 use super::interrupt;
+use super::picker::{Offer, Picker};
 use super::spawn::{spawn, Launch};
 use super::syscalls;
 use super::tracee::{self, Activity};
 use super::GateError;
-use crate::schedule::{JobId, Schedule, Scheduler, SplitMix64};
+use crate::schedule::{JobId, Schedule, SplitMix64};
 
 /// One released prefix syscall.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ pub fn run_gated(
     commands: &[String],
     ctx: &ExecContext,
     view: &PrefixView,
-    scheduler: &mut dyn Scheduler,
+    scheduler: &mut dyn Picker,
 ) -> Result<Traced, GateError> {
     let mut tracer = Tracer::default();
     tracer.entropy_seed = ctx.entropy_seed;
@@ -202,6 +203,8 @@ struct Tracer {
     statuses: Vec<Option<i32>>,
     choices: Vec<JobId>,
     released: Vec<Released>,
+    /// Released calls per job.
+    per_job: Vec<usize>,
 }
 
 const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
@@ -218,7 +221,7 @@ fn os(what: &str, e: Errno) -> GateError {
 
 impl Tracer {
     /// The event loop: until every traced process has exited.
-    fn drive(&mut self, view: &PrefixView, scheduler: &mut dyn Scheduler) -> Result<(), GateError> {
+    fn drive(&mut self, view: &PrefixView, scheduler: &mut dyn Picker) -> Result<(), GateError> {
         let mut pause = Duration::from_micros(10);
         while !self.procs.is_empty() {
             if interrupt::requested() {
@@ -262,23 +265,37 @@ impl Tracer {
                 pause = (pause * 2).min(Duration::from_millis(1));
                 continue;
             }
-            let runnable: Vec<JobId> = self
-                .procs
-                .values()
-                .filter(|p| matches!(p.state, State::Parked(_)))
-                .map(|p| p.job)
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            if runnable.is_empty() {
+            let mut offers: Vec<Offer<'_>> = Vec::new();
+            for p in self.procs.values() {
+                if let State::Parked(call) = &p.state {
+                    match offers.iter_mut().find(|o| o.job == p.job) {
+                        // The job's oldest parked process is the one released.
+                        Some(o) if o.index <= p.seq => {}
+                        Some(o) => {
+                            o.call = call;
+                            o.index = p.seq;
+                        }
+                        None => offers.push(Offer {
+                            job: p.job,
+                            call,
+                            index: p.seq,
+                        }),
+                    }
+                }
+            }
+            if offers.is_empty() {
                 // Everyone waits on something outside the gate.
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(1));
                 continue;
             }
+            offers.sort_by_key(|o| o.job);
+            for o in &mut offers {
+                o.index = self.per_job.get(o.job).copied().unwrap_or(0);
+            }
             let step = self.choices.len();
             let job = scheduler
-                .pick(&runnable, step)
+                .pick(&offers, step)
                 .ok_or(GateError::Diverged { step })?;
             self.choices.push(job);
             self.release(job)?;
@@ -377,6 +394,10 @@ impl Tracer {
         let State::Parked(call) = std::mem::replace(&mut proc_.state, State::Running) else {
             unreachable!("filtered on Parked")
         };
+        if self.per_job.len() <= job {
+            self.per_job.resize(job + 1, 0);
+        }
+        self.per_job[job] += 1;
         self.released.push(Released {
             job,
             process: proc_.seq,
