@@ -288,6 +288,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             }
             return Ok(128 + sig);
         }
+        Err(e @ GateError::Diverged { .. }) => {
+            eprintln!("prefixrace: {}", crate_one_line(&e.to_string()));
+            return Ok(1);
+        }
         Err(GateError::Hang(h)) => {
             say(hang_report(&spec, &h).trim_end());
             return Ok(1);

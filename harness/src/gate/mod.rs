@@ -42,10 +42,12 @@ pub enum GateError {
     #[error("interrupted")]
     Interrupted,
     /// A replayed token does not fit these commands.
-    #[error("the token does not match these commands: it diverges at step {step}")]
+    #[error("the token does not match these commands: it diverges at step {step} ({detail})")]
     Diverged {
         /// The first step that could not be replayed.
         step: usize,
+        /// What the token asked for next to what the commands offered.
+        detail: String,
     },
     /// A command failed even when the commands ran one after another.
     #[error("the serial reference failed: command {job} exited {status}: {stderr}")]

@@ -224,8 +224,17 @@ fn run_from(
         report.steps += traced.released.len();
         if let Some(token) = &spec.token {
             if traced.schedule.choices.len() != token.choices.len() {
+                let last = traced.released.last().map_or_else(
+                    || "nothing was released".to_string(),
+                    |r| format!("last released: {} {}", label(r.job), r.call),
+                );
                 return Err(GateError::Diverged {
                     step: traced.schedule.choices.len(),
+                    detail: format!(
+                        "the commands finished after {} of the token's {} steps; {last}",
+                        traced.schedule.choices.len(),
+                        token.choices.len()
+                    ),
                 });
             }
         }

@@ -37,6 +37,7 @@ use super::picker::{Offer, Picker};
 use super::spawn::{spawn, Launch};
 use super::syscalls;
 use super::tracee::{self, Activity};
+use super::verdict::label;
 use super::GateError;
 use crate::schedule::{JobId, Schedule, SplitMix64};
 
@@ -294,9 +295,23 @@ impl Tracer {
                 o.index = self.per_job.get(o.job).copied().unwrap_or(0);
             }
             let step = self.choices.len();
-            let job = scheduler
-                .pick(&offers, step)
-                .ok_or(GateError::Diverged { step })?;
+            let Some(job) = scheduler.pick(&offers, step) else {
+                let offered: Vec<String> = offers
+                    .iter()
+                    .map(|o| format!("{} before {}", label(o.job), o.call))
+                    .collect();
+                let last = self.released.last().map_or_else(
+                    || "nothing released yet".to_string(),
+                    |r| format!("last released: {} {}", label(r.job), r.call),
+                );
+                return Err(GateError::Diverged {
+                    step,
+                    detail: format!(
+                        "the token ends or names a job not runnable there; runnable: {}; {last}",
+                        offered.join(", ")
+                    ),
+                });
+            };
             self.choices.push(job);
             self.release(job)?;
             pause = Duration::from_micros(10);
@@ -324,9 +339,9 @@ impl Tracer {
             .filter(|(_, p)| p.job == job)
             .map(|(pid, p)| {
                 let who = if p.seq == 0 {
-                    crate::gate::verdict::label(job)
+                    label(job)
                 } else {
-                    format!("{}.{}", crate::gate::verdict::label(job), p.seq)
+                    format!("{}.{}", label(job), p.seq)
                 };
                 match &p.state {
                     State::Parked(call) => format!("{who} parked before {call}"),
