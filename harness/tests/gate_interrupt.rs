@@ -10,14 +10,18 @@ use std::time::{Duration, Instant};
 use gate_support::*;
 
 /// A command that finishes at once in the serial reference, and in the
-/// executions forks a long sleep, records its own and its child's pid
-/// outside the prefix, then waits; it also leaves a file in the prefix.
-fn long_runner(name: &str, seconds: u32, marks: &Path) -> String {
+/// executions forks a process that waits forever on a pipe (an untimed wait:
+/// a `sleep` would count as running and hold every decision), records its
+/// own and its child's pid outside the prefix, then waits; it also leaves a
+/// file in the prefix. `tag` marks the child's command line.
+fn long_runner(name: &str, tag: u32, marks: &Path) -> String {
     let m = marks.display();
+    let py = python();
     format!(
         "touch \"$PREFIX/{name}\"; \
          if [ -e '{m}/{name}.reference' ]; then \
-           sleep {seconds} & echo $! >> '{m}/pids'; echo $$ >> '{m}/pids'; wait; \
+           {py} -c 'import os; r, w = os.pipe(); os.read(r, 1)' {tag} & \
+           echo $! >> '{m}/pids'; echo $$ >> '{m}/pids'; wait; \
          else touch '{m}/{name}.reference'; fi"
     )
 }
@@ -68,7 +72,7 @@ fn sigint_kills_and_reaps_every_traced_process() {
     ));
     let child = guard.0.as_mut().unwrap();
     // Wait (bounded, only so a broken harness cannot hang the suite) until
-    // both commands and both sleeps are running.
+    // both commands and both waiting children are running.
     let deadline = Instant::now() + Duration::from_secs(120);
     while pids(marks.path()).len() < 4 {
         assert!(Instant::now() < deadline, "the commands never started");

@@ -90,7 +90,7 @@ fn the_same_token_gives_the_same_order_of_prefix_syscalls() {
 }
 
 #[test]
-fn a_token_from_other_commands_is_a_usage_error() {
+fn a_token_from_other_commands_is_a_divergence_exit_1_naming_the_step() {
     if !gate_permitted() {
         return;
     }
@@ -106,7 +106,14 @@ fn a_token_from_other_commands_is_a_usage_error() {
         .args(["--", "mkdir \"$PREFIX/d\""])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
+    // A divergence is a finding (exit 1), said in one line with the step.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("does not match"), "{err}");
+    assert!(
+        err.contains("diverges at step") && err.contains("runnable"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(stderr(&out).lines().count(), 1);
 }

@@ -2,10 +2,13 @@
 //! under the scheduler (see `docs/gate.md`).
 //!
 //! `prefixrace run --prefix DIR [--stage DIR] [--scheduler random] [--seed S]
-//! [--executions N] [--token T] [--trace] [--format text|json]
-//! [--fail-on REGEX]... [--volatile GLOB]... -- 'cmd A' -- 'cmd B'`
+//! [--executions N] [--token T [--execution K]] [--trace] [--timeout SECONDS]
+//! [--format text|json] [--fail-on REGEX]... [--volatile GLOB]...
+//! -- 'cmd A' -- 'cmd B' [--timeout SECONDS]`
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use regex::Regex;
@@ -18,8 +21,14 @@ use prefixrace::gate::{self, Criteria, ExecutionReport, Finding, GateError, RunR
 use prefixrace::scenario::Glob;
 use prefixrace::{Error, Result, Schedule, SchedulerKind};
 
-/// Exit status after an interrupt.
-const INTERRUPTED: i32 = 130;
+/// Writes one line to stdout; when the reader has gone away (EPIPE), asks
+/// the run to stop as SIGPIPE would, so the prefix is restored before exit.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        gate::interrupt::request(libc::SIGPIPE);
+    }
+}
 
 /// Arguments of `run`.
 #[derive(Args, Debug)]
@@ -30,7 +39,8 @@ pub struct RunArgs {
     /// A staging directory, exported to the commands as $STAGE.
     #[arg(long)]
     pub stage: Option<PathBuf>,
-    /// random, pct, pct:DEPTH or serial.
+    /// random, pct, pct:DEPTH, serial, or auto (= dpor on the gate): race-directed
+    /// executions from the serial reference's conflicting calls, then random.
     #[arg(long, default_value = "random")]
     pub scheduler: String,
     /// The seed of the scheduler.
@@ -42,6 +52,13 @@ pub struct RunArgs {
     /// Replay one schedule from its token instead of exploring.
     #[arg(long)]
     pub token: Option<String>,
+    /// With --token: the execution that produced it (its entropy is replayed).
+    #[arg(long, default_value_t = 0)]
+    pub execution: u64,
+    /// Seconds one execution may take; a command still running then is
+    /// killed with its process group and reported as a hang (exit 1).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    pub timeout: f64,
     /// Print the gated syscalls of each execution in release order.
     #[arg(long)]
     pub trace: bool,
@@ -63,10 +80,21 @@ pub struct RunArgs {
 }
 
 /// Splits `a -- b` (clap keeps every `--` after the first) into one shell
-/// string per command.
-fn split_commands(raw: &[String]) -> Result<Vec<String>> {
+/// string per command, and the options allowed after the last command
+/// (`-- 'cmd B' --timeout 2`): the timeout, if given there.
+fn split_commands(raw: &[String]) -> Result<(Vec<String>, Option<f64>)> {
     let mut commands = Vec::new();
-    for group in raw.split(|a| a == "--") {
+    let mut timeout = None;
+    let groups: Vec<&[String]> = raw.split(|a| a == "--").collect();
+    let last = groups.len().saturating_sub(1);
+    for (i, mut group) in groups.into_iter().enumerate() {
+        if i == last && group.len() == 3 && group[1] == "--timeout" {
+            let t = group[2].parse::<f64>().map_err(|_| {
+                Error::Usage(format!("--timeout {}: not a number of seconds", group[2]))
+            })?;
+            timeout = Some(t);
+            group = &group[..1];
+        }
         match group {
             [one] if !one.trim().is_empty() => commands.push(one.clone()),
             [] | [_] => return Err(Error::Usage("empty command after `--`".into())),
@@ -83,7 +111,7 @@ fn split_commands(raw: &[String]) -> Result<Vec<String>> {
             "no commands: give them after `--`, as in -- 'cmd A' -- 'cmd B'".into(),
         ));
     }
-    Ok(commands)
+    Ok((commands, timeout))
 }
 
 fn existing_dir(flag: &str, p: &Path) -> Result<PathBuf> {
@@ -122,8 +150,21 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
         }
         None => None,
     };
-    let commands = split_commands(&args.commands)?;
-    let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
+    let (commands, trailing_timeout) = split_commands(&args.commands)?;
+    let seconds = trailing_timeout.unwrap_or(args.timeout);
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--timeout {seconds}: must be a positive number of seconds"
+        )));
+    }
+    let directed = matches!(args.scheduler.as_str(), "auto" | "dpor");
+    let scheduler: SchedulerKind = if directed {
+        SchedulerKind::Random
+    } else {
+        args.scheduler
+            .parse()
+            .map_err(|e: String| Error::Usage(e.replace("or dpor", "dpor or auto")))?
+    };
     let token = match &args.token {
         Some(t) => {
             Some(Schedule::from_token(t).map_err(|e| Error::Usage(format!("--token: {e}")))?)
@@ -146,6 +187,7 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
         stage,
         commands,
         scheduler,
+        directed,
         seed: args.seed,
         executions: args.executions,
         token,
@@ -154,6 +196,8 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
             volatile: args.volatile.iter().map(|g| Glob::new(g)).collect(),
             strict_pycache: args.strict_pycache,
         },
+        timeout: Duration::from_secs_f64(seconds),
+        execution: args.execution,
     })
 }
 
@@ -162,7 +206,7 @@ fn crate_one_line(s: &str) -> String {
 }
 
 /// The command line that replays `token`.
-fn replay_command(args: &RunArgs, spec: &RunSpec, token: &str) -> String {
+fn replay_command(args: &RunArgs, spec: &RunSpec, execution: u64, token: &str) -> String {
     let mut parts = vec![
         "prefixrace".to_string(),
         "run".into(),
@@ -181,7 +225,15 @@ fn replay_command(args: &RunArgs, spec: &RunSpec, token: &str) -> String {
     if args.strict_pycache {
         parts.push("--strict-pycache".into());
     }
-    parts.extend(["--token".into(), token.to_string(), "--trace".into()]);
+    parts.extend([
+        "--seed".into(),
+        spec.seed.to_string(),
+        "--execution".into(),
+        execution.to_string(),
+        "--token".into(),
+        token.to_string(),
+        "--trace".into(),
+    ]);
     for c in &spec.commands {
         parts.extend(["--".into(), quote(c)]);
     }
@@ -208,9 +260,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let mut observe = |e: &ExecutionReport| {
         let lines = trace_lines(&e.traced);
         if trace && text {
-            println!("execution {} ({}):", e.index, e.traced.schedule.token());
+            say(&format!(
+                "execution {} ({}):",
+                e.index,
+                e.traced.schedule.token()
+            ));
             for l in &lines {
-                println!("  {l}");
+                say(&format!("  {l}"));
             }
         }
         traces.push(json!({
@@ -224,30 +280,70 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let report = match outcome {
         Ok(r) => r,
         Err(GateError::Interrupted) => {
-            eprintln!("prefixrace: interrupted; every command was killed and the prefix restored");
-            return Ok(INTERRUPTED);
+            let sig = gate::interrupt::signal().unwrap_or(libc::SIGINT);
+            if sig != libc::SIGPIPE {
+                eprintln!(
+                    "prefixrace: interrupted; every command was killed and the prefix restored"
+                );
+            }
+            return Ok(128 + sig);
+        }
+        Err(e @ GateError::Diverged { .. }) => {
+            eprintln!("prefixrace: {}", crate_one_line(&e.to_string()));
+            return Ok(1);
+        }
+        Err(GateError::Hang(h)) => {
+            say(hang_report(&spec, &h).trim_end());
+            return Ok(1);
         }
         Err(e) => return Err(Error::Usage(crate_one_line(&e.to_string()))),
     };
     match args.format {
-        Format::Text => print!("{}", text_report(args, &spec, &report)),
+        Format::Text => say(text_report(args, &spec, &report).trim_end()),
         Format::Json => {
             let mut j = json_report(args, &spec, &report);
             if trace {
                 j["executions_traced"] = json!(traces);
             }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&j).expect("reports serialize")
-            );
+            say(&serde_json::to_string_pretty(&j).expect("reports serialize"));
         }
     }
     Ok(i32::from(report.failure.is_some()))
 }
 
+/// The report of a command that did not finish in time.
+fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
+    let job = label(h.job);
+    let during = match h.execution {
+        Some(i) => format!("execution {i}"),
+        None => "the serial reference".to_string(),
+    };
+    let mut out = format!(
+        "HANG: {job} did not finish within {} s in {during}; killed with its process group\n  {job}: {}\n",
+        spec.timeout.as_secs_f64(),
+        spec.commands.get(h.job).map_or("", String::as_str)
+    );
+    if h.last.is_empty() {
+        out.push_str("  no gated syscall was released to it\n");
+    } else {
+        out.push_str("  its last gated syscalls:\n");
+        for l in &h.last {
+            out.push_str(&format!("    {l}\n"));
+        }
+    }
+    for d in &h.doing {
+        out.push_str(&format!("  {d}\n"));
+    }
+    out
+}
+
 fn what(spec: &RunSpec) -> String {
     match &spec.token {
         Some(_) => "replay of one token".to_string(),
+        None if spec.directed => format!(
+            "scheduler auto (race-directed, then random), seed {}, up to {} executions",
+            spec.seed, spec.executions
+        ),
         None => format!(
             "scheduler {}, seed {}, up to {} executions",
             spec.scheduler, spec.seed, spec.executions
@@ -278,6 +374,9 @@ fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
                 report.executions,
                 f.traced.schedule.choices.len()
             ));
+            if let Some(p) = &f.plan {
+                out.push_str(&format!("  directed: {p}\n"));
+            }
             for finding in &f.findings {
                 match finding {
                     Finding::ExitStatus { job, status } => {
@@ -300,7 +399,10 @@ fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
                 }
             }
             out.push_str(&format!("token: {token}\n"));
-            out.push_str(&format!("replay: {}\n", replay_command(args, spec, &token)));
+            out.push_str(&format!(
+                "replay: {}\n",
+                replay_command(args, spec, f.index, &token)
+            ));
         }
     }
     out
@@ -319,7 +421,7 @@ fn json_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> serde_json
                 "status": j.status,
                 "stderr": j.stderr,
             })).collect::<Vec<_>>(),
-            "replay": replay_command(args, spec, &token),
+            "replay": replay_command(args, spec, f.index, &token),
         })
     });
     json!({
@@ -349,7 +451,21 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert_eq!(split_commands(&raw).unwrap(), ["cp -a x y", "python3 -c 1"]);
+        assert_eq!(
+            split_commands(&raw).unwrap().0,
+            ["cp -a x y", "python3 -c 1"]
+        );
+        let trailing: Vec<String> = ["sleep 1000", "--", "true", "--timeout", "2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            split_commands(&trailing).unwrap(),
+            (
+                vec!["sleep 1000".to_string(), "true".to_string()],
+                Some(2.0)
+            )
+        );
         assert!(split_commands(&[]).is_err());
         let two_words: Vec<String> = ["cp", "x"].iter().map(|s| s.to_string()).collect();
         assert!(split_commands(&two_words).is_err());

@@ -1,11 +1,11 @@
 //! The seccomp-bpf filter that makes only the gated file syscalls stop.
 //!
 //! The filter returns `SECCOMP_RET_TRACE` for every syscall in
-//! [`GATED`](super::syscalls::GATED) and `SECCOMP_RET_ALLOW` for everything
+//! [`GATED`](super::syscalls::GATED) and [`ANSWERED`](super::syscalls::ANSWERED) and `SECCOMP_RET_ALLOW` for everything
 //! else, so a traced process runs at full speed between file syscalls and the
 //! tracer sees a `PTRACE_EVENT_SECCOMP` stop before each gated one executes.
 
-use super::syscalls::GATED;
+use super::syscalls::{ANSWERED, GATED};
 
 const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
 const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
@@ -38,7 +38,12 @@ impl Filter {
         let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
         let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
         let ret = (libc::BPF_RET | libc::BPF_K) as u16;
-        let n = GATED.len();
+        let numbers: Vec<u64> = GATED
+            .iter()
+            .map(|s| s.number)
+            .chain(ANSWERED.iter().copied())
+            .collect();
+        let n = numbers.len();
         let mut program = vec![
             stmt(ld, OFFSET_ARCH),
             // Another ABI: allow. (x32 numbers carry bit 30 and match nothing below.)
@@ -46,10 +51,10 @@ impl Filter {
             stmt(ret, SECCOMP_RET_ALLOW),
             stmt(ld, OFFSET_NR),
         ];
-        for (i, s) in GATED.iter().enumerate() {
+        for (i, number) in numbers.iter().enumerate() {
             // Jump forward to the TRACE return, which follows the ALLOW return.
             let to_trace = (n - i) as u8;
-            program.push(jump(jeq, s.number as u32, to_trace, 0));
+            program.push(jump(jeq, *number as u32, to_trace, 0));
         }
         program.push(stmt(ret, SECCOMP_RET_ALLOW));
         program.push(stmt(ret, SECCOMP_RET_TRACE));
@@ -109,6 +114,9 @@ mod tests {
             assert_eq!(ins.k, s.number as u32);
             assert_eq!(pc + 1 + ins.jt as usize, trace_at, "{}", s.name);
         }
+        let pc = 4 + GATED.len();
+        assert_eq!(f.program[pc].k, ANSWERED[0] as u32);
+        assert_eq!(pc + 1 + f.program[pc].jt as usize, trace_at);
         assert!(f.len() < 255);
     }
 }

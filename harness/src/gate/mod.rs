@@ -15,8 +15,11 @@
 //! it from a process that has no other children (the `prefixrace` binary).
 
 pub mod call;
+pub mod directed;
+pub mod entropy;
 pub mod filter;
 pub mod interrupt;
+pub mod picker;
 pub mod real_tree;
 pub mod runner;
 pub mod snapshot;
@@ -25,6 +28,7 @@ pub mod syscalls;
 pub mod tracee;
 pub mod tracer;
 pub mod verdict;
+pub mod workdir;
 
 pub use runner::{run, ExecutionReport, RunReport, RunSpec};
 pub use verdict::{Criteria, Finding};
@@ -38,10 +42,12 @@ pub enum GateError {
     #[error("interrupted")]
     Interrupted,
     /// A replayed token does not fit these commands.
-    #[error("the token does not match these commands: it diverges at step {step}")]
+    #[error("the token does not match these commands: it diverges at step {step} ({detail})")]
     Diverged {
         /// The first step that could not be replayed.
         step: usize,
+        /// What the token asked for next to what the commands offered.
+        detail: String,
     },
     /// A command failed even when the commands ran one after another.
     #[error("the serial reference failed: command {job} exited {status}: {stderr}")]
@@ -53,6 +59,14 @@ pub enum GateError {
         /// The matching or last line of its stderr.
         stderr: String,
     },
+    /// An execution (or a command of the serial reference) did not finish
+    /// within the timeout; everything was killed.
+    #[error("{} did not finish in time", verdict::label(.0.job))]
+    Hang(tracer::Hung),
+    /// Another run holds the prefix, or a killed run left it in a state
+    /// that needs the user.
+    #[error("{0}")]
+    Busy(String),
     /// The operating system refused something (ptrace not permitted, I/O).
     #[error("{0}")]
     Os(String),

@@ -4,13 +4,18 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::call::PrefixView;
+use super::directed::{plans, Directed};
+use super::entropy;
 use super::interrupt;
+use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
 use super::snapshot::Snapshot;
-use super::tracer::{run_gated, Traced};
+use super::tracer::{run_gated, ExecContext, Released, Traced};
 use super::verdict::{label, Criteria, Finding};
+use super::workdir::WorkDir;
 use super::GateError;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind, SerialScheduler};
 use crate::Tree;
@@ -26,6 +31,8 @@ pub struct RunSpec {
     pub commands: Vec<String>,
     /// The scheduler of the executions.
     pub scheduler: SchedulerKind,
+    /// Race-directed executions first (`directed.rs`), then `scheduler`.
+    pub directed: bool,
     /// The seed.
     pub seed: u64,
     /// How many executions to try.
@@ -34,7 +41,15 @@ pub struct RunSpec {
     pub token: Option<Schedule>,
     /// How executions are judged.
     pub criteria: Criteria,
+    /// How long one execution (or one command of the serial reference) may take.
+    pub timeout: Duration,
+    /// With a token: the index of the execution that produced it, whose
+    /// entropy the replay feeds the commands (0 when unknown).
+    pub execution: u64,
 }
+
+/// The default of [`RunSpec::timeout`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// One judged execution.
 #[derive(Debug, Clone)]
@@ -45,6 +60,8 @@ pub struct ExecutionReport {
     pub traced: Traced,
     /// Why it failed; empty when it passed.
     pub findings: Vec<Finding>,
+    /// The race-directed plan it followed, if any.
+    pub plan: Option<String>,
 }
 
 /// The outcome of a run.
@@ -58,6 +75,8 @@ pub struct RunReport {
     pub executions: u64,
     /// The first failing execution, if any.
     pub failure: Option<ExecutionReport>,
+    /// Gated syscalls released in all executions together (for rates).
+    pub steps: usize,
 }
 
 impl RunSpec {
@@ -66,7 +85,8 @@ impl RunSpec {
     /// temporary files after object addresses; with a fixed hash seed and
     /// address randomization off they repeat from run to run).
     pub fn environment(&self) -> Vec<(OsString, OsString)> {
-        let mut env = vec![("PREFIX".into(), self.prefix.clone().into_os_string())];
+        let mut env: Vec<(OsString, OsString)> =
+            vec![("PREFIX".into(), self.prefix.clone().into_os_string())];
         if let Some(stage) = &self.stage {
             env.push(("STAGE".into(), stage.clone().into_os_string()));
         }
@@ -78,13 +98,27 @@ impl RunSpec {
 }
 
 /// Runs `spec`, calling `observe` after each execution.
+///
+/// The run's directory (`workdir.rs`) holds the snapshot and each
+/// execution's `TMPDIR`; it is removed at the end, and a leftover of a killed
+/// run on the same prefix is dealt with first (a one-line notice on stderr
+/// when the prefix was restored from it).
 pub fn run(
     spec: &RunSpec,
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
-    let snapshot = RestoreOnDrop(Some(Snapshot::take(&spec.prefix)?));
-    let result = run_from(spec, snapshot.get(), observe);
+    let (workdir, notice) = WorkDir::open(&std::env::temp_dir(), &spec.prefix)?;
+    if let Some(n) = notice {
+        eprintln!("{n}");
+    }
+    let snapshot = RestoreOnDrop(Some(Snapshot::take_into(
+        &spec.prefix,
+        workdir.snapshot_dir(),
+    )?));
+    workdir.snapshot_complete()?;
+    let result = run_from(spec, &workdir, snapshot.get(), observe);
     let restored = snapshot.finish();
+    drop(workdir);
     let report = result?;
     restored?;
     Ok(report)
@@ -111,19 +145,45 @@ impl Drop for RestoreOnDrop {
     }
 }
 
+/// The context of one execution: a fresh directory, `TMPDIR` inside it,
+/// the entropy of `execution`.
+fn context(spec: &RunSpec, workdir: &WorkDir, execution: u64) -> Result<ExecContext, GateError> {
+    let dir = workdir.fresh_execution()?;
+    let mut env = spec.environment();
+    let tmp = dir.join("tmp").into_os_string();
+    for var in ["TMPDIR", "TMP", "TEMP"] {
+        env.push((var.into(), tmp.clone()));
+    }
+    Ok(ExecContext {
+        env,
+        dir,
+        entropy_seed: entropy::execution_seed(spec.seed, execution),
+        timeout: spec.timeout,
+    })
+}
+
+/// The execution index the serial reference's entropy is keyed by.
+const REFERENCE: u64 = u64::MAX;
+
 fn run_from(
     spec: &RunSpec,
+    workdir: &WorkDir,
     snapshot: &Snapshot,
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
     let view = PrefixView::new(spec.prefix.clone());
-    let env = spec.environment();
-    let (reference, reference_steps) = serial_reference(spec, &view, &env)?;
+    let (reference, reference_steps, reference_calls) = serial_reference(spec, workdir, &view)?;
+    let directed = if spec.directed && spec.token.is_none() && spec.commands.len() > 1 {
+        plans(&reference_calls)
+    } else {
+        Vec::new()
+    };
     let mut report = RunReport {
         reference_steps,
         reference_paths: reference.len(),
         executions: 0,
         failure: None,
+        steps: 0,
     };
     let budget = if spec.token.is_some() {
         1
@@ -141,20 +201,50 @@ fn run_from(
                 .scheduler
                 .build(spec.seed, index, spec.commands.len(), reference_steps),
         };
-        let traced = run_gated(&spec.commands, &env, &view, scheduler.as_mut())?;
+        let plan = directed.get(index as usize);
+        let mut plain = Plain(scheduler.as_mut());
+        let mut aimed = plan.map(|p| Directed::new(p.clone()));
+        let picker: &mut dyn Picker = match &mut aimed {
+            Some(d) => d,
+            None => &mut plain,
+        };
+        let execution = if spec.token.is_some() {
+            spec.execution
+        } else {
+            index
+        };
+        let ctx = context(spec, workdir, execution)?;
+        let traced = run_gated(&spec.commands, &ctx, &view, picker).map_err(|e| match e {
+            GateError::Hang(mut h) => {
+                h.execution = Some(execution);
+                GateError::Hang(h)
+            }
+            e => e,
+        })?;
+        report.steps += traced.released.len();
         if let Some(token) = &spec.token {
             if traced.schedule.choices.len() != token.choices.len() {
+                let last = traced.released.last().map_or_else(
+                    || "nothing was released".to_string(),
+                    |r| format!("last released: {} {}", label(r.job), r.call),
+                );
                 return Err(GateError::Diverged {
                     step: traced.schedule.choices.len(),
+                    detail: format!(
+                        "the commands finished after {} of the token's {} steps; {last}",
+                        traced.schedule.choices.len(),
+                        token.choices.len()
+                    ),
                 });
             }
         }
         let actual = read_tree(&spec.prefix)?;
         let findings = spec.criteria.judge(&traced.jobs, &reference, &actual);
         let execution = ExecutionReport {
-            index,
+            index: execution,
             traced,
             findings,
+            plan: plan.map(ToString::to_string),
         };
         observe(&execution);
         report.executions += 1;
@@ -167,21 +257,39 @@ fn run_from(
 }
 
 /// Runs the commands one after another, in command-line order, each alone
-/// under the gate, and returns the final prefix and the number of gated steps.
+/// under the gate, and returns the final prefix, the number of gated steps
+/// and each command's released calls.
 fn serial_reference(
     spec: &RunSpec,
+    workdir: &WorkDir,
     view: &PrefixView,
-    env: &[(OsString, OsString)],
-) -> Result<(Tree, usize), GateError> {
+) -> Result<(Tree, usize, Vec<Vec<Released>>), GateError> {
     let mut steps = 0;
+    let mut calls = Vec::new();
     for (job, command) in spec.commands.iter().enumerate() {
+        let mut ctx = context(spec, workdir, REFERENCE)?;
+        ctx.entropy_seed ^= job as u64;
         let traced = run_gated(
             std::slice::from_ref(command),
-            env,
+            &ctx,
             view,
-            &mut SerialScheduler,
-        )?;
+            &mut Plain(&mut SerialScheduler),
+        )
+        .map_err(|e| match e {
+            GateError::Hang(mut h) => {
+                h.job = job;
+                GateError::Hang(h)
+            }
+            e => e,
+        })?;
         steps += traced.schedule.choices.len();
+        calls.push(
+            traced
+                .released
+                .iter()
+                .map(|r| Released { job, ..r.clone() })
+                .collect(),
+        );
         let run = &traced.jobs[0];
         let bad_line = run
             .stderr
@@ -198,7 +306,7 @@ fn serial_reference(
             });
         }
     }
-    Ok((read_tree(&spec.prefix)?, steps))
+    Ok((read_tree(&spec.prefix)?, steps, calls))
 }
 
 /// Reads a trace as lines: `[A] mkdir("M/__pycache__", 0777) = -1 EEXIST`.

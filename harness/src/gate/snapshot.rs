@@ -1,6 +1,8 @@
 //! The prefix snapshot: taken once before the first execution, restored
 //! before each one (wipe the prefix's contents, copy the snapshot back), and
-//! removed when dropped. Modes, symlinks and modification times are kept, so
+//! removed when dropped. The run
+//! keeps it in its own directory (see `workdir.rs`), where a run that was
+//! killed leaves it for the next one. Modes, symlinks and modification times are kept, so
 //! Python judges `.pyc` files in the restored prefix as it did in the original.
 
 use std::fs;
@@ -13,27 +15,39 @@ use super::GateError;
 #[derive(Debug)]
 pub struct Snapshot {
     prefix: PathBuf,
-    aside: tempfile::TempDir,
+    aside: PathBuf,
 }
 
 impl Snapshot {
-    /// Copies `prefix` aside.
-    pub fn take(prefix: &Path) -> Result<Snapshot, GateError> {
-        let aside = tempfile::Builder::new()
-            .prefix("prefixrace-snapshot-")
-            .tempdir()
-            .map_err(|e| GateError::os("snapshot", &e))?;
-        copy_contents(prefix, aside.path())?;
-        Ok(Snapshot {
+    /// Copies `prefix` into the new directory `aside`.
+    pub fn take_into(prefix: &Path, aside: PathBuf) -> Result<Snapshot, GateError> {
+        fs::create_dir(&aside).map_err(|e| io(&aside, &e))?;
+        let snapshot = Snapshot {
             prefix: prefix.to_path_buf(),
             aside,
-        })
+        };
+        copy_contents(prefix, &snapshot.aside)?;
+        Ok(snapshot)
+    }
+
+    /// The snapshot of `prefix` a killed run left in `aside`.
+    pub fn adopt(prefix: &Path, aside: PathBuf) -> Snapshot {
+        Snapshot {
+            prefix: prefix.to_path_buf(),
+            aside,
+        }
     }
 
     /// Puts the prefix back as it was when the snapshot was taken.
     pub fn restore(&self) -> Result<(), GateError> {
         wipe_contents(&self.prefix)?;
-        copy_contents(self.aside.path(), &self.prefix)
+        copy_contents(&self.aside, &self.prefix)
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        let _ = super::workdir::remove_all(&self.aside);
     }
 }
 
@@ -115,7 +129,8 @@ mod tests {
         fs::set_permissions(p.join("d/f"), fs::Permissions::from_mode(0o640)).unwrap();
         symlink("d/f", p.join("l")).unwrap();
         let mtime = fs::metadata(p.join("d/f")).unwrap().modified().unwrap();
-        let snap = Snapshot::take(p).unwrap();
+        let aside = tempfile::tempdir().unwrap();
+        let snap = Snapshot::take_into(p, aside.path().join("s")).unwrap();
         fs::write(p.join("d/f"), b"two").unwrap();
         fs::create_dir_all(p.join("new/deep")).unwrap();
         fs::set_permissions(p.join("new"), fs::Permissions::from_mode(0o500)).unwrap();

@@ -95,29 +95,60 @@ pub fn lookup(number: u64) -> Option<&'static GatedSyscall> {
 
 /// Syscalls a process may sleep in while it waits for another traced process
 /// (a shell waiting for its child, a reader waiting on a pipe, a thread on a
-/// lock, a parent of a vfork child), or for time to pass (`sleep`). Such a
-/// process counts as settled: decisions go on without it. A command that
-/// sleeps therefore joins the schedule when its timer fires, which makes its
-/// schedule depend on time; commands that only wait on each other do not.
+/// lock, a parent of a vfork child), without a timeout. Such a process
+/// counts as settled: decisions go on without it. A wait with a timeout, and
+/// `nanosleep`, end by the clock: a process in one counts as busy, so the
+/// schedule waits for it instead of letting its wake-up land at a
+/// time-dependent point (see `tracee::timed`).
 pub const WAITING: &[u64] = &[
     0,   // read
     7,   // poll
     23,  // select
     34,  // pause
-    35,  // nanosleep
-    56,  // clone (vfork parent)
-    58,  // vfork
     61,  // wait4
     130, // rt_sigsuspend
     202, // futex
-    230, // clock_nanosleep
     232, // epoll_wait
     247, // waitid
     270, // pselect6
     271, // ppoll
     281, // epoll_pwait
-    435, // clone3
 ];
+
+/// A readable name for syscall `nr`: the gated ones and the waits by name,
+/// others by number.
+pub fn name(nr: u64) -> String {
+    if let Some(s) = lookup(nr) {
+        return s.name.to_string();
+    }
+    let known = [
+        (0, "read"),
+        (7, "poll"),
+        (23, "select"),
+        (34, "pause"),
+        (35, "nanosleep"),
+        (56, "clone"),
+        (58, "vfork"),
+        (61, "wait4"),
+        (130, "rt_sigsuspend"),
+        (202, "futex"),
+        (230, "clock_nanosleep"),
+        (232, "epoll_wait"),
+        (247, "waitid"),
+        (270, "pselect6"),
+        (271, "ppoll"),
+        (281, "epoll_pwait"),
+        (435, "clone3"),
+    ];
+    known
+        .iter()
+        .find(|(n, _)| *n == nr)
+        .map_or_else(|| format!("syscall {nr}"), |(_, s)| s.to_string())
+}
+
+/// Syscalls stopped on besides the gated ones, never parked: `getrandom`,
+/// answered from the seeded stream (see `entropy.rs`).
+pub const ANSWERED: &[u64] = &[super::entropy::GETRANDOM];
 
 /// The syscalls a vfork parent sleeps in, uninterruptibly, until its child
 /// execs or exits.

@@ -85,6 +85,54 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Writes `bytes` at `addr` in the memory of the stopped tracee `pid`.
+pub fn write_bytes(pid: i32, addr: u64, bytes: &[u8]) -> std::io::Result<()> {
+    let mem = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/{pid}/mem"))?;
+    mem.write_all_at(bytes, addr)
+}
+
+/// How many times `pid` has been scheduled onto a CPU (the third field of
+/// `/proc/PID/schedstat`, or the context switches of `/proc/PID/status`
+/// where schedstat is not compiled in). A task asleep at two moments with
+/// the same count did not run in between.
+pub fn switches(pid: i32) -> Option<u64> {
+    if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/schedstat")) {
+        return s.split_whitespace().nth(2)?.parse().ok();
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let mut total = 0u64;
+    for line in status.lines() {
+        if let Some(v) = line
+            .strip_prefix("voluntary_ctxt_switches:")
+            .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+        {
+            total += v.trim().parse::<u64>().ok()?;
+        }
+    }
+    Some(total)
+}
+
+/// What `pid` is doing, in words: `asleep in nanosleep`, `running`.
+pub fn describe(pid: i32) -> String {
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let i = s.rfind(')')?;
+            s[i + 1..].split_whitespace().next().map(str::to_string)
+        });
+    let nr = std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+    match (state.as_deref(), nr) {
+        (None, _) | (Some("Z" | "X"), _) => "exiting".to_string(),
+        (Some("S" | "D"), Some(nr)) => format!("asleep in {}", super::syscalls::name(nr)),
+        (Some("S" | "D"), None) => "asleep".to_string(),
+        _ => "running".to_string(),
+    }
+}
+
 /// How the tracee is doing, from `/proc/PID/stat` and `/proc/PID/syscall`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activity {
@@ -116,22 +164,47 @@ pub fn activity(pid: i32) -> Activity {
     let Ok(sys) = std::fs::read_to_string(format!("/proc/{pid}/syscall")) else {
         return Activity::Gone;
     };
-    let nr = match sys.split_whitespace().next().map(str::parse::<u64>) {
+    let mut fields = sys.split_whitespace();
+    let nr = match fields.next().map(str::parse::<u64>) {
         Some(Ok(nr)) => nr,
         _ => return Activity::Busy,
     };
+    let args: Vec<u64> = fields
+        .take(6)
+        .map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).unwrap_or(0))
+        .collect();
     // Disk I/O sleeps uninterruptibly ("D") in read() and must not count as
     // waiting; the only uninterruptible wait for another process is a vfork
     // parent's.
     let waiting = if uninterruptible {
         super::syscalls::VFORK_WAITS.contains(&nr)
     } else {
-        super::syscalls::WAITING.contains(&nr)
+        super::syscalls::WAITING.contains(&nr) && !timed(nr, &args)
     };
     if waiting {
         Activity::Waiting
     } else {
         Activity::Busy
+    }
+}
+
+/// True when the wait `nr` with arguments `args` ends by the clock too: a
+/// process in it moves on its own, so it counts as busy, not as waiting
+/// (otherwise its wake-up would land at a time-dependent point of the
+/// schedule).
+pub fn timed(nr: u64, args: &[u64]) -> bool {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0);
+    match nr {
+        7 => (arg(2) as i32) >= 0,         // poll(fds, n, timeout_ms)
+        232 | 281 => (arg(3) as i32) >= 0, // epoll_wait/epoll_pwait(.., timeout_ms)
+        23 | 270 => arg(4) != 0,           // select/pselect6(.., timeout*)
+        271 => arg(2) != 0,                // ppoll(fds, n, timeout*)
+        202 => {
+            // futex(uaddr, op, val, timeout*): the waiting ops with a timeout.
+            let cmd = arg(1) & !(128 | 256);
+            matches!(cmd, 0 | 6 | 9 | 11 | 13) && arg(3) != 0
+        }
+        _ => false,
     }
 }
 

@@ -4,7 +4,11 @@
 //! A scheduling decision is taken only when the execution is *settled*: every
 //! live traced process is parked at the gate, or asleep waiting for another
 //! process (a shell in `wait4`, a reader on a pipe), and no ptrace event is
-//! pending. The picked job's oldest parked process is released: its syscall
+//! pending. "Asleep" is judged twice, with the number of times each process
+//! was put on a CPU read both times: the states of several processes cannot
+//! be read at one instant, and a process seen asleep may have been woken by
+//! one read later; equal counts in two passes with nothing pending between
+//! them mean that at the end of the first pass all of them slept at once. The picked job's oldest parked process is released: its syscall
 //! runs, its result is read at the syscall-exit stop, and it goes on until its
 //! next gated syscall or its exit. So for single-threaded tools exactly one
 //! process moves between two decisions, and the order of prefix syscalls is a
@@ -16,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fs::File;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -25,13 +30,16 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::call::{decode, Call, Outcome, PrefixView};
+use super::entropy;
 use super::filter::Filter;
 use super::interrupt;
+use super::picker::{Offer, Picker};
 use super::spawn::{spawn, Launch};
 use super::syscalls;
 use super::tracee::{self, Activity};
+use super::verdict::label;
 use super::GateError;
-use crate::schedule::{JobId, Schedule, Scheduler};
+use crate::schedule::{JobId, Schedule, SplitMix64};
 
 /// One released prefix syscall.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,23 +93,56 @@ struct Proc {
     job: JobId,
     seq: usize,
     state: State,
+    /// Where its `getrandom` answers come from.
+    entropy: SplitMix64,
+}
+
+/// Everything one execution is started with besides the commands.
+#[derive(Debug, Clone)]
+pub struct ExecContext {
+    /// Variables added to each command's environment.
+    pub env: Vec<(OsString, OsString)>,
+    /// A fresh, empty directory of this execution: the commands' outputs go
+    /// there, and the stand-in for `/dev/urandom`.
+    pub dir: PathBuf,
+    /// The seed of the tracees' entropy ([`entropy::execution_seed`]).
+    pub entropy_seed: u64,
+    /// How long the execution may take before it is reported as a hang.
+    pub timeout: Duration,
+}
+
+/// What a command that did not finish in time was doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hung {
+    /// The execution, or `None` for the serial reference.
+    pub execution: Option<u64>,
+    /// The job.
+    pub job: JobId,
+    /// Its last released prefix syscalls, oldest first (at most five).
+    pub last: Vec<String>,
+    /// What each of its live processes was doing.
+    pub doing: Vec<String>,
 }
 
 /// Runs `commands` (each under `sh -c`) concurrently under the gate,
-/// picking with `scheduler`. `env` is added to each command's environment.
+/// picking with `scheduler`.
 pub fn run_gated(
     commands: &[String],
-    env: &[(OsString, OsString)],
+    ctx: &ExecContext,
     view: &PrefixView,
-    scheduler: &mut dyn Scheduler,
+    scheduler: &mut dyn Picker,
 ) -> Result<Traced, GateError> {
     let mut tracer = Tracer::default();
-    let outputs = tempfile::tempdir().map_err(|e| GateError::os("temporary directory", &e))?;
+    tracer.entropy_seed = ctx.entropy_seed;
+    tracer.urandom = ctx.dir.join("urandom");
+    entropy::write_urandom_file(&tracer.urandom, ctx.entropy_seed)
+        .map_err(|e| GateError::os("entropy file", &e))?;
     let filter = Filter::gate();
     let mut files = Vec::new();
+    let env = &ctx.env;
     for (job, command) in commands.iter().enumerate() {
-        let out = outputs.path().join(format!("{job}.out"));
-        let err = outputs.path().join(format!("{job}.err"));
+        let out = ctx.dir.join(format!("{job}.out"));
+        let err = ctx.dir.join(format!("{job}.err"));
         let create =
             |p: &std::path::Path| File::create(p).map_err(|e| GateError::os("output file", &e));
         let launch = Launch {
@@ -118,13 +159,17 @@ pub fn run_gated(
                 job,
                 seq: 0,
                 state: State::Starting,
+                entropy: entropy::stream(ctx.entropy_seed, job, 0),
             },
         );
         tracer.next_seq.push(1);
         files.push((out, err));
     }
     tracer.statuses = vec![None; commands.len()];
-    tracer.drive(view, scheduler)?;
+    let timer = interrupt::Deadline::arm(ctx.timeout);
+    let driven = tracer.drive(view, scheduler);
+    drop(timer);
+    driven?;
     let read = |p: &std::path::Path| {
         std::fs::read(p)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -149,6 +194,8 @@ pub fn run_gated(
 
 #[derive(Default)]
 struct Tracer {
+    entropy_seed: u64,
+    urandom: PathBuf,
     roots: Vec<i32>,
     procs: BTreeMap<i32, Proc>,
     next_seq: Vec<usize>,
@@ -157,6 +204,8 @@ struct Tracer {
     statuses: Vec<Option<i32>>,
     choices: Vec<JobId>,
     released: Vec<Released>,
+    /// Released calls per job.
+    per_job: Vec<usize>,
 }
 
 const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
@@ -173,11 +222,14 @@ fn os(what: &str, e: Errno) -> GateError {
 
 impl Tracer {
     /// The event loop: until every traced process has exited.
-    fn drive(&mut self, view: &PrefixView, scheduler: &mut dyn Scheduler) -> Result<(), GateError> {
+    fn drive(&mut self, view: &PrefixView, scheduler: &mut dyn Picker) -> Result<(), GateError> {
         let mut pause = Duration::from_micros(10);
         while !self.procs.is_empty() {
             if interrupt::requested() {
                 return Err(GateError::Interrupted);
+            }
+            if interrupt::Deadline::passed() {
+                return Err(GateError::Hang(self.hung()));
             }
             let must_block = self.procs.values().all(|p| {
                 matches!(
@@ -202,34 +254,109 @@ impl Tracer {
                 pause = Duration::from_micros(10);
                 continue;
             }
-            if !self.settled() || self.drain(view)? > 0 {
+            // Two passes, nothing pending between or after them (see the module doc).
+            let settled = match self.asleep() {
+                Some(first) if self.drain(view)? == 0 => {
+                    self.asleep().is_some_and(|second| second == first) && self.drain(view)? == 0
+                }
+                _ => false,
+            };
+            if !settled {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(1));
                 continue;
             }
-            let runnable: Vec<JobId> = self
-                .procs
-                .values()
-                .filter(|p| matches!(p.state, State::Parked(_)))
-                .map(|p| p.job)
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            if runnable.is_empty() {
+            let mut offers: Vec<Offer<'_>> = Vec::new();
+            for p in self.procs.values() {
+                if let State::Parked(call) = &p.state {
+                    match offers.iter_mut().find(|o| o.job == p.job) {
+                        // The job's oldest parked process is the one released.
+                        Some(o) if o.index <= p.seq => {}
+                        Some(o) => {
+                            o.call = call;
+                            o.index = p.seq;
+                        }
+                        None => offers.push(Offer {
+                            job: p.job,
+                            call,
+                            index: p.seq,
+                        }),
+                    }
+                }
+            }
+            if offers.is_empty() {
                 // Everyone waits on something outside the gate.
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(1));
                 continue;
             }
+            offers.sort_by_key(|o| o.job);
+            for o in &mut offers {
+                o.index = self.per_job.get(o.job).copied().unwrap_or(0);
+            }
             let step = self.choices.len();
-            let job = scheduler
-                .pick(&runnable, step)
-                .ok_or(GateError::Diverged { step })?;
+            let Some(job) = scheduler.pick(&offers, step) else {
+                let offered: Vec<String> = offers
+                    .iter()
+                    .map(|o| format!("{} before {}", label(o.job), o.call))
+                    .collect();
+                let last = self.released.last().map_or_else(
+                    || "nothing released yet".to_string(),
+                    |r| format!("last released: {} {}", label(r.job), r.call),
+                );
+                return Err(GateError::Diverged {
+                    step,
+                    detail: format!(
+                        "the token ends or names a job not runnable there; runnable: {}; {last}",
+                        offered.join(", ")
+                    ),
+                });
+            };
             self.choices.push(job);
             self.release(job)?;
             pause = Duration::from_micros(10);
         }
         Ok(())
+    }
+
+    /// What the unfinished jobs were doing when the deadline passed: the
+    /// first job with a live process, its last released calls, its processes.
+    fn hung(&self) -> Hung {
+        let job = self.procs.values().map(|p| p.job).min().unwrap_or(0);
+        let last = self
+            .released
+            .iter()
+            .filter(|r| r.job == job)
+            .map(|r| match r.outcome {
+                Some(o) => format!("{} = {o}", r.call),
+                None => format!("{} = ?", r.call),
+            })
+            .collect::<Vec<_>>();
+        let last = last[last.len().saturating_sub(5)..].to_vec();
+        let doing = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.job == job)
+            .map(|(pid, p)| {
+                let who = if p.seq == 0 {
+                    label(job)
+                } else {
+                    format!("{}.{}", label(job), p.seq)
+                };
+                match &p.state {
+                    State::Parked(call) => format!("{who} parked before {call}"),
+                    State::InCall(i) => format!("{who} inside {}", self.released[*i].call),
+                    State::Starting => format!("{who} starting"),
+                    State::Running => format!("{who} {}", tracee::describe(*pid)),
+                }
+            })
+            .collect();
+        Hung {
+            execution: None,
+            job,
+            last,
+            doing,
+        }
     }
 
     /// Handles every pending event without blocking; returns how many there were.
@@ -248,14 +375,27 @@ impl Tracer {
         }
     }
 
-    /// True when no process can move without a decision.
-    fn settled(&self) -> bool {
-        self.early.is_empty()
-            && self.procs.iter().all(|(pid, p)| match p.state {
-                State::Parked(_) => true,
-                State::Running => tracee::activity(*pid) == Activity::Waiting,
-                State::Starting | State::InCall(_) => false,
-            })
+    /// When no process can move without a decision: for every running
+    /// process, its pid and how often it has been on a CPU. `None` while a
+    /// process is busy, starting, in a released call, or not yet known.
+    fn asleep(&self) -> Option<Vec<(i32, u64)>> {
+        if !self.early.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (pid, p) in &self.procs {
+            match p.state {
+                State::Parked(_) => {}
+                State::Running => {
+                    if tracee::activity(*pid) != Activity::Waiting {
+                        return None;
+                    }
+                    out.push((*pid, tracee::switches(*pid)?));
+                }
+                State::Starting | State::InCall(_) => return None,
+            }
+        }
+        Some(out)
     }
 
     /// Releases the oldest parked process of `job`.
@@ -269,6 +409,10 @@ impl Tracer {
         let State::Parked(call) = std::mem::replace(&mut proc_.state, State::Running) else {
             unreachable!("filtered on Parked")
         };
+        if self.per_job.len() <= job {
+            self.per_job.resize(job + 1, 0);
+        }
+        self.per_job[job] += 1;
         self.released.push(Released {
             job,
             process: proc_.seq,
@@ -359,6 +503,18 @@ impl Tracer {
         match event {
             libc::PTRACE_EVENT_SECCOMP => {
                 let regs = ptrace::getregs(raw).map_err(|e| os("ptrace(GETREGS)", e))?;
+                if regs.orig_rax == entropy::GETRANDOM {
+                    if let Some(p) = self.procs.get_mut(&pid) {
+                        let answered = entropy::answer_getrandom(pid, regs, &mut p.entropy);
+                        ptrace::setregs(raw, answered).map_err(|e| os("ptrace(SETREGS)", e))?;
+                    }
+                    return self.resume(pid, None);
+                }
+                if let Some(redirected) = entropy::redirect_random_device(pid, regs, &self.urandom)
+                {
+                    ptrace::setregs(raw, redirected).map_err(|e| os("ptrace(SETREGS)", e))?;
+                    return self.resume(pid, None);
+                }
                 let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
                 let gated = syscalls::lookup(regs.orig_rax)
                     .map(|sc| decode(sc, pid, &args, view))
@@ -382,6 +538,7 @@ impl Tracer {
                         Proc {
                             job,
                             seq,
+                            entropy: entropy::stream(self.entropy_seed, job, seq),
                             state: if early {
                                 State::Running
                             } else {

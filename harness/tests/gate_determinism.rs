@@ -1,0 +1,138 @@
+//! The gate's determinism contract (docs/gate.md, "Determinism"): the same
+//! seed gives the same verdict, token and trace, run after run, and every
+//! failing token replays; the tracees' entropy is seeded.
+
+mod gate_support;
+
+use gate_support::*;
+
+/// One run of the staged copy against the importer; returns the exit code,
+/// the failing token and the whole standard output.
+fn staged_copy_run(
+    extra: &[&str],
+    prefix: &std::path::Path,
+    stage: &std::path::Path,
+    py: &str,
+    site: &str,
+) -> (Option<i32>, Option<String>, String) {
+    let out = prefixrace()
+        .args(["run", "--trace"])
+        .args(extra)
+        .arg("--prefix")
+        .arg(prefix)
+        .arg("--stage")
+        .arg(stage)
+        .args(["--", &staged_copy(), "--", &importer(py, site)])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let token = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .map(str::to_string);
+    (out.status.code(), token, text)
+}
+
+#[test]
+fn cp_against_python_same_seed_same_token_verdict_and_trace_and_the_token_replays() {
+    if !gate_permitted() {
+        return;
+    }
+    let py = python();
+    let site = site_packages(&py);
+    let stage = staging_tree(&py, &site);
+    let prefix = tempfile::tempdir().unwrap();
+    let args = ["--scheduler", "random", "--seed", "3", "--executions", "5"];
+    let first = staged_copy_run(&args, prefix.path(), stage.path(), &py, &site);
+    assert_eq!(first.0, Some(1), "the staged copy must fail: {}", first.2);
+    let token = first.1.clone().expect("a failing run prints its token");
+    for _ in 0..4 {
+        let again = staged_copy_run(&args, prefix.path(), stage.path(), &py, &site);
+        assert_eq!(again, first, "the same seed must give the same run");
+    }
+    let execution = first
+        .2
+        .lines()
+        .find_map(|l| l.strip_prefix("FAIL: execution "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let failing_trace: Vec<&str> = first
+        .2
+        .lines()
+        .skip_while(|l| !l.contains(&format!("({token}):")))
+        .skip(1)
+        .take_while(|l| l.starts_with("  ["))
+        .collect();
+    assert!(!failing_trace.is_empty());
+    for _ in 0..5 {
+        let replay = staged_copy_run(
+            &["--seed", "3", "--execution", &execution, "--token", &token],
+            prefix.path(),
+            stage.path(),
+            &py,
+            &site,
+        );
+        assert_eq!(replay.0, Some(1), "the token must replay: {}", replay.2);
+        assert_eq!(replay.1.as_deref(), Some(token.as_str()));
+        assert!(
+            replay.2.contains("cp: cannot create directory") && replay.2.contains("File exists"),
+            "{}",
+            replay.2
+        );
+        let trace: Vec<&str> = replay
+            .2
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("  ["))
+            .collect();
+        assert_eq!(trace, failing_trace, "the replay takes the same path");
+    }
+    assert_eq!(std::fs::read_dir(prefix.path()).unwrap().count(), 0);
+}
+
+/// A command that names a file in the prefix after 4 bytes of `getrandom`
+/// (Python's `os.urandom`) and 4 bytes read from `/dev/urandom`.
+fn random_names(py: &str) -> String {
+    format!(
+        "touch \"$PREFIX/g-$({py} -c 'import os; print(os.urandom(4).hex())')\" \
+         \"$PREFIX/u-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \\n')\""
+    )
+}
+
+fn traced_names(py: &str, seed: &str) -> Vec<String> {
+    let prefix = tempfile::tempdir().unwrap();
+    let out = prefixrace()
+        .args(["run", "--trace", "--executions", "1", "--seed", seed])
+        // The reference has entropy of its own: its names differ.
+        .args(["--volatile", "g-*", "--volatile", "u-*"])
+        .arg("--prefix")
+        .arg(prefix.path())
+        .args(["--", &random_names(py)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .filter(|l| l.contains("O_CREAT"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn getrandom_and_dev_urandom_are_seeded() {
+    if !gate_permitted() {
+        return;
+    }
+    let py = python();
+    let one = traced_names(&py, "11");
+    assert_eq!(one.len(), 2, "{one:?}");
+    assert!(
+        one[0].contains("\"g-") && one[1].contains("\"u-"),
+        "{one:?}"
+    );
+    assert_eq!(one, traced_names(&py, "11"), "same seed, same names");
+    let other = traced_names(&py, "12");
+    assert_ne!(one[0], other[0], "another seed, other getrandom bytes");
+    assert_ne!(one[1], other[1], "another seed, other /dev/urandom bytes");
+}

@@ -1,0 +1,51 @@
+//! Race-directed search on real processes: `--scheduler auto` holds cp just
+//! before it makes `M/__pycache__` and lets a plain `python3 -c 'import M'`
+//! (no spinning) run meanwhile, so cp fails with its own message within the
+//! first five executions; `dpor` on the gate is the same portfolio.
+
+mod gate_support;
+
+use gate_support::*;
+
+fn directed(scheduler: &str) {
+    let py = python();
+    let site = site_packages(&py);
+    let stage = staging_tree(&py, &site);
+    let prefix = tempfile::tempdir().unwrap();
+    let import = format!(
+        "PYTHONPATH=\"$PREFIX/{site}\" exec env -u PYTHONDONTWRITEBYTECODE {py} -c 'import M'"
+    );
+    let out = prefixrace()
+        .args(["run", "--scheduler", scheduler, "--executions", "5"])
+        .arg("--prefix")
+        .arg(prefix.path())
+        .arg("--stage")
+        .arg(stage.path())
+        .args(["--", &staged_copy(), "--", &import])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("directed: hold A before mkdir"), "{text}");
+    assert!(
+        text.contains("cp: cannot create directory") && text.contains("__pycache__': File exists"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read_dir(prefix.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn auto_finds_the_staged_copy_race_against_a_plain_import() {
+    if !gate_permitted() {
+        return;
+    }
+    directed("auto");
+}
+
+#[test]
+fn dpor_on_the_gate_is_the_directed_portfolio() {
+    if !gate_permitted() {
+        return;
+    }
+    directed("dpor");
+}
