@@ -157,13 +157,13 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
             "--timeout {seconds}: must be a positive number of seconds"
         )));
     }
-    let directed = matches!(args.scheduler.as_str(), "auto" | "dpor");
+    let directed = matches!(args.scheduler.as_str(), "auto" | "directed" | "dpor");
     let scheduler: SchedulerKind = if directed {
         SchedulerKind::Random
     } else {
         args.scheduler
             .parse()
-            .map_err(|e: String| Error::Usage(e.replace("or dpor", "dpor or auto")))?
+            .map_err(|e: String| Error::Usage(format!("--scheduler: {e}")))?
     };
     let token = match &args.token {
         Some(t) => {
