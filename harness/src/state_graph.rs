@@ -91,6 +91,8 @@ pub struct StateGraph {
     capacity: usize,
     /// Bytes the nodes take (estimated).
     used: usize,
+    /// Recorded decision points before [`StateGraph::judge`] judges.
+    warm_up: u64,
     stats: GraphStats,
 }
 
@@ -104,7 +106,15 @@ impl StateGraph {
     /// points (later ones are not kept, and executions through them run
     /// for real).
     pub fn new(capacity: usize) -> StateGraph {
+        StateGraph::with_warm_up(capacity, Self::WARM_UP)
+    }
+
+    /// Like [`StateGraph::new`], judging whether it pays only after
+    /// `warm_up` recorded decision points (`u64::MAX`: never; tests use it
+    /// to check walks where the graph would not pay).
+    pub fn with_warm_up(capacity: usize, warm_up: u64) -> StateGraph {
         StateGraph {
+            warm_up,
             nodes: HashMap::default(),
             start: None,
             capacity,
@@ -146,14 +156,14 @@ impl StateGraph {
         self.stats.saved += steps as u64;
     }
 
-    /// Switches the graph off, for good, when after [`StateGraph::WARM_UP`]
+    /// Switches the graph off, for good, when after its warm-up ([`StateGraph::WARM_UP`])
     /// recorded decision points it has saved fewer steps by walking than it
     /// recorded (recording one costs about as much as running one op): the
     /// executions do not meet again before their tails (long racing jobs).
     /// Its memory is given back. Changes only speed: executions then run.
     pub fn judge(&mut self) {
         let s = &self.stats;
-        if s.on && s.recorded >= Self::WARM_UP && s.saved < s.recorded {
+        if s.on && s.recorded >= self.warm_up && s.saved < s.recorded {
             self.stats.on = false;
             self.nodes = HashMap::default();
             self.start = None;
