@@ -274,7 +274,10 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             walked: false,
         })
     };
-    let batch = (options.threads.max(1) as u64 * 32).max(64);
+    // Each outcome holds its pairs until its batch is folded in (tens of
+    // thousands per execution of two long installs): smaller batches then.
+    let per_thread = if options.count_pairs { 4 } else { 32 };
+    let batch = (options.threads.max(1) as u64 * per_thread).max(8);
     let done = AtomicU64::new(0);
     let mut executions = 0;
     let mut ops_executed = 0;
