@@ -95,7 +95,7 @@ pub fn load(name: &str, toml: &str) -> Result<Scenario> {
 /// Writes generated TOML text to `dir/NAME.toml`, with the payloads it names
 /// beside it, so that `prefixrace explore` can read it; the file's path.
 pub fn write(dir: &Path, name: &str, toml: &str) -> Result<PathBuf> {
-    let io = |p: &Path, e: std::io::Error| Error::io(&p.display().to_string(), &e);
+    let io = |p: &Path, e: std::io::Error| Error::io(p.display().to_string(), &e);
     std::fs::create_dir_all(dir.join("payloads")).map_err(|e| io(dir, e))?;
     for (rel, bytes) in PAYLOADS {
         let p = dir.join(rel);

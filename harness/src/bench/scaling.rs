@@ -191,12 +191,12 @@ pub fn measure_in_child(exe: &Path, args: &[String]) -> Result<ScalingFigure> {
         .args(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| Error::io(&exe.display().to_string(), &e))?;
+        .map_err(|e| Error::io(exe.display().to_string(), &e))?;
     let pid = child.id() as libc::pid_t;
     let mut stdout = child.stdout.expect("piped");
     let mut out = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut out)
-        .map_err(|e| Error::io(&exe.display().to_string(), &e))?;
+        .map_err(|e| Error::io(exe.display().to_string(), &e))?;
     let mut status = 0;
     // SAFETY: zeroed rusage is a valid value; wait4 fills it for our child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

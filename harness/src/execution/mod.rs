@@ -186,17 +186,20 @@ pub(crate) fn run(
         touched: Vec::new(),
         step: 0,
     };
-    // The jobs still running, ascending: the only ones the loop looks at.
-    let mut live: Vec<JobId> = (0..n).collect();
+    // The running jobs that offer no op yet, ascending: the only ones the
+    // loop asks (a job offers the same op until it is completed, the Job
+    // contract, and once its dependencies have ended they stay ended), so a
+    // step costs O(those), not O(jobs). `at.runnable` is kept ascending.
+    let mut unsettled: Vec<JobId> = (0..n).collect();
     let mut events = Vec::new();
     let mut choices = Vec::new();
     let mut waiting: Vec<JobId> = Vec::new();
     let mut aborted = None;
     loop {
-        at.runnable.clear();
         waiting.clear();
         let mut changed = false;
-        for &j in &live {
+        let mut settled = false;
+        for &j in &unsettled {
             if !at.running[j] {
                 continue;
             }
@@ -211,18 +214,14 @@ pub(crate) fn run(
                 changed = true;
                 continue;
             }
-            if at.pending[j].is_some() {
-                // A job offers the same op until it is completed (the Job
-                // contract): no need to ask again.
-                at.runnable.push(j);
-                continue;
-            }
             at.touched.push(j);
             let probe = |p: &str| fs.probe(p);
             match at.jobs[j].step(&probe) {
                 Step::Op(op) => {
                     at.pending[j] = Some(op);
-                    at.runnable.push(j);
+                    let slot = at.runnable.partition_point(|&r| r < j);
+                    at.runnable.insert(slot, j);
+                    settled = true;
                 }
                 Step::Wait(_) => waiting.push(j),
                 Step::Exit(code) => {
@@ -231,8 +230,10 @@ pub(crate) fn run(
                 }
             }
         }
+        if changed || settled {
+            unsettled.retain(|&j| at.running[j] && at.pending[j].is_none());
+        }
         if changed {
-            live.retain(|&j| at.running[j]);
             continue;
         }
         let flow = observer.decision_point(&mut at, fs);
@@ -252,7 +253,7 @@ pub(crate) fn run(
                 }
                 at.end(j, JobEnd::Exited(code));
             }
-            live.retain(|&j| at.running[j]);
+            unsettled.retain(|&j| at.running[j]);
             continue;
         }
         if at.step >= MAX_STEPS {
@@ -270,6 +271,11 @@ pub(crate) fn run(
         let op = at.pending[chosen]
             .take()
             .expect("runnable jobs have a pending op");
+        if let Ok(slot) = at.runnable.binary_search(&chosen) {
+            at.runnable.remove(slot);
+        }
+        let slot = unsettled.partition_point(|&u| u < chosen);
+        unsettled.insert(slot, chosen);
         let result = fs.apply(&op);
         scheduler.completed(&result);
         observer.op_ran(chosen, &result);
