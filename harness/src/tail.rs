@@ -262,3 +262,43 @@ impl Tails for TailMemo {
             .is_some_and(|t| !self.with_events || t.events.is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passed() -> Arc<Judgement> {
+        Arc::new(Judgement {
+            failure: None,
+            diff: Default::default(),
+            notes: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_memo_whose_tails_are_never_reused_stops_remembering() {
+        let memo = TailMemo::default();
+        for k in 0..TailMemo::WARM_UP + 10 {
+            memo.remember(StateKey(u128::from(k)), 100, passed(), &[]);
+        }
+        let stats = memo.stats();
+        assert!(!stats.on, "{stats:?}");
+        assert_eq!(stats.remembered, TailMemo::WARM_UP, "{stats:?}");
+        // The tails it kept are still known and reused.
+        assert!(memo.known(StateKey(1)));
+        assert_eq!(memo.get(StateKey(1)).map(|t| t.steps), Some(100));
+    }
+
+    #[test]
+    fn a_memo_whose_tails_are_reused_keeps_remembering() {
+        let memo = TailMemo::default();
+        for k in 0..TailMemo::WARM_UP * 2 {
+            memo.remember(StateKey(u128::from(k)), 100, passed(), &[]);
+            assert!(memo.get(StateKey(u128::from(k))).is_some());
+        }
+        let stats = memo.stats();
+        assert!(stats.on, "{stats:?}");
+        assert_eq!(stats.remembered, TailMemo::WARM_UP * 2);
+        assert_eq!(stats.saved, 100 * TailMemo::WARM_UP * 2);
+    }
+}

@@ -115,6 +115,6 @@ mod tests {
         assert_eq!(load("p", &packages(10)).unwrap().packages.len(), 10);
         let mixed = load("m", &long_jobs(4, LongKind::Mixed)).unwrap();
         assert_eq!(mixed.packages.len(), 5);
-        assert_ne!(mixed.packages[1].name(), mixed.packages[2].name());
+        assert_ne!(mixed.packages[1].version, mixed.packages[2].version);
     }
 }
