@@ -406,11 +406,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         })
     };
     // Batches start small, so that an early failure is reported without
-    // running a whole batch after it, and grow to keep every thread busy.
+    // running a whole batch after it, and grow to keep every thread busy;
+    // each outcome holds its pairs until its batch is folded in (tens of
+    // thousands per execution of two long installs): smaller batches then.
     // Which executions run never depends on the batch size: the first
     // failure is the lowest failing index.
-    let full_batch = (options.threads.max(1) as u64 * 32).max(64);
-    let mut batch = (options.threads.max(1) as u64 * 2).max(4);
+    let per_thread = if options.count_pairs { 4 } else { 32 };
+    let full_batch = (options.threads.max(1) as u64 * per_thread).max(8);
+    let mut batch = (options.threads.max(1) as u64 * 2).clamp(4, full_batch);
     let deadline = options.time_limit.map(|limit| Instant::now() + limit);
     let done = AtomicU64::new(0);
     let mut executions = 0;

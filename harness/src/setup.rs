@@ -111,7 +111,10 @@ impl Setup {
     /// ([`StateGraph::walk`]), touching neither `fs` nor any job, and runs
     /// for real only from the start, and only where the graph does not know
     /// the way, recording what it meets. Walking needs a scheduler that does
-    /// not see ops and no recorded events (a walk has none to give).
+    /// not see ops and no recorded events (a walk has none to give); without
+    /// them, or once the graph has switched itself off because it did not
+    /// pay ([`StateGraph::judge`], judged here after every execution), the
+    /// graph is left alone.
     pub fn run_with_tails(
         &self,
         fs: &mut dyn Fs,
@@ -120,12 +123,11 @@ impl Setup {
         graph: Option<&mut StateGraph>,
         record_events: bool,
     ) -> Ran {
+        let mut graph = graph.filter(|g| g.is_on() && !record_events && !scheduler.sees_ops());
         let mut picks = Vec::new();
-        if let Some(graph) = graph
-            .as_deref()
-            .filter(|_| !record_events && !scheduler.sees_ops())
-        {
+        if let Some(graph) = graph.as_deref_mut() {
             if let Walked::Known(tail) = graph.walk(scheduler, tails, &mut picks) {
+                graph.saved(tail.at_step);
                 return Ran::Known {
                     tail,
                     events: Vec::new(),
@@ -136,15 +138,19 @@ impl Setup {
         if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
             return Ran::Complete { trace, tail: None };
         }
-        execute_with_tails(
+        let ran = execute_with_tails(
             self.jobs.clone(),
             &self.deps,
             fs,
             &mut Resumed::new(&picks, scheduler),
             tails,
-            graph,
+            graph.as_deref_mut(),
             record_events,
-        )
+        );
+        if let Some(graph) = graph {
+            graph.judge();
+        }
+        ran
     }
 
     /// Lays the initial prefix down on a fresh `fs`. On the model it is laid

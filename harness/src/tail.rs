@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::execution::{Event, Tails};
@@ -77,13 +77,43 @@ pub struct TailMemo {
     capacity: usize,
     /// How many more tail events may be kept.
     event_budget: AtomicUsize,
+    /// Tails remembered.
+    remembered: AtomicU64,
+    /// Events kept with them.
+    events_kept: AtomicU64,
+    /// Tails reused ([`TailMemo::get`]).
+    reused: AtomicU64,
+    /// Steps those reuses did not run.
+    saved: AtomicU64,
+    /// False once the memo stopped remembering ([`TailMemo::remember`]).
+    on: AtomicBool,
+}
+
+/// What a [`TailMemo`] cost and saved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TailStats {
+    /// Tails remembered.
+    pub remembered: u64,
+    /// Events kept with them (pair counting).
+    pub events_kept: u64,
+    /// Tails reused.
+    pub reused: u64,
+    /// Steps the reuses did not run.
+    pub saved: u64,
+    /// False once the memo stopped remembering because it did not pay.
+    pub on: bool,
 }
 
 impl TailMemo {
     /// How many tails a memo keeps by default: a few tens of megabytes at most.
     pub const DEFAULT_CAPACITY: usize = 1 << 18;
     /// How many tail events a memo keeps at most (about 100 bytes each).
-    pub const DEFAULT_EVENT_BUDGET: usize = 1 << 21;
+    pub const DEFAULT_EVENT_BUDGET: usize = 1 << 19;
+    /// Tails remembered before the memo judges whether it pays.
+    pub const WARM_UP: u64 = 256;
+    /// What remembering one tail costs, in steps (a lock, a map entry,
+    /// the verdict shared), besides copying its events.
+    const REMEMBER_COST: u64 = 8;
 
     /// An empty memo keeping at most `capacity` tails (later ones are not
     /// kept); with `with_events`, tails keep their events, within
@@ -96,17 +126,60 @@ impl TailMemo {
             with_events,
             capacity,
             event_budget: AtomicUsize::new(Self::DEFAULT_EVENT_BUDGET),
+            remembered: AtomicU64::new(0),
+            events_kept: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
+            saved: AtomicU64::new(0),
+            on: AtomicBool::new(true),
         }
     }
 
-    /// The tail known for `key`.
+    /// The tail known for `key`, counted as reused.
     pub fn get(&self, key: StateKey) -> Option<KnownTail> {
-        lock(&self.tails).get(&key).cloned()
+        let known = lock(&self.tails).get(&key).cloned();
+        if let Some(known) = &known {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            self.saved.fetch_add(known.steps, Ordering::Relaxed);
+        }
+        known
+    }
+
+    /// What the memo cost and saved so far.
+    pub fn stats(&self) -> TailStats {
+        TailStats {
+            remembered: self.remembered.load(Ordering::Relaxed),
+            events_kept: self.events_kept.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
+            saved: self.saved.load(Ordering::Relaxed),
+            on: self.on.load(Ordering::Relaxed),
+        }
+    }
+
+    /// True while the memo remembers tails: it stops, for good, when after
+    /// [`TailMemo::WARM_UP`] tails the steps it saved are fewer than what
+    /// remembering cost (copying their events, when pairs are counted, and
+    /// a few steps each): executions then rarely end the same way (two long
+    /// jobs racing to the end). The tails already kept are still reused.
+    pub fn is_on(&self) -> bool {
+        if !self.on.load(Ordering::Relaxed) {
+            return false;
+        }
+        let s = self.stats();
+        let cost = s.remembered * Self::REMEMBER_COST + s.events_kept;
+        if s.remembered >= Self::WARM_UP && s.saved < cost {
+            self.on.store(false, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     /// Remembers the tail of `key`: `steps` and `judgement`, and when the
     /// memo keeps events, `events` (the tail's own), unless the memo is full.
+    /// Does nothing once the memo is off ([`TailMemo::is_on`]).
     pub fn remember(&self, key: StateKey, steps: u64, judgement: Arc<Judgement>, events: &[Event]) {
+        if !self.is_on() {
+            return;
+        }
         let events = if self.with_events {
             let took =
                 self.event_budget
@@ -121,12 +194,18 @@ impl TailMemo {
             None
         };
         let mut tails = lock(&self.tails);
-        if tails.len() < self.capacity {
-            tails.entry(key).or_insert(KnownTail {
-                steps,
-                judgement,
-                events,
-            });
+        if tails.len() < self.capacity && !tails.contains_key(&key) {
+            self.remembered.fetch_add(1, Ordering::Relaxed);
+            let kept = events.as_ref().map_or(0, |e: &Arc<[Event]>| e.len() as u64);
+            self.events_kept.fetch_add(kept, Ordering::Relaxed);
+            tails.insert(
+                key,
+                KnownTail {
+                    steps,
+                    judgement,
+                    events,
+                },
+            );
         }
     }
 
@@ -181,5 +260,45 @@ impl Tails for TailMemo {
         lock(&self.tails)
             .get(&key)
             .is_some_and(|t| !self.with_events || t.events.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passed() -> Arc<Judgement> {
+        Arc::new(Judgement {
+            failure: None,
+            diff: Default::default(),
+            notes: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_memo_whose_tails_are_never_reused_stops_remembering() {
+        let memo = TailMemo::default();
+        for k in 0..TailMemo::WARM_UP + 10 {
+            memo.remember(StateKey(u128::from(k)), 100, passed(), &[]);
+        }
+        let stats = memo.stats();
+        assert!(!stats.on, "{stats:?}");
+        assert_eq!(stats.remembered, TailMemo::WARM_UP, "{stats:?}");
+        // The tails it kept are still known and reused.
+        assert!(memo.known(StateKey(1)));
+        assert_eq!(memo.get(StateKey(1)).map(|t| t.steps), Some(100));
+    }
+
+    #[test]
+    fn a_memo_whose_tails_are_reused_keeps_remembering() {
+        let memo = TailMemo::default();
+        for k in 0..TailMemo::WARM_UP * 2 {
+            memo.remember(StateKey(u128::from(k)), 100, passed(), &[]);
+            assert!(memo.get(StateKey(u128::from(k))).is_some());
+        }
+        let stats = memo.stats();
+        assert!(stats.on, "{stats:?}");
+        assert_eq!(stats.remembered, TailMemo::WARM_UP * 2);
+        assert_eq!(stats.saved, 100 * TailMemo::WARM_UP * 2);
     }
 }

@@ -131,6 +131,27 @@ fn json_report_has_stable_fields() {
             assert!(r[key].as_f64().unwrap() > 0.0, "{key} in {r}");
         }
     }
+
+    // Scaling: long installs of each kind, then package counts, each row
+    // with its peak RSS measured in a child process.
+    let scaling = report["scaling"].as_array().unwrap();
+    let kinds: Vec<&str> = scaling
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["pip", "cp", "mixed", "packages"]);
+    for f in scaling {
+        assert!(f["ops"].as_u64().unwrap() > 0, "{f}");
+        assert!(f["peak_rss_kb"].as_u64().unwrap() > 0, "{f}");
+        for key in [
+            "ops_per_s",
+            "executions_per_s",
+            "tail_hit_rate",
+            "walk_rate",
+        ] {
+            assert!(f[key].as_f64().unwrap() >= 0.0, "{key} in {f}");
+        }
+    }
 }
 
 #[test]
@@ -151,6 +172,7 @@ fn text_report_is_a_table() {
     );
     assert!(text.contains("Parallel installs"), "{text}");
     assert!(text.contains("staged/direct"), "{text}");
+    assert!(text.contains("Scaling"), "{text}");
 }
 
 #[test]

@@ -37,7 +37,9 @@ fn end(ran: &Ran) -> String {
 fn compare(setup: &Setup, scheduler: SchedulerKind, executions: u64) -> u64 {
     let oracle = Oracle::new(setup).unwrap();
     let memo = TailMemo::default();
-    let mut graph = StateGraph::default();
+    // Never switched off: under PCT the graph does not pay here, but its
+    // walks must still be exact.
+    let mut graph = StateGraph::with_warm_up(StateGraph::DEFAULT_CAPACITY, u64::MAX);
     let steps = oracle.reference_steps();
     let mut walked = 0;
     for i in 0..executions {
@@ -131,4 +133,52 @@ fn recording_events_never_walks() {
             }
         }
     }
+}
+
+/// Runs `executions` of `setup` under random scheduling through one judging
+/// graph (as explorations do), checks each ends where running it op by op
+/// ends, and returns the graph.
+fn explore_with_judging_graph(setup: &Setup, executions: u64) -> StateGraph {
+    let oracle = Oracle::new(setup).unwrap();
+    let memo = TailMemo::default();
+    let mut graph = StateGraph::new(StateGraph::DEFAULT_CAPACITY);
+    let steps = oracle.reference_steps();
+    for i in 0..executions {
+        let run = |graph: Option<&mut StateGraph>| {
+            let mut scheduler = SchedulerKind::Random.build(5, i, setup.job_count(), steps);
+            let mut fs = FsKind::Model.fresh().unwrap();
+            setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, graph, false)
+        };
+        let through_graph = run(Some(&mut graph));
+        let op_by_op = run(None);
+        assert_eq!(end(&through_graph), end(&op_by_op), "execution {i}");
+        if let Ran::Complete { trace, tail } = op_by_op {
+            if let (Some(tail), None) = (tail, &trace.aborted) {
+                let steps = trace.schedule.choices.len() - tail.at_step;
+                memo.remember(tail.key, steps as u64, Arc::new(oracle.judge(&trace)), &[]);
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn a_graph_that_does_not_pay_switches_itself_off() {
+    // Two long pips: executions never meet again before their tails, so
+    // walking saves nothing and recording every decision point is waste.
+    let graph = explore_with_judging_graph(&setup("sage-33060-two-pips.toml", "atomic-rename"), 14);
+    let stats = graph.stats();
+    assert!(!graph.is_on(), "{stats:?}");
+    assert!(graph.is_empty(), "its memory is given back");
+    assert!(stats.recorded >= StateGraph::WARM_UP && stats.saved < stats.recorded);
+}
+
+#[test]
+fn a_graph_that_pays_stays_on() {
+    // The one-step window: the copy runs alone after a short race, and most
+    // executions are decided by walking.
+    let graph = explore_with_judging_graph(&setup("sage-32361-upgrade.toml", "staged-copy"), 400);
+    let stats = graph.stats();
+    assert!(graph.is_on(), "{stats:?}");
+    assert!(stats.saved > stats.recorded, "{stats:?}");
 }

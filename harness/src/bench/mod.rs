@@ -14,11 +14,16 @@
 //!   the [`InstallMethod`]s staged copy, direct install, the copy alone and
 //!   the floor (a plain loop writing the same tree).
 //!
+//! - [`scaling`]: ops/s, executions/s, memo hit rates and peak RSS as the
+//!   jobs get more ([`generate`]: 10 to 1,000 packages) and longer (2 to 8
+//!   concurrent long installs).
+//!
 //! Nothing here asserts a time: figures are reported, never judged.
 
 pub mod cp_rp;
 pub mod exploration_speed;
 pub mod first_failure;
+pub mod generate;
 pub mod install_method;
 pub mod median;
 pub mod parallel_install;
@@ -27,6 +32,7 @@ pub mod pip_install;
 pub mod replay_floor;
 pub mod report;
 pub mod scale;
+pub mod scaling;
 
 pub use exploration_speed::{measure_exploration, ExplorationCase, ExplorationFigure, SCHEDULERS};
 pub use first_failure::{measure_first_failure, FirstFailureCase, FirstFailureFigure};
@@ -36,3 +42,4 @@ pub use payload_set::{PayloadSet, SetPackage, TreeFile};
 pub use replay_floor::{measure_replay_floor, ReplayFloorFigure};
 pub use report::BenchReport;
 pub use scale::Scale;
+pub use scaling::{ScalingCase, ScalingFigure};

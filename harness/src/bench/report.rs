@@ -10,6 +10,7 @@ use super::parallel_install::{measure_installs, InstallFigure, InstallRatio};
 use super::payload_set::PayloadSet;
 use super::replay_floor::{measure_replay_floor, ReplayFloorFigure};
 use super::scale::Scale;
+use super::scaling::{measure_in_child, measure_in_process, ScalingCase, ScalingFigure};
 use crate::error::Result;
 
 /// The JSON schema name; bumped when a field changes meaning or goes away.
@@ -32,6 +33,8 @@ pub struct BenchReport {
     pub replay_floor: Vec<ReplayFloorFigure>,
     /// Parallel installs on the real filesystem.
     pub install: InstallSection,
+    /// Scaling in jobs and ops, one row per generated scenario.
+    pub scaling: Vec<ScalingFigure>,
 }
 
 /// The parallel-install part of a report.
@@ -50,8 +53,34 @@ pub struct InstallSection {
 }
 
 impl BenchReport {
-    /// Runs every measurement at `scale`.
+    /// Runs every measurement at `scale`, the scaling rows in this process.
     pub fn measure(scale: &Scale) -> Result<BenchReport> {
+        BenchReport::measure_with(scale, None)
+    }
+
+    /// Runs every measurement at `scale`; with `exe` (this program), each
+    /// scaling row in a child process `exe bench --scaling-row ROW`, so that
+    /// its peak RSS is its own.
+    pub fn measure_with(scale: &Scale, exe: Option<&std::path::Path>) -> Result<BenchReport> {
+        let scaling = ScalingCase::all(
+            scale.scaling_long,
+            scale.scaling_long_executions,
+            scale.scaling_packages,
+            scale.scaling_package_executions,
+        )
+        .iter()
+        .map(|case| match exe {
+            Some(exe) => measure_in_child(
+                exe,
+                &[
+                    "bench".to_string(),
+                    "--scaling-row".to_string(),
+                    case.to_arg(),
+                ],
+            ),
+            None => measure_in_process(case),
+        })
+        .collect::<Result<Vec<_>>>()?;
         let exploration = measure_exploration(&ExplorationCase::all(scale), scale.reps)?;
         let first_failure =
             measure_first_failure(&FirstFailureCase::all(scale.failure_budget), scale.reps)?;
@@ -78,6 +107,7 @@ impl BenchReport {
                 figures,
                 ratios,
             },
+            scaling,
         })
     }
 
@@ -209,6 +239,47 @@ impl BenchReport {
                 cell(r.direct_over_floor),
                 cell(r.staged_over_floor),
                 cell(r.copy_over_direct)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nScaling (generated scenarios; random, model fs, 1 thread, pairs not counted, seed 1; tails = executions that stopped at a known tail, walked = decided in the state graph; peak RSS of the exploring process)"
+        );
+        let _ = writeln!(
+            s,
+            "{:<9} {:>5} {:<15} {:>6} {:>5} {:>10} {:>9} {:>10} {:>11} {:>6} {:>7} {:>9}",
+            "jobs",
+            "n",
+            "strategy",
+            "execs",
+            "fail",
+            "ops",
+            "s",
+            "execs/s",
+            "ops/s",
+            "tails",
+            "walked",
+            "RSS MB"
+        );
+        for f in &self.scaling {
+            let rss = f
+                .peak_rss_kb
+                .map_or("-".to_string(), |kb| format!("{:.1}", kb as f64 / 1024.0));
+            let _ = writeln!(
+                s,
+                "{:<9} {:>5} {:<15} {:>6} {:>5} {:>10} {:>9.3} {:>10.1} {:>11.0} {:>6.3} {:>7.3} {:>9}",
+                f.kind,
+                f.jobs,
+                f.strategy,
+                f.executions,
+                if f.failed { "yes" } else { "no" },
+                f.ops,
+                f.seconds,
+                f.executions_per_s,
+                f.ops_per_s,
+                f.tail_hit_rate,
+                f.walk_rate,
+                rss
             );
         }
         s

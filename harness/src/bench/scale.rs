@@ -28,6 +28,14 @@ pub struct Scale {
     pub threads: &'static [usize],
     /// The install methods measured.
     pub methods: &'static [InstallMethod],
+    /// Concurrent long installs of the scaling rows ([`super::scaling`]).
+    pub scaling_long: &'static [usize],
+    /// Executions of each long-install scaling row.
+    pub scaling_long_executions: u64,
+    /// Package counts of the scaling rows.
+    pub scaling_packages: &'static [usize],
+    /// Executions of each package-count scaling row.
+    pub scaling_package_executions: u64,
 }
 
 impl Scale {
@@ -44,6 +52,10 @@ impl Scale {
         packages: super::payload_set::PACKAGES,
         threads: &[1, 2, 4],
         methods: &InstallMethod::ALL,
+        scaling_long: &[2, 4, 8],
+        scaling_long_executions: 100,
+        scaling_packages: &[10, 100, 1000],
+        scaling_package_executions: 10,
     };
 
     /// `--quick`: the same kind of table in under a minute on a 2-core
@@ -66,6 +78,10 @@ impl Scale {
             InstallMethod::DirectInstall,
             InstallMethod::StagedCopy,
         ],
+        scaling_long: &[2, 4, 8],
+        scaling_long_executions: 5,
+        scaling_packages: &[10, 100, 1000],
+        scaling_package_executions: 1,
     };
 
     /// For tests of the output's shape: seconds, figures meaningless.
@@ -81,5 +97,9 @@ impl Scale {
         packages: &["six-1.16.0", "wheel-0.41.2"],
         threads: &[1, 2],
         methods: &InstallMethod::ALL,
+        scaling_long: &[2],
+        scaling_long_executions: 1,
+        scaling_packages: &[10],
+        scaling_package_executions: 1,
     };
 }

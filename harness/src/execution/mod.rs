@@ -1,0 +1,318 @@
+//! Runs one execution: a set of jobs, one step at a time, under a scheduler,
+//! against a filesystem. Everything that happened is kept in an
+//! [`ExecutionTrace`] for the oracle and the report.
+//!
+//! This file is the plain executor ([`execute`]): ask every job for its
+//! next step, let the scheduler pick one of the jobs that offer an op, run
+//! that op, hand the result back. The speed-ups sit beside it and only
+//! watch: an [`Observer`] is called at every decision point and after every
+//! op, and may end the execution early. [`shortcut`] is the one the
+//! explorations use (known tails and the state graph; [`execute_with_tails`]),
+//! with its state keys in [`keys`].
+
+pub mod keys;
+pub mod shortcut;
+
+use crate::fs::{Fs, Tree};
+use crate::job::{Diagnostic, Job, Step};
+use crate::op::{Op, OpResult};
+use crate::schedule::{JobId, Schedule, Scheduler};
+
+pub use shortcut::{execute_with_tails, Ran, Tail, Tails};
+
+/// One executed op.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The job that ran it.
+    pub job: JobId,
+    /// The op.
+    pub op: Op,
+    /// Its result.
+    pub result: OpResult,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnd {
+    /// The job exited with this status.
+    Exited(i32),
+    /// The job never ran because a job it depends on failed (make stops there).
+    Skipped,
+}
+
+/// What one job did in an execution.
+#[derive(Debug, Clone)]
+pub struct JobOutcome {
+    /// The job's label.
+    pub label: String,
+    /// The program it models.
+    pub program: &'static str,
+    /// How it ended.
+    pub end: JobEnd,
+    /// What it printed, each with the index of the event that caused it
+    /// (`None` when printed outside an op, for example on a stall).
+    pub diagnostics: Vec<(Diagnostic, Option<usize>)>,
+}
+
+impl JobOutcome {
+    /// True when the job exited non-zero.
+    pub fn failed(&self) -> bool {
+        matches!(self.end, JobEnd::Exited(code) if code != 0)
+    }
+}
+
+/// Everything that happened in one execution.
+#[derive(Debug, Clone)]
+pub struct ExecutionTrace {
+    /// The ops, in order.
+    pub events: Vec<Event>,
+    /// The scheduler's choices.
+    pub schedule: Schedule,
+    /// One outcome per job.
+    pub outcomes: Vec<JobOutcome>,
+    /// The final state of the prefix.
+    pub tree: Tree,
+    /// Set when the scheduler could not continue (a replay token that does not
+    /// fit) or the step limit was hit.
+    pub aborted: Option<String>,
+}
+
+/// The upper bound on steps of one execution, against runaway jobs.
+pub const MAX_STEPS: usize = 20_000_000;
+
+/// Runs `jobs` to completion. `deps[j]` lists the jobs that must exit before
+/// job `j` may start. When `record_events` is false only the schedule,
+/// outcomes and tree are kept (faster for passing executions).
+pub fn execute(
+    jobs: Vec<Box<dyn Job>>,
+    deps: &[Vec<JobId>],
+    fs: &mut dyn Fs,
+    scheduler: &mut dyn Scheduler,
+    record_events: bool,
+) -> ExecutionTrace {
+    match run(jobs, deps, fs, scheduler, record_events, &mut Unobserved) {
+        Ended::Complete(trace) => trace,
+        Ended::Stopped(_) => unreachable!("nothing observes the execution"),
+    }
+}
+
+/// Where an execution is, as an [`Observer`] sees it at a decision point.
+pub struct Progress {
+    /// The jobs, by index.
+    pub jobs: Vec<Box<dyn Job>>,
+    /// Per job: true while it runs (has not exited or been skipped).
+    pub running: Vec<bool>,
+    /// How many jobs still run.
+    pub running_count: usize,
+    /// Per job: how it ended so far, and what it printed.
+    pub outcomes: Vec<JobOutcome>,
+    /// Per job: the op it offers, if it offers one.
+    pub pending: Vec<Option<Op>>,
+    /// The jobs that offer an op here, ascending.
+    pub runnable: Vec<JobId>,
+    /// Jobs whose state may have changed since the previous decision point
+    /// (stepped, completed, exited, skipped or stalled), possibly repeated.
+    pub touched: Vec<JobId>,
+    /// Steps executed so far.
+    pub step: usize,
+}
+
+/// Whether an execution goes on after an [`Observer`] saw a decision point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Go,
+    /// Stop here: the observer knows the rest.
+    Stop,
+}
+
+/// Watches an execution without changing it: called at every decision point
+/// (before the scheduler picks, also where nothing is runnable), after the
+/// pick, and after every op.
+pub trait Observer {
+    /// At a decision point; [`Flow::Stop`] ends the execution there.
+    fn decision_point(&mut self, at: &mut Progress, fs: &dyn Fs) -> Flow;
+    /// The scheduler picked `job` at the last decision point.
+    fn picked(&mut self, job: JobId);
+    /// `job`'s op ran and returned `result`.
+    fn op_ran(&mut self, job: JobId, result: &OpResult);
+}
+
+/// The observer of plain executions: sees nothing.
+struct Unobserved;
+
+impl Observer for Unobserved {
+    fn decision_point(&mut self, _: &mut Progress, _: &dyn Fs) -> Flow {
+        Flow::Go
+    }
+    fn picked(&mut self, _: JobId) {}
+    fn op_ran(&mut self, _: JobId, _: &OpResult) {}
+}
+
+/// How [`run`] ended.
+pub(crate) enum Ended {
+    /// The execution ran to its end.
+    Complete(ExecutionTrace),
+    /// The observer stopped it; the events so far.
+    Stopped(Vec<Event>),
+}
+
+/// The executor. `observer` sees every decision point and op.
+pub(crate) fn run(
+    jobs: Vec<Box<dyn Job>>,
+    deps: &[Vec<JobId>],
+    fs: &mut dyn Fs,
+    scheduler: &mut dyn Scheduler,
+    record_events: bool,
+    observer: &mut dyn Observer,
+) -> Ended {
+    let n = jobs.len();
+    let outcomes = jobs
+        .iter()
+        .map(|j| JobOutcome {
+            label: j.label().to_string(),
+            program: j.program(),
+            end: JobEnd::Exited(0),
+            diagnostics: Vec::new(),
+        })
+        .collect();
+    let mut at = Progress {
+        jobs,
+        running: vec![true; n],
+        running_count: n,
+        outcomes,
+        pending: vec![None; n],
+        runnable: Vec::with_capacity(n),
+        touched: Vec::new(),
+        step: 0,
+    };
+    // The running jobs that offer no op yet, ascending: the only ones the
+    // loop asks (a job offers the same op until it is completed, the Job
+    // contract, and once its dependencies have ended they stay ended), so a
+    // step costs O(those), not O(jobs). `at.runnable` is kept ascending.
+    let mut unsettled: Vec<JobId> = (0..n).collect();
+    let mut events = Vec::new();
+    let mut choices = Vec::new();
+    let mut waiting: Vec<JobId> = Vec::new();
+    let mut aborted = None;
+    loop {
+        waiting.clear();
+        let mut changed = false;
+        let mut settled = false;
+        for &j in &unsettled {
+            if !at.running[j] {
+                continue;
+            }
+            if deps[j].iter().any(|&d| at.running[d]) {
+                continue;
+            }
+            if deps[j]
+                .iter()
+                .any(|&d| at.outcomes[d].failed() || at.outcomes[d].end == JobEnd::Skipped)
+            {
+                at.end(j, JobEnd::Skipped);
+                changed = true;
+                continue;
+            }
+            at.touched.push(j);
+            let probe = |p: &str| fs.probe(p);
+            match at.jobs[j].step(&probe) {
+                Step::Op(op) => {
+                    at.pending[j] = Some(op);
+                    let slot = at.runnable.partition_point(|&r| r < j);
+                    at.runnable.insert(slot, j);
+                    settled = true;
+                }
+                Step::Wait(_) => waiting.push(j),
+                Step::Exit(code) => {
+                    at.end(j, JobEnd::Exited(code));
+                    changed = true;
+                }
+            }
+        }
+        if changed || settled {
+            unsettled.retain(|&j| at.running[j] && at.pending[j].is_none());
+        }
+        if changed {
+            continue;
+        }
+        let flow = observer.decision_point(&mut at, fs);
+        at.touched.clear();
+        if flow == Flow::Stop {
+            return Ended::Stopped(events);
+        }
+        if at.runnable.is_empty() {
+            if waiting.is_empty() {
+                break;
+            }
+            for &j in &waiting {
+                let before = at.jobs[j].diagnostics().len();
+                let code = at.jobs[j].stalled();
+                for d in &at.jobs[j].diagnostics()[before..] {
+                    at.outcomes[j].diagnostics.push((d.clone(), None));
+                }
+                at.end(j, JobEnd::Exited(code));
+            }
+            unsettled.retain(|&j| at.running[j]);
+            continue;
+        }
+        if at.step >= MAX_STEPS {
+            aborted = Some(format!("execution exceeded {MAX_STEPS} steps"));
+            break;
+        }
+        let Some(chosen) = scheduler.pick_offered(&at.runnable, &at.pending, at.step) else {
+            aborted = Some(format!(
+                "the schedule does not fit this scenario at step {}",
+                at.step
+            ));
+            break;
+        };
+        observer.picked(chosen);
+        let op = at.pending[chosen]
+            .take()
+            .expect("runnable jobs have a pending op");
+        if let Ok(slot) = at.runnable.binary_search(&chosen) {
+            at.runnable.remove(slot);
+        }
+        let slot = unsettled.partition_point(|&u| u < chosen);
+        unsettled.insert(slot, chosen);
+        let result = fs.apply(&op);
+        scheduler.completed(&result);
+        observer.op_ran(chosen, &result);
+        let before = at.jobs[chosen].diagnostics().len();
+        at.jobs[chosen].complete(&result);
+        at.touched.push(chosen);
+        let event_index = events.len();
+        for d in &at.jobs[chosen].diagnostics()[before..] {
+            at.outcomes[chosen]
+                .diagnostics
+                .push((d.clone(), record_events.then_some(event_index)));
+        }
+        if record_events {
+            events.push(Event {
+                job: chosen,
+                op,
+                result,
+            });
+        }
+        choices.push(chosen);
+        at.step += 1;
+    }
+    Ended::Complete(ExecutionTrace {
+        events,
+        schedule: Schedule { choices },
+        outcomes: at.outcomes,
+        tree: fs.tree(),
+        aborted,
+    })
+}
+
+impl Progress {
+    /// Job `j` ends as `end`.
+    fn end(&mut self, j: JobId, end: JobEnd) {
+        self.running[j] = false;
+        self.running_count -= 1;
+        self.outcomes[j].end = end;
+        self.touched.push(j);
+    }
+}

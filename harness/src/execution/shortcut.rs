@@ -1,0 +1,183 @@
+//! Executions that stop early where the caller knows the rest.
+//!
+//! [`execute_with_tails`] runs the plain executor ([`super::run`]) with a
+//! [`Shortcut`] observer that watches for the moment only one job is left.
+//! From there on the scheduler has no choice, so the rest of the execution
+//! is a function of the state: the filesystem's [`StateKey`] and what every
+//! job has seen. When the caller already knows the rest from that state
+//! ([`Tails`]), the execution stops there. Before that point, the observer
+//! keys every decision point and records it in a [`StateGraph`].
+
+use super::keys::{tail_key, DecisionKeys, Histories};
+use super::{run, Ended, Event, ExecutionTrace, Flow, Observer, Progress};
+use crate::fs::Fs;
+use crate::job::{Job, Step};
+use crate::op::OpResult;
+use crate::schedule::{JobId, Scheduler};
+use crate::state_graph::StateGraph;
+use crate::state_key::StateKey;
+
+/// What the caller knows about the rests of executions.
+pub trait Tails {
+    /// True when the rest of an execution from the state `key` is known.
+    fn known(&self, key: StateKey) -> bool;
+}
+
+/// The point of an execution where only one job was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    /// The state there: the filesystem, how every finished job ended and
+    /// what it printed, the last job's own state (or the results it was
+    /// handed), and the step it offers.
+    pub key: StateKey,
+    /// Steps executed before it.
+    pub at_step: usize,
+}
+
+/// How [`execute_with_tails`] ended.
+#[derive(Debug)]
+pub enum Ran {
+    /// The execution ran to its end; `tail` is where one job was left, if
+    /// that happened on a keyed filesystem.
+    Complete {
+        /// Everything that happened.
+        trace: ExecutionTrace,
+        /// Where one job was left.
+        tail: Option<Tail>,
+    },
+    /// The execution stopped where one job was left, in a state whose rest
+    /// the caller knows.
+    Known {
+        /// Where it stopped.
+        tail: Tail,
+        /// The events before it (empty unless events were recorded).
+        events: Vec<Event>,
+        /// True when it got there by walking the
+        /// [`StateGraph`], without running anything.
+        walked: bool,
+    },
+}
+
+/// Like [`super::execute`], but stops as soon as only one job is left in a
+/// state `tails` knows. Needs a filesystem with a state key (the model); on
+/// others it always runs to the end. With a `graph`, every decision point
+/// before that is recorded in it ([`StateGraph::record`]).
+///
+/// Sound because jobs are deterministic: a job's state is a function of the
+/// results it was handed and of the step it offers (see [`Job`]), so two
+/// executions that agree on the filesystem, on every job's results and on
+/// the last job's next step continue identically.
+pub fn execute_with_tails(
+    jobs: Vec<Box<dyn Job>>,
+    deps: &[Vec<JobId>],
+    fs: &mut dyn Fs,
+    scheduler: &mut dyn Scheduler,
+    tails: &dyn Tails,
+    graph: Option<&mut StateGraph>,
+    record_events: bool,
+) -> Ran {
+    if fs.state_key().is_none() {
+        return match run(jobs, deps, fs, scheduler, record_events, &mut Unkeyed) {
+            Ended::Complete(trace) => Ran::Complete { trace, tail: None },
+            Ended::Stopped(_) => unreachable!("nothing stops an unkeyed execution"),
+        };
+    }
+    let mut shortcut = Shortcut {
+        tails,
+        histories: Histories::new(jobs.len()),
+        graph,
+        keys: DecisionKeys::default(),
+        decision: None,
+        came_from: None,
+        tail: None,
+    };
+    match run(jobs, deps, fs, scheduler, record_events, &mut shortcut) {
+        Ended::Complete(trace) => Ran::Complete {
+            trace,
+            tail: shortcut.tail,
+        },
+        Ended::Stopped(events) => Ran::Known {
+            tail: shortcut.tail.expect("stopped at a tail"),
+            events,
+            walked: false,
+        },
+    }
+}
+
+/// Executions on filesystems without a state key run to their end.
+struct Unkeyed;
+
+impl Observer for Unkeyed {
+    fn decision_point(&mut self, _: &mut Progress, _: &dyn Fs) -> Flow {
+        Flow::Go
+    }
+    fn picked(&mut self, _: JobId) {}
+    fn op_ran(&mut self, _: JobId, _: &OpResult) {}
+}
+
+/// Keys decision points until the tail, records them in the graph, and
+/// stops at a known tail.
+struct Shortcut<'a> {
+    tails: &'a dyn Tails,
+    histories: Histories,
+    graph: Option<&'a mut StateGraph>,
+    keys: DecisionKeys,
+    /// The key of the last decision point, when keyed.
+    decision: Option<StateKey>,
+    /// The decision point the last pick was made at, and the pick.
+    came_from: Option<(StateKey, JobId)>,
+    /// Where one job was left (once it happened).
+    tail: Option<Tail>,
+}
+
+impl Observer for Shortcut<'_> {
+    fn decision_point(&mut self, at: &mut Progress, fs: &dyn Fs) -> Flow {
+        self.decision = None;
+        if self.tail.is_some() {
+            return Flow::Go;
+        }
+        let fs_key = fs.state_key().expect("shortcut filesystems are keyed");
+        let mut one_left = None;
+        if at.running_count == 1 {
+            let last = (0..at.jobs.len())
+                .find(|&j| at.running[j])
+                .expect("one job runs");
+            let next = match at.pending[last].clone() {
+                Some(op) => Step::Op(op),
+                None => at.jobs[last].step(&|p: &str| fs.probe(p)),
+            };
+            let key = tail_key(
+                fs_key,
+                &self.histories,
+                &at.outcomes,
+                at.jobs[last].as_ref(),
+                last,
+                &next,
+            );
+            one_left = Some(Tail {
+                key,
+                at_step: at.step,
+            });
+        }
+        if let Some(graph) = self.graph.as_deref_mut() {
+            let key = self.keys.key(fs_key, at, &self.histories);
+            graph.record(self.came_from, key, &at.runnable, one_left.map(|t| t.key));
+            self.decision = Some(key);
+        }
+        if let Some(here) = one_left {
+            self.tail = Some(here);
+            if self.tails.known(here.key) {
+                return Flow::Stop;
+            }
+        }
+        Flow::Go
+    }
+
+    fn picked(&mut self, job: JobId) {
+        self.came_from = self.decision.map(|key| (key, job));
+    }
+
+    fn op_ran(&mut self, job: JobId, result: &OpResult) {
+        self.histories.handed(job, result);
+    }
+}
