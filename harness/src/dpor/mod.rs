@@ -43,11 +43,17 @@
 
 mod fingerprint;
 mod happens_before;
+mod machine;
+mod options;
+mod path;
+mod stepped;
 mod target;
 mod wakeup;
 
 pub use fingerprint::{canonical_order, fingerprint, hex, Fingerprint};
 pub use happens_before::HappensBefore;
+pub use options::DporOptions;
+pub use stepped::{DporExecution, DporSearch};
 pub use wakeup::{Branch, WakeupSeq, WakeupTree};
 
 use std::collections::BTreeSet;
@@ -55,7 +61,7 @@ use std::collections::BTreeSet;
 use crate::execution::ExecutionTrace;
 use crate::schedule::{Asleep, DporScheduler, DporStep, JobId};
 use crate::setup::Setup;
-use crate::shard::Shard;
+use path::{Key, Path};
 
 /// How much of the space an exploration covered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +79,13 @@ pub struct Coverage {
     /// Executions the search ran in order, whether this shard judged them
     /// or not (equal to the executions judged when unsharded).
     pub searched: u64,
+    /// Branches still pending when the search stopped: the leaves of the
+    /// wakeup trees along the current branch (each is at least one more
+    /// execution, and exploring it may add more), plus 1 while the rest of
+    /// the first execution's subtree is suspended behind the race-directed
+    /// branch. 0 when `complete`; a lower bound of the executions left
+    /// otherwise.
+    pub branches_left: u64,
 }
 
 /// One execution run by the driver.
@@ -149,15 +162,11 @@ struct Suspended {
     job: JobId,
     /// Whether its op there mutates.
     mutates: bool,
-    /// The first execution.
-    run: DporRun,
+    /// The first execution's steps.
+    steps: Vec<DporStep>,
     /// Sequences found meanwhile at `at` that `job` starts (weakly).
     pending: Vec<WakeupSeq>,
 }
-
-/// The inputs of one execution: the forced prefix, the step the sleep set
-/// starts at, and the sleep set. The execution is a function of them.
-type Key = (Vec<JobId>, usize, Vec<Asleep>);
 
 /// A fresh filesystem per execution.
 type Fresh<'a> = &'a dyn Fn() -> crate::Result<Box<dyn crate::Fs>>;
@@ -172,11 +181,10 @@ pub type Commit<'a, T> = &'a dyn Fn(&ExecutionTrace, T) -> (Vec<String>, bool);
 /// At most this many speculative results are kept (the oldest go first).
 const CACHE: usize = 256;
 
-/// One execution with what the search needs of it, all of which depends
-/// only on its inputs.
+/// One execution run from scratch with what the search needs of it, all
+/// of which depends only on its inputs.
 struct Executed {
     run: DporRun,
-    hb: HappensBefore,
     fp: Fingerprint,
 }
 
@@ -202,12 +210,13 @@ enum Done<T> {
 
 /// How executions are run.
 enum Exec<'a, T> {
-    /// One after another, on the calling thread.
+    /// One after another, on the calling thread, each resumed from the
+    /// deepest state it shares with the one before (see [`path`]).
     Sequential {
         fresh: Fresh<'a>,
         analyze: &'a dyn Fn(&ExecutionTrace) -> T,
     },
-    /// Speculatively, `width` at a time on `pool`.
+    /// Speculatively, `width` at a time on `pool`, from scratch.
     Parallel {
         fresh: FreshSync<'a>,
         analyze: &'a (dyn Fn(&ExecutionTrace) -> T + Sync),
@@ -216,12 +225,42 @@ enum Exec<'a, T> {
     },
 }
 
-/// Runs the execution of `key` and computes what the search needs of it.
+/// Runs the execution of `key` from scratch and computes its fingerprint.
 fn compute(setup: &Setup, fresh: Fresh<'_>, jobs: usize, key: &Key) -> crate::Result<Executed> {
     let run = run_once(setup, fresh, key.0.clone(), key.1, key.2.clone())?;
     let hb = HappensBefore::new(&run.steps, jobs);
     let fp = fingerprint(&hb, jobs);
-    Ok(Executed { run, hb, fp })
+    Ok(Executed { run, fp })
+}
+
+/// Where the search is.
+#[derive(Debug, Clone)]
+enum Phase {
+    /// The first (serial) execution is next.
+    First,
+    /// The race-directed branch is next: its node and jobs.
+    Targeted { at: usize, jobs: Vec<JobId> },
+    /// Depth-first over the wakeup trees.
+    Branches,
+}
+
+/// Why a search stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Failure,
+    Budget,
+    Deadline,
+    Stopped,
+}
+
+/// What one step of the search did.
+enum Advanced {
+    /// It ran an execution.
+    Ran,
+    /// It stopped before running one, or at a failure.
+    Stopped(Stop),
+    /// Nothing is left to explore.
+    Complete,
 }
 
 /// The state of one exploration.
@@ -229,11 +268,16 @@ struct Search<'a, T> {
     setup: &'a Setup,
     exec: Exec<'a, T>,
     commit: Commit<'a, T>,
+    options: DporOptions<'a>,
     jobs: usize,
     result: DporResult,
     fingerprints: BTreeSet<Fingerprint>,
     nodes: Vec<Node>,
     suspended: Option<Suspended>,
+    /// The current execution: its steps and happens-before, and states to
+    /// resume the next one from.
+    path: Path,
+    phase: Phase,
     /// Speculative results not taken yet, oldest first.
     cache: Vec<(Key, crate::Result<Executed>)>,
     /// Executions started (judged or not).
@@ -243,22 +287,12 @@ struct Search<'a, T> {
     /// How many executions had started when the first execution's subtree
     /// turned out redundant (it counts unless one of those failed).
     redundant_after: Option<u64>,
-    /// The executions this search judges.
-    shard: Shard,
     /// Executions taken in the search's order so far (judged or another
     /// shard's).
     position: u64,
-}
-
-/// What a DPOR exploration is asked to do.
-#[derive(Debug, Clone, Copy)]
-pub struct DporOptions {
-    /// At most this many executions.
-    pub budget: u64,
-    /// The executions of the search to judge.
-    pub shard: Shard,
-    /// Explore the race-directed branch second.
-    pub race_directed: bool,
+    /// When set, each execution this shard judges is kept here for the
+    /// caller ([`DporSearch`]).
+    hand_out: Option<Option<DporExecution>>,
 }
 
 /// Explores `setup` systematically within `budget` executions, race-directed
@@ -271,9 +305,8 @@ pub fn explore(
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
     let options = DporOptions {
-        budget,
-        shard: Shard::WHOLE,
-        race_directed: true,
+        budget: Some(budget),
+        ..DporOptions::default()
     };
     explore_with(setup, &options, fresh, judge)
 }
@@ -282,7 +315,7 @@ pub fn explore(
 /// shards).
 pub fn explore_with(
     setup: &Setup,
-    options: &DporOptions,
+    options: &DporOptions<'_>,
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
@@ -292,7 +325,9 @@ pub fn explore_with(
         fresh,
         analyze: &analyze,
     };
-    search(setup, options, exec, &commit)
+    let mut search = Search::new(setup, options, exec, &commit);
+    search.run()?;
+    Ok(search.into_result())
 }
 
 /// Like [`explore_with`], running executions on `threads` worker threads
@@ -302,7 +337,7 @@ pub fn explore_with(
 /// it failed). The result is the same for every `threads`.
 pub fn explore_parallel<T: Send>(
     setup: &Setup,
-    options: &DporOptions,
+    options: &DporOptions<'_>,
     threads: usize,
     fresh: &(dyn Fn() -> crate::Result<Box<dyn crate::Fs>> + Sync),
     analyze: &(dyn Fn(&ExecutionTrace) -> T + Sync),
@@ -322,115 +357,176 @@ pub fn explore_parallel<T: Send>(
             width: threads,
         }
     };
-    search(setup, options, exec, commit)
+    let mut search = Search::new(setup, options, exec, commit);
+    search.run()?;
+    Ok(search.into_result())
 }
 
-fn search<T: Send>(
-    setup: &Setup,
-    options: &DporOptions,
-    exec: Exec<'_, T>,
-    commit: Commit<'_, T>,
-) -> crate::Result<DporResult> {
-    let DporOptions {
-        budget,
-        shard,
-        race_directed,
-    } = *options;
-    let mut search = Search {
-        setup,
-        exec,
-        commit,
-        jobs: setup.job_count(),
-        result: DporResult {
-            executions: 0,
-            blocked: 0,
-            redundant: 0,
-            ops_executed: 0,
-            coverage: Coverage {
-                classes: 0,
-                complete: false,
-                reason: None,
-                fingerprints: Vec::new(),
-                searched: 0,
+impl<'a, T: Send> Search<'a, T> {
+    fn new(
+        setup: &'a Setup,
+        options: &DporOptions<'a>,
+        exec: Exec<'a, T>,
+        commit: Commit<'a, T>,
+    ) -> Search<'a, T> {
+        let jobs = setup.job_count();
+        Search {
+            setup,
+            exec,
+            commit,
+            options: *options,
+            jobs,
+            result: DporResult {
+                executions: 0,
+                blocked: 0,
+                redundant: 0,
+                ops_executed: 0,
+                coverage: Coverage {
+                    classes: 0,
+                    complete: false,
+                    reason: None,
+                    fingerprints: Vec::new(),
+                    searched: 0,
+                    branches_left: 0,
+                },
+                failure: None,
+                notes: BTreeSet::new(),
             },
-            failure: None,
-            notes: BTreeSet::new(),
-        },
-        fingerprints: BTreeSet::new(),
-        nodes: Vec::new(),
-        suspended: None,
-        cache: Vec::new(),
-        started: 0,
-        unjudged: None,
-        redundant_after: None,
-        shard,
-        position: 0,
-    };
-    search.run(budget, race_directed)?;
-    let mut result = search.result;
-    result.coverage.searched = search.position;
-    result.coverage.fingerprints = search.fingerprints.into_iter().collect();
-    result.coverage.classes = result.coverage.fingerprints.len() as u64;
-    Ok(result)
-}
+            fingerprints: BTreeSet::new(),
+            nodes: Vec::new(),
+            suspended: None,
+            path: Path::new(jobs),
+            phase: Phase::First,
+            cache: Vec::new(),
+            started: 0,
+            unjudged: None,
+            redundant_after: None,
+            position: 0,
+            hand_out: None,
+        }
+    }
 
-/// Why a search stopped early.
-enum Stop {
-    Failure,
-    Budget,
-}
+    /// The result, with the coverage filled in.
+    fn into_result(self) -> DporResult {
+        let mut result = self.result;
+        result.coverage.searched = self.position;
+        result.coverage.fingerprints = self.fingerprints.into_iter().collect();
+        result.coverage.classes = result.coverage.fingerprints.len() as u64;
+        result
+    }
 
-impl<T: Send> Search<'_, T> {
-    fn run(&mut self, budget: u64, race_directed: bool) -> crate::Result<()> {
-        let mut stop = self.search(budget, race_directed)?;
-        if !matches!(stop, Some(Stop::Failure)) && self.judge_unjudged() {
+    /// Runs the search until it is complete or stops.
+    fn run(&mut self) -> crate::Result<()> {
+        let stop = loop {
+            match self.advance()? {
+                Advanced::Ran => continue,
+                Advanced::Stopped(stop) => break Some(stop),
+                Advanced::Complete => break None,
+            }
+        };
+        self.conclude(stop);
+        Ok(())
+    }
+
+    /// Judges what is left to judge and fills in why the search ended
+    /// (`stop`, or `None` when it is complete).
+    fn conclude(&mut self, mut stop: Option<Stop>) {
+        if stop != Some(Stop::Failure) && self.judge_unjudged() {
             stop = Some(Stop::Failure);
         }
         if let Some(after) = self.redundant_after {
             let failed_before = self.result.failure.as_ref().is_some_and(|f| f.0 <= after);
             self.result.redundant = u64::from(!failed_before);
         }
-        match stop {
-            None => self.result.coverage.complete = true,
-            Some(Stop::Failure) => {
-                self.result.coverage.reason = Some("stopped at the first failure".into());
+        let pending = self.branches_left();
+        let started = self.started;
+        let coverage = &mut self.result.coverage;
+        coverage.branches_left = if stop.is_some() { pending } else { 0 };
+        coverage.reason = match stop {
+            None => {
+                coverage.complete = true;
+                None
             }
-            Some(Stop::Budget) if budget == 0 => {
-                self.result.coverage.reason = Some("the budget (--schedules) is 0".into());
+            Some(Stop::Failure) => Some("stopped at the first failure".into()),
+            Some(Stop::Budget) if self.options.budget == Some(0) => {
+                Some("the budget (--schedules) is 0".into())
             }
-            Some(Stop::Budget) => {
-                let pending: usize = self.nodes.iter().map(|n| n.wut.leaves()).sum::<usize>()
-                    + usize::from(self.suspended.is_some());
-                self.result.coverage.reason = Some(format!(
-                    "budget of {budget} executions spent with {pending} branches still to explore"
-                ));
-            }
-        }
-        Ok(())
+            Some(Stop::Budget) => Some(format!(
+                "budget of {} executions spent with {pending} branches still to explore",
+                self.options.budget.unwrap_or(0)
+            )),
+            Some(Stop::Deadline) => Some(format!(
+                "time limit reached after {started} executions with {pending} branches still to explore"
+            )),
+            Some(Stop::Stopped) => Some(format!(
+                "stopped after {started} executions with {pending} branches still to explore"
+            )),
+        };
     }
 
-    /// Runs one execution; returns it with its happens-before, or `None`
-    /// when it or the one before turned out to fail (the search stops
-    /// there). A sequential search judges it at once; a parallel one judges
-    /// it while the next execution runs (see [`Self::judge_unjudged`]).
+    /// Branches still pending (see [`Coverage::branches_left`]).
+    fn branches_left(&self) -> u64 {
+        let leaves: usize = self.nodes.iter().map(|n| n.wut.leaves()).sum();
+        leaves as u64 + u64::from(self.suspended.is_some())
+    }
+
+    /// Why the search should not start another execution, if it should not.
+    fn should_stop(&self) -> Option<Stop> {
+        if self.options.budget.is_some_and(|b| self.started >= b) {
+            return Some(Stop::Budget);
+        }
+        if self.options.stop.is_some_and(|stop| stop()) {
+            return Some(Stop::Stopped);
+        }
+        if self
+            .options
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Some(Stop::Deadline);
+        }
+        None
+    }
+
+    /// Runs one execution and makes it the current one (`self.path`).
+    /// Returns false when it or the one before turned out to fail (the
+    /// search stops there). A sequential search judges it at once; a
+    /// parallel one judges it while the next execution runs (see
+    /// [`Self::judge_unjudged`]).
     fn execute(
         &mut self,
         forced: Vec<JobId>,
         sleep_from: usize,
         sleep: Vec<Asleep>,
-    ) -> crate::Result<Option<(DporRun, HappensBefore)>> {
+    ) -> crate::Result<bool> {
         self.started += 1;
         let key = (forced, sleep_from, sleep);
         let setup = self.setup;
         let jobs = self.jobs;
         let (fresh, analyze, pool, width) = match &self.exec {
             Exec::Sequential { fresh, analyze } => {
-                let Executed { run, hb, fp } = compute(setup, *fresh, jobs, &key)?;
-                let extra = self.mine().then(|| analyze(&run.trace));
-                if self.judge(&run.trace, run.blocked, fp, extra) {
-                    return Ok(None);
+                let (fresh, analyze) = (*fresh, *analyze);
+                let (trace, blocked) = match self.path.run(setup, fresh, &key)? {
+                    Some(ran) => ran,
+                    None => {
+                        let run = run_once(setup, fresh, key.0, key.1, key.2)?;
+                        self.path.load(sleep_from, &run.steps);
+                        (run.trace, run.blocked)
+                    }
+                };
+                let fp = fingerprint(&self.path.hb, jobs);
+                let extra = self.mine().then(|| analyze(&trace));
+                let mine = extra.is_some();
+                let failed = self.judge(&trace, blocked, fp, extra);
+                if let Some(slot) = self.hand_out.as_mut().filter(|_| mine) {
+                    *slot = Some(DporExecution {
+                        index: self.position,
+                        trace,
+                        fingerprint: fp,
+                        blocked,
+                    });
                 }
-                return Ok(Some((run, hb)));
+                return Ok(!failed);
             }
             Exec::Parallel {
                 fresh,
@@ -470,7 +566,7 @@ impl<T: Send> Search<'_, T> {
                 _ => unreachable!("the last task judges"),
             });
             if self.judge(&u.trace, u.blocked, u.fp, extra) {
-                return Ok(None);
+                return Ok(false);
             }
         }
         let mut done = keys.into_iter().zip(done.into_iter().map(|d| match d {
@@ -486,13 +582,14 @@ impl<T: Send> Search<'_, T> {
             let excess = self.cache.len() - CACHE;
             self.cache.drain(..excess);
         }
-        let Executed { run, hb, fp } = wanted?;
+        let Executed { run, fp } = wanted?;
+        self.path.load(key.1, &run.steps);
         self.unjudged = Some(Unjudged {
-            trace: run.trace.clone(),
+            trace: run.trace,
             blocked: run.blocked,
             fp,
         });
-        Ok(Some((run, hb)))
+        Ok(true)
     }
 
     /// Judges the execution left unjudged, if any (at the end of the
@@ -511,7 +608,7 @@ impl<T: Send> Search<'_, T> {
     /// True when the next execution to judge, in the search's order, is
     /// this shard's.
     fn mine(&self) -> bool {
-        self.shard.owns(self.position)
+        self.options.shard.owns(self.position)
     }
 
     /// Takes the next execution in the search's order: counts and judges
@@ -588,11 +685,11 @@ impl<T: Send> Search<'_, T> {
         }
     }
 
-    /// Appends the nodes of `run` from step `from` on; the first ones get
-    /// the branches left beside a wakeup path (`rest`).
-    fn grow(&mut self, run: &DporRun, from: usize, rest: Vec<WakeupTree>) {
+    /// Appends the nodes of the current execution from step `from` on; the
+    /// first ones get the branches left beside a wakeup path (`rest`).
+    fn grow(&mut self, from: usize, rest: Vec<WakeupTree>) {
         let mut rest = rest.into_iter();
-        for s in &run.steps[from..] {
+        for s in &self.path.steps[from..] {
             self.nodes.push(Node {
                 chosen: s.chosen,
                 chosen_mutates: s.mutates,
@@ -602,42 +699,66 @@ impl<T: Send> Search<'_, T> {
         }
     }
 
-    /// The search; `None` when it is complete.
-    fn search(&mut self, budget: u64, race_directed: bool) -> crate::Result<Option<Stop>> {
-        if budget == 0 {
-            return Ok(Some(Stop::Budget));
+    /// One step of the search: runs the next execution, or says why it
+    /// does not.
+    fn advance(&mut self) -> crate::Result<Advanced> {
+        match std::mem::replace(&mut self.phase, Phase::Branches) {
+            Phase::First => self.first(),
+            Phase::Targeted { at, jobs } => self.targeted(at, jobs),
+            Phase::Branches => self.next_branch(),
         }
-        let Some((first, hb)) = self.execute(Vec::new(), 0, Vec::new())? else {
-            return Ok(Some(Stop::Failure));
-        };
-        self.grow(&first, 0, Vec::new());
-        match target::target(&first.steps, &hb).filter(|_| race_directed) {
+    }
+
+    /// The first (serial) execution; picks the race-directed branch.
+    fn first(&mut self) -> crate::Result<Advanced> {
+        if let Some(stop) = self.should_stop() {
+            self.phase = Phase::First;
+            return Ok(Advanced::Stopped(stop));
+        }
+        if !self.execute(Vec::new(), 0, Vec::new())? {
+            return Ok(Advanced::Stopped(Stop::Failure));
+        }
+        self.grow(0, Vec::new());
+        let steps = &self.path.steps;
+        match target::target(steps, &self.path.hb).filter(|_| self.options.race_directed) {
             Some((at, events)) => {
-                let jobs: Vec<JobId> = events.iter().map(|&i| first.steps[i].chosen).collect();
+                let jobs: Vec<JobId> = events.iter().map(|&i| steps[i].chosen).collect();
                 self.suspended = Some(Suspended {
                     at,
-                    job: first.steps[at].chosen,
-                    mutates: first.steps[at].mutates,
-                    run: first,
+                    job: steps[at].chosen,
+                    mutates: steps[at].mutates,
+                    steps: steps.clone(),
                     pending: Vec::new(),
                 });
-                if self.started >= budget {
-                    return Ok(Some(Stop::Budget));
-                }
-                self.nodes.truncate(at + 1);
-                self.nodes[at].chosen = jobs[0];
-                let mut forced: Vec<JobId> = self.nodes[..at].iter().map(|n| n.chosen).collect();
-                forced.extend(&jobs);
-                let sleep = self.nodes[at].sleep.clone();
-                let Some((run, hb)) = self.execute(forced, at, sleep)? else {
-                    return Ok(Some(Stop::Failure));
-                };
-                self.nodes[at].chosen_mutates = run.steps[at].mutates;
-                self.grow(&run, at + 1, Vec::new());
-                self.add_races(&run, &hb, 0);
+                self.phase = Phase::Targeted { at, jobs };
             }
-            None => self.add_races(&first, &hb, 0),
+            None => self.add_races(0),
         }
+        Ok(Advanced::Ran)
+    }
+
+    /// The race-directed branch, at node `at`, running `jobs`.
+    fn targeted(&mut self, at: usize, jobs: Vec<JobId>) -> crate::Result<Advanced> {
+        if let Some(stop) = self.should_stop() {
+            self.phase = Phase::Targeted { at, jobs };
+            return Ok(Advanced::Stopped(stop));
+        }
+        self.nodes.truncate(at + 1);
+        self.nodes[at].chosen = jobs[0];
+        let mut forced: Vec<JobId> = self.nodes[..at].iter().map(|n| n.chosen).collect();
+        forced.extend(&jobs);
+        let sleep = self.nodes[at].sleep.clone();
+        if !self.execute(forced, at, sleep)? {
+            return Ok(Advanced::Stopped(Stop::Failure));
+        }
+        self.nodes[at].chosen_mutates = self.path.steps[at].mutates;
+        self.grow(at + 1, Vec::new());
+        self.add_races(0);
+        Ok(Advanced::Ran)
+    }
+
+    /// The deepest pending branch, depth first.
+    fn next_branch(&mut self) -> crate::Result<Advanced> {
         loop {
             let deepest = self.nodes.iter().rposition(|n| !n.wut.is_empty());
             if let Some(at) = self.suspended.as_ref().map(|s| s.at) {
@@ -647,8 +768,11 @@ impl<T: Send> Search<'_, T> {
                 }
             }
             let Some(k) = deepest else {
-                return Ok(None);
+                return Ok(Advanced::Complete);
             };
+            if let Some(stop) = self.should_stop() {
+                return Ok(Advanced::Stopped(stop));
+            }
             self.nodes.truncate(k + 1);
             let node = &mut self.nodes[k];
             node.sleep.push(Asleep {
@@ -658,33 +782,35 @@ impl<T: Send> Search<'_, T> {
             let branch = node.wut.pop_first().expect("a pending branch");
             node.chosen = branch.job;
             node.chosen_mutates = branch.mutates;
-            if self.started >= budget {
-                // Put it back for the count of what is left.
-                let node = &mut self.nodes[k];
-                node.wut.branches.insert(0, branch);
-                return Ok(Some(Stop::Budget));
-            }
             let (jobs, rest) = branch.leftmost();
             let sleep = normalized(&node.sleep);
             let mut forced: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
             forced.extend(jobs);
-            let Some((run, hb)) = self.execute(forced, k, sleep)? else {
-                return Ok(Some(Stop::Failure));
-            };
-            self.nodes[k].chosen_mutates = run.steps[k].mutates;
-            self.grow(&run, k + 1, rest);
-            self.add_races(&run, &hb, k);
+            if !self.execute(forced, k, sleep)? {
+                return Ok(Advanced::Stopped(Stop::Failure));
+            }
+            self.nodes[k].chosen_mutates = self.path.steps[k].mutates;
+            self.grow(k + 1, rest);
+            self.add_races(k);
+            return Ok(Advanced::Ran);
         }
     }
 
-    /// Inserts the reversal of every race of `run` whose later event is at
-    /// `from` or after.
-    fn add_races(&mut self, run: &DporRun, hb: &HappensBefore, from: usize) {
+    /// Inserts the reversal of every race of the current execution whose
+    /// later event is at `from` or after.
+    fn add_races(&mut self, from: usize) {
         let jobs = self.jobs;
+        let Search {
+            path,
+            nodes,
+            suspended,
+            ..
+        } = self;
+        let (steps, hb) = (&path.steps, &path.hb);
         for (e, e2) in hb.races(from) {
-            let w = WakeupSeq::new(&hb.reversal(e, e2), &run.steps, hb, jobs);
-            let step = &run.steps[e];
-            let node = &mut self.nodes[e];
+            let w = WakeupSeq::new(&hb.reversal(e, e2), steps, hb, jobs);
+            let step = &steps[e];
+            let node = &mut nodes[e];
             let weak = |w: &WakeupSeq, q: JobId, m: bool| {
                 w.weak_initial(q, step.offered_by(q).map(|op| (op, m)))
             };
@@ -693,7 +819,7 @@ impl<T: Send> Search<'_, T> {
             {
                 continue;
             }
-            if let Some(s) = self.suspended.as_mut().filter(|s| s.at == e) {
+            if let Some(s) = suspended.as_mut().filter(|s| s.at == e) {
                 if weak(&w, s.job, s.mutates) {
                     s.pending.push(w);
                     continue;
@@ -720,7 +846,7 @@ impl<T: Send> Search<'_, T> {
             mutates: node.chosen_mutates,
         });
         let sleep = normalized(&node.sleep);
-        let Some(steps) = with_sleep(&s.run.steps, at, sleep) else {
+        let Some(steps) = with_sleep(&s.steps, at, sleep) else {
             self.redundant_after = Some(self.started);
             for w in s.pending {
                 self.nodes[at].wut.insert(w);
@@ -729,24 +855,20 @@ impl<T: Send> Search<'_, T> {
         };
         node.chosen = s.job;
         node.chosen_mutates = s.mutates;
-        let run = DporRun {
-            trace: s.run.trace,
-            steps,
-            blocked: false,
-        };
-        let hb = HappensBefore::new(&run.steps, self.jobs);
-        self.grow(&run, at + 1, Vec::new());
+        self.path.load(at, &steps);
+        self.grow(at + 1, Vec::new());
         for mut w in s.pending {
             w.remove_first(s.job);
-            self.insert_along(at + 1, w, &run.steps);
+            self.insert_along(at + 1, w);
         }
-        self.add_races(&run, &hb, at);
+        self.add_races(at);
     }
 
     /// Inserts `w` below node `from - 1`'s current branch: along the current
     /// execution while its jobs are weak initials, then into the first
     /// node's tree where they are not.
-    fn insert_along(&mut self, from: usize, mut w: WakeupSeq, steps: &[DporStep]) {
+    fn insert_along(&mut self, from: usize, mut w: WakeupSeq) {
+        let steps = &self.path.steps;
         for (node, step) in self.nodes.iter_mut().zip(steps).skip(from) {
             if w.weak_initial(node.chosen, Some((step.executed(), step.mutates))) {
                 w.remove_first(node.chosen);
