@@ -84,7 +84,8 @@ pub struct Coverage {
     /// execution, and exploring it may add more), plus 1 while the rest of
     /// the first execution's subtree is suspended behind the race-directed
     /// branch. 0 when `complete`; a lower bound of the executions left
-    /// otherwise.
+    /// otherwise. At a failure: the branches pending when the failing
+    /// execution started (the same for every number of threads).
     pub branches_left: u64,
 }
 
@@ -194,6 +195,8 @@ struct Unjudged {
     trace: ExecutionTrace,
     blocked: bool,
     fp: Fingerprint,
+    /// Branches pending when it started (see [`Coverage::branches_left`]).
+    branches_left: u64,
 }
 
 /// Work for the pool.
@@ -293,6 +296,9 @@ struct Search<'a, T> {
     /// When set, each execution this shard judges is kept here for the
     /// caller ([`DporSearch`]).
     hand_out: Option<Option<DporExecution>>,
+    /// Branches pending when the failing execution started, once a
+    /// parallel search judged it (it has moved on since).
+    failed_branches_left: Option<u64>,
 }
 
 /// Explores `setup` systematically within `budget` executions, race-directed
@@ -403,6 +409,7 @@ impl<'a, T: Send> Search<'a, T> {
             redundant_after: None,
             position: 0,
             hand_out: None,
+            failed_branches_left: None,
         }
     }
 
@@ -438,7 +445,10 @@ impl<'a, T: Send> Search<'a, T> {
             let failed_before = self.result.failure.as_ref().is_some_and(|f| f.0 <= after);
             self.result.redundant = u64::from(!failed_before);
         }
-        let pending = self.branches_left();
+        let pending = match (stop, self.failed_branches_left) {
+            (Some(Stop::Failure), Some(left)) => left,
+            _ => self.branches_left(),
+        };
         let started = self.started;
         let coverage = &mut self.result.coverage;
         coverage.branches_left = if stop.is_some() { pending } else { 0 };
@@ -542,6 +552,7 @@ impl<'a, T: Send> Search<'a, T> {
         if cached.is_none() {
             keys.push(key.clone());
         }
+        let branches_left = self.branches_left();
         let busy = usize::from(self.unjudged.is_some());
         self.predict(&mut keys, width.saturating_sub(busy).max(1));
         let unjudged = self.unjudged.take();
@@ -566,6 +577,7 @@ impl<'a, T: Send> Search<'a, T> {
                 _ => unreachable!("the last task judges"),
             });
             if self.judge(&u.trace, u.blocked, u.fp, extra) {
+                self.failed_branches_left = Some(u.branches_left);
                 return Ok(false);
             }
         }
@@ -588,6 +600,7 @@ impl<'a, T: Send> Search<'a, T> {
             trace: run.trace,
             blocked: run.blocked,
             fp,
+            branches_left,
         });
         Ok(true)
     }
@@ -602,7 +615,11 @@ impl<'a, T: Send> Search<'a, T> {
             Exec::Sequential { analyze, .. } => analyze(&u.trace),
             Exec::Parallel { analyze, pool, .. } => pool.install(|| analyze(&u.trace)),
         });
-        self.judge(&u.trace, u.blocked, u.fp, extra)
+        let failed = self.judge(&u.trace, u.blocked, u.fp, extra);
+        if failed {
+            self.failed_branches_left = Some(u.branches_left);
+        }
+        failed
     }
 
     /// True when the next execution to judge, in the search's order, is
