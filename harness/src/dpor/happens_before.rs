@@ -78,10 +78,7 @@ impl HappensBefore {
             return;
         }
         let jobs = self.jobs;
-        for (q, &(last, enabler)) in self.before[len * jobs..(len + 1) * jobs]
-            .iter()
-            .enumerate()
-        {
+        for (q, &(last, enabler)) in self.before[len * jobs..(len + 1) * jobs].iter().enumerate() {
             self.last_of[q] = last;
             self.enabler[q] = enabler;
         }

@@ -117,9 +117,10 @@ impl Machine {
                 if deps[j].iter().any(|&d| self.status[d] == Status::Running) {
                     continue;
                 }
-                if deps[j].iter().any(|&d| {
-                    self.outcomes[d].failed() || self.outcomes[d].end == JobEnd::Skipped
-                }) {
+                if deps[j]
+                    .iter()
+                    .any(|&d| self.outcomes[d].failed() || self.outcomes[d].end == JobEnd::Skipped)
+                {
                     self.status[j] = Status::Done;
                     self.outcomes[j].end = JobEnd::Skipped;
                     changed = true;

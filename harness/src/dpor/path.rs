@@ -83,7 +83,11 @@ impl Path {
             self.started = true;
             let mut fs = fresh()?;
             let mut none = DporScheduler::new(Vec::new(), 0, Vec::new());
-            if fs.as_model_mut().is_some() && setup.lay_down_initial(fs.as_mut(), &mut none, false).is_ok() {
+            if fs.as_model_mut().is_some()
+                && setup
+                    .lay_down_initial(fs.as_mut(), &mut none, false)
+                    .is_ok()
+            {
                 let mut start = Machine::new(setup.jobs(), fs);
                 if let Some(copy) = start.fork() {
                     self.checkpoints.push(copy);
