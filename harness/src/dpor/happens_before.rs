@@ -45,6 +45,8 @@ pub struct HappensBefore {
     index: AccessIndex,
     /// The length of the index's undo log before each event.
     marks: Vec<usize>,
+    /// Per job, its events, ascending.
+    of_job: Vec<Vec<u32>>,
 }
 
 impl HappensBefore {
@@ -69,6 +71,7 @@ impl HappensBefore {
             enabler: vec![0; jobs],
             index: AccessIndex::new(jobs),
             marks: Vec::new(),
+            of_job: vec![Vec::new(); jobs],
         }
     }
 
@@ -90,6 +93,11 @@ impl HappensBefore {
         self.conflicts.truncate(len);
         self.before.truncate(len * jobs);
         self.marks.truncate(len);
+        for events in &mut self.of_job {
+            while events.last().is_some_and(|&e| e as usize >= len) {
+                events.pop();
+            }
+        }
     }
 
     /// Adds the events of `steps` (the whole execution) after the ones
@@ -145,6 +153,7 @@ impl HappensBefore {
             self.seq.push(count);
             self.job.push(p);
             self.conflicts.push(mine);
+            self.of_job[p].push(k as u32);
             self.last_of[p] = k as u32 + 1;
         }
     }
@@ -168,6 +177,11 @@ impl HappensBefore {
     /// The job of event `k`.
     pub fn job(&self, k: usize) -> JobId {
         self.job[k]
+    }
+
+    /// The events of job `q`, ascending.
+    pub fn events_of(&self, q: JobId) -> &[u32] {
+        &self.of_job[q]
     }
 
     /// 1-based position of event `k` within its job.

@@ -524,7 +524,7 @@ impl<'a, T: Send> Search<'a, T> {
                         (run.trace, run.blocked)
                     }
                 };
-                let fp = fingerprint(&self.path.hb, jobs);
+                let fp = self.path.fingerprint();
                 let extra = self.mine().then(|| analyze(&trace));
                 let mine = extra.is_some();
                 let failed = self.judge(&trace, blocked, fp, extra);

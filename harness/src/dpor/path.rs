@@ -12,6 +12,7 @@
 //! from it are exactly those of a run from scratch (`run_once`), which
 //! `tests/dpor_resume.rs` checks.
 
+use super::fingerprint::{Canonical, Fingerprint};
 use super::happens_before::HappensBefore;
 use super::machine::Machine;
 use crate::execution::ExecutionTrace;
@@ -37,6 +38,11 @@ pub(crate) struct Path {
     checkpoints: Vec<Machine>,
     /// Whether the copy at step 0 was tried.
     started: bool,
+    /// The canonical linearization of the execution fingerprinted last.
+    canonical: Canonical,
+    /// How many first steps the current execution shares with the one
+    /// fingerprinted last.
+    shared: usize,
 }
 
 impl Path {
@@ -47,11 +53,22 @@ impl Path {
             hb: HappensBefore::empty(jobs),
             checkpoints: Vec::new(),
             started: false,
+            canonical: Canonical::new(jobs),
+            shared: 0,
         }
+    }
+
+    /// The class fingerprint of the current execution (as
+    /// [`super::fingerprint`] computes it).
+    pub(crate) fn fingerprint(&mut self) -> Fingerprint {
+        let fp = self.canonical.fingerprint(&self.hb, self.shared);
+        self.shared = self.steps.len();
+        fp
     }
 
     /// Keeps the first `k` steps only.
     pub(crate) fn truncate(&mut self, k: usize) {
+        self.shared = self.shared.min(k);
         self.steps.truncate(k);
         self.hb.truncate(k);
         while self.checkpoints.last().is_some_and(|c| c.step() > k) {
