@@ -104,7 +104,11 @@ impl Canonical {
         // with none left that has events after them now.
         let mut keep = self.reach.partition_point(|&r| r < shared);
         for q in 0..jobs {
-            if hb.events_of(q).last().is_some_and(|&e| e as usize >= shared) {
+            if hb
+                .events_of(q)
+                .last()
+                .is_some_and(|&e| e as usize >= shared)
+            {
                 keep = keep.min(self.empty_at[q]);
             }
         }

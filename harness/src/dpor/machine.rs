@@ -110,14 +110,14 @@ impl Machine {
             runnable.clear();
             waiting.clear();
             let mut changed = false;
-            for j in 0..n {
+            for (j, needs) in deps.iter().enumerate().take(n) {
                 if self.status[j] != Status::Running {
                     continue;
                 }
-                if deps[j].iter().any(|&d| self.status[d] == Status::Running) {
+                if needs.iter().any(|&d| self.status[d] == Status::Running) {
                     continue;
                 }
-                if deps[j]
+                if needs
                     .iter()
                     .any(|&d| self.outcomes[d].failed() || self.outcomes[d].end == JobEnd::Skipped)
                 {
