@@ -179,16 +179,6 @@ type FreshSync<'a> = &'a (dyn Fn() -> crate::Result<Box<dyn crate::Fs>> + Sync);
 /// whether it failed.
 pub type Commit<'a, T> = &'a dyn Fn(&ExecutionTrace, T) -> (Vec<String>, bool);
 
-/// At most this many speculative results are kept (the oldest go first).
-const CACHE: usize = 256;
-
-/// One execution run from scratch with what the search needs of it, all
-/// of which depends only on its inputs.
-struct Executed {
-    run: DporRun,
-    fp: Fingerprint,
-}
-
 /// An execution the search has moved past but not yet judged (parallel
 /// searches judge it while the next one runs).
 struct Unjudged {
@@ -199,18 +189,6 @@ struct Unjudged {
     branches_left: u64,
 }
 
-/// Work for the pool.
-enum Task<'k> {
-    Run(&'k Key),
-    Analyze(&'k ExecutionTrace),
-}
-
-/// What a [`Task`] gives.
-enum Done<T> {
-    Run(Box<crate::Result<Executed>>),
-    Analyze(T),
-}
-
 /// How executions are run.
 enum Exec<'a, T> {
     /// One after another, on the calling thread, each resumed from the
@@ -219,21 +197,13 @@ enum Exec<'a, T> {
         fresh: Fresh<'a>,
         analyze: &'a dyn Fn(&ExecutionTrace) -> T,
     },
-    /// Speculatively, `width` at a time on `pool`, from scratch.
+    /// On the calling thread too, while `pool` judges the execution
+    /// before.
     Parallel {
         fresh: FreshSync<'a>,
         analyze: &'a (dyn Fn(&ExecutionTrace) -> T + Sync),
         pool: rayon::ThreadPool,
-        width: usize,
     },
-}
-
-/// Runs the execution of `key` from scratch and computes its fingerprint.
-fn compute(setup: &Setup, fresh: Fresh<'_>, jobs: usize, key: &Key) -> crate::Result<Executed> {
-    let run = run_once(setup, fresh, key.0.clone(), key.1, key.2.clone())?;
-    let hb = HappensBefore::new(&run.steps, jobs);
-    let fp = fingerprint(&hb, jobs);
-    Ok(Executed { run, fp })
 }
 
 /// Where the search is.
@@ -281,8 +251,6 @@ struct Search<'a, T> {
     /// resume the next one from.
     path: Path,
     phase: Phase,
-    /// Speculative results not taken yet, oldest first.
-    cache: Vec<(Key, crate::Result<Executed>)>,
     /// Executions started (judged or not).
     started: u64,
     /// The execution started last, when it is not judged yet.
@@ -360,7 +328,6 @@ pub fn explore_parallel<T: Send>(
             fresh,
             analyze,
             pool,
-            width: threads,
         }
     };
     let mut search = Search::new(setup, options, exec, commit);
@@ -403,7 +370,6 @@ impl<'a, T: Send> Search<'a, T> {
             suspended: None,
             path: Path::new(jobs),
             phase: Phase::First,
-            cache: Vec::new(),
             started: 0,
             unjudged: None,
             redundant_after: None,
@@ -511,19 +477,10 @@ impl<'a, T: Send> Search<'a, T> {
     ) -> crate::Result<bool> {
         self.started += 1;
         let key = (forced, sleep_from, sleep);
-        let setup = self.setup;
-        let jobs = self.jobs;
-        let (fresh, analyze, pool, width) = match &self.exec {
+        match &self.exec {
             Exec::Sequential { fresh, analyze } => {
                 let (fresh, analyze) = (*fresh, *analyze);
-                let (trace, blocked) = match self.path.run(setup, fresh, &key)? {
-                    Some(ran) => ran,
-                    None => {
-                        let run = run_once(setup, fresh, key.0, key.1, key.2)?;
-                        self.path.load(sleep_from, &run.steps);
-                        (run.trace, run.blocked)
-                    }
-                };
+                let (trace, blocked) = run_here(&mut self.path, self.setup, fresh, key)?;
                 let fp = self.path.fingerprint();
                 let extra = self.mine().then(|| analyze(&trace));
                 let mine = extra.is_some();
@@ -536,73 +493,44 @@ impl<'a, T: Send> Search<'a, T> {
                         blocked,
                     });
                 }
-                return Ok(!failed);
+                Ok(!failed)
             }
             Exec::Parallel {
                 fresh,
                 analyze,
                 pool,
-                width,
-            } => (*fresh, *analyze, pool, *width),
-        };
-        // One batch: judge the previous execution, run this one unless it
-        // ran speculatively, and fill the threads left with predictions.
-        let cached = self.cache.iter().position(|(k, _)| *k == key);
-        let mut keys = Vec::new();
-        if cached.is_none() {
-            keys.push(key.clone());
-        }
-        let branches_left = self.branches_left();
-        let busy = usize::from(self.unjudged.is_some());
-        self.predict(&mut keys, width.saturating_sub(busy).max(1));
-        let unjudged = self.unjudged.take();
-        let analyzed = unjudged.is_some() && self.mine();
-        let mut tasks: Vec<Task> = keys.iter().map(Task::Run).collect();
-        if let Some(u) = unjudged.as_ref().filter(|_| analyzed) {
-            tasks.push(Task::Analyze(&u.trace));
-        }
-        let mut done: Vec<Done<T>> = pool.install(|| {
-            use rayon::prelude::*;
-            tasks
-                .into_par_iter()
-                .map(|t| match t {
-                    Task::Run(k) => Done::Run(Box::new(compute(setup, fresh, jobs, k))),
-                    Task::Analyze(trace) => Done::Analyze(analyze(trace)),
-                })
-                .collect()
-        });
-        if let Some(u) = unjudged {
-            let extra = analyzed.then(|| match done.pop() {
-                Some(Done::Analyze(extra)) => extra,
-                _ => unreachable!("the last task judges"),
-            });
-            if self.judge(&u.trace, u.blocked, u.fp, extra) {
-                self.failed_branches_left = Some(u.branches_left);
-                return Ok(false);
+            } => {
+                // Judge the previous execution on the pool while this one
+                // runs here (the current branch's state stays on this thread).
+                let (fresh, analyze) = (*fresh, *analyze);
+                let branches_left = self.branches_left();
+                let unjudged = self.unjudged.take();
+                let analyzed = unjudged.is_some() && self.mine();
+                let mut extra = None;
+                let ran = pool.in_place_scope(|scope| {
+                    if let Some(u) = unjudged.as_ref().filter(|_| analyzed) {
+                        let extra = &mut extra;
+                        scope.spawn(move |_| *extra = Some(analyze(&u.trace)));
+                    }
+                    run_here(&mut self.path, self.setup, fresh, key)
+                });
+                if let Some(u) = unjudged {
+                    if self.judge(&u.trace, u.blocked, u.fp, extra) {
+                        self.failed_branches_left = Some(u.branches_left);
+                        return Ok(false);
+                    }
+                }
+                let (trace, blocked) = ran?;
+                let fp = self.path.fingerprint();
+                self.unjudged = Some(Unjudged {
+                    trace,
+                    blocked,
+                    fp,
+                    branches_left,
+                });
+                Ok(true)
             }
         }
-        let mut done = keys.into_iter().zip(done.into_iter().map(|d| match d {
-            Done::Run(r) => *r,
-            Done::Analyze(_) => unreachable!("only the last task judges"),
-        }));
-        let wanted = match cached {
-            Some(i) => self.cache.remove(i).1,
-            None => done.next().expect("this execution").1,
-        };
-        self.cache.extend(done);
-        if self.cache.len() > CACHE {
-            let excess = self.cache.len() - CACHE;
-            self.cache.drain(..excess);
-        }
-        let Executed { run, fp } = wanted?;
-        self.path.load(key.1, &run.steps);
-        self.unjudged = Some(Unjudged {
-            trace: run.trace,
-            blocked: run.blocked,
-            fp,
-            branches_left,
-        });
-        Ok(true)
     }
 
     /// Judges the execution left unjudged, if any (at the end of the
@@ -654,52 +582,6 @@ impl<'a, T: Send> Search<'a, T> {
             r.failure = Some((self.position, trace.schedule.choices.clone()));
         }
         failed
-    }
-
-    /// Appends to `keys`, up to `limit` keys in all, the inputs of the
-    /// pending branches of the current path in the order the search will
-    /// take them (after the subtree of the execution being started, which
-    /// is not known yet), leaving out those already run. A prediction: the
-    /// sleep set assumes each branch's op mutates as its wakeup sequence
-    /// said, and insertions yet to come are not foreseen.
-    fn predict(&self, keys: &mut Vec<Key>, limit: usize) {
-        for k in (0..self.nodes.len()).rev() {
-            let node = &self.nodes[k];
-            if node.wut.is_empty() {
-                continue;
-            }
-            let prefix: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
-            let mut sleep = node.sleep.clone();
-            let mut previous = Asleep {
-                job: node.chosen,
-                mutates: node.chosen_mutates,
-            };
-            if let Some(s) = self.suspended.as_ref().filter(|s| s.at == k) {
-                // The first execution's subtree is resumed before these.
-                sleep.push(previous);
-                previous = Asleep {
-                    job: s.job,
-                    mutates: s.mutates,
-                };
-            }
-            for b in &node.wut.branches {
-                sleep.push(previous);
-                previous = Asleep {
-                    job: b.job,
-                    mutates: b.mutates,
-                };
-                let mut forced = prefix.clone();
-                forced.extend(b.leftmost_jobs());
-                let key = (forced, k, normalized(&sleep));
-                if keys.contains(&key) || self.cache.iter().any(|(c, _)| *c == key) {
-                    continue;
-                }
-                keys.push(key);
-                if keys.len() >= limit {
-                    return;
-                }
-            }
-        }
     }
 
     /// Appends the nodes of the current execution from step `from` on; the
@@ -895,6 +777,24 @@ impl<'a, T: Send> Search<'a, T> {
             return;
         }
     }
+}
+
+/// Runs the execution of `key` on this thread and makes it the current
+/// one of `path`: resumed from the current branch's state where it can be,
+/// else from scratch.
+fn run_here(
+    path: &mut Path,
+    setup: &Setup,
+    fresh: Fresh<'_>,
+    key: Key,
+) -> crate::Result<(ExecutionTrace, bool)> {
+    if let Some(ran) = path.run(setup, fresh, &key)? {
+        return Ok(ran);
+    }
+    let (forced, sleep_from, sleep) = key;
+    let run = run_once(setup, fresh, forced, sleep_from, sleep)?;
+    path.load(sleep_from, &run.steps);
+    Ok((run.trace, run.blocked))
 }
 
 /// `sleep` sorted by job, one entry per job (a mutating one when in doubt).
