@@ -5,7 +5,7 @@
 //! # fn main() -> prefixrace::Result<()> {
 //! use prefixrace::dpor::{DporOptions, DporSearch};
 //! # let setup: prefixrace::Setup = unimplemented!();
-//! let fresh = || prefixrace::FsKind::Model.fresh_unkeyed();
+//! let fresh = || prefixrace::fs::FsKind::Model.fresh_unkeyed();
 //! let options = DporOptions::default();
 //! let mut dpor = DporSearch::new(&setup, &options, &fresh);
 //! while let Some(execution) = dpor.next_execution()? {
