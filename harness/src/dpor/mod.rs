@@ -5,9 +5,12 @@
 //! Sagonas, POPL 2014, Algorithm 2), explored depth-first. Every detected
 //! race `e ⋖ e'` inserts its reversal `notdep(e)·e'` into the wakeup tree at
 //! the branch point `pre(e)` unless a job asleep there is a weak initial of
-//! it or an existing branch covers it. Every execution is re-run from
-//! scratch on a fresh filesystem by forcing the branch prefix; jobs are
-//! deterministic, so this reproduces the state. It is sound under the
+//! it or an existing branch covers it. Every execution forces the branch
+//! prefix; jobs are deterministic, so this reproduces the state. On the
+//! model it is resumed from a copy of the state taken along the execution
+//! before, at the deepest step at most the branch point, and its
+//! happens-before and fingerprint extend the shared prefix's ([`path`]);
+//! elsewhere it is re-run from scratch. It is sound under the
 //! dependence relation of [`crate::schedule::dependence`]; each execution is
 //! one Mazurkiewicz class (no sleep-set blocked executions), which the class
 //! fingerprints of [`fingerprint`] let tests check exactly.
@@ -21,16 +24,18 @@
 //! Parallelism (`--jobs`): an execution is a pure function of its inputs
 //! (forced prefix, where the sleep set starts, the sleep set), and so are
 //! its happens-before, class fingerprint and whatever the caller computes
-//! from its trace. With more than one thread, each execution the search
-//! asks for runs on a rayon pool together with the judging of the one
+//! from its trace. With more than one thread, the search runs each
+//! execution on the calling thread while a rayon pool judges the one
 //! before (the search moves on before that one is judged, and counts and
 //! judges executions strictly in its order, stopping at the same failure),
-//! and threads left over run the next pending branches of the current
-//! path's wakeup trees, predicted in depth-first order (speculation). The
-//! search itself stays sequential: it takes a result only when its inputs
-//! are exactly the ones it asks for, so races, wakeup trees, sleep sets,
-//! judging, the budget and the first failure are those of the sequential
-//! search for any number of threads; a wrong prediction only wastes work.
+//! so races, wakeup trees, sleep sets, judging, the budget and the first
+//! failure are those of the sequential search for any number of threads.
+//!
+//! Stopping and stepping: [`DporOptions`] caps the search by executions
+//! (or not at all), by a deadline or by a callback, each ending it cleanly
+//! as incomplete with [`Coverage::branches_left`]; [`DporSearch`] hands the
+//! executions out one at a time, for callers that interleave it with other
+//! work.
 //!
 //! Sharding (`--shard I/N`): every shard runs the whole sequential search,
 //! which is deterministic, and judges (analyzes, commits, counts) only the
