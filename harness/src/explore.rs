@@ -708,9 +708,9 @@ fn explore_systematically(
         (notes, failed)
     };
     let dpor = crate::dpor::DporOptions {
-        budget: options.schedules,
+        budget: Some(options.schedules),
         shard: options.shard,
-        race_directed: true,
+        ..Default::default()
     };
     let found =
         crate::dpor::explore_parallel(setup, &dpor, options.threads, &fresh, &analyze, &commit)?;

@@ -156,7 +156,7 @@ impl Setup {
     /// Lays the initial prefix down on a fresh `fs`. On the model it is laid
     /// down once and cloned (cheap: inodes are shared until changed). When
     /// laying it down fails, the aborted trace to return.
-    fn lay_down_initial(
+    pub(crate) fn lay_down_initial(
         &self,
         fs: &mut dyn Fs,
         scheduler: &mut dyn Scheduler,

@@ -122,9 +122,10 @@ fn dpor_takes_the_same_executions_in_the_same_order_for_every_number_of_threads(
                     (Vec::new(), failed && stop_at_failure)
                 };
                 let options = DporOptions {
-                    budget,
+                    budget: Some(budget),
                     shard: Shard::WHOLE,
                     race_directed: true,
+                    ..DporOptions::default()
                 };
                 let r =
                     explore_parallel(&setup, &options, threads, &fresh, &analyze, &commit).unwrap();

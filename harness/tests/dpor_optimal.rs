@@ -83,9 +83,10 @@ fn dpor_explores_exactly_the_brute_force_classes_once_each() {
                 (Vec::new(), false)
             };
             let options = DporOptions {
-                budget: u64::MAX,
+                budget: None,
                 shard: Shard::WHOLE,
                 race_directed,
+                ..DporOptions::default()
             };
             let r = explore_with(&setup, &options, &fresh, &judge).unwrap();
             let found: BTreeSet<u128> = r.coverage.fingerprints.iter().copied().collect();
@@ -164,9 +165,10 @@ fn dpor_shards_together_explore_every_class() {
             for i in 1..=n {
                 let shard: Shard = format!("{i}/{n}").parse().unwrap();
                 let options = DporOptions {
-                    budget: u64::MAX,
+                    budget: None,
                     shard,
                     race_directed: true,
+                    ..DporOptions::default()
                 };
                 let part = explore_with(&setup, &options, &fresh, &all).unwrap();
                 assert!(part.coverage.complete, "{name}/{strategy} {shard}");
@@ -214,9 +216,10 @@ fn dpor_shards_divide_the_executions_of_the_search() {
             for i in 1..=n {
                 let shard: Shard = format!("{i}/{n}").parse().unwrap();
                 let options = DporOptions {
-                    budget: u64::MAX,
+                    budget: None,
                     shard,
                     race_directed: true,
+                    ..DporOptions::default()
                 };
                 let part = explore_with(&setup, &options, &fresh, &all).unwrap();
                 // Its part: the executions of index i-1, i-1+n, ... of the search.
@@ -255,9 +258,10 @@ fn dpor_shards_do_not_depend_on_threads() {
     let analyze = |t: &ExecutionTrace| t.schedule.choices.clone();
     for shard in ["1/3", "2/3", "3/3"] {
         let options = DporOptions {
-            budget: u64::MAX,
+            budget: None,
             shard: shard.parse().unwrap(),
             race_directed: true,
+            ..DporOptions::default()
         };
         let runs: Vec<(Vec<Vec<usize>>, Vec<u128>, u64)> = [1, 2, 4]
             .into_iter()
@@ -294,9 +298,10 @@ fn a_bounded_shard_is_incomplete() {
     )
     .unwrap();
     let options = DporOptions {
-        budget: 2,
+        budget: Some(2),
         shard: "1/2".parse().unwrap(),
         race_directed: true,
+        ..DporOptions::default()
     };
     let all = |_: &ExecutionTrace| (Vec::new(), false);
     let part = explore_with(&setup, &options, &fresh, &all).unwrap();

@@ -15,6 +15,11 @@ use crate::op::Op;
 use crate::schedule::{DporStep, JobId};
 
 /// Happens-before over the events of one execution.
+///
+/// It is built event by event ([`HappensBefore::extend`]) and can be cut
+/// back to a prefix ([`HappensBefore::truncate`]): the DPOR driver keeps one
+/// for the current branch of its search, so an execution that shares its
+/// first `k` events with the one before only adds its own events.
 pub struct HappensBefore {
     jobs: usize,
     /// `clocks[k * jobs + q]`: how many events of job `q` happen before or
@@ -29,62 +34,127 @@ pub struct HappensBefore {
     /// For each event, the latest earlier dependent event of every other job
     /// that has one, ascending.
     conflicts: Vec<Vec<usize>>,
+    /// For each event, the building state before it (`jobs` entries each):
+    /// every job's last event and pending enabling event, 1-based (0: none).
+    before: Vec<(u32, u32)>,
+    /// Every job's last event so far, 1-based (0: none).
+    last_of: Vec<u32>,
+    /// The event that made each job runnable, not yet consumed, 1-based.
+    enabler: Vec<u32>,
+    /// The per-path index of last accesses, with its undo log.
+    index: AccessIndex,
+    /// The length of the index's undo log before each event.
+    marks: Vec<usize>,
+    /// Per job, its events, ascending.
+    of_job: Vec<Vec<u32>>,
 }
 
 impl HappensBefore {
     /// Computes happens-before over `steps` of an execution of `jobs` jobs.
     pub fn new(steps: &[DporStep], jobs: usize) -> HappensBefore {
-        let n = steps.len();
-        let mut clocks = vec![0u32; n * jobs];
-        let mut local = vec![0u32; n * jobs];
-        let mut seq = Vec::with_capacity(n);
-        let mut job = Vec::with_capacity(n);
-        let mut conflicts = Vec::with_capacity(n);
-        let mut last_of: Vec<Option<usize>> = vec![None; jobs];
-        let mut count = vec![0u32; jobs];
-        let mut enabler: Vec<Option<usize>> = vec![None; jobs];
-        let mut index = AccessIndex::new(jobs);
+        let mut hb = HappensBefore::empty(jobs);
+        hb.extend(steps);
+        hb
+    }
+
+    /// Happens-before over no events yet, for executions of `jobs` jobs.
+    pub fn empty(jobs: usize) -> HappensBefore {
+        HappensBefore {
+            jobs,
+            clocks: Vec::new(),
+            local: Vec::new(),
+            seq: Vec::new(),
+            job: Vec::new(),
+            conflicts: Vec::new(),
+            before: Vec::new(),
+            last_of: vec![0; jobs],
+            enabler: vec![0; jobs],
+            index: AccessIndex::new(jobs),
+            marks: Vec::new(),
+            of_job: vec![Vec::new(); jobs],
+        }
+    }
+
+    /// Cuts the order back to its first `len` events (no-op when shorter).
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len() {
+            return;
+        }
+        let jobs = self.jobs;
+        for (q, &(last, enabler)) in self.before[len * jobs..(len + 1) * jobs].iter().enumerate() {
+            self.last_of[q] = last;
+            self.enabler[q] = enabler;
+        }
+        self.index.undo_to(self.marks[len]);
+        self.clocks.truncate(len * jobs);
+        self.local.truncate(len * jobs);
+        self.seq.truncate(len);
+        self.job.truncate(len);
+        self.conflicts.truncate(len);
+        self.before.truncate(len * jobs);
+        self.marks.truncate(len);
+        for events in &mut self.of_job {
+            while events.last().is_some_and(|&e| e as usize >= len) {
+                events.pop();
+            }
+        }
+    }
+
+    /// Adds the events of `steps` (the whole execution) after the ones
+    /// already ordered: `steps[self.len()..]`.
+    pub fn extend(&mut self, steps: &[DporStep]) {
+        let jobs = self.jobs;
         let mut c = vec![0u32; jobs];
         let mut best = Vec::with_capacity(jobs);
-        for k in 0..n {
+        for k in self.len()..steps.len() {
+            self.marks.push(self.index.undo_len());
+            self.before.extend(
+                self.last_of
+                    .iter()
+                    .zip(&self.enabler)
+                    .map(|(&l, &e)| (l, e)),
+            );
             if k > 0 {
                 for &q in &steps[k].enabled {
                     if !steps[k - 1].enabled.contains(&q) {
-                        enabler[q] = Some(k - 1);
+                        self.enabler[q] = k as u32;
                     }
                 }
             }
             let p = steps[k].chosen;
             let op = steps[k].executed();
-            match last_of[p] {
-                Some(i) => c.copy_from_slice(&clocks[i * jobs..(i + 1) * jobs]),
-                None => c.iter_mut().for_each(|x| *x = 0),
+            match self.last_of[p] {
+                0 => c.iter_mut().for_each(|x| *x = 0),
+                i => {
+                    let i = i as usize - 1;
+                    c.copy_from_slice(&self.clocks[i * jobs..(i + 1) * jobs]);
+                }
             }
-            if let Some(e) = enabler[p].take() {
-                join(&mut c, &clocks[e * jobs..(e + 1) * jobs]);
+            let e = std::mem::take(&mut self.enabler[p]);
+            if e > 0 {
+                let e = e as usize - 1;
+                join(&mut c, &self.clocks[e * jobs..(e + 1) * jobs]);
             }
-            count[p] += 1;
-            c[p] = count[p];
-            local[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
-            let touched = index.touched(op, steps[k].mutates);
-            let mine = index.latest_dependent(&touched, steps[k].mutates, p, &mut best);
+            let count = match self.last_of[p] {
+                0 => 1,
+                i => self.seq[i as usize - 1] + 1,
+            };
+            c[p] = count;
+            self.local.extend_from_slice(&c);
+            let touched = self.index.touched(op, steps[k].mutates);
+            let mine = self
+                .index
+                .latest_dependent(&touched, steps[k].mutates, p, &mut best);
             for &i in &mine {
-                join(&mut c, &clocks[i * jobs..(i + 1) * jobs]);
+                join(&mut c, &self.clocks[i * jobs..(i + 1) * jobs]);
             }
-            clocks[k * jobs..(k + 1) * jobs].copy_from_slice(&c);
-            index.record(&touched, steps[k].mutates, p, k);
-            seq.push(count[p]);
-            job.push(p);
-            conflicts.push(mine);
-            last_of[p] = Some(k);
-        }
-        HappensBefore {
-            jobs,
-            clocks,
-            local,
-            seq,
-            job,
-            conflicts,
+            self.clocks.extend_from_slice(&c);
+            self.index.record(&touched, steps[k].mutates, p, k);
+            self.seq.push(count);
+            self.job.push(p);
+            self.conflicts.push(mine);
+            self.of_job[p].push(k as u32);
+            self.last_of[p] = k as u32 + 1;
         }
     }
 
@@ -107,6 +177,11 @@ impl HappensBefore {
     /// The job of event `k`.
     pub fn job(&self, k: usize) -> JobId {
         self.job[k]
+    }
+
+    /// The events of job `q`, ascending.
+    pub fn events_of(&self, q: JobId) -> &[u32] {
+        &self.of_job[q]
     }
 
     /// 1-based position of event `k` within its job.
@@ -223,30 +298,46 @@ struct Touched {
 }
 
 /// Last accesses per path and job, for finding dependent events quickly.
-/// Paths are borrowed from the execution's ops; each gets a small id, and
-/// the ids of its strict ancestors are kept with it.
-struct AccessIndex<'a> {
+/// Each path gets a small id (kept across truncations: ids only name
+/// paths), and the ids of its strict ancestors are kept with it. Every
+/// change of the table is logged, so it can be cut back to an earlier event.
+struct AccessIndex {
     jobs: usize,
-    ids: HashMap<&'a str, u32, PathMap>,
+    ids: HashMap<Box<str>, u32, PathMap>,
     /// `ROLES * jobs` entries per path id.
     last: Vec<u32>,
     /// Per path id, its strict ancestors' ids: a range of `ancestor_ids`.
     ancestors: Vec<(u32, u32)>,
     ancestor_ids: Vec<u32>,
+    /// The entries of `last` changed, with their values before.
+    undo: Vec<(u32, u32)>,
 }
 
-impl<'a> AccessIndex<'a> {
-    fn new(jobs: usize) -> AccessIndex<'a> {
+impl AccessIndex {
+    fn new(jobs: usize) -> AccessIndex {
         AccessIndex {
             jobs,
             ids: HashMap::default(),
             last: Vec::new(),
             ancestors: Vec::new(),
             ancestor_ids: Vec::new(),
+            undo: Vec::new(),
         }
     }
 
-    fn id(&mut self, path: &'a str) -> u32 {
+    /// The length of the undo log.
+    fn undo_len(&self) -> usize {
+        self.undo.len()
+    }
+
+    /// Undoes every change logged after the log had `len` entries.
+    fn undo_to(&mut self, len: usize) {
+        for (at, old) in self.undo.drain(len..).rev() {
+            self.last[at as usize] = old;
+        }
+    }
+
+    fn id(&mut self, path: &str) -> u32 {
         if let Some(&id) = self.ids.get(path) {
             return id;
         }
@@ -263,7 +354,7 @@ impl<'a> AccessIndex<'a> {
             (start as u32, len + 1)
         };
         let id = self.ancestors.len() as u32;
-        self.ids.insert(path, id);
+        self.ids.insert(path.into(), id);
         self.ancestors.push(range);
         self.last.extend(std::iter::repeat_n(0, ROLES * self.jobs));
         id
@@ -276,7 +367,7 @@ impl<'a> AccessIndex<'a> {
     }
 
     /// The ids of what `op` touches (its changes only when it `mutates`).
-    fn touched(&mut self, op: &'a Op, mutates: bool) -> Touched {
+    fn touched(&mut self, op: &Op, mutates: bool) -> Touched {
         let mut t = Touched::default();
         for (slot, path) in t.named.iter_mut().zip(named_paths(op)) {
             *slot = path.map(|p| self.id(p));
@@ -293,7 +384,11 @@ impl<'a> AccessIndex<'a> {
     }
 
     fn set(&mut self, id: u32, role: usize, p: JobId, at: u32) {
-        self.last[(id as usize * ROLES + role) * self.jobs + p] = at;
+        let i = (id as usize * ROLES + role) * self.jobs + p;
+        let old = std::mem::replace(&mut self.last[i], at);
+        if old != at {
+            self.undo.push((i as u32, old));
+        }
     }
 
     fn get(&self, id: u32, role: usize) -> &[u32] {

@@ -5,9 +5,12 @@
 //! Sagonas, POPL 2014, Algorithm 2), explored depth-first. Every detected
 //! race `e ⋖ e'` inserts its reversal `notdep(e)·e'` into the wakeup tree at
 //! the branch point `pre(e)` unless a job asleep there is a weak initial of
-//! it or an existing branch covers it. Every execution is re-run from
-//! scratch on a fresh filesystem by forcing the branch prefix; jobs are
-//! deterministic, so this reproduces the state. It is sound under the
+//! it or an existing branch covers it. Every execution forces the branch
+//! prefix; jobs are deterministic, so this reproduces the state. On the
+//! model it is resumed from a copy of the state taken along the execution
+//! before, at the deepest step at most the branch point, and its
+//! happens-before and fingerprint extend the shared prefix's ([`path`]);
+//! elsewhere it is re-run from scratch. It is sound under the
 //! dependence relation of [`crate::schedule::dependence`]; each execution is
 //! one Mazurkiewicz class (no sleep-set blocked executions), which the class
 //! fingerprints of [`fingerprint`] let tests check exactly.
@@ -21,16 +24,18 @@
 //! Parallelism (`--jobs`): an execution is a pure function of its inputs
 //! (forced prefix, where the sleep set starts, the sleep set), and so are
 //! its happens-before, class fingerprint and whatever the caller computes
-//! from its trace. With more than one thread, each execution the search
-//! asks for runs on a rayon pool together with the judging of the one
+//! from its trace. With more than one thread, the search runs each
+//! execution on the calling thread while a rayon pool judges the one
 //! before (the search moves on before that one is judged, and counts and
 //! judges executions strictly in its order, stopping at the same failure),
-//! and threads left over run the next pending branches of the current
-//! path's wakeup trees, predicted in depth-first order (speculation). The
-//! search itself stays sequential: it takes a result only when its inputs
-//! are exactly the ones it asks for, so races, wakeup trees, sleep sets,
-//! judging, the budget and the first failure are those of the sequential
-//! search for any number of threads; a wrong prediction only wastes work.
+//! so races, wakeup trees, sleep sets, judging, the budget and the first
+//! failure are those of the sequential search for any number of threads.
+//!
+//! Stopping and stepping: [`DporOptions`] caps the search by executions
+//! (or not at all), by a deadline or by a callback, each ending it cleanly
+//! as incomplete with [`Coverage::branches_left`]; [`DporSearch`] hands the
+//! executions out one at a time, for callers that interleave it with other
+//! work.
 //!
 //! Sharding (`--shard I/N`): every shard runs the whole sequential search,
 //! which is deterministic, and judges (analyzes, commits, counts) only the
@@ -43,11 +48,17 @@
 
 mod fingerprint;
 mod happens_before;
+mod machine;
+mod options;
+mod path;
+mod stepped;
 mod target;
 mod wakeup;
 
 pub use fingerprint::{canonical_order, fingerprint, hex, Fingerprint};
 pub use happens_before::HappensBefore;
+pub use options::DporOptions;
+pub use stepped::{DporExecution, DporSearch};
 pub use wakeup::{Branch, WakeupSeq, WakeupTree};
 
 use std::collections::BTreeSet;
@@ -55,7 +66,7 @@ use std::collections::BTreeSet;
 use crate::execution::ExecutionTrace;
 use crate::schedule::{Asleep, DporScheduler, DporStep, JobId};
 use crate::setup::Setup;
-use crate::shard::Shard;
+use path::{Key, Path};
 
 /// How much of the space an exploration covered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +84,14 @@ pub struct Coverage {
     /// Executions the search ran in order, whether this shard judged them
     /// or not (equal to the executions judged when unsharded).
     pub searched: u64,
+    /// Branches still pending when the search stopped: the leaves of the
+    /// wakeup trees along the current branch (each is at least one more
+    /// execution, and exploring it may add more), plus 1 while the rest of
+    /// the first execution's subtree is suspended behind the race-directed
+    /// branch. 0 when `complete`; a lower bound of the executions left
+    /// otherwise. At a failure: the branches pending when the failing
+    /// execution started (the same for every number of threads).
+    pub branches_left: u64,
 }
 
 /// One execution run by the driver.
@@ -149,15 +168,11 @@ struct Suspended {
     job: JobId,
     /// Whether its op there mutates.
     mutates: bool,
-    /// The first execution.
-    run: DporRun,
+    /// The first execution's steps.
+    steps: Vec<DporStep>,
     /// Sequences found meanwhile at `at` that `job` starts (weakly).
     pending: Vec<WakeupSeq>,
 }
-
-/// The inputs of one execution: the forced prefix, the step the sleep set
-/// starts at, and the sleep set. The execution is a function of them.
-type Key = (Vec<JobId>, usize, Vec<Asleep>);
 
 /// A fresh filesystem per execution.
 type Fresh<'a> = &'a dyn Fn() -> crate::Result<Box<dyn crate::Fs>>;
@@ -169,59 +184,61 @@ type FreshSync<'a> = &'a (dyn Fn() -> crate::Result<Box<dyn crate::Fs>> + Sync);
 /// whether it failed.
 pub type Commit<'a, T> = &'a dyn Fn(&ExecutionTrace, T) -> (Vec<String>, bool);
 
-/// At most this many speculative results are kept (the oldest go first).
-const CACHE: usize = 256;
-
-/// One execution with what the search needs of it, all of which depends
-/// only on its inputs.
-struct Executed {
-    run: DporRun,
-    hb: HappensBefore,
-    fp: Fingerprint,
-}
-
 /// An execution the search has moved past but not yet judged (parallel
 /// searches judge it while the next one runs).
 struct Unjudged {
     trace: ExecutionTrace,
     blocked: bool,
     fp: Fingerprint,
-}
-
-/// Work for the pool.
-enum Task<'k> {
-    Run(&'k Key),
-    Analyze(&'k ExecutionTrace),
-}
-
-/// What a [`Task`] gives.
-enum Done<T> {
-    Run(Box<crate::Result<Executed>>),
-    Analyze(T),
+    /// Branches pending when it started (see [`Coverage::branches_left`]).
+    branches_left: u64,
 }
 
 /// How executions are run.
 enum Exec<'a, T> {
-    /// One after another, on the calling thread.
+    /// One after another, on the calling thread, each resumed from the
+    /// deepest state it shares with the one before (see [`path`]).
     Sequential {
         fresh: Fresh<'a>,
         analyze: &'a dyn Fn(&ExecutionTrace) -> T,
     },
-    /// Speculatively, `width` at a time on `pool`.
+    /// On the calling thread too, while `pool` judges the execution
+    /// before.
     Parallel {
         fresh: FreshSync<'a>,
         analyze: &'a (dyn Fn(&ExecutionTrace) -> T + Sync),
         pool: rayon::ThreadPool,
-        width: usize,
     },
 }
 
-/// Runs the execution of `key` and computes what the search needs of it.
-fn compute(setup: &Setup, fresh: Fresh<'_>, jobs: usize, key: &Key) -> crate::Result<Executed> {
-    let run = run_once(setup, fresh, key.0.clone(), key.1, key.2.clone())?;
-    let hb = HappensBefore::new(&run.steps, jobs);
-    let fp = fingerprint(&hb, jobs);
-    Ok(Executed { run, hb, fp })
+/// Where the search is.
+#[derive(Debug, Clone)]
+enum Phase {
+    /// The first (serial) execution is next.
+    First,
+    /// The race-directed branch is next: its node and jobs.
+    Targeted { at: usize, jobs: Vec<JobId> },
+    /// Depth-first over the wakeup trees.
+    Branches,
+}
+
+/// Why a search stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Failure,
+    Budget,
+    Deadline,
+    Stopped,
+}
+
+/// What one step of the search did.
+enum Advanced {
+    /// It ran an execution.
+    Ran,
+    /// It stopped before running one, or at a failure.
+    Stopped(Stop),
+    /// Nothing is left to explore.
+    Complete,
 }
 
 /// The state of one exploration.
@@ -229,13 +246,16 @@ struct Search<'a, T> {
     setup: &'a Setup,
     exec: Exec<'a, T>,
     commit: Commit<'a, T>,
+    options: DporOptions<'a>,
     jobs: usize,
     result: DporResult,
     fingerprints: BTreeSet<Fingerprint>,
     nodes: Vec<Node>,
     suspended: Option<Suspended>,
-    /// Speculative results not taken yet, oldest first.
-    cache: Vec<(Key, crate::Result<Executed>)>,
+    /// The current execution: its steps and happens-before, and states to
+    /// resume the next one from.
+    path: Path,
+    phase: Phase,
     /// Executions started (judged or not).
     started: u64,
     /// The execution started last, when it is not judged yet.
@@ -243,22 +263,15 @@ struct Search<'a, T> {
     /// How many executions had started when the first execution's subtree
     /// turned out redundant (it counts unless one of those failed).
     redundant_after: Option<u64>,
-    /// The executions this search judges.
-    shard: Shard,
     /// Executions taken in the search's order so far (judged or another
     /// shard's).
     position: u64,
-}
-
-/// What a DPOR exploration is asked to do.
-#[derive(Debug, Clone, Copy)]
-pub struct DporOptions {
-    /// At most this many executions.
-    pub budget: u64,
-    /// The executions of the search to judge.
-    pub shard: Shard,
-    /// Explore the race-directed branch second.
-    pub race_directed: bool,
+    /// When set, each execution this shard judges is kept here for the
+    /// caller ([`DporSearch`]).
+    hand_out: Option<Option<DporExecution>>,
+    /// Branches pending when the failing execution started, once a
+    /// parallel search judged it (it has moved on since).
+    failed_branches_left: Option<u64>,
 }
 
 /// Explores `setup` systematically within `budget` executions, race-directed
@@ -271,9 +284,8 @@ pub fn explore(
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
     let options = DporOptions {
-        budget,
-        shard: Shard::WHOLE,
-        race_directed: true,
+        budget: Some(budget),
+        ..DporOptions::default()
     };
     explore_with(setup, &options, fresh, judge)
 }
@@ -282,7 +294,7 @@ pub fn explore(
 /// shards).
 pub fn explore_with(
     setup: &Setup,
-    options: &DporOptions,
+    options: &DporOptions<'_>,
     fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
     judge: &dyn Fn(&ExecutionTrace) -> (Vec<String>, bool),
 ) -> crate::Result<DporResult> {
@@ -292,7 +304,9 @@ pub fn explore_with(
         fresh,
         analyze: &analyze,
     };
-    search(setup, options, exec, &commit)
+    let mut search = Search::new(setup, options, exec, &commit);
+    search.run()?;
+    Ok(search.into_result())
 }
 
 /// Like [`explore_with`], running executions on `threads` worker threads
@@ -302,7 +316,7 @@ pub fn explore_with(
 /// it failed). The result is the same for every `threads`.
 pub fn explore_parallel<T: Send>(
     setup: &Setup,
-    options: &DporOptions,
+    options: &DporOptions<'_>,
     threads: usize,
     fresh: &(dyn Fn() -> crate::Result<Box<dyn crate::Fs>> + Sync),
     analyze: &(dyn Fn(&ExecutionTrace) -> T + Sync),
@@ -319,180 +333,209 @@ pub fn explore_parallel<T: Send>(
             fresh,
             analyze,
             pool,
-            width: threads,
         }
     };
-    search(setup, options, exec, commit)
+    let mut search = Search::new(setup, options, exec, commit);
+    search.run()?;
+    Ok(search.into_result())
 }
 
-fn search<T: Send>(
-    setup: &Setup,
-    options: &DporOptions,
-    exec: Exec<'_, T>,
-    commit: Commit<'_, T>,
-) -> crate::Result<DporResult> {
-    let DporOptions {
-        budget,
-        shard,
-        race_directed,
-    } = *options;
-    let mut search = Search {
-        setup,
-        exec,
-        commit,
-        jobs: setup.job_count(),
-        result: DporResult {
-            executions: 0,
-            blocked: 0,
-            redundant: 0,
-            ops_executed: 0,
-            coverage: Coverage {
-                classes: 0,
-                complete: false,
-                reason: None,
-                fingerprints: Vec::new(),
-                searched: 0,
+impl<'a, T: Send> Search<'a, T> {
+    fn new(
+        setup: &'a Setup,
+        options: &DporOptions<'a>,
+        exec: Exec<'a, T>,
+        commit: Commit<'a, T>,
+    ) -> Search<'a, T> {
+        let jobs = setup.job_count();
+        Search {
+            setup,
+            exec,
+            commit,
+            options: *options,
+            jobs,
+            result: DporResult {
+                executions: 0,
+                blocked: 0,
+                redundant: 0,
+                ops_executed: 0,
+                coverage: Coverage {
+                    classes: 0,
+                    complete: false,
+                    reason: None,
+                    fingerprints: Vec::new(),
+                    searched: 0,
+                    branches_left: 0,
+                },
+                failure: None,
+                notes: BTreeSet::new(),
             },
-            failure: None,
-            notes: BTreeSet::new(),
-        },
-        fingerprints: BTreeSet::new(),
-        nodes: Vec::new(),
-        suspended: None,
-        cache: Vec::new(),
-        started: 0,
-        unjudged: None,
-        redundant_after: None,
-        shard,
-        position: 0,
-    };
-    search.run(budget, race_directed)?;
-    let mut result = search.result;
-    result.coverage.searched = search.position;
-    result.coverage.fingerprints = search.fingerprints.into_iter().collect();
-    result.coverage.classes = result.coverage.fingerprints.len() as u64;
-    Ok(result)
-}
+            fingerprints: BTreeSet::new(),
+            nodes: Vec::new(),
+            suspended: None,
+            path: Path::new(jobs),
+            phase: Phase::First,
+            started: 0,
+            unjudged: None,
+            redundant_after: None,
+            position: 0,
+            hand_out: None,
+            failed_branches_left: None,
+        }
+    }
 
-/// Why a search stopped early.
-enum Stop {
-    Failure,
-    Budget,
-}
+    /// The result, with the coverage filled in.
+    fn into_result(self) -> DporResult {
+        let mut result = self.result;
+        result.coverage.searched = self.position;
+        result.coverage.fingerprints = self.fingerprints.into_iter().collect();
+        result.coverage.classes = result.coverage.fingerprints.len() as u64;
+        result
+    }
 
-impl<T: Send> Search<'_, T> {
-    fn run(&mut self, budget: u64, race_directed: bool) -> crate::Result<()> {
-        let mut stop = self.search(budget, race_directed)?;
-        if !matches!(stop, Some(Stop::Failure)) && self.judge_unjudged() {
+    /// Runs the search until it is complete or stops.
+    fn run(&mut self) -> crate::Result<()> {
+        let stop = loop {
+            match self.advance()? {
+                Advanced::Ran => continue,
+                Advanced::Stopped(stop) => break Some(stop),
+                Advanced::Complete => break None,
+            }
+        };
+        self.conclude(stop);
+        Ok(())
+    }
+
+    /// Judges what is left to judge and fills in why the search ended
+    /// (`stop`, or `None` when it is complete).
+    fn conclude(&mut self, mut stop: Option<Stop>) {
+        if stop != Some(Stop::Failure) && self.judge_unjudged() {
             stop = Some(Stop::Failure);
         }
         if let Some(after) = self.redundant_after {
             let failed_before = self.result.failure.as_ref().is_some_and(|f| f.0 <= after);
             self.result.redundant = u64::from(!failed_before);
         }
-        match stop {
-            None => self.result.coverage.complete = true,
-            Some(Stop::Failure) => {
-                self.result.coverage.reason = Some("stopped at the first failure".into());
+        let pending = match (stop, self.failed_branches_left) {
+            (Some(Stop::Failure), Some(left)) => left,
+            _ => self.branches_left(),
+        };
+        let started = self.started;
+        let coverage = &mut self.result.coverage;
+        coverage.branches_left = if stop.is_some() { pending } else { 0 };
+        coverage.reason = match stop {
+            None => {
+                coverage.complete = true;
+                None
             }
-            Some(Stop::Budget) if budget == 0 => {
-                self.result.coverage.reason = Some("the budget (--schedules) is 0".into());
+            Some(Stop::Failure) => Some("stopped at the first failure".into()),
+            Some(Stop::Budget) if self.options.budget == Some(0) => {
+                Some("the budget (--schedules) is 0".into())
             }
-            Some(Stop::Budget) => {
-                let pending: usize = self.nodes.iter().map(|n| n.wut.leaves()).sum::<usize>()
-                    + usize::from(self.suspended.is_some());
-                self.result.coverage.reason = Some(format!(
-                    "budget of {budget} executions spent with {pending} branches still to explore"
-                ));
-            }
-        }
-        Ok(())
+            Some(Stop::Budget) => Some(format!(
+                "budget of {} executions spent with {pending} branches still to explore",
+                self.options.budget.unwrap_or(0)
+            )),
+            Some(Stop::Deadline) => Some(format!(
+                "time limit reached after {started} executions with {pending} branches still to explore"
+            )),
+            Some(Stop::Stopped) => Some(format!(
+                "stopped after {started} executions with {pending} branches still to explore"
+            )),
+        };
     }
 
-    /// Runs one execution; returns it with its happens-before, or `None`
-    /// when it or the one before turned out to fail (the search stops
-    /// there). A sequential search judges it at once; a parallel one judges
-    /// it while the next execution runs (see [`Self::judge_unjudged`]).
+    /// Branches still pending (see [`Coverage::branches_left`]).
+    fn branches_left(&self) -> u64 {
+        let leaves: usize = self.nodes.iter().map(|n| n.wut.leaves()).sum();
+        leaves as u64 + u64::from(self.suspended.is_some())
+    }
+
+    /// Why the search should not start another execution, if it should not.
+    fn should_stop(&self) -> Option<Stop> {
+        if self.options.budget.is_some_and(|b| self.started >= b) {
+            return Some(Stop::Budget);
+        }
+        if self.options.stop.is_some_and(|stop| stop()) {
+            return Some(Stop::Stopped);
+        }
+        if self
+            .options
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Some(Stop::Deadline);
+        }
+        None
+    }
+
+    /// Runs one execution and makes it the current one (`self.path`).
+    /// Returns false when it or the one before turned out to fail (the
+    /// search stops there). A sequential search judges it at once; a
+    /// parallel one judges it while the next execution runs (see
+    /// [`Self::judge_unjudged`]).
     fn execute(
         &mut self,
         forced: Vec<JobId>,
         sleep_from: usize,
         sleep: Vec<Asleep>,
-    ) -> crate::Result<Option<(DporRun, HappensBefore)>> {
+    ) -> crate::Result<bool> {
         self.started += 1;
         let key = (forced, sleep_from, sleep);
-        let setup = self.setup;
-        let jobs = self.jobs;
-        let (fresh, analyze, pool, width) = match &self.exec {
+        match &self.exec {
             Exec::Sequential { fresh, analyze } => {
-                let Executed { run, hb, fp } = compute(setup, *fresh, jobs, &key)?;
-                let extra = self.mine().then(|| analyze(&run.trace));
-                if self.judge(&run.trace, run.blocked, fp, extra) {
-                    return Ok(None);
+                let (fresh, analyze) = (*fresh, *analyze);
+                let (trace, blocked) = run_here(&mut self.path, self.setup, fresh, key)?;
+                let fp = self.path.fingerprint();
+                let extra = self.mine().then(|| analyze(&trace));
+                let mine = extra.is_some();
+                let failed = self.judge(&trace, blocked, fp, extra);
+                if let Some(slot) = self.hand_out.as_mut().filter(|_| mine) {
+                    *slot = Some(DporExecution {
+                        index: self.position,
+                        trace,
+                        fingerprint: fp,
+                        blocked,
+                    });
                 }
-                return Ok(Some((run, hb)));
+                Ok(!failed)
             }
             Exec::Parallel {
                 fresh,
                 analyze,
                 pool,
-                width,
-            } => (*fresh, *analyze, pool, *width),
-        };
-        // One batch: judge the previous execution, run this one unless it
-        // ran speculatively, and fill the threads left with predictions.
-        let cached = self.cache.iter().position(|(k, _)| *k == key);
-        let mut keys = Vec::new();
-        if cached.is_none() {
-            keys.push(key.clone());
-        }
-        let busy = usize::from(self.unjudged.is_some());
-        self.predict(&mut keys, width.saturating_sub(busy).max(1));
-        let unjudged = self.unjudged.take();
-        let analyzed = unjudged.is_some() && self.mine();
-        let mut tasks: Vec<Task> = keys.iter().map(Task::Run).collect();
-        if let Some(u) = unjudged.as_ref().filter(|_| analyzed) {
-            tasks.push(Task::Analyze(&u.trace));
-        }
-        let mut done: Vec<Done<T>> = pool.install(|| {
-            use rayon::prelude::*;
-            tasks
-                .into_par_iter()
-                .map(|t| match t {
-                    Task::Run(k) => Done::Run(Box::new(compute(setup, fresh, jobs, k))),
-                    Task::Analyze(trace) => Done::Analyze(analyze(trace)),
-                })
-                .collect()
-        });
-        if let Some(u) = unjudged {
-            let extra = analyzed.then(|| match done.pop() {
-                Some(Done::Analyze(extra)) => extra,
-                _ => unreachable!("the last task judges"),
-            });
-            if self.judge(&u.trace, u.blocked, u.fp, extra) {
-                return Ok(None);
+            } => {
+                // Judge the previous execution on the pool while this one
+                // runs here (the current branch's state stays on this thread).
+                let (fresh, analyze) = (*fresh, *analyze);
+                let branches_left = self.branches_left();
+                let unjudged = self.unjudged.take();
+                let analyzed = unjudged.is_some() && self.mine();
+                let mut extra = None;
+                let ran = pool.in_place_scope(|scope| {
+                    if let Some(u) = unjudged.as_ref().filter(|_| analyzed) {
+                        let extra = &mut extra;
+                        scope.spawn(move |_| *extra = Some(analyze(&u.trace)));
+                    }
+                    run_here(&mut self.path, self.setup, fresh, key)
+                });
+                if let Some(u) = unjudged {
+                    if self.judge(&u.trace, u.blocked, u.fp, extra) {
+                        self.failed_branches_left = Some(u.branches_left);
+                        return Ok(false);
+                    }
+                }
+                let (trace, blocked) = ran?;
+                let fp = self.path.fingerprint();
+                self.unjudged = Some(Unjudged {
+                    trace,
+                    blocked,
+                    fp,
+                    branches_left,
+                });
+                Ok(true)
             }
         }
-        let mut done = keys.into_iter().zip(done.into_iter().map(|d| match d {
-            Done::Run(r) => *r,
-            Done::Analyze(_) => unreachable!("only the last task judges"),
-        }));
-        let wanted = match cached {
-            Some(i) => self.cache.remove(i).1,
-            None => done.next().expect("this execution").1,
-        };
-        self.cache.extend(done);
-        if self.cache.len() > CACHE {
-            let excess = self.cache.len() - CACHE;
-            self.cache.drain(..excess);
-        }
-        let Executed { run, hb, fp } = wanted?;
-        self.unjudged = Some(Unjudged {
-            trace: run.trace.clone(),
-            blocked: run.blocked,
-            fp,
-        });
-        Ok(Some((run, hb)))
     }
 
     /// Judges the execution left unjudged, if any (at the end of the
@@ -505,13 +548,17 @@ impl<T: Send> Search<'_, T> {
             Exec::Sequential { analyze, .. } => analyze(&u.trace),
             Exec::Parallel { analyze, pool, .. } => pool.install(|| analyze(&u.trace)),
         });
-        self.judge(&u.trace, u.blocked, u.fp, extra)
+        let failed = self.judge(&u.trace, u.blocked, u.fp, extra);
+        if failed {
+            self.failed_branches_left = Some(u.branches_left);
+        }
+        failed
     }
 
     /// True when the next execution to judge, in the search's order, is
     /// this shard's.
     fn mine(&self) -> bool {
-        self.shard.owns(self.position)
+        self.options.shard.owns(self.position)
     }
 
     /// Takes the next execution in the search's order: counts and judges
@@ -542,57 +589,11 @@ impl<T: Send> Search<'_, T> {
         failed
     }
 
-    /// Appends to `keys`, up to `limit` keys in all, the inputs of the
-    /// pending branches of the current path in the order the search will
-    /// take them (after the subtree of the execution being started, which
-    /// is not known yet), leaving out those already run. A prediction: the
-    /// sleep set assumes each branch's op mutates as its wakeup sequence
-    /// said, and insertions yet to come are not foreseen.
-    fn predict(&self, keys: &mut Vec<Key>, limit: usize) {
-        for k in (0..self.nodes.len()).rev() {
-            let node = &self.nodes[k];
-            if node.wut.is_empty() {
-                continue;
-            }
-            let prefix: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
-            let mut sleep = node.sleep.clone();
-            let mut previous = Asleep {
-                job: node.chosen,
-                mutates: node.chosen_mutates,
-            };
-            if let Some(s) = self.suspended.as_ref().filter(|s| s.at == k) {
-                // The first execution's subtree is resumed before these.
-                sleep.push(previous);
-                previous = Asleep {
-                    job: s.job,
-                    mutates: s.mutates,
-                };
-            }
-            for b in &node.wut.branches {
-                sleep.push(previous);
-                previous = Asleep {
-                    job: b.job,
-                    mutates: b.mutates,
-                };
-                let mut forced = prefix.clone();
-                forced.extend(b.leftmost_jobs());
-                let key = (forced, k, normalized(&sleep));
-                if keys.contains(&key) || self.cache.iter().any(|(c, _)| *c == key) {
-                    continue;
-                }
-                keys.push(key);
-                if keys.len() >= limit {
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Appends the nodes of `run` from step `from` on; the first ones get
-    /// the branches left beside a wakeup path (`rest`).
-    fn grow(&mut self, run: &DporRun, from: usize, rest: Vec<WakeupTree>) {
+    /// Appends the nodes of the current execution from step `from` on; the
+    /// first ones get the branches left beside a wakeup path (`rest`).
+    fn grow(&mut self, from: usize, rest: Vec<WakeupTree>) {
         let mut rest = rest.into_iter();
-        for s in &run.steps[from..] {
+        for s in &self.path.steps[from..] {
             self.nodes.push(Node {
                 chosen: s.chosen,
                 chosen_mutates: s.mutates,
@@ -602,42 +603,66 @@ impl<T: Send> Search<'_, T> {
         }
     }
 
-    /// The search; `None` when it is complete.
-    fn search(&mut self, budget: u64, race_directed: bool) -> crate::Result<Option<Stop>> {
-        if budget == 0 {
-            return Ok(Some(Stop::Budget));
+    /// One step of the search: runs the next execution, or says why it
+    /// does not.
+    fn advance(&mut self) -> crate::Result<Advanced> {
+        match std::mem::replace(&mut self.phase, Phase::Branches) {
+            Phase::First => self.first(),
+            Phase::Targeted { at, jobs } => self.targeted(at, jobs),
+            Phase::Branches => self.next_branch(),
         }
-        let Some((first, hb)) = self.execute(Vec::new(), 0, Vec::new())? else {
-            return Ok(Some(Stop::Failure));
-        };
-        self.grow(&first, 0, Vec::new());
-        match target::target(&first.steps, &hb).filter(|_| race_directed) {
+    }
+
+    /// The first (serial) execution; picks the race-directed branch.
+    fn first(&mut self) -> crate::Result<Advanced> {
+        if let Some(stop) = self.should_stop() {
+            self.phase = Phase::First;
+            return Ok(Advanced::Stopped(stop));
+        }
+        if !self.execute(Vec::new(), 0, Vec::new())? {
+            return Ok(Advanced::Stopped(Stop::Failure));
+        }
+        self.grow(0, Vec::new());
+        let steps = &self.path.steps;
+        match target::target(steps, &self.path.hb).filter(|_| self.options.race_directed) {
             Some((at, events)) => {
-                let jobs: Vec<JobId> = events.iter().map(|&i| first.steps[i].chosen).collect();
+                let jobs: Vec<JobId> = events.iter().map(|&i| steps[i].chosen).collect();
                 self.suspended = Some(Suspended {
                     at,
-                    job: first.steps[at].chosen,
-                    mutates: first.steps[at].mutates,
-                    run: first,
+                    job: steps[at].chosen,
+                    mutates: steps[at].mutates,
+                    steps: steps.clone(),
                     pending: Vec::new(),
                 });
-                if self.started >= budget {
-                    return Ok(Some(Stop::Budget));
-                }
-                self.nodes.truncate(at + 1);
-                self.nodes[at].chosen = jobs[0];
-                let mut forced: Vec<JobId> = self.nodes[..at].iter().map(|n| n.chosen).collect();
-                forced.extend(&jobs);
-                let sleep = self.nodes[at].sleep.clone();
-                let Some((run, hb)) = self.execute(forced, at, sleep)? else {
-                    return Ok(Some(Stop::Failure));
-                };
-                self.nodes[at].chosen_mutates = run.steps[at].mutates;
-                self.grow(&run, at + 1, Vec::new());
-                self.add_races(&run, &hb, 0);
+                self.phase = Phase::Targeted { at, jobs };
             }
-            None => self.add_races(&first, &hb, 0),
+            None => self.add_races(0),
         }
+        Ok(Advanced::Ran)
+    }
+
+    /// The race-directed branch, at node `at`, running `jobs`.
+    fn targeted(&mut self, at: usize, jobs: Vec<JobId>) -> crate::Result<Advanced> {
+        if let Some(stop) = self.should_stop() {
+            self.phase = Phase::Targeted { at, jobs };
+            return Ok(Advanced::Stopped(stop));
+        }
+        self.nodes.truncate(at + 1);
+        self.nodes[at].chosen = jobs[0];
+        let mut forced: Vec<JobId> = self.nodes[..at].iter().map(|n| n.chosen).collect();
+        forced.extend(&jobs);
+        let sleep = self.nodes[at].sleep.clone();
+        if !self.execute(forced, at, sleep)? {
+            return Ok(Advanced::Stopped(Stop::Failure));
+        }
+        self.nodes[at].chosen_mutates = self.path.steps[at].mutates;
+        self.grow(at + 1, Vec::new());
+        self.add_races(0);
+        Ok(Advanced::Ran)
+    }
+
+    /// The deepest pending branch, depth first.
+    fn next_branch(&mut self) -> crate::Result<Advanced> {
         loop {
             let deepest = self.nodes.iter().rposition(|n| !n.wut.is_empty());
             if let Some(at) = self.suspended.as_ref().map(|s| s.at) {
@@ -647,8 +672,11 @@ impl<T: Send> Search<'_, T> {
                 }
             }
             let Some(k) = deepest else {
-                return Ok(None);
+                return Ok(Advanced::Complete);
             };
+            if let Some(stop) = self.should_stop() {
+                return Ok(Advanced::Stopped(stop));
+            }
             self.nodes.truncate(k + 1);
             let node = &mut self.nodes[k];
             node.sleep.push(Asleep {
@@ -658,33 +686,35 @@ impl<T: Send> Search<'_, T> {
             let branch = node.wut.pop_first().expect("a pending branch");
             node.chosen = branch.job;
             node.chosen_mutates = branch.mutates;
-            if self.started >= budget {
-                // Put it back for the count of what is left.
-                let node = &mut self.nodes[k];
-                node.wut.branches.insert(0, branch);
-                return Ok(Some(Stop::Budget));
-            }
             let (jobs, rest) = branch.leftmost();
             let sleep = normalized(&node.sleep);
             let mut forced: Vec<JobId> = self.nodes[..k].iter().map(|n| n.chosen).collect();
             forced.extend(jobs);
-            let Some((run, hb)) = self.execute(forced, k, sleep)? else {
-                return Ok(Some(Stop::Failure));
-            };
-            self.nodes[k].chosen_mutates = run.steps[k].mutates;
-            self.grow(&run, k + 1, rest);
-            self.add_races(&run, &hb, k);
+            if !self.execute(forced, k, sleep)? {
+                return Ok(Advanced::Stopped(Stop::Failure));
+            }
+            self.nodes[k].chosen_mutates = self.path.steps[k].mutates;
+            self.grow(k + 1, rest);
+            self.add_races(k);
+            return Ok(Advanced::Ran);
         }
     }
 
-    /// Inserts the reversal of every race of `run` whose later event is at
-    /// `from` or after.
-    fn add_races(&mut self, run: &DporRun, hb: &HappensBefore, from: usize) {
+    /// Inserts the reversal of every race of the current execution whose
+    /// later event is at `from` or after.
+    fn add_races(&mut self, from: usize) {
         let jobs = self.jobs;
+        let Search {
+            path,
+            nodes,
+            suspended,
+            ..
+        } = self;
+        let (steps, hb) = (&path.steps, &path.hb);
         for (e, e2) in hb.races(from) {
-            let w = WakeupSeq::new(&hb.reversal(e, e2), &run.steps, hb, jobs);
-            let step = &run.steps[e];
-            let node = &mut self.nodes[e];
+            let w = WakeupSeq::new(&hb.reversal(e, e2), steps, hb, jobs);
+            let step = &steps[e];
+            let node = &mut nodes[e];
             let weak = |w: &WakeupSeq, q: JobId, m: bool| {
                 w.weak_initial(q, step.offered_by(q).map(|op| (op, m)))
             };
@@ -693,7 +723,7 @@ impl<T: Send> Search<'_, T> {
             {
                 continue;
             }
-            if let Some(s) = self.suspended.as_mut().filter(|s| s.at == e) {
+            if let Some(s) = suspended.as_mut().filter(|s| s.at == e) {
                 if weak(&w, s.job, s.mutates) {
                     s.pending.push(w);
                     continue;
@@ -720,7 +750,7 @@ impl<T: Send> Search<'_, T> {
             mutates: node.chosen_mutates,
         });
         let sleep = normalized(&node.sleep);
-        let Some(steps) = with_sleep(&s.run.steps, at, sleep) else {
+        let Some(steps) = with_sleep(&s.steps, at, sleep) else {
             self.redundant_after = Some(self.started);
             for w in s.pending {
                 self.nodes[at].wut.insert(w);
@@ -729,24 +759,20 @@ impl<T: Send> Search<'_, T> {
         };
         node.chosen = s.job;
         node.chosen_mutates = s.mutates;
-        let run = DporRun {
-            trace: s.run.trace,
-            steps,
-            blocked: false,
-        };
-        let hb = HappensBefore::new(&run.steps, self.jobs);
-        self.grow(&run, at + 1, Vec::new());
+        self.path.load(at, &steps);
+        self.grow(at + 1, Vec::new());
         for mut w in s.pending {
             w.remove_first(s.job);
-            self.insert_along(at + 1, w, &run.steps);
+            self.insert_along(at + 1, w);
         }
-        self.add_races(&run, &hb, at);
+        self.add_races(at);
     }
 
     /// Inserts `w` below node `from - 1`'s current branch: along the current
     /// execution while its jobs are weak initials, then into the first
     /// node's tree where they are not.
-    fn insert_along(&mut self, from: usize, mut w: WakeupSeq, steps: &[DporStep]) {
+    fn insert_along(&mut self, from: usize, mut w: WakeupSeq) {
+        let steps = &self.path.steps;
         for (node, step) in self.nodes.iter_mut().zip(steps).skip(from) {
             if w.weak_initial(node.chosen, Some((step.executed(), step.mutates))) {
                 w.remove_first(node.chosen);
@@ -756,6 +782,24 @@ impl<T: Send> Search<'_, T> {
             return;
         }
     }
+}
+
+/// Runs the execution of `key` on this thread and makes it the current
+/// one of `path`: resumed from the current branch's state where it can be,
+/// else from scratch.
+fn run_here(
+    path: &mut Path,
+    setup: &Setup,
+    fresh: Fresh<'_>,
+    key: Key,
+) -> crate::Result<(ExecutionTrace, bool)> {
+    if let Some(ran) = path.run(setup, fresh, &key)? {
+        return Ok(ran);
+    }
+    let (forced, sleep_from, sleep) = key;
+    let run = run_once(setup, fresh, forced, sleep_from, sleep)?;
+    path.load(sleep_from, &run.steps);
+    Ok((run.trace, run.blocked))
 }
 
 /// `sleep` sorted by job, one entry per job (a mutating one when in doubt).

@@ -21,15 +21,29 @@ struct Item {
     /// Whether it changes anything (the last event's result may change once
     /// reordered, so it is judged without its result).
     mutates: bool,
-    /// For each job, how many of its events earlier in the sequence happen
-    /// before this one.
-    clock: Vec<u32>,
 }
 
 /// A sequence of events to run from a node, with happens-before among them.
+///
+/// Removing a job's first event ([`WakeupSeq::remove_first`]) only marks
+/// it: a job's removed events are always its first ones, so each event's
+/// count of a job's earlier events that happen before it is read as that
+/// count minus the job's removed events (at least 0).
 #[derive(Debug, Clone)]
 pub struct WakeupSeq {
+    jobs: usize,
     items: Vec<Item>,
+    /// `clocks[i * jobs + q]`: how many events of job `q` earlier in the
+    /// sequence happen before item `i`.
+    clocks: Vec<u32>,
+    /// Per job, its items' indices, ascending.
+    of_job: Vec<Vec<u32>>,
+    /// Per job, how many of its first items were removed.
+    gone: Vec<u32>,
+    /// Per item, whether it was removed.
+    removed: Vec<bool>,
+    /// Items not removed.
+    left: usize,
 }
 
 impl WakeupSeq {
@@ -39,20 +53,21 @@ impl WakeupSeq {
         let last = events.last().copied();
         // For each job, the positions within the job of its events in `events`.
         let mut seqs: Vec<Vec<u32>> = vec![Vec::new(); jobs];
-        for &e in events {
+        let mut of_job: Vec<Vec<u32>> = vec![Vec::new(); jobs];
+        for (i, &e) in events.iter().enumerate() {
             seqs[hb.job(e)].push(hb.seq(e));
+            of_job[hb.job(e)].push(i as u32);
         }
+        let mut clocks = Vec::with_capacity(events.len() * jobs);
         let items = events
             .iter()
             .map(|&e| {
                 let clock = hb.clock(e);
                 let own = hb.job(e);
-                let counts = (0..jobs)
-                    .map(|q| {
-                        let bound = if q == own { hb.seq(e) - 1 } else { clock[q] };
-                        seqs[q].partition_point(|&s| s <= bound) as u32
-                    })
-                    .collect();
+                clocks.extend((0..jobs).map(|q| {
+                    let bound = if q == own { hb.seq(e) - 1 } else { clock[q] };
+                    seqs[q].partition_point(|&s| s <= bound) as u32
+                }));
                 let op = steps[e].executed().clone();
                 Item {
                     job: own,
@@ -62,21 +77,37 @@ impl WakeupSeq {
                         steps[e].mutates
                     },
                     op,
-                    clock: counts,
                 }
             })
             .collect();
-        WakeupSeq { items }
+        WakeupSeq {
+            jobs,
+            items,
+            clocks,
+            of_job,
+            gone: vec![0; jobs],
+            removed: vec![false; events.len()],
+            left: events.len(),
+        }
     }
 
     /// True when the sequence has no events.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.left == 0
+    }
+
+    /// The events left, in order.
+    fn remaining(&self) -> impl Iterator<Item = &Item> {
+        self.items
+            .iter()
+            .zip(&self.removed)
+            .filter(|(_, &r)| !r)
+            .map(|(i, _)| i)
     }
 
     /// The jobs of the sequence, in order.
     pub fn jobs(&self) -> Vec<JobId> {
-        self.items.iter().map(|i| i.job).collect()
+        self.remaining().map(|i| i.job).collect()
     }
 
     /// True when `job`, whose next op is `next` (with whether it mutates),
@@ -84,11 +115,16 @@ impl WakeupSeq {
     /// no predecessor in it, or it has no event in it and its next op is
     /// independent of all of them.
     pub fn weak_initial(&self, job: JobId, next: Option<(&Op, bool)>) -> bool {
-        match self.items.iter().find(|i| i.job == job) {
-            Some(first) => first.clock.iter().all(|&c| c == 0),
-            None => next.is_some_and(|(op, m)| {
-                self.items
+        match self.of_job[job].get(self.gone[job] as usize) {
+            Some(&first) => {
+                let at = first as usize * self.jobs;
+                self.clocks[at..at + self.jobs]
                     .iter()
+                    .zip(&self.gone)
+                    .all(|(&c, &g)| c <= g)
+            }
+            None => next.is_some_and(|(op, m)| {
+                self.remaining()
                     .all(|i| !dependent_as(op, m, &i.op, i.mutates))
             }),
         }
@@ -96,11 +132,10 @@ impl WakeupSeq {
 
     /// Removes the first event of `job`, if any (`w \ p`).
     pub fn remove_first(&mut self, job: JobId) {
-        if let Some(at) = self.items.iter().position(|i| i.job == job) {
-            self.items.remove(at);
-            for i in &mut self.items[at..] {
-                i.clock[job] = i.clock[job].saturating_sub(1);
-            }
+        if let Some(&first) = self.of_job[job].get(self.gone[job] as usize) {
+            self.removed[first as usize] = true;
+            self.gone[job] += 1;
+            self.left -= 1;
         }
     }
 }
@@ -174,10 +209,16 @@ impl WakeupTree {
     }
 }
 
-/// The sequence as a single chain of branches.
+/// The sequence (not empty) as a single chain of branches.
 fn chain(w: WakeupSeq) -> Branch {
     let mut below = WakeupTree::default();
-    let mut items = w.items;
+    let mut items: Vec<Item> = w
+        .items
+        .into_iter()
+        .zip(w.removed)
+        .filter(|(_, r)| !r)
+        .map(|(i, _)| i)
+        .collect();
     let first = items.remove(0);
     for item in items.into_iter().rev() {
         below = WakeupTree {

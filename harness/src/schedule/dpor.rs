@@ -98,6 +98,13 @@ impl DporScheduler {
         }
     }
 
+    /// Makes the scheduler continue an execution whose step before the
+    /// first one it is asked about ran `last` (`None` at the start): it
+    /// keeps running that job when it is free to choose.
+    pub fn resume_after(&mut self, last: Option<JobId>) {
+        self.last = last;
+    }
+
     fn free_choice(&mut self, runnable: &[JobId]) -> JobId {
         let awake = |j: &JobId| !self.sleep.iter().any(|a| a.job == *j);
         if let Some(last) = self.last.filter(|l| runnable.contains(l) && awake(l)) {

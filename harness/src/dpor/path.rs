@@ -1,0 +1,147 @@
+//! The current branch of the search: the steps of the execution explored
+//! last, their happens-before, and copies of the execution's state taken
+//! along the way.
+//!
+//! Consecutive executions of a depth-first search share a prefix: the next
+//! execution forces the current one's choices up to the branch point `k`,
+//! then goes its own way. [`Path::run`] therefore keeps the first `k`
+//! steps and their happens-before, starts from the copy of the execution's
+//! state ([`Machine`]) taken at the deepest step at most `k` (one every
+//! [`EVERY`] steps, on the model filesystem), replays the forced choices
+//! from there to `k` and runs the rest. The execution and what is computed
+//! from it are exactly those of a run from scratch (`run_once`), which
+//! `tests/dpor_resume.rs` checks.
+
+use super::fingerprint::{Canonical, Fingerprint};
+use super::happens_before::HappensBefore;
+use super::machine::Machine;
+use crate::execution::ExecutionTrace;
+use crate::schedule::{Asleep, DporScheduler, DporStep, JobId};
+use crate::setup::Setup;
+
+/// A copy of the execution's state is kept every this many steps.
+pub(crate) const EVERY: usize = 32;
+
+/// The inputs of one execution: the forced prefix, the step the sleep set
+/// starts at, and the sleep set. The execution is a function of them.
+pub(crate) type Key = (Vec<JobId>, usize, Vec<Asleep>);
+
+/// The current branch of the search.
+pub(crate) struct Path {
+    /// The steps of the current execution.
+    pub(crate) steps: Vec<DporStep>,
+    /// Happens-before over them.
+    pub(crate) hb: HappensBefore,
+    /// Copies of the execution's state, by ascending step, all within the
+    /// current execution (at most `steps.len()`). Empty when executions
+    /// cannot be resumed (not the model, or the initial prefix failed).
+    checkpoints: Vec<Machine>,
+    /// Whether the copy at step 0 was tried.
+    started: bool,
+    /// The canonical linearization of the execution fingerprinted last.
+    canonical: Canonical,
+    /// How many first steps the current execution shares with the one
+    /// fingerprinted last.
+    shared: usize,
+}
+
+impl Path {
+    /// An empty branch, for executions of `jobs` jobs.
+    pub(crate) fn new(jobs: usize) -> Path {
+        Path {
+            steps: Vec::new(),
+            hb: HappensBefore::empty(jobs),
+            checkpoints: Vec::new(),
+            started: false,
+            canonical: Canonical::new(jobs),
+            shared: 0,
+        }
+    }
+
+    /// The class fingerprint of the current execution (as
+    /// [`super::fingerprint`] computes it).
+    pub(crate) fn fingerprint(&mut self) -> Fingerprint {
+        let fp = self.canonical.fingerprint(&self.hb, self.shared);
+        self.shared = self.steps.len();
+        fp
+    }
+
+    /// Keeps the first `k` steps only.
+    pub(crate) fn truncate(&mut self, k: usize) {
+        self.shared = self.shared.min(k);
+        self.steps.truncate(k);
+        self.hb.truncate(k);
+        while self.checkpoints.last().is_some_and(|c| c.step() > k) {
+            self.checkpoints.pop();
+        }
+    }
+
+    /// Makes `steps` (an execution run elsewhere that shares the first
+    /// `k` steps with the current one) the current execution.
+    pub(crate) fn load(&mut self, k: usize, steps: &[DporStep]) {
+        self.truncate(k);
+        self.steps.extend_from_slice(&steps[k..]);
+        self.hb.extend(&self.steps);
+    }
+
+    /// Runs the execution of `key`, which shares its first `key.1` choices
+    /// with the current execution, from the deepest copy of the state
+    /// within them, and makes it the current one. Returns its trace and
+    /// whether it was blocked or diverged, or `None` when executions
+    /// cannot be resumed (the caller runs it from scratch and
+    /// [`Path::load`]s it).
+    pub(crate) fn run(
+        &mut self,
+        setup: &Setup,
+        fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
+        key: &Key,
+    ) -> crate::Result<Option<(ExecutionTrace, bool)>> {
+        if !self.started {
+            self.started = true;
+            let mut fs = fresh()?;
+            let mut none = DporScheduler::new(Vec::new(), 0, Vec::new());
+            if fs.as_model_mut().is_some()
+                && setup
+                    .lay_down_initial(fs.as_mut(), &mut none, false)
+                    .is_ok()
+            {
+                let mut start = Machine::new(setup.jobs(), fs);
+                if let Some(copy) = start.fork() {
+                    self.checkpoints.push(copy);
+                }
+            }
+        }
+        let (forced, k, sleep) = key;
+        let k = *k;
+        debug_assert!(self.steps.len() >= k);
+        debug_assert!(self.steps[..k]
+            .iter()
+            .zip(forced)
+            .all(|(s, &j)| s.chosen == j));
+        self.truncate(k);
+        let Some(deepest) = self.checkpoints.last_mut() else {
+            return Ok(None);
+        };
+        let from = deepest.step();
+        let Some(mut machine) = deepest.fork() else {
+            return Ok(None);
+        };
+        let mut scheduler = DporScheduler::new(forced.clone(), k, sleep.clone());
+        scheduler.resume_after(from.checked_sub(1).map(|s| self.steps[s].chosen));
+        let checkpoints = &mut self.checkpoints;
+        let mut at = |m: &mut Machine| {
+            let step = m.step();
+            if step > from && step % EVERY == 0 {
+                if let Some(copy) = m.fork() {
+                    checkpoints.push(copy);
+                }
+            }
+        };
+        machine.run(setup.deps(), &mut scheduler, &mut at);
+        let blocked = scheduler.blocked || scheduler.diverged;
+        self.steps.extend(scheduler.steps.drain(k - from..));
+        self.hb.extend(&self.steps);
+        let choices = self.steps.iter().map(|s| s.chosen).collect();
+        Ok(Some((machine.trace(choices), blocked)))
+    }
+}

@@ -1,0 +1,124 @@
+//! The search one execution at a time, for callers that interleave it with
+//! other work (a portfolio of schedulers taking turns).
+//!
+//! ```no_run
+//! # fn main() -> prefixrace::Result<()> {
+//! use prefixrace::dpor::{DporOptions, DporSearch};
+//! # let setup: prefixrace::Setup = unimplemented!();
+//! let fresh = || prefixrace::fs::FsKind::Model.fresh_unkeyed();
+//! let options = DporOptions::default();
+//! let mut dpor = DporSearch::new(&setup, &options, &fresh);
+//! while let Some(execution) = dpor.next_execution()? {
+//!     // Judge `execution.trace`; stop calling when it failed, or to give
+//!     // the turn to another scheduler and come back later.
+//!     let _ = (execution.index, execution.trace.schedule.token());
+//! }
+//! let result = dpor.finish(); // complete: true, since it ran to its end
+//! assert!(result.coverage.complete);
+//! # Ok(()) }
+//! ```
+
+use super::{Advanced, DporOptions, DporResult, Exec, Fingerprint, Fresh, Search, Stop};
+use crate::execution::ExecutionTrace;
+use crate::setup::Setup;
+
+/// One execution of the search, handed to the caller to judge.
+#[derive(Debug, Clone)]
+pub struct DporExecution {
+    /// Its 1-based index in the whole search (as in [`DporResult::failure`]).
+    pub index: u64,
+    /// Its trace (without events): the choices replay it
+    /// (`trace.schedule.token()`).
+    pub trace: ExecutionTrace,
+    /// Its class fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Sleep-set blocked or diverged (never, when the search is optimal).
+    pub blocked: bool,
+}
+
+/// A DPOR search run one execution at a time ([`DporSearch::next_execution`]).
+///
+/// It yields exactly the executions, in the same order, that
+/// [`super::explore_with`] judges with the same options, and counts them
+/// the same way; the caller judges them. With a shard, only the shard's
+/// executions are handed out (the others still run, for their races).
+pub struct DporSearch<'a> {
+    search: Search<'a, ()>,
+    /// Set once the search ended: why, or `None` when it is complete.
+    ended: Option<Option<Stop>>,
+}
+
+fn no_analyze(_: &ExecutionTrace) {}
+
+fn no_commit(_: &ExecutionTrace, (): ()) -> (Vec<String>, bool) {
+    (Vec::new(), false)
+}
+
+impl<'a> DporSearch<'a> {
+    /// A search of `setup` with `options`, on filesystems from `fresh`
+    /// (executions run on the calling thread).
+    pub fn new(setup: &'a Setup, options: &DporOptions<'a>, fresh: Fresh<'a>) -> DporSearch<'a> {
+        let exec = Exec::Sequential {
+            fresh,
+            analyze: &no_analyze,
+        };
+        let mut search = Search::new(setup, options, exec, &no_commit);
+        search.hand_out = Some(None);
+        DporSearch {
+            search,
+            ended: None,
+        }
+    }
+
+    /// Runs the search's next execution and returns it, or `None` once the
+    /// search is complete or stopped by its options (budget, stop callback,
+    /// deadline); it then keeps returning `None`.
+    pub fn next_execution(&mut self) -> crate::Result<Option<DporExecution>> {
+        if self.ended.is_some() {
+            return Ok(None);
+        }
+        loop {
+            match self.search.advance()? {
+                Advanced::Ran => {
+                    if let Some(e) = self.search.hand_out.as_mut().and_then(Option::take) {
+                        return Ok(Some(e));
+                    }
+                }
+                Advanced::Stopped(stop) => {
+                    self.ended = Some(Some(stop));
+                    return Ok(None);
+                }
+                Advanced::Complete => {
+                    self.ended = Some(None);
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// True once [`DporSearch::next_execution`] found nothing left to explore.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.ended, Some(None))
+    }
+
+    /// Branches still pending now (see [`super::Coverage::branches_left`]).
+    pub fn branches_left(&self) -> u64 {
+        self.search.branches_left()
+    }
+
+    /// Executions run so far (this shard's or not).
+    pub fn executions(&self) -> u64 {
+        self.search.started
+    }
+
+    /// Ends the search: its counts and coverage. Complete when
+    /// [`DporSearch::next_execution`] returned `None` because nothing was
+    /// left; otherwise incomplete, with the reason (the options' limit, or
+    /// "stopped after N executions" when the caller stopped calling).
+    /// `failure` is always `None`: the caller judged the executions.
+    pub fn finish(mut self) -> DporResult {
+        let stop = self.ended.unwrap_or(Some(Stop::Stopped));
+        self.search.conclude(stop);
+        self.search.into_result()
+    }
+}
