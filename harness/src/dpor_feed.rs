@@ -2,8 +2,9 @@
 //!
 //! The dpor search is sequential: each execution depends on the races of
 //! the earlier ones. A portfolio ([`crate::portfolio`]) interleaves its
-//! executions with others', so the search runs on a thread of its own and
-//! hands over one judged execution at a time through a rendezvous channel:
+//! executions with others', so the search ([`DporSearch`]) runs on a
+//! thread of its own and hands over one judged execution at a time through
+//! a rendezvous channel:
 //! it runs at most one execution ahead of what was asked, and stops when
 //! the feed is dropped. What the `k`-th execution is depends only on the
 //! search, never on when it is asked for.
@@ -12,14 +13,12 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::thread::{Scope, ScopedJoinHandle};
 
-use crate::dpor::{Coverage, DporOptions, DporResult};
-use crate::execution::ExecutionTrace;
+use crate::dpor::{Coverage, DporOptions, DporResult, DporSearch};
 use crate::fs::FsKind;
 use crate::oracle::{Judgement, Oracle};
 use crate::pairs::{execution_pairs, Pair};
 use crate::schedule::{JobId, ReplayScheduler};
 use crate::setup::Setup;
-use crate::shard::Shard;
 
 /// One judged execution of the search.
 #[derive(Debug)]
@@ -56,40 +55,34 @@ impl<'scope> DporFeed<'scope> {
         let (tx, rx) = sync_channel::<Fed>(0);
         let handle = scope.spawn(move || {
             let fresh = || fs.fresh_unkeyed();
-            let analyze = |trace: &ExecutionTrace| {
+            let options = DporOptions::default();
+            let mut search = DporSearch::new(setup, &options, &fresh);
+            while let Some(execution) = search.next_execution()? {
+                let trace = &execution.trace;
                 let judgement = Arc::new(oracle.judge(trace));
-                let pairs = if count_pairs {
-                    fs.fresh_unkeyed()
+                let pairs = match count_pairs {
+                    true => fs
+                        .fresh_unkeyed()
                         .ok()
                         .map(|mut fs| {
                             let mut replay = ReplayScheduler::new(trace.schedule.clone());
                             execution_pairs(&setup.run(fs.as_mut(), &mut replay, true).events)
                         })
-                        .unwrap_or_default()
-                } else {
-                    Vec::new()
+                        .unwrap_or_default(),
+                    false => Vec::new(),
                 };
-                (judgement, pairs)
-            };
-            let commit =
-                |trace: &ExecutionTrace, (judgement, pairs): (Arc<Judgement>, Vec<Pair>)| {
-                    let fed = Fed {
-                        choices: trace.schedule.choices.clone(),
-                        judgement: judgement.clone(),
-                        pairs,
-                    };
-                    match tx.send(fed) {
-                        Ok(()) => (judgement.notes.clone(), judgement.failure.is_some()),
-                        // Nobody asks any more: stop the search here.
-                        Err(_) => (Vec::new(), true),
-                    }
+                let failed = judgement.failure.is_some();
+                let fed = Fed {
+                    choices: trace.schedule.choices.clone(),
+                    judgement,
+                    pairs,
                 };
-            let options = DporOptions {
-                budget: u64::MAX,
-                shard: Shard::WHOLE,
-                race_directed: true,
-            };
-            crate::dpor::explore_parallel(setup, &options, 1, &fresh, &analyze, &commit)
+                // Stop at a failure, or when nobody asks any more.
+                if tx.send(fed).is_err() || failed {
+                    break;
+                }
+            }
+            Ok(search.finish())
         });
         DporFeed {
             rx: Some(rx),
@@ -143,7 +136,7 @@ impl<'scope> DporFeed<'scope> {
             .expect("finished once")
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        if result.failure.is_none() {
+        if result.coverage.complete {
             return Ok(result.coverage);
         }
         Ok(Coverage {
@@ -159,6 +152,7 @@ impl<'scope> DporFeed<'scope> {
             )),
             fingerprints: Vec::new(),
             searched: self.taken,
+            branches_left: result.coverage.branches_left,
         })
     }
 }

@@ -708,8 +708,10 @@ fn explore_systematically(
         (notes, failed)
     };
     let dpor = crate::dpor::DporOptions {
-        budget: Some(options.schedules),
+        // No budget given (u64::MAX): to the end of the search, as loom does.
+        budget: (options.schedules != u64::MAX).then_some(options.schedules),
         shard: options.shard,
+        deadline: options.time_limit.map(|limit| Instant::now() + limit),
         ..Default::default()
     };
     let found =

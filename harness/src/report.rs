@@ -212,6 +212,10 @@ pub struct ReportJson {
     /// Systematic schedulers only: true when the whole space was covered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub complete: Option<bool>,
+    /// Systematic schedulers (and auto's dpor part) only: branches of the
+    /// search still to explore when it stopped (0 when complete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branches_left: Option<u64>,
     /// Systematic schedulers only: why the run is not complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete_reason: Option<String>,
@@ -290,6 +294,7 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
         classes: ex.coverage.as_ref().map(|c| c.classes),
         complete: ex.coverage.as_ref().map(|c| c.complete),
+        branches_left: ex.coverage.as_ref().map(|c| c.branches_left),
         incomplete_reason: ex.incomplete_reason(),
         conflicting_pairs: ex.pairs,
         pct_miss_bound: ex.pct_bound.clone(),
@@ -363,8 +368,9 @@ fn classes_text(ex: &Exploration) -> String {
             plural(c.searched, "execution", "executions")
         ),
         Some(c) if portfolio => format!(
-            "coverage: incomplete, dpor ran {} of its search\n",
-            plural(c.searched, "execution", "executions")
+            "coverage: incomplete, dpor ran {} of its search, {} still to explore\n",
+            plural(c.searched, "execution", "executions"),
+            plural(c.branches_left, "branch", "branches")
         ),
         Some(c) if c.complete => format!(
             "coverage: complete, {} in {}\n",
@@ -496,6 +502,7 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         shard: None,
         classes: None,
         complete: None,
+        branches_left: None,
         incomplete_reason: None,
         conflicting_pairs: None,
         pct_miss_bound: None,

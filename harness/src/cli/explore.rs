@@ -334,6 +334,7 @@ impl MatrixRow {
                 shard: None,
                 classes: None,
                 complete: None,
+                branches_left: None,
                 incomplete_reason: None,
                 found_by: None,
                 directed: None,
