@@ -9,6 +9,11 @@ if ! command -v strace >/dev/null 2>&1; then
         (apt-get update -qq && apt-get install -y -qq strace) || echo "ci: could not install strace" >&2
     fi
 fi
+# In CI the fidelity pins against the real tools must run, not skip.
+if [ "${CI:-}" = true ] && ! command -v strace >/dev/null 2>&1; then
+    echo "ci: strace is missing, so the fidelity pins against real cp and python3 cannot run" >&2
+    exit 1
+fi
 command -v python3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3; }
 
 export CARGO_TERM_COLOR=never
@@ -47,4 +52,21 @@ for s in sage-32361 sage-32361-upgrade; do
 done
 ./target/release/prefixrace explore scenarios/sage-32361.toml --strategy direct-install --scheduler dpor --format json > /tmp/prefixrace-dpor.json
 python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); print("direct-install dpor:", r["classes"], "classes,", "complete" if r["complete"] else "INCOMPLETE"); sys.exit(not r["complete"])'
+# auto, the default: the two-pip race of SageMath 33060 within 10 executions, seeds 1-5.
+for seed in 1 2 3 4 5; do
+    set +e
+    ./target/release/prefixrace explore scenarios/sage-33060-two-pips.toml --strategy direct-install --seed "$seed" --no-pairs --format json > /tmp/prefixrace-auto.json
+    code=$?
+    set -e
+    [ "$code" -eq 1 ] || { echo "ci: auto on sage-33060 seed $seed should exit 1, got $code" >&2; exit 1; }
+    python3 -c 'import json,sys; e=json.load(open("/tmp/prefixrace-auto.json"))["first_failure"]["execution"]; print("auto seed", sys.argv[1], "first failure at execution", e); sys.exit(e > 10)' "$seed"
+done
+# A capped dpor run is INCOMPLETE, never PASS: exit 0, or 1 with --require-complete.
+./target/release/prefixrace explore scenarios/sage-33060-two-pips.toml --strategy direct-install --scheduler dpor --schedules 200 --no-pairs --format json > /tmp/prefixrace-dpor.json
+python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); print("capped dpor:", r["verdict"], r["branches_left"], "branches left"); sys.exit(r["verdict"] != "incomplete")'
+set +e
+./target/release/prefixrace explore scenarios/sage-33060-two-pips.toml --strategy direct-install --scheduler dpor --schedules 200 --no-pairs --require-complete > /dev/null
+code=$?
+set -e
+[ "$code" -eq 1 ] || { echo "ci: --require-complete on a capped dpor run should exit 1, got $code" >&2; exit 1; }
 echo "ci: all green"

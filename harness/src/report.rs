@@ -329,13 +329,11 @@ fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(d) = &ex.directed {
         out.push_str(&format!(
-            "work list: {} of {} aimed at, {} met (the first {} of {}: {} and {} of the serial and opposite runs)\n",
+            "work list: {} of {} aimed at, {} met (from {} and {} of the serial and opposite runs)\n",
             d.aimed,
             plural(d.targets, "target", "targets"),
             d.met,
-            d.targets,
-            plural(d.pairs + d.windows, "conflict", "conflicts"),
-            plural(d.pairs, "pair", "pairs"),
+            plural(d.pairs, "conflicting pair", "conflicting pairs"),
             plural(d.windows, "window", "windows"),
         ));
     }
