@@ -32,7 +32,13 @@ fn run(args: &[&str]) -> (i32, String, String) {
 /// shard reports into `dir`; returns the whole report, its exit code and
 /// the shard files.
 fn explore_sharded(dir: &Path, name: &str, args: &[&str]) -> (Value, i32, Vec<String>) {
-    let base = [&["explore"], args, &["--format", "json"]].concat();
+    // auto, the default, cannot be sharded: random is what shards run.
+    let scheduler: &[&str] = if args.contains(&"--scheduler") {
+        &[]
+    } else {
+        &["--scheduler", "random"]
+    };
+    let base = [&["explore"], args, scheduler, &["--format", "json"]].concat();
     let (code, whole, err) = run(&base);
     assert!(code == 0 || code == 1, "{err}");
     let mut files = Vec::new();
