@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::execution::Event;
 use crate::op::Op;
-use crate::schedule::dependence::dependent;
+use crate::schedule::dependence::{dependent, named_paths, namespace_changes, parent};
 
 /// How many conflicting pairs an exploration saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,33 +208,6 @@ fn op_identity(job: usize, op: &Op, occurrence: u32) -> u64 {
     }
     h.write(&occurrence.to_le_bytes());
     h.finish()
-}
-
-/// The entries an op creates, removes or renames.
-fn namespace_changes(op: &Op) -> Vec<&str> {
-    match op {
-        Op::Mkdir { path, .. }
-        | Op::Rmdir { path }
-        | Op::Unlink { path }
-        | Op::Symlink { path, .. } => vec![path],
-        Op::Open { path, flags, .. } if flags.create => vec![path],
-        Op::Rename { from, to } => vec![from, to],
-        _ => Vec::new(),
-    }
-}
-
-/// Every path an op names.
-fn named_paths(op: &Op) -> Vec<&str> {
-    let mut paths: Vec<&str> = vec![op.path()];
-    if let Some(to) = op.path2() {
-        paths.push(to);
-    }
-    paths
-}
-
-/// The directory holding `path` (`""` for a top-level entry).
-fn parent(path: &str) -> &str {
-    path.rfind('/').map_or("", |i| &path[..i])
 }
 
 /// Events of one execution, by job (only other jobs' events can pair).

@@ -12,38 +12,13 @@ use std::collections::HashMap;
 
 use crate::execution::Event;
 use crate::op::Op;
-use crate::schedule::dependence::dependent;
-
-/// The directory holding `path` (`""` for a top-level entry).
-fn parent(path: &str) -> &str {
-    path.rfind('/').map_or("", |i| &path[..i])
-}
+use crate::schedule::dependence::{dependent, named_paths, namespace_changes, parent};
 
 /// The strict ancestors of `path`, nearest first, the root (`""`) last.
 fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     std::iter::successors((!path.is_empty()).then(|| parent(path)), |p| {
         (!p.is_empty()).then(|| parent(p))
     })
-}
-
-/// The entries an op creates, removes or renames.
-fn namespace_changes(op: &Op) -> Vec<&str> {
-    match op {
-        Op::Mkdir { path, .. }
-        | Op::Rmdir { path }
-        | Op::Unlink { path }
-        | Op::Symlink { path, .. } => vec![path],
-        Op::Open { path, flags, .. } if flags.create => vec![path],
-        Op::Rename { from, to } => vec![from, to],
-        _ => Vec::new(),
-    }
-}
-
-/// Every path an op names.
-fn named_paths(op: &Op) -> Vec<&str> {
-    std::iter::once(&**op.path())
-        .chain(op.path2().map(|p| &**p))
-        .collect()
 }
 
 /// Earlier events by what they touched.

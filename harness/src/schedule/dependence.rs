@@ -36,7 +36,7 @@ pub fn mutates(op: &Op, result: Option<&OpResult>) -> bool {
 }
 
 /// The entries an op creates, removes or renames (its namespace changes).
-fn namespace_changes(op: &Op) -> Vec<&str> {
+pub(crate) fn namespace_changes(op: &Op) -> Vec<&str> {
     match op {
         Op::Mkdir { path, .. }
         | Op::Rmdir { path }
@@ -49,7 +49,7 @@ fn namespace_changes(op: &Op) -> Vec<&str> {
 }
 
 /// Every path an op names.
-fn named_paths(op: &Op) -> Vec<&str> {
+pub(crate) fn named_paths(op: &Op) -> Vec<&str> {
     let mut paths: Vec<&str> = vec![op.path()];
     if let Some(to) = op.path2() {
         paths.push(to);
@@ -68,7 +68,7 @@ fn is_strict_ancestor(ancestor: &str, path: &str) -> bool {
 }
 
 /// The directory holding `path` (`""` for a top-level entry).
-fn parent(path: &str) -> &str {
+pub(crate) fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
