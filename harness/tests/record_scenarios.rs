@@ -26,7 +26,11 @@ const BACKPORTS: &str = "/sage/local/./lib/python3.9/site-packages/backports";
 #[test]
 fn backports_staged_copy_fails_on_the_shared_init_file() {
     let file = scenario("sage-29585-backports.toml");
-    let (code, out) = explore(&file, "staged-copy", &["--seed", "3"]);
+    let (code, out) = explore(
+        &file,
+        "staged-copy",
+        &["--scheduler", "random", "--seed", "3"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(&format!(
@@ -36,7 +40,11 @@ fn backports_staged_copy_fails_on_the_shared_init_file() {
     );
     // Every seed finds a cp collision inside the shared namespace directory.
     for seed in ["0", "1", "5"] {
-        let (code, out) = explore(&file, "staged-copy", &["--seed", seed]);
+        let (code, out) = explore(
+            &file,
+            "staged-copy",
+            &["--scheduler", "random", "--seed", seed],
+        );
         assert_eq!(code, 1, "seed {seed}: {out}");
         assert!(out.contains("cp: cannot create "), "{out}");
         assert!(
@@ -51,7 +59,7 @@ fn backports_direct_install_passes() {
     let (code, out) = explore(
         &scenario("sage-29585-backports.toml"),
         "direct-install",
-        &["--schedules", "300"],
+        &["--scheduler", "random", "--schedules", "300"],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("PASS"), "{out}");
