@@ -6,7 +6,7 @@
 //! prefixrace record record-file RECORD [--scenario]         # payload, stand-in bytes
 //! prefixrace record tree STAGE [--copy-into /sage/local]    # inode order, no symlink followed
 //! prefixrace record strace LOG... [--prefix P] [--import M] # one trace job per process
-//! prefixrace record run --prefix P [--import M] -- CMD ARGS # strace -f CMD, then as above
+//! prefixrace record run --prefix P [--import M] -- CMD ARGS [-- CMD2 ARGS] # strace -f each, then as above
 //! ```
 //!
 //! Every output is deterministic and is checked to load before it is written;
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
+use prefixrace::gate::snapshot::Snapshot;
 use prefixrace::record::{payload_toml, scenario_toml, strace, tree};
 use prefixrace::scenario::{self, validate_module_name, DEFAULT_SITE_PACKAGES};
 use prefixrace::{Error, Result};
@@ -119,7 +120,11 @@ pub enum RecordSource {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// Run a command under `strace -f` and record it -> scenario.
+    /// Run commands under `strace -f` and record them -> scenario. Several
+    /// commands (`-- cp … -- python3 …`) are each recorded alone, starting
+    /// from the prefix as it was found (what commands started together see),
+    /// and become concurrent jobs of one scenario. The prefix is put back as
+    /// it was found afterwards.
     Run {
         /// The prefix the command installs into.
         #[arg(long, required = true)]
@@ -128,7 +133,8 @@ pub enum RecordSource {
         scenario: ScenarioOptions,
         #[command(flatten)]
         out: OutputArgs,
-        /// The command and its arguments, after `--`.
+        /// The command and its arguments, after `--`; more commands each after
+        /// another `--`.
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
@@ -227,20 +233,35 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         } => {
             check_imports(&scenario.imports)?;
             let prefix = absolute_display(prefix)?;
-            let log = run_under_strace(command)?;
-            let text = strace::read_log(log.path())?;
+            let commands: Vec<&[String]> = command
+                .split(|a| a == "--")
+                .filter(|c| !c.is_empty())
+                .collect();
+            if commands.is_empty() {
+                return Err(Error::Usage("record run: no command after `--`".into()));
+            }
             let cwd = std::env::current_dir().map_err(|e| Error::io(".", &e))?;
-            let parsed = strace::parse_log(
-                &log.path().display().to_string(),
-                &text,
-                Some(&prefix),
-                Some(&cwd.display().to_string()),
-            )?;
+            let logs = record_alone(Path::new(&prefix), &commands)?;
+            let mut parsed = Vec::new();
+            for log in &logs {
+                let text = strace::read_log(log.path())?;
+                parsed.push(strace::parse_log(
+                    &log.path().display().to_string(),
+                    &text,
+                    Some(&prefix),
+                    Some(&cwd.display().to_string()),
+                )?);
+            }
+            let parsed = strace::StraceLog::merge(parsed).expect("at least one command");
             let name = scenario
                 .name
                 .clone()
-                .unwrap_or_else(|| format!("recorded-{}", file_name(Path::new(&command[0]))));
-            let source = format!("`{}`", command.join(" "));
+                .unwrap_or_else(|| format!("recorded-{}", file_name(Path::new(&commands[0][0]))));
+            let source = commands
+                .iter()
+                .map(|c| format!("`{}`", c.join(" ")))
+                .collect::<Vec<_>>()
+                .join(" + ");
             (render_log(&parsed, &name, &source, &scenario.imports)?, out)
         }
     };
@@ -344,6 +365,42 @@ impl scenario::FileSource for NoFiles {
     fn resolve(&self, rel: &str) -> PathBuf {
         PathBuf::from(rel)
     }
+}
+
+/// Records each of `commands` under strace, alone, starting from the prefix
+/// as it is now, and puts the prefix back as it was afterwards (also when a
+/// recording fails).
+fn record_alone(prefix: &Path, commands: &[&[String]]) -> Result<Vec<tempfile::NamedTempFile>> {
+    let aside = tempfile::Builder::new()
+        .prefix("prefixrace-record-")
+        .tempdir()
+        .map_err(|e| Error::io("<temporary directory>", &e))?;
+    let gate_error = |e: prefixrace::gate::GateError| Error::Usage(e.to_string());
+    let snapshot = if prefix.is_dir() {
+        Some(Snapshot::take_into(prefix, aside.path().join("prefix")).map_err(gate_error)?)
+    } else {
+        None
+    };
+    let mut logs = Vec::new();
+    let mut outcome = Ok(());
+    for (i, command) in commands.iter().enumerate() {
+        if i > 0 {
+            if let Some(s) = &snapshot {
+                s.restore().map_err(gate_error)?;
+            }
+        }
+        match run_under_strace(command) {
+            Ok(log) => logs.push(log),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    if let Some(s) = &snapshot {
+        s.restore().map_err(gate_error)?;
+    }
+    outcome.map(|()| logs)
 }
 
 /// Runs `command` under `strace -f -tt -s 4096`, returning the log file.

@@ -15,11 +15,15 @@ use regex::Regex;
 use serde_json::json;
 
 use super::Format;
+use prefixrace::fs::FsKind;
+use prefixrace::gate::guide::GuideReport;
+use prefixrace::gate::model_step::ModelStep;
 use prefixrace::gate::runner::trace_lines;
 use prefixrace::gate::verdict::label;
 use prefixrace::gate::{self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec};
 use prefixrace::scenario::Glob;
-use prefixrace::{Error, Result, Schedule, SchedulerKind};
+use prefixrace::strategy::scenario_strategy;
+use prefixrace::{Error, Result, Schedule, SchedulerKind, Setup};
 
 /// Writes one line to stdout; when the reader has gone away (EPIPE), asks
 /// the run to stop as SIGPIPE would, so the prefix is restored before exit.
@@ -55,6 +59,17 @@ pub struct RunArgs {
     /// With --token: the execution that produced it (its entropy is replayed).
     #[arg(long, default_value_t = 0)]
     pub execution: u64,
+    /// With --token: the token is the model's, found by `explore` on this
+    /// scenario (e.g. one written by `record run`); the real commands follow
+    /// its order, and where they part from it the report shows the model's
+    /// op and the real call side by side.
+    #[arg(long, value_name = "SCENARIO", requires = "token")]
+    pub model: Option<String>,
+    /// With --model: the strategy the token was found under (default: the
+    /// first the scenario's jobs run under, which does not matter for a
+    /// scenario of recorded processes alone).
+    #[arg(long, requires = "model")]
+    pub strategy: Option<String>,
     /// Seconds one execution may take; a command still running then is
     /// killed with its process group and reported as a hang (exit 1).
     #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
@@ -127,7 +142,7 @@ fn existing_dir(flag: &str, p: &Path) -> Result<PathBuf> {
     Ok(canon)
 }
 
-fn spec(args: &RunArgs) -> Result<RunSpec> {
+fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
     let prefix = args
         .prefix
         .as_deref()
@@ -165,7 +180,18 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
             .parse()
             .map_err(|e: String| Error::Usage(format!("--scheduler: {e}")))?
     };
+    let model = match &args.model {
+        Some(model) => Some(model_run(
+            model,
+            args.strategy.as_deref(),
+            &args.token,
+            &commands,
+        )?),
+        None => None,
+    };
+    let guide = model.as_ref().map(|m| m.steps.clone());
     let token = match &args.token {
+        Some(_) if guide.is_some() => None,
         Some(t) => {
             Some(Schedule::from_token(t).map_err(|e| Error::Usage(format!("--token: {e}")))?)
         }
@@ -182,7 +208,7 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
                 .map_err(|e| Error::Usage(crate_one_line(&format!("--fail-on {r:?}: {e}"))))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(RunSpec {
+    let spec = RunSpec {
         prefix,
         stage,
         commands,
@@ -198,6 +224,73 @@ fn spec(args: &RunArgs) -> Result<RunSpec> {
         },
         timeout: Duration::from_secs_f64(seconds),
         execution: args.execution,
+        guide,
+    };
+    Ok((spec, model))
+}
+
+/// The model execution a guided run follows.
+struct ModelRun {
+    /// `SCENARIO under STRATEGY, token T`.
+    what: String,
+    /// The model's job labels, by job.
+    labels: Vec<String>,
+    /// Its gated steps, in order.
+    steps: Vec<ModelStep>,
+    /// How it failed: `cp-1 exited 1: cp: cannot create directory …`, if it did.
+    failure: Option<String>,
+    /// The op its failing job failed at, strace-style, if any.
+    failing_op: Option<String>,
+}
+
+/// The model execution of `token` on the scenario `model` (a file or
+/// `builtin:NAME`), whose jobs must be as many as the commands, in the same
+/// order.
+fn model_run(
+    model: &str,
+    strategy: Option<&str>,
+    token: &Option<String>,
+    commands: &[String],
+) -> Result<ModelRun> {
+    let token = token.as_deref().expect("clap: --model requires --token");
+    let scenario = std::sync::Arc::new(super::load_scenario(&super::ScenarioArgs {
+        scenario: Some(model.to_string()),
+        packages: Vec::new(),
+        imports: Vec::new(),
+    })?);
+    let strategy = scenario_strategy(strategy.unwrap_or("direct-install"), &scenario)?;
+    let setup = Setup::new(scenario.clone(), strategy.as_ref())?;
+    if setup.job_count() != commands.len() {
+        return Err(Error::Usage(format!(
+            "--model {model}: its {} jobs ({}) must match the commands one to one, in order; {} commands were given",
+            setup.job_count(),
+            setup.labels().join(", "),
+            commands.len()
+        )));
+    }
+    let replayed = prefixrace::replay(&setup, token, FsKind::Model)?;
+    let explained = replayed.failure.as_ref().map(|f| {
+        prefixrace::report::explain(f, &scenario, strategy.name())
+            .json()
+            .clone()
+    });
+    let failing_op = explained.as_ref().and_then(|j| j.op.clone());
+    let failure = explained.map(|j| {
+        let who = match (&j.job, j.exit) {
+            (Some(job), Some(exit)) => format!("{job} exited {exit}"),
+            _ => j.class.clone(),
+        };
+        match &j.error {
+            Some(e) => format!("{who}: {e}"),
+            None => who,
+        }
+    });
+    Ok(ModelRun {
+        what: format!("{} under {}, token {token}", scenario.name, strategy.name()),
+        labels: setup.labels(),
+        steps: gate::model_step::model_steps(&replayed.trace.events),
+        failure,
+        failing_op,
     })
 }
 
@@ -251,7 +344,7 @@ fn quote(s: &str) -> String {
 
 /// Runs `prefixrace run`.
 pub fn run(args: &RunArgs) -> Result<i32> {
-    let spec = spec(args)?;
+    let (spec, model) = spec(args)?;
     gate::interrupt::install().map_err(|e| Error::io("signal handlers", &e))?;
     gate::adopt_orphans().map_err(|e| Error::Usage(e.to_string()))?;
     let mut traces = Vec::new();
@@ -299,16 +392,17 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         Err(e) => return Err(Error::Usage(crate_one_line(&e.to_string()))),
     };
     match args.format {
-        Format::Text => say(text_report(args, &spec, &report).trim_end()),
+        Format::Text => say(text_report(args, &spec, model.as_ref(), &report).trim_end()),
         Format::Json => {
-            let mut j = json_report(args, &spec, &report);
+            let mut j = json_report(args, &spec, model.as_ref(), &report);
             if trace {
                 j["executions_traced"] = json!(traces);
             }
             say(&serde_json::to_string_pretty(&j).expect("reports serialize"));
         }
     }
-    Ok(i32::from(report.failure.is_some()))
+    let not_reproduced = model.as_ref().is_some_and(|m| m.failure.is_some());
+    Ok(i32::from(report.failure.is_some() || not_reproduced))
 }
 
 /// The report of a command that did not finish in time.
@@ -337,7 +431,13 @@ fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
     out
 }
 
-fn what(spec: &RunSpec) -> String {
+fn what(spec: &RunSpec, model: Option<&ModelRun>) -> String {
+    if let Some(m) = model {
+        return format!(
+            "the model's execution of {}, followed on the real commands",
+            m.what
+        );
+    }
     match &spec.token {
         Some(_) => "replay of one token".to_string(),
         None if spec.directed => format!(
@@ -351,9 +451,14 @@ fn what(spec: &RunSpec) -> String {
     }
 }
 
-fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
+fn text_report(
+    args: &RunArgs,
+    spec: &RunSpec,
+    model: Option<&ModelRun>,
+    report: &RunReport,
+) -> String {
     let mut out = String::new();
-    out.push_str(&format!("prefixrace run: {}\n", what(spec)));
+    out.push_str(&format!("prefixrace run: {}\n", what(spec, model)));
     for (i, c) in spec.commands.iter().enumerate() {
         out.push_str(&format!("  {}: {c}\n", label(i)));
     }
@@ -361,6 +466,9 @@ fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
         "serial reference: {} gated syscalls, {} paths in the prefix\n",
         report.reference_steps, report.reference_paths
     ));
+    if let (Some(m), Some(g)) = (model, &report.guided) {
+        out.push_str(&guided_text(m, g, report));
+    }
     match &report.failure {
         None => out.push_str(&format!(
             "PASS: {} executions, no failure\n",
@@ -408,7 +516,120 @@ fn text_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> String {
     out
 }
 
-fn json_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> serde_json::Value {
+/// How a guided run followed the model, and whether it reproduced the
+/// model's failure, side by side where they part.
+fn guided_text(m: &ModelRun, g: &GuideReport, report: &RunReport) -> String {
+    let mut out = String::new();
+    let model_label = |job: usize| m.labels.get(job).cloned().unwrap_or_default();
+    out.push_str(&format!(
+        "followed: {} of the model's {} gated calls matched, in the model's order; {} real calls with no model counterpart ran around them\n",
+        g.matched, g.model_steps, g.free
+    ));
+    match (&g.first_difference, &g.stuck) {
+        (None, None) => out.push_str("first difference: none\n"),
+        (d, s) => {
+            if let Some(d) = d {
+                out.push_str("first difference (the real call's result is not the model's):\n");
+                out.push_str(&format!(
+                    "  model  #{:<5} {:<16} {}\n",
+                    d.model.op_index + 1,
+                    model_label(d.model.key.job),
+                    d.model.shown
+                ));
+                let outcome = d.real.outcome.map_or("?".to_string(), |o| o.to_string());
+                out.push_str(&format!(
+                    "  real   #{:<5} {:<16} {} = {outcome}\n",
+                    d.real_index + 1,
+                    label(d.real.job),
+                    d.real.call
+                ));
+            }
+            if let Some(s) = s {
+                out.push_str(&format!(
+                    "the model's #{} {} {} never came; the real jobs were at:\n",
+                    s.step.op_index + 1,
+                    model_label(s.step.key.job),
+                    s.step.shown
+                ));
+                for (job, call) in &s.parked {
+                    out.push_str(&format!("  {:<16} {call}\n", label(*job)));
+                }
+            }
+        }
+    }
+    let real = report.failure.as_ref().map(|f| {
+        let failed = f
+            .traced
+            .jobs
+            .iter()
+            .enumerate()
+            .find(|(_, j)| j.status != 0);
+        match failed {
+            Some((i, j)) => {
+                let said = j
+                    .stderr
+                    .lines()
+                    .next()
+                    .map_or(String::new(), |l| format!(": {l}"));
+                format!("{} exited {}{said}", label(i), j.status)
+            }
+            None => "the prefix differs from the serial reference".to_string(),
+        }
+    });
+    out.push_str(&format!(
+        "model: {}\n",
+        m.failure.as_deref().unwrap_or("passes")
+    ));
+    out.push_str(&format!("real:  {}\n", real.as_deref().unwrap_or("passes")));
+    out.push_str(match (&m.failure, &real) {
+        (Some(_), Some(_)) => "REPRODUCED: the real commands fail along the model's schedule\n",
+        (Some(_), None) => {
+            "NOT REPRODUCED: the model fails, the real commands pass along its schedule\n"
+        }
+        (None, Some(_)) => "the model passes, but the real commands fail along its schedule\n",
+        (None, None) => "both pass\n",
+    });
+    if m.failure.is_some() != real.is_some() && g.first_difference.is_none() && g.stuck.is_none() {
+        out.push_str(&format!(
+            "  every matched call returned what the model's did, so the real tool reacts differently from the model{}: a gap in the model's fidelity\n",
+            m.failing_op.as_deref().map_or(String::new(), |op| format!(" to {op}"))
+        ));
+    }
+    out
+}
+
+/// The JSON form of [`guided_text`].
+fn guided_json(m: &ModelRun, g: &GuideReport) -> serde_json::Value {
+    json!({
+        "model": m.what,
+        "model_failure": m.failure,
+        "model_calls": g.model_steps,
+        "matched": g.matched,
+        "free": g.free,
+        "followed": g.followed(),
+        "first_difference": g.first_difference.as_ref().map(|d| json!({
+            "model_op": d.model.op_index + 1,
+            "model_job": m.labels.get(d.model.key.job),
+            "model": d.model.shown,
+            "real_call": d.real_index + 1,
+            "real_job": label(d.real.job),
+            "real": format!("{} = {}", d.real.call, d.real.outcome.map_or("?".to_string(), |o| o.to_string())),
+        })),
+        "stuck": g.stuck.as_ref().map(|s| json!({
+            "model_op": s.step.op_index + 1,
+            "model_job": m.labels.get(s.step.key.job),
+            "model": s.step.shown,
+            "parked": s.parked.iter().map(|(j, c)| json!({"job": label(*j), "call": c})).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+fn json_report(
+    args: &RunArgs,
+    spec: &RunSpec,
+    model: Option<&ModelRun>,
+    report: &RunReport,
+) -> serde_json::Value {
     let failure = report.failure.as_ref().map(|f| {
         let token = f.traced.schedule.token();
         json!({
@@ -438,6 +659,10 @@ fn json_report(args: &RunArgs, spec: &RunSpec, report: &RunReport) -> serde_json
         "executions": report.executions,
         "verdict": if report.failure.is_some() { "fail" } else { "pass" },
         "failure": failure,
+        "guided": match (model, &report.guided) {
+            (Some(m), Some(g)) => guided_json(m, g),
+            _ => serde_json::Value::Null,
+        },
     })
 }
 

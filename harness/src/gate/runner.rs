@@ -9,7 +9,9 @@ use std::time::Duration;
 use super::call::PrefixView;
 use super::directed::{plans, Directed};
 use super::entropy;
+use super::guide::{GuideReport, ModelGuide};
 use super::interrupt;
+use super::model_step::ModelStep;
 use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
 use super::snapshot::Snapshot;
@@ -46,6 +48,10 @@ pub struct RunSpec {
     /// With a token: the index of the execution that produced it, whose
     /// entropy the replay feeds the commands (0 when unknown).
     pub execution: u64,
+    /// Follow this model execution instead of exploring (`run --model`):
+    /// one execution, whose matched calls keep the model's order
+    /// (`guide.rs`).
+    pub guide: Option<Vec<ModelStep>>,
 }
 
 /// The default of [`RunSpec::timeout`].
@@ -62,6 +68,8 @@ pub struct ExecutionReport {
     pub findings: Vec<Finding>,
     /// The race-directed plan it followed, if any.
     pub plan: Option<String>,
+    /// How closely it followed the model, when it was guided by one.
+    pub guided: Option<GuideReport>,
 }
 
 /// The outcome of a run.
@@ -77,6 +85,8 @@ pub struct RunReport {
     pub failure: Option<ExecutionReport>,
     /// Gated syscalls released in all executions together (for rates).
     pub steps: usize,
+    /// How closely the execution followed the model, for a guided run.
+    pub guided: Option<GuideReport>,
 }
 
 impl RunSpec {
@@ -184,8 +194,9 @@ fn run_from(
         executions: 0,
         failure: None,
         steps: 0,
+        guided: None,
     };
-    let budget = if spec.token.is_some() {
+    let budget = if spec.token.is_some() || spec.guide.is_some() {
         1
     } else {
         spec.executions
@@ -204,9 +215,11 @@ fn run_from(
         let plan = directed.get(index as usize);
         let mut plain = Plain(scheduler.as_mut());
         let mut aimed = plan.map(|p| Directed::new(p.clone()));
-        let picker: &mut dyn Picker = match &mut aimed {
-            Some(d) => d,
-            None => &mut plain,
+        let mut guide = spec.guide.clone().map(ModelGuide::new);
+        let picker: &mut dyn Picker = match (&mut guide, &mut aimed) {
+            (Some(g), _) => g,
+            (None, Some(d)) => d,
+            (None, None) => &mut plain,
         };
         let execution = if spec.token.is_some() {
             spec.execution
@@ -222,7 +235,7 @@ fn run_from(
             e => e,
         })?;
         report.steps += traced.released.len();
-        if let Some(token) = &spec.token {
+        if let (Some(token), None) = (&spec.token, &spec.guide) {
             if traced.schedule.choices.len() != token.choices.len() {
                 let last = traced.released.last().map_or_else(
                     || "nothing was released".to_string(),
@@ -240,14 +253,24 @@ fn run_from(
         }
         let actual = read_tree(&spec.prefix)?;
         let findings = spec.criteria.judge(&traced.jobs, &reference, &actual);
+        let guided = match (&spec.guide, &guide) {
+            (Some(steps), Some(g)) => Some(GuideReport::new(
+                steps,
+                &traced.released,
+                g.stuck().cloned(),
+            )),
+            _ => None,
+        };
         let execution = ExecutionReport {
             index: execution,
             traced,
             findings,
             plan: plan.map(ToString::to_string),
+            guided,
         };
         observe(&execution);
         report.executions += 1;
+        report.guided.clone_from(&execution.guided);
         if !execution.findings.is_empty() {
             report.failure = Some(execution);
             break;

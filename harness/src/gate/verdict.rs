@@ -109,7 +109,7 @@ impl Criteria {
         let diff = self.normalize(actual).diff_from(&self.normalize(reference));
         if !diff.is_empty() {
             findings.push(Finding::Tree {
-                diff: shown_unnormalized(diff, reference, actual),
+                diff: shown_unnormalized(diff, reference, actual, !self.strict_pycache),
             });
         }
         findings
@@ -117,9 +117,29 @@ impl Criteria {
 }
 
 /// The changes found between normalized trees, shown with the entries as they
-/// really are (a `.pyc` keeps its real size and digest in the report).
-fn shown_unnormalized(diff: TreeDiff, reference: &Tree, actual: &Tree) -> TreeDiff {
-    let show = |t: &Tree, p: &str, fallback: String| t.get(p).map_or(fallback, |e| e.to_string());
+/// really are (a `.pyc` keeps its real size and mode in the report). Unless
+/// bytecode is compared (`loose_bytecode` false), a bytecode file's digest is
+/// left out: its header holds its source's modification time, which comes
+/// from the wall clock when cp sets it only after Python has read it, so it
+/// would differ from run to run of the same schedule.
+fn shown_unnormalized(
+    diff: TreeDiff,
+    reference: &Tree,
+    actual: &Tree,
+    loose_bytecode: bool,
+) -> TreeDiff {
+    let pycache = Glob::new("**/__pycache__/**");
+    let show = |t: &Tree, p: &str, fallback: String| {
+        t.get(p).map_or(fallback, |e| {
+            if loose_bytecode && pycache.matches(p) && e.digest.is_some() {
+                let mut e = e.clone();
+                e.digest = None;
+                format!("{e}(bytecode, not compared)")
+            } else {
+                e.to_string()
+            }
+        })
+    };
     let changes = diff
         .changes
         .into_iter()
@@ -197,10 +217,11 @@ mod tests {
         let [Finding::Tree { diff }] = &found[..] else {
             panic!("{found:?}")
         };
-        // Reported with its real size, not the normalized one.
+        // Reported with its real size, not the normalized one, and no
+        // digest (its header holds a wall-clock time).
         assert_eq!(
             diff.changes[0].to_string(),
-            format!("- M/__pycache__/a.pyc  ({})", file(b"one"))
+            "- M/__pycache__/a.pyc  (file 0644 3 bytes (bytecode, not compared))"
         );
     }
 

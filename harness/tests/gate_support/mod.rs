@@ -136,8 +136,24 @@ fn inode_order_is_creation_order(m: &Path) -> bool {
 /// Writes `m-1.0-py3-none-any.whl` into `dir` by hand (zip + RECORD with
 /// sha256 hashes), so no build backend is needed offline.
 pub fn wheel(dir: &Path) -> PathBuf {
+    wheel_with(dir, &[])
+}
+
+/// [`wheel`] with `M/_speedups.so` as well, stored executable (0755), as a
+/// compiled extension is: pip chmods it after writing it, the window of
+/// SageMath 33060.
+pub fn wheel_with_extension(dir: &Path) -> PathBuf {
+    wheel_with(dir, &[("M/_speedups.so", "\x7fELF stand-in\n")])
+}
+
+fn wheel_with(dir: &Path, executables: &[(&str, &str)]) -> PathBuf {
     use std::io::Write;
     let mut files = sources();
+    files.extend(
+        executables
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string())),
+    );
     files.push((
         "m-1.0.dist-info/METADATA".into(),
         "Metadata-Version: 2.1\nName: m\nVersion: 1.0\n".into(),
@@ -158,6 +174,12 @@ pub fn wheel(dir: &Path) -> PathBuf {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     let options = zip::write::SimpleFileOptions::default();
     for (name, text) in files {
+        let executable = executables.iter().any(|(p, _)| *p == name);
+        let options = if executable {
+            options.unix_permissions(0o755)
+        } else {
+            options
+        };
         zip.start_file(name, options).unwrap();
         zip.write_all(text.as_bytes()).unwrap();
     }
