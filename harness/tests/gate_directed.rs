@@ -49,3 +49,40 @@ fn dpor_on_the_gate_is_the_directed_portfolio() {
     }
     directed("dpor");
 }
+
+/// SageMath 33060 on real pips: two `pip install --prefix` of one wheel with
+/// a compiled extension (stored executable, so pip chmods it after writing
+/// it). The window plan holds pip A before that chmod until pip B has
+/// unlinked the file (pip unlinks a destination that exists before writing
+/// it), and A fails with pip's own OSError, within 10 executions.
+#[test]
+fn auto_finds_the_two_pip_race_of_sage_33060() {
+    if !gate_permitted() {
+        return;
+    }
+    let py = python();
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = wheel_with_extension(dir.path());
+    let prefix = tempfile::tempdir().unwrap();
+    let pip = direct_install(&py, &wheel);
+    let out = prefixrace()
+        .args(["run", "--scheduler", "auto", "--executions", "10"])
+        .args(["--fail-on", "^ERROR"])
+        .arg("--prefix")
+        .arg(prefix.path())
+        .args(["--", &pip, "--", &pip])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("until another job's unlink(\"") && text.contains("M/_speedups.so"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "printed: ERROR: Could not install packages due to an OSError: [Errno 2] No such file or directory: '"
+        ),
+        "{text}"
+    );
+}

@@ -39,6 +39,19 @@ pub struct Plan {
     pub position: usize,
     /// How many steps the other jobs may take while it is held.
     pub budget: usize,
+    /// For a window plan: the held job goes on as soon as another job has
+    /// made this destructive call (by name) on the held call's path, so the
+    /// other job's later calls (re-creating the file) come after it.
+    pub until: Option<Racer>,
+}
+
+/// The call that closes a window plan's hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Racer {
+    /// The syscall name (`unlink`, `rename`, ...).
+    pub name: &'static str,
+    /// The prefix-relative path it acts on.
+    pub path: String,
 }
 
 impl std::fmt::Display for Plan {
@@ -48,7 +61,11 @@ impl std::fmt::Display for Plan {
             "hold {} before {}",
             super::verdict::label(self.hold),
             self.before
-        )
+        )?;
+        if let Some(r) = &self.until {
+            write!(f, " until another job's {}(\"{}\")", r.name, r.path)?;
+        }
+        Ok(())
     }
 }
 
@@ -93,7 +110,88 @@ fn related(a: &str, b: &str) -> bool {
     a == b || below(a, b) || below(b, a)
 }
 
-/// The plans for the serial reference's calls, job by job, best first.
+/// True for a call that removes or replaces what is at its (first) path:
+/// the racer of a window.
+fn removes(call: &Call) -> bool {
+    matches!(
+        call.name,
+        "unlink" | "unlinkat" | "rmdir" | "rename" | "renameat" | "renameat2"
+    )
+}
+
+/// True for a call that creates its (first) path.
+fn creates(call: &Call) -> bool {
+    matches!(destructive_rank(call), Some(0 | 2 | 3)) && !removes(call)
+}
+
+/// Window plans: job X created a path and later acts on it again (chmod,
+/// rename, open, stat...); another job Y removes or replaces that path. Hold
+/// X before the later call until Y has removed the path, then let X go on at
+/// once: X meets the path gone (SageMath 33060: pip A's `chmod` of an
+/// extension module another pip has just unlinked). One plan per (X, path),
+/// for its best follow-up by path (not through a descriptor): follow-ups
+/// that change the path rank first, later ones first within a rank.
+fn window_plans(reference: &[Vec<Released>], budget: usize) -> Vec<Vec<Plan>> {
+    reference
+        .iter()
+        .enumerate()
+        .map(|(x, calls)| {
+            let mut mine: Vec<((bool, u8), Plan)> = Vec::new();
+            for (position, r) in calls.iter().enumerate().rev() {
+                // A call through a descriptor still reaches the unlinked file.
+                if r.call.args.iter().any(|a| a.starts_with('<')) {
+                    continue;
+                }
+                let Some(path) = paths(&r.call).into_iter().next() else {
+                    continue;
+                };
+                let created_before = calls[..position]
+                    .iter()
+                    .any(|c| creates(&c.call) && paths(&c.call).first() == Some(&path));
+                if !created_before {
+                    continue;
+                }
+                let racer = reference
+                    .iter()
+                    .enumerate()
+                    .filter(|(y, _)| *y != x)
+                    .flat_map(|(_, c)| c.iter())
+                    .find(|c| removes(&c.call) && paths(&c.call).first() == Some(&path));
+                if let Some(racer) = racer {
+                    // Bytecode last: pip and CPython swallow errors while
+                    // writing it (install-semantics.md).
+                    let bytecode = path.contains("__pycache__");
+                    let rank = (bytecode, destructive_rank(&r.call).unwrap_or(u8::MAX));
+                    mine.push((
+                        rank,
+                        Plan {
+                            hold: x,
+                            before: r.call.to_string(),
+                            position,
+                            budget,
+                            until: Some(Racer {
+                                name: racer.call.name,
+                                path,
+                            }),
+                        },
+                    ));
+                }
+            }
+            // Calls that change the path first (a chmod fails on a path that
+            // is gone), then plain reads, bytecode last; later calls first
+            // within a rank; one plan per path.
+            mine.sort_by_key(|(rank, _)| *rank);
+            let mut seen = std::collections::BTreeSet::new();
+            mine.into_iter()
+                .map(|(_, p)| p)
+                .filter(|p| seen.insert(p.until.as_ref().map(|u| u.path.clone())))
+                .collect()
+        })
+        .collect()
+}
+
+/// The plans for the serial reference's calls, best first: window plans
+/// (jobs taking turns), then hold plans job by job.
 pub fn plans(reference: &[Vec<Released>]) -> Vec<Plan> {
     let steps: Vec<usize> = reference.iter().map(Vec::len).collect();
     let mut per_job: Vec<Vec<(u8, usize, usize, Plan)>> = Vec::new();
@@ -131,6 +229,7 @@ pub fn plans(reference: &[Vec<Released>]) -> Vec<Plan> {
                     before,
                     position,
                     budget,
+                    until: None,
                 },
             ));
         }
@@ -138,7 +237,17 @@ pub fn plans(reference: &[Vec<Released>]) -> Vec<Plan> {
         per_job.push(mine);
     }
     // Jobs take turns.
+    let budget = 4 * steps.iter().sum::<usize>() + 1000;
     let mut out = Vec::new();
+    let windows = window_plans(reference, budget);
+    let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
+    for i in 0..longest {
+        for job in &windows {
+            if let Some(p) = job.get(i) {
+                out.push(p.clone());
+            }
+        }
+    }
     let longest = per_job.iter().map(Vec::len).max().unwrap_or(0);
     for i in 0..longest {
         for job in &per_job {
@@ -195,7 +304,14 @@ impl Picker for Directed {
             let other = offers.iter().find(|o| o.job != hold);
             match other {
                 Some(o) if spent < self.plan.budget => {
-                    self.phase = Phase::Holding { spent: spent + 1 };
+                    let closes = self.plan.until.as_ref().is_some_and(|u| {
+                        o.call.name == u.name && paths(o.call).first() == Some(&u.path)
+                    });
+                    self.phase = if closes {
+                        Phase::Done
+                    } else {
+                        Phase::Holding { spent: spent + 1 }
+                    };
                     return Some(o.job);
                 }
                 _ => self.phase = Phase::Done,
@@ -254,12 +370,78 @@ mod tests {
     }
 
     #[test]
+    fn a_window_plan_holds_a_chmod_until_the_other_pip_unlinks_the_file() {
+        let so = "\"M/_speedups.so\"";
+        let a = vec![
+            call(
+                0,
+                "openat",
+                &[so, "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", "0666"],
+            ),
+            call(0, "chmod", &[so, "0755"]),
+        ];
+        let b = vec![
+            call(1, "newfstatat", &[so, "0x0"]),
+            call(1, "unlink", &[so]),
+            call(
+                1,
+                "openat",
+                &[so, "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", "0666"],
+            ),
+            call(1, "chmod", &[so, "0755"]),
+        ];
+        let plans = plans(&[a, b]);
+        assert_eq!(plans[0].hold, 0);
+        assert_eq!(plans[0].before, "chmod(\"M/_speedups.so\", 0755)");
+        assert_eq!(
+            plans[0].to_string(),
+            "hold A before chmod(\"M/_speedups.so\", 0755) until another job's unlink(\"M/_speedups.so\")"
+        );
+        // The picker lets B go up to its unlink, then A at once.
+        let mut d = Directed::new(plans[0].clone());
+        let mk = |name: &'static str, args: &[&str]| Call {
+            name,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            in_prefix: true,
+        };
+        let a_open = mk(
+            "openat",
+            &[so, "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", "0666"],
+        );
+        let a_chmod = mk("chmod", &[so, "0755"]);
+        let b_stat = mk("newfstatat", &[so, "0x0"]);
+        let b_unlink = mk("unlink", &[so]);
+        let b_open = mk(
+            "openat",
+            &[so, "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", "0666"],
+        );
+        let offer = |job, call, index| Offer { job, call, index };
+        assert_eq!(
+            d.pick(&[offer(0, &a_open, 0), offer(1, &b_stat, 0)], 0),
+            Some(0)
+        );
+        assert_eq!(
+            d.pick(&[offer(0, &a_chmod, 1), offer(1, &b_stat, 0)], 1),
+            Some(1)
+        );
+        assert_eq!(
+            d.pick(&[offer(0, &a_chmod, 1), offer(1, &b_unlink, 1)], 2),
+            Some(1)
+        );
+        assert_eq!(
+            d.pick(&[offer(0, &a_chmod, 1), offer(1, &b_open, 2)], 3),
+            Some(0)
+        );
+    }
+
+    #[test]
     fn the_picker_runs_the_held_job_to_its_call_then_the_others() {
         let plan = Plan {
             hold: 0,
             before: "mkdir(\"M/__pycache__\")".into(),
             position: 99,
             budget: 2,
+            until: None,
         };
         let mut d = Directed::new(plan);
         let mk = |name: &'static str, p: &str| Call {
