@@ -15,6 +15,12 @@ if [ "${CI:-}" = true ] && ! command -v strace >/dev/null 2>&1; then
     exit 1
 fi
 command -v python3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3; }
+# uv, for the gate's uv-vs-python3 determinism check (tests/gate_determinism.rs).
+if ! command -v uv >/dev/null 2>&1; then
+    python3 -m pip install -q uv >/dev/null 2>&1 || echo "ci: could not install uv" >&2
+    command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    hash -r
+fi
 
 export CARGO_TERM_COLOR=never
 cargo --version

@@ -136,3 +136,79 @@ fn getrandom_and_dev_urandom_are_seeded() {
     assert_ne!(one[0], other[0], "another seed, other getrandom bytes");
     assert_ne!(one[1], other[1], "another seed, other /dev/urandom bytes");
 }
+
+/// `uv`, when installed (CI installs it; elsewhere the uv case is skipped
+/// with a message).
+fn uv() -> Option<String> {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "command -v uv && uv --version"])
+        .output()
+        .ok()?;
+    let found = out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("uv")
+            .to_string()
+    });
+    assert!(
+        found.is_some() || std::env::var_os("CI").is_none(),
+        "CI must have uv (pip install uv) for the uv-vs-python3 determinism check"
+    );
+    found
+}
+
+/// Runs `commands` under the gate three times with one seed and returns the
+/// report, after checking the three are byte-identical (verdict, token and
+/// `--trace`, temporary names from the clock shown as `~N`).
+fn three_identical_runs(commands: &[String]) -> String {
+    let mut outputs = Vec::new();
+    for _ in 0..3 {
+        let prefix = tempfile::tempdir().unwrap();
+        let out = prefixrace()
+            .args(["run", "--trace", "--scheduler", "random", "--seed", "5"])
+            .args(["--executions", "2", "--fail-on", "^ERROR", "--prefix"])
+            .arg(prefix.path())
+            .args(commands.iter().flat_map(|c| ["--", c.as_str()]))
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        // The prefix path differs between the three runs; nothing else may.
+        let shown = stdout(&out).replace(&prefix.path().display().to_string(), "$PREFIX");
+        outputs.push((out.status.code(), shown));
+    }
+    assert_eq!(outputs[0], outputs[1], "the same seed, the same report");
+    assert_eq!(outputs[0], outputs[2], "the same seed, the same report");
+    outputs.remove(0).1
+}
+
+#[test]
+fn pip_against_python_pip_against_pip_and_uv_against_python_repeat_their_runs() {
+    if !gate_permitted() {
+        return;
+    }
+    let py = python();
+    let site = site_packages(&py);
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = wheel_with_extension(dir.path());
+    let pip = direct_install(&py, &wheel);
+    let report = three_identical_runs(&[pip.clone(), importer(&py, &site)]);
+    assert!(report.contains("[B] "), "the importer's calls are traced: {report}");
+    three_identical_runs(&[pip.clone(), pip]);
+    match uv() {
+        Some(version) => {
+            let uv = format!(
+                "exec uv pip install --no-deps --offline --no-cache --python {py} --prefix \"$PREFIX\" '{}'",
+                wheel.display()
+            );
+            let report = three_identical_runs(&[uv, importer(&py, &site)]);
+            assert!(report.contains("[A"), "{version}: {report}");
+        }
+        None => eprintln!("SKIPPED the uv case: uv is not installed (pip install uv)"),
+    }
+}

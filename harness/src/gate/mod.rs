@@ -27,6 +27,7 @@ pub mod runner;
 pub mod snapshot;
 pub mod spawn;
 pub mod syscalls;
+pub mod temp_names;
 pub mod tracee;
 pub mod tracer;
 pub mod verdict;

@@ -15,6 +15,7 @@ use super::model_step::ModelStep;
 use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
 use super::snapshot::Snapshot;
+use super::temp_names::TempNames;
 use super::tracer::{run_gated, ExecContext, Released, Traced};
 use super::verdict::{label, Criteria, Finding};
 use super::workdir::WorkDir;
@@ -332,8 +333,10 @@ fn serial_reference(
     Ok((read_tree(&spec.prefix)?, steps, calls))
 }
 
-/// Reads a trace as lines: `[A] mkdir("M/__pycache__", 0777) = -1 EEXIST`.
+/// Reads a trace as lines: `[A] mkdir("M/__pycache__", 0777) = -1 EEXIST`,
+/// with clock-dependent temporary names shown as `~N` (`temp_names.rs`).
 pub fn trace_lines(traced: &Traced) -> Vec<String> {
+    let mut names = TempNames::new();
     traced
         .released
         .iter()
@@ -343,10 +346,11 @@ pub fn trace_lines(traced: &Traced) -> Vec<String> {
             } else {
                 format!("{}.{}", label(r.job), r.process)
             };
-            match r.outcome {
+            let line = match r.outcome {
                 Some(o) => format!("[{who}] {} = {o}", r.call),
                 None => format!("[{who}] {} = ?", r.call),
-            }
+            };
+            names.canonical(&line)
         })
         .collect()
 }
