@@ -332,14 +332,25 @@ impl ModelFs {
         let old = children.insert(name.clone(), child);
         if old.is_some() {
             *dir.removed.entry(name.clone()).or_default() += 1;
-            self.dirs.forget_all();
         }
         self.reach(child);
         if let Some(old) = old {
+            self.forget_dirs_through(old);
             if self.keyed {
                 self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             }
             self.unreach(old);
+        }
+    }
+
+    /// An entry leading to `old` was removed or replaced: forget the cached
+    /// directories, unless `old` is a file. A resolved directory path only
+    /// goes through entries that lead to directories or symlinks (every
+    /// component but `.` and `..` names one), so removing or replacing an
+    /// entry that leads to a file changes where no cached path leads.
+    fn forget_dirs_through(&mut self, old: Ino) {
+        if !matches!(self.inodes[old].node, Node::File(_)) {
+            self.dirs.forget_all();
         }
     }
 
@@ -352,7 +363,7 @@ impl ModelFs {
         };
         if let Some((name, old)) = children.remove_entry(name) {
             *dir.removed.entry(name.clone()).or_default() += 1;
-            self.dirs.forget_all();
+            self.forget_dirs_through(old);
             if self.keyed {
                 self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             }
