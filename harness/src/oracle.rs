@@ -62,6 +62,12 @@ pub struct Judgement {
 #[derive(Debug, Clone)]
 pub struct Oracle {
     reference: Tree,
+    /// The reference as it ran, before normalization: an execution that
+    /// ends with exactly this tree normalizes to `reference` with
+    /// `reference_notes`, so [`Oracle::judge`] need not normalize it again.
+    raw_reference: Tree,
+    /// The notes normalizing `raw_reference` gave.
+    reference_notes: Vec<String>,
     reference_steps: usize,
     volatile: Vec<Glob>,
 }
@@ -85,9 +91,11 @@ impl Oracle {
             ))));
         }
         let volatile = setup.scenario.volatile.clone();
-        let (reference, _) = normalize(&trace.tree, &volatile);
+        let (reference, reference_notes) = normalize(&trace.tree, &volatile);
         Ok(Oracle {
             reference,
+            raw_reference: trace.tree,
+            reference_notes,
             reference_steps: trace.schedule.choices.len(),
             volatile,
         })
@@ -105,8 +113,14 @@ impl Oracle {
 
     /// The verdict for `trace`.
     pub fn judge(&self, trace: &ExecutionTrace) -> Judgement {
-        let (tree, notes) = normalize(&trace.tree, &self.volatile);
-        let diff = significant(tree.diff_from(&self.reference));
+        // Most executions end exactly where the reference did: comparing the
+        // raw trees (in order, no allocation) spares normalizing and diffing.
+        let (diff, notes) = if trace.tree == self.raw_reference {
+            (TreeDiff::default(), self.reference_notes.clone())
+        } else {
+            let (tree, notes) = normalize(&trace.tree, &self.volatile);
+            (significant(tree.diff_from(&self.reference)), notes)
+        };
         let failure = if let Some(reason) = &trace.aborted {
             Some(FailureKind::Aborted(reason.clone()))
         } else if let Some((job, o)) = trace.outcomes.iter().enumerate().find(|(_, o)| o.failed()) {

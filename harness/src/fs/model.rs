@@ -897,6 +897,10 @@ impl Fs for ModelFs {
         Some(self)
     }
 
+    fn as_model(&self) -> Option<&ModelFs> {
+        Some(self)
+    }
+
     fn tree(&self) -> Tree {
         // Depth first, each directory's path read back from the entries
         // already listed, then sorted once.

@@ -77,7 +77,10 @@ impl AtomicWriteJob {
         for f in &plan.files {
             let (dir, _) = split_parent(&f.path);
             // Files of one directory come together: share its name.
-            let same = parent.last().and_then(|p| p.clone()).filter(|p| **p == *dir);
+            let same = parent
+                .last()
+                .and_then(|p| p.clone())
+                .filter(|p| **p == *dir);
             parent.push(match same {
                 Some(p) => Some(p),
                 None => (!dir.is_empty()).then(|| dir.into()),
@@ -155,10 +158,7 @@ impl AtomicWriteJob {
     fn begin(&mut self) {
         if self.index >= self.plan.files.len() {
             if self.rest.is_none() {
-                self.rest = Some(PipJob::new(
-                    self.label.clone(),
-                    self.prepared.rest.clone(),
-                ));
+                self.rest = Some(PipJob::new(self.label.clone(), self.prepared.rest.clone()));
             }
             return;
         }
@@ -218,8 +218,8 @@ impl Job for AtomicWriteJob {
             }
             return;
         };
-        let path = op.path().clone();
-        let target = self.plan.files[self.index].path.clone();
+        let path = op.into_path();
+        let target = || self.plan.files[self.index].path.clone();
         match pending {
             Pending::Makedirs(mut md) => {
                 if let Some(MakedirsStep::Failed(e, dir)) = md.complete(result) {
@@ -264,7 +264,7 @@ impl Job for AtomicWriteJob {
                     self.pending = Some((
                         Op::Rename {
                             from: path,
-                            to: target,
+                            to: target(),
                         },
                         Pending::Rename,
                     ))
@@ -275,7 +275,10 @@ impl Job for AtomicWriteJob {
                 Ok(_) => self.index += 1,
                 Err(e) => self.pending = Some((Op::Unlink { path }, Pending::UnlinkTmp(*e))),
             },
-            Pending::UnlinkTmp(e) => self.abort(e, &target),
+            Pending::UnlinkTmp(e) => {
+                let target = target();
+                self.abort(e, &target)
+            }
         }
     }
 
