@@ -266,4 +266,45 @@ mod tests {
         );
         assert_eq!(pyc_source_path("a/b/c.pyc"), None);
     }
+
+    /// An execution that ends with the reference's raw tree is judged as
+    /// normalizing and diffing it would: no difference, the reference's notes.
+    #[test]
+    fn the_raw_reference_shortcut_judges_as_normalizing_would() {
+        use crate::execution::ExecutionTrace;
+        use crate::schedule::Schedule;
+        let mut raw = Tree::new();
+        raw.insert("m/a.py", file(b"a"));
+        raw.insert("m/__pycache__/a.cpython-39.pyc", pyc(b"old"));
+        let (reference, reference_notes) = normalize(&raw, &[]);
+        let oracle = Oracle {
+            reference,
+            raw_reference: raw.clone(),
+            reference_notes,
+            reference_steps: 0,
+            volatile: Vec::new(),
+        };
+        let trace = |tree: Tree| ExecutionTrace {
+            events: Vec::new(),
+            schedule: Schedule {
+                choices: Vec::new(),
+            },
+            outcomes: Vec::new(),
+            tree,
+            aborted: None,
+        };
+        let slow = |tree: &Tree| {
+            let (t, notes) = normalize(tree, &[]);
+            (significant(t.diff_from(oracle.reference())), notes)
+        };
+        let same = oracle.judge(&trace(raw.clone()));
+        assert_eq!((same.diff.clone(), same.notes.clone()), slow(&raw));
+        assert_eq!(same.notes.len(), 1, "the stale .pyc is noted");
+        assert!(same.failure.is_none());
+        let mut other = raw.clone();
+        other.insert("m/b.py", file(b"b"));
+        let differs = oracle.judge(&trace(other.clone()));
+        assert_eq!((differs.diff.clone(), differs.notes.clone()), slow(&other));
+        assert_eq!(differs.failure, Some(FailureKind::TreeDiffers));
+    }
 }
