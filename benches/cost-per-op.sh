@@ -7,8 +7,10 @@
 #   shuttle's random scheduler on the anchor's 543-step Cython model
 #   (SEEDS seeds to the first failure; steps/s = iterations/s x 543), and
 #   prefixrace explore scenarios/sage-33060-two-pips.toml --strategy atomic-rename
-#   --schedules BUDGET --no-pairs --no-shrink --jobs 1 (two long pips, ~6,900 ops
-#   per execution: full re-execution, the memo layers off by their own judgement),
+#   --scheduler random --schedules BUDGET --no-pairs --no-shrink --jobs 1 (two long
+#   pips, ~6,900 ops per execution: full re-execution, the memo layers off by their
+#   own judgement). The scheduler is named: explore's default, auto, is a portfolio
+#   with dpor in it, and what is measured here is full re-execution under random,
 #   timed and its peak RSS taken by /usr/bin/time -f '%e %M'; then once with
 #   pair counting (the CLI default) at PAIRS_BUDGET.
 # Prints one line per measurement and the ratio prefixrace ops/s : shuttle steps/s.
@@ -49,7 +51,7 @@ prefixrace_run() { # budget extra-args... -> "seconds rss_kb ops"
   local budget=$1; shift
   local out
   out=$( { /usr/bin/time -f 'TIME %e %M' "$PREFIXRACE" explore "$scenario" --strategy atomic-rename \
-      --schedules "$budget" --no-shrink --jobs 1 "$@" ; } 2>&1 )
+      --scheduler random --schedules "$budget" --no-shrink --jobs 1 "$@" ; } 2>&1 )
   local ops secs rss
   ops=$(sed -n 's/^explored: [0-9]* executions, \([0-9]*\) ops.*/\1/p' <<<"$out")
   read -r secs rss < <(sed -n 's/^TIME //p' <<<"$out")

@@ -291,6 +291,25 @@ impl Op {
         }
     }
 
+    /// The op's [`Op::path`], taken out of it (no reference count touched).
+    pub fn into_path(self) -> Arc<str> {
+        match self {
+            Op::Lstat { path }
+            | Op::Stat { path }
+            | Op::Mkdir { path, .. }
+            | Op::Open { path, .. }
+            | Op::Write { path, .. }
+            | Op::Read { path, .. }
+            | Op::Close { path, .. }
+            | Op::Unlink { path }
+            | Op::Rmdir { path }
+            | Op::Symlink { path, .. }
+            | Op::Chmod { path, .. }
+            | Op::Readdir { path } => path,
+            Op::Rename { from, .. } => from,
+        }
+    }
+
     /// The second path of a rename.
     pub fn path2(&self) -> Option<&Arc<str>> {
         match self {

@@ -62,6 +62,12 @@ pub struct Judgement {
 #[derive(Debug, Clone)]
 pub struct Oracle {
     reference: Tree,
+    /// The reference as it ran, before normalization: an execution that
+    /// ends with exactly this tree normalizes to `reference` with
+    /// `reference_notes`, so [`Oracle::judge`] need not normalize it again.
+    raw_reference: Tree,
+    /// The notes normalizing `raw_reference` gave.
+    reference_notes: Vec<String>,
     reference_steps: usize,
     volatile: Vec<Glob>,
 }
@@ -85,9 +91,11 @@ impl Oracle {
             ))));
         }
         let volatile = setup.scenario.volatile.clone();
-        let (reference, _) = normalize(&trace.tree, &volatile);
+        let (reference, reference_notes) = normalize(&trace.tree, &volatile);
         Ok(Oracle {
             reference,
+            raw_reference: trace.tree,
+            reference_notes,
             reference_steps: trace.schedule.choices.len(),
             volatile,
         })
@@ -105,8 +113,14 @@ impl Oracle {
 
     /// The verdict for `trace`.
     pub fn judge(&self, trace: &ExecutionTrace) -> Judgement {
-        let (tree, notes) = normalize(&trace.tree, &self.volatile);
-        let diff = significant(tree.diff_from(&self.reference));
+        // Most executions end exactly where the reference did: comparing the
+        // raw trees (in order, no allocation) spares normalizing and diffing.
+        let (diff, notes) = if trace.tree == self.raw_reference {
+            (TreeDiff::default(), self.reference_notes.clone())
+        } else {
+            let (tree, notes) = normalize(&trace.tree, &self.volatile);
+            (significant(tree.diff_from(&self.reference)), notes)
+        };
         let failure = if let Some(reason) = &trace.aborted {
             Some(FailureKind::Aborted(reason.clone()))
         } else if let Some((job, o)) = trace.outcomes.iter().enumerate().find(|(_, o)| o.failed()) {
@@ -251,5 +265,46 @@ mod tests {
             Some("a/b/c.py")
         );
         assert_eq!(pyc_source_path("a/b/c.pyc"), None);
+    }
+
+    /// An execution that ends with the reference's raw tree is judged as
+    /// normalizing and diffing it would: no difference, the reference's notes.
+    #[test]
+    fn the_raw_reference_shortcut_judges_as_normalizing_would() {
+        use crate::execution::ExecutionTrace;
+        use crate::schedule::Schedule;
+        let mut raw = Tree::new();
+        raw.insert("m/a.py", file(b"a"));
+        raw.insert("m/__pycache__/a.cpython-39.pyc", pyc(b"old"));
+        let (reference, reference_notes) = normalize(&raw, &[]);
+        let oracle = Oracle {
+            reference,
+            raw_reference: raw.clone(),
+            reference_notes,
+            reference_steps: 0,
+            volatile: Vec::new(),
+        };
+        let trace = |tree: Tree| ExecutionTrace {
+            events: Vec::new(),
+            schedule: Schedule {
+                choices: Vec::new(),
+            },
+            outcomes: Vec::new(),
+            tree,
+            aborted: None,
+        };
+        let slow = |tree: &Tree| {
+            let (t, notes) = normalize(tree, &[]);
+            (significant(t.diff_from(oracle.reference())), notes)
+        };
+        let same = oracle.judge(&trace(raw.clone()));
+        assert_eq!((same.diff.clone(), same.notes.clone()), slow(&raw));
+        assert_eq!(same.notes.len(), 1, "the stale .pyc is noted");
+        assert!(same.failure.is_none());
+        let mut other = raw.clone();
+        other.insert("m/b.py", file(b"b"));
+        let differs = oracle.judge(&trace(other.clone()));
+        assert_eq!((differs.diff.clone(), differs.notes.clone()), slow(&other));
+        assert_eq!(differs.failure, Some(FailureKind::TreeDiffers));
     }
 }

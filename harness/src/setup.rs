@@ -124,6 +124,13 @@ impl Setup {
         record_events: bool,
     ) -> Ran {
         let mut graph = graph.filter(|g| g.is_on() && !record_events && !scheduler.sees_ops());
+        if graph.is_none() {
+            // Nothing but the tail asks the model's key: computed once there
+            // (see `execute_with_tails`) rather than kept at every op.
+            if let Some(model) = fs.as_model_mut() {
+                model.set_keyed(false);
+            }
+        }
         let mut picks = Vec::new();
         if let Some(graph) = graph.as_deref_mut() {
             if let Walked::Known(tail) = graph.walk(scheduler, tails, &mut picks) {

@@ -10,7 +10,7 @@
 
 use super::keys::{tail_key, DecisionKeys, Histories};
 use super::{run, Ended, Event, ExecutionTrace, Flow, Observer, Progress};
-use crate::fs::Fs;
+use crate::fs::{Fs, ModelFs};
 use crate::job::{Job, Step};
 use crate::op::OpResult;
 use crate::schedule::{JobId, Scheduler};
@@ -59,9 +59,13 @@ pub enum Ran {
 }
 
 /// Like [`super::execute`], but stops as soon as only one job is left in a
-/// state `tails` knows. Needs a filesystem with a state key (the model); on
+/// state `tails` knows. Needs a filesystem that can be keyed (the model); on
 /// others it always runs to the end. With a `graph`, every decision point
-/// before that is recorded in it ([`StateGraph::record`]).
+/// before that is recorded in it ([`StateGraph::record`]), and the model
+/// keeps its key up to date with every op ([`ModelFs::set_keyed`]); without
+/// one, only the tail's key is asked, once, and a model that does not keep
+/// its key computes it then from scratch (the same key, for far less than
+/// keeping it over a long execution).
 ///
 /// Sound because jobs are deterministic: a job's state is a function of the
 /// results it was handed and of the step it offers (see [`Job`]), so two
@@ -76,7 +80,13 @@ pub fn execute_with_tails(
     graph: Option<&mut StateGraph>,
     record_events: bool,
 ) -> Ran {
-    if fs.state_key().is_none() {
+    if graph.is_some() {
+        // Keying every decision point from scratch would cost far more.
+        if let Some(model) = fs.as_model_mut() {
+            model.set_keyed(true);
+        }
+    }
+    if fs.state_key().is_none() && fs.as_model().is_none() {
         return match run(jobs, deps, fs, scheduler, record_events, &mut Unkeyed) {
             Ended::Complete(trace) => Ran::Complete { trace, tail: None },
             Ended::Stopped(_) => unreachable!("nothing stops an unkeyed execution"),
@@ -136,7 +146,11 @@ impl Observer for Shortcut<'_> {
         if self.tail.is_some() {
             return Flow::Go;
         }
-        let fs_key = fs.state_key().expect("shortcut filesystems are keyed");
+        let fs_key = || {
+            fs.state_key()
+                .or_else(|| fs.as_model().map(ModelFs::state_key))
+                .expect("shortcut filesystems can be keyed")
+        };
         let mut one_left = None;
         if at.running_count == 1 {
             let last = (0..at.jobs.len())
@@ -147,7 +161,7 @@ impl Observer for Shortcut<'_> {
                 None => at.jobs[last].step(&|p: &str| fs.probe(p)),
             };
             let key = tail_key(
-                fs_key,
+                fs_key(),
                 &self.histories,
                 &at.outcomes,
                 at.jobs[last].as_ref(),
@@ -160,7 +174,7 @@ impl Observer for Shortcut<'_> {
             });
         }
         if let Some(graph) = self.graph.as_deref_mut() {
-            let key = self.keys.key(fs_key, at, &self.histories);
+            let key = self.keys.key(fs_key(), at, &self.histories);
             graph.record(self.came_from, key, &at.runnable, one_left.map(|t| t.key));
             self.decision = Some(key);
         }

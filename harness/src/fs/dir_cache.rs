@@ -4,9 +4,12 @@
 //! every file of a directory through the same directory path, pip the same.
 //! Walking that path again for every op (a `BTreeMap` look-up per component)
 //! is most of what an op costs. A resolved directory stays where it is until
-//! an entry is removed or replaced somewhere (a new entry cannot change
-//! where an existing path leads), so the model forgets every cached
-//! directory then ([`DirCache::forget_all`]).
+//! an entry that leads to a directory or a symlink is removed or replaced
+//! somewhere (a new entry cannot change where an existing path leads, and a
+//! resolved path goes through no entry that leads to a file), so the model
+//! forgets every cached directory then ([`DirCache::forget_all`]). Installers
+//! that write through temporary names and rename them over their targets
+//! replace file entries all the time; that forgets nothing.
 
 use super::model::Ino;
 
@@ -41,7 +44,8 @@ impl DirCache {
         self.next = (self.next + 1) % SLOTS;
     }
 
-    /// Forgets every path: an entry was removed or replaced.
+    /// Forgets every path: an entry leading to a directory or a symlink was
+    /// removed or replaced.
     pub fn forget_all(&mut self) {
         for (_, ino) in &mut self.slots {
             *ino = None;

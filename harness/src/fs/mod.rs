@@ -97,4 +97,9 @@ pub trait Fs {
     fn as_model_mut(&mut self) -> Option<&mut ModelFs> {
         None
     }
+
+    /// This filesystem as the model, when it is one (read only).
+    fn as_model(&self) -> Option<&ModelFs> {
+        None
+    }
 }

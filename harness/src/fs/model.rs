@@ -2,8 +2,11 @@
 //!
 //! Inodes live in a vector and are never reused within one execution, so an
 //! inode number also tells the order in which entries were created: the order
-//! GNU cp's traversal follows. Directories keep their children in a
-//! `BTreeMap`, so listing is sorted and never depends on the host.
+//! GNU cp's traversal follows. Directories keep their children in a hash
+//! map with a fixed hasher (a look-up is one hash and one compare, where a
+//! `BTreeMap` compared a name per level); everything that lists them sorts
+//! by name first (`readdir`, [`ModelFs::children`], [`Fs::tree`]), so a
+//! listing never depends on the map's order or on the host.
 //!
 //! Cloning is cheap: inodes are shared between clones and copied on their
 //! first change (`chunked.rs`), so an execution can start from a prepared
@@ -12,7 +15,7 @@
 //! updated with every change, so two filesystems in the same state have the
 //! same key without walking either.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::chunked::Chunked;
@@ -20,6 +23,7 @@ use super::dir_cache::DirCache;
 use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
+use crate::fast_hash::Fast;
 use crate::op::{Errno, Fd, Kind, Meta, Op, OpResult, OpenFlags, Value};
 use crate::state_key::{StateHasher, StateKey};
 
@@ -35,9 +39,13 @@ const PATH_MAX: usize = 4096;
 /// The file-creation mask the model applies, as in a typical build shell.
 pub const UMASK: u32 = 0o022;
 
+/// A map keyed by entry name. Never iterated into anything ordered without
+/// sorting first.
+type Names<V> = HashMap<Arc<str>, V, Fast>;
+
 #[derive(Clone, Debug)]
 enum Node {
-    Dir(BTreeMap<Arc<str>, Ino>),
+    Dir(Names<Ino>),
     File(Content),
     Symlink(Arc<str>),
 }
@@ -51,7 +59,7 @@ struct Inode {
     ident: StateKey,
     /// For a directory: how many entries of each name were removed from it,
     /// so the next inode of that name gets another `ident`.
-    removed: BTreeMap<Arc<str>, u32>,
+    removed: Names<u32>,
 }
 
 impl Inode {
@@ -166,7 +174,7 @@ impl ModelFs {
             dirs: DirCache::default(),
             keyed: true,
         };
-        let root = fs.alloc(Node::Dir(BTreeMap::new()), 0o755, StateKey::of("/"));
+        let root = fs.alloc(Node::Dir(Names::default()), 0o755, StateKey::of("/"));
         debug_assert_eq!(root, ROOT);
         // The root is always reachable.
         fs.reach(ROOT);
@@ -246,7 +254,7 @@ impl ModelFs {
                 Err(_) => continue,
             };
             let node = match entry.kind {
-                Kind::Dir => Node::Dir(BTreeMap::new()),
+                Kind::Dir => Node::Dir(Names::default()),
                 Kind::File => Node::File(blobs(path).map(Content::from_blob).unwrap_or_default()),
                 Kind::Symlink => Node::Symlink(entry.target.clone().unwrap_or_default().into()),
             };
@@ -263,7 +271,12 @@ impl ModelFs {
     /// The children of the directory at `path` with their inode numbers, in name order.
     pub fn children(&self, path: &str) -> Vec<(String, Ino)> {
         match self.lookup(path, true).map(|i| &self.inodes[i].node) {
-            Ok(Node::Dir(children)) => children.iter().map(|(n, i)| (n.to_string(), *i)).collect(),
+            Ok(Node::Dir(children)) => {
+                let mut named: Vec<(String, Ino)> =
+                    children.iter().map(|(n, i)| (n.to_string(), *i)).collect();
+                named.sort_unstable();
+                named
+            }
             _ => Vec::new(),
         }
     }
@@ -282,7 +295,7 @@ impl ModelFs {
             node,
             mode,
             ident,
-            removed: BTreeMap::new(),
+            removed: Names::default(),
         };
         self.inodes.push(inode);
         self.refs.push(0);
@@ -332,14 +345,25 @@ impl ModelFs {
         let old = children.insert(name.clone(), child);
         if old.is_some() {
             *dir.removed.entry(name.clone()).or_default() += 1;
-            self.dirs.forget_all();
         }
         self.reach(child);
         if let Some(old) = old {
+            self.forget_dirs_through(old);
             if self.keyed {
                 self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             }
             self.unreach(old);
+        }
+    }
+
+    /// An entry leading to `old` was removed or replaced: forget the cached
+    /// directories, unless `old` is a file. A resolved directory path only
+    /// goes through entries that lead to directories or symlinks (every
+    /// component but `.` and `..` names one), so removing or replacing an
+    /// entry that leads to a file changes where no cached path leads.
+    fn forget_dirs_through(&mut self, old: Ino) {
+        if !matches!(self.inodes[old].node, Node::File(_)) {
+            self.dirs.forget_all();
         }
     }
 
@@ -352,7 +376,7 @@ impl ModelFs {
         };
         if let Some((name, old)) = children.remove_entry(name) {
             *dir.removed.entry(name.clone()).or_default() += 1;
-            self.dirs.forget_all();
+            self.forget_dirs_through(old);
             if self.keyed {
                 self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             }
@@ -607,7 +631,7 @@ impl ModelFs {
         self.link(
             parent,
             name.into(),
-            Node::Dir(BTreeMap::new()),
+            Node::Dir(Names::default()),
             mode & 0o7777 & !UMASK,
         );
         Ok(Value::Unit)
@@ -762,6 +786,9 @@ impl ModelFs {
         if ancestor == dir {
             return true;
         }
+        if !matches!(self.inodes[ancestor].node, Node::Dir(_)) {
+            return false;
+        }
         let mut stack = vec![ancestor];
         while let Some(d) = stack.pop() {
             if let Node::Dir(children) = &self.inodes[d].node {
@@ -820,9 +847,11 @@ impl ModelFs {
     fn readdir(&mut self, path: &str) -> OpResult {
         let ino = self.cached_lookup(path, true)?;
         match &self.inodes[ino].node {
-            Node::Dir(children) => Ok(Value::Names(
-                children.keys().map(|k| k.to_string()).collect(),
-            )),
+            Node::Dir(children) => {
+                let mut names: Vec<String> = children.keys().map(|k| k.to_string()).collect();
+                names.sort_unstable();
+                Ok(Value::Names(names))
+            }
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -883,6 +912,10 @@ impl Fs for ModelFs {
     }
 
     fn as_model_mut(&mut self) -> Option<&mut ModelFs> {
+        Some(self)
+    }
+
+    fn as_model(&self) -> Option<&ModelFs> {
         Some(self)
     }
 
@@ -1301,6 +1334,79 @@ mod tests {
         }) {
             Ok(Value::Data(c)) => assert!(c.is_empty()),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// The cached directories never change what an op resolves to: after
+    /// every op of a random sequence (creations, renames over files and
+    /// directories, removals, symlinks, `..`), every path resolves through
+    /// the cache (`apply`) exactly as a walk from the root does, listings
+    /// come sorted, and the key kept incrementally is the key from scratch.
+    mod cache_against_walks {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: [&str; 10] = [
+            "a", "a/b", "a/b/c", "b", "b/c", "a/l", "l", "l/c", "a/b/../x", "b/c/d",
+        ];
+
+        fn op(kind: u8, x: usize, y: usize) -> Op {
+            let (x, y) = (p(NAMES[x % NAMES.len()]), p(NAMES[y % NAMES.len()]));
+            match kind % 8 {
+                0 => Op::Mkdir {
+                    path: x,
+                    mode: 0o777,
+                },
+                1 => Op::Open {
+                    path: x,
+                    flags: OpenFlags::CREATE_TRUNC,
+                    mode: 0o666,
+                },
+                2 | 3 => Op::Rename { from: x, to: y },
+                4 => Op::Unlink { path: x },
+                5 => Op::Rmdir { path: x },
+                6 => Op::Symlink {
+                    target: if y.len() % 2 == 0 { p("a") } else { p("../b") },
+                    path: x,
+                },
+                _ => Op::Chmod {
+                    path: x,
+                    mode: 0o700,
+                },
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn every_op_resolves_as_a_walk_would(
+                ops in proptest::collection::vec((0u8..8, 0usize..10, 0usize..10), 1..40)
+            ) {
+                let mut fs = ModelFs::new();
+                for (kind, x, y) in ops {
+                    let _ = fs.apply(&op(kind, x, y));
+                    for path in NAMES {
+                        for follow in [false, true] {
+                            let walked = fs.lookup(path, follow).map(|i| fs.meta(i));
+                            let asked = if follow {
+                                Op::Stat { path: p(path) }
+                            } else {
+                                Op::Lstat { path: p(path) }
+                            };
+                            let cached = fs.apply(&asked).map(|v| match v {
+                                Value::Meta(m) => m,
+                                other => panic!("{other:?}"),
+                            });
+                            prop_assert_eq!(cached, walked, "{} (follow {})", path, follow);
+                        }
+                        if let Ok(Value::Names(names)) = fs.apply(&Op::Readdir { path: p(path) }) {
+                            let mut sorted = names.clone();
+                            sorted.sort();
+                            prop_assert_eq!(names, sorted);
+                        }
+                    }
+                    prop_assert_eq!(fs.state_key(), fs.state_key_from_scratch());
+                }
+            }
         }
     }
 }

@@ -37,12 +37,24 @@ enum Pending {
     UnlinkTmp(Errno),
 }
 
+/// What the job names for one file, worked out once per job (not per
+/// execution): every execution clones the job and walks the same files.
+#[derive(Debug)]
+struct Prepared {
+    /// Per file of the plan: its temporary name ([`AtomicWriteJob::temp_name`]).
+    tmp: Vec<Arc<str>>,
+    /// Per file of the plan: its parent directory, `None` at the prefix root.
+    parent: Vec<Option<Arc<str>>>,
+    /// The plan compile and metadata run from, once every file is in place.
+    rest: Arc<PipPlan>,
+}
+
 /// A running atomic-rename install of one wheel.
 #[derive(Clone)]
 pub struct AtomicWriteJob {
     label: String,
     plan: Arc<PipPlan>,
-    salt: u64,
+    prepared: Arc<Prepared>,
     index: usize,
     pending: Option<(Op, Pending)>,
     /// Compile and metadata, once every file is in place.
@@ -56,10 +68,43 @@ impl AtomicWriteJob {
     /// An install of `plan`; `salt` makes this job's temporary names differ
     /// from those of any other job (real tools draw them at random).
     pub fn new(label: impl Into<String>, plan: Arc<PipPlan>, salt: u64) -> AtomicWriteJob {
+        let tmp = plan
+            .files
+            .iter()
+            .map(|f| Self::temp_name(&f.path, salt))
+            .collect();
+        let mut parent: Vec<Option<Arc<str>>> = Vec::with_capacity(plan.files.len());
+        for f in &plan.files {
+            let (dir, _) = split_parent(&f.path);
+            // Files of one directory come together: share its name.
+            let same = parent
+                .last()
+                .and_then(|p| p.clone())
+                .filter(|p| **p == *dir);
+            parent.push(match same {
+                Some(p) => Some(p),
+                None => (!dir.is_empty()).then(|| dir.into()),
+            });
+        }
+        let mut rest = PipPlan {
+            files: Vec::new(),
+            ..(*plan).clone()
+        };
+        // Temporary metadata names are random in real installers;
+        // salt them so two installers never share one.
+        for m in &mut rest.metadata {
+            if m.tmp.is_some() {
+                m.tmp = Some(Self::temp_name(&format!("{}.tmp", m.path), salt));
+            }
+        }
         AtomicWriteJob {
             label: label.into(),
             plan,
-            salt,
+            prepared: Arc::new(Prepared {
+                tmp,
+                parent,
+                rest: Arc::new(rest),
+            }),
             index: 0,
             pending: None,
             rest: None,
@@ -95,7 +140,7 @@ impl AtomicWriteJob {
     }
 
     fn tmp(&self) -> Arc<str> {
-        Self::temp_name(&self.plan.files[self.index].path, self.salt)
+        self.prepared.tmp[self.index].clone()
     }
 
     fn open_tmp(&mut self) {
@@ -111,29 +156,17 @@ impl AtomicWriteJob {
 
     /// Plans the next file, or hands over to compile and metadata.
     fn begin(&mut self) {
-        let Some(file) = self.plan.files.get(self.index) else {
+        if self.index >= self.plan.files.len() {
             if self.rest.is_none() {
-                let mut rest = PipPlan {
-                    files: Vec::new(),
-                    ..(*self.plan).clone()
-                };
-                // Temporary metadata names are random in real installers;
-                // salt them so two installers never share one.
-                for m in &mut rest.metadata {
-                    if m.tmp.is_some() {
-                        m.tmp = Some(Self::temp_name(&format!("{}.tmp", m.path), self.salt));
-                    }
-                }
-                self.rest = Some(PipJob::new(self.label.clone(), Arc::new(rest)));
+                self.rest = Some(PipJob::new(self.label.clone(), self.prepared.rest.clone()));
             }
             return;
-        };
-        let (parent, _) = split_parent(&file.path);
-        if parent.is_empty() {
+        }
+        let Some(parent) = self.prepared.parent[self.index].clone() else {
             self.open_tmp();
             return;
-        }
-        let md = Makedirs::new(parent.into());
+        };
+        let md = Makedirs::new(parent);
         let MakedirsStep::Op(op) = md.step() else {
             unreachable!("makedirs starts with a stat")
         };
@@ -185,8 +218,8 @@ impl Job for AtomicWriteJob {
             }
             return;
         };
-        let path = op.path().clone();
-        let target = self.plan.files[self.index].path.clone();
+        let path = op.into_path();
+        let target = || self.plan.files[self.index].path.clone();
         match pending {
             Pending::Makedirs(mut md) => {
                 if let Some(MakedirsStep::Failed(e, dir)) = md.complete(result) {
@@ -231,7 +264,7 @@ impl Job for AtomicWriteJob {
                     self.pending = Some((
                         Op::Rename {
                             from: path,
-                            to: target,
+                            to: target(),
                         },
                         Pending::Rename,
                     ))
@@ -242,7 +275,10 @@ impl Job for AtomicWriteJob {
                 Ok(_) => self.index += 1,
                 Err(e) => self.pending = Some((Op::Unlink { path }, Pending::UnlinkTmp(*e))),
             },
-            Pending::UnlinkTmp(e) => self.abort(e, &target),
+            Pending::UnlinkTmp(e) => {
+                let target = target();
+                self.abort(e, &target)
+            }
         }
     }
 

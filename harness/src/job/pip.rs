@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::makedirs::{Makedirs, MakedirsStep};
 use super::{Diagnostic, Job, Step};
-use crate::content::Blob;
+use crate::content::{bytecode_source, Blob};
 use crate::fs::{parent_of, split_parent};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 use crate::state_key::StateKey;
@@ -48,6 +48,10 @@ pub struct CompileItem {
     pub pyc: Arc<str>,
     /// The temporary `<pyc>.<id>` name.
     pub tmp: Arc<str>,
+    /// The bytecode of the source as the plan writes it, made once per plan
+    /// (its SHA-256 is not recomputed per execution); used when the source
+    /// read back holds exactly those bytes.
+    pub bytecode: Option<Arc<Blob>>,
 }
 
 /// A metadata file written at the end.
@@ -104,6 +108,10 @@ impl PipPlan {
             .collect();
         sources.sort();
         sources.dedup();
+        // The last blob written to each path: what a source holds once
+        // every file is in place.
+        let written: std::collections::BTreeMap<&str, &Arc<Blob>> =
+            files.iter().map(|f| (&*f.path, &f.blob)).collect();
         let compile = if compile {
             sources
                 .into_iter()
@@ -118,6 +126,7 @@ impl PipPlan {
                     let pyc = format!("{pycache}/{stem}.{python_tag}.pyc");
                     let tmp = format!("{pyc}.{id}");
                     CompileItem {
+                        bytecode: written.get(&*source).map(|b| Blob::bytecode(&b.digest())),
                         source: source.clone(),
                         pycache: pycache.into(),
                         pyc: pyc.into(),
@@ -506,7 +515,11 @@ impl Job for PipJob {
             Pending::CompileMakedirs(md) => self.makedirs_next(md, result, true),
             Pending::CompileOpenTmp => match result {
                 Ok(Value::Fd(fd)) => {
-                    let blob = Blob::bytecode(&self.source.expect("source read before compiling"));
+                    let source = self.source.expect("source read before compiling");
+                    let blob = match &self.item().bytecode {
+                        Some(made) if bytecode_source(made.bytes()) == Some(source) => made.clone(),
+                        _ => Blob::bytecode(&source),
+                    };
                     set(
                         self,
                         Op::Write {
