@@ -35,7 +35,10 @@ struct Record {
     shape: Arc<Shape>,
     lo: Vec<u32>,
     hi: Vec<u32>,
-    /// In execution order.
+    /// The first execution of the shape, and its splits.
+    first: u64,
+    initial: Vec<u32>,
+    /// The executions after it that widened a row's range, in order.
     log: Vec<Widened>,
     /// The last execution added.
     last: u64,
@@ -85,19 +88,13 @@ impl PairTally {
                 if self.held > Self::BUDGET {
                     self.make_room();
                 }
-                let log = (pairs.splits.iter().enumerate())
-                    .map(|(row, &split)| Widened {
-                        row: row as u32,
-                        execution,
-                        lo: split,
-                        hi: split,
-                    })
-                    .collect();
                 let record = Record {
                     shape: shape.clone(),
                     lo: pairs.splits.clone(),
                     hi: pairs.splits.clone(),
-                    log,
+                    first: execution,
+                    initial: pairs.splits.clone(),
+                    log: Vec::new(),
                     last: execution,
                 };
                 self.records.insert(pairs.key, record);
@@ -142,13 +139,20 @@ impl PairTally {
         self.held -= record.shape.pairs();
         // Stable: each row's entries stay in execution order.
         record.log.sort_by_key(|w| w.row);
-        for entries in record.log.chunk_by(|a, b| a.row == b.row) {
-            expand_row(
-                &mut self.set,
-                &record.shape,
-                entries[0].row as usize,
-                entries,
-            );
+        let mut log = record.log.as_slice();
+        let mut entries = Vec::new();
+        for (row, &split) in record.initial.iter().enumerate() {
+            let later = log.partition_point(|w| w.row as usize == row);
+            entries.clear();
+            entries.push(Widened {
+                row: row as u32,
+                execution: record.first,
+                lo: split,
+                hi: split,
+            });
+            entries.extend_from_slice(&log[..later]);
+            log = &log[later..];
+            expand_row(&mut self.set, &record.shape, row, &entries);
         }
     }
 
