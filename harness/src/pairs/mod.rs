@@ -91,6 +91,18 @@ impl PairSet {
         }
     }
 
+    /// Adds one pair, `low` and `high`, first run low-first by execution
+    /// `first[0]` and high-first by `first[1]` (0: not run that way): one
+    /// look-up for both orders.
+    pub fn add_first(&mut self, low: u64, high: u64, first: [u64; 2]) {
+        let known = self.first.entry((low, high)).or_insert([0, 0]);
+        for (slot, execution) in known.iter_mut().zip(first) {
+            if execution != 0 && (*slot == 0 || execution < *slot) {
+                *slot = execution;
+            }
+        }
+    }
+
     /// The counts over executions up to `cutoff` (1-based, inclusive; all
     /// when `None`). The map is only counted, never iterated into output.
     pub fn counts_up_to(&self, cutoff: Option<u64>) -> PairCounts {

@@ -18,7 +18,7 @@ use crate::state_key::StateKey;
 
 use super::cache::ExecutionPairs;
 use super::shape::Shape;
-use super::{PairCounts, PairSet, HIGH_FIRST, LOW_FIRST};
+use super::{PairCounts, PairSet};
 
 /// An execution that widened a row's range of splits, and the range after it.
 #[derive(Debug, Clone, Copy)]
@@ -192,21 +192,17 @@ impl PairTally {
 /// Adds the pairs of row `row` of `shape` to `set`, from `entries`: the
 /// executions that widened the row's range of splits, in order.
 fn expand_row(set: &mut PairSet, shape: &Shape, row: usize, entries: &[Widened]) {
+    let execution = |k: usize| entries.get(k).map_or(0, |w| w.execution);
     for t in 0..shape.row_len(row) {
         let pair = shape.row_pair(row, t);
-        let (op_first, partner_first) = match pair.op_is_low {
-            true => (LOW_FIRST, HIGH_FIRST),
-            false => (HIGH_FIRST, LOW_FIRST),
-        };
         // `lo` only falls and `hi` only rises along the log.
-        let op = entries.partition_point(|w| w.lo > t);
-        if let Some(w) = entries.get(op) {
-            set.add(w.execution, &[(pair.low, pair.high, op_first)]);
-        }
-        let partner = entries.partition_point(|w| w.hi <= t);
-        if let Some(w) = entries.get(partner) {
-            set.add(w.execution, &[(pair.low, pair.high, partner_first)]);
-        }
+        let op_first = execution(entries.partition_point(|w| w.lo > t));
+        let partner_first = execution(entries.partition_point(|w| w.hi <= t));
+        let first = match pair.op_is_low {
+            true => [op_first, partner_first],
+            false => [partner_first, op_first],
+        };
+        set.add_first(pair.low, pair.high, first);
     }
 }
 
