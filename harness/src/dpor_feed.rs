@@ -16,7 +16,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 use crate::dpor::{Coverage, DporOptions, DporResult, DporSearch};
 use crate::fs::FsKind;
 use crate::oracle::{Judgement, Oracle};
-use crate::pairs::{execution_pairs, Pair};
+use crate::pairs::{ExecutionPairs, ShapeCache};
 use crate::schedule::{JobId, ReplayScheduler};
 use crate::setup::Setup;
 
@@ -28,7 +28,7 @@ pub struct Fed {
     /// Its verdict.
     pub judgement: Arc<Judgement>,
     /// Its conflicting pairs, when counted.
-    pub pairs: Vec<Pair>,
+    pub pairs: Option<ExecutionPairs>,
 }
 
 /// The search, running on its own thread.
@@ -44,13 +44,13 @@ pub struct DporFeed<'scope> {
 
 impl<'scope> DporFeed<'scope> {
     /// Starts the search of `setup` on `scope`, judging with `oracle`, on
-    /// filesystems of kind `fs`, counting pairs when `count_pairs`.
+    /// filesystems of kind `fs`, counting pairs with `shapes` when given.
     pub fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         setup: &'env Setup,
         oracle: &'env Oracle,
         fs: FsKind,
-        count_pairs: bool,
+        shapes: Option<&'env ShapeCache>,
     ) -> DporFeed<'scope> {
         let (tx, rx) = sync_channel::<Fed>(0);
         let handle = scope.spawn(move || {
@@ -60,17 +60,12 @@ impl<'scope> DporFeed<'scope> {
             while let Some(execution) = search.next_execution()? {
                 let trace = &execution.trace;
                 let judgement = Arc::new(oracle.judge(trace));
-                let pairs = match count_pairs {
-                    true => fs
-                        .fresh_unkeyed()
-                        .ok()
-                        .map(|mut fs| {
-                            let mut replay = ReplayScheduler::new(trace.schedule.clone());
-                            execution_pairs(&setup.run(fs.as_mut(), &mut replay, true).events)
-                        })
-                        .unwrap_or_default(),
-                    false => Vec::new(),
-                };
+                // The search keeps no events: replay the schedule with them.
+                let pairs = shapes.and_then(|shapes| {
+                    let mut fs = fs.fresh_unkeyed().ok()?;
+                    let mut replay = ReplayScheduler::new(trace.schedule.clone());
+                    Some(shapes.execution(&setup.run(fs.as_mut(), &mut replay, true).events))
+                });
                 let failed = judgement.failure.is_some();
                 let fed = Fed {
                     choices: trace.schedule.choices.clone(),

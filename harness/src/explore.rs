@@ -14,17 +14,17 @@ use rayon::prelude::*;
 use crate::dpor::Coverage;
 use crate::dpor_feed::DporFeed;
 use crate::error::{Error, Result};
-use crate::execution::{ExecutionTrace, Ran};
+use crate::execution::{Event, ExecutionTrace, Ran};
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
-use crate::pairs::{execution_pairs, Pair, PairCounts, PairSet};
+use crate::pairs::{ExecutionPairs, PairCounts, PairTally, ShapeCache};
 use crate::pct_bound::PctBound;
 use crate::portfolio::{Plan, Slot};
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind};
 use crate::setup::Setup;
 use crate::shard::Shard;
 use crate::state_graph::StateGraph;
-use crate::tail::{CrossKey, TailMemo};
+use crate::tail::TailMemo;
 
 /// Options of one exploration.
 #[derive(Clone)]
@@ -253,7 +253,8 @@ struct Outcome {
     search_ended: bool,
     steps: u64,
     judgement: Arc<Judgement>,
-    pairs: Vec<Pair>,
+    /// Its conflicting pairs, when counted.
+    pairs: Option<ExecutionPairs>,
     /// Stopped early at a known tail.
     reused: bool,
     /// Got there by walking the state graph.
@@ -319,6 +320,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut plan = Plan::new(options.scheduler, options.seed, work_list);
     let reuse_tails = options.reuse_tails && options.fs == FsKind::Model;
     let memo = TailMemo::new(TailMemo::DEFAULT_CAPACITY, options.count_pairs);
+    let shapes = ShapeCache::new(jobs);
     // One state graph per worker thread, so that walking it takes no lock
     // per step; each is locked once per execution, by its own thread only.
     let threads = options.threads.max(1);
@@ -348,13 +350,11 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     walked,
                 } => {
                     let known = memo.get(tail.key).expect("known tails are never dropped");
-                    let mut pairs = Vec::new();
-                    if let Some(after) = &known.events {
-                        pairs = execution_pairs(&events);
-                        let cross = CrossKey::new(tail.key, &events, jobs);
-                        let across = memo.cross_pairs(cross, &events, pairs.len(), after);
-                        pairs.extend_from_slice(&across);
-                    }
+                    // The tail's events follow those before it.
+                    let pairs = known.events.as_ref().map(|after| {
+                        let whole: Vec<&Event> = events.iter().chain(after.iter()).collect();
+                        shapes.execution(&whole)
+                    });
                     Outcome {
                         index,
                         slot,
@@ -381,7 +381,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                         slot,
                         steps,
                         judgement,
-                        pairs: execution_pairs(&trace.events),
+                        pairs: options.count_pairs.then(|| shapes.execution(&trace.events)),
                         reused: false,
                         walked: false,
                         aim_met,
@@ -397,7 +397,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             slot,
             steps: trace.schedule.choices.len() as u64,
             judgement: Arc::new(oracle.judge(&trace)),
-            pairs: execution_pairs(&trace.events),
+            pairs: options.count_pairs.then(|| shapes.execution(&trace.events)),
             reused: false,
             walked: false,
             aim_met: scheduler.aim_met(),
@@ -406,13 +406,11 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         })
     };
     // Batches start small, so that an early failure is reported without
-    // running a whole batch after it, and grow to keep every thread busy;
-    // each outcome holds its pairs until its batch is folded in (tens of
-    // thousands per execution of two long installs): smaller batches then.
-    // Which executions run never depends on the batch size: the first
-    // failure is the lowest failing index.
-    let per_thread = if options.count_pairs { 4 } else { 32 };
-    let full_batch = (options.threads.max(1) as u64 * per_thread).max(8);
+    // running a whole batch after it, and grow to keep every thread busy
+    // (an outcome's pairs are a split per row of its shape: small). Which
+    // executions run never depends on the batch size: the first failure is
+    // the lowest failing index.
+    let full_batch = (options.threads.max(1) as u64 * 32).max(8);
     let mut batch = (options.threads.max(1) as u64 * 2).clamp(4, full_batch);
     let deadline = options.time_limit.map(|limit| Instant::now() + limit);
     let done = AtomicU64::new(0);
@@ -420,7 +418,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut ops_executed = 0;
     let mut note_first_execution = BTreeMap::new();
     let mut execution_ops = Vec::new();
-    let mut pairs = PairSet::default();
+    let mut pairs = PairTally::default();
     let mut failing: Option<(u64, Slot, Vec<usize>)> = None;
     let mut reused_tails = 0;
     let mut walked = 0;
@@ -431,9 +429,10 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut next = 0;
     let mut plan_ended = false;
     let (coverage, ()) = std::thread::scope(|scope| -> Result<(Option<Coverage>, ())> {
-        let mut feed = plan
-            .uses_dpor()
-            .then(|| DporFeed::start(scope, setup, &oracle, options.fs, options.count_pairs));
+        let mut feed = plan.uses_dpor().then(|| {
+            let shapes = options.count_pairs.then_some(&shapes);
+            DporFeed::start(scope, setup, &oracle, options.fs, shapes)
+        });
         while next < budget && failing.is_none() && !plan_ended && !dpor_ended {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 stopped = Some(format!(
@@ -520,7 +519,9 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                     aims_met += met as u64;
                 }
                 execution_ops.push(o.steps);
-                pairs.add(o.index + 1, &o.pairs);
+                if let Some(found) = &o.pairs {
+                    pairs.add(o.index + 1, found);
+                }
                 for n in &o.judgement.notes {
                     note_first_execution.entry(n.clone()).or_insert(o.index + 1);
                 }
@@ -607,12 +608,12 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         first_failure,
         notes: note_first_execution.keys().cloned().collect(),
         note_first_execution,
-        pairs: options.count_pairs.then(|| pairs.counts()),
         pair_set: if options.count_pairs && !options.shard.is_whole() {
             pairs.to_compact()
         } else {
             Vec::new()
         },
+        pairs: options.count_pairs.then(|| pairs.counts()),
         pct_bound: pct_bound(
             options.scheduler,
             jobs,
@@ -674,6 +675,7 @@ fn explore_systematically(
     oracle: &Oracle,
 ) -> Result<Exploration> {
     let fresh = || options.fs.fresh_unkeyed();
+    let shapes = ShapeCache::new(setup.job_count());
     // What depends only on the execution: its verdict, and its pairs.
     let analyze = |trace: &ExecutionTrace| {
         let j = oracle.judge(trace);
@@ -682,7 +684,7 @@ fn explore_systematically(
             options.fs.fresh_unkeyed().ok().map(|mut fs| {
                 let mut scheduler = ReplayScheduler::new(trace.schedule.clone());
                 let replayed = setup.run(fs.as_mut(), &mut scheduler, true);
-                execution_pairs(&replayed.events)
+                shapes.execution(&replayed.events)
             })
         } else {
             None
@@ -692,21 +694,22 @@ fn explore_systematically(
     let progress = options.progress.clone();
     let counted = std::cell::Cell::new(0u64);
     let execution_ops = std::cell::RefCell::new(Vec::new());
-    let pairs = std::cell::RefCell::new(PairSet::default());
-    let commit = |trace: &ExecutionTrace,
-                  (notes, failed, found): (Vec<String>, bool, Option<Vec<Pair>>)| {
-        counted.set(counted.get() + 1);
-        if let Some(p) = &progress {
-            p(counted.get());
-        }
-        execution_ops
-            .borrow_mut()
-            .push(trace.schedule.choices.len() as u64);
-        if let Some(found) = found {
-            pairs.borrow_mut().add(counted.get(), &found);
-        }
-        (notes, failed)
-    };
+    let pairs = std::cell::RefCell::new(PairTally::default());
+    let commit =
+        |trace: &ExecutionTrace,
+         (notes, failed, found): (Vec<String>, bool, Option<ExecutionPairs>)| {
+            counted.set(counted.get() + 1);
+            if let Some(p) = &progress {
+                p(counted.get());
+            }
+            execution_ops
+                .borrow_mut()
+                .push(trace.schedule.choices.len() as u64);
+            if let Some(found) = found {
+                pairs.borrow_mut().add(counted.get(), &found);
+            }
+            (notes, failed)
+        };
     let dpor = crate::dpor::DporOptions {
         // No budget given (u64::MAX): to the end of the search, as loom does.
         budget: (options.schedules != u64::MAX).then_some(options.schedules),
@@ -754,12 +757,12 @@ fn explore_systematically(
         note_first_execution: BTreeMap::new(),
         notes: found.notes.into_iter().collect(),
         execution_ops: execution_ops.into_inner(),
-        pairs: options.count_pairs.then(|| pairs.borrow().counts()),
         pair_set: if options.count_pairs && !options.shard.is_whole() {
-            pairs.borrow().to_compact()
+            pairs.borrow_mut().to_compact()
         } else {
             Vec::new()
         },
+        pairs: options.count_pairs.then(|| pairs.borrow_mut().counts()),
         pct_bound: None,
         shard: options.shard,
         coverage: Some(found.coverage),

@@ -29,6 +29,7 @@
 
 pub mod bench;
 pub mod brute_force;
+pub mod conflicts;
 pub mod content;
 pub mod directed;
 pub mod dpor;

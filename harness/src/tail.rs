@@ -9,12 +9,8 @@
 //! known state stops there and takes both.
 //!
 //! When conflicting pairs are counted ([`crate::pairs`]), a tail also keeps
-//! its events. The pairs of an execution are then those of the events before
-//! the tail plus those across the boundary (the tail's events are all of
-//! one job, so they do not pair with each other). The pairs across depend
-//! only on each job's own ops before the boundary, not on how they
-//! interleaved, so they too are computed once per tail and per such
-//! [`CrossKey`], and reused.
+//! its events: the pairs of an execution are those of its events before
+//! the tail and the tail's together.
 //!
 //! The memo changes only how fast results come, never what they are: an
 //! execution that stops early gets exactly the step count, verdict and pairs
@@ -22,14 +18,13 @@
 //! which thread fills an entry first does not matter.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::execution::{Event, Tails};
 use crate::oracle::Judgement;
-use crate::pairs::{execution_pairs, hash_pair_shape, Pair};
-use crate::state_key::{KeyHasher, StateHasher, StateKey};
+use crate::state_key::{KeyHasher, StateKey};
 
 /// The rest of an execution from one state.
 #[derive(Debug, Clone)]
@@ -44,34 +39,9 @@ pub struct KnownTail {
 
 type KeyMap<V> = HashMap<StateKey, V, BuildHasherDefault<KeyHasher>>;
 
-/// What the pairs across a tail's boundary depend on: the tail, and the
-/// shapes of every job's own ops before it (in each job's order, whatever
-/// the interleaving; see [`hash_pair_shape`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CrossKey(StateKey);
-
-impl CrossKey {
-    /// The key of the boundary at `tail` after the events `before`.
-    pub fn new(tail: StateKey, before: &[Event], jobs: usize) -> CrossKey {
-        let mut per_job = vec![StateHasher::default(); jobs];
-        for e in before {
-            if let Some(h) = per_job.get_mut(e.job) {
-                hash_pair_shape(&e.op, h);
-            }
-        }
-        let mut h = StateHasher::default();
-        tail.hash(&mut h);
-        for job in &per_job {
-            job.finish128().hash(&mut h);
-        }
-        CrossKey(h.finish128())
-    }
-}
-
 /// The known tails of one exploration.
 pub struct TailMemo {
     tails: Mutex<KeyMap<KnownTail>>,
-    cross: Mutex<KeyMap<Arc<[Pair]>>>,
     /// Keep events (for pair counting), and consider only tails that have them known.
     with_events: bool,
     capacity: usize,
@@ -122,7 +92,6 @@ impl TailMemo {
     pub fn new(capacity: usize, with_events: bool) -> TailMemo {
         TailMemo {
             tails: Mutex::default(),
-            cross: Mutex::default(),
             with_events,
             capacity,
             event_budget: AtomicUsize::new(Self::DEFAULT_EVENT_BUDGET),
@@ -207,30 +176,6 @@ impl TailMemo {
                 },
             );
         }
-    }
-
-    /// The pairs across the boundary of `cross`: known, or computed from the
-    /// events `before` it (which form `inside` pairs among themselves) and
-    /// the tail's `after` (and then kept).
-    pub fn cross_pairs(
-        &self,
-        cross: CrossKey,
-        before: &[Event],
-        inside: usize,
-        after: &[Event],
-    ) -> Arc<[Pair]> {
-        if let Some(known) = lock(&self.cross).get(&cross.0) {
-            return known.clone();
-        }
-        let whole: Vec<Event> = before.iter().chain(after).cloned().collect();
-        // Pairs come in the order their later event runs, so those of the
-        // events before the boundary come first.
-        let across: Arc<[Pair]> = Arc::from(&execution_pairs(&whole)[inside..]);
-        let mut map = lock(&self.cross);
-        if map.len() < self.capacity {
-            map.entry(cross.0).or_insert_with(|| across.clone());
-        }
-        across
     }
 
     /// Number of tails known.

@@ -10,14 +10,14 @@
 //! first. Which conflicts an execution aimed at, and whether it hit them,
 //! is its coverage.
 
-mod conflicts;
 mod op_id;
 mod opposite;
 mod scheduler;
 mod target;
 mod work_list;
 
-pub use conflicts::conflicting_events;
+/// The conflicting pairs of one run (shared with the pair counts).
+pub use crate::conflicts::conflicting_events;
 pub use op_id::{identities, Occurrences, OpId, OpShape};
 pub use opposite::OppositeScheduler;
 pub use scheduler::DirectedScheduler;

@@ -24,9 +24,9 @@ use crate::execution::{Event, ExecutionTrace};
 use crate::op::Errno;
 use crate::schedule::JobId;
 
-use super::conflicts::conflicting_events;
 use super::op_id::{identities, OpId};
 use super::target::{descriptor_op, destructive, tier, Aim, Hold, Lead, Target};
+use crate::conflicts::conflicting_events;
 
 /// The ordered targets of one setup.
 #[derive(Debug, Clone, Default)]

@@ -35,26 +35,23 @@ pub fn mutates(op: &Op, result: Option<&OpResult>) -> bool {
     }
 }
 
-/// The entries an op creates, removes or renames (its namespace changes).
-pub(crate) fn namespace_changes(op: &Op) -> Vec<&str> {
+/// The entries an op creates, removes or renames (its namespace changes),
+/// at most two (a rename's), without allocating.
+pub(crate) fn namespace_changes(op: &Op) -> [Option<&str>; 2] {
     match op {
         Op::Mkdir { path, .. }
         | Op::Rmdir { path }
         | Op::Unlink { path }
-        | Op::Symlink { path, .. } => vec![path],
-        Op::Open { path, flags, .. } if flags.create => vec![path],
-        Op::Rename { from, to } => vec![from, to],
-        _ => Vec::new(),
+        | Op::Symlink { path, .. } => [Some(path), None],
+        Op::Open { path, flags, .. } if flags.create => [Some(path), None],
+        Op::Rename { from, to } => [Some(from), Some(to)],
+        _ => [None, None],
     }
 }
 
-/// Every path an op names.
-pub(crate) fn named_paths(op: &Op) -> Vec<&str> {
-    let mut paths: Vec<&str> = vec![op.path()];
-    if let Some(to) = op.path2() {
-        paths.push(to);
-    }
-    paths
+/// Every path an op names: its path, and a rename's second one.
+pub(crate) fn named_paths(op: &Op) -> [Option<&str>; 2] {
+    [Some(op.path()), op.path2().map(|p| &**p)]
 }
 
 /// True when `ancestor` is a strict ancestor of `path` (`""` is the root).
@@ -77,16 +74,16 @@ fn changes_affect(changer: &Op, changer_mutates: bool, other: &Op) -> bool {
     if !changer_mutates {
         return false;
     }
-    let changed = namespace_changes(changer);
-    if changed.is_empty() {
-        return false;
-    }
     let listed = match other {
         Op::Readdir { path } => Some(&**path),
         _ => None,
     };
-    changed.iter().any(|c| {
-        named_paths(other).iter().any(|p| is_strict_ancestor(c, p))
+    let named = named_paths(other);
+    namespace_changes(changer).into_iter().flatten().any(|c| {
+        named
+            .into_iter()
+            .flatten()
+            .any(|p| is_strict_ancestor(c, p))
             || listed.is_some_and(|dir| parent(c) == dir)
     })
 }
@@ -103,7 +100,11 @@ pub fn dependent_as(a: &Op, a_mutates: bool, b: &Op, b_mutates: bool) -> bool {
         return false;
     }
     let pa = named_paths(a);
-    if named_paths(b).iter().any(|p| pa.contains(p)) {
+    if named_paths(b)
+        .into_iter()
+        .flatten()
+        .any(|p| pa.contains(&Some(p)))
+    {
         return true;
     }
     changes_affect(a, a_mutates, b) || changes_affect(b, b_mutates, a)

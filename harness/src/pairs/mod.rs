@@ -17,21 +17,29 @@
 //! with the first execution that ran it in each order), so that `merge` can
 //! take the exact union up to the merged first failure.
 //!
-//! Finding the pairs of an execution does not compare all pairs of events:
-//! events are indexed by the paths they name, by the entries they create or
-//! remove, by the strict ancestors of their paths and by the directories
-//! they list, and only the candidates those indexes give are checked with
-//! `dependent`. The work is proportional to the pairs found plus the events
-//! times the depth of their paths.
+//! Finding the pairs of an execution does not compare all pairs of events
+//! ([`crate::conflicts`]), and an exploration finds them once per *shape*
+//! of execution, the ops each job ran in its order ([`shape`]): executions
+//! of a known shape only order its rows of pairs ([`cache`]), and a
+//! [`PairTally`] keeps, per shape, which orders its executions gave each
+//! row, turned into a [`PairSet`] when shapes are to be united.
 
+pub mod cache;
+pub mod shape;
+pub mod tally;
+
+pub use cache::{ExecutionPairs, ShapeCache};
+pub use tally::PairTally;
+
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hasher;
 
 use serde::{Deserialize, Serialize};
 
+use crate::conflicts::for_each_conflict;
 use crate::execution::Event;
 use crate::op::Op;
-use crate::schedule::dependence::{dependent, named_paths, namespace_changes, parent};
 
 /// How many conflicting pairs an exploration saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +91,18 @@ impl PairSet {
         }
     }
 
+    /// Adds one pair, `low` and `high`, first run low-first by execution
+    /// `first[0]` and high-first by `first[1]` (0: not run that way): one
+    /// look-up for both orders.
+    pub fn add_first(&mut self, low: u64, high: u64, first: [u64; 2]) {
+        let known = self.first.entry((low, high)).or_insert([0, 0]);
+        for (slot, execution) in known.iter_mut().zip(first) {
+            if execution != 0 && (*slot == 0 || execution < *slot) {
+                *slot = execution;
+            }
+        }
+    }
+
     /// The counts over executions up to `cutoff` (1-based, inclusive; all
     /// when `None`). The map is only counted, never iterated into output.
     pub fn counts_up_to(&self, cutoff: Option<u64>) -> PairCounts {
@@ -104,6 +124,11 @@ impl PairSet {
     /// The counts over every execution added.
     pub fn counts(&self) -> PairCounts {
         self.counts_up_to(None)
+    }
+
+    /// True when no pair was added.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_empty()
     }
 
     /// The set in its compact report form, sorted: one string per pair,
@@ -179,22 +204,6 @@ impl Hasher for FnvHasher {
 
 use crate::fast_hash::Fast;
 
-/// Feeds `h` what the pairs of an execution see of `op`: its syscall, its
-/// paths and, for `open`, its flags (what [`dependent`] and op identities
-/// look at), and not its descriptor, mode or bytes. Two executions whose
-/// jobs ran ops of equal shapes, in each job's order, have the same pairs
-/// across any later boundary ([`crate::tail`]).
-pub fn hash_pair_shape<H: Hasher>(op: &Op, h: &mut H) {
-    h.write(op.syscall().as_bytes());
-    h.write(op.path().as_bytes());
-    if let Some(to) = op.path2() {
-        h.write(to.as_bytes());
-    }
-    if let Op::Open { flags, .. } = op {
-        std::hash::Hash::hash(flags, h);
-    }
-}
-
 /// The identity of the `occurrence`-th op like `op` of job `job`.
 fn op_identity(job: usize, op: &Op, occurrence: u32) -> u64 {
     let mut h = FnvHasher::default();
@@ -210,167 +219,41 @@ fn op_identity(job: usize, op: &Op, occurrence: u32) -> u64 {
     h.finish()
 }
 
-/// Events of one execution, by job (only other jobs' events can pair).
-#[derive(Default)]
-struct ByJob(Vec<Vec<u32>>);
-
-impl ByJob {
-    fn put(&mut self, job: usize, event: u32) {
-        if self.0.len() <= job {
-            self.0.resize_with(job + 1, Vec::new);
-        }
-        self.0[job].push(event);
-    }
-
-    /// Appends the events of every job but `job` to `out`.
-    fn others(&self, job: usize, out: &mut Vec<u32>) {
-        for (j, events) in self.0.iter().enumerate() {
-            if j != job {
-                out.extend_from_slice(events);
-            }
-        }
-    }
+/// The identity of every event of one execution, in order. Occurrence
+/// numbers count the ops of the same job, syscall and paths.
+pub(crate) fn identities<E: Borrow<Event>>(events: &[E]) -> Vec<u64> {
+    let mut counts: HashMap<(usize, &'static str, &str, Option<&str>), u32, Fast> =
+        HashMap::default();
+    events
+        .iter()
+        .map(|e| {
+            let e = e.borrow();
+            let key = (
+                e.job,
+                e.op.syscall(),
+                &**e.op.path(),
+                e.op.path2().map(|p| &**p),
+            );
+            let n = counts.entry(key).or_insert(0);
+            *n += 1;
+            op_identity(e.job, &e.op, *n)
+        })
+        .collect()
 }
 
-/// What the events of one execution did at one path.
-#[derive(Default)]
-struct Slot {
-    /// Events naming the path.
-    on: ByJob,
-    /// Mutating events naming the path.
-    mutated_on: ByJob,
-    /// Events creating, removing or renaming the entry at the path.
-    changed_at: ByJob,
-    /// Events naming a path strictly below the path.
-    below: ByJob,
-    /// Events creating, removing or renaming an entry of the directory.
-    changed_in: ByJob,
-    /// Events listing the directory.
-    listed: ByJob,
-}
-
-/// The paths of one execution, interned with their parents, so that
-/// walking up a path costs no hashing.
-#[derive(Default)]
-struct Paths<'a> {
-    ids: HashMap<&'a str, u32, Fast>,
-    parent: Vec<Option<u32>>,
-    slots: Vec<Slot>,
-}
-
-impl<'a> Paths<'a> {
-    fn intern(&mut self, path: &'a str) -> u32 {
-        if let Some(&id) = self.ids.get(path) {
-            return id;
-        }
-        let up = (!path.is_empty()).then(|| self.intern(parent(path)));
-        let id = self.parent.len() as u32;
-        self.parent.push(up);
-        self.slots.push(Slot::default());
-        self.ids.insert(path, id);
-        id
-    }
-
-    /// The directory holding `id` (the root holds itself, like `parent("")`).
-    fn up(&self, id: u32) -> u32 {
-        self.parent[id as usize].unwrap_or(id)
-    }
-
-    /// The strict ancestors of `id`, the root included.
-    fn ancestors(&self, id: u32) -> impl Iterator<Item = u32> + '_ {
-        std::iter::successors(self.parent[id as usize], |a| self.parent[*a as usize])
-    }
-}
-
-/// The conflicting pairs of one execution, in the order they complete.
-pub fn execution_pairs(events: &[Event]) -> Vec<Pair> {
-    let mut paths = Paths::default();
-    // Occurrence numbers count ops of the same job, syscall and paths; the
-    // (hashing) identity is only computed for events that pair.
-    let mut counts: HashMap<(usize, &'static str, u32, u32), u32, Fast> = HashMap::default();
-    let mut occurrence: Vec<u32> = Vec::with_capacity(events.len());
-    let mut ids: Vec<Option<u64>> = vec![None; events.len()];
-    let mut identity = |i: usize, occurrence: &[u32]| -> u64 {
-        *ids[i].get_or_insert_with(|| op_identity(events[i].job, &events[i].op, occurrence[i]))
-    };
+/// The conflicting pairs of one execution, grouped by the event that ran
+/// second, in its order.
+pub fn execution_pairs<E: Borrow<Event>>(events: &[E]) -> Vec<Pair> {
+    let ids = identities(events);
     let mut pairs = Vec::new();
-    let mut candidates: Vec<u32> = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        candidates.clear();
-        let first = paths.intern(e.op.path());
-        let second = e.op.path2().map_or(u32::MAX, |p| paths.intern(p));
-        let n = counts
-            .entry((e.job, e.op.syscall(), first, second))
-            .or_insert(0);
-        *n += 1;
-        occurrence.push(*n);
-        let named: Vec<u32> = named_paths(&e.op)
-            .into_iter()
-            .map(|p| paths.intern(p))
-            .collect();
-        let changes: Vec<u32> = namespace_changes(&e.op)
-            .into_iter()
-            .map(|p| paths.intern(p))
-            .collect();
-        let listing = match &e.op {
-            Op::Readdir { path } => Some(paths.intern(path)),
-            _ => None,
-        };
-        let mutates = e.op.is_mutation();
-        let slots = &paths.slots;
-        let job = e.job;
-        for &p in &named {
-            let slot = &slots[p as usize];
-            let same_path = if mutates { &slot.on } else { &slot.mutated_on };
-            same_path.others(job, &mut candidates);
-            for a in paths.ancestors(p) {
-                slots[a as usize].changed_at.others(job, &mut candidates);
-            }
-        }
-        for &c in &changes {
-            slots[c as usize].below.others(job, &mut candidates);
-            slots[paths.up(c) as usize]
-                .listed
-                .others(job, &mut candidates);
-        }
-        if let Some(d) = listing {
-            slots[d as usize].changed_in.others(job, &mut candidates);
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        for &j in &candidates {
-            let earlier = &events[j as usize];
-            if dependent(&earlier.op, &e.op) {
-                let (a, b) = (identity(j as usize, &occurrence), identity(i, &occurrence));
-                pairs.push(if a < b {
-                    (a, b, LOW_FIRST)
-                } else {
-                    (b, a, HIGH_FIRST)
-                });
-            }
-        }
-        let i = i as u32;
-        for &p in &named {
-            let slot = &mut paths.slots[p as usize];
-            slot.on.put(job, i);
-            if mutates {
-                slot.mutated_on.put(job, i);
-            }
-            let mut up = paths.parent[p as usize];
-            while let Some(a) = up {
-                paths.slots[a as usize].below.put(job, i);
-                up = paths.parent[a as usize];
-            }
-        }
-        for &c in &changes {
-            paths.slots[c as usize].changed_at.put(job, i);
-            let up = paths.up(c);
-            paths.slots[up as usize].changed_in.put(job, i);
-        }
-        if let Some(d) = listing {
-            paths.slots[d as usize].listed.put(job, i);
-        }
-    }
+    for_each_conflict(events, |earlier, later| {
+        let (a, b) = (ids[earlier as usize], ids[later as usize]);
+        pairs.push(if a < b {
+            (a, b, LOW_FIRST)
+        } else {
+            (b, a, HIGH_FIRST)
+        });
+    });
     pairs
 }
 
@@ -378,6 +261,7 @@ pub fn execution_pairs(events: &[Event]) -> Vec<Pair> {
 mod tests {
     use super::*;
     use crate::op::{OpenFlags, Value};
+    use crate::schedule::dependence::dependent;
 
     fn ev(job: usize, op: Op) -> Event {
         Event {

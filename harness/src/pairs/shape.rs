@@ -1,0 +1,276 @@
+//! The conflicting pairs of executions whose jobs ran the same ops.
+//!
+//! Which pairs of ops conflict, and the identities of those ops, depend
+//! only on what ops each job ran, in its own order: the *shape* of an
+//! execution ([`shape_key`]). Only the order of each pair depends on the
+//! interleaving. A [`Shape`] holds the pairs once, in rows: one op, and
+//! the ops of one other job that conflict with it, in that job's order.
+//! Since a job's ops run in its order, an execution orders a whole row with
+//! one number, its *split*: the row's first `split` partners ran before the
+//! row's op, the rest after ([`Shape::splits`]). So an execution of a known
+//! shape costs a pass over its jobs and a binary search per row, not a
+//! look at every pair.
+
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
+
+use crate::conflicts::for_each_conflict;
+use crate::execution::Event;
+use crate::op::Op;
+use crate::state_key::{StateHasher, StateKey};
+
+use super::identities;
+
+/// Feeds `h` what pairs see of `op`: its syscall, its paths and, for
+/// `open`, its flags (what [`crate::schedule::dependence::dependent`] and
+/// op identities look at), and not its descriptor, mode or bytes.
+fn hash_op_shape(op: &Op, h: &mut StateHasher) {
+    h.write(op.syscall().as_bytes());
+    h.write(op.path().as_bytes());
+    match op.path2() {
+        Some(to) => h.write(to.as_bytes()),
+        None => h.write_u8(0),
+    }
+    if let Op::Open { flags, .. } = op {
+        flags.hash(h);
+    }
+}
+
+/// The shape of the execution `events` of `jobs` jobs: every job's ops as
+/// [`Shape`]s see them, each job in its order, whatever the interleaving.
+pub fn shape_key<E: Borrow<Event>>(events: &[E], jobs: usize) -> StateKey {
+    let mut per_job: Vec<(StateHasher, u64)> = vec![(StateHasher::default(), 0); jobs];
+    for e in events {
+        let e = e.borrow();
+        if per_job.len() <= e.job {
+            per_job.resize(e.job + 1, (StateHasher::default(), 0));
+        }
+        let (h, n) = &mut per_job[e.job];
+        hash_op_shape(&e.op, h);
+        *n += 1;
+    }
+    let mut h = StateHasher::default();
+    per_job.len().hash(&mut h);
+    for (job, n) in &per_job {
+        (n, job.finish128()).hash(&mut h);
+    }
+    h.finish128()
+}
+
+/// One op and the ops of one other job that conflict with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    /// The op: its job and its index among the job's ops.
+    job: u32,
+    op: u32,
+    /// The other job.
+    partner_job: u32,
+    /// Its ops, by index among its ops, ascending: `partners[start..end]`.
+    start: u32,
+    end: u32,
+}
+
+/// The conflicting pairs of one shape of execution, in rows: every pair in
+/// the row of its op of the lower job, rows by that op (job, then the job's
+/// order), then by partner job. Every execution of a shape builds the same.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Per job: its ops' identities, in its order.
+    ids: Vec<Vec<u64>>,
+    rows: Vec<Row>,
+    partners: Vec<u32>,
+    /// False when two ops share an identity (a hash collision): the pairs
+    /// of two rows may then be one pair.
+    distinct: bool,
+}
+
+/// A pair of a [`Shape`] as identities: the row's op, its partner, and
+/// whether the row's op is the one with the lower identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowPair {
+    /// The lower identity.
+    pub low: u64,
+    /// The higher identity.
+    pub high: u64,
+    /// True when the row's op has the lower identity.
+    pub op_is_low: bool,
+}
+
+impl Shape {
+    /// The pairs of the execution `events` (of at least `jobs` jobs), and
+    /// so of every execution of its shape.
+    pub fn build<E: Borrow<Event>>(events: &[E], jobs: usize) -> Shape {
+        let jobs = events
+            .iter()
+            .map(|e| e.borrow().job + 1)
+            .max()
+            .unwrap_or(0)
+            .max(jobs);
+        let job_of: Vec<u32> = events.iter().map(|e| e.borrow().job as u32).collect();
+        let mut count = vec![0u32; jobs];
+        let local: Vec<u32> = job_of
+            .iter()
+            .map(|&j| {
+                count[j as usize] += 1;
+                count[j as usize] - 1
+            })
+            .collect();
+        let mut ids: Vec<Vec<u64>> = count
+            .iter()
+            .map(|&n| Vec::with_capacity(n as usize))
+            .collect();
+        for (&job, id) in job_of.iter().zip(identities(events)) {
+            ids[job as usize].push(id);
+        }
+        let mut sorted: Vec<u64> = ids.iter().flatten().copied().collect();
+        sorted.sort_unstable();
+        let distinct = sorted.windows(2).all(|w| w[0] != w[1]);
+        drop(sorted);
+        // Every pair in the row of its op of the lower job: which execution
+        // of the shape builds it does not matter.
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        for_each_conflict(events, |i, j| {
+            found.push(match job_of[i as usize] < job_of[j as usize] {
+                true => (i, j),
+                false => (j, i),
+            })
+        });
+        let mut start = vec![0u32; events.len() + 1];
+        for &(i, _) in &found {
+            start[i as usize + 1] += 1;
+        }
+        for k in 1..start.len() {
+            start[k] += start[k - 1];
+        }
+        let mut by_op = vec![0u32; found.len()];
+        let mut fill = start.clone();
+        for &(i, j) in &found {
+            by_op[fill[i as usize] as usize] = j;
+            fill[i as usize] += 1;
+        }
+        drop(found);
+        drop(fill);
+        let mut by_job: Vec<Vec<u32>> = count
+            .iter()
+            .map(|&n| Vec::with_capacity(n as usize))
+            .collect();
+        for (i, &job) in job_of.iter().enumerate() {
+            by_job[job as usize].push(i as u32);
+        }
+        let mut rows = Vec::new();
+        let mut partners = Vec::with_capacity(by_op.len());
+        for i in by_job.iter().flatten().map(|&i| i as usize) {
+            let bucket = &mut by_op[start[i] as usize..start[i + 1] as usize];
+            // By job, then in the job's order (which is the event order).
+            bucket.sort_unstable_by_key(|&j| (job_of[j as usize], j));
+            for run in bucket.chunk_by(|&a, &b| job_of[a as usize] == job_of[b as usize]) {
+                let begin = partners.len() as u32;
+                partners.extend(run.iter().map(|&j| local[j as usize]));
+                rows.push(Row {
+                    job: job_of[i],
+                    op: local[i],
+                    partner_job: job_of[run[0] as usize],
+                    start: begin,
+                    end: partners.len() as u32,
+                });
+            }
+        }
+        Shape {
+            ids,
+            rows,
+            partners,
+            distinct,
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Number of pairs.
+    pub fn pairs(&self) -> usize {
+        self.partners.len()
+    }
+
+    /// Number of pairs in row `row`.
+    pub fn row_len(&self, row: usize) -> u32 {
+        self.rows[row].end - self.rows[row].start
+    }
+
+    /// False when two ops of the shape share an identity.
+    pub fn distinct(&self) -> bool {
+        self.distinct
+    }
+
+    /// The `t`-th pair of row `row`, as identities.
+    pub fn row_pair(&self, row: usize, t: u32) -> RowPair {
+        let r = self.rows[row];
+        let op = self.ids[r.job as usize][r.op as usize];
+        let partner = self.partners[(r.start + t) as usize];
+        let other = self.ids[r.partner_job as usize][partner as usize];
+        RowPair {
+            low: op.min(other),
+            high: op.max(other),
+            op_is_low: op < other,
+        }
+    }
+
+    /// Every row's split in the execution of this shape that ran its jobs'
+    /// ops in the order `jobs` (the job of every step): how many of the
+    /// row's partners ran before the row's op.
+    pub fn splits(&self, jobs: impl Iterator<Item = usize>) -> Vec<u32> {
+        let mut at: Vec<Vec<u32>> = self
+            .ids
+            .iter()
+            .map(|ops| Vec::with_capacity(ops.len()))
+            .collect();
+        for (step, job) in jobs.enumerate() {
+            at[job].push(step as u32);
+        }
+        self.rows
+            .iter()
+            .map(|r| {
+                let when = at[r.job as usize][r.op as usize];
+                let other = &at[r.partner_job as usize];
+                let partners = &self.partners[r.start as usize..r.end as usize];
+                partners.partition_point(|&k| other[k as usize] < when) as u32
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::Value;
+
+    fn ev(job: usize, op: Op) -> Event {
+        Event {
+            job,
+            op,
+            result: Ok(Value::Unit),
+        }
+    }
+
+    #[test]
+    fn the_shape_ignores_the_interleaving_and_the_splits_order_the_rows() {
+        let mkdir = |p: &str| Op::Mkdir {
+            path: p.into(),
+            mode: 0o755,
+        };
+        let lstat = |p: &str| Op::Lstat { path: p.into() };
+        let forward = vec![ev(0, mkdir("a")), ev(1, lstat("a")), ev(1, lstat("a/b"))];
+        let backward = vec![ev(1, lstat("a")), ev(1, lstat("a/b")), ev(0, mkdir("a"))];
+        assert_eq!(shape_key(&forward, 2), shape_key(&backward, 2));
+        let other = vec![ev(0, mkdir("a")), ev(1, lstat("a/b")), ev(1, lstat("a"))];
+        assert_ne!(shape_key(&forward, 2), shape_key(&other, 2));
+        let shape = Shape::build(&forward, 2);
+        assert_eq!(shape, Shape::build(&backward, 2));
+        assert_eq!((shape.rows(), shape.pairs()), (1, 2));
+        assert_eq!(shape.splits(forward.iter().map(|e| e.job)), vec![0]);
+        assert_eq!(shape.splits(backward.iter().map(|e| e.job)), vec![2]);
+        let middle = [1, 0, 1];
+        assert_eq!(shape.splits(middle.into_iter()), vec![1]);
+    }
+}
