@@ -29,6 +29,7 @@
 
 pub mod bench;
 pub mod brute_force;
+pub mod check;
 pub mod content;
 pub mod directed;
 pub mod dpor;
@@ -59,13 +60,14 @@ pub mod story;
 pub mod strategy;
 pub mod tail;
 
+pub use check::{Check, Failure, Report};
 pub use error::{Error, Result};
-pub use explore::{explore, replay, Exploration, ExploreOptions, Failure, Replay};
+pub use explore::{explore, replay, Exploration, ExploreOptions, Replay, Verdict};
 pub use fs::{Fs, ModelFs, Tree};
 pub use job::Job;
 pub use op::{Errno, Op, OpResult};
 pub use oracle::{FailureKind, Judgement, Oracle};
-pub use scenario::Scenario;
+pub use scenario::{Scenario, ScenarioBuilder};
 pub use schedule::{Schedule, Scheduler, SchedulerKind};
 pub use setup::Setup;
-pub use strategy::Strategy;
+pub use strategy::{DeclaredStrategy, Step, Strategy};
