@@ -7,6 +7,19 @@
 //! checks that no job fails and that the prefix ends the same under every
 //! ordering. Every failure comes with a token that replays it exactly.
 //!
+//! In `cargo test`, a check is one line; it panics with the story of the
+//! first failure (see [`Check`] and `docs/library.md`):
+//!
+//! ```
+//! use prefixrace::Check;
+//!
+//! Check::builtin("sage-32361").strategy("direct-install").schedules(100).run();
+//! let race = Check::builtin("sage-32361").strategy("staged-copy").find_race().unwrap();
+//! assert!(race.to_string().contains("File exists"));
+//! ```
+//!
+//! Underneath, the exploration is plain data:
+//!
 //! ```
 //! use std::sync::Arc;
 //! use prefixrace::{explore, scenario, strategy, ExploreOptions, Setup};

@@ -18,7 +18,7 @@
 //!     .unwrap_err();
 //! assert_eq!(
 //!     err.to_string(),
-//!     "scenario \"escape\" in code, package \"evil\" .file(\"../../../../../etc/passwd\"): path: path \"../../../../../etc/passwd\" escapes its base directory"
+//!     "scenario \"escape\" in code, package \"evil\" .file(\"../../../../../etc/passwd\"): path: path \"../../../../../etc/passwd\" climbs out of the prefix"
 //! );
 //! ```
 //!
