@@ -9,7 +9,9 @@ use prefixrace::{Check, Verdict};
 
 fn panic_message(f: impl FnOnce()) -> String {
     let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the check should panic");
-    err.downcast_ref::<String>().cloned().expect("a string panic")
+    err.downcast_ref::<String>()
+        .cloned()
+        .expect("a string panic")
 }
 
 fn direct() -> Check {
@@ -42,8 +44,10 @@ fn check_reads_the_knobs_code_beats_them_and_bad_values_panic_naming_the_variabl
     let r = direct().run();
     let seed = r.seed.value();
     assert!(
-        r.to_string()
-            .contains(&format!("({}=random; rerun with PREFIXRACE_SEED={seed})", "PREFIXRACE_SEED")),
+        r.to_string().contains(&format!(
+            "({}=random; rerun with PREFIXRACE_SEED={seed})",
+            "PREFIXRACE_SEED"
+        )),
         "{r}"
     );
     std::env::set_var("PREFIXRACE_SCHEDULER", "auto");
@@ -66,7 +70,11 @@ fn check_reads_the_knobs_code_beats_them_and_bad_values_panic_naming_the_variabl
     std::env::set_var("PREFIXRACE_TIME_LIMIT", "0.3");
     let r = direct().run();
     assert_eq!(r.verdict, Verdict::Incomplete, "{r}");
-    assert!(r.to_string().contains("the time limit of 0.3 s was reached"), "{r}");
+    assert!(
+        r.to_string()
+            .contains("the time limit of 0.3 s was reached"),
+        "{r}"
+    );
     std::env::remove_var("PREFIXRACE_TIME_LIMIT");
 
     for (var, value) in [
@@ -80,7 +88,10 @@ fn check_reads_the_knobs_code_beats_them_and_bad_values_panic_naming_the_variabl
         let m = panic_message(|| {
             direct().run();
         });
-        assert!(m.starts_with(&format!("prefixrace: {var}={value}: ")), "{m}");
+        assert!(
+            m.starts_with(&format!("prefixrace: {var}={value}: ")),
+            "{m}"
+        );
         assert!(!m.contains('\n'), "{m}");
         std::env::remove_var(var);
     }

@@ -69,7 +69,10 @@ fn the_scenario_built_in_code_races_and_passes_like_the_file() {
         .strategy("staged-copy")
         .find_race()
         .expect("the staged copy races");
-    assert!(failure.error().unwrap().contains("File exists"), "{failure}");
+    assert!(
+        failure.error().unwrap().contains("File exists"),
+        "{failure}"
+    );
     assert!(failure
         .rust_replay()
         .starts_with("Check::new(scenario).strategy(\"staged-copy\").replay(\"t1."));

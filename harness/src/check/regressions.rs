@@ -17,6 +17,7 @@
 //! Nothing in it depends on the time or the machine, so saving the same
 //! failure twice changes nothing.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -158,22 +159,38 @@ impl Regressions {
         {
             return Ok(false);
         }
-        let mut text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => header(scenario),
-            Err(e) => return Err(Error::io(&shown, &e)),
-        };
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str(&format!(
-            "{strategy} {token} # {}\n",
-            comment.replace('\n', " ")
-        ));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), &e))?;
         }
-        std::fs::write(path, text).map_err(|e| Error::io(&shown, &e))?;
+        // Checks running in parallel (cargo test's threads) may save to one
+        // file: the header is written by whoever creates the file, and each
+        // entry is one append of one line.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut f) => f
+                .write_all(header(scenario).as_bytes())
+                .map_err(|e| Error::io(&shown, &e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(&shown, &e)),
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(&shown, &e))?;
+        let text = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
+        let mut line = String::new();
+        if text.last().is_some_and(|b| *b != b'\n') {
+            line.push('\n');
+        }
+        line.push_str(&format!(
+            "{strategy} {token} # {}\n",
+            comment.replace('\n', " ")
+        ));
+        f.write_all(line.as_bytes())
+            .map_err(|e| Error::io(&shown, &e))?;
         Ok(true)
     }
 }
