@@ -33,7 +33,7 @@ pub struct ExploreArgs {
     /// (one execution per conflict of the serial and opposite runs),
     /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order
     /// reduced).
-    /// [default: auto, or PREFIXRACE_SCHEDULER]
+    /// [default: PREFIXRACE_SCHEDULER, else auto]
     #[arg(long)]
     pub scheduler: Option<String>,
     /// The budget: how many executions to try [default: PREFIXRACE_SCHEDULES,
