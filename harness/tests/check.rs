@@ -239,9 +239,12 @@ fn scenario_paths_are_found_upward_or_fall_back_to_the_built_in() {
     assert!(!missing.contains('\n'));
 }
 
+/// A check that should panic, and the start of its message.
+type Case = (Box<dyn Fn()>, &'static str);
+
 #[test]
 fn bad_settings_panic_with_one_line() {
-    let cases: Vec<(Box<dyn Fn()>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             Box::new(|| {
                 Check::builtin("sage-32361").run();

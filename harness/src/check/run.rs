@@ -38,7 +38,7 @@ struct Settings {
 
 /// The outcome of a check before it is told.
 enum Outcome {
-    Passed(Report),
+    Passed(Box<Report>),
     Failed(Box<Failure>),
 }
 
@@ -55,7 +55,7 @@ impl Check {
         match self.outcome(Mode::Run) {
             Outcome::Passed(report) => {
                 println!("{report}");
-                report
+                *report
             }
             Outcome::Failed(failure) => panic!("{failure}"),
         }
@@ -84,7 +84,7 @@ impl Check {
         match self.outcome(Mode::Prove) {
             Outcome::Passed(report) if report.verdict == Verdict::Pass => {
                 println!("{report}");
-                report
+                *report
             }
             Outcome::Passed(report) => panic!(
                 "prefixrace: not proved: the search did not end, so what it did not explore may still fail\n\n{report}"
@@ -157,7 +157,12 @@ impl Check {
         };
         let ex = explore(&setup, &options)?;
         let Some(first) = ex.first_failure.clone() else {
-            return Ok(Outcome::Passed(report_of(&r, &settings, ex, &regressions)));
+            return Ok(Outcome::Passed(Box::new(report_of(
+                &r,
+                &settings,
+                ex,
+                &regressions,
+            ))));
         };
         let mut failure = tell(&r, &settings, first, ex.found_by.clone());
         if let (Some(path), true) = (&regressions, mode != Mode::Find) {
