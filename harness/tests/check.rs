@@ -78,6 +78,37 @@ fn a_failing_check_panics_with_the_story_and_a_rust_replay_line_under_80_lines()
 }
 
 #[test]
+fn the_stories_of_the_other_recorded_sage_races_are_under_80_lines_too() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, strategy, error) in [
+        ("sage-29585-backports", "staged-copy", "': File exists\n"),
+        ("sage-33060-two-pips", "direct-install", "\nerror: "),
+    ] {
+        let path = format!("scenarios/{file}.toml");
+        let story = panic_message(|| {
+            Check::scenario(&path)
+                .strategy(strategy)
+                .regressions(dir.path().join(file))
+                .run();
+        });
+        assert!(story.lines().count() < 80, "{file}:\n{story}");
+        assert!(story.contains(error), "{file}:\n{story}");
+        assert!(
+            story.contains(&format!(
+                "\nreplay from Rust:\n  Check::scenario({path:?}).strategy({strategy:?}).replay(\"t1."
+            )),
+            "{story}"
+        );
+        assert!(
+            story.contains(&format!(
+                "\nreplay from the shell:\n  prefixrace replay ../{path} --strategy {strategy} --token t1."
+            )),
+            "{story}"
+        );
+    }
+}
+
+#[test]
 fn a_failing_check_saves_its_token_and_the_next_check_replays_it_at_execution_1() {
     let dir = tempfile::tempdir().unwrap();
     // The scenario file and its payload, copied: the regressions file goes

@@ -109,7 +109,8 @@ impl Check {
         replayed.failure.map(|f| {
             let settings = Settings {
                 scheduler: SchedulerKind::Serial,
-                schedules: 1,
+                // No budget: the story says "execution 1", not "of at most 1".
+                schedules: u64::MAX,
                 seed: Seed::Fixed(0),
                 jobs: 1,
                 time_limit: None,
