@@ -24,7 +24,7 @@
 //! - [`Check::replay`]: runs one token and panics with the story if it fails.
 //!
 //! Settings left unset in code come from the environment knobs
-//! ([`env`]: `PREFIXRACE_SCHEDULES`, `PREFIXRACE_SEED`, …), then the
+//! ([`env`](mod@env): `PREFIXRACE_SCHEDULES`, `PREFIXRACE_SEED`, …), then the
 //! defaults. A failing [`Check::run`] or [`Check::prove`] saves its token
 //! to a regressions file ([`regressions`]) that every later check of the
 //! scenario replays first. See `docs/library.md`.
