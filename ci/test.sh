@@ -32,6 +32,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --workspace
 
+echo "== a fresh user crate outside the workspace: Check's acceptance tests in a default debug build"
+bash ci/external-crate.sh
+
 echo "== loom cross-check (its own target dir: --cfg loom rebuilds everything)"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release -p prefixrace --test loom_crosscheck
 
@@ -75,4 +78,9 @@ set +e
 code=$?
 set -e
 [ "$code" -eq 1 ] || { echo "ci: --require-complete on a capped dpor run should exit 1, got $code" >&2; exit 1; }
+# The environment knobs fill in what no flag gives: 7 executions, under auto and random.
+for scheduler in auto random; do
+    PREFIXRACE_SCHEDULES=7 PREFIXRACE_SCHEDULER=$scheduler ./target/release/prefixrace explore scenarios/sage-32361.toml --strategy direct-install --format json > /tmp/prefixrace-knobs.json
+    python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-knobs.json")); print("PREFIXRACE_SCHEDULES=7,", sys.argv[1] + ":", r["executions"], "executions,", r["verdict"]); sys.exit(r["executions"] != 7)' "$scheduler"
+done
 echo "ci: all green"

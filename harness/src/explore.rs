@@ -26,6 +26,10 @@ use crate::shard::Shard;
 use crate::state_graph::StateGraph;
 use crate::tail::TailMemo;
 
+/// The budget of random, pct, directed and auto runs when none is given
+/// (dpor's default is no budget: to the end of its search).
+pub const DEFAULT_SCHEDULES: u64 = 1000;
+
 /// Options of one exploration.
 #[derive(Clone)]
 pub struct ExploreOptions {
@@ -220,6 +224,34 @@ impl Exploration {
             Verdict::Incomplete
         } else {
             Verdict::Pass
+        }
+    }
+
+    /// The exploration that ends at execution 1 because a saved failure
+    /// ([`crate::check::regressions`]) still fails: `failure` is that
+    /// execution, `found_by` says where it was saved, and `reference_ops`
+    /// are the serial reference's ops.
+    pub fn regression(failure: Failure, reference_ops: usize, found_by: String) -> Exploration {
+        let ops = failure.trace.schedule.choices.len() as u64;
+        let notes = failure.judgement.notes.clone();
+        Exploration {
+            executions: 1,
+            ops_executed: ops,
+            reference_ops,
+            note_first_execution: notes.iter().map(|n| (n.clone(), 1)).collect(),
+            notes,
+            first_failure: Some(failure),
+            execution_ops: vec![ops],
+            pairs: None,
+            pair_set: Vec::new(),
+            pct_bound: None,
+            shard: Shard::WHOLE,
+            coverage: None,
+            reused_tails: 0,
+            walked_executions: 0,
+            found_by: Some(found_by),
+            directed: None,
+            stopped: None,
         }
     }
 

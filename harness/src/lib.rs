@@ -7,6 +7,19 @@
 //! checks that no job fails and that the prefix ends the same under every
 //! ordering. Every failure comes with a token that replays it exactly.
 //!
+//! In `cargo test`, a check is one line; it panics with the story of the
+//! first failure (see [`Check`] and `docs/library.md`):
+//!
+//! ```
+//! use prefixrace::Check;
+//!
+//! Check::builtin("sage-32361").strategy("direct-install").schedules(100).run();
+//! let race = Check::builtin("sage-32361").strategy("staged-copy").find_race().unwrap();
+//! assert!(race.to_string().contains("File exists"));
+//! ```
+//!
+//! Underneath, the exploration is plain data:
+//!
 //! ```
 //! use std::sync::Arc;
 //! use prefixrace::{explore, scenario, strategy, ExploreOptions, Setup};
@@ -29,6 +42,7 @@
 
 pub mod bench;
 pub mod brute_force;
+pub mod check;
 pub mod conflicts;
 pub mod content;
 pub mod directed;
@@ -60,13 +74,14 @@ pub mod story;
 pub mod strategy;
 pub mod tail;
 
+pub use check::{Check, Failure, Report};
 pub use error::{Error, Result};
-pub use explore::{explore, replay, Exploration, ExploreOptions, Failure, Replay};
+pub use explore::{explore, replay, Exploration, ExploreOptions, Replay, Verdict};
 pub use fs::{Fs, ModelFs, Tree};
 pub use job::Job;
 pub use op::{Errno, Op, OpResult};
 pub use oracle::{FailureKind, Judgement, Oracle};
-pub use scenario::Scenario;
+pub use scenario::{Scenario, ScenarioBuilder};
 pub use schedule::{Schedule, Scheduler, SchedulerKind};
 pub use setup::Setup;
-pub use strategy::Strategy;
+pub use strategy::{DeclaredStrategy, Step, Strategy};

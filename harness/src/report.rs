@@ -129,11 +129,25 @@ impl Explained {
     pub fn text(&self) -> String {
         failure_text(&self.json, &self.notes)
     }
+
+    /// [`Explained::text`] without its replay command: the error, the race,
+    /// the diff and the notes (a [`crate::Check`] failure adds its own
+    /// replay lines, from Rust and from the shell).
+    pub fn body(&self) -> String {
+        failure_body(&self.json, &self.notes)
+    }
 }
 
 /// The text block of a failure (shared by explore, replay and merge
 /// reports), with the failing execution's `notes`.
 pub fn failure_text(j: &FailureJson, notes: &[String]) -> String {
+    let mut out = failure_body(j, notes);
+    out.push_str(&format!("\nreplay:\n  {}\n", j.replay));
+    out
+}
+
+/// [`failure_text`] up to its replay command.
+pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     let mut out = String::new();
     match (&j.job, j.class.as_str()) {
         (Some(job), _) => {
@@ -172,7 +186,6 @@ pub fn failure_text(j: &FailureJson, notes: &[String]) -> String {
             out.push_str(&format!("  {n}\n"));
         }
     }
-    out.push_str(&format!("\nreplay:\n  {}\n", j.replay));
     out
 }
 

@@ -1,17 +1,21 @@
 //! `prefixrace explore`: explore interleavings and report the first failure.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 
 use super::{load_scenario, progress_bar, strategies, thread_count, Format, ScenarioArgs};
+use prefixrace::check::env::{self, Seed};
+use prefixrace::check::regressions::Regressions;
 use prefixrace::execution::ExecutionTrace;
+use prefixrace::explore::{Exploration, Failure};
 use prefixrace::fs::FsKind;
 use prefixrace::report::{self, Explained, FailureJson, ReportJson, RunInfo};
 use prefixrace::shard::Shard;
 use prefixrace::{
-    explore, Error, ExploreOptions, Failure, FailureKind, Oracle, Result, SchedulerKind, Setup,
-    Strategy, Tree,
+    explore, Error, ExploreOptions, FailureKind, Oracle, Result, SchedulerKind, Setup, Strategy,
+    Tree,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -29,24 +33,28 @@ pub struct ExploreArgs {
     /// (one execution per conflict of the serial and opposite runs),
     /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order
     /// reduced).
-    #[arg(long, default_value = "auto")]
-    pub scheduler: String,
-    /// The budget: how many executions to try [default: 1000; dpor: none,
-    /// it runs to the end of its search].
+    /// [default: PREFIXRACE_SCHEDULER, else auto]
+    #[arg(long)]
+    pub scheduler: Option<String>,
+    /// The budget: how many executions to try [default: PREFIXRACE_SCHEDULES,
+    /// else 1000; dpor: none, it runs to the end of its search].
     #[arg(long)]
     pub schedules: Option<u64>,
     /// Stop starting executions after this many seconds; a run cut short
-    /// says so (verdict INCOMPLETE unless something failed).
+    /// says so (verdict INCOMPLETE unless something failed) [default:
+    /// PREFIXRACE_TIME_LIMIT, else none].
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
     /// Exit 1 unless the run is complete: a dpor search (alone or in auto)
     /// that ended, within the budget and time limit.
     #[arg(long)]
     pub require_complete: bool,
-    /// The seed of the scheduler.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Worker threads (default: all cores). Results do not depend on it.
+    /// The seed of the scheduler [default: PREFIXRACE_SEED (a number, or
+    /// `random` for a fresh one, printed in the report), else 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: PREFIXRACE_JOBS, else all cores). Results
+    /// do not depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Output format.
@@ -72,23 +80,51 @@ pub struct ExploreArgs {
     /// without running.
     #[arg(long)]
     pub no_pairs: bool,
+    /// A regressions file (see `docs/library.md`): replay its tokens for
+    /// each strategy first (a failure among them is reported at execution 1,
+    /// found by "regression"), and append the token of a new failure.
+    #[arg(long, value_name = "FILE")]
+    pub regressions: Option<PathBuf>,
 }
 
 /// Runs `prefixrace explore`.
 pub fn run(args: &ExploreArgs) -> Result<i32> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
-    let scheduler: SchedulerKind = args.scheduler.parse().map_err(Error::Usage)?;
+    // A flag wins; the environment knobs fill in what no flag gives.
+    let scheduler: SchedulerKind = match &args.scheduler {
+        Some(s) => s.parse().map_err(Error::Usage)?,
+        None => env::scheduler()?.unwrap_or(SchedulerKind::Auto),
+    };
+    let seed = match args.seed {
+        Some(s) => Seed::Fixed(s),
+        None => env::seed()?.unwrap_or(Seed::Fixed(0)),
+    };
+    if let Seed::Random(_) = seed {
+        eprintln!("prefixrace explore: seed {}", seed.describe());
+    }
     let strategies = strategies(&args.strategy, &scenario)?;
-    let threads = thread_count(args.jobs)?;
+    let jobs = match args.jobs {
+        Some(n) => Some(n),
+        None => env::jobs()?,
+    };
+    let threads = thread_count(jobs)?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
     let shard: Shard = match &args.shard {
         Some(s) => s.parse().map_err(Error::Usage)?,
         None => Shard::WHOLE,
     };
-    let schedules = args.schedules.unwrap_or(match scheduler {
+    let schedules = match args.schedules {
+        Some(n) => Some(n),
+        None => env::schedules()?,
+    }
+    .unwrap_or(match scheduler {
         SchedulerKind::Dpor => u64::MAX,
         _ => DEFAULT_SCHEDULES,
     });
+    let saved = match &args.regressions {
+        Some(path) => Some(Regressions::load(path)?),
+        None => None,
+    };
     let time_limit = match args.time_limit {
         Some(t) if t.is_finite() && t > 0.0 && t < 1e9 => {
             Some(std::time::Duration::from_secs_f64(t))
@@ -98,7 +134,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 "--time-limit: {t} is not a number of seconds between 0 and 1e9"
             )))
         }
-        None => None,
+        None => env::time_limit()?,
     };
     let matrix = strategies.len() > 1;
     let mut rows = Vec::new();
@@ -111,7 +147,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             scenario: &scenario,
             strategy: strategy.name(),
             scheduler: scheduler.to_string(),
-            seed: args.seed,
+            seed: seed.value(),
             schedules,
         };
         // In a matrix, a strategy whose serial run already fails is a row of
@@ -137,7 +173,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         let options = ExploreOptions {
             scheduler,
             schedules,
-            seed: args.seed,
+            seed: seed.value(),
             threads,
             time_limit,
             fs,
@@ -147,9 +183,36 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             shrink: !args.no_shrink,
             ..ExploreOptions::default()
         };
-        let ex = explore(&setup, &options)?;
+        let replayed = match &saved {
+            Some(saved) => saved.replay_first(&setup, fs)?,
+            None => None,
+        };
+        let from_regressions = replayed.is_some();
+        let ex = match replayed {
+            Some(hit) => {
+                Exploration::regression(hit.failure, oracle.reference_steps(), hit.found_by)
+            }
+            None => explore(&setup, &options)?,
+        };
         if let Some(b) = bar {
             b.finish_and_clear();
+        }
+        if let (Some(path), Some(f), false) =
+            (&args.regressions, &ex.first_failure, from_regressions)
+        {
+            let comment = format!(
+                "scenario {}, scheduler {scheduler}, seed {}, execution {}",
+                scenario.name,
+                seed.value(),
+                f.execution.unwrap_or(1)
+            );
+            if Regressions::save(path, &scenario.name, strategy.name(), &f.token, &comment)? {
+                eprintln!(
+                    "prefixrace explore: saved the failing token of {} to {}",
+                    strategy.name(),
+                    path.display()
+                );
+            }
         }
         texts.push(report::exploration_text(&info, &ex));
         let mut row = MatrixRow::explored(report::exploration_json(&info, &ex), strategy.summary());
@@ -187,7 +250,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 "verdict": overall(any_fail, any_incomplete),
                 "scenario": scenario.name,
                 "scheduler": scheduler.to_string(),
-                "seed": args.seed,
+                "seed": seed.value(),
                 "schedules": schedules,
                 "reference_trees_equal": reference_note.as_ref().map(|(a, _)| *a),
                 "strategies": rows,
@@ -206,7 +269,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             println!("scenario: {}", scenario.name);
             println!(
                 "scheduler: {scheduler}, seed {}, budget {}\n",
-                args.seed,
+                seed.value(),
                 match schedules {
                     u64::MAX => "none (to the end of the search)".to_string(),
                     n => format!("{n} executions"),
@@ -245,7 +308,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
 }
 
 /// The budget of random, pct, directed and auto runs when none is given.
-pub const DEFAULT_SCHEDULES: u64 = 1000;
+pub const DEFAULT_SCHEDULES: u64 = prefixrace::explore::DEFAULT_SCHEDULES;
 
 /// The verdict of a whole run: fail if anything failed, else incomplete
 /// if anything was cut short, else pass.
@@ -565,17 +628,18 @@ pub fn showcase() -> Result<i32> {
             imports: vec![],
         },
         strategy: "all".into(),
-        scheduler: "random".into(),
+        scheduler: Some("random".into()),
         schedules: Some(DEFAULT_SCHEDULES),
         time_limit: None,
         require_complete: false,
-        seed: 1,
+        seed: Some(1),
         jobs: None,
         format: Format::Text,
         fs: "model".into(),
         shard: None,
         no_shrink: false,
         no_pairs: false,
+        regressions: None,
     };
     run(&args)
 }

@@ -2,10 +2,12 @@
 //! volatile paths.
 //!
 //! A scenario is loaded from TOML ([`load`]), from a built-in name
-//! ([`builtin`]), or built ad hoc from `--package`/`--import` flags
-//! ([`Scenario::ad_hoc`]). Parsing is strict and every path is validated to
+//! ([`builtin`]), built ad hoc from `--package`/`--import` flags
+//! ([`Scenario::ad_hoc`]), or built in code with the TOML's rules
+//! ([`Scenario::builder`]). Parsing is strict and every path is validated to
 //! stay inside the prefix.
 
+mod builder;
 pub mod builtin;
 mod glob;
 mod payload;
@@ -13,6 +15,7 @@ mod record;
 mod toml_format;
 mod wheel;
 
+pub use builder::ScenarioBuilder;
 pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
 pub use record::parse_record;
@@ -284,6 +287,7 @@ impl Scenario {
     pub fn check(&self) -> Result<()> {
         let file = match &self.origin {
             Origin::File(f) => f.clone(),
+            Origin::Code => format!("scenario {:?} in code", self.name),
             other => other.cli_args(),
         };
         let names = self.job_names();

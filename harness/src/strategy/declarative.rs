@@ -22,16 +22,14 @@
 //! other keys are its options. Every mistake is one error naming the file,
 //! the line and the field.
 
-use super::pipeline::Delivery;
-use super::{InstallContext, Pipeline, Strategy};
+use super::step::{compose, STEP_NAMES};
+use super::{InstallContext, Pipeline, Step, Strategy};
 use crate::error::{Error, Result};
 use crate::job::{Collision, CpOnExist, Job};
 use crate::scenario::Package;
 
-/// The step names, in the order they may appear.
-pub const STEP_NAMES: &[&str] = &["lock", "stage", "compile", "copy", "merge", "write"];
-
-/// A strategy a scenario declares.
+/// A strategy a scenario declares, or one composed of [`Step`]s in code
+/// ([`DeclaredStrategy::from_steps`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeclaredStrategy {
     /// The name, used with `--strategy`.
@@ -58,7 +56,7 @@ impl Strategy for DeclaredStrategy {
     }
 
     fn is_bookkeeping(&self, path: &str) -> bool {
-        matches!(self.pipeline.delivery, Delivery::Merge { .. })
+        matches!(self.pipeline.delivery, super::Delivery::Merge { .. })
             && super::ImageThenMerge.is_bookkeeping(path)
     }
 }
@@ -73,241 +71,103 @@ pub fn parse_declared(
     steps: &[(toml::Value, usize)],
     reserved: &[String],
 ) -> Result<DeclaredStrategy> {
-    let (name, name_line) = name;
-    if name.trim().is_empty() || name == "all" {
-        return Err(Error::input(
-            file,
-            name_line,
-            "name",
-            format!("{name:?} cannot name a strategy"),
-        ));
+    let mut typed = Vec::with_capacity(steps.len());
+    for (value, line) in steps {
+        let step = parse_step(value).map_err(|m| Error::input(file, *line, "steps", m))?;
+        typed.push((step, *line));
     }
-    if reserved.iter().any(|r| r == name) {
-        return Err(Error::input(
-            file,
-            name_line,
-            "name",
-            format!("strategy {name:?} is already defined (built-in names are reserved)"),
-        ));
-    }
-    if steps.is_empty() {
-        return Err(Error::input(
-            file,
-            name_line,
-            "steps",
-            format!("strategy {name:?} needs steps, e.g. [\"stage\", \"compile\", \"copy\"]"),
-        ));
-    }
-    let mut b = Builder::default();
-    let mut rendered = Vec::new();
-    for (i, (value, line)) in steps.iter().enumerate() {
-        let err = |msg: String| Error::input(file, *line, "steps", msg);
-        let step = Step::parse(value).map_err(&err)?;
-        rendered.push(step.render());
-        b.push(i, step).map_err(&err)?;
-    }
-    let last_line = steps.last().map(|(_, l)| *l).unwrap_or(name_line);
-    let pipeline = b
-        .finish()
-        .map_err(|m| Error::input(file, last_line, "steps", m))?;
-    Ok(DeclaredStrategy {
-        name: name.to_string(),
-        summary: if summary.is_empty() {
-            format!("declared: {}", rendered.join(", "))
-        } else {
-            summary.to_string()
+    compose(file, name, summary, &typed, reserved)
+}
+
+/// One step of a `steps` array: a string, or an inline table whose `step`
+/// key names it and whose other keys are its options.
+fn parse_step(value: &toml::Value) -> std::result::Result<Step, String> {
+    let (name, options) = match value {
+        toml::Value::String(s) => (s.as_str(), None),
+        toml::Value::Table(t) => match t.get("step") {
+            Some(toml::Value::String(s)) => (s.as_str(), Some(t)),
+            Some(_) => return Err("`step` must be a string".into()),
+            None => return Err(
+                "a step table needs a `step` key, e.g. { step = \"copy\", on-exist = \"merge\" }"
+                    .into(),
+            ),
         },
-        steps: rendered,
-        pipeline,
-    })
-}
-
-/// One parsed step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Lock,
-    Stage,
-    Compile,
-    Deliver(Delivery),
-}
-
-impl Step {
-    fn parse(value: &toml::Value) -> std::result::Result<Step, String> {
-        let (name, options) = match value {
-            toml::Value::String(s) => (s.as_str(), None),
-            toml::Value::Table(t) => match t.get("step") {
-                Some(toml::Value::String(s)) => (s.as_str(), Some(t)),
-                Some(_) => return Err("`step` must be a string".into()),
-                None => {
-                    return Err(
-                        "a step table needs a `step` key, e.g. { step = \"copy\", on-exist = \"merge\" }"
-                            .into(),
-                    )
-                }
-            },
-            other => {
-                return Err(format!(
-                    "a step is a string or an inline table, got {}",
-                    other.type_str()
-                ))
-            }
-        };
-        let option = |key: &str| options.and_then(|t| t.get(key));
-        let allowed: &[&str] = match name {
-            "copy" => &["on-exist"],
-            "merge" => &["collision"],
-            "write" => &["atomic"],
-            "lock" | "stage" | "compile" => &[],
-            other => {
-                return Err(format!(
-                    "unknown step {other:?}: expected {}",
-                    STEP_NAMES.join(", ")
-                ))
-            }
-        };
-        if let Some(t) = options {
-            if let Some(k) = t
-                .keys()
-                .find(|k| *k != "step" && !allowed.contains(&k.as_str()))
-            {
-                return Err(if allowed.is_empty() {
-                    format!("step {name:?} takes no options, got {k:?}")
-                } else {
+        other => {
+            return Err(format!(
+                "a step is a string or an inline table, got {}",
+                other.type_str()
+            ))
+        }
+    };
+    let option = |key: &str| options.and_then(|t| t.get(key));
+    let allowed: &[&str] = match name {
+        "copy" => &["on-exist"],
+        "merge" => &["collision"],
+        "write" => &["atomic"],
+        "lock" | "stage" | "compile" => &[],
+        other => {
+            return Err(format!(
+                "unknown step {other:?}: expected {}",
+                STEP_NAMES.join(", ")
+            ))
+        }
+    };
+    if let Some(t) = options {
+        if let Some(k) = t
+            .keys()
+            .find(|k| *k != "step" && !allowed.contains(&k.as_str()))
+        {
+            return Err(if allowed.is_empty() {
+                format!("step {name:?} takes no options, got {k:?}")
+            } else {
+                format!(
+                    "step {name:?} has no option {k:?}: expected {}",
+                    allowed.join(", ")
+                )
+            });
+        }
+    }
+    Ok(match name {
+        "lock" => Step::Lock,
+        "stage" => Step::Stage,
+        "compile" => Step::Compile,
+        "copy" => {
+            let on_exist = match option("on-exist") {
+                None => CpOnExist::Fail,
+                Some(toml::Value::String(s)) => CpOnExist::from_name(s).ok_or_else(|| {
+                    format!("copy: on-exist {s:?}: expected fail, merge or replace")
+                })?,
+                Some(_) => return Err("copy: on-exist must be a string".into()),
+            };
+            Step::Copy { on_exist }
+        }
+        "merge" => {
+            let collision = match option("collision") {
+                None => Collision::ProtectOwned,
+                Some(toml::Value::String(s)) => Collision::from_name(s).ok_or_else(|| {
                     format!(
-                        "step {name:?} has no option {k:?}: expected {}",
-                        allowed.join(", ")
+                        "merge: collision {s:?}: expected protect-owned, collision-protect or off"
                     )
-                });
-            }
+                })?,
+                Some(_) => return Err("merge: collision must be a string".into()),
+            };
+            Step::Merge { collision }
         }
-        Ok(match name {
-            "lock" => Step::Lock,
-            "stage" => Step::Stage,
-            "compile" => Step::Compile,
-            "copy" => {
-                let on_exist = match option("on-exist") {
-                    None => CpOnExist::Fail,
-                    Some(toml::Value::String(s)) => CpOnExist::from_name(s).ok_or_else(|| {
-                        format!("copy: on-exist {s:?}: expected fail, merge or replace")
-                    })?,
-                    Some(_) => return Err("copy: on-exist must be a string".into()),
-                };
-                Step::Deliver(Delivery::Copy { on_exist })
-            }
-            "merge" => {
-                let collision = match option("collision") {
-                    None => Collision::ProtectOwned,
-                    Some(toml::Value::String(s)) => Collision::from_name(s).ok_or_else(|| {
-                        format!(
-                            "merge: collision {s:?}: expected protect-owned, collision-protect or off"
-                        )
-                    })?,
-                    Some(_) => return Err("merge: collision must be a string".into()),
-                };
-                Step::Deliver(Delivery::Merge { collision })
-            }
-            _ => {
-                let atomic = match option("atomic") {
-                    None => false,
-                    Some(toml::Value::Boolean(b)) => *b,
-                    Some(_) => return Err("write: atomic must be true or false".into()),
-                };
-                Step::Deliver(Delivery::Write { atomic })
-            }
-        })
-    }
-
-    fn render(self) -> String {
-        match self {
-            Step::Lock => "lock".into(),
-            Step::Stage => "stage".into(),
-            Step::Compile => "compile".into(),
-            Step::Deliver(Delivery::Copy { on_exist }) => {
-                format!("copy{{on-exist={}}}", on_exist.name())
-            }
-            Step::Deliver(Delivery::Merge { collision }) => {
-                format!("merge{{collision={}}}", collision.name())
-            }
-            Step::Deliver(Delivery::Write { atomic }) => format!("write{{atomic={atomic}}}"),
+        _ => {
+            let atomic = match option("atomic") {
+                None => false,
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(_) => return Err("write: atomic must be true or false".into()),
+            };
+            Step::Write { atomic }
         }
-    }
-}
-
-/// Checks the order of steps as they come.
-#[derive(Debug, Default)]
-struct Builder {
-    lock: bool,
-    stage: bool,
-    compile: bool,
-    delivery: Option<Delivery>,
-}
-
-impl Builder {
-    fn push(&mut self, index: usize, step: Step) -> std::result::Result<(), String> {
-        match step {
-            Step::Lock if index != 0 => {
-                return Err("`lock` must be the first step: the lock is held for the whole install".into())
-            }
-            Step::Lock => self.lock = true,
-            Step::Stage if self.stage => return Err("`stage` appears twice".into()),
-            Step::Stage if self.delivery.is_some() => {
-                return Err("`stage` must come before copy or merge".into())
-            }
-            Step::Stage => self.stage = true,
-            Step::Compile if self.compile => return Err("`compile` appears twice".into()),
-            Step::Compile => match self.delivery {
-                Some(Delivery::Write { .. }) => self.compile = true,
-                Some(_) => {
-                    return Err(
-                        "`compile` after copy or merge is not supported: compile into the stage (put it between `stage` and the copy or merge)"
-                            .into(),
-                    )
-                }
-                None if self.stage => self.compile = true,
-                None => {
-                    return Err(
-                        "`compile` needs something to compile: put it after `stage` or after `write`"
-                            .into(),
-                    )
-                }
-            },
-            Step::Deliver(_) if self.delivery.is_some() => {
-                return Err("only one of copy, merge or write may deliver the files".into())
-            }
-            Step::Deliver(d) => {
-                if d.needs_stage() && !self.stage {
-                    return Err(format!(
-                        "`{}` copies from a staging root: put `stage` before it",
-                        Step::Deliver(d).render()
-                    ));
-                }
-                if !d.needs_stage() && self.stage {
-                    return Err(
-                        "`write` installs from the wheel and cannot follow `stage`: use copy or merge"
-                            .into(),
-                    );
-                }
-                self.delivery = Some(d);
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> std::result::Result<Pipeline, String> {
-        let delivery = self.delivery.ok_or_else(|| {
-            "the steps deliver no files: end with copy, merge or write".to_string()
-        })?;
-        Ok(Pipeline {
-            lock: self.lock,
-            compile: self.compile,
-            delivery,
-        })
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategy::Delivery;
 
     fn steps(src: &str) -> Vec<(toml::Value, usize)> {
         let v: toml::Value = toml::from_str(&format!("s = {src}")).unwrap();

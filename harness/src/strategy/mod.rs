@@ -16,7 +16,9 @@
 //!
 //! Maintainers compose variants without Rust in a scenario's `[[strategy]]`
 //! tables ([`DeclaredStrategy`], built from the same steps as a
-//! [`Pipeline`]); anything else implements the trait.
+//! [`Pipeline`]), or from typed [`Step`]s in code
+//! ([`DeclaredStrategy::from_steps`], checked by the same rules); anything
+//! else implements the trait.
 
 mod atomic_rename;
 mod declarative;
@@ -27,9 +29,12 @@ mod pipeline;
 mod registry;
 mod staged_copy;
 mod staged_merge;
+mod step;
 
+/// The options of the `copy` and `merge` steps.
+pub use crate::job::{Collision, CpOnExist};
 pub use atomic_rename::AtomicRename;
-pub use declarative::{parse_declared, DeclaredStrategy, STEP_NAMES};
+pub use declarative::{parse_declared, DeclaredStrategy};
 pub use direct_install::DirectInstall;
 pub use image_then_merge::ImageThenMerge;
 pub use locked_staged_copy::LockedStagedCopy;
@@ -37,6 +42,7 @@ pub use pipeline::{Delivery, Pipeline};
 pub use registry::{builtin_strategies, builtin_strategy, scenario_strategies, scenario_strategy};
 pub use staged_copy::StagedCopy;
 pub use staged_merge::StagedMerge;
+pub use step::{Step, STEP_NAMES};
 
 use std::sync::Arc;
 
