@@ -34,6 +34,23 @@ impl fmt::Display for Outcome {
     }
 }
 
+impl Call {
+    /// The prefix-relative paths it names, in argument order: quoted
+    /// arguments and `<path>` descriptors that do not start with `/`.
+    pub fn relative_paths(&self) -> Vec<&str> {
+        self.args
+            .iter()
+            .filter_map(|a| {
+                let inner = a
+                    .strip_prefix('"')
+                    .and_then(|r| r.strip_suffix('"'))
+                    .or_else(|| a.strip_prefix('<').and_then(|r| r.strip_suffix('>')))?;
+                (!inner.starts_with('/')).then_some(inner)
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for Call {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}({})", self.name, self.args.join(", "))

@@ -92,15 +92,9 @@ fn destructive_rank(call: &Call) -> Option<u8> {
 
 /// The prefix-relative paths a call names (quoted arguments and `<fd>`s).
 fn paths(call: &Call) -> Vec<String> {
-    call.args
-        .iter()
-        .filter_map(|a| {
-            let inner = a
-                .strip_prefix('"')
-                .and_then(|r| r.strip_suffix('"'))
-                .or_else(|| a.strip_prefix('<').and_then(|r| r.strip_suffix('>')))?;
-            (!inner.starts_with('/')).then(|| inner.to_string())
-        })
+    call.relative_paths()
+        .into_iter()
+        .map(str::to_string)
         .collect()
 }
 

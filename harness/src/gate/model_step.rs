@@ -115,21 +115,6 @@ pub fn op_key(op: &Op) -> Option<(CallClass, String)> {
     Some((class, relative(path)))
 }
 
-/// The prefix-relative paths a real call names, in argument order: quoted
-/// arguments and `<path>` descriptors not starting with `/`.
-fn call_paths(call: &Call) -> Vec<&str> {
-    call.args
-        .iter()
-        .filter_map(|a| {
-            let inner = a
-                .strip_prefix('"')
-                .and_then(|r| r.strip_suffix('"'))
-                .or_else(|| a.strip_prefix('<').and_then(|r| r.strip_suffix('>')))?;
-            (!inner.starts_with('/')).then_some(inner)
-        })
-        .collect()
-}
-
 /// The class and path of a real call inside the prefix, or `None` for a call
 /// the model has no counterpart for (`access`, `readlink`, `utimensat`, ...).
 pub fn call_key(call: &Call) -> Option<(CallClass, String)> {
@@ -148,7 +133,7 @@ pub fn call_key(call: &Call) -> Option<(CallClass, String)> {
         "getdents64" => CallClass::Readdir,
         _ => return None,
     };
-    let paths = call_paths(call);
+    let paths = call.relative_paths();
     let path = if class == CallClass::Symlink {
         paths.last()
     } else {
