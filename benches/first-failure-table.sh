@@ -39,7 +39,7 @@ import json, sys
 r = json.load(sys.stdin)
 f = r.get("first_failure")
 if f: print(f["execution"])
-elif r["verdict"] == "pass" and r.get("complete"): print("pass (proved)")
+elif r["verdict"] == "pass" and r["coverage"]["complete"]: print("pass (proved)")
 else: print("-")')
       row="$row $cell |"
     done

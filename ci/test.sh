@@ -60,7 +60,7 @@ for s in sage-32361 sage-32361-upgrade; do
     python3 -c 'import json,sys; e=json.load(open("/tmp/prefixrace-dpor.json"))["first_failure"]["execution"]; print(sys.argv[1], "first failure at execution", e); sys.exit(e > 3)' "$s"
 done
 ./target/release/prefixrace explore scenarios/sage-32361.toml --strategy direct-install --scheduler dpor --format json > /tmp/prefixrace-dpor.json
-python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); print("direct-install dpor:", r["classes"], "classes,", "complete" if r["complete"] else "INCOMPLETE"); sys.exit(not r["complete"])'
+python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); c=r["coverage"]; print("direct-install dpor:", c["classes"], "classes,", "complete" if c["complete"] else "INCOMPLETE"); sys.exit(not c["complete"] or r["schema"] != "prefixrace-report/1")'
 # auto, the default: the two-pip race of SageMath 33060 within 10 executions, seeds 1-5.
 for seed in 1 2 3 4 5; do
     set +e
@@ -72,7 +72,7 @@ for seed in 1 2 3 4 5; do
 done
 # A capped dpor run is INCOMPLETE, never PASS: exit 0, or 1 with --require-complete.
 ./target/release/prefixrace explore scenarios/sage-33060-two-pips.toml --strategy direct-install --scheduler dpor --schedules 200 --no-pairs --format json > /tmp/prefixrace-dpor.json
-python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); print("capped dpor:", r["verdict"], r["branches_left"], "branches left"); sys.exit(r["verdict"] != "incomplete")'
+python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-dpor.json")); print("capped dpor:", r["verdict"], r["coverage"]["branches_left"], "branches left"); sys.exit(r["verdict"] != "incomplete")'
 set +e
 ./target/release/prefixrace explore scenarios/sage-33060-two-pips.toml --strategy direct-install --scheduler dpor --schedules 200 --no-pairs --require-complete > /dev/null
 code=$?

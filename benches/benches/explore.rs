@@ -1,8 +1,8 @@
 //! Exploration speed: executions/s (criterion's elements/s) of `explore` on
-//! the cases of `prefixrace::bench::ExplorationCase::all`: sage-32361 and
+//! the cases of `prefixrace::internals::bench::ExplorationCase::all`: sage-32361 and
 //! pip-21.1.2 under direct install and sage-32361-upgrade under staged copy,
 //! on the model and the real filesystem, under every scheduler of
-//! `prefixrace::bench::SCHEDULERS` (adding a scheduler there adds it here),
+//! `prefixrace::internals::bench::SCHEDULERS` (adding a scheduler there adds it here),
 //! random and pct on the model with known tails reused and rerun. Every case
 //! passes, so it runs its whole budget. Ops/s = elements/s × ops per
 //! execution (printed by `prefixrace bench`).
@@ -15,9 +15,9 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 
-use prefixrace::bench::{ExplorationCase, Scale};
 use prefixrace::explore;
-use prefixrace::fs::FsKind;
+use prefixrace::internals::bench::{ExplorationCase, Scale};
+use prefixrace::internals::fs::FsKind;
 
 /// Executions per measured exploration on the model filesystem, tails reused.
 const MODEL_EXECUTIONS: u64 = 2000;

@@ -16,12 +16,12 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 
-use prefixrace::bench::parallel_install::{install_once, worker_pool};
-use prefixrace::bench::payload_set::PACKAGES;
+use prefixrace::internals::bench::parallel_install::{install_once, worker_pool};
+use prefixrace::internals::bench::payload_set::PACKAGES;
 
 /// The default set: the two recorded packages and two small ones (~1,300 files).
 const DEFAULT_SET: &[&str] = &["Cython-0.29.21", "pip-21.1.2", "six-1.16.0", "wheel-0.41.2"];
-use prefixrace::bench::{InstallMethod, PayloadSet};
+use prefixrace::internals::bench::{InstallMethod, PayloadSet};
 
 /// Thread counts measured.
 const THREADS: [usize; 3] = [1, 2, 4];

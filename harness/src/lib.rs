@@ -22,66 +22,176 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use prefixrace::{explore, scenario, strategy, ExploreOptions, Setup};
+//! use prefixrace::{explore, scenario, strategy, ExploreOptions, Setup, Verdict};
 //!
 //! let scenario = Arc::new(scenario::builtin::load("sage-32361").unwrap());
 //! let staged = Setup::new(scenario.clone(), &strategy::StagedCopy).unwrap();
 //! let found = explore(&staged, &ExploreOptions { seed: 1, ..Default::default() }).unwrap();
-//! let failure = found.first_failure.expect("the SageMath race");
-//! assert!(failure.judgement.failure.is_some());
+//! assert_eq!(found.verdict(), Verdict::Fail);
 //!
 //! let direct = Setup::new(scenario, &strategy::DirectInstall).unwrap();
 //! let passed = explore(&direct, &ExploreOptions { schedules: 200, ..Default::default() }).unwrap();
 //! assert!(passed.first_failure.is_none());
 //! ```
 //!
-//! The vocabulary follows `docs/ARCHITECTURE.md`: a [`Scenario`] holds
-//! packages and activities; a [`Strategy`] turns a package into a [`Job`];
-//! jobs emit [`Op`]s against an [`Fs`]; a [`Scheduler`] picks who steps next;
-//! the [`Oracle`] judges; a report explains.
+//! # What is here
+//!
+//! - [`Check`]: a check for `cargo test`, ending in [`Check::run`],
+//!   [`Check::find_race`], [`Check::prove`] or [`Check::replay`]; a failing
+//!   one is a [`Failure`], a passing one a [`Report`].
+//! - [`Scenario`]: packages and the activity around them, from a TOML file
+//!   ([`scenario::load`]), a built-in one ([`scenario::builtin::load`]) or
+//!   code ([`Scenario::builder`]).
+//! - [`Strategy`]: how a package lands in the prefix: the built-in ones in
+//!   [`strategy`], or one declared from [`Step`]s ([`DeclaredStrategy`]).
+//! - [`SchedulerKind`]: who runs next: `auto`, `directed`, `random`, `pct`,
+//!   `serial` or `dpor`.
+//! - [`explore`], [`replay`], [`ExploreOptions`], [`Exploration`],
+//!   [`Verdict`], [`FailureKind`]: the exploration as data, for tools of
+//!   your own.
+//! - [`Error`] and [`Result`].
+//!
+//! The vocabulary follows `docs/ARCHITECTURE.md`: a scenario holds packages
+//! and activities; a strategy turns a package into jobs; jobs emit ops
+//! against a filesystem; a scheduler picks who steps next; the oracle
+//! judges; a report explains. The machinery itself lives in
+//! [`internals`], which is not a stable API.
 
-pub mod bench;
-pub mod brute_force;
+mod bench;
+mod brute_force;
 pub mod check;
-pub mod conflicts;
-pub mod content;
-pub mod directed;
-pub mod dpor;
-pub mod dpor_feed;
-pub mod error;
-pub mod execution;
-pub mod explore;
-pub mod fast_hash;
-pub mod fs;
-pub mod gate;
-pub mod job;
-pub mod merge;
-pub mod op;
-pub mod oracle;
-pub mod pairs;
-pub mod pct_bound;
-pub mod portfolio;
-pub mod record;
-pub mod report;
+mod conflicts;
+mod content;
+mod directed;
+mod dpor;
+mod dpor_feed;
+mod error;
+mod execution;
+mod explore;
+mod fast_hash;
+mod fs;
+mod gate;
+mod job;
+mod merge;
+mod op;
+mod oracle;
+mod pairs;
+mod pct_bound;
+mod portfolio;
+mod record;
+mod report;
 pub mod scenario;
-pub mod schedule;
-pub mod setup;
-pub mod shard;
-pub mod shrink;
-pub mod state_graph;
-pub mod state_key;
-pub mod story;
+mod schedule;
+mod setup;
+mod shard;
+mod shrink;
+mod state_graph;
+mod state_key;
+mod story;
 pub mod strategy;
-pub mod tail;
+mod tail;
+mod thousands;
 
 pub use check::{Check, Failure, Report};
 pub use error::{Error, Result};
 pub use explore::{explore, replay, Exploration, ExploreOptions, Replay, Verdict};
-pub use fs::{Fs, ModelFs, Tree};
-pub use job::Job;
-pub use op::{Errno, Op, OpResult};
-pub use oracle::{FailureKind, Judgement, Oracle};
+pub use oracle::FailureKind;
 pub use scenario::{Scenario, ScenarioBuilder};
-pub use schedule::{Schedule, Scheduler, SchedulerKind};
+pub use schedule::SchedulerKind;
 pub use setup::Setup;
 pub use strategy::{DeclaredStrategy, Step, Strategy};
+
+// Short paths for the crate's own code (`crate::Fs`, `crate::Tree`).
+pub(crate) use fs::{Fs, Tree};
+
+/// The machinery behind the API: the model filesystem, the jobs, the
+/// schedulers, dpor, the oracle, reports, recording, the gate for real
+/// processes and the benches.
+///
+/// **Not a stable API.** It is public for the `prefixrace` binary, the
+/// criterion benches and this crate's own tests; anything in it may change
+/// in any release. A test of an installer needs only the items at the top
+/// of the crate.
+pub mod internals {
+    pub use crate::fs::{Fs, ModelFs, Tree};
+    pub use crate::job::Job;
+    pub use crate::op::{Errno, Op, OpResult};
+    pub use crate::oracle::{Judgement, Oracle};
+    pub use crate::schedule::{Schedule, Scheduler};
+
+    macro_rules! internal_modules {
+        ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+            $(
+                $(#[$doc])*
+                pub mod $name {
+                    pub use crate::$name::*;
+                }
+            )*
+        };
+    }
+
+    internal_modules! {
+        /// `prefixrace bench`: exploration speed, first failures, installs, scaling.
+        bench,
+        /// Brute-force enumeration of tiny scenarios, the reference for dpor.
+        brute_force,
+        /// Conflicting ops of an execution, enumerated once.
+        conflicts,
+        /// File contents: blobs and their digests.
+        content,
+        /// The race-directed scheduler and its work list.
+        directed,
+        /// Optimal dynamic partial-order reduction.
+        dpor,
+        /// dpor as a step-by-step feed for the portfolio.
+        dpor_feed,
+        /// The error type and its one-line rendering.
+        error,
+        /// One execution: the executor loop and its observers.
+        execution,
+        /// Exploration: schedulers, budgets, the first failure, replay.
+        explore,
+        /// The fixed hasher of the model's maps.
+        fast_hash,
+        /// Filesystems: the model, the real one, trees.
+        fs,
+        /// Real processes under a ptrace gate.
+        gate,
+        /// Jobs: cp, pip, the importer and the strategies' steps.
+        job,
+        /// Merging sharded reports.
+        merge,
+        /// Filesystem ops and their results.
+        op,
+        /// The oracle: job failures and order-dependent trees.
+        oracle,
+        /// Conflicting pairs counted per execution.
+        pairs,
+        /// The PCT miss-probability bound.
+        pct_bound,
+        /// `auto`: the portfolio of schedulers.
+        portfolio,
+        /// Recording scenarios from wheels, trees, strace logs and commands.
+        record,
+        /// Text and JSON reports.
+        report,
+        /// Schedules, tokens and schedulers.
+        schedule,
+        /// A scenario under a strategy, ready to run.
+        setup,
+        /// Shards of an exploration.
+        shard,
+        /// Shrinking a failing schedule.
+        shrink,
+        /// The state graph of executions.
+        state_graph,
+        /// State keys of the model.
+        state_key,
+        /// Race stories.
+        story,
+        /// Known tails.
+        tail,
+        /// Counts grouped by thousands.
+        thousands,
+    }
+}

@@ -47,8 +47,9 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::pairs::{PairCounts, PairSet};
 use crate::pct_bound::PctBound;
-use crate::report::{failure_text, FailureJson};
+use crate::report::{failure_text, CoverageJson, FailureJson, REPORT_SCHEMA};
 use crate::shard::Shard;
+use crate::thousands::thousands;
 
 /// One shard report, parsed and checked.
 #[derive(Debug, Clone)]
@@ -98,9 +99,12 @@ pub struct MergedInput {
 /// The merged report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MergeJson {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: String,
     /// Always `merge`.
     pub command: String,
-    /// `pass` or `fail`.
+    /// `pass`, `fail`, or `incomplete` when no shard failed and some
+    /// shard, or the merged dpor search, did not finish.
     pub verdict: String,
     /// Scenario name.
     pub scenario: String,
@@ -126,19 +130,10 @@ pub struct MergeJson {
     pub first_failure_shard: Option<String>,
     /// Notes of the counted executions.
     pub notes: Vec<String>,
-    /// Systematic schedulers only: distinct classes explored over all shards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub classes: Option<u64>,
-    /// Systematic schedulers only: true when every shard was complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub complete: Option<bool>,
-    /// The conflicting pairs of the whole run, when every input carries
-    /// its `pair_set`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conflicting_pairs: Option<PairCounts>,
-    /// Random and pct only: the PCT bound of the whole run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pct_miss_bound: Option<PctBound>,
+    /// The coverage of the whole run, in the shape of every report's
+    /// (classes and completeness of dpor shards, the union of the pairs
+    /// when every input carries its `pair_set`, the recomputed PCT bound).
+    pub coverage: CoverageJson,
     /// The inputs, in shard order.
     pub inputs: Vec<MergedInput>,
 }
@@ -151,10 +146,7 @@ impl MergeJson {
 
     /// The text report.
     pub fn text(&self) -> String {
-        let mut out = format!(
-            "prefixrace merge: {}\n",
-            if self.failed() { "FAIL" } else { "PASS" }
-        );
+        let mut out = format!("prefixrace merge: {}\n", self.verdict.to_uppercase());
         out.push_str(&format!(
             "scenario: {}\nstrategy: {}\nscheduler: {}, seed {}\n",
             self.scenario, self.strategy, self.scheduler, self.seed
@@ -165,13 +157,14 @@ impl MergeJson {
                 "  {:<7} {:<4} {:>8} executions {:>12} ops",
                 i.shard,
                 i.verdict.to_uppercase(),
-                i.executions,
-                i.ops_executed
+                thousands(i.executions),
+                thousands(i.ops_executed)
             ));
             if let Some(p) = &i.conflicting_pairs {
                 out.push_str(&format!(
                     ", {} pairs ({} both orders)",
-                    p.seen, p.both_orders
+                    thousands(p.seen),
+                    thousands(p.both_orders)
                 ));
             }
             out.push_str(&format!("  {}\n", i.file));
@@ -179,33 +172,37 @@ impl MergeJson {
         match &self.first_failure {
             Some(f) => out.push_str(&format!(
                 "found in: execution {} of at most {} ({} ops executed), by shard {}\n",
-                f.execution.unwrap_or(0),
-                self.schedules,
-                self.ops_executed,
+                thousands(f.execution.unwrap_or(0)),
+                thousands(self.schedules),
+                thousands(self.ops_executed),
                 self.first_failure_shard.as_deref().unwrap_or("?")
             )),
             None => out.push_str(&format!(
-                "explored: {} executions, {} ops; no job failed and every prefix matched the serial reference\n",
-                self.executions, self.ops_executed
+                "explored: {} execution{}, {} ops; no job failed and every prefix matched the serial reference\n",
+                thousands(self.executions),
+                if self.executions == 1 { "" } else { "s" },
+                thousands(self.ops_executed)
             )),
         }
-        if let (Some(classes), Some(complete)) = (self.classes, self.complete) {
+        if let Some(classes) = self.coverage.classes {
+            let complete = self.coverage.complete;
             out.push_str(&format!(
-                "coverage: {}, {classes} class{} in {} execution{}\n",
+                "coverage: {}, {} class{} in {} execution{}\n",
                 if complete { "complete" } else { "incomplete" },
+                thousands(classes),
                 if classes == 1 { "" } else { "es" },
-                self.executions,
+                thousands(self.executions),
                 if self.executions == 1 { "" } else { "s" }
             ));
         }
-        match &self.conflicting_pairs {
+        match &self.coverage.conflicting_pairs {
             Some(p) => out.push_str(&p.text()),
             None if self.inputs.iter().any(|i| i.conflicting_pairs.is_some()) => out.push_str(
                 "pairs: per shard only (an input carries no pair_set, so the union cannot be counted)\n",
             ),
             None => {}
         }
-        if let Some(b) = &self.pct_miss_bound {
+        if let Some(b) = &self.coverage.pct_miss_bound {
             out.push_str(&b.text());
         }
         match &self.first_failure {
@@ -343,9 +340,28 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
         PctBound::new(&b.scheduler, b.depth, b.n, k, executions)
     });
     let head = shards[0];
+    let unfinished: Vec<String> = shards
+        .iter()
+        .filter(|r| r.verdict == "incomplete")
+        .map(|r| r.shard.to_string())
+        .collect();
+    let verdict = match (&first, complete) {
+        (Some(_), _) => "fail",
+        (None, Some(false)) => "incomplete",
+        (None, _) if !unfinished.is_empty() => "incomplete",
+        (None, _) => "pass",
+    };
+    let reason = (verdict == "incomplete").then(|| {
+        if unfinished.is_empty() {
+            "a shard's search did not finish".to_string()
+        } else {
+            format!("shard {} did not finish", unfinished.join(", "))
+        }
+    });
     Ok(MergeJson {
+        schema: REPORT_SCHEMA.into(),
         command: "merge".into(),
-        verdict: if first.is_some() { "fail" } else { "pass" }.into(),
+        verdict: verdict.into(),
         scenario: head.scenario.clone(),
         strategy: head.strategy.clone(),
         scheduler: head.scheduler.clone(),
@@ -358,10 +374,17 @@ pub fn merge(inputs: &[(String, String)]) -> Result<MergeJson> {
         first_failure_shard: first.as_ref().map(|(_, r, _)| r.shard.to_string()),
         first_failure: first.map(|(_, _, f)| f.clone()),
         notes: notes.into_iter().collect(),
-        classes,
-        complete,
-        conflicting_pairs,
-        pct_miss_bound,
+        coverage: CoverageJson {
+            complete: complete == Some(true),
+            classes,
+            branches_left: None,
+            reason,
+            conflicting_pairs,
+            directed: None,
+            pct_miss_bound,
+            class_fingerprints: None,
+            searched_executions: None,
+        },
         inputs: shards
             .iter()
             .map(|r| MergedInput {
@@ -470,11 +493,13 @@ fn check_same_run(reports: &[ShardReport]) -> Result<()> {
 struct Fields<'a> {
     file: &'a str,
     obj: &'a Map<String, Value>,
+    /// `coverage.` inside the coverage object; empty at the top.
+    prefix: String,
 }
 
 impl Fields<'_> {
     fn err(&self, field: &str, message: impl Into<String>) -> Error {
-        Error::input(self.file, 0, field, message)
+        Error::input(self.file, 0, format!("{}{field}", self.prefix), message)
     }
 
     fn get(&self, field: &str) -> Result<&Value> {
@@ -494,6 +519,19 @@ impl Fields<'_> {
         self.get(field)?
             .as_u64()
             .ok_or_else(|| self.err(field, "expected a non-negative integer"))
+    }
+
+    /// A nested object, whose fields' errors are named `FIELD.NAME`.
+    fn object(&self, field: &str) -> Result<Fields<'_>> {
+        let obj = self
+            .get(field)?
+            .as_object()
+            .ok_or_else(|| self.err(field, "expected an object"))?;
+        Ok(Fields {
+            file: self.file,
+            obj,
+            prefix: format!("{}{field}.", self.prefix),
+        })
     }
 
     /// A field that may be absent or null, parsed with serde.
@@ -519,7 +557,26 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
             "expected a JSON object (an explore report)",
         ));
     };
-    let f = Fields { file, obj };
+    let f = Fields {
+        file,
+        obj,
+        prefix: String::new(),
+    };
+    match obj.get("schema").and_then(Value::as_str) {
+        Some(REPORT_SCHEMA) => {}
+        Some(other) => {
+            return Err(f.err(
+                "schema",
+                format!("{other:?}: this prefixrace reads {REPORT_SCHEMA:?} reports"),
+            ))
+        }
+        None => {
+            return Err(f.err(
+                "schema",
+                format!("missing or not a string; expected {REPORT_SCHEMA:?} (is this an explore --format json report of this version?)"),
+            ))
+        }
+    }
     let command = f.string("command")?;
     if command != "explore" {
         return Err(f.err(
@@ -543,16 +600,21 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
     let verdict = f.string("verdict")?;
     let first_failure: Option<FailureJson> = f.optional("first_failure")?;
     match (verdict.as_str(), &first_failure) {
-        ("pass", None) => {}
+        ("pass" | "incomplete", None) => {}
         ("fail", Some(failure)) => {
             if failure.execution.is_none() {
                 return Err(f.err("first_failure", "execution: missing or null"));
             }
         }
-        ("pass" | "fail", _) => {
+        ("pass" | "fail" | "incomplete", _) => {
             return Err(f.err("verdict", format!("{verdict:?} contradicts first_failure")))
         }
-        _ => return Err(f.err("verdict", format!("{verdict:?}: expected pass or fail"))),
+        _ => {
+            return Err(f.err(
+                "verdict",
+                format!("{verdict:?}: expected pass, fail or incomplete"),
+            ))
+        }
     }
     let executions = f.u64("executions")?;
     let execution_ops: Option<Vec<u64>> = f.optional("execution_ops")?;
@@ -568,6 +630,7 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
         }
     }
     let notes: Option<Vec<String>> = f.optional("notes")?;
+    let coverage = f.object("coverage")?;
     Ok(ShardReport {
         file: file.to_string(),
         shard,
@@ -584,13 +647,13 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
         notes: notes.unwrap_or_default(),
         execution_ops,
         note_first_execution: f.optional("note_first_execution")?,
-        classes: f.optional("classes")?,
-        complete: f.optional("complete")?,
-        class_fingerprints: f.optional("class_fingerprints")?,
-        conflicting_pairs: f.optional("conflicting_pairs")?,
+        classes: coverage.optional("classes")?,
+        complete: coverage.optional("complete")?,
+        class_fingerprints: coverage.optional("class_fingerprints")?,
+        conflicting_pairs: coverage.optional("conflicting_pairs")?,
         pair_set: f.optional("pair_set")?,
-        pct_miss_bound: f.optional("pct_miss_bound")?,
-        searched_executions: f.optional("searched_executions")?,
+        pct_miss_bound: coverage.optional("pct_miss_bound")?,
+        searched_executions: coverage.optional("searched_executions")?,
     })
 }
 
@@ -598,12 +661,13 @@ fn parse(file: &str, text: &str) -> Result<ShardReport> {
 mod tests {
     use super::*;
 
-    fn dpor_shard(shard: &str, extra: &str) -> (String, String) {
+    fn dpor_shard(shard: &str, coverage: &str) -> (String, String) {
         let text = format!(
-            r#"{{"command": "explore", "verdict": "pass", "scenario": "s", "strategy": "x",
+            r#"{{"schema": "prefixrace-report/1", "command": "explore", "verdict": "pass",
+                "scenario": "s", "strategy": "x",
                 "scheduler": "dpor", "seed": 0, "schedules": 10, "executions": 4,
                 "ops_executed": 40, "reference_ops": 10, "first_failure": null,
-                "notes": [], "shard": "{shard}", {extra}}}"#
+                "notes": [], "shard": "{shard}", "coverage": {{{coverage}}}}}"#
         );
         (format!("dpor-{}.json", &shard[..1]), text)
     }
@@ -621,7 +685,11 @@ mod tests {
             ),
         ])
         .unwrap();
-        assert_eq!((merged.classes, merged.complete), (Some(3), Some(true)));
+        assert_eq!(
+            (merged.coverage.classes, merged.coverage.complete),
+            (Some(3), true)
+        );
+        assert_eq!(merged.verdict, "pass");
         assert_eq!((merged.executions, merged.ops_executed), (8, 80));
         assert_eq!(merged.inputs[0].file, "dpor-1.json");
         let merged = merge(&[
@@ -629,15 +697,30 @@ mod tests {
             dpor_shard("2/2", r#""classes": 3, "complete": false"#),
         ])
         .unwrap();
-        assert_eq!((merged.classes, merged.complete), (Some(5), Some(false)));
-        assert!(merged
-            .text()
-            .contains("coverage: incomplete, 5 classes in 8 executions"));
+        assert_eq!(
+            (merged.coverage.classes, merged.coverage.complete),
+            (Some(5), false)
+        );
+        assert_eq!(merged.verdict, "incomplete");
+        let text = merged.text();
+        assert!(text.starts_with("prefixrace merge: INCOMPLETE\n"), "{text}");
+        assert!(text.contains("coverage: incomplete, 5 classes in 8 executions"));
         let bad = merge(&[dpor_shard("1/1", r#""class_fingerprints": "0a""#)]).unwrap_err();
         assert!(
             bad.to_string()
-                .starts_with("dpor-1.json: class_fingerprints:"),
+                .starts_with("dpor-1.json: coverage.class_fingerprints:"),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn a_report_without_this_schema_is_refused_naming_the_field() {
+        let (file, text) = dpor_shard("1/1", "");
+        let old = text.replace(r#""schema": "prefixrace-report/1", "#, "");
+        let err = merge(&[(file.clone(), old)]).unwrap_err();
+        assert!(err.to_string().starts_with("dpor-1.json: schema:"), "{err}");
+        let future = text.replace("prefixrace-report/1", "prefixrace-report/9");
+        let err = merge(&[(file, future)]).unwrap_err();
+        assert!(err.to_string().contains("prefixrace-report/9"), "{err}");
     }
 }

@@ -75,10 +75,10 @@ impl PctBound {
             "pct bound: a depth-{} bug is missed with probability <= {} after {} run{} (n = {} jobs, k = {} ops{whose})\n",
             self.depth,
             self.bound_text(),
-            self.runs,
+            crate::thousands::thousands(self.runs),
             if self.runs == 1 { "" } else { "s" },
             self.n,
-            self.k
+            crate::thousands::thousands(self.k)
         )
     }
 }

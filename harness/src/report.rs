@@ -15,6 +15,7 @@ use crate::pairs::PairCounts;
 use crate::pct_bound::PctBound;
 use crate::scenario::Scenario;
 use crate::story::{render_event, story, StoryLine};
+use crate::thousands::thousands;
 
 /// How many lines of a tree diff the text report shows.
 const DIFF_LINES: usize = 12;
@@ -162,7 +163,11 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
         (None, _) => out.push_str(&format!("error: {}\n", j.error.clone().unwrap_or_default())),
     }
     if !j.story.is_empty() {
-        out.push_str(&format!("\nrace ({} of {} ops):\n", j.story.len(), j.ops));
+        out.push_str(&format!(
+            "\nrace ({} of {} ops):\n",
+            j.story.len(),
+            thousands(j.ops as u64)
+        ));
         let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
         for l in &j.story {
             out.push_str(&format!("  #{:<5} {:<width$}  {}\n", l.step, l.job, l.op));
@@ -189,12 +194,19 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     out
 }
 
+/// The schema every JSON report of the CLI names in its `schema` field.
+/// Its number changes when a field changes meaning or moves.
+pub const REPORT_SCHEMA: &str = "prefixrace-report/1";
+
 /// The JSON report of an exploration or replay.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportJson {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: String,
     /// `explore` or `replay`.
     pub command: String,
-    /// `pass` or `fail`.
+    /// `pass`, `fail` or `incomplete` (`error` in a matrix row whose
+    /// serial reference fails).
     pub verdict: String,
     /// Scenario name.
     pub scenario: String,
@@ -212,32 +224,19 @@ pub struct ReportJson {
     pub ops_executed: u64,
     /// Ops of the serial reference.
     pub reference_ops: Option<usize>,
+    /// How much of the space the run covered: one object of one shape for
+    /// every scheduler.
+    pub coverage: CoverageJson,
     /// The first failure, or null.
     pub first_failure: Option<FailureJson>,
+    /// Portfolio and race-directed runs: which scheduler (and target) ran
+    /// the first failing execution; `regression` runs: the file it came from.
+    pub found_by: Option<String>,
     /// Notes (stale bytecode and the like).
     pub notes: Vec<String>,
     /// The shard explored, `I/N`, when the run was sharded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
-    /// Systematic schedulers only: equivalence classes explored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub classes: Option<u64>,
-    /// Systematic schedulers only: true when the whole space was covered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub complete: Option<bool>,
-    /// Systematic schedulers (and auto's dpor part) only: branches of the
-    /// search still to explore when it stopped (0 when complete).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branches_left: Option<u64>,
-    /// Systematic schedulers only: why the run is not complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub incomplete_reason: Option<String>,
-    /// The conflicting pairs of ops exercised (see [`crate::pairs`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conflicting_pairs: Option<PairCounts>,
-    /// Random and pct only: the PCT miss-probability bound (see [`crate::pct_bound`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pct_miss_bound: Option<PctBound>,
     /// Sharded runs only: the ops of each execution of the shard, in order,
     /// so that `merge` can count exactly up to the merged first failure.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,18 +249,62 @@ pub struct ReportJson {
     /// that `merge` can count their union exactly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_set: Option<Vec<String>>,
-    /// Systematic schedulers only: the distinct class fingerprints explored
-    /// (32 hex digits each, ascending), so that shards can be merged.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub class_fingerprints: Option<Vec<String>>,
-    /// Portfolio and race-directed runs: which scheduler (and target) ran
-    /// the first failing execution.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub found_by: Option<String>,
+}
+
+impl Default for ReportJson {
+    fn default() -> ReportJson {
+        ReportJson {
+            schema: REPORT_SCHEMA.into(),
+            command: String::new(),
+            verdict: String::new(),
+            scenario: String::new(),
+            strategy: String::new(),
+            scheduler: String::new(),
+            seed: None,
+            schedules: None,
+            executions: 0,
+            ops_executed: 0,
+            reference_ops: None,
+            coverage: CoverageJson::default(),
+            first_failure: None,
+            found_by: None,
+            notes: Vec::new(),
+            shard: None,
+            execution_ops: None,
+            note_first_execution: None,
+            pair_set: None,
+        }
+    }
+}
+
+/// The coverage of a run, the same for every scheduler: the library's
+/// [`crate::dpor::Coverage`] (classes, complete, branches left, reason) with
+/// the pair counts, the race-directed work list and the PCT bound beside it.
+/// A field that does not apply to the scheduler is null.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CoverageJson {
+    /// True only when a systematic search (dpor, alone or in auto) covered
+    /// every interleaving: the run proves absence. Random, pct and directed
+    /// runs never do.
+    pub complete: bool,
+    /// Systematic searches: equivalence classes explored.
+    pub classes: Option<u64>,
+    /// Systematic searches: branches still to explore when it stopped (0
+    /// when complete).
+    pub branches_left: Option<u64>,
+    /// Why the run is incomplete (verdict `incomplete`), or null.
+    pub reason: Option<String>,
+    /// The conflicting pairs of ops exercised (see [`crate::pairs`]), when counted.
+    pub conflicting_pairs: Option<PairCounts>,
     /// Portfolio and race-directed runs: the work list, and how many
     /// executions aimed at a target and met it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub directed: Option<crate::explore::DirectedCoverage>,
+    /// Random and pct only: the PCT miss-probability bound (see [`crate::pct_bound`]).
+    pub pct_miss_bound: Option<PctBound>,
+    /// Systematic searches: the distinct class fingerprints explored (32
+    /// hex digits each, ascending), so that shards can be merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_fingerprints: Option<Vec<String>>,
     /// Sharded systematic runs only: executions the shard's search ran in
     /// all, its own (`executions`, judged and counted) and the other
     /// shards' (run only to follow the search). Its presence tells `merge`
@@ -291,7 +334,10 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         .first_failure
         .as_ref()
         .map(|f| explain(f, info.scenario, info.strategy));
+    let sharded = !ex.shard.is_whole();
+    let dpor = ex.coverage.as_ref();
     ReportJson {
+        schema: REPORT_SCHEMA.into(),
         command: "explore".into(),
         verdict: ex.verdict().as_str().into(),
         scenario: info.scenario.name.clone(),
@@ -302,38 +348,36 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         executions: ex.executions,
         ops_executed: ex.ops_executed,
         reference_ops: Some(ex.reference_ops),
+        coverage: CoverageJson {
+            complete: dpor.is_some_and(|c| c.complete),
+            classes: dpor.map(|c| c.classes),
+            branches_left: dpor.map(|c| c.branches_left),
+            reason: ex.incomplete_reason(),
+            conflicting_pairs: ex.pairs,
+            directed: ex.directed,
+            pct_miss_bound: ex.pct_bound.clone(),
+            class_fingerprints: dpor.map(|c| {
+                c.fingerprints
+                    .iter()
+                    .map(|&f| crate::dpor::hex(f))
+                    .collect()
+            }),
+            searched_executions: dpor.filter(|_| sharded).map(|c| c.searched),
+        },
         first_failure: failure.map(|f| f.json.clone()),
-        notes: ex.notes.clone(),
-        shard: (!ex.shard.is_whole()).then(|| ex.shard.to_string()),
-        classes: ex.coverage.as_ref().map(|c| c.classes),
-        complete: ex.coverage.as_ref().map(|c| c.complete),
-        branches_left: ex.coverage.as_ref().map(|c| c.branches_left),
-        incomplete_reason: ex.incomplete_reason(),
-        conflicting_pairs: ex.pairs,
-        pct_miss_bound: ex.pct_bound.clone(),
-        execution_ops: (!ex.shard.is_whole()).then(|| ex.execution_ops.clone()),
-        note_first_execution: (!ex.shard.is_whole()).then(|| ex.note_first_execution.clone()),
-        pair_set: (!ex.shard.is_whole() && ex.pairs.is_some()).then(|| ex.pair_set.clone()),
-        class_fingerprints: ex.coverage.as_ref().map(|c| {
-            c.fingerprints
-                .iter()
-                .map(|&f| crate::dpor::hex(f))
-                .collect()
-        }),
-        searched_executions: ex
-            .coverage
-            .as_ref()
-            .filter(|_| !ex.shard.is_whole())
-            .map(|c| c.searched),
         found_by: ex.found_by.clone(),
-        directed: ex.directed,
+        notes: ex.notes.clone(),
+        shard: sharded.then(|| ex.shard.to_string()),
+        execution_ops: sharded.then(|| ex.execution_ops.clone()),
+        note_first_execution: sharded.then(|| ex.note_first_execution.clone()),
+        pair_set: (sharded && ex.pairs.is_some()).then(|| ex.pair_set.clone()),
     }
 }
 
 /// `n` with the singular or plural noun.
 fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 /// The coverage lines of an exploration: classes (systematic schedulers),
@@ -363,7 +407,7 @@ fn coverage_text(ex: &Exploration) -> String {
 fn budget_text(budget: u64) -> String {
     match budget {
         u64::MAX => "an unbounded run".into(),
-        n => format!("at most {n}"),
+        n => format!("at most {}", thousands(n)),
     }
 }
 
@@ -422,9 +466,9 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         Some(f) => {
             out.push_str(&format!(
                 "found in: execution {} of {} ({} ops executed)\n",
-                f.execution.unwrap_or(0),
+                thousands(f.execution.unwrap_or(0)),
                 budget_text(info.schedules),
-                ex.ops_executed
+                thousands(ex.ops_executed)
             ));
             if let Some(by) = &ex.found_by {
                 out.push_str(&format!("found by: {by}\n"));
@@ -435,8 +479,9 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         }
         None => {
             out.push_str(&format!(
-                "explored: {} executions, {} ops; no job failed and every prefix matched the serial reference\n",
-                ex.executions, ex.ops_executed
+                "explored: {}, {} ops; no job failed and every prefix matched the serial reference\n",
+                plural(ex.executions, "execution", "executions"),
+                thousands(ex.ops_executed)
             ));
             if let Some(reason) = ex.incomplete_reason() {
                 out.push_str(&format!(
@@ -475,13 +520,16 @@ pub fn replay_text(scenario: &Scenario, strategy: &str, token: &str, r: &Replay)
     out.push_str(&format!("token: {token}\n"));
     match &r.failure {
         Some(f) => {
-            out.push_str(&format!("replayed: {} ops\n\n", f.trace.events.len()));
+            out.push_str(&format!(
+                "replayed: {} ops\n\n",
+                thousands(f.trace.events.len() as u64)
+            ));
             out.push_str(&explain(f, scenario, strategy).text());
         }
         None => {
             out.push_str(&format!(
                 "replayed: {} ops; no job failed and the prefix matched the serial reference\n",
-                r.trace.events.len()
+                thousands(r.trace.events.len() as u64)
             ));
             if !r.notes.is_empty() {
                 out.push_str("\nnotes:\n");
@@ -503,26 +551,10 @@ pub fn replay_json(scenario: &Scenario, strategy: &str, r: &Replay) -> ReportJso
         scenario: scenario.name.clone(),
         strategy: strategy.to_string(),
         scheduler: "replay".into(),
-        seed: None,
-        schedules: None,
         executions: 1,
         ops_executed: r.trace.schedule.choices.len() as u64,
-        reference_ops: None,
         first_failure: failure.map(|f| f.json.clone()),
         notes: r.notes.clone(),
-        shard: None,
-        classes: None,
-        complete: None,
-        branches_left: None,
-        incomplete_reason: None,
-        conflicting_pairs: None,
-        pct_miss_bound: None,
-        execution_ops: None,
-        note_first_execution: None,
-        pair_set: None,
-        class_fingerprints: None,
-        searched_executions: None,
-        found_by: None,
-        directed: None,
+        ..ReportJson::default()
     }
 }

@@ -128,7 +128,7 @@ fn a_failing_check_saves_its_token_and_the_next_check_replays_it_at_execution_1(
         check.run();
     });
     assert!(
-        first.contains("found at: execution 16 of at most 1000\n"),
+        first.contains("found at: execution 16 of at most 1,000\n"),
         "{first}"
     );
     let saved = Regressions::load(&regressions).unwrap();
@@ -147,7 +147,7 @@ fn a_failing_check_saves_its_token_and_the_next_check_replays_it_at_execution_1(
     });
     assert!(
         again.contains(&format!(
-            "found at: execution 1 of at most 1000, by regression, replayed from {} line 4\n",
+            "found at: execution 1 of at most 1,000, by regression, replayed from {} line 4\n",
             regressions.display()
         )),
         "{again}"
@@ -678,7 +678,7 @@ fn cli_regressions_are_replayed_first_and_new_failures_appended() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("found in: execution 1 of at most 1000"),
+        text.contains("found in: execution 1 of at most 1,000"),
         "{text}"
     );
     assert!(

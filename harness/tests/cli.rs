@@ -124,9 +124,9 @@ fn a_run_cut_short_is_incomplete() {
         assert_eq!(code, 0, "{scheduler}: {out}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["verdict"], "incomplete", "{scheduler}: {out}");
-        assert_eq!(v["complete"], false, "{scheduler}: {out}");
+        assert_eq!(v["coverage"]["complete"], false, "{scheduler}: {out}");
         assert!(
-            v["incomplete_reason"].as_str().unwrap().contains("budget"),
+            v["coverage"]["reason"].as_str().unwrap().contains("budget"),
             "{scheduler}: {out}"
         );
         let strict: Vec<String> = args(&["--require-complete"]);
@@ -463,8 +463,11 @@ fn no_pairs_changes_only_the_pair_counts() {
             serde_json::from_str::<serde_json::Value>(&out).unwrap()
         };
         let (counted, not) = (explore(&[]), explore(&["--no-pairs"]));
-        assert!(counted["conflicting_pairs"].is_object(), "{counted}");
-        assert!(not["conflicting_pairs"].is_null(), "{not}");
+        assert!(
+            counted["coverage"]["conflicting_pairs"].is_object(),
+            "{counted}"
+        );
+        assert!(not["coverage"]["conflicting_pairs"].is_null(), "{not}");
         assert_eq!(not["first_failure"].is_object(), code == 1, "{not}");
         assert!(not["executions"].as_u64().unwrap() > 0);
         for key in [

@@ -19,9 +19,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use prefixrace::content::Blob;
-use prefixrace::fs::{Fs, ModelFs, RealFs};
-use prefixrace::op::{Op, OpenFlags};
+use prefixrace::internals::content::Blob;
+use prefixrace::internals::fs::{Fs, ModelFs, RealFs};
+use prefixrace::internals::op::{Op, OpenFlags};
 use prefixrace::scenario::{Activity, Package, PayloadEntry, PayloadKind, Scenario};
 use prefixrace::strategy::{DirectInstall, StagedCopy};
 use prefixrace::Strategy as InstallStrategy;

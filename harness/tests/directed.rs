@@ -12,13 +12,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use prefixrace::brute_force::enumerate;
-use prefixrace::directed::{
+use prefixrace::internals::brute_force::enumerate;
+use prefixrace::internals::directed::{
     conflicting_events, identities, work_list, Aim, DirectedScheduler, OpId,
 };
-use prefixrace::execution::ExecutionTrace;
-use prefixrace::fs::FsKind;
-use prefixrace::schedule::{ReplayScheduler, SerialScheduler};
+use prefixrace::internals::execution::ExecutionTrace;
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::schedule::{ReplayScheduler, SerialScheduler};
 use prefixrace::strategy::builtin_strategy;
 use prefixrace::{explore, scenario, ExploreOptions, Scenario, SchedulerKind, Setup};
 
@@ -37,7 +37,7 @@ fn setup(path: &str, strategy: &str) -> Setup {
     Setup::new(load(path), builtin_strategy(strategy).unwrap().as_ref()).unwrap()
 }
 
-fn run(setup: &Setup, scheduler: &mut dyn prefixrace::Scheduler) -> ExecutionTrace {
+fn run(setup: &Setup, scheduler: &mut dyn prefixrace::internals::Scheduler) -> ExecutionTrace {
     let mut fs = FsKind::Model.fresh().unwrap();
     setup.run(fs.as_mut(), scheduler, true)
 }
@@ -223,7 +223,7 @@ fn auto_proves_absence_when_its_dpor_part_ends() {
     assert!(ex.first_failure.is_none());
     let coverage = ex.coverage.as_ref().expect("auto reports dpor's coverage");
     assert!(coverage.complete, "{coverage:?}");
-    assert_eq!(ex.verdict(), prefixrace::explore::Verdict::Pass);
+    assert_eq!(ex.verdict(), prefixrace::internals::explore::Verdict::Pass);
     // The search ended before the budget: auto stopped there.
     assert!(ex.executions < 1000, "{}", ex.executions);
     let directed = ex.directed.expect("auto reports its work list");
@@ -244,7 +244,10 @@ fn auto_cut_short_by_its_budget_is_incomplete_not_pass() {
     )
     .unwrap();
     assert!(ex.first_failure.is_none());
-    assert_eq!(ex.verdict(), prefixrace::explore::Verdict::Incomplete);
+    assert_eq!(
+        ex.verdict(),
+        prefixrace::internals::explore::Verdict::Incomplete
+    );
     let reason = ex.incomplete_reason().unwrap();
     assert!(reason.contains("budget of 8 executions"), "{reason}");
 }

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use assert_cmd::Command;
-use prefixrace::schedule::SchedulerKind;
-use prefixrace::shard::Shard;
+use prefixrace::internals::schedule::SchedulerKind;
+use prefixrace::internals::shard::Shard;
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::{builtin_strategy, StagedCopy};
-use prefixrace::{explore, scenario, ExploreOptions, Oracle, Scenario, Setup};
+use prefixrace::{explore, scenario, ExploreOptions, Scenario, Setup};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -96,7 +97,7 @@ fn a_bounded_run_says_it_is_incomplete_and_why() {
 }
 
 /// What an execution ended with: every job's end and diagnostics, and the tree.
-fn outcome(trace: &prefixrace::execution::ExecutionTrace) -> String {
+fn outcome(trace: &prefixrace::internals::execution::ExecutionTrace) -> String {
     let jobs: Vec<String> = trace
         .outcomes
         .iter()
@@ -116,18 +117,18 @@ fn outcome(trace: &prefixrace::execution::ExecutionTrace) -> String {
 fn dpor_reaches_every_outcome_random_sampling_reaches() {
     for strategy in ["staged-copy", "direct-install", "locked-staged-copy"] {
         let setup = Setup::new(tiny(), builtin_strategy(strategy).unwrap().as_ref()).unwrap();
-        let fresh = || prefixrace::fs::FsKind::Model.fresh();
+        let fresh = || prefixrace::internals::fs::FsKind::Model.fresh();
         let seen = std::cell::RefCell::new(BTreeSet::new());
-        let judge = |t: &prefixrace::execution::ExecutionTrace| {
+        let judge = |t: &prefixrace::internals::execution::ExecutionTrace| {
             seen.borrow_mut().insert(outcome(t));
             (Vec::new(), false)
         };
-        let r = prefixrace::dpor::explore(&setup, 10_000, &fresh, &judge).unwrap();
+        let r = prefixrace::internals::dpor::explore(&setup, 10_000, &fresh, &judge).unwrap();
         assert!(r.coverage.complete, "{strategy}");
         let systematic = seen.into_inner();
         for i in 0..300 {
             let mut scheduler = SchedulerKind::Random.build(7, i, setup.job_count(), 40);
-            let mut fs = prefixrace::ModelFs::new();
+            let mut fs = prefixrace::internals::ModelFs::new();
             let trace = setup.run(&mut fs, scheduler.as_mut(), false);
             let o = outcome(&trace);
             assert!(
@@ -219,7 +220,7 @@ fn shrinking_leaves_two_switches_for_the_random_failure() {
         prefixrace::FailureKind::JobFailed { event: Some(e), .. } => *e,
         other => panic!("{other:?}"),
     };
-    let upto = prefixrace::Schedule {
+    let upto = prefixrace::internals::Schedule {
         choices: choices[..=event].to_vec(),
     };
     assert_eq!(upto.switches(), 2, "{}", failure.token);
@@ -254,8 +255,8 @@ fn the_command_line_reports_coverage_and_rejects_bad_shards() {
     ]);
     assert_eq!(code, 0, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["complete"], true);
-    assert!(json["classes"].as_u64().unwrap() >= 2);
+    assert_eq!(json["coverage"]["complete"], true);
+    assert!(json["coverage"]["classes"].as_u64().unwrap() >= 2);
     for bad in ["3/2", "0/1", "x"] {
         let (code, _, err) = run(&[
             "explore",
@@ -289,9 +290,12 @@ fn dpor_shards_on_the_command_line_report_their_class_fingerprints() {
         assert_eq!(code, 0, "{err}");
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(json["shard"], shard);
-        assert_eq!(json["complete"], true);
-        let fps = json["class_fingerprints"].as_array().unwrap();
-        assert_eq!(fps.len() as u64, json["classes"].as_u64().unwrap());
+        assert_eq!(json["coverage"]["complete"], true);
+        let fps = json["coverage"]["class_fingerprints"].as_array().unwrap();
+        assert_eq!(
+            fps.len() as u64,
+            json["coverage"]["classes"].as_u64().unwrap()
+        );
         union.extend(fps.iter().map(|f| f.as_str().unwrap().to_string()));
     }
     let (_, out, _) = run(&[
@@ -305,7 +309,7 @@ fn dpor_shards_on_the_command_line_report_their_class_fingerprints() {
         "json",
     ]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let whole: BTreeSet<String> = json["class_fingerprints"]
+    let whole: BTreeSet<String> = json["coverage"]["class_fingerprints"]
         .as_array()
         .unwrap()
         .iter()

@@ -6,13 +6,14 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use prefixrace::dpor::{explore_parallel, DporOptions};
-use prefixrace::execution::ExecutionTrace;
-use prefixrace::fs::FsKind;
-use prefixrace::schedule::SchedulerKind;
-use prefixrace::shard::Shard;
+use prefixrace::internals::dpor::{explore_parallel, DporOptions};
+use prefixrace::internals::execution::ExecutionTrace;
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::schedule::SchedulerKind;
+use prefixrace::internals::shard::Shard;
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::builtin_strategy;
-use prefixrace::{explore, scenario, ExploreOptions, Oracle, Scenario, Setup};
+use prefixrace::{explore, scenario, ExploreOptions, Scenario, Setup};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

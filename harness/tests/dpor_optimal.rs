@@ -8,13 +8,14 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use prefixrace::brute_force::enumerate;
-use prefixrace::dpor::{explore_with, DporOptions};
-use prefixrace::execution::ExecutionTrace;
-use prefixrace::fs::FsKind;
-use prefixrace::shard::Shard;
+use prefixrace::internals::brute_force::enumerate;
+use prefixrace::internals::dpor::{explore_with, DporOptions};
+use prefixrace::internals::execution::ExecutionTrace;
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::shard::Shard;
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::builtin_strategy;
-use prefixrace::{scenario, Oracle, Scenario, Setup};
+use prefixrace::{scenario, Scenario, Setup};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -123,7 +124,8 @@ fn dpor_explores_exactly_the_brute_force_classes_once_each() {
         }
         // With the real judge DPOR stops at the first failure, if any.
         let judge = |t: &ExecutionTrace| (Vec::new(), oracle.judge(t).failure.is_some());
-        let stopping = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &judge).unwrap();
+        let stopping =
+            prefixrace::internals::dpor::explore(&setup, u64::MAX, &fresh, &judge).unwrap();
         assert_eq!(
             stopping.failure.is_some(),
             !brute.failing.is_empty(),
@@ -153,8 +155,8 @@ fn dpor_shards_together_explore_every_class() {
         let oracle = Oracle::new(&setup).unwrap();
         let all = |_: &ExecutionTrace| (Vec::new(), false);
         let stop = |t: &ExecutionTrace| (Vec::new(), oracle.judge(t).failure.is_some());
-        let whole = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &all).unwrap();
-        let whole_fails = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &stop)
+        let whole = prefixrace::internals::dpor::explore(&setup, u64::MAX, &fresh, &all).unwrap();
+        let whole_fails = prefixrace::internals::dpor::explore(&setup, u64::MAX, &fresh, &stop)
             .unwrap()
             .failure
             .is_some();
@@ -202,8 +204,9 @@ fn dpor_shards_divide_the_executions_of_the_search() {
         let oracle = Oracle::new(&setup).unwrap();
         let all = |_: &ExecutionTrace| (Vec::new(), false);
         let stop = |t: &ExecutionTrace| (Vec::new(), oracle.judge(t).failure.is_some());
-        let whole = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &all).unwrap();
-        let whole_stop = prefixrace::dpor::explore(&setup, u64::MAX, &fresh, &stop).unwrap();
+        let whole = prefixrace::internals::dpor::explore(&setup, u64::MAX, &fresh, &all).unwrap();
+        let whole_stop =
+            prefixrace::internals::dpor::explore(&setup, u64::MAX, &fresh, &stop).unwrap();
         assert_eq!(
             whole.coverage.searched, whole.executions,
             "{name}/{strategy}"
@@ -271,7 +274,7 @@ fn dpor_shards_do_not_depend_on_threads() {
                     judged.borrow_mut().push(choices);
                     (Vec::new(), false)
                 };
-                let r = prefixrace::dpor::explore_parallel(
+                let r = prefixrace::internals::dpor::explore_parallel(
                     &setup, &options, threads, &fresh, &analyze, &commit,
                 )
                 .unwrap();

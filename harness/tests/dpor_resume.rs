@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prefixrace::dpor::{
+use prefixrace::internals::dpor::{
     explore_with, fingerprint, run_once, DporOptions, DporSearch, HappensBefore,
 };
-use prefixrace::execution::ExecutionTrace;
-use prefixrace::fs::FsKind;
+use prefixrace::internals::execution::ExecutionTrace;
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::builtin_strategy;
-use prefixrace::{scenario, Oracle, Scenario, Setup};
+use prefixrace::{scenario, Scenario, Setup};
 
 fn load(name: &str) -> Arc<Scenario> {
     match name.strip_prefix("builtin:") {

@@ -96,7 +96,7 @@ fn a_token_from_other_commands_is_a_divergence_exit_1_naming_the_step() {
     }
     let prefix = tempfile::tempdir().unwrap();
     // Three decisions for job 1, but the only command is job 0.
-    let token = prefixrace::Schedule {
+    let token = prefixrace::internals::Schedule {
         choices: vec![1, 1, 1],
     }
     .token();

@@ -7,16 +7,17 @@ mod common;
 use std::sync::Arc;
 
 use common::{p, put_file, rendered, run_alone, Injecting};
-use prefixrace::content::{Blob, Digest};
-use prefixrace::execution::JobEnd;
-use prefixrace::fs::{Fs, ModelFs};
-use prefixrace::job::{
+use prefixrace::internals::content::{Blob, Digest};
+use prefixrace::internals::execution::JobEnd;
+use prefixrace::internals::fs::{Fs, ModelFs};
+use prefixrace::internals::job::{
     CpJob, CpKind, CpPlan, ImportJob, ImportModule, Job, PipFile, PipJob, PipPlan, Step,
 };
-use prefixrace::op::{Errno, Op, OpenFlags};
-use prefixrace::schedule::{JobId, Scheduler};
+use prefixrace::internals::op::{Errno, Op, OpenFlags};
+use prefixrace::internals::schedule::{JobId, Scheduler};
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::{build_stage, InstallContext};
-use prefixrace::{scenario, Oracle, Setup};
+use prefixrace::{scenario, Setup};
 
 fn cp_job(stage: &ModelFs) -> Box<dyn Job> {
     Box::new(CpJob::new(
@@ -34,7 +35,7 @@ fn stage_m() -> ModelFs {
     stage
 }
 
-fn messages(trace: &prefixrace::execution::ExecutionTrace, job: usize) -> Vec<String> {
+fn messages(trace: &prefixrace::internals::execution::ExecutionTrace, job: usize) -> Vec<String> {
     trace.outcomes[job]
         .diagnostics
         .iter()
@@ -226,8 +227,8 @@ fn cp_visits_entries_in_inode_order_so_pips_pycache_comes_last() {
     let children: Vec<&str> = plan
         .entries
         .iter()
-        .filter(|e| prefixrace::fs::parent_of(&e.path) == pyximport)
-        .map(|e| prefixrace::fs::split_parent(&e.path).1)
+        .filter(|e| prefixrace::internals::fs::parent_of(&e.path) == pyximport)
+        .map(|e| prefixrace::internals::fs::split_parent(&e.path).1)
         .collect();
     assert_eq!(children.last(), Some(&"__pycache__"), "{children:?}");
     let mut by_name = children.clone();
@@ -584,7 +585,7 @@ fn the_seed_race_of_ticket_32361_fails_staged_copy_and_not_direct_install() {
     let staged = Setup::new(scenario.clone(), &prefixrace::strategy::StagedCopy).unwrap();
     let alone = staged.run(
         &mut ModelFs::new(),
-        &mut prefixrace::schedule::SerialScheduler,
+        &mut prefixrace::internals::schedule::SerialScheduler,
         true,
     );
     let k = 1 + alone
@@ -600,7 +601,7 @@ fn the_seed_race_of_ticket_32361_fails_staged_copy_and_not_direct_install() {
         .map(|e| {
             (
                 trace.outcomes[e.job].label.clone(),
-                prefixrace::story::render_event(e, ""),
+                prefixrace::internals::story::render_event(e, ""),
             )
         })
         .collect();
@@ -639,7 +640,7 @@ fn the_seed_race_of_ticket_32361_fails_staged_copy_and_not_direct_install() {
     let direct = Setup::new(scenario, &prefixrace::strategy::DirectInstall).unwrap();
     let alone = direct.run(
         &mut ModelFs::new(),
-        &mut prefixrace::schedule::SerialScheduler,
+        &mut prefixrace::internals::schedule::SerialScheduler,
         true,
     );
     let k = 1 + alone

@@ -18,10 +18,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use loom::sync::Mutex;
-use prefixrace::job::Step;
-use prefixrace::schedule::SchedulerKind;
+use prefixrace::internals::job::Step;
+use prefixrace::internals::schedule::SchedulerKind;
+use prefixrace::internals::{Fs, ModelFs, Oracle};
 use prefixrace::strategy::DirectInstall;
-use prefixrace::{explore, scenario, ExploreOptions, Fs, ModelFs, Oracle, Setup};
+use prefixrace::{explore, scenario, ExploreOptions, Setup};
 
 fn setup(fixture: &str) -> Setup {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -88,10 +88,14 @@ fn assert_same_run(name: &str, whole: &Value, code: i32, files: &[String]) {
         "ops_executed",
         "reference_ops",
         "notes",
-        "conflicting_pairs",
-        "pct_miss_bound",
     ] {
         assert_eq!(m[field], whole[field], "{name}: {field}");
+    }
+    for field in ["conflicting_pairs", "pct_miss_bound"] {
+        assert_eq!(
+            m["coverage"][field], whole["coverage"][field],
+            "{name}: coverage.{field}"
+        );
     }
     // The whole failure: execution index, token, story, diff, replay command.
     assert_eq!(
@@ -162,11 +166,17 @@ fn four_shards_merge_into_the_unsharded_run_for_random_and_pct() {
         let (whole, code, files) = explore_sharded(dir.path(), name, args);
         assert_eq!(code, expected, "{name}: the unsharded run");
         assert!(
-            whole["conflicting_pairs"]["seen"].as_u64().unwrap() > 0,
+            whole["coverage"]["conflicting_pairs"]["seen"]
+                .as_u64()
+                .unwrap()
+                > 0,
             "{name}"
         );
         assert!(
-            whole["pct_miss_bound"]["bound"].as_f64().unwrap() > 0.0,
+            whole["coverage"]["pct_miss_bound"]["bound"]
+                .as_f64()
+                .unwrap()
+                > 0.0,
             "{name}"
         );
         if expected == 1 {
@@ -395,7 +405,7 @@ fn dpor_shards_merge_into_exactly_the_unsharded_run() {
             .iter()
             .map(|f| {
                 let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
-                v["searched_executions"].as_u64().unwrap()
+                v["coverage"]["searched_executions"].as_u64().unwrap()
             })
             .collect();
         if code == 1 {
@@ -413,9 +423,13 @@ fn dpor_shards_merge_into_exactly_the_unsharded_run() {
         let total = whole["executions"].as_u64().unwrap();
         assert_eq!(searched, vec![total; 4], "{name}: searched");
         assert_eq!(summed(&files, "executions"), total, "{name}: disjoint");
-        assert_eq!(whole["complete"], true, "{name}");
-        for field in ["notes", "classes", "complete"] {
-            assert_eq!(m[field], whole[field], "{name}: {field}");
+        assert_eq!(whole["coverage"]["complete"], true, "{name}");
+        assert_eq!(m["notes"], whole["notes"], "{name}: notes");
+        for field in ["classes", "complete"] {
+            assert_eq!(
+                m["coverage"][field], whole["coverage"][field],
+                "{name}: coverage.{field}"
+            );
         }
     }
 }

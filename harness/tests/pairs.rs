@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use prefixrace::pairs::execution_pairs;
-use prefixrace::schedule::dependence::dependent;
+use prefixrace::internals::pairs::execution_pairs;
+use prefixrace::internals::schedule::dependence::dependent;
+use prefixrace::internals::ModelFs;
 use prefixrace::strategy::{DirectInstall, StagedCopy};
-use prefixrace::{scenario, ModelFs, SchedulerKind, Setup, Strategy};
+use prefixrace::{scenario, SchedulerKind, Setup, Strategy};
 
 #[test]
 fn indexed_pairs_equal_all_pairs_on_the_builtin_scenarios() {

@@ -23,12 +23,12 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use prefixrace::content::Blob;
-use prefixrace::execution::{execute, JobEnd};
-use prefixrace::fs::{Fs, ModelFs, Tree};
-use prefixrace::job::{CpJob, CpPlan, Job};
-use prefixrace::op::{Errno, Kind, Op, OpResult, OpenFlags, Value};
-use prefixrace::schedule::SerialScheduler;
+use prefixrace::internals::content::Blob;
+use prefixrace::internals::execution::{execute, JobEnd};
+use prefixrace::internals::fs::{Fs, ModelFs, Tree};
+use prefixrace::internals::job::{CpJob, CpPlan, Job};
+use prefixrace::internals::op::{Errno, Kind, Op, OpResult, OpenFlags, Value};
+use prefixrace::internals::schedule::SerialScheduler;
 
 /// One entry of a staged tree, in creation order.
 #[derive(Clone, Copy)]
@@ -109,7 +109,7 @@ fn inode_order_is_creation_order(root: &Path, nodes: &[Node]) -> bool {
             Node::Dir(p) | Node::File(p, _) => *p,
         };
         let ino = std::fs::symlink_metadata(root.join(p)).unwrap().ino();
-        let parent = prefixrace::fs::parent_of(p).to_string();
+        let parent = prefixrace::internals::fs::parent_of(p).to_string();
         if let Some(prev) = last.insert(parent, ino) {
             if ino < prev {
                 return false;
@@ -417,7 +417,7 @@ fn new_directories_are_not_stated_and_new_files_use_o_excl() {
     for l in &real.lines {
         let path = path_of(l);
         if l.starts_with("stat") || l.starts_with("lstat") {
-            let parent = prefixrace::fs::parent_of(path);
+            let parent = prefixrace::internals::fs::parent_of(path);
             assert!(
                 !created.contains(parent),
                 "cp stat'ed {path} under a directory it created: {l}"

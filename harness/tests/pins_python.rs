@@ -15,12 +15,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use prefixrace::content::Blob;
-use prefixrace::execution::{execute, JobEnd};
-use prefixrace::fs::{Fs, ModelFs, Tree};
-use prefixrace::job::{ImportJob, ImportModule, Job};
-use prefixrace::op::{Errno, Kind, Op, OpResult, OpenFlags, Value};
-use prefixrace::schedule::SerialScheduler;
+use prefixrace::internals::content::Blob;
+use prefixrace::internals::execution::{execute, JobEnd};
+use prefixrace::internals::fs::{Fs, ModelFs, Tree};
+use prefixrace::internals::job::{ImportJob, ImportModule, Job};
+use prefixrace::internals::op::{Errno, Kind, Op, OpResult, OpenFlags, Value};
+use prefixrace::internals::schedule::SerialScheduler;
 
 const SOURCE: &str = "pkg/__init__.py";
 const PYCACHE: &str = "pkg/__pycache__";

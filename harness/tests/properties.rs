@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use prefixrace::content::Blob;
+use prefixrace::internals::content::Blob;
 use prefixrace::scenario::{Activity, Package, PayloadEntry, PayloadKind, Scenario};
 use prefixrace::strategy::{DirectInstall, StagedCopy};
 use prefixrace::{explore, replay, ExploreOptions, SchedulerKind, Setup};
@@ -112,12 +112,12 @@ proptest! {
     fn a_token_replays_exactly(s in scenario(), seed in any::<u64>()) {
         let setup = Setup::new(Arc::new(s), &StagedCopy).unwrap();
         let mut scheduler = SchedulerKind::Random.build(seed, 0, setup.job_count(), 100);
-        let original = setup.run(&mut prefixrace::ModelFs::new(), scheduler.as_mut(), true);
-        let replayed = replay(&setup, &original.schedule.token(), prefixrace::fs::FsKind::Model).unwrap();
+        let original = setup.run(&mut prefixrace::internals::ModelFs::new(), scheduler.as_mut(), true);
+        let replayed = replay(&setup, &original.schedule.token(), prefixrace::internals::fs::FsKind::Model).unwrap();
         prop_assert_eq!(&replayed.trace.schedule, &original.schedule);
         prop_assert_eq!(replayed.trace.tree, original.tree);
-        let a: Vec<String> = original.events.iter().map(|e| prefixrace::story::render_event(e, "")).collect();
-        let b: Vec<String> = replayed.trace.events.iter().map(|e| prefixrace::story::render_event(e, "")).collect();
+        let a: Vec<String> = original.events.iter().map(|e| prefixrace::internals::story::render_event(e, "")).collect();
+        let b: Vec<String> = replayed.trace.events.iter().map(|e| prefixrace::internals::story::render_event(e, "")).collect();
         prop_assert_eq!(a, b);
     }
 

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use prefixrace::content::Blob;
-use prefixrace::fs::{Fs, RealFs};
-use prefixrace::op::{Errno, Kind, Op, OpenFlags, Value};
+use prefixrace::internals::content::Blob;
+use prefixrace::internals::fs::{Fs, RealFs};
+use prefixrace::internals::op::{Errno, Kind, Op, OpenFlags, Value};
 
 fn p(s: &str) -> Arc<str> {
     s.into()

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use assert_cmd::Command;
-use prefixrace::job::{RecordedResult, TraceProgram};
-use prefixrace::op::{Errno, Op};
-use prefixrace::record::strace::parse_log;
+use prefixrace::internals::job::{RecordedResult, TraceProgram};
+use prefixrace::internals::op::{Errno, Op};
+use prefixrace::internals::record::strace::parse_log;
 
 fn repo(rel: &str) -> String {
     format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use prefixrace::report::{exploration_text, RunInfo};
+use prefixrace::internals::report::{exploration_text, RunInfo};
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::{DirectInstall, StagedCopy};
-use prefixrace::{explore, scenario, ExploreOptions, Oracle, SchedulerKind, Setup};
+use prefixrace::{explore, scenario, ExploreOptions, SchedulerKind, Setup};
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

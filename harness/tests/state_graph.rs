@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
-use prefixrace::execution::Ran;
-use prefixrace::fs::FsKind;
-use prefixrace::state_graph::StateGraph;
+use prefixrace::internals::execution::Ran;
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::state_graph::StateGraph;
+use prefixrace::internals::tail::TailMemo;
+use prefixrace::internals::Oracle;
 use prefixrace::strategy::scenario_strategy;
-use prefixrace::tail::TailMemo;
-use prefixrace::{Oracle, SchedulerKind, Setup};
+use prefixrace::{SchedulerKind, Setup};
 
 fn setup(file: &str, strategy: &str) -> Setup {
     let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));

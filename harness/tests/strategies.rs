@@ -6,15 +6,16 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use prefixrace::fs::ModelFs;
-use prefixrace::op::Op;
+use prefixrace::internals::fs::ModelFs;
+use prefixrace::internals::op::Op;
+use prefixrace::internals::schedule::{JobId, Scheduler};
+use prefixrace::internals::Oracle;
 use prefixrace::scenario::{self, Scenario};
-use prefixrace::schedule::{JobId, Scheduler};
 use prefixrace::strategy::{
     builtin_strategy, scenario_strategy, AtomicRename, ImageThenMerge, LockedStagedCopy,
     StagedCopy, StagedMerge,
 };
-use prefixrace::{ExploreOptions, FailureKind, Oracle, Setup, Strategy};
+use prefixrace::{ExploreOptions, FailureKind, Setup, Strategy};
 
 fn fixture(name: &str) -> Arc<Scenario> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

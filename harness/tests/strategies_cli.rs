@@ -172,7 +172,7 @@ fn the_matrix_json_has_one_entry_per_strategy_with_the_matrix_columns() {
             // auto's dpor part did not end within the budget.
             "incomplete" => {
                 assert!(r["first_failure"].is_null());
-                assert!(r["incomplete_reason"].as_str().unwrap().contains("budget"));
+                assert!(r["coverage"]["reason"].as_str().unwrap().contains("budget"));
             }
             "error" => assert_eq!(r["class"], "serial-reference-fails"),
             other => panic!("verdict {other}"),

@@ -7,10 +7,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use prefixrace::fs::ModelFs;
+use prefixrace::internals::fs::ModelFs;
+use prefixrace::internals::Oracle;
 use prefixrace::scenario::{self, Scenario};
 use prefixrace::strategy::{builtin_strategies, scenario_strategies, scenario_strategy};
-use prefixrace::{Oracle, SchedulerKind, Setup, Strategy};
+use prefixrace::{SchedulerKind, Setup, Strategy};
 
 const SCHEDULES: u64 = 1_000;
 const SEED: u64 = 32361;

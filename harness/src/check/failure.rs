@@ -84,11 +84,19 @@ impl fmt::Display for Failure {
         }
         let budget = match self.budget {
             u64::MAX => String::new(),
-            n => format!(" of at most {n}"),
+            n => format!(" of at most {}", crate::thousands::thousands(n)),
         };
         match &self.found_by {
-            Some(by) => writeln!(f, "found at: execution {}{budget}, by {by}", self.execution)?,
-            None => writeln!(f, "found at: execution {}{budget}", self.execution)?,
+            Some(by) => writeln!(
+                f,
+                "found at: execution {}{budget}, by {by}",
+                crate::thousands::thousands(self.execution)
+            )?,
+            None => writeln!(
+                f,
+                "found at: execution {}{budget}",
+                crate::thousands::thousands(self.execution)
+            )?,
         }
         writeln!(f)?;
         f.write_str(&self.body)?;

@@ -4,8 +4,8 @@
 use clap::Args;
 
 use super::Format;
-use prefixrace::bench::scaling::measure_in_process;
-use prefixrace::bench::{BenchReport, Scale, ScalingCase};
+use prefixrace::internals::bench::scaling::measure_in_process;
+use prefixrace::internals::bench::{BenchReport, Scale, ScalingCase};
 use prefixrace::{Error, Result};
 
 /// Arguments of `bench`.

@@ -5,17 +5,19 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{load_scenario, progress_bar, strategies, thread_count, Format, ScenarioArgs};
+use super::progress::{Progress, Work};
+use super::{load_scenario, print_text, strategies, thread_count, Format, ScenarioArgs};
 use prefixrace::check::env::{self, Seed};
 use prefixrace::check::regressions::Regressions;
-use prefixrace::execution::ExecutionTrace;
-use prefixrace::explore::{Exploration, Failure};
-use prefixrace::fs::FsKind;
-use prefixrace::report::{self, Explained, FailureJson, ReportJson, RunInfo};
-use prefixrace::shard::Shard;
+use prefixrace::internals::execution::ExecutionTrace;
+use prefixrace::internals::explore::{Exploration, Failure};
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::report::{self, Explained, FailureJson, ReportJson, RunInfo};
+use prefixrace::internals::shard::Shard;
+use prefixrace::internals::thousands::thousands;
+use prefixrace::internals::{Oracle, Tree};
 use prefixrace::{
-    explore, Error, ExploreOptions, FailureKind, Oracle, Result, SchedulerKind, Setup, Strategy,
-    Tree,
+    explore, Error, ExploreOptions, FailureKind, Result, SchedulerKind, Setup, Strategy,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -163,13 +165,21 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             Err(e) => return Err(e),
         };
         references.push((strategy.clone(), oracle.reference().clone()));
-        let bar = progress_bar(schedules, args.format == Format::Text);
-        if let Some(b) = &bar {
-            b.set_message(strategy.name().to_string());
-        }
-        let progress = bar
-            .clone()
-            .map(|b| Arc::new(move |n: u64| b.set_position(n)) as Arc<dyn Fn(u64) + Send + Sync>);
+        let shown = Progress::start(Work {
+            command: "explore",
+            label: if matrix {
+                format!(
+                    "{} ({}/{})",
+                    strategy.name(),
+                    rows.len() + 1,
+                    strategies.len()
+                )
+            } else {
+                strategy.name().to_string()
+            },
+            total: schedules,
+        });
+        let progress = shown.callback();
         let options = ExploreOptions {
             scheduler,
             schedules,
@@ -194,9 +204,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             }
             None => explore(&setup, &options)?,
         };
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        shown.finish();
         if let (Some(path), Some(f), false) =
             (&args.regressions, &ex.first_failure, from_regressions)
         {
@@ -246,6 +254,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
         }
         Format::Json => {
             let value = serde_json::json!({
+                "schema": report::REPORT_SCHEMA,
                 "command": "explore",
                 "verdict": overall(any_fail, any_incomplete),
                 "scenario": scenario.name,
@@ -260,19 +269,19 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
                 serde_json::to_string_pretty(&value).expect("reports serialize")
             );
         }
-        Format::Text if !matrix => print!("{}", texts[0]),
+        Format::Text if !matrix => print_text(&texts[0]),
         Format::Text => {
-            println!(
-                "prefixrace explore: {}",
+            print_text(&format!(
+                "prefixrace explore: {}\n",
                 overall(any_fail, any_incomplete).to_uppercase()
-            );
+            ));
             println!("scenario: {}", scenario.name);
             println!(
                 "scheduler: {scheduler}, seed {}, budget {}\n",
                 seed.value(),
                 match schedules {
                     u64::MAX => "none (to the end of the search)".to_string(),
-                    n => format!("{n} executions"),
+                    n => format!("{} executions", thousands(n)),
                 }
             );
             print!("{}", matrix_text(&rows));
@@ -285,7 +294,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             for (t, r) in texts.iter().zip(&rows) {
                 if r.report.first_failure.is_some() {
                     println!("\n--- {} ---", r.report.strategy);
-                    print!("{t}");
+                    print_text(t);
                 }
             }
         }
@@ -293,7 +302,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
     if args.require_complete && !any_fail {
         let incomplete: Vec<&str> = rows
             .iter()
-            .filter(|r| r.report.complete != Some(true))
+            .filter(|r| !r.report.coverage.complete)
             .map(|r| r.report.strategy.as_str())
             .collect();
         if !incomplete.is_empty() {
@@ -308,7 +317,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
 }
 
 /// The budget of random, pct, directed and auto runs when none is given.
-pub const DEFAULT_SCHEDULES: u64 = prefixrace::explore::DEFAULT_SCHEDULES;
+pub const DEFAULT_SCHEDULES: u64 = prefixrace::internals::explore::DEFAULT_SCHEDULES;
 
 /// The verdict of a whole run: fail if anything failed, else incomplete
 /// if anything was cut short, else pass.
@@ -389,25 +398,7 @@ impl MatrixRow {
                 scheduler: info.scheduler.clone(),
                 seed: Some(info.seed),
                 schedules: Some(info.schedules),
-                executions: 0,
-                ops_executed: 0,
-                reference_ops: None,
-                first_failure: None,
-                notes: Vec::new(),
-                shard: None,
-                classes: None,
-                complete: None,
-                branches_left: None,
-                incomplete_reason: None,
-                found_by: None,
-                directed: None,
-                conflicting_pairs: None,
-                pct_miss_bound: None,
-                execution_ops: None,
-                note_first_execution: None,
-                pair_set: None,
-                class_fingerprints: None,
-                searched_executions: None,
+                ..ReportJson::default()
             },
             summary: summary.to_string(),
             class: Some("serial-reference-fails".into()),
@@ -435,14 +426,14 @@ pub fn matrix_text(rows: &[MatrixRow]) -> String {
     ));
     for r in rows {
         let first = match &r.report.first_failure {
-            Some(f) => format!("execution {}", f.execution.unwrap_or(0)),
+            Some(f) => format!("execution {}", thousands(f.execution.unwrap_or(0))),
             None => "-".to_string(),
         };
         out.push_str(&format!(
             "  {:<width$}  {:<7}  {:>10}  {:<13}  {}\n",
             r.report.strategy,
             r.report.verdict.to_uppercase(),
-            r.report.executions,
+            thousands(r.report.executions),
             first,
             r.class.as_deref().unwrap_or("-")
         ));

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::Format;
-use prefixrace::merge::merge;
+use prefixrace::internals::merge::merge;
 use prefixrace::{Error, Result};
 
 /// Arguments of `merge`.
@@ -31,7 +31,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let merged = merge(&inputs)?;
     match args.format {
-        Format::Text => print!("{}", merged.text()),
+        Format::Text => super::print_text(&merged.text()),
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&merged).expect("reports serialize")

@@ -4,15 +4,16 @@ pub mod bench;
 pub mod explore;
 pub mod list;
 pub mod merge;
+pub mod progress;
 pub mod record;
 pub mod replay;
 pub mod run;
+pub mod style;
+pub mod usage;
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use prefixrace::scenario::{self, Scenario};
 use prefixrace::strategy::{scenario_strategies, scenario_strategy};
@@ -74,17 +75,10 @@ pub fn strategies(name: &str, scenario: &Scenario) -> Result<Vec<Arc<dyn Strateg
     }
 }
 
-/// A progress bar on stderr, only when stderr is a terminal and the run is long.
-pub fn progress_bar(total: u64, enabled: bool) -> Option<ProgressBar> {
-    if !enabled || !std::io::stderr().is_terminal() || total < 200 {
-        return None;
-    }
-    let bar = ProgressBar::new(total);
-    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} executions ({per_sec})")
-        .ok()?
-        .progress_chars("=> ");
-    bar.set_style(style);
-    Some(bar)
+/// Prints a text report on stdout, its verdict words coloured when
+/// `--color` and stdout allow (see [`style`]).
+pub fn print_text(text: &str) {
+    print!("{}", style::paint_verdicts(text, style::stdout_colored()));
 }
 
 /// The worker-thread count: `--jobs`, or every core.

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use prefixrace::gate::snapshot::Snapshot;
-use prefixrace::record::{payload_toml, scenario_toml, strace, tree};
+use prefixrace::internals::gate::snapshot::Snapshot;
+use prefixrace::internals::record::{payload_toml, scenario_toml, strace, tree};
 use prefixrace::scenario::{self, validate_module_name, DEFAULT_SITE_PACKAGES};
 use prefixrace::{Error, Result};
 
@@ -375,7 +375,7 @@ fn record_alone(prefix: &Path, commands: &[&[String]]) -> Result<Vec<tempfile::N
         .prefix("prefixrace-record-")
         .tempdir()
         .map_err(|e| Error::io("<temporary directory>", &e))?;
-    let gate_error = |e: prefixrace::gate::GateError| Error::Usage(e.to_string());
+    let gate_error = |e: prefixrace::internals::gate::GateError| Error::Usage(e.to_string());
     let snapshot = if prefix.is_dir() {
         Some(Snapshot::take_into(prefix, aside.path().join("prefix")).map_err(gate_error)?)
     } else {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{load_scenario, Format, ScenarioArgs};
-use prefixrace::fs::FsKind;
-use prefixrace::report;
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::report;
 use prefixrace::strategy::scenario_strategy;
 use prefixrace::{replay, Error, Result, Setup};
 
@@ -42,10 +42,12 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
             serde_json::to_string_pretty(&report::replay_json(&scenario, strategy.name(), &r))
                 .expect("reports serialize")
         ),
-        Format::Text => print!(
-            "{}",
-            report::replay_text(&scenario, strategy.name(), &args.token, &r)
-        ),
+        Format::Text => super::print_text(&report::replay_text(
+            &scenario,
+            strategy.name(),
+            &args.token,
+            &r,
+        )),
     }
     Ok(i32::from(r.failure.is_some()))
 }

@@ -15,15 +15,19 @@ use regex::Regex;
 use serde_json::json;
 
 use super::Format;
-use prefixrace::fs::FsKind;
-use prefixrace::gate::guide::GuideReport;
-use prefixrace::gate::model_step::ModelStep;
-use prefixrace::gate::runner::trace_lines;
-use prefixrace::gate::verdict::label;
-use prefixrace::gate::{self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec};
+use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::gate::guide::GuideReport;
+use prefixrace::internals::gate::model_step::ModelStep;
+use prefixrace::internals::gate::runner::trace_lines;
+use prefixrace::internals::gate::verdict::label;
+use prefixrace::internals::gate::{
+    self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec,
+};
+use prefixrace::internals::thousands::thousands;
+use prefixrace::internals::Schedule;
 use prefixrace::scenario::Glob;
 use prefixrace::strategy::scenario_strategy;
-use prefixrace::{Error, Result, Schedule, SchedulerKind, Setup};
+use prefixrace::{Error, Result, SchedulerKind, Setup};
 
 /// Writes one line to stdout; when the reader has gone away (EPIPE), asks
 /// the run to stop as SIGPIPE would, so the prefix is restored before exit.
@@ -270,7 +274,7 @@ fn model_run(
     }
     let replayed = prefixrace::replay(&setup, token, FsKind::Model)?;
     let explained = replayed.failure.as_ref().map(|f| {
-        prefixrace::report::explain(f, &scenario, strategy.name())
+        prefixrace::internals::report::explain(f, &scenario, strategy.name())
             .json()
             .clone()
     });
@@ -295,7 +299,7 @@ fn model_run(
 }
 
 fn crate_one_line(s: &str) -> String {
-    prefixrace::error::one_line(s)
+    prefixrace::internals::error::one_line(s)
 }
 
 /// The command line that replays `token`.
@@ -392,7 +396,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         Err(e) => return Err(Error::Usage(crate_one_line(&e.to_string()))),
     };
     match args.format {
-        Format::Text => say(text_report(args, &spec, model.as_ref(), &report).trim_end()),
+        Format::Text => say(&super::style::paint_verdicts(
+            text_report(args, &spec, model.as_ref(), &report).trim_end(),
+            super::style::stdout_colored(),
+        )),
         Format::Json => {
             let mut j = json_report(args, &spec, model.as_ref(), &report);
             if trace {
@@ -471,8 +478,9 @@ fn text_report(
     }
     match &report.failure {
         None => out.push_str(&format!(
-            "PASS: {} executions, no failure\n",
-            report.executions
+            "PASS: {} execution{}, no failure\n",
+            thousands(report.executions),
+            if report.executions == 1 { "" } else { "s" }
         )),
         Some(f) => {
             let token = f.traced.schedule.token();
@@ -646,6 +654,8 @@ fn json_report(
         })
     });
     json!({
+        "schema": prefixrace::internals::report::REPORT_SCHEMA,
+        "command": "run",
         "scheduler": spec.scheduler.to_string(),
         "seed": spec.seed,
         "replay": spec.token.is_some(),

@@ -16,7 +16,7 @@ use crate::shard::Shard;
 /// ([`super::Coverage::branches_left`]); it does not count as a failure.
 ///
 /// ```
-/// use prefixrace::dpor::DporOptions;
+/// use prefixrace::internals::dpor::DporOptions;
 /// use std::time::{Duration, Instant};
 /// // No cap on executions, but at most ten seconds.
 /// let options = DporOptions {

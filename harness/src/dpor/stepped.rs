@@ -3,9 +3,9 @@
 //!
 //! ```no_run
 //! # fn main() -> prefixrace::Result<()> {
-//! use prefixrace::dpor::{DporOptions, DporSearch};
+//! use prefixrace::internals::dpor::{DporOptions, DporSearch};
 //! # let setup: prefixrace::Setup = unimplemented!();
-//! let fresh = || prefixrace::fs::FsKind::Model.fresh_unkeyed();
+//! let fresh = || prefixrace::internals::fs::FsKind::Model.fresh_unkeyed();
 //! let options = DporOptions::default();
 //! let mut dpor = DporSearch::new(&setup, &options, &fresh);
 //! while let Some(execution) = dpor.next_execution()? {

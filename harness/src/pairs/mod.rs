@@ -55,7 +55,8 @@ impl PairCounts {
     pub fn text(&self) -> String {
         format!(
             "pairs: {} conflicting pairs of ops seen, {} of them in both orders\n",
-            self.seen, self.both_orders
+            crate::thousands::thousands(self.seen),
+            crate::thousands::thousands(self.both_orders)
         )
     }
 }

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use prefixrace::content::Blob;
-use prefixrace::execution::{execute, Event, ExecutionTrace};
-use prefixrace::fs::{Fs, ModelFs, Tree};
-use prefixrace::job::Job;
-use prefixrace::op::{Kind, Op, OpResult, OpenFlags};
-use prefixrace::schedule::SerialScheduler;
+use prefixrace::internals::content::Blob;
+use prefixrace::internals::execution::{execute, Event, ExecutionTrace};
+use prefixrace::internals::fs::{Fs, ModelFs, Tree};
+use prefixrace::internals::job::Job;
+use prefixrace::internals::op::{Kind, Op, OpResult, OpenFlags};
+use prefixrace::internals::schedule::SerialScheduler;
 
 /// A filesystem that runs `inject` (as another process would) right before
 /// the first op for which `trigger` is true.
@@ -57,7 +57,7 @@ pub fn run_alone(job: Box<dyn Job>, fs: &mut dyn Fs) -> ExecutionTrace {
 pub fn rendered(events: &[Event]) -> Vec<String> {
     events
         .iter()
-        .map(|e| prefixrace::story::render_event(e, ""))
+        .map(|e| prefixrace::internals::story::render_event(e, ""))
         .collect()
 }
 
@@ -67,13 +67,13 @@ pub fn p(s: &str) -> Arc<str> {
 
 /// Creates `path` (and its parents) as a file with `bytes` in `fs`.
 pub fn put_file(fs: &mut ModelFs, path: &str, bytes: &[u8]) {
-    mkdirs(fs, prefixrace::fs::parent_of(path));
+    mkdirs(fs, prefixrace::internals::fs::parent_of(path));
     let fd = match fs.apply(&Op::Open {
         path: p(path),
         flags: OpenFlags::CREATE_TRUNC,
         mode: 0o644,
     }) {
-        Ok(prefixrace::op::Value::Fd(fd)) => fd,
+        Ok(prefixrace::internals::op::Value::Fd(fd)) => fd,
         other => panic!("open {path}: {other:?}"),
     };
     fs.apply(&Op::Write {
