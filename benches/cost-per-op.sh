@@ -16,7 +16,9 @@
 # Prints one line per measurement and the ratio prefixrace ops/s : shuttle steps/s.
 # ANCHOR_DIR defaults like benches/compare-loom-shuttle.sh; without it (or when
 # it does not build) prefixrace alone is measured. PREFIXRACE=path measures
-# another build of prefixrace (for before/after).
+# another build of prefixrace (for before/after); BEFORE=path also measures
+# that build in every round, right after the other (alternating
+# shuttle, before, after), and prints after/before.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -47,10 +49,10 @@ if [ -z "${PREFIXRACE:-}" ]; then
 fi
 scenario="$root/scenarios/sage-33060-two-pips.toml"
 
-prefixrace_run() { # budget extra-args... -> "seconds rss_kb ops"
+prefixrace_run() { # budget extra-args... -> "seconds rss_kb ops" (of $BIN, default $PREFIXRACE)
   local budget=$1; shift
   local out
-  out=$( { /usr/bin/time -f 'TIME %e %M' "$PREFIXRACE" explore "$scenario" --strategy atomic-rename \
+  out=$( { /usr/bin/time -f 'TIME %e %M' "${BIN:-$PREFIXRACE}" explore "$scenario" --strategy atomic-rename \
       --scheduler random --schedules "$budget" --no-shrink --jobs 1 "$@" ; } 2>&1 )
   local ops secs rss
   ops=$(sed -n 's/^explored: [0-9]* executions, \([0-9]*\) ops.*/\1/p' <<<"$out")
@@ -66,10 +68,18 @@ for round in $(seq 1 "$ROUNDS"); do
     shuttle=$(python3 -c "print(round($rate * $STEPS))")
     echo "round $round shuttle random cython seeds=$SEEDS iterations_per_s=$rate steps_per_s=$shuttle"
   fi
+  before=""
+  if [ -n "${BEFORE:-}" ]; then
+    read -r secs rss ops < <(BIN="$BEFORE" prefixrace_run "$BUDGET" --no-pairs)
+    before=$(python3 -c "print(round($ops / $secs))")
+    ratio=$([ -n "$shuttle" ] && python3 -c "print(f'{$before / $shuttle:.2f}')" || echo "-")
+    echo "round $round before sage-33060 atomic-rename --no-pairs executions=$BUDGET ops=$ops seconds=$secs ops_per_s=$before peak_rss_kb=$rss before/shuttle=$ratio"
+  fi
   read -r secs rss ops < <(prefixrace_run "$BUDGET" --no-pairs)
   pr=$(python3 -c "print(round($ops / $secs))")
   ratio=$([ -n "$shuttle" ] && python3 -c "print(f'{$pr / $shuttle:.2f}')" || echo "-")
-  echo "round $round prefixrace sage-33060 atomic-rename --no-pairs executions=$BUDGET ops=$ops seconds=$secs ops_per_s=$pr peak_rss_kb=$rss prefixrace/shuttle=$ratio"
+  gain=$([ -n "$before" ] && python3 -c "print(f' after/before={$pr / $before:.2f}')" || true)
+  echo "round $round prefixrace sage-33060 atomic-rename --no-pairs executions=$BUDGET ops=$ops seconds=$secs ops_per_s=$pr peak_rss_kb=$rss prefixrace/shuttle=$ratio$gain"
 done
 read -r secs rss ops < <(prefixrace_run "$PAIRS_BUDGET" --no-pairs)
 read -r psecs prss pops < <(prefixrace_run "$PAIRS_BUDGET")

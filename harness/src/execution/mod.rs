@@ -80,6 +80,14 @@ pub struct ExecutionTrace {
 /// The upper bound on steps of one execution, against runaway jobs.
 pub const MAX_STEPS: usize = 20_000_000;
 
+thread_local! {
+    /// How many steps the last execution on this thread took: the next one
+    /// reserves its schedule at that length instead of growing it step by
+    /// step (explorations run the same jobs over and over). A capacity
+    /// only; nothing reads it into a result.
+    static LAST_STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs `jobs` to completion. `deps[j]` lists the jobs that must exit before
 /// job `j` may start. When `record_events` is false only the schedule,
 /// outcomes and tree are kept (faster for passing executions).
@@ -192,7 +200,7 @@ pub(crate) fn run(
     // step costs O(those), not O(jobs). `at.runnable` is kept ascending.
     let mut unsettled: Vec<JobId> = (0..n).collect();
     let mut events = Vec::new();
-    let mut choices = Vec::new();
+    let mut choices = Vec::with_capacity(LAST_STEPS.get().min(MAX_STEPS));
     let mut waiting: Vec<JobId> = Vec::new();
     let mut aborted = None;
     loop {
@@ -298,6 +306,7 @@ pub(crate) fn run(
         choices.push(chosen);
         at.step += 1;
     }
+    LAST_STEPS.set(choices.len());
     Ended::Complete(ExecutionTrace {
         events,
         schedule: Schedule { choices },

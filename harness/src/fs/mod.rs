@@ -7,6 +7,7 @@
 
 mod chunked;
 mod dir_cache;
+mod fd_table;
 mod model;
 mod path;
 mod real;

@@ -15,11 +15,12 @@
 //! updated with every change, so two filesystems in the same state have the
 //! same key without walking either.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::chunked::Chunked;
 use super::dir_cache::DirCache;
+use super::fd_table::FdTable;
 use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
@@ -90,10 +91,11 @@ fn entry_key(parent: StateKey, name: &str, child: StateKey) -> StateKey {
 /// relative, with no trailing slash, and a last name other than `.` and
 /// `..`. Other paths take the full walk.
 fn split_last(path: &str) -> Option<(&str, &str)> {
-    if path.starts_with('/') || path.ends_with('/') {
+    let bytes = path.as_bytes();
+    if bytes.first() == Some(&b'/') || bytes.last() == Some(&b'/') {
         return None;
     }
-    let (dir, name) = match path.rfind('/') {
+    let (dir, name) = match super::path::last_slash(path) {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => ("", path),
     };
@@ -148,7 +150,7 @@ pub struct ModelFs {
     /// For each inode, the entries and descriptors that reach it. An inode
     /// nothing reaches can never be seen again and leaves the state key.
     refs: Vec<u32>,
-    fds: BTreeMap<Fd, OpenFile>,
+    fds: FdTable<OpenFile>,
     /// The XOR of the keys of every reachable inode, entry and descriptor.
     key: StateKey,
     /// Directories resolved lately (see `dir_cache.rs`).
@@ -169,7 +171,7 @@ impl ModelFs {
         let mut fs = ModelFs {
             inodes: Chunked::default(),
             refs: Vec::new(),
-            fds: BTreeMap::new(),
+            fds: FdTable::default(),
             key: StateKey::default(),
             dirs: DirCache::default(),
             keyed: true,
@@ -239,8 +241,8 @@ impl ModelFs {
                 }
             }
         }
-        for (fd, of) in &self.fds {
-            key ^= of.key(*fd, self.inodes[of.ino].ident);
+        for (fd, of) in self.fds.iter() {
+            key ^= of.key(fd, self.inodes[of.ino].ident);
         }
         key
     }
@@ -258,7 +260,7 @@ impl ModelFs {
                 Kind::File => Node::File(blobs(path).map(Content::from_blob).unwrap_or_default()),
                 Kind::Symlink => Node::Symlink(entry.target.clone().unwrap_or_default().into()),
             };
-            fs.link(parent, name.into(), node, entry.mode);
+            fs.link(parent, name, node, entry.mode);
         }
         fs
     }
@@ -332,25 +334,37 @@ impl ModelFs {
         out
     }
 
-    /// Makes `name` in directory `parent` point at `child`, replacing what it named.
-    fn insert_child(&mut self, parent: Ino, name: Arc<str>, child: Ino) {
+    /// Makes `name` in directory `parent` point at `child`, replacing what it
+    /// named. The name is allocated only when the directory did not hold it.
+    fn insert_child(&mut self, parent: Ino, name: &str, child: Ino) {
         let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
         if self.keyed {
-            self.key ^= entry_key(pid, &name, cid);
+            self.key ^= entry_key(pid, name, cid);
         }
         let dir = self.inodes.make_mut(parent);
         let Node::Dir(children) = &mut dir.node else {
             return;
         };
-        let old = children.insert(name.clone(), child);
+        let old = match children.get_mut(name) {
+            Some(slot) => Some(std::mem::replace(slot, child)),
+            None => {
+                children.insert(name.into(), child);
+                None
+            }
+        };
         if old.is_some() {
-            *dir.removed.entry(name.clone()).or_default() += 1;
+            match dir.removed.get_mut(name) {
+                Some(count) => *count += 1,
+                None => {
+                    dir.removed.insert(name.into(), 1);
+                }
+            }
         }
         self.reach(child);
         if let Some(old) = old {
             self.forget_dirs_through(old);
             if self.keyed {
-                self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+                self.key ^= entry_key(pid, name, self.inodes[old].ident);
             }
             self.unreach(old);
         }
@@ -375,11 +389,13 @@ impl ModelFs {
             return;
         };
         if let Some((name, old)) = children.remove_entry(name) {
-            *dir.removed.entry(name.clone()).or_default() += 1;
-            self.forget_dirs_through(old);
-            if self.keyed {
+            let entry = self.keyed.then(|| (pid, name.clone()));
+            // The entry's own name moves into the count: no allocation.
+            *dir.removed.entry(name).or_default() += 1;
+            if let Some((pid, name)) = entry {
                 self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             }
+            self.forget_dirs_through(old);
             self.unreach(old);
         }
     }
@@ -398,7 +414,7 @@ impl ModelFs {
     }
 
     fn remove_fd(&mut self, fd: Fd) -> Option<OpenFile> {
-        let old = self.fds.remove(&fd)?;
+        let old = self.fds.remove(fd)?;
         if self.keyed {
             self.key ^= old.key(fd, self.inodes[old.ino].ident);
         }
@@ -409,7 +425,7 @@ impl ModelFs {
     fn advance_fd(&mut self, fd: Fd, by: u64) {
         // In place: the same inode stays reached, only the offset's part of
         // the key changes.
-        if let Some(of) = self.fds.get_mut(&fd) {
+        if let Some(of) = self.fds.get_mut(fd) {
             let ident = self.inodes[of.ino].ident;
             if self.keyed {
                 self.key ^= of.key(fd, ident);
@@ -421,15 +437,15 @@ impl ModelFs {
         }
     }
 
-    fn link(&mut self, parent: Ino, name: Arc<str>, node: Node, mode: u32) -> Ino {
+    fn link(&mut self, parent: Ino, name: &str, node: Node, mode: u32) -> Ino {
         let dir = &self.inodes[parent];
         let kind = match node {
             Node::Dir(_) => 0u8,
             Node::File(_) => 1,
             Node::Symlink(_) => 2,
         };
-        let before = dir.removed.get(&name).copied().unwrap_or(0);
-        let ident = StateKey::of(&(dir.ident, &*name, kind, before));
+        let before = dir.removed.get(name).copied().unwrap_or(0);
+        let ident = StateKey::of(&(dir.ident, name, kind, before));
         let ino = self.alloc(node, mode, ident);
         self.insert_child(parent, name, ino);
         ino
@@ -612,15 +628,7 @@ impl ModelFs {
     }
 
     fn next_fd(&self) -> Fd {
-        let mut fd = 3;
-        for used in self.fds.keys() {
-            if *used == fd {
-                fd += 1;
-            } else if *used > fd {
-                break;
-            }
-        }
-        fd
+        self.fds.lowest_free()
     }
 
     fn mkdir(&mut self, path: &str, mode: u32) -> OpResult {
@@ -630,7 +638,7 @@ impl ModelFs {
         }
         self.link(
             parent,
-            name.into(),
+            name,
             Node::Dir(Names::default()),
             mode & 0o7777 & !UMASK,
         );
@@ -666,7 +674,7 @@ impl ModelFs {
                 },
                 None => self.link(
                     parent,
-                    name.into(),
+                    name,
                     Node::File(Content::empty()),
                     mode & 0o7777 & !UMASK,
                 ),
@@ -698,7 +706,7 @@ impl ModelFs {
     }
 
     fn write(&mut self, fd: Fd, blob: &Arc<Blob>) -> OpResult {
-        let of = self.fds.get(&fd).ok_or(Errno::EBADF)?.clone();
+        let of = self.fds.get(fd).ok_or(Errno::EBADF)?.clone();
         if !of.writable {
             return Err(Errno::EBADF);
         }
@@ -734,7 +742,7 @@ impl ModelFs {
     }
 
     fn read(&mut self, fd: Fd) -> OpResult {
-        let of = self.fds.get(&fd).ok_or(Errno::EBADF)?.clone();
+        let of = self.fds.get(fd).ok_or(Errno::EBADF)?.clone();
         if of.writable {
             // Descriptors are O_RDONLY or O_WRONLY, never O_RDWR.
             return Err(Errno::EBADF);
@@ -777,7 +785,7 @@ impl ModelFs {
             }
         }
         self.remove_child(fparent, fname);
-        self.insert_child(tparent, tname.into(), src);
+        self.insert_child(tparent, tname, src);
         Ok(Value::Unit)
     }
 
@@ -834,7 +842,7 @@ impl ModelFs {
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.link(parent, name.into(), Node::Symlink(target.into()), 0o777);
+        self.link(parent, name, Node::Symlink(target.into()), 0o777);
         Ok(Value::Unit)
     }
 
@@ -1337,9 +1345,60 @@ mod tests {
         }
     }
 
+    /// Renaming over an entry counts the replaced entry as removed, the
+    /// way unlinking it first does (`insert_child` replaces in place without
+    /// allocating; the count must not be lost), and the next inode of that
+    /// name is named apart from the first.
+    #[test]
+    fn renaming_over_an_entry_counts_it_removed_like_unlinking_it() {
+        let rename = |fs: &mut ModelFs| {
+            fs.apply(&Op::Rename {
+                from: p("d/.t"),
+                to: p("d/x"),
+            })
+            .unwrap()
+        };
+        let setup = || {
+            let mut fs = ModelFs::new();
+            mkdir(&mut fs, "d").unwrap();
+            for path in ["d/x", "d/.t"] {
+                let Ok(Value::Fd(fd)) = create(&mut fs, path, OpenFlags::CREATE_NEW) else {
+                    panic!()
+                };
+                fs.apply(&Op::Close { fd, path: p(path) }).unwrap();
+            }
+            fs
+        };
+        let mut over = setup();
+        rename(&mut over);
+        let mut unlinked = setup();
+        unlinked.apply(&Op::Unlink { path: p("d/x") }).unwrap();
+        rename(&mut unlinked);
+        assert_eq!(over.state_key(), unlinked.state_key());
+        assert_eq!(over.state_key(), over.state_key_from_scratch());
+        let mut kept = setup();
+        kept.apply(&Op::Unlink { path: p("d/.t") }).unwrap();
+        assert_ne!(
+            over.state_key(),
+            kept.state_key(),
+            "d/x is another inode than the one it replaced"
+        );
+        // Both filesystems lost an `x` (replaced or unlinked) and a `.t`
+        // (renamed away). Once `x` goes again, a new `x` is the third of
+        // its name in both, and a new `.t` the second: named alike.
+        for fs in [&mut over, &mut unlinked] {
+            fs.apply(&Op::Unlink { path: p("d/x") }).unwrap();
+            create(fs, "d/x", OpenFlags::CREATE_NEW).unwrap();
+            create(fs, "d/.t", OpenFlags::CREATE_NEW).unwrap();
+        }
+        assert_eq!(over.state_key(), unlinked.state_key());
+        assert_eq!(over.state_key(), over.state_key_from_scratch());
+    }
+
     /// The cached directories never change what an op resolves to: after
     /// every op of a random sequence (creations, renames over files and
-    /// directories, removals, symlinks, `..`), every path resolves through
+    /// directories, removals, symlinks, `..`, descriptors opened and
+    /// closed), every path resolves through
     /// the cache (`apply`) exactly as a walk from the root does, listings
     /// come sorted, and the key kept incrementally is the key from scratch.
     mod cache_against_walks {
@@ -1352,7 +1411,7 @@ mod tests {
 
         fn op(kind: u8, x: usize, y: usize) -> Op {
             let (x, y) = (p(NAMES[x % NAMES.len()]), p(NAMES[y % NAMES.len()]));
-            match kind % 8 {
+            match kind % 10 {
                 0 => Op::Mkdir {
                     path: x,
                     mode: 0o777,
@@ -1369,6 +1428,17 @@ mod tests {
                     target: if y.len() % 2 == 0 { p("a") } else { p("../b") },
                     path: x,
                 },
+                // Descriptors (the descriptor table): the lowest free number
+                // is handed out, and closing any of the first few frees it.
+                8 => Op::Open {
+                    path: x,
+                    flags: OpenFlags::READ,
+                    mode: 0,
+                },
+                9 => Op::Close {
+                    fd: 3 + (y.len() % 4) as Fd,
+                    path: x,
+                },
                 _ => Op::Chmod {
                     path: x,
                     mode: 0o700,
@@ -1379,7 +1449,7 @@ mod tests {
         proptest! {
             #[test]
             fn every_op_resolves_as_a_walk_would(
-                ops in proptest::collection::vec((0u8..8, 0usize..10, 0usize..10), 1..40)
+                ops in proptest::collection::vec((0u8..10, 0usize..10, 0usize..10), 1..40)
             ) {
                 let mut fs = ModelFs::new();
                 for (kind, x, y) in ops {

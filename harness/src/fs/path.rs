@@ -22,6 +22,34 @@ pub enum PathError {
     TooLong(String),
 }
 
+/// The index of the last `/` in `path`, scanning eight bytes at a time from
+/// the end (the model splits every op's path this way; `rfind` paid for its
+/// generality there).
+pub(crate) fn last_slash(path: &str) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const SLASHES: u64 = ONES * b'/' as u64;
+    let bytes = path.as_bytes();
+    let mut end = bytes.len();
+    while end >= 8 {
+        let word = u64::from_le_bytes(bytes[end - 8..end].try_into().expect("8 bytes"));
+        let x = word ^ SLASHES;
+        // A byte of `x` is zero where `word` holds a slash. Every such byte
+        // is flagged; a borrow can also flag a byte above one (a `0`, say),
+        // never a word without a slash. So scan down from the highest flag.
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            let highest = 7 - (found.leading_zeros() / 8) as usize;
+            return bytes[end - 8..end - 8 + highest + 1]
+                .iter()
+                .rposition(|&b| b == b'/')
+                .map(|i| end - 8 + i);
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|&b| b == b'/')
+}
+
 /// Normalizes `path` relative to `base` (both `/`-separated and relative to
 /// the prefix root): removes `.` and empty components and applies `..`.
 /// Fails when the result would leave the prefix, or when the path is absolute
@@ -76,6 +104,33 @@ pub fn parent_of(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Against `rfind` on every length up to 40 and slashes at every
+    /// place, next to bytes that make the word trick raise false flags
+    /// (`0` is `/` + 1) and next to non-ASCII bytes.
+    #[test]
+    fn last_slash_agrees_with_rfind() {
+        let fillers = ["a", "0", "é", "."];
+        for len in 0..40 {
+            for filler in fillers {
+                let base: String = filler.repeat(len);
+                assert_eq!(last_slash(&base), base.rfind('/'), "{base:?}");
+                for at in 0..base.len() {
+                    if !base.is_char_boundary(at) {
+                        continue;
+                    }
+                    let one = format!("{}/{}", &base[..at], &base[at..]);
+                    assert_eq!(last_slash(&one), one.rfind('/'), "{one:?}");
+                    for second in 0..=one.len() {
+                        if one.is_char_boundary(second) {
+                            let two = format!("{}/{}", &one[..second], &one[second..]);
+                            assert_eq!(last_slash(&two), two.rfind('/'), "{two:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn record_paths_relative_to_site_packages_stay_inside() {
