@@ -73,6 +73,8 @@ pub mod state_key;
 pub mod story;
 pub mod strategy;
 pub mod tail;
+#[cfg(test)]
+mod test_support;
 
 pub use check::{Check, Failure, Report};
 pub use error::{Error, Result};
