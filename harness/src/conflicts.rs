@@ -171,23 +171,10 @@ pub fn conflicting_events<E: Borrow<Event>>(events: &[E]) -> Vec<(usize, usize)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::{OpenFlags, Value};
+    use crate::op::OpenFlags;
     use crate::schedule::dependence::dependent;
+    use crate::test_support::{any_op, ev, mkdir};
     use proptest::prelude::*;
-
-    fn ev(job: usize, op: Op) -> Event {
-        Event {
-            job,
-            op,
-            result: Ok(Value::Unit),
-        }
-    }
-    fn mkdir(p: &str) -> Op {
-        Op::Mkdir {
-            path: p.into(),
-            mode: 0o755,
-        }
-    }
 
     /// Every conflicting pair, by comparing all pairs: the specification.
     fn naive(events: &[Event]) -> Vec<(usize, usize)> {
@@ -232,49 +219,6 @@ mod tests {
         let expected = naive(&events);
         assert!(expected.len() >= 6, "{expected:?}");
         assert_eq!(conflicting_events(&events), expected);
-    }
-
-    /// A small random op over a few paths (the root among them), so that
-    /// every clause of the relation and the repeated paths of renames occur.
-    fn any_op() -> impl Strategy<Value = Op> {
-        let path = prop::sample::select(vec!["", "a", "a/b", "a/b/c", "a/d", "e", "e/a"]);
-        let flags = prop::sample::select(vec![
-            OpenFlags::READ,
-            OpenFlags::CREATE_NEW,
-            OpenFlags {
-                write: true,
-                create: false,
-                excl: false,
-                trunc: true,
-            },
-        ]);
-        (0u8..12, path.clone(), path, flags).prop_map(|(kind, p, q, flags)| {
-            let (p, q): (std::sync::Arc<str>, std::sync::Arc<str>) = (p.into(), q.into());
-            match kind {
-                0 => Op::Lstat { path: p },
-                1 => Op::Stat { path: p },
-                2 => Op::Mkdir {
-                    path: p,
-                    mode: 0o755,
-                },
-                3 => Op::Open {
-                    path: p,
-                    flags,
-                    mode: 0o644,
-                },
-                4 => Op::Read { fd: 3, path: p },
-                5 => Op::Close { fd: 3, path: p },
-                6 => Op::Rename { from: p, to: q },
-                7 => Op::Unlink { path: p },
-                8 => Op::Rmdir { path: p },
-                9 => Op::Symlink { target: q, path: p },
-                10 => Op::Chmod {
-                    path: p,
-                    mode: 0o700,
-                },
-                _ => Op::Readdir { path: p },
-            }
-        })
     }
 
     proptest! {

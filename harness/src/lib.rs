@@ -90,6 +90,8 @@ mod state_key;
 mod story;
 pub mod strategy;
 mod tail;
+#[cfg(test)]
+mod test_support;
 mod thousands;
 
 pub use check::{Check, Failure, Report};

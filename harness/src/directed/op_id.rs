@@ -96,15 +96,7 @@ pub fn identities(events: &[Event]) -> Vec<OpId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::Value;
-
-    fn ev(job: JobId, op: Op) -> Event {
-        Event {
-            job,
-            op,
-            result: Ok(Value::Unit),
-        }
-    }
+    use crate::test_support::ev;
 
     #[test]
     fn occurrences_count_per_job_and_shape() {

@@ -261,32 +261,8 @@ pub fn execution_pairs<E: Borrow<Event>>(events: &[E]) -> Vec<Pair> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::{OpenFlags, Value};
     use crate::schedule::dependence::dependent;
-
-    fn ev(job: usize, op: Op) -> Event {
-        Event {
-            job,
-            op,
-            result: Ok(Value::Unit),
-        }
-    }
-    fn mkdir(p: &str) -> Op {
-        Op::Mkdir {
-            path: p.into(),
-            mode: 0o755,
-        }
-    }
-    fn lstat(p: &str) -> Op {
-        Op::Lstat { path: p.into() }
-    }
-    fn open(p: &str) -> Op {
-        Op::Open {
-            path: p.into(),
-            flags: OpenFlags::READ,
-            mode: 0,
-        }
-    }
+    use crate::test_support::{ev, lstat, mkdir, open};
 
     /// Every conflicting pair, by comparing all pairs: the specification.
     fn naive(events: &[Event]) -> usize {

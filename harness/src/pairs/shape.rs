@@ -243,15 +243,7 @@ impl Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::Value;
-
-    fn ev(job: usize, op: Op) -> Event {
-        Event {
-            job,
-            op,
-            result: Ok(Value::Unit),
-        }
-    }
+    use crate::test_support::ev;
 
     #[test]
     fn the_shape_ignores_the_interleaving_and_the_splits_order_the_rows() {

@@ -210,18 +210,11 @@ fn expand_row(set: &mut PairSet, shape: &Shape, row: usize, entries: &[Widened])
 mod tests {
     use super::*;
     use crate::execution::Event;
-    use crate::op::{Op, Value};
+    use crate::op::Op;
     use crate::pairs::cache::ShapeCache;
     use crate::pairs::execution_pairs;
+    use crate::test_support::ev;
     use proptest::prelude::*;
-
-    fn ev(job: usize, op: Op) -> Event {
-        Event {
-            job,
-            op,
-            result: Ok(Value::Unit),
-        }
-    }
 
     /// A few ops of three jobs over a few paths, that conflict in every way.
     fn job_ops(job: usize) -> Vec<Op> {
