@@ -495,7 +495,7 @@ fn text_report(
     }
     match (&report.failure, &report.coverage) {
         (None, Some(c)) if c.complete => out.push_str(&format!(
-            "PASS: complete: {} executions explored every class of the gate's dependence relation ({} races reversed), no failure\n",
+            "PASS: complete: {} executions explored every class of the gate's dependence relation ({} races found), no failure\n",
             c.executions, c.races
         )),
         (None, Some(c)) => out.push_str(&format!(

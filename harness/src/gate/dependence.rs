@@ -86,6 +86,10 @@ pub fn footprint(call: &Call, outcome: Option<Outcome>) -> Footprint {
     let named: Vec<String> = match call.name {
         // A symlink's first argument is its target text, not a path it acts on.
         "symlink" | "symlinkat" => call.relative_paths().last().map(|p| vec![p.to_string()]),
+        // The attribute's name is a quoted literal too, not a path.
+        "setxattr" | "lsetxattr" | "fsetxattr" => {
+            call.relative_paths().first().map(|p| vec![p.to_string()])
+        }
         _ => None,
     }
     .unwrap_or_else(|| {
@@ -221,5 +225,10 @@ mod tests {
         assert_eq!(s.named, ["M/link"]);
         assert_eq!(s.changes, ["M/link"]);
         assert!(!dependent(&s, &fp("newfstatat", &["\"target\"", "0x0"])));
+        // An extended attribute's name is not a path.
+        let acl = "\"system.posix_acl_access\"";
+        let xa = fp("fsetxattr", &["<a/f1>", acl]);
+        assert_eq!(xa.named, ["a/f1"]);
+        assert!(!dependent(&xa, &fp("setxattr", &["\"b\"", acl])));
     }
 }

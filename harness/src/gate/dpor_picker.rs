@@ -4,8 +4,9 @@
 //! deterministic default continuation, and records what every step offered.
 //!
 //! The continuation keeps releasing the job released last, as long as it is
-//! runnable, awake and not repeating the call it just made (a spin loop such
-//! as `until [ -e F ]`, which would otherwise never let the others move);
+//! runnable, awake and not repeating a call that just failed (a spin loop
+//! such as `until [ -e F ]`, which would otherwise never let the others
+//! move);
 //! otherwise the lowest such job; otherwise the lowest runnable job. A job
 //! in the *sleep set* is not picked while another may be: its pending call
 //! was already explored at an earlier branch and nothing dependent on it has
@@ -56,8 +57,6 @@ pub struct DporPicker {
     prefix: Vec<Offered>,
     sleep: Vec<Offered>,
     last: Option<JobId>,
-    /// The last call released to each job.
-    previous: Vec<Option<String>>,
     /// What the runnable jobs offered at each step.
     pub offers: Vec<Vec<Offered>>,
     /// The jobs asleep at each step after the prefix (empty within it).
@@ -74,7 +73,6 @@ impl DporPicker {
             prefix,
             sleep,
             last: None,
-            previous: Vec::new(),
             offers: Vec::new(),
             sleeps: Vec::new(),
             diverged: None,
@@ -93,25 +91,20 @@ impl DporPicker {
         }
     }
 
-    /// The continuation's choice among `offered` (see the module doc).
-    fn continuation(&self, offered: &[Offered]) -> JobId {
-        let awake: Vec<&Offered> = offered
+    /// The continuation's choice among `offers` (see the module doc).
+    fn continuation(&self, offers: &[Offer<'_>]) -> JobId {
+        let awake: Vec<&Offer<'_>> = offers
             .iter()
             .filter(|o| !self.sleep.iter().any(|s| s.job == o.job))
             .collect();
-        let spinning =
-            |o: &Offered| self.previous.get(o.job).and_then(Option::as_ref) == Some(&o.call);
-        if let Some(o) = awake
-            .iter()
-            .find(|o| Some(o.job) == self.last && !spinning(o))
-        {
+        if let Some(o) = awake.iter().find(|o| Some(o.job) == self.last && !o.spins) {
             return o.job;
         }
         awake
             .iter()
-            .find(|o| !spinning(o))
+            .find(|o| !o.spins)
             .or(awake.first())
-            .map_or(offered[0].job, |o| o.job)
+            .map_or(offers[0].job, |o| o.job)
     }
 }
 
@@ -129,14 +122,14 @@ impl Picker for DporPicker {
                 }
                 None => {
                     self.diverge(step, &expected, "not runnable".to_string());
-                    self.continuation(&offered)
+                    self.continuation(offers)
                 }
             },
             None => {
                 // A sleeping job whose pending call changed is awake.
                 self.sleep
                     .retain(|s| offered.iter().any(|o| o.job == s.job && o.call == s.call));
-                self.continuation(&offered)
+                self.continuation(offers)
             }
         };
         self.sleeps.push(if step < self.prefix.len() {
@@ -154,10 +147,6 @@ impl Picker for DporPicker {
             self.sleep
                 .retain(|s| s.job != job && !dependent(&s.footprint, &chosen.footprint));
         }
-        if self.previous.len() <= job {
-            self.previous.resize(job + 1, None);
-        }
-        self.previous[job] = Some(chosen.call);
         self.last = Some(job);
         self.offers.push(offered);
         Some(job)
@@ -182,16 +171,36 @@ mod tests {
         let a2 = call("mkdir", "a/b");
         let spin = call("newfstatat", "a/b/c");
         let mut p = DporPicker::new(Vec::new(), Vec::new());
-        let offer = |job, call| Offer {
+        let offer = |job, call, spins| Offer {
             job,
             call,
             index: 0,
+            spins,
         };
-        assert_eq!(p.pick(&[offer(0, &a1), offer(1, &spin)], 0), Some(0));
-        assert_eq!(p.pick(&[offer(0, &a2), offer(1, &spin)], 1), Some(0));
-        // A is done; B spins; when A is back, B's repeated call yields to it.
-        assert_eq!(p.pick(&[offer(1, &spin)], 2), Some(1));
-        assert_eq!(p.pick(&[offer(0, &a2), offer(1, &spin)], 3), Some(0));
+        assert_eq!(
+            p.pick(&[offer(0, &a1, false), offer(1, &spin, false)], 0),
+            Some(0)
+        );
+        assert_eq!(
+            p.pick(&[offer(0, &a2, false), offer(1, &spin, false)], 1),
+            Some(0)
+        );
+        // A is parked elsewhere; B polls; when A is back, B's repeated
+        // failing call yields to it, but a call that did not fail does not.
+        assert_eq!(p.pick(&[offer(1, &spin, false)], 2), Some(1));
+        assert_eq!(
+            p.pick(&[offer(0, &a2, false), offer(1, &spin, true)], 3),
+            Some(0)
+        );
+        assert_eq!(
+            p.pick(&[offer(0, &a2, false), offer(1, &spin, false)], 4),
+            Some(0)
+        );
+        assert_eq!(p.pick(&[offer(1, &spin, false)], 5), Some(1));
+        assert_eq!(
+            p.pick(&[offer(0, &a2, false), offer(1, &spin, false)], 6),
+            Some(1)
+        );
     }
 
     #[test]
@@ -204,6 +213,7 @@ mod tests {
             job,
             call,
             index: 0,
+            spins: false,
         };
         assert_eq!(p.pick(&[offer(0, &a), offer(1, &b)], 0), Some(1));
         assert!(p.diverged.is_none());
@@ -225,6 +235,7 @@ mod tests {
             job,
             call,
             index: 0,
+            spins: false,
         };
         assert_eq!(p.pick(&[offer(0, &a), offer(1, &b)], 0), Some(0));
         assert_eq!(p.sleeps[0], vec![1]);

@@ -2,27 +2,36 @@
 //! with sleep sets over the calls the gate records.
 //!
 //! Each execution records its released calls and what every runnable job
-//! offered at each decision. The search keeps one node per step of the
-//! current execution: the job released there, the jobs still to try there
-//! (*backtrack*), those tried (*done*) and those asleep. After an execution
-//! its reversible races (`races.rs`, under the relation of `dependence.rs`)
-//! each add one of their initials to the backtrack set of the race's
-//! earlier step, unless one is there already (or every runnable job when
-//! no initial was runnable there). The next execution branches at the
-//! deepest node with a job left to try: the commands are re-run from the
-//! restored prefix, the recorded choices are replayed up to that node, the
-//! new job is released there, and the default continuation
-//! (`dpor_picker.rs`) goes on. The search is *complete* when no node has a
-//! job left: every class of executions that the relation tells apart has
-//! been run.
+//! offered at each decision. The search keeps the tree of decisions the
+//! executions went through: at each node, the job released on each
+//! explored branch (*done*), the jobs still to try (*backtrack*) and those
+//! asleep. After an execution its reversible races (`races.rs`, under the
+//! relation of `dependence.rs`) each add one of their initials to the
+//! backtrack set of the node of the race's earlier step, unless one is there
+//! already (or every runnable job when no initial was runnable there). The
+//! next execution branches at a node with a job left to try: the commands
+//! are re-run from the restored prefix, the recorded choices are replayed up
+//! to that node, the new job is released there, and the default
+//! continuation (`dpor_picker.rs`) goes on. The search is *complete* when
+//! no node has a job left: every class of executions that the relation
+//! tells apart has been run.
+//!
+//! The shallowest branch goes first (the earliest race reversed first; the
+//! oldest node among equals). With a continuation that keeps running the
+//! job it released, that puts a whole stretch of another command inside
+//! each window before finer interleavings are tried: the cp vs python3
+//! `__pycache__` race is one such window. Keeping the whole tree (rather
+//! than only the current path, as a depth-first search may) is what allows
+//! any order; it costs memory per step explored.
 //!
 //! Real processes may not repeat: a replayed step whose job offers another
 //! call than it did (or none) is a *divergence*. The execution is still run
-//! to its end and judged, and the search goes on from what really ran, but
-//! the branches that hung below the divergence are counted as skipped, and
-//! a search with a divergence is never called complete.
+//! to its end and judged, and races before the divergence are still
+//! recorded, but what ran after it does not enter the tree: the branch is
+//! counted as skipped, and a search with a divergence is never called
+//! complete.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::dependence::{dependent, footprint};
 use super::dpor_picker::{Divergence, DporPicker, Offered};
@@ -31,22 +40,39 @@ use super::tracer::Released;
 use super::verdict::label;
 use crate::schedule::JobId;
 
-/// One decision of the current execution.
+/// One decision: the state reached by a prefix of choices.
 #[derive(Debug, Clone)]
 struct Node {
-    /// The job released there.
-    choice: JobId,
+    /// The node before it, and the job released there to reach it.
+    parent: Option<(usize, JobId)>,
+    /// Its step (the root is step 0).
+    depth: usize,
     /// What every runnable job offered there, by job.
     offers: Vec<Offered>,
     /// Jobs to try there.
     backtrack: BTreeSet<JobId>,
-    /// Jobs tried there (the choice included).
+    /// Jobs tried there.
     done: BTreeSet<JobId>,
-    /// Jobs asleep there: their call was explored at an earlier branch.
+    /// Jobs asleep there: their call was explored at a sibling branch and
+    /// nothing dependent on it has run since.
     sleep: BTreeSet<JobId>,
+    /// The node each done job led to.
+    children: BTreeMap<JobId, usize>,
 }
 
 impl Node {
+    fn new(parent: Option<(usize, JobId)>, depth: usize, offers: Vec<Offered>) -> Node {
+        Node {
+            parent,
+            depth,
+            offers,
+            backtrack: BTreeSet::new(),
+            done: BTreeSet::new(),
+            sleep: BTreeSet::new(),
+            children: BTreeMap::new(),
+        }
+    }
+
     /// The jobs left to try: to backtrack to, not done, not asleep, runnable.
     fn left(&self) -> impl Iterator<Item = JobId> + '_ {
         self.backtrack.iter().copied().filter(|j| {
@@ -55,6 +81,14 @@ impl Node {
                 && self.offers.iter().any(|o| o.job == *j)
         })
     }
+
+    fn offer(&self, job: JobId) -> Offered {
+        self.offers
+            .iter()
+            .find(|o| o.job == job)
+            .cloned()
+            .expect("the job is runnable there")
+    }
 }
 
 /// The execution the search asks for next.
@@ -62,8 +96,8 @@ impl Node {
 pub struct Branch {
     /// The step it branches at (0 and no alternative for the first execution).
     pub at: usize,
-    /// The picker that runs it.
-    pub picker_prefix: Vec<Offered>,
+    /// The jobs and calls to replay, the alternative last.
+    pub prefix: Vec<Offered>,
     /// The sleep set after the prefix.
     pub sleep: Vec<Offered>,
 }
@@ -71,13 +105,13 @@ pub struct Branch {
 impl Branch {
     /// The picker of this execution.
     pub fn picker(&self) -> DporPicker {
-        DporPicker::new(self.picker_prefix.clone(), self.sleep.clone())
+        DporPicker::new(self.prefix.clone(), self.sleep.clone())
     }
 
-    /// `B at step 57, before A's mkdirat("M/__pycache__", 0700)`, or `None`
-    /// for the first execution.
+    /// `B at step 57: mkdirat("M/__pycache__", 0700)`, or `None` for the
+    /// first execution.
     pub fn describe(&self) -> Option<String> {
-        let alt = self.picker_prefix.last()?;
+        let alt = self.prefix.last()?;
         Some(format!(
             "{} at step {}: {}",
             label(alt.job),
@@ -99,7 +133,7 @@ pub struct Coverage {
     pub left: usize,
     /// Executions whose commands did not follow their replayed prefix.
     pub diverged: u64,
-    /// Branches dropped because the execution below them diverged.
+    /// Branches not entered in the tree because their execution diverged.
     pub skipped: usize,
     /// Reversible races found, over all executions.
     pub races: usize,
@@ -110,9 +144,9 @@ pub struct Coverage {
 pub struct GateDpor {
     jobs: usize,
     nodes: Vec<Node>,
+    /// Nodes that may have a job left, shallowest first.
+    pending: BTreeSet<(usize, usize)>,
     started: bool,
-    /// Where the execution being run branched.
-    branch: usize,
     /// The first divergence seen, for the report.
     pub first_divergence: Option<Divergence>,
     coverage: Coverage,
@@ -131,89 +165,94 @@ impl GateDpor {
     pub fn next_branch(&mut self) -> Option<Branch> {
         if !self.started {
             self.started = true;
-            self.branch = 0;
-            return Some(Branch {
+            let first = Branch {
                 at: 0,
-                picker_prefix: Vec::new(),
+                prefix: Vec::new(),
                 sleep: Vec::new(),
-            });
+            };
+            return Some(first);
         }
-        let at = (0..self.nodes.len())
-            .rev()
-            .find(|&i| self.nodes[i].left().next().is_some())?;
-        let node = &mut self.nodes[at];
-        let job = node.left().next().expect("found above");
-        let offer = |n: &Node, j: JobId| {
-            n.offers
-                .iter()
-                .find(|o| o.job == j)
-                .cloned()
-                .expect("runnable there")
+        let (id, job) = loop {
+            let &(depth, id) = self.pending.iter().next()?;
+            match self.nodes[id].left().next() {
+                Some(job) => break (id, job),
+                None => {
+                    self.pending.remove(&(depth, id));
+                }
+            }
         };
-        let alternative = offer(node, job);
+        let node = &self.nodes[id];
+        let alternative = node.offer(job);
         // The jobs tried or asleep here stay asleep below while nothing
         // dependent on their call runs; the alternative runs first.
         let sleep: Vec<Offered> = node
             .sleep
-            .iter()
-            .chain(&node.done)
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .map(|j| offer(node, j))
+            .union(&node.done)
+            .map(|&j| node.offer(j))
             .filter(|o| !dependent(&o.footprint, &alternative.footprint))
             .collect();
-        node.done.insert(job);
-        node.choice = job;
-        let mut prefix: Vec<Offered> = self.nodes[..at]
-            .iter()
-            .map(|n| offer(n, n.choice))
-            .collect();
-        prefix.push(alternative);
-        self.nodes.truncate(at + 1);
-        self.branch = at;
-        Some(Branch {
-            at,
-            picker_prefix: prefix,
+        let mut prefix = vec![alternative];
+        let mut at = id;
+        while let Some((parent, via)) = self.nodes[at].parent {
+            prefix.push(self.nodes[parent].offer(via));
+            at = parent;
+        }
+        prefix.reverse();
+        self.nodes[id].done.insert(job);
+        let branch = Branch {
+            at: self.nodes[id].depth,
+            prefix,
             sleep,
-        })
+        };
+        Some(branch)
     }
 
-    /// Takes in the execution just run with `picker`: its steps become the
-    /// current path, and its races add backtrack points.
+    /// Takes in the execution just run with `picker`: its steps enter the
+    /// tree, and its races add backtrack points.
     pub fn record(&mut self, picker: &DporPicker, released: &[Released]) {
         self.coverage.executions += 1;
-        let mut keep = if self.coverage.executions == 1 {
-            0
-        } else {
-            self.branch + 1
-        };
+        // Steps from here on are not the tree's when the replay diverged.
+        let mut known = released.len();
         if let Some(d) = &picker.diverged {
             self.coverage.diverged += 1;
+            self.coverage.skipped += 1;
             if self.first_divergence.is_none() {
                 self.first_divergence = Some(d.clone());
             }
-            keep = keep.min(d.step);
-            // Everything left at or below the divergence is lost.
-            self.coverage.skipped += self.nodes[keep.min(self.nodes.len())..]
-                .iter()
-                .map(|n| n.left().count())
-                .sum::<usize>();
+            known = d.step.min(known);
         }
-        self.nodes.truncate(keep);
-        for (k, r) in released.iter().enumerate().skip(keep) {
-            let offers = picker.offers.get(k).cloned().unwrap_or_default();
-            self.nodes.push(Node {
-                choice: r.job,
-                offers,
-                backtrack: BTreeSet::new(),
-                done: BTreeSet::from([r.job]),
-                sleep: picker
-                    .sleeps
-                    .get(k)
-                    .map(|s| s.iter().copied().collect())
-                    .unwrap_or_default(),
-            });
+        if released.is_empty() {
+            return;
+        }
+        if self.nodes.is_empty() {
+            let mut root = Node::new(None, 0, picker.offers[0].clone());
+            root.done.insert(released[0].job);
+            self.nodes.push(root);
+        }
+        let mut path = vec![0usize];
+        for k in 1..known {
+            let (here, via) = (path[k - 1], released[k - 1].job);
+            let next = match self.nodes[here].children.get(&via) {
+                Some(&child) => child,
+                None => {
+                    let id = self.nodes.len();
+                    let mut node = Node::new(
+                        Some((here, via)),
+                        k,
+                        picker.offers.get(k).cloned().unwrap_or_default(),
+                    );
+                    node.done.insert(released[k].job);
+                    node.sleep = picker
+                        .sleeps
+                        .get(k)
+                        .map(|s| s.iter().copied().collect())
+                        .unwrap_or_default();
+                    self.nodes.push(node);
+                    self.nodes[here].children.insert(via, id);
+                    id
+                }
+            };
+            path.push(next);
         }
         let steps: Vec<Step> = released
             .iter()
@@ -225,11 +264,12 @@ impl GateDpor {
         let found = races(&steps, self.jobs);
         self.coverage.races += found.len();
         for race in found {
-            let Some(node) = self.nodes.get_mut(race.at) else {
+            let Some(&id) = path.get(race.at) else {
                 continue;
             };
-            let known = |j: &JobId| node.backtrack.contains(j) || node.done.contains(j);
-            if race.initials.iter().any(known) {
+            let node = &mut self.nodes[id];
+            let covered = |j: &JobId| node.backtrack.contains(j) || node.done.contains(j);
+            if race.initials.iter().any(covered) {
                 continue;
             }
             let runnable: Vec<JobId> = race
@@ -246,12 +286,17 @@ impl GateDpor {
             } else {
                 node.backtrack.extend(node.offers.iter().map(|o| o.job));
             }
+            self.pending.insert((node.depth, id));
         }
     }
 
     /// Where the search stands.
     pub fn coverage(&self) -> Coverage {
-        let left: usize = self.nodes.iter().map(|n| n.left().count()).sum();
+        let left: usize = self
+            .pending
+            .iter()
+            .map(|&(_, id)| self.nodes[id].left().count())
+            .sum();
         Coverage {
             left,
             complete: left == 0 && self.coverage.diverged == 0 && self.started,
@@ -288,6 +333,7 @@ mod tests {
                     job: j,
                     call: &jobs[j][next[j]],
                     index: next[j],
+                    spins: false,
                 })
                 .collect();
             if offers.is_empty() {
@@ -413,6 +459,7 @@ mod tests {
         dpor.record(&p, &released);
         let second = dpor.next_branch().unwrap();
         assert_eq!(second.describe().unwrap(), "B at step 0: mkdir(\"M\")");
+        assert_eq!(second.prefix.len(), 1);
         // The commands now offer something else at the branch.
         let other = [
             vec![call("mkdir", &["\"M\""])],
