@@ -97,18 +97,22 @@ pub fn races(steps: &[Step], jobs: usize) -> Vec<Race> {
             if through_other {
                 continue;
             }
-            let v: Vec<usize> = ((i + 1)..j)
-                .filter(|&k| !happens_before(i, k))
-                .chain([j])
-                .collect();
-            let mut initials: Vec<JobId> = v
+            // Only the first step of each job in v can be an initial (a
+            // job's later steps happen after its first), and it is one when
+            // no other job's first step in v happens before it.
+            let mut firsts: Vec<usize> = Vec::new();
+            for k in ((i + 1)..j).chain([j]) {
+                let in_v = k == j || !happens_before(i, k);
+                if in_v && !firsts.iter().any(|&f| steps[f].job == steps[k].job) {
+                    firsts.push(k);
+                }
+            }
+            let mut initials: Vec<JobId> = firsts
                 .iter()
-                .enumerate()
-                .filter(|(n, &k)| !v[..*n].iter().any(|&e| happens_before(e, k)))
-                .map(|(_, &k)| steps[k].job)
+                .filter(|&&k| !firsts.iter().any(|&e| e < k && happens_before(e, k)))
+                .map(|&k| steps[k].job)
                 .collect();
             initials.sort_unstable();
-            initials.dedup();
             out.push(Race {
                 at: i,
                 with: j,
