@@ -1,7 +1,8 @@
 //! Race-directed search on real processes: `--scheduler auto` holds cp just
 //! before it makes `M/__pycache__` and lets a plain `python3 -c 'import M'`
 //! (no spinning) run meanwhile, so cp fails with its own message within the
-//! first five executions; `dpor` on the gate is the same portfolio.
+//! first five executions. (`dpor` on the gate is a search of its own:
+//! `tests/gate_dpor.rs`.)
 
 mod gate_support;
 
@@ -40,14 +41,6 @@ fn auto_finds_the_staged_copy_race_against_a_plain_import() {
         return;
     }
     directed("auto");
-}
-
-#[test]
-fn dpor_on_the_gate_is_the_directed_portfolio() {
-    if !gate_permitted() {
-        return;
-    }
-    directed("dpor");
 }
 
 /// SageMath 33060 on real pips: two `pip install --prefix` of one wheel with

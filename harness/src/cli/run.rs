@@ -47,16 +47,22 @@ pub struct RunArgs {
     /// A staging directory, exported to the commands as $STAGE.
     #[arg(long)]
     pub stage: Option<PathBuf>,
-    /// random, pct, pct:DEPTH, serial, or auto (= dpor on the gate): race-directed
-    /// executions from the serial reference's conflicting calls, then random.
+    /// random, pct, pct:DEPTH, serial, auto (race-directed executions from
+    /// the serial reference's conflicting calls, then random), or dpor
+    /// (stateless source-DPOR over the recorded calls; says INCOMPLETE when
+    /// the budget ends the search).
     #[arg(long, default_value = "random")]
     pub scheduler: String,
     /// The seed of the scheduler.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// How many executions to try.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, alias = "schedules", default_value_t = 20)]
     pub executions: u64,
+    /// With --scheduler dpor: exit 1 unless the search ended (every class
+    /// explored) or found a failure.
+    #[arg(long)]
+    pub require_complete: bool,
     /// Replay one schedule from its token instead of exploring.
     #[arg(long)]
     pub token: Option<String>,
@@ -176,8 +182,9 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
             "--timeout {seconds}: must be a positive number of seconds"
         )));
     }
-    let directed = matches!(args.scheduler.as_str(), "auto" | "directed" | "dpor");
-    let scheduler: SchedulerKind = if directed {
+    let dpor = args.scheduler == "dpor";
+    let directed = matches!(args.scheduler.as_str(), "auto" | "directed");
+    let scheduler: SchedulerKind = if directed || dpor {
         SchedulerKind::Random
     } else {
         args.scheduler
@@ -218,6 +225,7 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         commands,
         scheduler,
         directed,
+        dpor,
         seed: args.seed,
         executions: args.executions,
         token,
@@ -303,7 +311,7 @@ fn crate_one_line(s: &str) -> String {
 }
 
 /// The command line that replays `token`.
-fn replay_command(args: &RunArgs, spec: &RunSpec, execution: u64, token: &str) -> String {
+fn replay_command(args: &RunArgs, spec: &RunSpec, entropy: u64, token: &str) -> String {
     let mut parts = vec![
         "prefixrace".to_string(),
         "run".into(),
@@ -326,7 +334,7 @@ fn replay_command(args: &RunArgs, spec: &RunSpec, execution: u64, token: &str) -
         "--seed".into(),
         spec.seed.to_string(),
         "--execution".into(),
-        execution.to_string(),
+        entropy.to_string(),
         "--token".into(),
         token.to_string(),
         "--trace".into(),
@@ -409,7 +417,25 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         }
     }
     let not_reproduced = model.as_ref().is_some_and(|m| m.failure.is_some());
+    let incomplete = report.coverage.is_some_and(|c| !c.complete);
+    if args.require_complete && report.failure.is_none() && incomplete {
+        eprintln!(
+            "prefixrace run: --require-complete: the dpor search did not end (raise --executions)"
+        );
+        return Ok(1);
+    }
     Ok(i32::from(report.failure.is_some() || not_reproduced))
+}
+
+/// `n` and its noun, `s` added unless `n` is 1, the count grouped by thousands.
+fn plural(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    let ending = match (n, noun.ends_with('h')) {
+        (1, _) => "",
+        (_, true) => "es",
+        _ => "s",
+    };
+    format!("{} {noun}{ending}", thousands(n))
 }
 
 /// The report of a command that did not finish in time.
@@ -447,6 +473,10 @@ fn what(spec: &RunSpec, model: Option<&ModelRun>) -> String {
     }
     match &spec.token {
         Some(_) => "replay of one token".to_string(),
+        None if spec.dpor => format!(
+            "scheduler dpor (source-DPOR over the recorded calls), up to {} executions",
+            spec.executions
+        ),
         None if spec.directed => format!(
             "scheduler auto (race-directed, then random), seed {}, up to {} executions",
             spec.seed, spec.executions
@@ -476,13 +506,37 @@ fn text_report(
     if let (Some(m), Some(g)) = (model, &report.guided) {
         out.push_str(&guided_text(m, g, report));
     }
-    match &report.failure {
-        None => out.push_str(&format!(
-            "PASS: {} execution{}, no failure\n",
-            thousands(report.executions),
-            if report.executions == 1 { "" } else { "s" }
+    if let Some(d) = &report.divergence {
+        out.push_str(&format!(
+            "diverged: a replayed prefix was not followed at {d}\n"
+        ));
+    }
+    match (&report.failure, &report.coverage) {
+        (None, Some(c)) if c.complete => out.push_str(&format!(
+            "PASS: complete: {} explored every class of the gate's dependence relation ({} races found), no failure\n",
+            plural(c.executions, "execution"),
+            thousands(c.races as u64)
         )),
-        Some(f) => {
+        (None, Some(c)) => out.push_str(&format!(
+            "INCOMPLETE: {}, no failure; {} left{}{}\n",
+            plural(c.executions, "execution"),
+            plural(c.left as u64, "branch"),
+            if c.diverged > 0 {
+                format!(", {} executions diverged from their prefix", c.diverged)
+            } else {
+                String::new()
+            },
+            if c.skipped > 0 {
+                format!(", {} branches skipped below a divergence", c.skipped)
+            } else {
+                String::new()
+            }
+        )),
+        (None, None) => out.push_str(&format!(
+            "PASS: {}, no failure\n",
+            plural(report.executions, "execution")
+        )),
+        (Some(f), _) => {
             let token = f.traced.schedule.token();
             out.push_str(&format!(
                 "FAIL: execution {} of {} ({} decisions)\n",
@@ -492,6 +546,9 @@ fn text_report(
             ));
             if let Some(p) = &f.plan {
                 out.push_str(&format!("  directed: {p}\n"));
+            }
+            if let Some(b) = &f.branch {
+                out.push_str(&format!("  dpor: branched with {b}\n"));
             }
             for finding in &f.findings {
                 match finding {
@@ -517,7 +574,7 @@ fn text_report(
             out.push_str(&format!("token: {token}\n"));
             out.push_str(&format!(
                 "replay: {}\n",
-                replay_command(args, spec, f.index, &token)
+                replay_command(args, spec, f.entropy, &token)
             ));
         }
     }
@@ -650,13 +707,13 @@ fn json_report(
                 "status": j.status,
                 "stderr": j.stderr,
             })).collect::<Vec<_>>(),
-            "replay": replay_command(args, spec, f.index, &token),
+            "replay": replay_command(args, spec, f.entropy, &token),
         })
     });
     json!({
         "schema": prefixrace::internals::report::REPORT_SCHEMA,
         "command": "run",
-        "scheduler": spec.scheduler.to_string(),
+        "scheduler": if spec.dpor { "dpor".to_string() } else { spec.scheduler.to_string() },
         "seed": spec.seed,
         "replay": spec.token.is_some(),
         "commands": spec.commands.iter().enumerate()
@@ -667,7 +724,22 @@ fn json_report(
             "paths": report.reference_paths,
         },
         "executions": report.executions,
-        "verdict": if report.failure.is_some() { "fail" } else { "pass" },
+        "verdict": match (&report.failure, &report.coverage) {
+            (Some(_), _) => "fail",
+            (None, Some(c)) if !c.complete => "incomplete",
+            _ => "pass",
+        },
+        // One shape whatever the scheduler: dpor fills it, the others
+        // leave all but `complete` (always false for them) null.
+        "coverage": json!({
+            "complete": report.coverage.is_some_and(|c| c.complete),
+            "executions": report.coverage.map(|c| c.executions),
+            "branches_left": report.coverage.map(|c| c.left),
+            "races": report.coverage.map(|c| c.races),
+            "diverged": report.coverage.map(|c| c.diverged),
+            "skipped": report.coverage.map(|c| c.skipped),
+        }),
+        "divergence": report.divergence,
         "failure": failure,
         "guided": match (model, &report.guided) {
             (Some(m), Some(g)) => guided_json(m, g),

@@ -409,7 +409,12 @@ mod tests {
             "openat",
             &[so, "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", "0666"],
         );
-        let offer = |job, call, index| Offer { job, call, index };
+        let offer = |job, call, index| Offer {
+            job,
+            call,
+            index,
+            spins: false,
+        };
         assert_eq!(
             d.pick(&[offer(0, &a_open, 0), offer(1, &b_stat, 0)], 0),
             Some(0)
@@ -446,7 +451,12 @@ mod tests {
         let a1 = mk("mkdir", "M");
         let a2 = mk("mkdir", "M/__pycache__");
         let b = mk("stat", "M");
-        let offer = |job, call, index| Offer { job, call, index };
+        let offer = |job, call, index| Offer {
+            job,
+            call,
+            index,
+            spins: false,
+        };
         assert_eq!(d.pick(&[offer(0, &a1, 0), offer(1, &b, 0)], 0), Some(0));
         assert_eq!(d.pick(&[offer(0, &a2, 1), offer(1, &b, 0)], 1), Some(1));
         assert_eq!(d.pick(&[offer(0, &a2, 1), offer(1, &b, 1)], 2), Some(1));

@@ -274,6 +274,7 @@ mod tests {
                     job: j,
                     call: &calls[at[j]],
                     index: at[j],
+                    spins: false,
                 })
                 .collect();
             if offers.is_empty() {

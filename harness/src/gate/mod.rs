@@ -15,13 +15,17 @@
 //! it from a process that has no other children (the `prefixrace` binary).
 
 pub mod call;
+pub mod dependence;
 pub mod directed;
+pub mod dpor_picker;
 pub mod entropy;
 pub mod filter;
+pub mod gate_dpor;
 pub mod guide;
 pub mod interrupt;
 pub mod model_step;
 pub mod picker;
+pub mod races;
 pub mod real_tree;
 pub mod runner;
 pub mod snapshot;

@@ -15,6 +15,9 @@ pub struct Offer<'a> {
     pub call: &'a Call,
     /// How many calls of this job were released before in this execution.
     pub index: usize,
+    /// True when the job's last released call was this very call and it
+    /// failed: a loop polling for something (`until [ -e F ]`).
+    pub spins: bool,
 }
 
 /// Picks the job to release.

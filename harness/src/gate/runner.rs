@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::call::PrefixView;
 use super::directed::{plans, Directed};
 use super::entropy;
+use super::gate_dpor::{Coverage, GateDpor};
 use super::guide::{GuideReport, ModelGuide};
 use super::interrupt;
 use super::model_step::ModelStep;
@@ -36,6 +37,10 @@ pub struct RunSpec {
     pub scheduler: SchedulerKind,
     /// Race-directed executions first (`directed.rs`), then `scheduler`.
     pub directed: bool,
+    /// Stateless DPOR over the recorded calls (`gate_dpor.rs`) instead of
+    /// `scheduler`: executions until the search is exhausted or the budget
+    /// is spent, all fed the entropy of execution 0.
+    pub dpor: bool,
     /// The seed.
     pub seed: u64,
     /// How many executions to try.
@@ -71,6 +76,11 @@ pub struct ExecutionReport {
     pub plan: Option<String>,
     /// How closely it followed the model, when it was guided by one.
     pub guided: Option<GuideReport>,
+    /// For a DPOR execution: the branch it took (`B at step 57: mkdirat(…)`).
+    pub branch: Option<String>,
+    /// The execution whose entropy the commands were fed (what a replay
+    /// passes as `--execution`).
+    pub entropy: u64,
 }
 
 /// The outcome of a run.
@@ -88,6 +98,11 @@ pub struct RunReport {
     pub steps: usize,
     /// How closely the execution followed the model, for a guided run.
     pub guided: Option<GuideReport>,
+    /// For a DPOR run: how far the search got.
+    pub coverage: Option<Coverage>,
+    /// For a DPOR run: the first step where a replayed prefix was not
+    /// followed (`step 12: expected A mkdir(…), found …`).
+    pub divergence: Option<String>,
 }
 
 impl RunSpec {
@@ -196,7 +211,11 @@ fn run_from(
         failure: None,
         steps: 0,
         guided: None,
+        coverage: None,
+        divergence: None,
     };
+    let mut search = (spec.dpor && spec.token.is_none() && spec.guide.is_none())
+        .then(|| GateDpor::new(spec.commands.len()));
     let budget = if spec.token.is_some() || spec.guide.is_some() {
         1
     } else {
@@ -206,6 +225,13 @@ fn run_from(
         if interrupt::requested() {
             return Err(GateError::Interrupted);
         }
+        let branch = match &mut search {
+            Some(s) => match s.next_branch() {
+                Some(b) => Some(b),
+                None => break,
+            },
+            None => None,
+        };
         snapshot.restore()?;
         let mut scheduler = match &spec.token {
             Some(s) => Box::new(ReplayScheduler::new(s.clone())),
@@ -217,13 +243,18 @@ fn run_from(
         let mut plain = Plain(scheduler.as_mut());
         let mut aimed = plan.map(|p| Directed::new(p.clone()));
         let mut guide = spec.guide.clone().map(ModelGuide::new);
-        let picker: &mut dyn Picker = match (&mut guide, &mut aimed) {
-            (Some(g), _) => g,
-            (None, Some(d)) => d,
-            (None, None) => &mut plain,
+        let mut systematic = branch.as_ref().map(|b| b.picker());
+        let picker: &mut dyn Picker = match (&mut guide, &mut aimed, &mut systematic) {
+            (Some(g), _, _) => g,
+            (None, _, Some(s)) => s,
+            (None, Some(d), None) => d,
+            (None, None, None) => &mut plain,
         };
+        // A DPOR execution replays another's prefix: same entropy for all.
         let execution = if spec.token.is_some() {
             spec.execution
+        } else if search.is_some() {
+            0
         } else {
             index
         };
@@ -236,6 +267,9 @@ fn run_from(
             e => e,
         })?;
         report.steps += traced.released.len();
+        if let (Some(s), Some(p)) = (&mut search, &systematic) {
+            s.record(p, &traced.released);
+        }
         if let (Some(token), None) = (&spec.token, &spec.guide) {
             if traced.schedule.choices.len() != token.choices.len() {
                 let last = traced.released.last().map_or_else(
@@ -263,11 +297,13 @@ fn run_from(
             _ => None,
         };
         let execution = ExecutionReport {
-            index: execution,
+            index: if search.is_some() { index } else { execution },
             traced,
             findings,
             plan: plan.map(ToString::to_string),
             guided,
+            branch: branch.as_ref().and_then(|b| b.describe()),
+            entropy: execution,
         };
         observe(&execution);
         report.executions += 1;
@@ -276,6 +312,15 @@ fn run_from(
             report.failure = Some(execution);
             break;
         }
+    }
+    if let Some(s) = &search {
+        report.coverage = Some(s.coverage());
+        report.divergence = s.first_divergence.as_ref().map(|d| {
+            format!(
+                "step {}: expected {}, found {}",
+                d.step, d.expected, d.found
+            )
+        });
     }
     Ok(report)
 }

@@ -280,6 +280,7 @@ impl Tracer {
                             job: p.job,
                             call,
                             index: p.seq,
+                            spins: false,
                         }),
                     }
                 }
@@ -293,6 +294,14 @@ impl Tracer {
             offers.sort_by_key(|o| o.job);
             for o in &mut offers {
                 o.index = self.per_job.get(o.job).copied().unwrap_or(0);
+                o.spins = self
+                    .released
+                    .iter()
+                    .rev()
+                    .find(|r| r.job == o.job)
+                    .is_some_and(|r| {
+                        r.call == *o.call && r.outcome.is_some_and(|x| (-4095..0).contains(&x.0))
+                    });
             }
             let step = self.choices.len();
             let Some(job) = scheduler.pick(&offers, step) else {
