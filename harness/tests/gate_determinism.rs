@@ -171,8 +171,10 @@ fn repeats() -> usize {
 /// Runs `commands` under the gate [`repeats`] times with one seed, on one
 /// prefix, and returns the report, after checking every run is
 /// byte-identical to the first (verdict, token and `--trace`, temporary
-/// names from the clock shown as `~N`).
-fn identical_runs(commands: &[String]) -> String {
+/// names from the clock shown as `~N`). On a difference both runs are kept
+/// in files under the test's scratch directory, and the message names them
+/// and the first line that differs, so a rare divergence can be chased.
+fn identical_runs(case: &str, commands: &[String]) -> String {
     let prefix = tempfile::tempdir().unwrap();
     let mut outputs = Vec::new();
     for _ in 0..repeats() {
@@ -192,7 +194,9 @@ fn identical_runs(commands: &[String]) -> String {
         outputs.push((out.status.code(), stdout(&out)));
     }
     for (i, other) in outputs.iter().enumerate().skip(1) {
-        assert_eq!(outputs[0], *other, "run {} differs from run 1", i + 1);
+        if outputs[0] != *other {
+            panic!("{}", divergence(case, &outputs[0], other, i + 1));
+        }
     }
     eprintln!(
         "{} of {} runs identical: {}",
@@ -203,6 +207,33 @@ fn identical_runs(commands: &[String]) -> String {
     outputs.remove(0).1
 }
 
+/// Keeps run 1 and run `n` of `case` in files and says where they part.
+fn divergence(
+    case: &str,
+    first: &(Option<i32>, String),
+    other: &(Option<i32>, String),
+    n: usize,
+) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-determinism");
+    std::fs::create_dir_all(&dir).unwrap();
+    let kept = |run: usize, (code, text): &(Option<i32>, String)| {
+        let path = dir.join(format!("{case}-run-{run}.txt"));
+        std::fs::write(&path, format!("exit: {code:?}\n{text}")).unwrap();
+        path.display().to_string()
+    };
+    let (one, two) = (kept(1, first), kept(n, other));
+    let line = first
+        .1
+        .lines()
+        .zip(other.1.lines())
+        .position(|(a, b)| a != b)
+        .map_or("the line counts".to_string(), |i| format!("line {}", i + 1));
+    format!(
+        "{case}: run {n} differs from run 1 at {line} (exit {:?} vs {:?}); both kept: {one} {two}",
+        first.0, other.0
+    )
+}
+
 /// A plain importer (no waiting): it may run before the package is there
 /// and fail, which is as deterministic as any other outcome, with far fewer
 /// gated calls than a spinning one.
@@ -210,34 +241,79 @@ fn plain_importer(py: &str, site: &str) -> String {
     format!("PYTHONPATH=\"$PREFIX/{site}\" exec env -u PYTHONDONTWRITEBYTECODE {py} -c 'import M'")
 }
 
+/// Python, its site-packages under a prefix, and a wheel with an extension
+/// module in a scratch directory that lives as long as the value.
+struct WheelCase {
+    py: String,
+    site: String,
+    wheel: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl WheelCase {
+    fn new() -> Self {
+        let py = python();
+        let site = site_packages(&py);
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = wheel_with_extension(dir.path());
+        WheelCase {
+            py,
+            site,
+            wheel,
+            _dir: dir,
+        }
+    }
+
+    fn pip(&self) -> String {
+        direct_install(&self.py, &self.wheel)
+    }
+
+    fn importer(&self) -> String {
+        plain_importer(&self.py, &self.site)
+    }
+}
+
 #[test]
-fn pip_against_python_pip_against_pip_and_uv_against_python_repeat_their_runs() {
+fn pip_against_python_repeats_its_runs() {
     if !gate_permitted() {
         return;
     }
-    let py = python();
-    let site = site_packages(&py);
-    let dir = tempfile::tempdir().unwrap();
-    let wheel = wheel_with_extension(dir.path());
-    let pip = direct_install(&py, &wheel);
-    let report = identical_runs(&[pip.clone(), plain_importer(&py, &site)]);
+    let case = WheelCase::new();
+    let report = identical_runs("pip-vs-python3", &[case.pip(), case.importer()]);
     assert!(
         report.contains("[B] "),
         "the importer's calls are traced: {report}"
     );
-    identical_runs(&[pip.clone(), pip]);
-    match uv() {
-        Some(version) => {
-            // --quiet: uv prints how long it took ("Resolved 1 package in
-            // 4ms"), and the report echoes the commands' stderr; clocks are
-            // not the gate's to control (docs/gate.md).
-            let uv = format!(
-                "exec uv pip install --quiet --no-deps --offline --no-cache --python {py} --prefix \"$PREFIX\" '{}'",
-                wheel.display()
-            );
-            let report = identical_runs(&[uv, plain_importer(&py, &site)]);
-            assert!(report.contains("[A"), "{version}: {report}");
-        }
-        None => eprintln!("SKIPPED the uv case: uv is not installed (pip install uv)"),
+}
+
+#[test]
+fn pip_against_pip_repeats_its_runs() {
+    if !gate_permitted() {
+        return;
     }
+    let case = WheelCase::new();
+    let report = identical_runs("pip-vs-pip", &[case.pip(), case.pip()]);
+    assert!(report.contains("[B] "), "both pips are traced: {report}");
+}
+
+#[test]
+fn uv_against_python_repeats_its_runs() {
+    if !gate_permitted() {
+        return;
+    }
+    let Some(version) = uv() else {
+        eprintln!("SKIPPED the uv case: uv is not installed (pip install uv)");
+        return;
+    };
+    let case = WheelCase::new();
+    // --quiet: uv prints how long it took ("Resolved 1 package in 4ms"),
+    // and the report echoes the commands' stderr; clocks are not the gate's
+    // to control (docs/gate.md).
+    let uv = format!(
+        "exec uv pip install --quiet --no-deps --offline --no-cache --python {} --prefix \"$PREFIX\" '{}'",
+        case.py,
+        case.wheel.display()
+    );
+    let report = identical_runs("uv-vs-python3", &[uv, case.importer()]);
+    assert!(report.contains("[A"), "{version}: {report}");
 }
