@@ -35,6 +35,16 @@ impl fmt::Display for Outcome {
 }
 
 impl Call {
+    /// A call on prefix paths, for tests: `args` as the trace prints them.
+    #[cfg(test)]
+    pub fn in_prefix(name: &'static str, args: &[&str]) -> Call {
+        Call {
+            name,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            in_prefix: true,
+        }
+    }
+
     /// The prefix-relative paths it names, in argument order: quoted
     /// arguments and `<path>` descriptors that do not start with `/`.
     pub fn relative_paths(&self) -> Vec<&str> {

@@ -153,16 +153,8 @@ pub fn dependent(a: &Footprint, b: &Footprint) -> bool {
 mod tests {
     use super::*;
 
-    fn call(name: &'static str, args: &[&str]) -> Call {
-        Call {
-            name,
-            args: args.iter().map(|s| s.to_string()).collect(),
-            in_prefix: true,
-        }
-    }
-
     fn fp(name: &'static str, args: &[&str]) -> Footprint {
-        footprint(&call(name, args), Some(Outcome(0)))
+        footprint(&Call::in_prefix(name, args), Some(Outcome(0)))
     }
 
     #[test]
@@ -209,11 +201,14 @@ mod tests {
             &fp("utimensat", &["<b>", "0x0"])
         ));
         // A mkdir that failed with EEXIST changed nothing.
-        let failed = footprint(&call("mkdir", &["\"M\"", "0777"]), Some(Outcome(-17)));
+        let failed = footprint(
+            &Call::in_prefix("mkdir", &["\"M\"", "0777"]),
+            Some(Outcome(-17)),
+        );
         assert!(!failed.mutates);
         assert!(!dependent(&failed, &fp("newfstatat", &["\"M\"", "0x0"])));
         // Unknown results count as successes.
-        assert!(footprint(&call("mkdir", &["\"M\"", "0777"]), None).mutates);
+        assert!(footprint(&Call::in_prefix("mkdir", &["\"M\"", "0777"]), None).mutates);
     }
 
     #[test]

@@ -311,14 +311,6 @@ mod tests {
     use crate::gate::call::{Call, Outcome};
     use crate::gate::picker::{Offer, Picker};
 
-    fn call(name: &'static str, args: &[&str]) -> Call {
-        Call {
-            name,
-            args: args.iter().map(|s| s.to_string()).collect(),
-            in_prefix: true,
-        }
-    }
-
     /// A toy "real run": each job's calls in order, outcomes from a tiny
     /// namespace (mkdir fails with EEXIST on an existing path), picked by
     /// `picker`. Returns the released calls.
@@ -382,8 +374,8 @@ mod tests {
 
     #[test]
     fn two_mkdirs_of_one_path_are_run_in_both_orders_and_no_more() {
-        let a = vec![call("mkdir", &["\"M\""])];
-        let b = vec![call("mkdir", &["\"M\""])];
+        let a = vec![Call::in_prefix("mkdir", &["\"M\""])];
+        let b = vec![Call::in_prefix("mkdir", &["\"M\""])];
         let (seen, cov) = explore(&[a, b], 10);
         assert!(cov.complete, "{cov:?}");
         assert_eq!(seen.len(), 2);
@@ -393,8 +385,14 @@ mod tests {
 
     #[test]
     fn disjoint_jobs_need_one_execution() {
-        let a = vec![call("mkdir", &["\"a\""]), call("mkdir", &["\"a/x\""])];
-        let b = vec![call("mkdir", &["\"b\""]), call("mkdir", &["\"b/x\""])];
+        let a = vec![
+            Call::in_prefix("mkdir", &["\"a\""]),
+            Call::in_prefix("mkdir", &["\"a/x\""]),
+        ];
+        let b = vec![
+            Call::in_prefix("mkdir", &["\"b\""]),
+            Call::in_prefix("mkdir", &["\"b/x\""]),
+        ];
         let (seen, cov) = explore(&[a, b], 10);
         assert_eq!(seen.len(), 1);
         assert!(cov.complete);
@@ -406,14 +404,14 @@ mod tests {
         // cp: mkdir M, mkdir M/__pycache__ (EEXIST is cp's failure);
         // python: stat M, stat M/__pycache__, mkdir M/__pycache__.
         let cp = vec![
-            call("mkdir", &["\"M\""]),
-            call("newfstatat", &["\"N\""]),
-            call("mkdir", &["\"M/__pycache__\""]),
+            Call::in_prefix("mkdir", &["\"M\""]),
+            Call::in_prefix("newfstatat", &["\"N\""]),
+            Call::in_prefix("mkdir", &["\"M/__pycache__\""]),
         ];
         let py = vec![
-            call("newfstatat", &["\"M\""]),
-            call("newfstatat", &["\"M/__pycache__\""]),
-            call("mkdir", &["\"M/__pycache__\""]),
+            Call::in_prefix("newfstatat", &["\"M\""]),
+            Call::in_prefix("newfstatat", &["\"M/__pycache__\""]),
+            Call::in_prefix("mkdir", &["\"M/__pycache__\""]),
         ];
         let (seen, cov) = explore(&[cp, py], 50);
         assert!(cov.complete, "{cov:?}");
@@ -449,8 +447,8 @@ mod tests {
 
     #[test]
     fn a_divergent_replay_is_reported_and_makes_the_search_incomplete() {
-        let a = vec![call("mkdir", &["\"M\""])];
-        let b = vec![call("mkdir", &["\"M\""])];
+        let a = vec![Call::in_prefix("mkdir", &["\"M\""])];
+        let b = vec![Call::in_prefix("mkdir", &["\"M\""])];
         let jobs = [a, b];
         let mut dpor = GateDpor::new(2);
         let first = dpor.next_branch().unwrap();
@@ -462,8 +460,8 @@ mod tests {
         assert_eq!(second.prefix.len(), 1);
         // The commands now offer something else at the branch.
         let other = [
-            vec![call("mkdir", &["\"M\""])],
-            vec![call("mkdir", &["\"Q\""])],
+            vec![Call::in_prefix("mkdir", &["\"M\""])],
+            vec![Call::in_prefix("mkdir", &["\"Q\""])],
         ];
         let mut p = second.picker();
         let released = simulate(&other, &mut p);

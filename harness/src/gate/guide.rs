@@ -253,11 +253,7 @@ mod tests {
     }
 
     fn call(name: &'static str, path: &str) -> Call {
-        Call {
-            name,
-            args: vec![format!("\"{path}\"")],
-            in_prefix: true,
-        }
+        Call::in_prefix(name, &[&format!("\"{path}\"")])
     }
 
     /// Runs the guide against two scripted jobs: each job's calls are

@@ -179,40 +179,35 @@ fn errno_number(e: Errno) -> Option<i32> {
 mod tests {
     use super::*;
 
-    fn call(name: &'static str, args: &[&str]) -> Call {
-        Call {
-            name,
-            args: args.iter().map(|s| s.to_string()).collect(),
-            in_prefix: true,
-        }
-    }
-
     #[test]
     fn real_calls_and_model_ops_meet_on_the_same_key() {
-        let real = call("mkdirat", &["\"M/__pycache__\"", "0777"]);
+        let real = Call::in_prefix("mkdirat", &["\"M/__pycache__\"", "0777"]);
         let model = Op::Mkdir {
             path: "M/__pycache__".into(),
             mode: 0o777,
         };
         assert_eq!(call_key(&real), op_key(&model));
-        let real = call("newfstatat", &["\"M/__init__.py\"", "0x0"]);
+        let real = Call::in_prefix("newfstatat", &["\"M/__init__.py\"", "0x0"]);
         let model = Op::Stat {
             path: "M/__init__.py".into(),
         };
         assert_eq!(call_key(&real), op_key(&model));
-        let real = call("unlinkat", &["\"M\"", "AT_REMOVEDIR"]);
+        let real = Call::in_prefix("unlinkat", &["\"M\"", "AT_REMOVEDIR"]);
         assert_eq!(call_key(&real).map(|k| k.0), Some(CallClass::Rmdir));
-        let real = call("symlinkat", &["\"../x\"", "\"M/link\""]);
+        let real = Call::in_prefix("symlinkat", &["\"../x\"", "\"M/link\""]);
         assert_eq!(call_key(&real), Some((CallClass::Symlink, "M/link".into())));
-        let real = call("fchmod", &["<M/a.py>", "0644"]);
+        let real = Call::in_prefix("fchmod", &["<M/a.py>", "0644"]);
         assert_eq!(call_key(&real), Some((CallClass::Chmod, "M/a.py".into())));
     }
 
     #[test]
     fn calls_the_model_does_not_make_have_no_key() {
-        assert_eq!(call_key(&call("access", &["\"M\"", "F_OK"])), None);
         assert_eq!(
-            call_key(&call("openat", &["\"/usr/lib/x\"", "O_RDONLY"])),
+            call_key(&Call::in_prefix("access", &["\"M\"", "F_OK"])),
+            None
+        );
+        assert_eq!(
+            call_key(&Call::in_prefix("openat", &["\"/usr/lib/x\"", "O_RDONLY"])),
             None
         );
         let close = Op::Close {
