@@ -3,20 +3,16 @@
 //! scenarios and strategies built in code; and the CLI's side of the same
 //! features (environment knobs, `--regressions`).
 
+mod cli_support;
+
+use cli_support::{prefixrace, root};
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use prefixrace::check::regressions::Regressions;
 use prefixrace::strategy::CpOnExist;
 use prefixrace::{Check, DeclaredStrategy, Scenario, Step, Verdict};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// The message `f` panics with; fails the test if it does not panic.
 fn panic_message(f: impl FnOnce()) -> String {
@@ -495,8 +491,7 @@ fn strategies_built_from_steps_run_like_declared_ones() {
 }
 
 fn prefixrace_cli() -> Command {
-    let mut c = Command::cargo_bin("prefixrace").unwrap();
-    c.current_dir(root());
+    let mut c = prefixrace();
     for v in prefixrace::check::env::ALL {
         c.env_remove(v);
     }

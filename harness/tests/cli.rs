@@ -1,31 +1,11 @@
 //! The command line as a user runs it: exit codes, reports, replay, JSON
 //! determinism and bad input.
 
-use std::path::{Path, PathBuf};
+mod cli_support;
 
-use assert_cmd::Command;
+use cli_support::*;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn prefixrace() -> Command {
-    let mut c = Command::cargo_bin("prefixrace").unwrap();
-    c.current_dir(root());
-    c
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = prefixrace().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use std::path::Path;
 
 /// The part of a report shared by explore and replay: from `error:` on.
 fn failure_block(report: &str) -> &str {

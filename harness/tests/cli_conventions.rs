@@ -2,36 +2,13 @@
 //! scheduler, JSON errors, one-line usage errors, colour only when asked or
 //! on a terminal, a heartbeat off a terminal, grouped large counts.
 
+mod cli_support;
+
+use cli_support::*;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut c = Command::cargo_bin("prefixrace").unwrap();
-    c.current_dir(root()).args(args).env_remove("NO_COLOR");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    run_with(args, &[])
-}
 
 fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object().unwrap().keys().cloned().collect()

@@ -7,9 +7,12 @@
 //! - windows place the racer's op between the held job's two ops;
 //! - `auto` finds the known races within 10 executions and reports who found them.
 
+mod cli_support;
+
+use cli_support::root;
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prefixrace::internals::brute_force::enumerate;
@@ -21,13 +24,6 @@ use prefixrace::internals::fs::FsKind;
 use prefixrace::internals::schedule::{ReplayScheduler, SerialScheduler};
 use prefixrace::strategy::builtin_strategy;
 use prefixrace::{explore, scenario, ExploreOptions, Scenario, SchedulerKind, Setup};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn load(path: &str) -> Arc<Scenario> {
     Arc::new(scenario::load(&root().join(path)).unwrap())

@@ -3,23 +3,18 @@
 //! scenario, coverage at least that of random sampling, shrinking, sharding,
 //! determinism across thread counts, and the command-line contract.
 
+mod cli_support;
+
+use cli_support::*;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use prefixrace::internals::schedule::SchedulerKind;
 use prefixrace::internals::shard::Shard;
 use prefixrace::internals::Oracle;
 use prefixrace::strategy::{builtin_strategy, StagedCopy};
 use prefixrace::{explore, scenario, ExploreOptions, Scenario, Setup};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn tiny() -> Arc<Scenario> {
     let path = root().join("harness/tests/fixtures/dpor-tiny.toml");
@@ -225,20 +220,6 @@ fn shrinking_leaves_two_switches_for_the_random_failure() {
     };
     assert_eq!(upto.switches(), 2, "{}", failure.token);
     let _ = Oracle::new(&setup).unwrap();
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("prefixrace")
-        .unwrap()
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 #[test]

@@ -2,8 +2,11 @@
 //! same order, the same classes, coverage, first failure and token for every
 //! number of threads.
 
+mod cli_support;
+
+use cli_support::root;
+
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prefixrace::internals::dpor::{explore_parallel, DporOptions};
@@ -14,13 +17,6 @@ use prefixrace::internals::shard::Shard;
 use prefixrace::internals::Oracle;
 use prefixrace::strategy::builtin_strategy;
 use prefixrace::{explore, scenario, ExploreOptions, Scenario, Setup};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn load(name: &str) -> Arc<Scenario> {
     match name.strip_prefix("builtin:") {

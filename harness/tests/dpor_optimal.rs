@@ -3,9 +3,12 @@
 //! class, explores exactly the classes brute force finds (same fingerprints),
 //! reaches the same outcomes and agrees on whether a failure exists.
 
+mod cli_support;
+
+use cli_support::root;
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prefixrace::internals::brute_force::enumerate;
@@ -16,13 +19,6 @@ use prefixrace::internals::shard::Shard;
 use prefixrace::internals::Oracle;
 use prefixrace::strategy::builtin_strategy;
 use prefixrace::{scenario, Scenario, Setup};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn fixture(name: &str) -> Arc<Scenario> {
     let path = root().join(format!("harness/tests/fixtures/{name}.toml"));

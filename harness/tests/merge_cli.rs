@@ -2,31 +2,13 @@
 //! the unsharded run, whatever the argument order; bad inputs exit 2 with
 //! one line naming the file and the field.
 
-use std::path::{Path, PathBuf};
+mod cli_support;
 
-use assert_cmd::Command;
+use cli_support::*;
+
+use std::path::Path;
+
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("prefixrace")
-        .unwrap()
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 /// Runs `explore ARGS --format json` whole and as 4 shards, writing the
 /// shard reports into `dir`; returns the whole report, its exit code and

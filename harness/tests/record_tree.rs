@@ -1,22 +1,11 @@
 //! `record tree`: a staging tree as it is on disk, in cp's inode order,
 //! without following symlinks out of it.
 
+mod cli_support;
+
+use cli_support::*;
+
 use std::os::unix::fs::MetadataExt;
-
-use assert_cmd::Command;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("prefixrace")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn make_stage(root: &std::path::Path) {
     let sp = root.join("lib/python3.9/site-packages");

@@ -1,27 +1,17 @@
 //! `record wheel` / `record record-file`, and `explore --package` on real and
 //! generated wheels.
 
+mod cli_support;
+
+use cli_support::*;
+
 use std::io::Write;
 
-use assert_cmd::Command;
 use base64::Engine as _;
 use sha2::Digest as _;
 
 fn repo(rel: &str) -> String {
     format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("prefixrace")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn explore_package(package: &str, module: &str, strategy: &str) -> (i32, String) {

@@ -1,30 +1,11 @@
 //! `--strategy all` as a user runs it: the order-sensitivity matrix in text
 //! and JSON, declared strategies on the command line, and bad declarations.
 
-use std::path::{Path, PathBuf};
+mod cli_support;
 
-use assert_cmd::Command;
+use cli_support::*;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("prefixrace")
-        .unwrap()
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use std::path::Path;
 
 /// The matrix row of `strategy`, split into columns.
 fn row<'a>(out: &'a str, strategy: &str) -> Vec<&'a str> {

@@ -1,0 +1,44 @@
+//! Running the `prefixrace` binary as a user would, shared by the command
+//! line's integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The workspace's root: where `scenarios/` is and where commands run.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `prefixrace` binary, run from the workspace root.
+pub fn prefixrace() -> Command {
+    let mut c = Command::cargo_bin("prefixrace").unwrap();
+    c.current_dir(root());
+    c
+}
+
+/// Runs `prefixrace ARGS` with `env` set (and `NO_COLOR` unset, so the
+/// colour rules are the binary's own); returns the exit code (-1 if killed
+/// by a signal), standard output and standard error.
+pub fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut c = prefixrace();
+    c.args(args).env_remove("NO_COLOR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `prefixrace ARGS`; see [`run_with`].
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    run_with(args, &[])
+}
