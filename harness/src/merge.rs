@@ -49,7 +49,7 @@ use crate::pairs::{PairCounts, PairSet};
 use crate::pct_bound::PctBound;
 use crate::report::{failure_text, CoverageJson, FailureJson, REPORT_SCHEMA};
 use crate::shard::Shard;
-use crate::thousands::thousands;
+use crate::thousands::{count, thousands};
 
 /// One shard report, parsed and checked.
 #[derive(Debug, Clone)]
@@ -178,21 +178,18 @@ impl MergeJson {
                 self.first_failure_shard.as_deref().unwrap_or("?")
             )),
             None => out.push_str(&format!(
-                "explored: {} execution{}, {} ops; no job failed and every prefix matched the serial reference\n",
-                thousands(self.executions),
-                if self.executions == 1 { "" } else { "s" },
+                "explored: {}, {} ops; no job failed and every prefix matched the serial reference\n",
+                count(self.executions, "execution", "executions"),
                 thousands(self.ops_executed)
             )),
         }
         if let Some(classes) = self.coverage.classes {
             let complete = self.coverage.complete;
             out.push_str(&format!(
-                "coverage: {}, {} class{} in {} execution{}\n",
+                "coverage: {}, {} in {}\n",
                 if complete { "complete" } else { "incomplete" },
-                thousands(classes),
-                if classes == 1 { "" } else { "es" },
-                thousands(self.executions),
-                if self.executions == 1 { "" } else { "s" }
+                count(classes, "class", "classes"),
+                count(self.executions, "execution", "executions")
             ));
         }
         match &self.coverage.conflicting_pairs {

@@ -15,7 +15,7 @@ use crate::pairs::PairCounts;
 use crate::pct_bound::PctBound;
 use crate::scenario::Scenario;
 use crate::story::{render_event, story, StoryLine};
-use crate::thousands::thousands;
+use crate::thousands::{count, thousands};
 
 /// How many lines of a tree diff the text report shows.
 const DIFF_LINES: usize = 12;
@@ -374,12 +374,6 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
     }
 }
 
-/// `n` with the singular or plural noun.
-fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
 /// The coverage lines of an exploration: classes (systematic schedulers),
 /// conflicting pairs, and the PCT bound (random and pct).
 fn coverage_text(ex: &Exploration) -> String {
@@ -388,10 +382,10 @@ fn coverage_text(ex: &Exploration) -> String {
         out.push_str(&format!(
             "work list: {} of {} aimed at, {} met (from {} and {} of the serial and opposite runs)\n",
             d.aimed,
-            plural(d.targets, "target", "targets"),
+            count(d.targets, "target", "targets"),
             d.met,
-            plural(d.pairs, "conflicting pair", "conflicting pairs"),
-            plural(d.windows, "window", "windows"),
+            count(d.pairs, "conflicting pair", "conflicting pairs"),
+            count(d.windows, "window", "windows"),
         ));
     }
     if let Some(p) = &ex.pairs {
@@ -419,23 +413,23 @@ fn classes_text(ex: &Exploration) -> String {
         None => String::new(),
         Some(c) if c.complete && portfolio => format!(
             "coverage: complete, {} in {} of dpor's, every interleaving covered\n",
-            plural(c.classes, "class", "classes"),
-            plural(c.searched, "execution", "executions")
+            count(c.classes, "class", "classes"),
+            count(c.searched, "execution", "executions")
         ),
         Some(c) if portfolio => format!(
             "coverage: incomplete, dpor ran {} of its search, {} still to explore\n",
-            plural(c.searched, "execution", "executions"),
-            plural(c.branches_left, "branch", "branches")
+            count(c.searched, "execution", "executions"),
+            count(c.branches_left, "branch", "branches")
         ),
         Some(c) if c.complete => format!(
             "coverage: complete, {} in {}\n",
-            plural(c.classes, "class", "classes"),
-            plural(ex.executions, "execution", "executions")
+            count(c.classes, "class", "classes"),
+            count(ex.executions, "execution", "executions")
         ),
         Some(c) => format!(
             "coverage: incomplete, {} in {} ({})\n",
-            plural(c.classes, "class", "classes"),
-            plural(ex.executions, "execution", "executions"),
+            count(c.classes, "class", "classes"),
+            count(ex.executions, "execution", "executions"),
             c.reason.as_deref().unwrap_or("bounded")
         ),
     }
@@ -456,7 +450,7 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         let what = match &ex.coverage {
             Some(c) => format!(
                 "the whole search ran {}; this shard judged those whose index modulo the shard count matches",
-                plural(c.searched, "execution", "executions")
+                count(c.searched, "execution", "executions")
             ),
             None => "executions whose index modulo the shard count matches".into(),
         };
@@ -480,7 +474,7 @@ pub fn exploration_text(info: &RunInfo<'_>, ex: &Exploration) -> String {
         None => {
             out.push_str(&format!(
                 "explored: {}, {} ops; no job failed and every prefix matched the serial reference\n",
-                plural(ex.executions, "execution", "executions"),
+                count(ex.executions, "execution", "executions"),
                 thousands(ex.ops_executed)
             ));
             if let Some(reason) = ex.incomplete_reason() {

@@ -14,9 +14,23 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` grouped by thousands and its noun: `one` when `n` is 1, `many`
+/// otherwise (`1 execution`, `12,345 executions`).
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{count, thousands};
+
+    #[test]
+    fn a_count_takes_the_singular_only_for_one() {
+        assert_eq!(count(0u64, "class", "classes"), "0 classes");
+        assert_eq!(count(1u64, "class", "classes"), "1 class");
+        assert_eq!(count(2_500u64, "branch", "branches"), "2,500 branches");
+    }
 
     #[test]
     fn groups_of_three_from_the_right() {

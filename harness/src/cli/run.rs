@@ -23,7 +23,7 @@ use prefixrace::internals::gate::verdict::label;
 use prefixrace::internals::gate::{
     self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec,
 };
-use prefixrace::internals::thousands::thousands;
+use prefixrace::internals::thousands::{count, thousands};
 use prefixrace::internals::Schedule;
 use prefixrace::scenario::Glob;
 use prefixrace::strategy::scenario_strategy;
@@ -427,17 +427,6 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     Ok(i32::from(report.failure.is_some() || not_reproduced))
 }
 
-/// `n` and its noun, `s` added unless `n` is 1, the count grouped by thousands.
-fn plural(n: impl Into<u64>, noun: &str) -> String {
-    let n = n.into();
-    let ending = match (n, noun.ends_with('h')) {
-        (1, _) => "",
-        (_, true) => "es",
-        _ => "s",
-    };
-    format!("{} {noun}{ending}", thousands(n))
-}
-
 /// The report of a command that did not finish in time.
 fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
     let job = label(h.job);
@@ -514,13 +503,13 @@ fn text_report(
     match (&report.failure, &report.coverage) {
         (None, Some(c)) if c.complete => out.push_str(&format!(
             "PASS: complete: {} explored every class of the gate's dependence relation ({} races found), no failure\n",
-            plural(c.executions, "execution"),
+            count(c.executions, "execution", "executions"),
             thousands(c.races as u64)
         )),
         (None, Some(c)) => out.push_str(&format!(
             "INCOMPLETE: {}, no failure; {} left{}{}\n",
-            plural(c.executions, "execution"),
-            plural(c.left as u64, "branch"),
+            count(c.executions, "execution", "executions"),
+            count(c.left as u64, "branch", "branches"),
             if c.diverged > 0 {
                 format!(", {} executions diverged from their prefix", c.diverged)
             } else {
@@ -534,7 +523,7 @@ fn text_report(
         )),
         (None, None) => out.push_str(&format!(
             "PASS: {}, no failure\n",
-            plural(report.executions, "execution")
+            count(report.executions, "execution", "executions")
         )),
         (Some(f), _) => {
             let token = f.traced.schedule.token();
