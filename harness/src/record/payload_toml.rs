@@ -8,31 +8,11 @@
 use std::fmt::Write as _;
 
 use crate::content::Digest;
+use crate::scenario::toml_quote::toml_str;
 use crate::scenario::{Package, PayloadEntry, PayloadKind};
 
 /// Files up to this size that are valid UTF-8 keep their real bytes.
 pub const MAX_TEXT: u64 = 2048;
-
-/// Quotes `s` as a TOML basic string.
-pub fn toml_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// `path` (relative to the prefix) made relative to `site_packages`, with
 /// `..` components when it lies outside, as RECORD files write it.
@@ -141,6 +121,5 @@ mod tests {
             "a/b.py"
         );
         assert_eq!(relative_to(sp, "bin/cython"), "../../../bin/cython");
-        assert_eq!(toml_str("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
     }
 }

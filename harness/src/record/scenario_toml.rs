@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::op_line::render_op;
-use super::payload_toml::toml_str;
 use super::strace::StraceLog;
+use crate::scenario::toml_quote::toml_str;
 use crate::scenario::{DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES};
 
 /// Quotes an op line: a literal string when it can be one, else a basic string.

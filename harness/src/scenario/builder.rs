@@ -31,6 +31,7 @@
 use std::path::{Path, PathBuf};
 
 use super::toml_format::{parse, FileSource};
+use super::toml_quote::toml_str;
 use super::Scenario;
 use crate::error::{Error, Result};
 use crate::strategy::DeclaredStrategy;
@@ -227,7 +228,10 @@ impl ScenarioBuilder {
     pub fn file(self, path: impl Into<String>, text: impl Into<String>) -> Self {
         let (path, text) = (path.into(), text.into());
         let call = format!(".file({path:?})");
-        self.with_file(call, vec![("path", quote(&path)), ("text", quote(&text))])
+        self.with_file(
+            call,
+            vec![("path", toml_str(&path)), ("text", toml_str(&text))],
+        )
     }
 
     /// A regular file of the current package of `size` bytes, made
@@ -237,7 +241,7 @@ impl ScenarioBuilder {
         let call = format!(".file_of_size({path:?}, {size})");
         self.with_file(
             call,
-            vec![("path", quote(&path)), ("size", size.to_string())],
+            vec![("path", toml_str(&path)), ("size", size.to_string())],
         )
     }
 
@@ -245,7 +249,10 @@ impl ScenarioBuilder {
     pub fn dir(self, path: impl Into<String>) -> Self {
         let path = path.into();
         let call = format!(".dir({path:?})");
-        self.with_file(call, vec![("path", quote(&path)), ("kind", quote("dir"))])
+        self.with_file(
+            call,
+            vec![("path", toml_str(&path)), ("kind", toml_str("dir"))],
+        )
     }
 
     /// A symlink of the current package (`kind = "symlink"`).
@@ -255,9 +262,9 @@ impl ScenarioBuilder {
         self.with_file(
             call,
             vec![
-                ("path", quote(&path)),
-                ("kind", quote("symlink")),
-                ("target", quote(&target)),
+                ("path", toml_str(&path)),
+                ("kind", toml_str("symlink")),
+                ("target", toml_str(&target)),
             ],
         )
     }
@@ -365,7 +372,10 @@ impl ScenarioBuilder {
     /// came from.
     fn document(&self) -> Document {
         let mut d = Document::default();
-        d.line(format!("name = {}", quote(&self.name)), "the name".into());
+        d.line(
+            format!("name = {}", toml_str(&self.name)),
+            "the name".into(),
+        );
         let top = [
             ("description", &self.description, ".description()"),
             ("prefix", &self.prefix, ".prefix()"),
@@ -374,12 +384,12 @@ impl ScenarioBuilder {
         ];
         for (key, value, call) in top {
             if let Some(v) = value {
-                d.line(format!("{key} = {}", quote(v)), call.into());
+                d.line(format!("{key} = {}", toml_str(v)), call.into());
             }
         }
         for v in &self.volatile {
             d.line(
-                format!("volatile = [{}]", quote(v)),
+                format!("volatile = [{}]", toml_str(v)),
                 format!(".volatile({v:?})"),
             );
         }
@@ -393,10 +403,10 @@ impl ScenarioBuilder {
             let table = if p.initial { "initial" } else { "package" };
             let what = format!("{table} {:?}", p.name);
             d.line(format!("[[{table}]]"), what.clone());
-            d.line(format!("name = {}", quote(&p.name)), what.clone());
+            d.line(format!("name = {}", toml_str(&p.name)), what.clone());
             if let Some(v) = &p.version {
                 d.line(
-                    format!("version = {}", quote(v)),
+                    format!("version = {}", toml_str(v)),
                     format!("{what} .version()"),
                 );
             }
@@ -404,7 +414,7 @@ impl ScenarioBuilder {
                 d.line(format!("compile = {c}"), format!("{what} .compile()"));
             }
             if !p.after.is_empty() {
-                let list: Vec<String> = p.after.iter().map(|a| quote(a)).collect();
+                let list: Vec<String> = p.after.iter().map(|a| toml_str(a)).collect();
                 d.line(
                     format!("after = [{}]", list.join(", ")),
                     format!("{what} .after()"),
@@ -412,7 +422,7 @@ impl ScenarioBuilder {
             }
             for (key, path) in &p.sources {
                 d.line(
-                    format!("{key} = {}", quote(&Inputs::name(input))),
+                    format!("{key} = {}", toml_str(&Inputs::name(input))),
                     format!("{what} .{key}({:?})", path.display().to_string()),
                 );
                 input += 1;
@@ -428,12 +438,12 @@ impl ScenarioBuilder {
         for a in &self.activities {
             let what = format!(".import({:?})", a.name);
             d.line("[[activity]]".into(), what.clone());
-            d.line(format!("name = {}", quote(&a.name)), what.clone());
+            d.line(format!("name = {}", toml_str(&a.name)), what.clone());
             d.line("kind = \"import\"".into(), what.clone());
-            let modules: Vec<String> = a.modules.iter().map(|m| quote(m)).collect();
+            let modules: Vec<String> = a.modules.iter().map(|m| toml_str(m)).collect();
             d.line(format!("modules = [{}]", modules.join(", ")), what.clone());
             if !a.after.is_empty() {
-                let list: Vec<String> = a.after.iter().map(|x| quote(x)).collect();
+                let list: Vec<String> = a.after.iter().map(|x| toml_str(x)).collect();
                 d.line(
                     format!("after = [{}]", list.join(", ")),
                     format!("{what} .after()"),
@@ -556,41 +566,9 @@ impl FileSource for Inputs {
     }
 }
 
-/// `s` as a TOML basic string on one line.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting_round_trips_through_toml() {
-        for s in [
-            "plain",
-            "a \"quoted\" \\ path",
-            "two\nlines\ttab\r",
-            "\u{7f}\u{1}é",
-        ] {
-            let v: toml::Value = toml::from_str(&format!("x = {}", quote(s))).unwrap();
-            assert_eq!(v["x"].as_str(), Some(s));
-        }
-    }
 
     #[test]
     fn misuse_is_one_line() {

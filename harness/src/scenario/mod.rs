@@ -13,6 +13,7 @@ mod glob;
 mod payload;
 mod record;
 mod toml_format;
+pub(crate) mod toml_quote;
 mod wheel;
 
 pub use builder::ScenarioBuilder;
