@@ -175,8 +175,8 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     }
     if !j.diff.is_empty() {
         out.push_str(&format!(
-            "\ntree diff against the serial reference ({} paths):\n",
-            j.diff.len()
+            "\ntree diff against the serial reference ({}):\n",
+            count(j.diff.len() as u64, "path", "paths")
         ));
         for c in j.diff.iter().take(DIFF_LINES) {
             out.push_str(&format!("  {c}\n"));
