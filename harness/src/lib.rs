@@ -72,6 +72,7 @@ mod fast_hash;
 mod fs;
 mod gate;
 mod job;
+mod limits;
 mod merge;
 mod op;
 mod oracle;
@@ -161,6 +162,8 @@ pub mod internals {
         gate,
         /// Jobs: cp, pip, the importer and the strategies' steps.
         job,
+        /// Every limit on input, in one place.
+        limits,
         /// Merging sharded reports.
         merge,
         /// Filesystem ops and their results.

@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_WORKER_THREADS;
 use crate::schedule::SchedulerKind;
 
 /// `PREFIXRACE_SCHEDULES`: the budget of executions.
@@ -134,11 +135,11 @@ pub fn jobs() -> Result<Option<usize>> {
 /// Parses a `PREFIXRACE_JOBS` value.
 pub fn parse_jobs(value: &str) -> Result<usize> {
     match value.trim().parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
+        Ok(n) if (1..=MAX_WORKER_THREADS).contains(&n) => Ok(n),
         _ => Err(bad(
             JOBS,
             value,
-            "expected a whole number of worker threads, at least 1",
+            &format!("expected a whole number of worker threads, from 1 to {MAX_WORKER_THREADS}"),
         )),
     }
 }

@@ -1,5 +1,7 @@
 //! `prefixrace merge`: one verdict from the JSON reports of a sharded exploration.
 
+use std::path::Path;
+
 use clap::Args;
 
 use super::Format;
@@ -23,7 +25,8 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         .reports
         .iter()
         .map(|file| {
-            let bytes = std::fs::read(file).map_err(|e| Error::io(file.clone(), &e))?;
+            let bytes = prefixrace::internals::limits::read_input(Path::new(file))
+                .map_err(|e| Error::io(file.clone(), &e))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| Error::input(file.clone(), 0, "json", "not UTF-8 text"))?;
             Ok((file.clone(), text))

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
+use prefixrace::internals::limits::MAX_WORKER_THREADS;
 use prefixrace::scenario::{self, Scenario};
 use prefixrace::strategy::{scenario_strategies, scenario_strategy};
 use prefixrace::{Error, Result, Strategy};
@@ -84,7 +85,9 @@ pub fn print_text(text: &str) {
 /// The worker-thread count: `--jobs`, or every core.
 pub fn thread_count(jobs: Option<usize>) -> Result<usize> {
     match jobs {
-        Some(0) => Err(Error::Usage("--jobs must be at least 1".into())),
+        Some(n) if !(1..=MAX_WORKER_THREADS).contains(&n) => Err(Error::Usage(format!(
+            "--jobs {n}: the worker thread count must be from 1 to {MAX_WORKER_THREADS}"
+        ))),
         Some(n) => Ok(n),
         None => Ok(std::thread::available_parallelism()
             .map(|n| n.get())

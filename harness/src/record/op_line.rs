@@ -21,10 +21,7 @@ use crate::content::Blob;
 use crate::job::{RecordedOp, RecordedResult};
 use crate::op::{Errno, Fd, Op, OpenFlags};
 
-/// The largest single recorded write (256 MiB, the payload file limit).
-const MAX_WRITE: u64 = 256 << 20;
-/// The most bytes one trace may write in all (1 GiB, the package limit).
-const MAX_TOTAL_WRITES: u64 = 1 << 30;
+use crate::limits::{MAX_FILE_SIZE as MAX_WRITE, MAX_PACKAGE_SIZE as MAX_TOTAL_WRITES};
 
 /// Errno names strace prints that [`Errno::from_name`] does not know, by number.
 const MORE_ERRNOS: &[(&str, i32)] = &[

@@ -14,7 +14,6 @@
 //! never leak into the output.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,15 +23,14 @@ use crate::job::{RecordedOp, RecordedResult, TraceProgram, TraceSpec};
 use crate::op::{Errno, Fd, Op, OpenFlags};
 
 use super::op_line::errno_from_name;
+use crate::limits::{read_bounded, read_input, MAX_INPUT_FILE};
 
-/// The most bytes an strace log may decompress to (1 GiB).
-pub const MAX_LOG: u64 = 1 << 30;
+/// The most bytes one recorded write may stand for: a payload file's limit.
+const MAX_WRITE: i64 = crate::limits::MAX_FILE_SIZE as i64;
 
-/// The most bytes one recorded write may stand for (256 MiB, the payload file limit).
-pub const MAX_WRITE: i64 = 256 << 20;
-
-/// The most bytes one recorded process may write to the prefix (1 GiB).
-pub const MAX_TOTAL_WRITES: i64 = 1 << 30;
+/// The most bytes one recorded process may write to the prefix: a
+/// package's limit.
+const MAX_TOTAL_WRITES: i64 = crate::limits::MAX_PACKAGE_SIZE as i64;
 
 /// One recorded process, ready to become a trace job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,14 +53,10 @@ pub struct StraceLog {
 /// Reads a log file, gzip or plain.
 pub fn read_log(path: &Path) -> Result<String> {
     let shown = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
+    let raw = read_input(path).map_err(|e| Error::io(&shown, &e))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(MAX_LOG)
-            .read_to_end(&mut out)
-            .map_err(|e| Error::input(&shown, 0, "gzip", format!("cannot decompress: {e}")))?;
-        out
+        read_bounded(flate2::read::MultiGzDecoder::new(&raw[..]), MAX_INPUT_FILE)
+            .map_err(|e| Error::input(&shown, 0, "gzip", format!("cannot decompress: {e}")))?
     } else {
         raw
     };

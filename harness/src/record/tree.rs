@@ -21,8 +21,8 @@ use crate::op::Value;
 use crate::scenario::{Package, PayloadEntry, PayloadKind};
 use crate::schedule::SerialScheduler;
 
-/// The largest file a recorded tree may hold (256 MiB, the payload limit).
-pub const MAX_TREE_FILE: u64 = 256 << 20;
+// The largest file a recorded tree may hold: a payload file's limit.
+use crate::limits::MAX_FILE_SIZE as MAX_TREE_FILE;
 
 /// Reads the tree under `dir` into a package payload in cp's visiting order.
 pub fn record_tree(dir: &Path) -> Result<Package> {

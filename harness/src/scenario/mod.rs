@@ -7,6 +7,7 @@
 //! ([`Scenario::builder`]). Parsing is strict and every path is validated to
 //! stay inside the prefix.
 
+mod budget;
 mod builder;
 pub mod builtin;
 mod glob;
@@ -442,7 +443,7 @@ pub fn load_package_file(path: &Path, site_packages: &str) -> Result<Package> {
     if ext == "toml" {
         return load_payload_toml(path, site_packages);
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
+    let bytes = crate::limits::read_input(path).map_err(|e| Error::io(&shown, &e))?;
     let (name, version) = name_version_from_record_path(path);
     let payload = parse_record(&shown, &bytes, site_packages, None)?;
     let mut pkg = Package {

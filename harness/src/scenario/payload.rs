@@ -12,10 +12,7 @@ use crate::content::Blob;
 use crate::error::{Error, Result};
 use crate::fs::normalize_relative;
 
-/// Largest single file a scenario may declare (256 MiB).
-pub const MAX_FILE_SIZE: u64 = 256 << 20;
-/// Largest total payload of one package (1 GiB).
-pub const MAX_PACKAGE_SIZE: u64 = 1 << 30;
+pub use crate::limits::{MAX_FILE_SIZE, MAX_PACKAGE_SIZE};
 
 /// What a payload entry is.
 #[derive(Debug, Clone)]
@@ -256,7 +253,7 @@ pub(crate) fn check_payload_shape(file: &str, entries: &[PayloadEntry]) -> Resul
 /// Loads a payload manifest (`name`, `version`, `[[file]]`).
 pub fn load_payload_toml(path: &Path, site_packages: &str) -> Result<Package> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
+    let bytes = crate::limits::read_input(path).map_err(|e| Error::io(&shown, &e))?;
     let src = String::from_utf8(bytes).map_err(|e| {
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()

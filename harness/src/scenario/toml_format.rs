@@ -43,6 +43,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::budget::ScenarioBudget;
 use super::payload::{convert_files, RawFile};
 use super::{
     load_package_file, validate_module_name, Activity, Glob, Origin, Package, Scenario,
@@ -178,7 +179,7 @@ struct DirSource(PathBuf);
 
 impl FileSource for DirSource {
     fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.resolve(rel))
+        crate::limits::read_input(&self.resolve(rel))
     }
     fn resolve(&self, rel: &str) -> PathBuf {
         self.0.join(rel)
@@ -188,7 +189,7 @@ impl FileSource for DirSource {
 /// Loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, &e))?;
+    let bytes = crate::limits::read_input(path).map_err(|e| Error::io(&shown, &e))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut s = parse(&shown, &bytes, &DirSource(dir))?;
     s.origin = Origin::File(shown);
@@ -312,6 +313,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         s.volatile.push(Glob::new(v.get_ref()));
     }
     let initial = raw.initial.into_iter().map(|p| (p, true));
+    let mut budget = ScenarioBudget::default();
     for (p, is_initial) in raw.packages.into_iter().map(|p| (p, false)).chain(initial) {
         let line = line_of(src, p.name.span().start);
         let sources = [
@@ -354,18 +356,16 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 ));
             }
             let resolved = source.resolve(rel.get_ref());
-            if source.read(rel.get_ref()).is_err() {
-                return Err(Error::input(
+            let unreadable = |e: std::io::Error| {
+                Error::input(
                     file,
                     rline,
                     "record",
-                    format!("cannot read {:?}", rel.get_ref()),
-                ));
-            }
+                    format!("cannot read {:?}: {e}", rel.get_ref()),
+                )
+            };
             if p.record.is_some() {
-                let bytes = source
-                    .read(rel.get_ref())
-                    .map_err(|e| Error::io(resolved.display().to_string(), &e))?;
+                let bytes = source.read(rel.get_ref()).map_err(unreadable)?;
                 let shown = resolved.display().to_string();
                 let payload = super::parse_record(&shown, &bytes, &s.site_packages, None)?;
                 Package {
@@ -376,6 +376,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     compile: true,
                 }
             } else {
+                crate::limits::open_regular(&resolved).map_err(unreadable)?;
                 load_package_file(&resolved, &s.site_packages)?
             }
         } else {
@@ -399,6 +400,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             pkg.compile = c;
         }
         pkg.after = p.after.into_iter().map(Spanned::into_inner).collect();
+        budget.charge(&pkg, file, line)?;
         if is_initial {
             if !pkg.after.is_empty() {
                 return Err(Error::input(

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// RECORD order.
 pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, &e))?;
+    let file = crate::limits::open_regular(path).map_err(|e| Error::io(&shown, &e))?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| Error::input(&shown, 0, "zip", format!("not a readable wheel: {e}")))?;
     let mut members: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();

@@ -27,6 +27,8 @@ pub use serial::SerialScheduler;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::limits::MAX_PCT_DEPTH;
+
 /// Index of a job within an execution.
 pub type JobId = usize;
 
@@ -170,8 +172,13 @@ impl FromStr for SchedulerKind {
             "directed" => Ok(SchedulerKind::Directed),
             "auto" => Ok(SchedulerKind::Auto),
             _ => match s.strip_prefix("pct:").map(str::parse::<usize>) {
-                Some(Ok(depth)) if depth >= 1 => Ok(SchedulerKind::Pct { depth }),
-                _ => Err(format!(
+                Some(Ok(depth)) if (1..=MAX_PCT_DEPTH).contains(&depth) => {
+                    Ok(SchedulerKind::Pct { depth })
+                }
+                Some(_) => Err(format!(
+                    "scheduler {s:?}: the pct depth must be a number from 1 to {MAX_PCT_DEPTH}"
+                )),
+                None => Err(format!(
                     "unknown scheduler {s:?}: expected auto, directed, serial, random, pct, pct:DEPTH or dpor"
                 )),
             },
