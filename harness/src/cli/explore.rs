@@ -615,8 +615,7 @@ pub fn showcase() -> Result<i32> {
     let args = ExploreArgs {
         scenario: ScenarioArgs {
             scenario: Some("builtin:sage-32361".into()),
-            packages: vec![],
-            imports: vec![],
+            ..ScenarioArgs::default()
         },
         strategy: "all".into(),
         scheduler: Some("random".into()),

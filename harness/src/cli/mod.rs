@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 
 use prefixrace::internals::limits::MAX_WORKER_THREADS;
-use prefixrace::scenario::{self, Scenario};
+use prefixrace::scenario::{self, Scenario, WheelCheck};
 use prefixrace::strategy::{scenario_strategies, scenario_strategy};
 use prefixrace::{Error, Result, Strategy};
 
@@ -31,6 +31,10 @@ pub struct ScenarioArgs {
     /// Add a concurrent `import MODULE` activity.
     #[arg(long = "import", value_name = "MODULE")]
     pub imports: Vec<String>,
+    /// Do not compare `--package` wheels' members with the sizes and hashes
+    /// their RECORD lists (as `pip install` does by default).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// Output format.
@@ -59,7 +63,14 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario> {
                 None => scenario::load(std::path::Path::new(s)),
             }
         }
-        (None, false) => Scenario::ad_hoc(&args.packages, &args.imports),
+        (None, false) => {
+            let check = if args.no_verify {
+                WheelCheck::NoVerify
+            } else {
+                WheelCheck::Verify
+            };
+            Scenario::ad_hoc(&args.packages, &args.imports, check)
+        }
         (None, true) => Err(Error::Usage(
             "no scenario: give a scenario file, builtin:NAME, or --package".into(),
         )),

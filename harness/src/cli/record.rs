@@ -62,6 +62,10 @@ pub enum RecordSource {
         /// Write a scenario that installs the package instead of a payload manifest.
         #[arg(long = "scenario")]
         as_scenario: bool,
+        /// Do not compare the members with the sizes and hashes the RECORD
+        /// lists (as `pip install` does by default).
+        #[arg(long)]
+        no_verify: bool,
         #[command(flatten)]
         scenario: ScenarioOptions,
         #[command(flatten)]
@@ -147,10 +151,16 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             file,
             site_packages,
             as_scenario,
+            no_verify,
             scenario,
             out,
         } => {
-            let pkg = scenario::read_wheel(file, site_packages)?;
+            let check = if *no_verify {
+                scenario::WheelCheck::NoVerify
+            } else {
+                scenario::WheelCheck::Verify
+            };
+            let pkg = scenario::read_wheel_with(file, site_packages, check)?;
             let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
             (text, out)
         }

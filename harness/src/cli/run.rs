@@ -267,8 +267,7 @@ fn model_run(
     let token = token.as_deref().expect("clap: --model requires --token");
     let scenario = std::sync::Arc::new(super::load_scenario(&super::ScenarioArgs {
         scenario: Some(model.to_string()),
-        packages: Vec::new(),
-        imports: Vec::new(),
+        ..Default::default()
     })?);
     let strategy = scenario_strategy(strategy.unwrap_or("direct-install"), &scenario)?;
     let setup = Setup::new(scenario.clone(), strategy.as_ref())?;

@@ -16,13 +16,14 @@ mod record;
 mod toml_format;
 pub(crate) mod toml_quote;
 mod wheel;
+mod zip_directory;
 
 pub use builder::ScenarioBuilder;
 pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
 pub use record::parse_record;
 pub use toml_format::{load, parse, FileSource};
-pub use wheel::read_wheel;
+pub use wheel::{read_wheel, read_wheel_with, WheelCheck};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -217,12 +218,15 @@ impl Scenario {
     }
 
     /// Builds a scenario from `--package` files (wheel, RECORD or payload TOML)
-    /// and `--import` module names.
-    pub fn ad_hoc(packages: &[String], imports: &[String]) -> Result<Scenario> {
+    /// and `--import` module names; wheels are checked as `check` says.
+    pub fn ad_hoc(packages: &[String], imports: &[String], check: WheelCheck) -> Result<Scenario> {
         let mut s = Scenario::new("ad-hoc");
         for p in packages {
-            s.packages
-                .push(load_package_file(Path::new(p), &s.site_packages)?);
+            s.packages.push(load_package_file_with(
+                Path::new(p),
+                &s.site_packages,
+                check,
+            )?);
         }
         for (i, m) in imports.iter().enumerate() {
             validate_module_name(m).map_err(|msg| Error::Usage(format!("--import {m}: {msg}")))?;
@@ -435,10 +439,19 @@ pub fn validate_module_name(m: &str) -> std::result::Result<(), String> {
 /// Loads one package from a file given to `--package` or a scenario: a wheel
 /// (`.whl`), a payload TOML (`.toml`) or a RECORD file (anything else).
 pub fn load_package_file(path: &Path, site_packages: &str) -> Result<Package> {
+    load_package_file_with(path, site_packages, WheelCheck::Verify)
+}
+
+/// [`load_package_file`], a wheel checked as `check` says.
+pub fn load_package_file_with(
+    path: &Path,
+    site_packages: &str,
+    check: WheelCheck,
+) -> Result<Package> {
     let shown = path.display().to_string();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext == "whl" {
-        return read_wheel(path, site_packages);
+        return read_wheel_with(path, site_packages, check);
     }
     if ext == "toml" {
         return load_payload_toml(path, site_packages);

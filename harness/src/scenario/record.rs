@@ -16,7 +16,7 @@ use crate::fs::normalize_relative;
 pub type ContentLookup<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 
 /// Splits one CSV line, honouring double quotes.
-fn split_csv(line: &str) -> Vec<String> {
+pub(super) fn split_csv(line: &str) -> Vec<String> {
     let mut fields = vec![String::new()];
     let mut quoted = false;
     let mut chars = line.chars().peekable();
@@ -81,6 +81,14 @@ pub fn parse_record(
             ));
         }
         let (rel, hash, size) = (&fields[0], &fields[1], &fields[2]);
+        if rel.starts_with('\u{feff}') {
+            return Err(Error::input(
+                file,
+                line,
+                "path",
+                format!("{rel:?} starts with a byte-order mark"),
+            ));
+        }
         let path = normalize_relative(site_packages, rel)
             .map_err(|e| Error::input(file, line, "path", e.to_string()))?;
         if !seen.insert(path.clone()) {
@@ -94,7 +102,9 @@ pub fn parse_record(
         let size: Option<u64> = if size.is_empty() {
             None
         } else {
-            Some(size.parse().map_err(|_| {
+            // Plain decimal digits only: `str::parse` would take `+1`.
+            let plain = size.bytes().all(|b| b.is_ascii_digit());
+            Some(size.parse().ok().filter(|_| plain).ok_or_else(|| {
                 Error::input(file, line, "size", format!("{size:?} is not a byte count"))
             })?)
         };

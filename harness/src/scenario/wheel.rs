@@ -1,75 +1,123 @@
 //! Wheels (`.whl`): the RECORD gives the order and the expected hashes, the
 //! zip members give the real bytes and executable bits.
 
-use std::collections::BTreeMap;
-use std::io::Read;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::record::parse_record;
-use super::{Package, PayloadKind};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+
+use super::record::{parse_record, split_csv};
+use super::zip_directory::central_directory_names;
+use super::Package;
 use crate::error::{Error, Result};
+use crate::limits::{read_bounded, MAX_FILE_SIZE, MAX_INPUT_FILE, MAX_SCENARIO_ENTRIES};
+
+/// How much of a wheel to check against its RECORD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WheelCheck {
+    /// As pip does: every member listed in RECORD has its size and hash, no
+    /// member is missing from RECORD, no name is held twice.
+    Verify,
+    /// `--no-verify`: sizes and hashes are not compared (members still may
+    /// not inflate past the file limit, and unlisted or duplicate members
+    /// are still refused).
+    NoVerify,
+}
 
 /// Reads a wheel into a package whose payload holds the real member bytes, in
-/// RECORD order.
+/// RECORD order, checked against the RECORD as pip checks it.
 pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
+    read_wheel_with(path, site_packages, WheelCheck::Verify)
+}
+
+/// [`read_wheel`], with the checks `check` asks for.
+pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> Result<Package> {
     let shown = path.display().to_string();
     let file = crate::limits::open_regular(path).map_err(|e| Error::io(&shown, &e))?;
+    let mut directory = file.try_clone().map_err(|e| Error::io(&shown, &e))?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| Error::input(&shown, 0, "zip", format!("not a readable wheel: {e}")))?;
-    let mut members: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
-    for i in 0..zip.len() {
-        let mut entry = zip
-            .by_index(i)
-            .map_err(|e| Error::input(&shown, 0, "zip", format!("member {i}: {e}")))?;
-        if entry.is_dir() {
-            continue;
-        }
-        let name = entry.name().to_string();
-        if entry.size() > super::payload::MAX_FILE_SIZE {
+    let names = central_directory_names(
+        &mut directory,
+        zip.central_directory_start(),
+        MAX_SCENARIO_ENTRIES,
+    )
+    .map_err(|e| Error::input(&shown, 0, "zip", format!("not a readable wheel: {e}")))?;
+    let mut seen = BTreeSet::new();
+    for name in &names {
+        if !seen.insert(name.as_slice()) {
             return Err(Error::input(
                 &shown,
                 0,
-                &name,
-                "member exceeds the size limit",
+                String::from_utf8_lossy(name),
+                "the wheel holds two members of this name",
             ));
         }
-        let mode = entry.unix_mode().unwrap_or(0o644);
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::input(&shown, 0, &name, format!("cannot read member: {e}")))?;
-        members.insert(name, (bytes, mode));
     }
-    let record_name = members
-        .keys()
+    let record_name = zip
+        .file_names()
         .find(|k| k.ends_with(".dist-info/RECORD") && k.matches('/').count() == 1)
-        .cloned()
+        .map(str::to_string)
         .ok_or_else(|| Error::input(&shown, 0, "RECORD", "the wheel has no .dist-info/RECORD"))?;
-    let record_bytes = members[&record_name].0.clone();
     let record_file = format!("{shown}!{record_name}");
-    let lookup = |rel: &str| members.get(rel).map(|(b, _)| b.clone());
-    let mut payload = parse_record(&record_file, &record_bytes, site_packages, Some(&lookup))?;
-    let rel_names: Vec<String> = record_bytes_paths(&record_bytes);
-    for (entry, rel) in payload.iter_mut().zip(rel_names) {
-        if let Some((bytes, mode)) = members.get(&rel) {
-            if let PayloadKind::File(blob) = &entry.kind {
-                if blob.len() != bytes.len() as u64 {
-                    return Err(Error::input(
-                        &shown,
-                        0,
-                        &rel,
-                        "member size differs from RECORD",
-                    ));
-                }
-            }
-            if mode & 0o111 != 0 {
-                entry.mode = 0o755;
-            }
-        } else if !rel.ends_with(".dist-info/RECORD") {
+    let record_bytes = read_member(&mut zip, &shown, &record_name, MAX_INPUT_FILE)?.0;
+    let listed = record_lines(&record_bytes);
+    let listed_names: BTreeSet<&str> = listed.iter().map(|l| l.rel.as_str()).collect();
+    for name in zip.file_names() {
+        let signature = |ext: &str| name.strip_suffix(ext) == Some(record_name.as_str());
+        if !name.ends_with('/')
+            && !listed_names.contains(name)
+            && name != record_name
+            && !signature(".jws")
+            && !signature(".p7s")
+        {
             return Err(Error::input(
                 &record_file,
                 0,
-                &rel,
+                name,
+                "the wheel holds a member its RECORD does not list",
+            ));
+        }
+    }
+    let mut members: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
+    for l in &listed {
+        if l.rel == record_name || zip.index_for_name(&l.rel).is_none() {
+            continue;
+        }
+        let limit = match (check, l.size) {
+            (WheelCheck::Verify, Some(size)) => size.min(MAX_FILE_SIZE),
+            _ => MAX_FILE_SIZE,
+        };
+        let member = read_member(&mut zip, &shown, &l.rel, limit).map_err(|_| {
+            Error::input(
+                &record_file,
+                l.line,
+                "size",
+                format!(
+                    "{:?} inflates past {limit} bytes (its RECORD size, or the file limit)",
+                    l.rel
+                ),
+            )
+        })?;
+        if check == WheelCheck::Verify {
+            l.verify(&record_file, &member.0)?;
+        }
+        members.insert(l.rel.clone(), member);
+    }
+    let lookup = |rel: &str| members.get(rel).map(|(b, _)| b.clone());
+    let mut payload = parse_record(&record_file, &record_bytes, site_packages, Some(&lookup))?;
+    for (entry, l) in payload.iter_mut().zip(&listed) {
+        if let Some((_, mode)) = members.get(&l.rel) {
+            if mode & 0o111 != 0 {
+                entry.mode = 0o755;
+            }
+        } else if l.rel != record_name {
+            return Err(Error::input(
+                &record_file,
+                l.line,
+                &l.rel,
                 "RECORD lists a file the wheel does not contain",
             ));
         }
@@ -90,15 +138,85 @@ pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
     })
 }
 
-fn record_bytes_paths(bytes: &[u8]) -> Vec<String> {
+/// Reads member `name` whole, at most `limit` bytes (one more is an
+/// error); returns its bytes and mode.
+fn read_member(
+    zip: &mut zip::ZipArchive<std::fs::File>,
+    shown: &str,
+    name: &str,
+    limit: u64,
+) -> Result<(Vec<u8>, u32)> {
+    let entry = zip
+        .by_name(name)
+        .map_err(|e| Error::input(shown, 0, name, format!("cannot read member: {e}")))?;
+    let mode = entry.unix_mode().unwrap_or(0o644);
+    let bytes = read_bounded(entry, limit)
+        .map_err(|e| Error::input(shown, 0, name, format!("cannot read member: {e}")))?;
+    Ok((bytes, mode))
+}
+
+/// One line of a RECORD, as the wheel checks need it (the payload itself
+/// comes from [`parse_record`], which validates every field).
+struct RecordLine {
+    line: usize,
+    rel: String,
+    hash: String,
+    size: Option<u64>,
+}
+
+impl RecordLine {
+    /// Checks `bytes` against the line's size and hash, as pip does.
+    fn verify(&self, record_file: &str, bytes: &[u8]) -> Result<()> {
+        if let Some(size) = self.size {
+            if bytes.len() as u64 != size {
+                return Err(Error::input(
+                    record_file,
+                    self.line,
+                    "size",
+                    format!(
+                        "{:?} is {} bytes, RECORD says {size}",
+                        self.rel,
+                        bytes.len()
+                    ),
+                ));
+            }
+        }
+        let Some((algo, expected)) = self.hash.split_once('=') else {
+            return Ok(());
+        };
+        let actual = match algo {
+            "sha256" => URL_SAFE_NO_PAD.encode(Sha256::digest(bytes)),
+            "sha384" => URL_SAFE_NO_PAD.encode(Sha384::digest(bytes)),
+            "sha512" => URL_SAFE_NO_PAD.encode(Sha512::digest(bytes)),
+            _ => return Ok(()),
+        };
+        if actual != expected.trim_end_matches('=') {
+            return Err(Error::input(
+                record_file,
+                self.line,
+                "hash",
+                format!("{:?}: its {algo} differs from RECORD's", self.rel),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The lines of a RECORD (its format already checked by [`parse_record`]
+/// or about to be: a line that does not parse is left out here).
+fn record_lines(bytes: &[u8]) -> Vec<RecordLine> {
     String::from_utf8_lossy(bytes)
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            if let Some(rest) = l.strip_prefix('"') {
-                rest.split("\",").next().unwrap_or("").replace("\"\"", "\"")
-            } else {
-                l.split(',').next().unwrap_or("").to_string()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let fields = split_csv(l);
+            let field = |k: usize| fields.get(k).cloned().unwrap_or_default();
+            RecordLine {
+                line: i + 1,
+                rel: field(0),
+                hash: field(1),
+                size: field(2).parse().ok(),
             }
         })
         .collect()
