@@ -461,3 +461,41 @@ fn no_pairs_changes_only_the_pair_counts() {
         }
     }
 }
+
+/// The README's sample of its first command is what the command prints:
+/// every line of the README's block appears in the report, in order (the
+/// README leaves the notes out and ends the token with `…`).
+#[test]
+fn the_readme_sample_is_what_its_first_command_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let command =
+        "cargo run --release -- explore scenarios/sage-32361.toml --strategy staged-copy --seed 1";
+    assert!(
+        readme.contains(command),
+        "the README's first command changed"
+    );
+    let after = &readme[readme
+        .find("cp fails exactly")
+        .expect("the sample's lead-in")..];
+    let block = after
+        .split("```")
+        .nth(1)
+        .expect("a fenced sample after the lead-in");
+    let (code, out, _) = run(&[
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "staged-copy",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(code, 1);
+    let mut printed = out.lines();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let wanted = line.strip_suffix('…').unwrap_or(line);
+        assert!(
+            printed.any(|p| p.starts_with(wanted) && (wanted.len() < line.len() || p == wanted)),
+            "README line {line:?} is not printed (in order) by the first command:\n{out}"
+        );
+    }
+}
