@@ -48,6 +48,10 @@ fn tools_present() -> bool {
             .map(|o| o.status.success())
             .unwrap_or(false);
         if !ok {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the fidelity pins: a tool is missing"
+            );
             eprintln!("SKIP: `{tool}` is not installed; cp pins need GNU cp and strace");
             return false;
         }
@@ -408,6 +412,10 @@ const STAGE: &[Node] = &[
 ];
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn new_directories_are_not_stated_and_new_files_use_o_excl() {
     let Some(real) = pin(STAGE, &[], None) else {
         return;
@@ -433,6 +441,10 @@ fn new_directories_are_not_stated_and_new_files_use_o_excl() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn traversal_is_in_inode_order_with_pycache_last() {
     let Some(real) = pin(STAGE, &[], None) else {
         return;
@@ -460,6 +472,10 @@ fn traversal_is_in_inode_order_with_pycache_last() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn mkdir_eexist_is_reported_skipped_and_cp_goes_on_to_exit_1() {
     let fault = Fault {
         syscall: "mkdir",
@@ -485,6 +501,10 @@ fn mkdir_eexist_is_reported_skipped_and_cp_goes_on_to_exit_1() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn o_excl_eexist_on_a_new_file_is_reported_and_cp_goes_on() {
     let fault = Fault {
         syscall: "open",
@@ -502,6 +522,10 @@ fn o_excl_eexist_on_a_new_file_is_reported_and_cp_goes_on() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn merging_into_existing_directories_stats_first() {
     let dst = &[Node::Dir("pkg"), Node::File("pkg/mod.py", "old\n")];
     let Some(real) = pin(STAGE, dst, None) else {
@@ -518,6 +542,10 @@ fn merging_into_existing_directories_stats_first() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn a_directory_onto_a_file_cannot_overwrite_non_directory() {
     let dst = &[Node::File("pkg", "a file where a directory goes\n")];
     let Some(real) = pin(STAGE, dst, None) else {
@@ -531,6 +559,10 @@ fn a_directory_onto_a_file_cannot_overwrite_non_directory() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn real_cp_lstats_each_directory_it_creates() {
     if !tools_present() {
         return;

@@ -33,6 +33,10 @@ fn python() -> Option<String> {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !strace_ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the fidelity pins: a tool is missing"
+        );
         eprintln!("SKIP: `strace` is not installed; python pins need python3 and strace");
         return None;
     }
@@ -298,6 +302,11 @@ fn pin(pycache: Pycache, fault: Option<Errno>) -> Option<Outcome> {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
+#[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn import_creates_pycache_with_mkdir_then_writes_the_pyc_atomically() {
     let Some(real) = pin(Pycache::Missing, None) else {
         return;
@@ -323,6 +332,11 @@ fn import_creates_pycache_with_mkdir_then_writes_the_pyc_atomically() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
+#[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn import_tolerates_eexist_from_a_racing_creator() {
     let Some(real) = pin(Pycache::Missing, Some(Errno::EEXIST)) else {
         return;
@@ -337,6 +351,11 @@ fn import_tolerates_eexist_from_a_racing_creator() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
+#[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn import_silently_gives_up_on_other_mkdir_errors() {
     let Some(real) = pin(Pycache::Missing, Some(Errno::EACCES)) else {
         return;
@@ -351,6 +370,11 @@ fn import_silently_gives_up_on_other_mkdir_errors() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
+#[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn import_silently_gives_up_when_pycache_is_a_file() {
     let Some(real) = pin(Pycache::File, None) else {
         return;
@@ -361,6 +385,11 @@ fn import_silently_gives_up_when_pycache_is_a_file() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
+#[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn import_reuses_an_existing_pycache_directory() {
     let Some(real) = pin(Pycache::Dir, None) else {
         return;

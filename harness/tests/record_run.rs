@@ -104,8 +104,16 @@ fn explore(file: &std::path::Path) -> (i32, String) {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn a_recorded_cp_replays_alone_and_races_an_importer() {
     if !strace_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run `record run`: strace cannot trace"
+        );
         eprintln!("SKIPPED: strace is not installed, `record run` cannot be exercised");
         return;
     }
@@ -129,8 +137,16 @@ fn a_recorded_cp_replays_alone_and_races_an_importer() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn record_run_resolves_relative_paths_from_its_working_directory() {
     if !strace_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run `record run`: strace cannot trace"
+        );
         eprintln!("SKIPPED: strace is not installed, `record run` cannot be exercised");
         return;
     }
@@ -170,8 +186,16 @@ fn record_run_resolves_relative_paths_from_its_working_directory() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "strace cannot trace here (apt-get install strace)"
+)]
 fn the_commands_own_output_stays_out_of_the_scenario() {
     if !strace_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run `record run`: strace cannot trace"
+        );
         eprintln!("SKIPPED: strace is not installed, `record run` cannot be exercised");
         return;
     }

@@ -1,0 +1,36 @@
+//! Finds the host tools some integration tests need, so that a test that
+//! cannot run here is reported by cargo as *ignored, with the reason*,
+//! instead of passing without checking anything:
+//!
+//! - `prefixrace_no_strace`: `strace -f` cannot trace here (not installed,
+//!   or ptrace is not permitted). The fidelity pins against real cp and
+//!   python3 and the `record run`/`record import` tests need it.
+//! - `prefixrace_no_python3`: `python3` does not run.
+//!
+//! CI (`ci/test.sh`) installs both and fails when it cannot.
+
+use std::process::{Command, Stdio};
+
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(prefixrace_no_strace)");
+    println!("cargo::rustc-check-cfg=cfg(prefixrace_no_python3)");
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=PATH");
+    if !runs("strace", &["-f", "-o", "/dev/null", "true"]) {
+        println!("cargo::rustc-cfg=prefixrace_no_strace");
+        println!("cargo::warning=strace cannot trace here: the tests that need it are ignored");
+    }
+    if !runs("python3", &["--version"]) {
+        println!("cargo::rustc-cfg=prefixrace_no_python3");
+        println!("cargo::warning=python3 does not run here: the tests that need it are ignored");
+    }
+}
