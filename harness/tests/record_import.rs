@@ -54,8 +54,22 @@ fn a_recorded_importer_breaks_a_recorded_copy() {
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(pkg.join("__init__.py"), "from . import mod\n").unwrap();
     std::fs::write(pkg.join("mod.py"), "X = 1\n").unwrap();
-    std::fs::create_dir(pkg.join("__pycache__")).unwrap();
-    std::fs::write(pkg.join("__pycache__/__init__.cpython-39.pyc"), b"stale").unwrap();
+    // GNU cp visits by inode. The race needs the staged __pycache__ after
+    // __init__.py (what pip leaves): made last, it nearly always is; when the
+    // filesystem hands out a lower number, it is made again.
+    let ino = |p: &str| std::fs::symlink_metadata(pkg.join(p)).unwrap().ino();
+    for attempt in 0.. {
+        std::fs::create_dir(pkg.join("__pycache__")).unwrap();
+        std::fs::write(pkg.join("__pycache__/__init__.cpython-39.pyc"), b"stale").unwrap();
+        if ino("__pycache__") > ino("__init__.py") {
+            break;
+        }
+        assert!(
+            attempt < 50,
+            "this filesystem never numbers a new directory higher"
+        );
+        std::fs::remove_dir_all(pkg.join("__pycache__")).unwrap();
+    }
     std::fs::create_dir(dir.join("prefix")).unwrap();
 
     // The copy, as sage-spkg ran it; then an import from the copied prefix.
@@ -116,33 +130,17 @@ fn a_recorded_importer_breaks_a_recorded_copy() {
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
     };
-    // GNU cp visits by inode. When the staged __pycache__ comes after
-    // __init__.py (what pip leaves), an importer can create it first and cp's
-    // mkdir fails; when it comes first, cp creates it before any source
-    // exists, the importer cannot start earlier, and there is no mkdir race.
-    let ino = |p: &str| std::fs::symlink_metadata(pkg.join(p)).unwrap().ino();
+    // An importer can create __pycache__ before cp does, and cp's mkdir fails.
     let (code, out) = run("staged-copy");
-    let pycache_last = ino("__pycache__") > ino("__init__.py");
-    eprintln!("staged __pycache__ after __init__.py (inode order): {pycache_last}");
-    if pycache_last {
-        assert_eq!(code, 1, "{out}");
-        assert!(
-            out.contains(&format!(
-                "cp: cannot create directory '{}/./{sp}/pkg/__pycache__': File exists",
-                prefix.display()
-            )),
-            "{out}"
-        );
-    } else {
-        // No mkdir race; what remains is the importer compiling a source cp
-        // has created but not yet filled (a stale .pyc, a different tree).
-        assert!(!out.contains("cp: cannot create"), "{out}");
-        assert!(
-            code == 0 || out.contains("the prefix differs from the serial reference"),
-            "{out}"
-        );
-    }
-    // Either way the replay waited for the sources: the importer never ran
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "cp: cannot create directory '{}/./{sp}/pkg/__pycache__': File exists",
+            prefix.display()
+        )),
+        "{out}"
+    );
+    // The replay waited for the sources: the importer never ran
     // before cp created them, or the recorded reads would have diverged.
     assert!(!out.contains("divergence"), "{out}");
 }

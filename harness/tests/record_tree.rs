@@ -75,7 +75,9 @@ fn tree_payload_lists_entries_in_inode_order_and_keeps_symlinks() {
         "--schedules",
         "20",
     ]);
-    assert!(code == 0 || code == 1, "{out}{err}");
+    // One package and nothing beside it: no ordering can matter.
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("prefixrace explore: PASS"), "{out}");
 }
 
 #[test]
