@@ -138,3 +138,35 @@ fn a_gzip_bomb_of_an_strace_log_stops_at_the_limit() {
         &[l, "gzip", "larger than the limit of 268435456 bytes"],
     );
 }
+
+#[test]
+fn names_and_prefixes_with_control_characters_cannot_forge_report_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    for (field, text, shown) in [
+        (
+            "name",
+            "name = \"a\\nb\"",
+            "name: \"a\\nb\" holds the control character '\\n'",
+        ),
+        (
+            "prefix",
+            "prefix = \"/a\\nb\"",
+            "prefix: \"/a\\nb\" holds the control character '\\n'",
+        ),
+        (
+            "package name",
+            "[[package]]\nname = \"p\\u0007q\"",
+            "name: \"p\\u{7}q\" holds the control character '\\u{7}'",
+        ),
+    ] {
+        let body = match field {
+            "name" => format!("{text}\nprefix = \"/p\"\n[[package]]\nname = \"p\"\n"),
+            "prefix" => format!("name = \"s\"\n{text}\n[[package]]\nname = \"p\"\n"),
+            _ => format!("name = \"s\"\nprefix = \"/p\"\n{text}\n"),
+        };
+        let body = format!("{body}[[package.file]]\npath = \"x.py\"\ntext = \"\"\n");
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, body).unwrap();
+        refused(&["explore", path.to_str().unwrap()], &[shown]);
+    }
+}

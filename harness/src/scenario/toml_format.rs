@@ -167,6 +167,21 @@ pub(crate) fn toml_error(file: &str, src: &str, err: &toml::de::Error) -> Error 
     Error::input(file, line, field, err.message())
 }
 
+/// Refuses a name, prefix or other text that reports print when it holds a
+/// control character: a newline in a name would let a scenario forge lines
+/// of a report.
+fn printable(file: &str, line: usize, field: &str, value: &str) -> Result<()> {
+    match value.chars().find(|c| c.is_control()) {
+        None => Ok(()),
+        Some(c) => Err(Error::input(
+            file,
+            line,
+            field,
+            format!("{value:?} holds the control character {c:?}"),
+        )),
+    }
+}
+
 /// Something that can read files a scenario refers to.
 pub trait FileSource {
     /// Reads `rel`, relative to the scenario file's directory.
@@ -254,10 +269,13 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             "scenario name is empty",
         ));
     }
+    printable(file, name_line, "name", &s.name)?;
+    printable(file, 1, "description", &raw.description)?;
     s.description = raw.description;
     if let Some(p) = raw.prefix {
         let line = line_of(src, p.span().start);
         let v = p.into_inner();
+        printable(file, line, "prefix", &v)?;
         if !v.starts_with('/') || v.contains('\0') {
             return Err(Error::input(
                 file,
@@ -393,7 +411,9 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         if pkg.name.trim().is_empty() {
             return Err(Error::input(file, line, "name", "package name is empty"));
         }
+        printable(file, line, "name", &pkg.name)?;
         if let Some(v) = p.version {
+            printable(file, line, "version", &v)?;
             pkg.version = v;
         }
         if let Some(c) = p.compile {
@@ -417,6 +437,10 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     }
     for a in raw.activities {
         let line = line_of(src, a.kind.span().start);
+        printable(file, line, "name", a.name.get_ref())?;
+        if let Some(program) = &a.program {
+            printable(file, line, "program", program.get_ref())?;
+        }
         let is_trace = a.kind.get_ref() == "trace";
         let trace_fields =
             a.program.is_some() || !a.argv.is_empty() || a.exit.is_some() || !a.ops.is_empty();
