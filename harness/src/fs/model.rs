@@ -335,7 +335,8 @@ impl ModelFs {
     }
 
     /// Makes `name` in directory `parent` point at `child`, replacing what it
-    /// named. The name is allocated only when the directory did not hold it.
+    /// named. The name is allocated only when the directory did not hold it
+    /// (a name replaced is counted removed under the directory's own copy).
     fn insert_child(&mut self, parent: Ino, name: &str, child: Ino) {
         let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
         if self.keyed {
@@ -356,7 +357,9 @@ impl ModelFs {
             match dir.removed.get_mut(name) {
                 Some(count) => *count += 1,
                 None => {
-                    dir.removed.insert(name.into(), 1);
+                    // The directory holds the name: the count shares it.
+                    let held = children.get_key_value(name).map(|(held, _)| held.clone());
+                    dir.removed.insert(held.unwrap_or_else(|| name.into()), 1);
                 }
             }
         }
