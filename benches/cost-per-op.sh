@@ -55,7 +55,8 @@ prefixrace_run() { # budget extra-args... -> "seconds rss_kb ops" (of $BIN, defa
   out=$( { /usr/bin/time -f 'TIME %e %M' "${BIN:-$PREFIXRACE}" explore "$scenario" --strategy atomic-rename \
       --scheduler random --schedules "$budget" --no-shrink --jobs 1 "$@" ; } 2>&1 )
   local ops secs rss
-  ops=$(sed -n 's/^explored: [0-9]* executions, \([0-9]*\) ops.*/\1/p' <<<"$out")
+  # explore prints counts with thousands separators (6,915,000).
+  ops=$(sed -n 's/^explored: [0-9,]* executions, \([0-9,]*\) ops.*/\1/p' <<<"$out" | tr -d ,)
   read -r secs rss < <(sed -n 's/^TIME //p' <<<"$out")
   echo "$secs $rss $ops"
 }

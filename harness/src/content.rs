@@ -154,7 +154,39 @@ pub fn bytecode_source(bytes: &[u8]) -> Option<Digest> {
 /// when writers interleave, and then the digest is computed over the bytes.
 #[derive(Clone, Default)]
 pub struct Content {
-    chunks: Vec<Arc<Blob>>,
+    chunks: Blobs,
+}
+
+/// A content's blobs: none or one inline, more on the heap. A file's
+/// content is made for every file an execution writes, and a vector of
+/// one blob was an allocation (and a free) each.
+#[derive(Clone, Default)]
+enum Blobs {
+    #[default]
+    None,
+    One(Arc<Blob>),
+    Many(Vec<Arc<Blob>>),
+}
+
+impl Blobs {
+    fn as_slice(&self) -> &[Arc<Blob>] {
+        match self {
+            Blobs::None => &[],
+            Blobs::One(blob) => std::slice::from_ref(blob),
+            Blobs::Many(blobs) => blobs,
+        }
+    }
+
+    fn push(&mut self, blob: Arc<Blob>) {
+        match std::mem::take(self) {
+            Blobs::None => *self = Blobs::One(blob),
+            Blobs::One(first) => *self = Blobs::Many(vec![first, blob]),
+            Blobs::Many(mut blobs) => {
+                blobs.push(blob);
+                *self = Blobs::Many(blobs);
+            }
+        }
+    }
 }
 
 impl Content {
@@ -165,7 +197,9 @@ impl Content {
 
     /// Content made of one blob.
     pub fn from_blob(blob: Arc<Blob>) -> Content {
-        Content { chunks: vec![blob] }
+        Content {
+            chunks: Blobs::One(blob),
+        }
     }
 
     /// Appends a blob.
@@ -177,7 +211,7 @@ impl Content {
 
     /// Total length in bytes.
     pub fn len(&self) -> u64 {
-        self.chunks.iter().map(|c| c.len()).sum()
+        self.chunks.as_slice().iter().map(|c| c.len()).sum()
     }
 
     /// True when the content is empty.
@@ -202,7 +236,7 @@ impl Content {
     /// The bytes, concatenated.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len() as usize);
-        for c in &self.chunks {
+        for c in self.chunks.as_slice() {
             out.extend_from_slice(c.bytes());
         }
         out
@@ -223,8 +257,8 @@ impl Content {
     /// Two contents with the same bytes in different chunks hash differently,
     /// which is why this is not [`std::hash::Hash`] (equality is by bytes).
     pub fn hash_chunks<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_usize(self.chunks.len());
-        for c in &self.chunks {
+        state.write_usize(self.chunks.as_slice().len());
+        for c in self.chunks.as_slice() {
             state.write(&c.digest().0[..16]);
             state.write_u64(c.len());
         }
@@ -279,6 +313,34 @@ mod tests {
         c.push(Blob::new(b"world".to_vec()));
         assert_eq!(c.digest(), Digest::of(b"hello world"));
         assert_eq!(Content::empty().digest(), Digest::of(b""));
+    }
+
+    /// Blobs kept inline (none or one) and on the heap (more) read back as
+    /// the blobs pushed, in order, with empty ones left out.
+    #[test]
+    fn content_keeps_the_blobs_pushed_in_order() {
+        use std::hash::Hasher;
+        let blobs: Vec<Arc<Blob>> = (0..5u8).map(|i| Blob::new(vec![i; i as usize])).collect();
+        for n in 0..blobs.len() {
+            let mut c = Content::empty();
+            for b in &blobs[..=n] {
+                c.push(b.clone());
+            }
+            let kept: Vec<&[u8]> = c.chunks.as_slice().iter().map(|b| b.bytes()).collect();
+            let expected: Vec<&[u8]> = blobs[1..=n].iter().map(|b| b.bytes()).collect();
+            assert_eq!(kept, expected, "{n}");
+            assert_eq!(c.len(), (0..=n as u64).sum::<u64>());
+            assert_eq!(c.to_bytes(), expected.concat());
+            let mut h1 = crate::state_key::StateHasher::default();
+            c.hash_chunks(&mut h1);
+            let mut h2 = crate::state_key::StateHasher::default();
+            h2.write_usize(expected.len());
+            for b in &blobs[1..=n] {
+                h2.write(&b.digest().0[..16]);
+                h2.write_u64(b.len());
+            }
+            assert_eq!(h1.finish128(), h2.finish128());
+        }
     }
 
     #[test]

@@ -335,7 +335,8 @@ impl ModelFs {
     }
 
     /// Makes `name` in directory `parent` point at `child`, replacing what it
-    /// named. The name is allocated only when the directory did not hold it.
+    /// named. The name is allocated only when the directory did not hold it
+    /// (a name replaced is counted removed under the directory's own copy).
     fn insert_child(&mut self, parent: Ino, name: &str, child: Ino) {
         let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
         if self.keyed {
@@ -356,7 +357,9 @@ impl ModelFs {
             match dir.removed.get_mut(name) {
                 Some(count) => *count += 1,
                 None => {
-                    dir.removed.insert(name.into(), 1);
+                    // The directory holds the name: the count shares it.
+                    let held = children.get_key_value(name).map(|(held, _)| held.clone());
+                    dir.removed.insert(held.unwrap_or_else(|| name.into()), 1);
                 }
             }
         }
@@ -888,6 +891,80 @@ impl ModelFs {
     }
 }
 
+/// One thing [`Fs::tree`] lists: a child entry of a directory, or a child
+/// directory's subtree (everything below it).
+struct Listed<'a> {
+    name: &'a str,
+    subtree: bool,
+    ino: Ino,
+    /// The length of the directory's path (0 at the root).
+    parent_len: usize,
+}
+
+/// The order of the paths of two things listed in one directory: an entry
+/// as its name, a subtree as its name and a `/` (every path in it starts
+/// so). Listing a directory in this order lists every path below it in
+/// byte order: `a`, `a-b`, `a/c` (`-` sorts before `/`).
+fn in_path_order(a: &Listed<'_>, b: &Listed<'_>) -> std::cmp::Ordering {
+    let (x, y) = (a.name.as_bytes(), b.name.as_bytes());
+    let n = x.len().min(y.len());
+    x[..n].cmp(&y[..n]).then_with(|| {
+        // Past the shorter name: its end (before anything) or its `/`.
+        let next = |s: &[u8], subtree: bool| s.get(n).copied().or(subtree.then_some(b'/'));
+        next(x, a.subtree).cmp(&next(y, b.subtree))
+    })
+}
+
+impl ModelFs {
+    /// Every entry under the root with its path, in the byte order of the
+    /// paths (see [`in_path_order`]): what [`Fs::tree`] holds, listed so
+    /// that the tree's map, sorting them, finds them sorted already (in any
+    /// other order, comparing long paths that share most of their bytes
+    /// was most of what building a tree cost).
+    fn listing(&self) -> Vec<(String, Entry)> {
+        let mut entries: Vec<(String, Entry)> = Vec::new();
+        let mut path = String::new();
+        let mut stack: Vec<Listed<'_>> = Vec::new();
+        self.push_listing(ROOT, 0, &mut stack);
+        while let Some(item) = stack.pop() {
+            path.truncate(item.parent_len);
+            if item.parent_len > 0 {
+                path.push('/');
+            }
+            path.push_str(item.name);
+            if item.subtree {
+                self.push_listing(item.ino, path.len(), &mut stack);
+            } else {
+                entries.push((path.clone(), self.entry(item.ino)));
+            }
+        }
+        entries
+    }
+
+    /// Pushes the children of directory `dir` (whose path is `parent_len`
+    /// bytes long) onto `stack`, so that they pop in path order.
+    fn push_listing<'a>(&'a self, dir: Ino, parent_len: usize, stack: &mut Vec<Listed<'a>>) {
+        let Node::Dir(children) = &self.inodes[dir].node else {
+            return;
+        };
+        let from = stack.len();
+        for (name, &ino) in children {
+            let listed = |subtree| Listed {
+                name,
+                subtree,
+                ino,
+                parent_len,
+            };
+            stack.push(listed(false));
+            if matches!(self.inodes[ino].node, Node::Dir(_)) {
+                stack.push(listed(true));
+            }
+        }
+        // Popped last to first.
+        stack[from..].sort_unstable_by(|a, b| in_path_order(b, a));
+    }
+}
+
 impl Fs for ModelFs {
     fn apply(&mut self, op: &Op) -> OpResult {
         match op {
@@ -928,32 +1005,7 @@ impl Fs for ModelFs {
     }
 
     fn tree(&self) -> Tree {
-        // Depth first, each directory's path read back from the entries
-        // already listed, then sorted once.
-        let mut entries: Vec<(String, Entry)> = Vec::new();
-        let mut stack: Vec<(Option<usize>, Ino)> = vec![(None, ROOT)];
-        while let Some((at, ino)) = stack.pop() {
-            if let Node::Dir(children) = &self.inodes[ino].node {
-                for (name, child) in children {
-                    let path = match at {
-                        None => name.to_string(),
-                        Some(i) => {
-                            let dir = &entries[i].0;
-                            let mut path = String::with_capacity(dir.len() + 1 + name.len());
-                            path.push_str(dir);
-                            path.push('/');
-                            path.push_str(name);
-                            path
-                        }
-                    };
-                    entries.push((path, self.entry(*child)));
-                    if matches!(self.inodes[*child].node, Node::Dir(_)) {
-                        stack.push((Some(entries.len() - 1), *child));
-                    }
-                }
-            }
-        }
-        Tree::from_entries(entries)
+        Tree::from_entries(self.listing())
     }
 }
 
@@ -1405,8 +1457,8 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        const NAMES: [&str; 10] = [
-            "a", "a/b", "a/b/c", "b", "b/c", "a/l", "l", "l/c", "a/b/../x", "b/c/d",
+        const NAMES: [&str; 12] = [
+            "a", "a/b", "a/b/c", "b", "b/c", "a/l", "l", "l/c", "a/b/../x", "b/c/d", "a-b", "a-b/c",
         ];
 
         fn op(kind: u8, x: usize, y: usize) -> Op {
@@ -1475,8 +1527,59 @@ mod tests {
                         }
                     }
                     prop_assert_eq!(fs.state_key(), fs.state_key_from_scratch());
+                    prop_assert_eq!(fs.listing(), listed_by_walking(&fs));
                 }
             }
         }
+    }
+
+    /// Every entry with its path, found by listing each directory by name
+    /// and sorted afterwards: what [`ModelFs::listing`] must list, in order.
+    fn listed_by_walking(fs: &ModelFs) -> Vec<(String, Entry)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![String::new()];
+        while let Some(dir) = dirs.pop() {
+            for (name, ino) in fs.children(&dir) {
+                let path = if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                };
+                if matches!(fs.inodes[ino].node, Node::Dir(_)) {
+                    dirs.push(path.clone());
+                }
+                out.push((path, fs.entry(ino)));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Names that sort before `/` (`-`, `.`) put a sibling between a
+    /// directory and what it holds: the listing follows the paths' order.
+    #[test]
+    fn the_listing_comes_in_the_byte_order_of_the_paths() {
+        let mut fs = ModelFs::new();
+        for dir in ["a", "a/c", "a-b", "a.d", "a0", "a-b/e", "a/c/f", "a/c-g"] {
+            mkdir(&mut fs, dir).unwrap();
+        }
+        for file in ["a/c/f/x", "a/c/f-y", "a-b/e/z", "a-", "a/c.h"] {
+            create(&mut fs, file, OpenFlags::CREATE_NEW).unwrap();
+        }
+        fs.apply(&Op::Symlink {
+            target: p("a"),
+            path: p("a/c/l"),
+        })
+        .unwrap();
+        let paths: Vec<String> = fs.listing().into_iter().map(|(p, _)| p).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        assert_eq!(paths.len(), 14);
+        assert_eq!(fs.listing(), listed_by_walking(&fs));
+        assert_eq!(
+            fs.tree().iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+            paths
+        );
     }
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::makedirs::{Makedirs, MakedirsStep};
 use super::{Diagnostic, Job, PipJob, PipPlan, Step};
-use crate::fs::split_parent;
+use crate::fs::{parent_of, split_parent};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 
 #[derive(Debug, Clone)]
@@ -43,8 +43,9 @@ enum Pending {
 struct Prepared {
     /// Per file of the plan: its temporary name ([`AtomicWriteJob::temp_name`]).
     tmp: Vec<Arc<str>>,
-    /// Per file of the plan: its parent directory, `None` at the prefix root.
-    parent: Vec<Option<Arc<str>>>,
+    /// Per file of the plan: its parent directory and that directory's
+    /// parent (what `makedirs` stats first), `None` at the prefix root.
+    parent: Vec<Option<(Arc<str>, Arc<str>)>>,
     /// The plan compile and metadata run from, once every file is in place.
     rest: Arc<PipPlan>,
 }
@@ -73,17 +74,17 @@ impl AtomicWriteJob {
             .iter()
             .map(|f| Self::temp_name(&f.path, salt))
             .collect();
-        let mut parent: Vec<Option<Arc<str>>> = Vec::with_capacity(plan.files.len());
+        let mut parent: Vec<Option<(Arc<str>, Arc<str>)>> = Vec::with_capacity(plan.files.len());
         for f in &plan.files {
             let (dir, _) = split_parent(&f.path);
-            // Files of one directory come together: share its name.
+            // Files of one directory come together: share its names.
             let same = parent
                 .last()
                 .and_then(|p| p.clone())
-                .filter(|p| **p == *dir);
+                .filter(|(p, _)| **p == *dir);
             parent.push(match same {
                 Some(p) => Some(p),
-                None => (!dir.is_empty()).then(|| dir.into()),
+                None => (!dir.is_empty()).then(|| (dir.into(), parent_of(dir).into())),
             });
         }
         let mut rest = PipPlan {
@@ -162,11 +163,11 @@ impl AtomicWriteJob {
             }
             return;
         }
-        let Some(parent) = self.prepared.parent[self.index].clone() else {
+        let Some((parent, its_parent)) = self.prepared.parent[self.index].clone() else {
             self.open_tmp();
             return;
         };
-        let md = Makedirs::new(parent);
+        let md = Makedirs::with_parent(parent, its_parent);
         let MakedirsStep::Op(op) = md.step() else {
             unreachable!("makedirs starts with a stat")
         };
