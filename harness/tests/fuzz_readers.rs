@@ -1,0 +1,240 @@
+//! Parser fuzzing that keeps running: every reader of outside input (the
+//! scenario TOML, RECORD, wheel zip, strace log plain and gzip, merge JSON,
+//! replay token) is fed arbitrary bytes and structure-aware mutations of a
+//! real input. Each must return a value or one error line: never panic
+//! (proptest reports a panic as a failure and shrinks it), never print an
+//! error over several lines.
+//!
+//! CI runs `PREFIXRACE_FUZZ_CASES` cases of each (500 by default); the long
+//! run in docs/hardening.md sets it to 100,000. Every failing case proptest
+//! finds is kept in `fuzz_readers.proptest-regressions` and replayed first.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use prefixrace::internals::merge::merge;
+use prefixrace::internals::record::strace::{parse_log, read_log};
+use prefixrace::internals::schedule::token;
+use prefixrace::scenario::{self, parse_record, read_wheel, FileSource};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn cases() -> u32 {
+    std::env::var("PREFIXRACE_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500)
+}
+
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    })
+}
+
+/// The contract for an error: one line.
+fn one_line<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<(), TestCaseError> {
+    if let Err(e) = r {
+        let text = e.to_string();
+        prop_assert!(
+            !text.contains('\n'),
+            "an error over several lines: {text:?}"
+        );
+    }
+    Ok(())
+}
+
+/// An edit of a real input: overwrite, insert or delete a byte at a place.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    // Bytes that matter to the formats more often than chance gives them.
+    let byte = prop_oneof![
+        any::<u8>(),
+        prop::sample::select(b"\n\r\t\",=[]{}()/.\\#0123456789-+ \x00\x7f\xff".to_vec()),
+    ];
+    let edit = prop_oneof![
+        (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Set(i, b)),
+        (any::<usize>(), byte).prop_map(|(i, b)| Edit::Insert(i, b)),
+        any::<usize>().prop_map(Edit::Delete),
+    ];
+    prop::collection::vec(edit, 1..8)
+}
+
+fn mutate(base: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut out = base.to_vec();
+    for e in edits {
+        let n = out.len().max(1);
+        match *e {
+            Edit::Set(i, b) if !out.is_empty() => out[i % n] = b,
+            Edit::Insert(i, b) => out.insert(i % (out.len() + 1), b),
+            Edit::Delete(i) if !out.is_empty() => {
+                out.remove(i % n);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Arbitrary bytes, or a real input mutated.
+fn input(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..512),
+        edits().prop_map(move |e| mutate(&base, &e)),
+    ]
+}
+
+/// Serves a scenario's payload files from `scenarios/`, as loading does.
+struct Scenarios;
+
+impl FileSource for Scenarios {
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.resolve(rel))
+    }
+    fn resolve(&self, rel: &str) -> PathBuf {
+        root().join("scenarios").join(rel)
+    }
+}
+
+#[test]
+fn scenario_toml() {
+    let base = std::fs::read(root().join("scenarios/namespace-backports.toml")).unwrap();
+    runner()
+        .run(&input(base), |bytes| {
+            one_line(scenario::parse("s.toml", &bytes, &Scenarios))
+        })
+        .unwrap();
+}
+
+#[test]
+fn record() {
+    let base = std::fs::read(root().join("scenarios/payloads/pip-21.1.2.RECORD")).unwrap();
+    runner()
+        .run(&input(base), |bytes| {
+            one_line(parse_record(
+                "R",
+                &bytes,
+                "lib/python3.9/site-packages",
+                None,
+            ))
+        })
+        .unwrap();
+}
+
+#[test]
+fn wheel_zip() {
+    let base = std::fs::read(root().join("scenarios/payloads/idna-3.7-py3-none-any.whl")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.whl");
+    runner()
+        .run(&input(base), |bytes| {
+            std::fs::write(&path, &bytes).unwrap();
+            one_line(read_wheel(&path, "lib/python3.9/site-packages"))
+        })
+        .unwrap();
+}
+
+fn real_trace() -> Vec<u8> {
+    let log = root().join("scenarios/traces/cython.stage-cp-Rp.trace.gz");
+    let text = read_log(&log).unwrap();
+    // The first part is plenty: the mutations are what vary.
+    text.lines()
+        .take(400)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+#[test]
+fn strace_log() {
+    runner()
+        .run(&input(real_trace()), |bytes| {
+            let text = String::from_utf8_lossy(&bytes);
+            one_line(parse_log(
+                "t.log",
+                &text,
+                Some("/sage/local"),
+                Some("/build"),
+            ))?;
+            one_line(parse_log("t.log", &text, None, None))
+        })
+        .unwrap();
+}
+
+#[test]
+fn strace_log_gzip() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&real_trace()).unwrap();
+    let base = gz.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.log.gz");
+    runner()
+        .run(&input(base), |bytes| {
+            std::fs::write(&path, &bytes).unwrap();
+            match read_log(&path) {
+                Ok(text) => one_line(parse_log("t.log", &text, None, None)),
+                Err(e) => one_line::<(), _>(Err(e)),
+            }
+        })
+        .unwrap();
+}
+
+fn a_report() -> Vec<u8> {
+    let out = assert_cmd::Command::cargo_bin("prefixrace")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "explore",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "direct-install",
+        ])
+        .args(["--scheduler", "dpor", "--schedules", "3", "--shard", "1/2"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn merge_json() {
+    runner()
+        .run(&input(a_report()), |bytes| {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            one_line(merge(&[("a.json".to_string(), text)]))
+        })
+        .unwrap();
+}
+
+#[test]
+fn replay_token() {
+    let base = token::encode(&[3, 0, 1, 7, 2, 2, 0, 1]).into_bytes();
+    runner()
+        .run(&input(base), |bytes| {
+            one_line(token::decode(&String::from_utf8_lossy(&bytes)))
+        })
+        .unwrap();
+}
