@@ -111,6 +111,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
     };
     let threads = thread_count(jobs)?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
+    super::remove_real_roots_on_signal(fs)?;
     let shard: Shard = match &args.shard {
         Some(s) => s.parse().map_err(Error::Usage)?,
         None => Shard::WHOLE,

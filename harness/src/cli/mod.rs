@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
+use prefixrace::internals::fs::FsKind;
 use prefixrace::internals::limits::MAX_WORKER_THREADS;
 use prefixrace::scenario::{self, Scenario, WheelCheck};
 use prefixrace::strategy::{scenario_strategies, scenario_strategy};
@@ -91,6 +92,26 @@ pub fn strategies(name: &str, scenario: &Scenario) -> Result<Vec<Arc<dyn Strateg
 /// `--color` and stdout allow (see [`style`]).
 pub fn print_text(text: &str) {
     print!("{}", style::paint_verdicts(text, style::stdout_colored()));
+}
+
+/// On the real filesystem, makes SIGINT, SIGTERM, SIGHUP and SIGPIPE remove
+/// every temporary root before the process exits (with 128 + the signal):
+/// a watcher thread sees the handlers' flag and removes the live roots
+/// (`fs::live_roots`), which their drops would otherwise never do.
+pub fn remove_real_roots_on_signal(fs: FsKind) -> Result<()> {
+    use prefixrace::internals::fs::live_roots;
+    use prefixrace::internals::gate::interrupt;
+    if fs != FsKind::Real {
+        return Ok(());
+    }
+    interrupt::install().map_err(|e| Error::Usage(format!("cannot handle signals: {e}")))?;
+    std::thread::spawn(|| loop {
+        if let Some(sig) = interrupt::signal() {
+            live_roots::remove_all_and_exit(128 + sig);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    });
+    Ok(())
 }
 
 /// The worker-thread count: `--jobs`, or every core.

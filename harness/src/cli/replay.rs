@@ -35,6 +35,7 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
     let strategy = scenario_strategy(&args.strategy, &scenario)?;
     let setup = Setup::new(scenario.clone(), strategy.as_ref())?;
     let fs: FsKind = args.fs.parse().map_err(Error::Usage)?;
+    super::remove_real_roots_on_signal(fs)?;
     let r = replay(&setup, &args.token, fs)?;
     match args.format {
         Format::Json => println!(

@@ -8,6 +8,7 @@
 mod chunked;
 mod dir_cache;
 mod fd_table;
+pub mod live_roots;
 mod model;
 mod path;
 mod real;

@@ -49,14 +49,23 @@ pub struct RealFs {
     root: OwnedFd,
     /// Open files by virtual descriptor number.
     files: BTreeMap<Fd, File>,
-    /// Declared last so the directory is removed after the descriptors close.
-    dir: tempfile::TempDir,
+    /// Taken by `drop`, which removes it under the live-roots lock.
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for RealFs {
+    fn drop(&mut self) {
+        self.files.clear();
+        if let Some(dir) = self.dir.take() {
+            super::live_roots::remove(dir);
+        }
+    }
 }
 
 impl std::fmt::Debug for RealFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RealFs")
-            .field("root", &self.dir.path())
+            .field("root", &self.dir().path())
             .field("open_fds", &self.files.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -90,10 +99,12 @@ impl RealFs {
     /// A fresh, empty root under the system temporary directory (`$TMPDIR`).
     pub fn new() -> Result<RealFs> {
         rustix::process::umask(Mode::from_raw_mode(UMASK));
-        let dir = tempfile::Builder::new()
-            .prefix("prefixrace-")
-            .tempdir()
-            .map_err(|e| Error::io("temporary directory", &e))?;
+        let dir = super::live_roots::create(|| {
+            let dir = tempfile::Builder::new().prefix("prefixrace-").tempdir()?;
+            let path = dir.path().to_path_buf();
+            Ok((dir, path))
+        })
+        .map_err(|e| Error::io("temporary directory", &e))?;
         let root = rustix::fs::open(
             dir.path(),
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -103,13 +114,17 @@ impl RealFs {
         Ok(RealFs {
             root,
             files: BTreeMap::new(),
-            dir,
+            dir: Some(dir),
         })
+    }
+
+    fn dir(&self) -> &tempfile::TempDir {
+        self.dir.as_ref().expect("the root lives until drop")
     }
 
     /// The host path of the root (for tests and diagnostics only).
     pub fn root_path(&self) -> &Path {
-        self.dir.path()
+        self.dir().path()
     }
 
     /// Resolves `path` beneath the root, following every symlink (also a
@@ -397,6 +412,6 @@ impl Fs for RealFs {
     }
 
     fn tree(&self) -> Tree {
-        host_tree(self.dir.path()).expect("a RealFs root stays readable while the RealFs lives")
+        host_tree(self.dir().path()).expect("a RealFs root stays readable while the RealFs lives")
     }
 }
