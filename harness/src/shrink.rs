@@ -84,7 +84,9 @@ fn linearize(steps: &DporSteps, hb: &HappensBefore, jobs: usize, target: usize) 
     let mut placed = vec![0u32; jobs];
     let ready = |i: usize, placed: &[u32]| {
         let p = steps.chosen(i);
-        (0..jobs).all(|q| q == p || placed[q] >= hb.clock(i)[q])
+        hb.clock(i)
+            .iter()
+            .all(|&(q, n)| q as usize == p || placed[q as usize] >= n)
     };
     let mut out = Vec::with_capacity(relevant.len());
     let mut current: Option<JobId> = None;

@@ -62,12 +62,16 @@ impl WakeupSeq {
         let items = events
             .iter()
             .map(|&e| {
-                let clock = hb.clock(e);
                 let own = hb.job(e);
-                clocks.extend((0..jobs).map(|q| {
-                    let bound = if q == own { hb.seq(e) - 1 } else { clock[q] };
-                    seqs[q].partition_point(|&s| s <= bound) as u32
-                }));
+                // Jobs not in `e`'s clock (never its own) have no event
+                // before it.
+                let row = clocks.len();
+                clocks.resize(row + jobs, 0);
+                for &(q, n) in hb.clock(e) {
+                    let q = q as usize;
+                    let bound = if q == own { hb.seq(e) - 1 } else { n };
+                    clocks[row + q] = seqs[q].partition_point(|&s| s <= bound) as u32;
+                }
                 let op = steps.executed(e).clone();
                 Item {
                     job: own,
