@@ -87,8 +87,12 @@ impl<'scope> DporFeed<'scope> {
                     let mut replay = ReplayScheduler::new(trace.schedule.clone());
                     Some(shapes.execution(&setup.run(fs.as_mut(), &mut replay, true).events))
                 });
-                // Stop at a failure, or when nobody asks any more.
-                if pairs_tx.send(pairs).is_err() || failed {
+                // A feed that stopped asking does not stop the search here:
+                // like one that asks, it stops it at the next send, so the
+                // search has run the same executions when it is finished
+                // (its branches left are in the report).
+                let _ = pairs_tx.send(pairs);
+                if failed {
                     break;
                 }
             }
