@@ -173,3 +173,39 @@ impl<'scope> DporFeed<'scope> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::builtin;
+    use crate::strategy::DirectInstall;
+
+    /// What the search has run when the feed is finished does not depend
+    /// on when: finished at once after taking some executions, or after a
+    /// pause (by which the search has counted the pairs of the execution
+    /// taken ahead and run the next), the coverage is the same.
+    #[test]
+    fn the_coverage_does_not_depend_on_when_the_feed_is_finished() {
+        let scenario = Arc::new(builtin::load("sage-32361").unwrap());
+        let setup = Setup::new(scenario, &DirectInstall).unwrap();
+        let oracle = Oracle::new(&setup).unwrap();
+        let shapes = ShapeCache::new(setup.job_count());
+        let coverage = |taken: usize, pause: u64| {
+            std::thread::scope(|scope| {
+                let mut feed =
+                    DporFeed::start(scope, &setup, &oracle, FsKind::Model, Some(&shapes));
+                for _ in 0..taken {
+                    assert!(feed.next_execution().unwrap().pairs.is_some());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(pause));
+                feed.finish().unwrap()
+            })
+        };
+        for taken in [0, 1, 3] {
+            let settled = coverage(taken, 200);
+            for _ in 0..5 {
+                assert_eq!(coverage(taken, 0), settled, "{taken} taken");
+            }
+        }
+    }
+}
