@@ -33,6 +33,8 @@ struct Offer {
 #[derive(Debug, Clone)]
 struct Step {
     chosen: u32,
+    /// The chosen job's offer it ran: an index into its list of offers.
+    offer: u32,
     mutates: bool,
     /// Where this step's new offers start in [`DporSteps::arrivals`].
     arrivals: u32,
@@ -132,14 +134,17 @@ impl DporSteps {
                 next.push(j);
             }
         }
-        let offer = self.offers[chosen]
-            .last_mut()
+        let offers = &mut self.offers[chosen];
+        let ran = offers.len().wrapping_sub(1);
+        let offer = offers
+            .get_mut(ran)
             .filter(|o| o.to == OPEN)
             .expect("the chosen job is runnable");
         offer.to = k + 1;
         self.next_open = std::mem::replace(&mut self.open, next);
         self.steps.push(Step {
             chosen: chosen as u32,
+            offer: ran as u32,
             mutates: true,
             arrivals,
             sleep,
@@ -246,8 +251,8 @@ impl DporSteps {
 
     /// The op executed at step `k`.
     pub fn executed(&self, k: usize) -> &Op {
-        self.offered_by(k, self.chosen(k))
-            .expect("the chosen job was runnable")
+        let step = &self.steps[k];
+        &self.offers[step.chosen as usize][step.offer as usize].op
     }
 
     /// The sleep set after step `k`: `sleep` without the chosen job and
