@@ -73,8 +73,8 @@ pub fn enumerate(
         }
         let choices = &run.trace.schedule.choices;
         for k in (from..run.steps.len()).rev() {
-            for &alt in run.steps[k].enabled.iter().rev() {
-                if alt != run.steps[k].chosen {
+            for alt in run.steps.enabled(k).into_iter().rev() {
+                if alt != run.steps.chosen(k) {
                     let mut next = choices[..k].to_vec();
                     next.push(alt);
                     stack.push(next);

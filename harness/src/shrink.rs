@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::execution::ExecutionTrace;
 use crate::fs::FsKind;
 use crate::oracle::{FailureKind, Judgement, Oracle};
-use crate::schedule::{DporScheduler, DporStep, ForcedScheduler, JobId, Schedule};
+use crate::schedule::{DporScheduler, DporSteps, ForcedScheduler, JobId, Schedule};
 use crate::setup::Setup;
 
 /// A failing execution recorded for shrinking: its trace, with events, and
@@ -30,7 +30,7 @@ pub struct Recorded {
     /// The execution, events included.
     pub trace: ExecutionTrace,
     /// What every step offered and which job ran.
-    pub steps: Vec<DporStep>,
+    pub steps: DporSteps,
 }
 
 /// Runs the schedule `choices` of `setup` once on a fresh `fs`, recording
@@ -73,23 +73,20 @@ fn same_failure(
 
 /// The relevant events of `steps` linearized with few switches, as the job
 /// of each; `target` is the last relevant event.
-fn linearize(
-    steps: &[crate::schedule::DporStep],
-    hb: &HappensBefore,
-    jobs: usize,
-    target: usize,
-) -> Vec<JobId> {
+fn linearize(steps: &DporSteps, hb: &HappensBefore, jobs: usize, target: usize) -> Vec<JobId> {
     let relevant: Vec<usize> = (0..=target)
         .filter(|&i| i == target || hb.before(i, target))
         .collect();
     let mut queues: Vec<std::collections::VecDeque<usize>> = vec![Default::default(); jobs];
     for &i in &relevant {
-        queues[steps[i].chosen].push_back(i);
+        queues[steps.chosen(i)].push_back(i);
     }
     let mut placed = vec![0u32; jobs];
     let ready = |i: usize, placed: &[u32]| {
-        let p = steps[i].chosen;
-        (0..jobs).all(|q| q == p || placed[q] >= hb.clock(i)[q])
+        let p = steps.chosen(i);
+        hb.clock(i)
+            .iter()
+            .all(|&(q, n)| q as usize == p || placed[q as usize] >= n)
     };
     let mut out = Vec::with_capacity(relevant.len());
     let mut current: Option<JobId> = None;
@@ -99,7 +96,7 @@ fn linearize(
             .or_else(|| (0..jobs).find(|&q| queues[q].front().is_some_and(|&i| ready(i, &placed))));
         let Some(job) = next else {
             // Cannot happen for a downward-closed set; keep the original order.
-            return relevant.iter().map(|&i| steps[i].chosen).collect();
+            return relevant.iter().map(|&i| steps.chosen(i)).collect();
         };
         queues[job].pop_front();
         placed[job] += 1;

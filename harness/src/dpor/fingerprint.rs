@@ -32,8 +32,7 @@ pub fn canonical_order(hb: &HappensBefore, jobs: usize) -> Vec<JobId> {
         let own = hb.job(k);
         hb.clock(k)
             .iter()
-            .enumerate()
-            .all(|(q, &c)| q == own || placed[q] >= c)
+            .all(|&(q, c)| q as usize == own || placed[q as usize] >= c)
     };
     let mut out = Vec::with_capacity(hb.len());
     while out.len() < hb.len() {
@@ -129,8 +128,7 @@ impl Canonical {
             let own = hb.job(k);
             hb.clock(k)
                 .iter()
-                .enumerate()
-                .all(|(q, &c)| q == own || placed[q] >= c)
+                .all(|&(q, c)| q as usize == own || placed[q as usize] >= c)
         };
         while self.order.len() < hb.len() {
             let step = self.order.len();

@@ -64,7 +64,7 @@ pub use wakeup::{Branch, WakeupSeq, WakeupTree};
 use std::collections::BTreeSet;
 
 use crate::execution::ExecutionTrace;
-use crate::schedule::{Asleep, DporScheduler, DporStep, JobId};
+use crate::schedule::{Asleep, DporScheduler, DporSteps, JobId};
 use crate::setup::Setup;
 use path::{Key, Path};
 
@@ -99,7 +99,7 @@ pub struct DporRun {
     /// The trace (without events).
     pub trace: ExecutionTrace,
     /// What the scheduler saw.
-    pub steps: Vec<DporStep>,
+    pub steps: DporSteps,
     /// Sleep-set blocked, or a forced choice was not runnable.
     pub blocked: bool,
 }
@@ -168,8 +168,9 @@ struct Suspended {
     job: JobId,
     /// Whether its op there mutates.
     mutates: bool,
-    /// The first execution's steps.
-    steps: Vec<DporStep>,
+    /// The first execution's steps (a copy costs O(steps + jobs): see
+    /// [`DporSteps`]).
+    steps: DporSteps,
     /// Sequences found meanwhile at `at` that `job` starts (weakly).
     pending: Vec<WakeupSeq>,
 }
@@ -593,11 +594,12 @@ impl<'a, T: Send> Search<'a, T> {
     /// first ones get the branches left beside a wakeup path (`rest`).
     fn grow(&mut self, from: usize, rest: Vec<WakeupTree>) {
         let mut rest = rest.into_iter();
-        for s in &self.path.steps[from..] {
+        let steps = &self.path.steps;
+        for k in from..steps.len() {
             self.nodes.push(Node {
-                chosen: s.chosen,
-                chosen_mutates: s.mutates,
-                sleep: s.sleep.clone(),
+                chosen: steps.chosen(k),
+                chosen_mutates: steps.mutates(k),
+                sleep: steps.sleep(k).to_vec(),
                 wut: rest.next().unwrap_or_default(),
             });
         }
@@ -626,11 +628,11 @@ impl<'a, T: Send> Search<'a, T> {
         let steps = &self.path.steps;
         match target::target(steps, &self.path.hb).filter(|_| self.options.race_directed) {
             Some((at, events)) => {
-                let jobs: Vec<JobId> = events.iter().map(|&i| steps[i].chosen).collect();
+                let jobs: Vec<JobId> = events.iter().map(|&i| steps.chosen(i)).collect();
                 self.suspended = Some(Suspended {
                     at,
-                    job: steps[at].chosen,
-                    mutates: steps[at].mutates,
+                    job: steps.chosen(at),
+                    mutates: steps.mutates(at),
                     steps: steps.clone(),
                     pending: Vec::new(),
                 });
@@ -655,7 +657,7 @@ impl<'a, T: Send> Search<'a, T> {
         if !self.execute(forced, at, sleep)? {
             return Ok(Advanced::Stopped(Stop::Failure));
         }
-        self.nodes[at].chosen_mutates = self.path.steps[at].mutates;
+        self.nodes[at].chosen_mutates = self.path.steps.mutates(at);
         self.grow(at + 1, Vec::new());
         self.add_races(0);
         Ok(Advanced::Ran)
@@ -693,7 +695,7 @@ impl<'a, T: Send> Search<'a, T> {
             if !self.execute(forced, k, sleep)? {
                 return Ok(Advanced::Stopped(Stop::Failure));
             }
-            self.nodes[k].chosen_mutates = self.path.steps[k].mutates;
+            self.nodes[k].chosen_mutates = self.path.steps.mutates(k);
             self.grow(k + 1, rest);
             self.add_races(k);
             return Ok(Advanced::Ran);
@@ -713,12 +715,11 @@ impl<'a, T: Send> Search<'a, T> {
         let (steps, hb) = (&path.steps, &path.hb);
         for (e, e2) in hb.races(from) {
             let w = WakeupSeq::new(&hb.reversal(e, e2), steps, hb, jobs);
-            let step = &steps[e];
             let node = &mut nodes[e];
             let weak = |w: &WakeupSeq, q: JobId, m: bool| {
-                w.weak_initial(q, step.offered_by(q).map(|op| (op, m)))
+                w.weak_initial(q, steps.offered_by(e, q).map(|op| (op, m)))
             };
-            if weak(&w, step.chosen, step.mutates)
+            if weak(&w, steps.chosen(e), steps.mutates(e))
                 || node.sleep.iter().any(|a| weak(&w, a.job, a.mutates))
             {
                 continue;
@@ -759,7 +760,7 @@ impl<'a, T: Send> Search<'a, T> {
         };
         node.chosen = s.job;
         node.chosen_mutates = s.mutates;
-        self.path.load(at, &steps);
+        self.path.load(at, steps);
         self.grow(at + 1, Vec::new());
         for mut w in s.pending {
             w.remove_first(s.job);
@@ -773,8 +774,14 @@ impl<'a, T: Send> Search<'a, T> {
     /// node's tree where they are not.
     fn insert_along(&mut self, from: usize, mut w: WakeupSeq) {
         let steps = &self.path.steps;
-        for (node, step) in self.nodes.iter_mut().zip(steps).skip(from) {
-            if w.weak_initial(node.chosen, Some((step.executed(), step.mutates))) {
+        for (k, node) in self
+            .nodes
+            .iter_mut()
+            .enumerate()
+            .take(steps.len())
+            .skip(from)
+        {
+            if w.weak_initial(node.chosen, Some((steps.executed(k), steps.mutates(k)))) {
                 w.remove_first(node.chosen);
                 continue;
             }
@@ -798,7 +805,7 @@ fn run_here(
     }
     let (forced, sleep_from, sleep) = key;
     let run = run_once(setup, fresh, forced, sleep_from, sleep)?;
-    path.load(sleep_from, &run.steps);
+    path.load(sleep_from, run.steps);
     Ok((run.trace, run.blocked))
 }
 
@@ -813,24 +820,23 @@ fn normalized(sleep: &[Asleep]) -> Vec<Asleep> {
 /// The steps of `steps` (an execution) as the DPOR scheduler would record
 /// them when forced up to step `at` and given the sleep set `sleep` there,
 /// or `None` when it would choose differently somewhere.
-fn with_sleep(steps: &[DporStep], at: usize, mut sleep: Vec<Asleep>) -> Option<Vec<DporStep>> {
-    let mut out = steps.to_vec();
+fn with_sleep(steps: &DporSteps, at: usize, mut sleep: Vec<Asleep>) -> Option<DporSteps> {
+    let mut out = steps.clone();
     let mut last: Option<JobId> = None;
     for m in at..steps.len() {
-        let st = &steps[m];
-        sleep.retain(|a| st.enabled.contains(&a.job));
+        sleep.retain(|a| steps.is_enabled(m, a.job));
         if m > at {
-            let awake = |j: &JobId| !sleep.iter().any(|a| a.job == *j);
+            let awake = |j: JobId| !sleep.iter().any(|a| a.job == j);
             let choice = last
-                .filter(|l| st.enabled.contains(l) && awake(l))
-                .or_else(|| st.enabled.iter().copied().find(awake))?;
-            if choice != st.chosen {
+                .filter(|&l| steps.is_enabled(m, l) && awake(l))
+                .or_else(|| steps.first_enabled(m, awake))?;
+            if choice != steps.chosen(m) {
                 return None;
             }
         }
-        out[m].sleep = sleep.clone();
-        st.sleep_after(&mut sleep);
-        last = Some(st.chosen);
+        out.set_sleep(m, sleep.clone());
+        steps.sleep_after(m, &mut sleep);
+        last = Some(steps.chosen(m));
     }
     Some(out)
 }

@@ -16,7 +16,7 @@ use super::fingerprint::{Canonical, Fingerprint};
 use super::happens_before::HappensBefore;
 use super::machine::Machine;
 use crate::execution::ExecutionTrace;
-use crate::schedule::{Asleep, DporScheduler, DporStep, JobId};
+use crate::schedule::{Asleep, DporScheduler, DporSteps, JobId};
 use crate::setup::Setup;
 
 /// A copy of the execution's state is kept at least every this many steps.
@@ -41,7 +41,7 @@ pub(crate) type Key = (Vec<JobId>, usize, Vec<Asleep>);
 /// The current branch of the search.
 pub(crate) struct Path {
     /// The steps of the current execution.
-    pub(crate) steps: Vec<DporStep>,
+    pub(crate) steps: DporSteps,
     /// Happens-before over them.
     pub(crate) hb: HappensBefore,
     /// Copies of the execution's state, by ascending step, all within the
@@ -61,7 +61,7 @@ impl Path {
     /// An empty branch, for executions of `jobs` jobs.
     pub(crate) fn new(jobs: usize) -> Path {
         Path {
-            steps: Vec::new(),
+            steps: DporSteps::new(),
             hb: HappensBefore::empty(jobs),
             checkpoints: Vec::new(),
             started: false,
@@ -89,10 +89,13 @@ impl Path {
     }
 
     /// Makes `steps` (an execution run elsewhere that shares the first
-    /// `k` steps with the current one) the current execution.
-    pub(crate) fn load(&mut self, k: usize, steps: &[DporStep]) {
+    /// `k` steps with the current one) the current execution. (Only its
+    /// steps from `k` on are new; the sleep sets of the ones before may
+    /// differ, but the search reads a step's sleep set only when it
+    /// first grows a node for it.)
+    pub(crate) fn load(&mut self, k: usize, steps: DporSteps) {
         self.truncate(k);
-        self.steps.extend_from_slice(&steps[k..]);
+        self.steps = steps;
         self.hb.extend(&self.steps);
     }
 
@@ -126,10 +129,7 @@ impl Path {
         let (forced, k, sleep) = key;
         let k = *k;
         debug_assert!(self.steps.len() >= k);
-        debug_assert!(self.steps[..k]
-            .iter()
-            .zip(forced)
-            .all(|(s, &j)| s.chosen == j));
+        debug_assert!((0..k).all(|s| self.steps.chosen(s) == forced[s]));
         self.truncate(k);
         let Some(deepest) = self.checkpoints.last_mut() else {
             return Ok(None);
@@ -139,7 +139,9 @@ impl Path {
             return Ok(None);
         };
         let mut scheduler = DporScheduler::new(forced.clone(), k, sleep.clone());
-        scheduler.resume_after(from.checked_sub(1).map(|s| self.steps[s].chosen));
+        scheduler.resume_after(from.checked_sub(1).map(|s| self.steps.chosen(s)));
+        // The steps from `from` to `k` are replayed, not recorded again.
+        scheduler.continuing(std::mem::take(&mut self.steps));
         let checkpoints = &mut self.checkpoints;
         let every = every(setup.deps().len());
         let mut at = |m: &mut Machine| {
@@ -152,9 +154,9 @@ impl Path {
         };
         machine.run(setup.deps(), &mut scheduler, &mut at);
         let blocked = scheduler.blocked || scheduler.diverged;
-        self.steps.extend(scheduler.steps.drain(k - from..));
+        self.steps = std::mem::take(&mut scheduler.steps);
         self.hb.extend(&self.steps);
-        let choices = self.steps.iter().map(|s| s.chosen).collect();
+        let choices = self.steps.choices();
         Ok(Some((machine.trace(choices), blocked)))
     }
 }

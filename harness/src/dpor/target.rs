@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::happens_before::HappensBefore;
 use crate::op::Op;
-use crate::schedule::DporStep;
+use crate::schedule::DporSteps;
 
 /// The strict ancestors of `path`, not counting the root.
 fn ancestors(path: &str) -> impl Iterator<Item = &str> {
@@ -20,10 +20,10 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 
 /// The target of the execution `steps`: the position of the `mkdir` and the
 /// events `notdep(mkdir)·op` that reverse it with the later op.
-pub fn target(steps: &[DporStep], hb: &HappensBefore) -> Option<(usize, Vec<usize>)> {
+pub fn target(steps: &DporSteps, hb: &HappensBefore) -> Option<(usize, Vec<usize>)> {
     let mut mkdirs: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (k, step) in steps.iter().enumerate() {
-        let later = step.executed();
+    for k in 0..steps.len() {
+        let later = steps.executed(k);
         let mut best: Option<usize> = None;
         for dir in ancestors(later.path()) {
             let Some(found) = mkdirs.get(dir) else {

@@ -9,7 +9,7 @@
 
 use crate::op::Op;
 use crate::schedule::dependence::{dependent_as, mutates};
-use crate::schedule::{DporStep, JobId};
+use crate::schedule::{DporSteps, JobId};
 
 use super::happens_before::HappensBefore;
 
@@ -49,7 +49,7 @@ pub struct WakeupSeq {
 impl WakeupSeq {
     /// The events `events` (indices into an execution, ascending) of the
     /// execution of `steps` whose happens-before is `hb`.
-    pub fn new(events: &[usize], steps: &[DporStep], hb: &HappensBefore, jobs: usize) -> Self {
+    pub fn new(events: &[usize], steps: &DporSteps, hb: &HappensBefore, jobs: usize) -> Self {
         let last = events.last().copied();
         // For each job, the positions within the job of its events in `events`.
         let mut seqs: Vec<Vec<u32>> = vec![Vec::new(); jobs];
@@ -62,19 +62,23 @@ impl WakeupSeq {
         let items = events
             .iter()
             .map(|&e| {
-                let clock = hb.clock(e);
                 let own = hb.job(e);
-                clocks.extend((0..jobs).map(|q| {
-                    let bound = if q == own { hb.seq(e) - 1 } else { clock[q] };
-                    seqs[q].partition_point(|&s| s <= bound) as u32
-                }));
-                let op = steps[e].executed().clone();
+                // Jobs not in `e`'s clock (never its own) have no event
+                // before it.
+                let row = clocks.len();
+                clocks.resize(row + jobs, 0);
+                for &(q, n) in hb.clock(e) {
+                    let q = q as usize;
+                    let bound = if q == own { hb.seq(e) - 1 } else { n };
+                    clocks[row + q] = seqs[q].partition_point(|&s| s <= bound) as u32;
+                }
+                let op = steps.executed(e).clone();
                 Item {
                     job: own,
                     mutates: if Some(e) == last {
                         mutates(&op, None)
                     } else {
-                        steps[e].mutates
+                        steps.mutates(e)
                     },
                     op,
                 }

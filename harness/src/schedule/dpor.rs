@@ -2,12 +2,12 @@
 //! choices (the prefix of an explored branch, then a wakeup sequence), then
 //! continues without preemption (the job that ran last keeps running while it
 //! can), never picking a job in the sleep set. It records, for every step,
-//! the runnable jobs, the op each offers and the sleep set, which is what the
-//! DPOR driver (`crate::dpor`) analyses afterwards.
+//! the runnable jobs, the op each offers and the sleep set ([`DporSteps`]),
+//! which is what the DPOR driver (`crate::dpor`) analyses afterwards.
 
-use super::dependence::{dependent_as, mutates};
+use super::dependence::mutates;
 
-use super::{JobId, Scheduler};
+use super::{DporSteps, JobId, Scheduler};
 use crate::op::{Op, OpResult};
 
 /// A job in the sleep set: its branch was explored before, and the op it
@@ -21,50 +21,6 @@ pub struct Asleep {
     pub mutates: bool,
 }
 
-/// What the scheduler saw at one step.
-#[derive(Debug, Clone)]
-pub struct DporStep {
-    /// The runnable jobs, ascending.
-    pub enabled: Vec<JobId>,
-    /// The op each runnable job offered, parallel to `enabled`.
-    pub offered: Vec<Op>,
-    /// The sleep set before the choice (only maintained from the branch point on).
-    pub sleep: Vec<Asleep>,
-    /// The job picked.
-    pub chosen: JobId,
-    /// Whether the op it ran changed anything, judged with its result (see
-    /// [`crate::schedule::dependence::mutates`]).
-    pub mutates: bool,
-}
-
-impl DporStep {
-    /// The op job `job` offered at this step, if it was runnable.
-    pub fn offered_by(&self, job: JobId) -> Option<&Op> {
-        self.enabled
-            .iter()
-            .position(|&j| j == job)
-            .map(|i| &self.offered[i])
-    }
-
-    /// The op executed at this step.
-    pub fn executed(&self) -> &Op {
-        self.offered_by(self.chosen)
-            .expect("the chosen job was runnable")
-    }
-
-    /// The sleep set after this step: `sleep` without the chosen job and
-    /// the jobs whose next op is dependent with the op that ran.
-    pub fn sleep_after(&self, sleep: &mut Vec<Asleep>) {
-        let op = self.executed();
-        sleep.retain(|a| {
-            a.job != self.chosen
-                && !self
-                    .offered_by(a.job)
-                    .is_some_and(|o| dependent_as(o, a.mutates, op, self.mutates))
-        });
-    }
-}
-
 /// A scheduler for one DPOR execution.
 #[derive(Debug, Clone)]
 pub struct DporScheduler {
@@ -73,8 +29,11 @@ pub struct DporScheduler {
     sleep: Vec<Asleep>,
     last: Option<JobId>,
     tracking: bool,
+    /// Whether the step being run is recorded (not when it was recorded
+    /// before: see [`DporScheduler::continuing`]).
+    recording: bool,
     /// Every step of the execution, as seen by the scheduler.
-    pub steps: Vec<DporStep>,
+    pub steps: DporSteps,
     /// Set when every runnable job was asleep at some step: the execution is
     /// equivalent to one explored before (sleep-set blocked).
     pub blocked: bool,
@@ -92,7 +51,8 @@ impl DporScheduler {
             sleep,
             last: None,
             tracking: false,
-            steps: Vec::new(),
+            recording: false,
+            steps: DporSteps::new(),
             blocked: false,
             diverged: false,
         }
@@ -103,6 +63,14 @@ impl DporScheduler {
     /// keeps running that job when it is free to choose.
     pub fn resume_after(&mut self, last: Option<JobId>) {
         self.last = last;
+    }
+
+    /// Makes the scheduler continue `steps`, the first steps of this
+    /// execution recorded before: when it is resumed from a state at or
+    /// before their end, the steps it is asked about before their end are
+    /// not recorded again.
+    pub fn continuing(&mut self, steps: DporSteps) {
+        self.steps = steps;
     }
 
     fn free_choice(&mut self, runnable: &[JobId]) -> JobId {
@@ -144,34 +112,30 @@ impl Scheduler for DporScheduler {
             }
             None => self.free_choice(runnable),
         };
-        let ops: Vec<Op> = runnable
-            .iter()
-            .map(|&j| offered[j].clone().expect("runnable jobs offer an op"))
-            .collect();
-        let record = DporStep {
-            enabled: runnable.to_vec(),
-            offered: ops,
-            sleep: if tracking {
+        self.recording = step >= self.steps.len();
+        if self.recording {
+            debug_assert_eq!(step, self.steps.len(), "steps are recorded in order");
+            let sleep = if tracking {
                 self.sleep.clone()
             } else {
                 Vec::new()
-            },
-            chosen,
-            mutates: true,
-        };
+            };
+            self.steps.record(runnable, offered, chosen, sleep);
+        }
         self.tracking = tracking;
-        self.steps.push(record);
         self.last = Some(chosen);
         Some(chosen)
     }
 
     fn completed(&mut self, result: &OpResult) {
-        let Some(step) = self.steps.last_mut() else {
+        if !self.recording {
             return;
-        };
-        step.mutates = mutates(step.executed(), Some(result));
+        }
+        let k = self.steps.len() - 1;
+        let m = mutates(self.steps.executed(k), Some(result));
+        self.steps.set_mutates(k, m);
         if self.tracking {
-            step.sleep_after(&mut self.sleep);
+            self.steps.sleep_after(k, &mut self.sleep);
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub mod dependence;
 mod dpor;
+mod dpor_steps;
 mod forced;
 mod pct;
 mod random;
@@ -15,7 +16,8 @@ mod rng;
 mod serial;
 pub mod token;
 
-pub use dpor::{Asleep, DporScheduler, DporStep};
+pub use dpor::{Asleep, DporScheduler};
+pub use dpor_steps::DporSteps;
 pub use forced::ForcedScheduler;
 pub use pct::PctScheduler;
 pub use random::RandomScheduler;
