@@ -25,6 +25,7 @@
 //! row, turned into a [`PairSet`] when shapes are to be united.
 
 pub mod cache;
+pub mod rows;
 pub mod shape;
 pub mod tally;
 

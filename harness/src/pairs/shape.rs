@@ -79,21 +79,11 @@ pub struct Shape {
     ids: Vec<Vec<u64>>,
     rows: Vec<Row>,
     partners: Vec<u32>,
+    /// Per row, the key of its content ([`Shape::row_key`]).
+    row_keys: Vec<StateKey>,
     /// False when two ops share an identity (a hash collision): the pairs
     /// of two rows may then be one pair.
     distinct: bool,
-}
-
-/// A pair of a [`Shape`] as identities: the row's op, its partner, and
-/// whether the row's op is the one with the lower identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowPair {
-    /// The lower identity.
-    pub low: u64,
-    /// The higher identity.
-    pub high: u64,
-    /// True when the row's op has the lower identity.
-    pub op_is_low: bool,
 }
 
 impl Shape {
@@ -175,10 +165,25 @@ impl Shape {
                 });
             }
         }
+        let row_keys = rows
+            .iter()
+            .map(|r| {
+                let mut h = StateHasher::default();
+                h.write_u32(r.job);
+                h.write_u64(ids[r.job as usize][r.op as usize]);
+                h.write_u32(r.partner_job);
+                let other = &ids[r.partner_job as usize];
+                for &k in &partners[r.start as usize..r.end as usize] {
+                    h.write_u64(other[k as usize]);
+                }
+                h.finish128()
+            })
+            .collect();
         Shape {
             ids,
             rows,
             partners,
+            row_keys,
             distinct,
         }
     }
@@ -198,22 +203,30 @@ impl Shape {
         self.rows[row].end - self.rows[row].start
     }
 
+    /// The key of row `row`'s content: its op's job and identity, its
+    /// partner job and its partners' identities in order. Rows of any
+    /// shapes with one key have the same pairs, in the same order.
+    pub fn row_key(&self, row: usize) -> StateKey {
+        self.row_keys[row]
+    }
+
+    /// Row `row`'s op: its job and identity.
+    pub fn row_op(&self, row: usize) -> (u32, u64) {
+        let r = self.rows[row];
+        (r.job, self.ids[r.job as usize][r.op as usize])
+    }
+
+    /// Row `row`'s partners: their job, and their identities in its order.
+    pub fn row_partners(&self, row: usize) -> (u32, impl Iterator<Item = u64> + '_) {
+        let r = self.rows[row];
+        let other = &self.ids[r.partner_job as usize];
+        let partners = &self.partners[r.start as usize..r.end as usize];
+        (r.partner_job, partners.iter().map(|&k| other[k as usize]))
+    }
+
     /// False when two ops of the shape share an identity.
     pub fn distinct(&self) -> bool {
         self.distinct
-    }
-
-    /// The `t`-th pair of row `row`, as identities.
-    pub fn row_pair(&self, row: usize, t: u32) -> RowPair {
-        let r = self.rows[row];
-        let op = self.ids[r.job as usize][r.op as usize];
-        let partner = self.partners[(r.start + t) as usize];
-        let other = self.ids[r.partner_job as usize][partner as usize];
-        RowPair {
-            low: op.min(other),
-            high: op.max(other),
-            op_is_low: op < other,
-        }
     }
 
     /// Every row's split in the execution of this shape that ran its jobs'
