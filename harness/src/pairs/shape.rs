@@ -152,7 +152,10 @@ impl Shape {
         for i in by_job.iter().flatten().map(|&i| i as usize) {
             let bucket = &mut by_op[start[i] as usize..start[i + 1] as usize];
             // By job, then in the job's order (which is the event order).
-            bucket.sort_unstable_by_key(|&j| (job_of[j as usize], j));
+            // The bucket is a few ascending runs (the partners found when
+            // the op ran, index by index, then those found later, in
+            // order), which a stable sort merges instead of sorting anew.
+            bucket.sort_by_key(|&j| (job_of[j as usize], j));
             for run in bucket.chunk_by(|&a, &b| job_of[a as usize] == job_of[b as usize]) {
                 let begin = partners.len() as u32;
                 partners.extend(run.iter().map(|&j| local[j as usize]));
