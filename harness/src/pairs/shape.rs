@@ -125,21 +125,6 @@ impl Shape {
                 false => (j, i),
             })
         });
-        let mut start = vec![0u32; events.len() + 1];
-        for &(i, _) in &found {
-            start[i as usize + 1] += 1;
-        }
-        for k in 1..start.len() {
-            start[k] += start[k - 1];
-        }
-        let mut by_op = vec![0u32; found.len()];
-        let mut fill = start.clone();
-        for &(i, j) in &found {
-            by_op[fill[i as usize] as usize] = j;
-            fill[i as usize] += 1;
-        }
-        drop(found);
-        drop(fill);
         let mut by_job: Vec<Vec<u32>> = count
             .iter()
             .map(|&n| Vec::with_capacity(n as usize))
@@ -147,15 +132,27 @@ impl Shape {
         for (i, &job) in job_of.iter().enumerate() {
             by_job[job as usize].push(i as u32);
         }
+        // Each op's partners, by job and then in the job's order (which is
+        // the event order), without a comparison sort: the pairs by
+        // partner, then the partners taken in that order into their ops'
+        // buckets.
+        let (at_partner, by_partner) = grouped(events.len(), found.iter().map(|&(i, j)| (j, i)));
+        let start = offsets(events.len(), found.iter().map(|&(i, _)| i));
+        drop(found);
+        let mut by_op = vec![0u32; by_partner.len()];
+        let mut fill = start.clone();
+        for j in by_job.iter().flatten().map(|&j| j as usize) {
+            for &i in &by_partner[at_partner[j] as usize..at_partner[j + 1] as usize] {
+                by_op[fill[i as usize] as usize] = j as u32;
+                fill[i as usize] += 1;
+            }
+        }
+        drop(by_partner);
+        drop(fill);
         let mut rows = Vec::new();
         let mut partners = Vec::with_capacity(by_op.len());
         for i in by_job.iter().flatten().map(|&i| i as usize) {
-            let bucket = &mut by_op[start[i] as usize..start[i + 1] as usize];
-            // By job, then in the job's order (which is the event order).
-            // The bucket is a few ascending runs (the partners found when
-            // the op ran, index by index, then those found later, in
-            // order), which a stable sort merges instead of sorting anew.
-            bucket.sort_by_key(|&j| (job_of[j as usize], j));
+            let bucket = &by_op[start[i] as usize..start[i + 1] as usize];
             for run in bucket.chunk_by(|&a, &b| job_of[a as usize] == job_of[b as usize]) {
                 let begin = partners.len() as u32;
                 partners.extend(run.iter().map(|&j| local[j as usize]));
@@ -254,6 +251,32 @@ impl Shape {
             })
             .collect()
     }
+}
+
+/// Where each key's entries start among `n` keys (and where the last
+/// ends), for entries with the keys `keys`.
+fn offsets(n: usize, keys: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut start = vec![0u32; n + 1];
+    for k in keys {
+        start[k as usize + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    start
+}
+
+/// The values of `entries` (key, value) grouped by key, each group in the
+/// entries' order, and where each key's group starts ([`offsets`]).
+fn grouped(n: usize, entries: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let start = offsets(n, entries.clone().map(|(k, _)| k));
+    let mut values = vec![0u32; start[n] as usize];
+    let mut fill = start.clone();
+    for (k, v) in entries {
+        values[fill[k as usize] as usize] = v;
+        fill[k as usize] += 1;
+    }
+    (start, values)
 }
 
 #[cfg(test)]
