@@ -22,9 +22,11 @@
 //! of execution, the ops each job ran in its order ([`shape`]): executions
 //! of a known shape only order its rows of pairs ([`cache`]), and a
 //! [`PairTally`] keeps, per shape, which orders its executions gave each
-//! row, turned into a [`PairSet`] when shapes are to be united.
+//! row. Shapes are united row by row, rows of one content being one row
+//! ([`rows`]), and turned into a [`PairSet`] for the compact form.
 
 pub mod cache;
+pub mod rows;
 pub mod shape;
 pub mod tally;
 

@@ -79,21 +79,11 @@ pub struct Shape {
     ids: Vec<Vec<u64>>,
     rows: Vec<Row>,
     partners: Vec<u32>,
+    /// Per row, the key of its content ([`Shape::row_key`]).
+    row_keys: Vec<StateKey>,
     /// False when two ops share an identity (a hash collision): the pairs
     /// of two rows may then be one pair.
     distinct: bool,
-}
-
-/// A pair of a [`Shape`] as identities: the row's op, its partner, and
-/// whether the row's op is the one with the lower identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowPair {
-    /// The lower identity.
-    pub low: u64,
-    /// The higher identity.
-    pub high: u64,
-    /// True when the row's op has the lower identity.
-    pub op_is_low: bool,
 }
 
 impl Shape {
@@ -135,21 +125,6 @@ impl Shape {
                 false => (j, i),
             })
         });
-        let mut start = vec![0u32; events.len() + 1];
-        for &(i, _) in &found {
-            start[i as usize + 1] += 1;
-        }
-        for k in 1..start.len() {
-            start[k] += start[k - 1];
-        }
-        let mut by_op = vec![0u32; found.len()];
-        let mut fill = start.clone();
-        for &(i, j) in &found {
-            by_op[fill[i as usize] as usize] = j;
-            fill[i as usize] += 1;
-        }
-        drop(found);
-        drop(fill);
         let mut by_job: Vec<Vec<u32>> = count
             .iter()
             .map(|&n| Vec::with_capacity(n as usize))
@@ -157,12 +132,27 @@ impl Shape {
         for (i, &job) in job_of.iter().enumerate() {
             by_job[job as usize].push(i as u32);
         }
+        // Each op's partners, by job and then in the job's order (which is
+        // the event order), without a comparison sort: the pairs by
+        // partner, then the partners taken in that order into their ops'
+        // buckets.
+        let (at_partner, by_partner) = grouped(events.len(), found.iter().map(|&(i, j)| (j, i)));
+        let start = offsets(events.len(), found.iter().map(|&(i, _)| i));
+        drop(found);
+        let mut by_op = vec![0u32; by_partner.len()];
+        let mut fill = start.clone();
+        for j in by_job.iter().flatten().map(|&j| j as usize) {
+            for &i in &by_partner[at_partner[j] as usize..at_partner[j + 1] as usize] {
+                by_op[fill[i as usize] as usize] = j as u32;
+                fill[i as usize] += 1;
+            }
+        }
+        drop(by_partner);
+        drop(fill);
         let mut rows = Vec::new();
         let mut partners = Vec::with_capacity(by_op.len());
         for i in by_job.iter().flatten().map(|&i| i as usize) {
-            let bucket = &mut by_op[start[i] as usize..start[i + 1] as usize];
-            // By job, then in the job's order (which is the event order).
-            bucket.sort_unstable_by_key(|&j| (job_of[j as usize], j));
+            let bucket = &by_op[start[i] as usize..start[i + 1] as usize];
             for run in bucket.chunk_by(|&a, &b| job_of[a as usize] == job_of[b as usize]) {
                 let begin = partners.len() as u32;
                 partners.extend(run.iter().map(|&j| local[j as usize]));
@@ -175,10 +165,25 @@ impl Shape {
                 });
             }
         }
+        let row_keys = rows
+            .iter()
+            .map(|r| {
+                let mut h = StateHasher::default();
+                h.write_u32(r.job);
+                h.write_u64(ids[r.job as usize][r.op as usize]);
+                h.write_u32(r.partner_job);
+                let other = &ids[r.partner_job as usize];
+                for &k in &partners[r.start as usize..r.end as usize] {
+                    h.write_u64(other[k as usize]);
+                }
+                h.finish128()
+            })
+            .collect();
         Shape {
             ids,
             rows,
             partners,
+            row_keys,
             distinct,
         }
     }
@@ -198,22 +203,30 @@ impl Shape {
         self.rows[row].end - self.rows[row].start
     }
 
+    /// The key of row `row`'s content: its op's job and identity, its
+    /// partner job and its partners' identities in order. Rows of any
+    /// shapes with one key have the same pairs, in the same order.
+    pub fn row_key(&self, row: usize) -> StateKey {
+        self.row_keys[row]
+    }
+
+    /// Row `row`'s op: its job and identity.
+    pub fn row_op(&self, row: usize) -> (u32, u64) {
+        let r = self.rows[row];
+        (r.job, self.ids[r.job as usize][r.op as usize])
+    }
+
+    /// Row `row`'s partners: their job, and their identities in its order.
+    pub fn row_partners(&self, row: usize) -> (u32, impl Iterator<Item = u64> + '_) {
+        let r = self.rows[row];
+        let other = &self.ids[r.partner_job as usize];
+        let partners = &self.partners[r.start as usize..r.end as usize];
+        (r.partner_job, partners.iter().map(|&k| other[k as usize]))
+    }
+
     /// False when two ops of the shape share an identity.
     pub fn distinct(&self) -> bool {
         self.distinct
-    }
-
-    /// The `t`-th pair of row `row`, as identities.
-    pub fn row_pair(&self, row: usize, t: u32) -> RowPair {
-        let r = self.rows[row];
-        let op = self.ids[r.job as usize][r.op as usize];
-        let partner = self.partners[(r.start + t) as usize];
-        let other = self.ids[r.partner_job as usize][partner as usize];
-        RowPair {
-            low: op.min(other),
-            high: op.max(other),
-            op_is_low: op < other,
-        }
     }
 
     /// Every row's split in the execution of this shape that ran its jobs'
@@ -238,6 +251,32 @@ impl Shape {
             })
             .collect()
     }
+}
+
+/// Where each key's entries start among `n` keys (and where the last
+/// ends), for entries with the keys `keys`.
+fn offsets(n: usize, keys: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut start = vec![0u32; n + 1];
+    for k in keys {
+        start[k as usize + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    start
+}
+
+/// The values of `entries` (key, value) grouped by key, each group in the
+/// entries' order, and where each key's group starts ([`offsets`]).
+fn grouped(n: usize, entries: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let start = offsets(n, entries.clone().map(|(k, _)| k));
+    let mut values = vec![0u32; start[n] as usize];
+    let mut fill = start.clone();
+    for (k, v) in entries {
+        values[fill[k as usize] as usize] = v;
+        fill[k as usize] += 1;
+    }
+    (start, values)
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@
 //! which orders: all of them in at least one, those with `lo <= t < hi` in
 //! both. A shape's record keeps `lo` and `hi` per row and a log of the
 //! executions that widened them, which gives every pair's first execution
-//! in each order when the record is turned into a [`PairSet`] (to unite it
-//! with other shapes' pairs, for the compact form, or to bound memory).
+//! in each order. Records are united with other shapes' (to count, for the
+//! compact form, or to bound memory) row by row in a [`RowSet`], and only
+//! turned into a [`PairSet`] of every pair for the compact form, past the
+//! row set's budget, or when identities collide.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use crate::state_key::StateKey;
 
 use super::cache::ExecutionPairs;
+use super::rows::{self, RowSet, Splits};
 use super::shape::Shape;
 use super::{PairCounts, PairSet};
 
@@ -50,7 +53,10 @@ struct Record {
 /// pair.
 #[derive(Debug, Default)]
 pub struct PairTally {
-    /// Pairs of the records turned into pairs.
+    /// Rows of the records turned into rows.
+    rows: RowSet,
+    /// Pairs of the rows past the budget, and of shapes whose ops do not
+    /// all have distinct identities.
     set: PairSet,
     records: BTreeMap<StateKey, Record>,
     /// Pairs held by `records`.
@@ -59,7 +65,9 @@ pub struct PairTally {
 
 impl PairTally {
     /// How many pairs the records hold at most (besides a few words per
-    /// row); past it, the records used longest ago are turned into pairs.
+    /// row); past it, the records used longest ago are turned into rows.
+    /// The row set holds as many at most, then its rows are turned into
+    /// pairs.
     pub const BUDGET: usize = 1 << 23;
 
     /// Adds the pairs of execution `execution` (1-based). Executions are
@@ -71,16 +79,16 @@ impl PairTally {
         let record = match self.records.get_mut(&pairs.key) {
             Some(record) if record.last <= execution => record,
             Some(_) => {
-                // Out of order: straight into the set.
+                // Out of order: straight into the rows.
                 for (row, &split) in pairs.splits.iter().enumerate() {
-                    let one = [Widened {
-                        row: row as u32,
+                    let one = [Splits {
                         execution,
                         lo: split,
                         hi: split,
                     }];
-                    expand_row(&mut self.set, shape, row, &one);
+                    self.unite(shape, row, &one);
                 }
+                self.bound_rows();
                 return;
             }
             None => {
@@ -131,7 +139,32 @@ impl PairTally {
         }
     }
 
-    /// Turns the record of `key` into pairs of the set.
+    /// Adds row `row` of `shape`, run by the executions `splits` (in
+    /// increasing order), to the rows, or to the set when the shape's
+    /// identities collide.
+    fn unite(&mut self, shape: &Shape, row: usize, splits: &[Splits]) {
+        if shape.distinct() {
+            self.rows.add(shape, row, splits);
+        } else {
+            let (_, op) = shape.row_op(row);
+            rows::expand_row(&mut self.set, op, shape.row_partners(row).1, splits);
+        }
+    }
+
+    /// Turns the rows into pairs of the set past the budget.
+    fn bound_rows(&mut self) {
+        if self.rows.pairs() > Self::BUDGET {
+            self.rows_into_set();
+        }
+    }
+
+    /// Turns the rows into pairs of the set.
+    fn rows_into_set(&mut self) {
+        self.rows.expand_into(&mut self.set);
+        self.rows.clear();
+    }
+
+    /// Turns the record of `key` into rows.
     fn flush(&mut self, key: StateKey) {
         let Some(mut record) = self.records.remove(&key) else {
             return;
@@ -144,19 +177,23 @@ impl PairTally {
         for (row, &split) in record.initial.iter().enumerate() {
             let later = log.partition_point(|w| w.row as usize == row);
             entries.clear();
-            entries.push(Widened {
-                row: row as u32,
+            entries.push(Splits {
                 execution: record.first,
                 lo: split,
                 hi: split,
             });
-            entries.extend_from_slice(&log[..later]);
+            entries.extend(log[..later].iter().map(|w| Splits {
+                execution: w.execution,
+                lo: w.lo,
+                hi: w.hi,
+            }));
             log = &log[later..];
-            expand_row(&mut self.set, &record.shape, row, &entries);
+            self.unite(&record.shape, row, &entries);
         }
+        self.bound_rows();
     }
 
-    /// Turns every record into pairs of the set.
+    /// Turns every record into rows.
     fn flush_all(&mut self) {
         let keys: Vec<StateKey> = self.records.keys().copied().collect();
         for key in keys {
@@ -166,7 +203,7 @@ impl PairTally {
 
     /// The counts over every execution added.
     pub fn counts(&mut self) -> PairCounts {
-        if self.set.is_empty() && self.records.len() == 1 {
+        if self.set.is_empty() && self.rows.is_empty() && self.records.len() == 1 {
             let record = self.records.values().next().expect("one record");
             if record.shape.distinct() {
                 // One shape: its pairs are distinct, counted row by row.
@@ -179,30 +216,20 @@ impl PairTally {
             }
         }
         self.flush_all();
+        if self.set.is_empty() {
+            if let Some(counts) = self.rows.counts() {
+                return counts;
+            }
+        }
+        self.rows_into_set();
         self.set.counts()
     }
 
     /// Every pair seen, in [`PairSet::to_compact`]'s form.
     pub fn to_compact(&mut self) -> Vec<String> {
         self.flush_all();
+        self.rows_into_set();
         self.set.to_compact()
-    }
-}
-
-/// Adds the pairs of row `row` of `shape` to `set`, from `entries`: the
-/// executions that widened the row's range of splits, in order.
-fn expand_row(set: &mut PairSet, shape: &Shape, row: usize, entries: &[Widened]) {
-    let execution = |k: usize| entries.get(k).map_or(0, |w| w.execution);
-    for t in 0..shape.row_len(row) {
-        let pair = shape.row_pair(row, t);
-        // `lo` only falls and `hi` only rises along the log.
-        let op_first = execution(entries.partition_point(|w| w.lo > t));
-        let partner_first = execution(entries.partition_point(|w| w.hi <= t));
-        let first = match pair.op_is_low {
-            true => [op_first, partner_first],
-            false => [partner_first, op_first],
-        };
-        set.add_first(pair.low, pair.high, first);
     }
 }
 
