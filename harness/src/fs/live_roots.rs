@@ -33,12 +33,31 @@ pub fn remove(dir: tempfile::TempDir) {
 
 /// Removes every listed root and exits with `code`, holding the list so that
 /// no new root is made meanwhile.
+///
+/// Workers may still be writing into a root while it is removed, so one
+/// `remove_dir_all` can fail with `ENOTEMPTY`; each root is retried until it
+/// is gone. Once a root directory itself is removed, nothing can be created
+/// under it any more (its entries are reached through its descriptor, and a
+/// deleted directory accepts no new entries), so this converges.
 pub fn remove_all_and_exit(code: i32) -> ! {
     let live = live();
     for path in live.iter() {
-        let _ = std::fs::remove_dir_all(path);
+        remove_until_gone(path);
     }
     std::process::exit(code)
+}
+
+/// Removes `path` and everything under it, retrying while concurrent writers
+/// refill it, for at most a few seconds.
+fn remove_until_gone(path: &std::path::Path) {
+    for _ in 0..1000 {
+        match std::fs::remove_dir_all(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound && path.exists() => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            _ => return,
+        }
+    }
 }
 
 #[cfg(test)]
