@@ -46,7 +46,8 @@ fn cp_against_python_same_seed_same_token_verdict_and_trace_and_the_token_replay
     let first = staged_copy_run(&args, prefix.path(), stage.path(), &py, &site);
     assert_eq!(first.0, Some(1), "the staged copy must fail: {}", first.2);
     let token = first.1.clone().expect("a failing run prints its token");
-    for _ in 0..4 {
+    let runs = repeats().max(5);
+    for _ in 1..runs {
         let again = staged_copy_run(&args, prefix.path(), stage.path(), &py, &site);
         assert_eq!(again, first, "the same seed must give the same run");
     }
@@ -65,7 +66,7 @@ fn cp_against_python_same_seed_same_token_verdict_and_trace_and_the_token_replay
         .take_while(|l| l.starts_with("  ["))
         .collect();
     assert!(!failing_trace.is_empty());
-    for _ in 0..5 {
+    for _ in 0..runs {
         let replay = staged_copy_run(
             &["--seed", "3", "--execution", &execution, "--token", &token],
             prefix.path(),
@@ -158,8 +159,16 @@ fn uv() -> Option<String> {
     found
 }
 
-/// How many runs [`identical_runs`] compares: 2, or
-/// `PREFIXRACE_GATE_REPEATS` (BENCHMARKS §7 measures 20, beside a CPU hog).
+/// Two random executions: enough for a plain importer to meet pip.
+const RANDOM_2: &[&str] = &["--scheduler", "random", "--executions", "2"];
+
+/// The directed search that finds the two-pip race (`tests/gate_directed.rs`),
+/// so that its failing token is replayed too.
+const AUTO_10: &[&str] = &["--scheduler", "auto", "--executions", "10"];
+
+/// How many runs [`identical_runs`] compares, and how many times a failing
+/// token is replayed: 2 (5 for cp), or `PREFIXRACE_GATE_REPEATS` (BENCHMARKS
+/// §7 measures 20, idle and beside a CPU hog).
 fn repeats() -> usize {
     std::env::var("PREFIXRACE_GATE_REPEATS")
         .ok()
@@ -168,19 +177,20 @@ fn repeats() -> usize {
         .unwrap_or(2)
 }
 
-/// Runs `commands` under the gate [`repeats`] times with one seed, on one
-/// prefix, and returns the report, after checking every run is
+/// Runs `commands` under the gate [`repeats`] times with seed 5 and the
+/// scheduler and budget in `search`, on one prefix, and returns the report, after checking every run is
 /// byte-identical to the first (verdict, token and `--trace`, temporary
 /// names from the clock shown as `~N`). On a difference both runs are kept
 /// in files under the test's scratch directory, and the message names them
 /// and the first line that differs, so a rare divergence can be chased.
-fn identical_runs(case: &str, commands: &[String]) -> String {
+fn identical_runs(case: &str, search: &[&str], commands: &[String]) -> String {
     let prefix = tempfile::tempdir().unwrap();
     let mut outputs = Vec::new();
     for _ in 0..repeats() {
         let out = prefixrace()
-            .args(["run", "--trace", "--scheduler", "random", "--seed", "5"])
-            .args(["--executions", "2", "--fail-on", "^ERROR", "--prefix"])
+            .args(["run", "--trace", "--seed", "5"])
+            .args(search)
+            .args(["--fail-on", "^ERROR", "--prefix"])
             .arg(prefix.path())
             .args(commands.iter().flat_map(|c| ["--", c.as_str()]))
             .output()
@@ -198,13 +208,69 @@ fn identical_runs(case: &str, commands: &[String]) -> String {
             panic!("{}", divergence(case, &outputs[0], other, i + 1));
         }
     }
+    let replays = replays_of_the_failing_token(case, &outputs[0], prefix.path(), commands);
     eprintln!(
-        "{} of {} runs identical: {}",
+        "{} of {} runs identical, {replays}: {}",
         outputs.len(),
         outputs.len(),
         commands.join(" | ")
     );
     outputs.remove(0).1
+}
+
+/// When `run` failed, replays its token [`repeats`] times on `prefix` and
+/// checks each replay fails again along the same trace; says what it did.
+fn replays_of_the_failing_token(
+    case: &str,
+    run: &(Option<i32>, String),
+    prefix: &std::path::Path,
+    commands: &[String],
+) -> String {
+    if run.0 != Some(1) {
+        return "no failing token to replay".to_string();
+    }
+    let line_after = |prefix: &str| {
+        run.1
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{case}: a failing run prints `{prefix}`: {}", run.1))
+            .to_string()
+    };
+    let (token, execution) = (line_after("token: "), line_after("FAIL: execution "));
+    let header = format!("({token}):");
+    let trace_after = |text: &str, header: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.contains(header))
+            .skip(1)
+            .take_while(|l| l.starts_with("  ["))
+            .map(str::to_string)
+            .collect()
+    };
+    let failing_trace = trace_after(&run.1, &header);
+    assert!(
+        !failing_trace.is_empty(),
+        "{case}: the failing execution's trace: {}",
+        run.1
+    );
+    for n in 1..=repeats() {
+        let out = prefixrace()
+            .args(["run", "--trace", "--seed", "5", "--fail-on", "^ERROR"])
+            .args(["--execution", &execution, "--token", &token, "--prefix"])
+            .arg(prefix)
+            .args(commands.iter().flat_map(|c| ["--", c.as_str()]))
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        let replayed = (out.status.code(), trace_after(&text, &header));
+        if replayed != (Some(1), failing_trace.clone()) {
+            panic!(
+                "{}",
+                divergence(&format!("{case}-replay"), run, &(replayed.0, text), n)
+            );
+        }
+    }
+    format!("its failing token replayed {} of {}", repeats(), repeats())
 }
 
 /// Keeps run 1 and run `n` of `case` in files and says where they part.
@@ -279,7 +345,7 @@ fn pip_against_python_repeats_its_runs() {
         return;
     }
     let case = WheelCase::new();
-    let report = identical_runs("pip-vs-python3", &[case.pip(), case.importer()]);
+    let report = identical_runs("pip-vs-python3", RANDOM_2, &[case.pip(), case.importer()]);
     assert!(
         report.contains("[B] "),
         "the importer's calls are traced: {report}"
@@ -292,7 +358,11 @@ fn pip_against_pip_repeats_its_runs() {
         return;
     }
     let case = WheelCase::new();
-    let report = identical_runs("pip-vs-pip", &[case.pip(), case.pip()]);
+    let report = identical_runs("pip-vs-pip", AUTO_10, &[case.pip(), case.pip()]);
+    assert!(
+        report.contains("[Errno 2] No such file or directory"),
+        "auto finds the two-pip race, so its token is replayed: {report}"
+    );
     assert!(report.contains("[B] "), "both pips are traced: {report}");
 }
 
@@ -314,6 +384,6 @@ fn uv_against_python_repeats_its_runs() {
         case.py,
         case.wheel.display()
     );
-    let report = identical_runs("uv-vs-python3", &[uv, case.importer()]);
+    let report = identical_runs("uv-vs-python3", RANDOM_2, &[uv, case.importer()]);
     assert!(report.contains("[A"), "{version}: {report}");
 }
