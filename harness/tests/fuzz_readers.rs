@@ -9,8 +9,10 @@
 //! run in docs/hardening.md sets it to 100,000. Every failing case proptest
 //! finds is kept in `fuzz_readers.proptest-regressions` and replayed first.
 
+use std::cell::Cell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use prefixrace::internals::merge::merge;
 use prefixrace::internals::record::strace::{parse_log, read_log};
@@ -41,6 +43,32 @@ fn runner() -> TestRunner {
         ))),
         ..Config::default()
     })
+}
+
+/// Runs `check` on [`cases`] inputs drawn from `inputs`, then prints the
+/// case count, the time taken and the slowest case: the figures the long
+/// run in docs/hardening.md quotes (a hang is a case that never returns).
+fn fuzz(
+    name: &str,
+    inputs: impl Strategy<Value = Vec<u8>>,
+    check: impl Fn(Vec<u8>) -> Result<(), TestCaseError>,
+) {
+    let slowest = Cell::new(Duration::ZERO);
+    let start = Instant::now();
+    runner()
+        .run(&inputs, |bytes| {
+            let case = Instant::now();
+            let verdict = check(bytes);
+            slowest.set(slowest.get().max(case.elapsed()));
+            verdict
+        })
+        .unwrap();
+    eprintln!(
+        "fuzz {name}: {} cases in {:.1} s, slowest case {:.1} ms",
+        cases(),
+        start.elapsed().as_secs_f64(),
+        slowest.get().as_secs_f64() * 1e3
+    );
 }
 
 /// The contract for an error: one line.
@@ -116,26 +144,22 @@ impl FileSource for Scenarios {
 #[test]
 fn scenario_toml() {
     let base = std::fs::read(root().join("scenarios/namespace-backports.toml")).unwrap();
-    runner()
-        .run(&input(base), |bytes| {
-            one_line(scenario::parse("s.toml", &bytes, &Scenarios))
-        })
-        .unwrap();
+    fuzz("scenario_toml", input(base), |bytes| {
+        one_line(scenario::parse("s.toml", &bytes, &Scenarios))
+    });
 }
 
 #[test]
 fn record() {
     let base = std::fs::read(root().join("scenarios/payloads/pip-21.1.2.RECORD")).unwrap();
-    runner()
-        .run(&input(base), |bytes| {
-            one_line(parse_record(
-                "R",
-                &bytes,
-                "lib/python3.9/site-packages",
-                None,
-            ))
-        })
-        .unwrap();
+    fuzz("record", input(base), |bytes| {
+        one_line(parse_record(
+            "R",
+            &bytes,
+            "lib/python3.9/site-packages",
+            None,
+        ))
+    });
 }
 
 #[test]
@@ -143,12 +167,10 @@ fn wheel_zip() {
     let base = std::fs::read(root().join("scenarios/payloads/idna-3.7-py3-none-any.whl")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.whl");
-    runner()
-        .run(&input(base), |bytes| {
-            std::fs::write(&path, &bytes).unwrap();
-            one_line(read_wheel(&path, "lib/python3.9/site-packages"))
-        })
-        .unwrap();
+    fuzz("wheel_zip", input(base), |bytes| {
+        std::fs::write(&path, &bytes).unwrap();
+        one_line(read_wheel(&path, "lib/python3.9/site-packages"))
+    });
 }
 
 fn real_trace() -> Vec<u8> {
@@ -164,18 +186,16 @@ fn real_trace() -> Vec<u8> {
 
 #[test]
 fn strace_log() {
-    runner()
-        .run(&input(real_trace()), |bytes| {
-            let text = String::from_utf8_lossy(&bytes);
-            one_line(parse_log(
-                "t.log",
-                &text,
-                Some("/sage/local"),
-                Some("/build"),
-            ))?;
-            one_line(parse_log("t.log", &text, None, None))
-        })
-        .unwrap();
+    fuzz("strace_log", input(real_trace()), |bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        one_line(parse_log(
+            "t.log",
+            &text,
+            Some("/sage/local"),
+            Some("/build"),
+        ))?;
+        one_line(parse_log("t.log", &text, None, None))
+    });
 }
 
 #[test]
@@ -185,15 +205,13 @@ fn strace_log_gzip() {
     let base = gz.finish().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.log.gz");
-    runner()
-        .run(&input(base), |bytes| {
-            std::fs::write(&path, &bytes).unwrap();
-            match read_log(&path) {
-                Ok(text) => one_line(parse_log("t.log", &text, None, None)),
-                Err(e) => one_line::<(), _>(Err(e)),
-            }
-        })
-        .unwrap();
+    fuzz("strace_log_gzip", input(base), |bytes| {
+        std::fs::write(&path, &bytes).unwrap();
+        match read_log(&path) {
+            Ok(text) => one_line(parse_log("t.log", &text, None, None)),
+            Err(e) => one_line::<(), _>(Err(e)),
+        }
+    });
 }
 
 fn a_report() -> Vec<u8> {
@@ -221,20 +239,16 @@ fn a_report() -> Vec<u8> {
 
 #[test]
 fn merge_json() {
-    runner()
-        .run(&input(a_report()), |bytes| {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            one_line(merge(&[("a.json".to_string(), text)]))
-        })
-        .unwrap();
+    fuzz("merge_json", input(a_report()), |bytes| {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        one_line(merge(&[("a.json".to_string(), text)]))
+    });
 }
 
 #[test]
 fn replay_token() {
     let base = token::encode(&[3, 0, 1, 7, 2, 2, 0, 1]).into_bytes();
-    runner()
-        .run(&input(base), |bytes| {
-            one_line(token::decode(&String::from_utf8_lossy(&bytes)))
-        })
-        .unwrap();
+    fuzz("replay_token", input(base), |bytes| {
+        one_line(token::decode(&String::from_utf8_lossy(&bytes)))
+    });
 }
