@@ -41,9 +41,9 @@ impl Error {
         message: impl Into<String>,
     ) -> Error {
         Error::Input {
-            file: file.into(),
+            file: escape_controls(&file.into()),
             line,
-            field: field.into(),
+            field: escape_controls(&field.into()),
             message: one_line(&message.into()),
         }
     }
@@ -51,7 +51,7 @@ impl Error {
     /// An I/O error on `file`.
     pub fn io(file: impl Into<String>, err: &std::io::Error) -> Error {
         Error::Io {
-            file: file.into(),
+            file: escape_controls(&file.into()),
             message: one_line(&err.to_string()),
         }
     }
@@ -60,6 +60,25 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         2
     }
+}
+
+/// `s` with its control characters escaped (`\n`, `\u{1b}`): a file or
+/// field name comes from the input (a wheel member, a RECORD path) and may
+/// hold a newline, which would split the error line or forge another.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// Folds a message to one line.

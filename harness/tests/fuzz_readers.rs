@@ -6,8 +6,9 @@
 //! error over several lines.
 //!
 //! CI runs `PREFIXRACE_FUZZ_CASES` cases of each (500 by default); the long
-//! run in docs/hardening.md sets it to 100,000. Every failing case proptest
-//! finds is kept in `fuzz_readers.proptest-regressions` and replayed first.
+//! run in docs/hardening.md sets it to 100,000. Every failing input proptest
+//! finds is shrunk and kept in `harness/tests/fuzz_corpus/NAME/`, and the
+//! corpus is replayed first.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -19,7 +20,7 @@ use prefixrace::internals::record::strace::{parse_log, read_log};
 use prefixrace::internals::schedule::token;
 use prefixrace::scenario::{self, parse_record, read_wheel, FileSource};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use proptest::test_runner::{Config, TestError, TestRunner};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,36 +39,94 @@ fn cases() -> u32 {
 fn runner() -> TestRunner {
     TestRunner::new(Config {
         cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
+        failure_persistence: None,
         ..Config::default()
     })
 }
 
-/// Runs `check` on [`cases`] inputs drawn from `inputs`, then prints the
-/// case count, the time taken and the slowest case: the figures the long
-/// run in docs/hardening.md quotes (a hang is a case that never returns).
+/// Where the inputs that once failed a fuzzer are kept, one directory per
+/// fuzzer (`harness/tests/fuzz_corpus/NAME/`): each is checked before the
+/// random cases, so a fixed crasher stays fixed.
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_corpus")
+        .join(name)
+}
+
+/// Checks every kept input of `name`'s corpus, in file-name order.
+fn replay_corpus(name: &str, check: &impl Fn(Vec<u8>) -> Result<(), TestCaseError>) {
+    let Ok(entries) = std::fs::read_dir(corpus(name)) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for file in files {
+        if let Err(e) = check(std::fs::read(&file).unwrap()) {
+            panic!("fuzz {name}: {} fails again: {e}", file.display());
+        }
+    }
+}
+
+/// Keeps a failing input in `name`'s corpus, named by its hash, and says
+/// where: commit it with the fix.
+fn keep_in_corpus(name: &str, input: &[u8]) -> PathBuf {
+    use sha2::Digest;
+    let dir = corpus(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let hash = sha2::Sha256::digest(input);
+    let file = dir.join(
+        hash[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    );
+    std::fs::write(&file, input).unwrap();
+    file
+}
+
+/// Checks `name`'s corpus, then runs `check` on [`cases`] inputs drawn from
+/// `inputs`, and prints the case count, the time taken and the slowest
+/// case: the figures the long run in docs/hardening.md quotes (a hang is a
+/// case that never returns). The slowest input is kept under the test
+/// scratch directory, to be timed alone; a failing one, shrunk, is kept in
+/// the corpus.
 fn fuzz(
     name: &str,
     inputs: impl Strategy<Value = Vec<u8>>,
     check: impl Fn(Vec<u8>) -> Result<(), TestCaseError>,
 ) {
+    replay_corpus(name, &check);
     let slowest = Cell::new(Duration::ZERO);
+    let slowest_input = std::cell::RefCell::new(Vec::new());
     let start = Instant::now();
-    runner()
-        .run(&inputs, |bytes| {
-            let case = Instant::now();
-            let verdict = check(bytes);
-            slowest.set(slowest.get().max(case.elapsed()));
-            verdict
-        })
-        .unwrap();
+    let outcome = runner().run(&inputs, |bytes| {
+        let case = Instant::now();
+        let kept = bytes.clone();
+        let verdict = check(bytes);
+        if case.elapsed() > slowest.get() {
+            slowest.set(case.elapsed());
+            *slowest_input.borrow_mut() = kept;
+        }
+        verdict
+    });
+    if let Err(TestError::Fail(reason, input)) = &outcome {
+        let kept = keep_in_corpus(name, input);
+        panic!(
+            "fuzz {name}: {reason}; the input is kept in {}",
+            kept.display()
+        );
+    }
+    outcome.unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-slowest");
+    std::fs::create_dir_all(&dir).unwrap();
+    let kept = dir.join(name);
+    std::fs::write(&kept, &*slowest_input.borrow()).unwrap();
     eprintln!(
-        "fuzz {name}: {} cases in {:.1} s, slowest case {:.1} ms",
+        "fuzz {name}: {} cases in {:.1} s, slowest case {:.1} ms (kept in {})",
         cases(),
         start.elapsed().as_secs_f64(),
-        slowest.get().as_secs_f64() * 1e3
+        slowest.get().as_secs_f64() * 1e3,
+        kept.display()
     );
 }
 
