@@ -4,7 +4,8 @@
 //!
 //! - `prefixrace_no_strace`: `strace -f` cannot trace here (not installed,
 //!   or ptrace is not permitted). The fidelity pins against real cp and
-//!   python3 and the `record run`/`record import` tests need it.
+//!   python3, the `record run`/`record import` tests and every test of the
+//!   gate (`tests/gate_*.rs`, which traces with ptrace itself) need it.
 //! - `prefixrace_no_python3`: `python3` does not run.
 //!
 //! CI (`ci/test.sh`) installs both and fails when it cannot.

@@ -7,6 +7,10 @@ mod gate_support;
 use gate_support::*;
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn staged_copy_races_a_real_import_and_cp_reports_file_exists() {
     if !gate_permitted() {
         return;
@@ -119,12 +123,20 @@ fn direct_install_passes(executions: u64) {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn direct_install_passes_a_few_executions() {
     direct_install_passes(4);
 }
 
 /// The acceptance run: `PREFIXRACE_PIP_EXECUTIONS` overrides the 200.
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 #[ignore = "slow: about 4 s per execution on 2 cores; run with --ignored"]
 fn direct_install_passes_200_executions() {
     let n = std::env::var("PREFIXRACE_PIP_EXECUTIONS")

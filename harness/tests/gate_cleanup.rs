@@ -48,6 +48,10 @@ fn populated_prefix() -> tempfile::TempDir {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn head_on_a_traced_pip_run_leaves_the_prefix_and_tmpdir_clean() {
     if !gate_permitted() {
         return;
@@ -92,6 +96,10 @@ fn head_on_a_traced_pip_run_leaves_the_prefix_and_tmpdir_clean() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn after_sigkill_the_next_run_restores_the_prefix() {
     if !gate_permitted() {
         return;
@@ -140,6 +148,10 @@ fn after_sigkill_the_next_run_restores_the_prefix() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn a_command_that_does_not_finish_is_a_hang() {
     if !gate_permitted() {
         return;

@@ -6,6 +6,10 @@ mod gate_support;
 use gate_support::*;
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn independent_commands_pass_and_the_prefix_is_restored() {
     if !gate_permitted() {
         return;
@@ -43,6 +47,10 @@ fn independent_commands_pass_and_the_prefix_is_restored() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn last_writer_wins_differs_from_the_serial_tree() {
     if !gate_permitted() {
         return;
@@ -69,6 +77,10 @@ fn last_writer_wins_differs_from_the_serial_tree() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn fail_on_matches_stderr_even_when_the_exit_status_is_zero() {
     if !gate_permitted() {
         return;
@@ -105,6 +117,10 @@ fn fail_on_matches_stderr_even_when_the_exit_status_is_zero() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn bad_input_is_one_line_and_exit_2() {
     let prefix = tempfile::tempdir().unwrap();
     let p = prefix.path().to_str().unwrap();
@@ -129,6 +145,10 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn a_failing_serial_reference_is_reported_not_raced() {
     if !gate_permitted() {
         return;

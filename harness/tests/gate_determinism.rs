@@ -34,6 +34,10 @@ fn staged_copy_run(
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn cp_against_python_same_seed_same_token_verdict_and_trace_and_the_token_replays() {
     if !gate_permitted() {
         return;
@@ -121,6 +125,10 @@ fn traced_names(py: &str, seed: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn getrandom_and_dev_urandom_are_seeded() {
     if !gate_permitted() {
         return;
@@ -340,6 +348,10 @@ impl WheelCase {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn pip_against_python_repeats_its_runs() {
     if !gate_permitted() {
         return;
@@ -353,6 +365,10 @@ fn pip_against_python_repeats_its_runs() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn pip_against_pip_repeats_its_runs() {
     if !gate_permitted() {
         return;
@@ -367,6 +383,10 @@ fn pip_against_pip_repeats_its_runs() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn uv_against_python_repeats_its_runs() {
     if !gate_permitted() {
         return;

@@ -36,6 +36,10 @@ fn directed(scheduler: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn auto_finds_the_staged_copy_race_against_a_plain_import() {
     if !gate_permitted() {
         return;
@@ -49,6 +53,10 @@ fn auto_finds_the_staged_copy_race_against_a_plain_import() {
 /// unlinked the file (pip unlinks a destination that exists before writing
 /// it), and A fails with pip's own OSError, within 10 executions.
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn auto_finds_the_two_pip_race_of_sage_33060() {
     if !gate_permitted() {
         return;

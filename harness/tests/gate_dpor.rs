@@ -50,6 +50,10 @@ fn token_of(text: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn dpor_finds_the_staged_copy_race_within_a_few_executions_and_its_token_replays() {
     if !gate_permitted() {
         return;
@@ -78,6 +82,10 @@ fn dpor_finds_the_staged_copy_race_within_a_few_executions_and_its_token_replays
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn dpor_repeats_its_search_byte_for_byte() {
     if !gate_permitted() {
         return;
@@ -93,6 +101,10 @@ fn dpor_repeats_its_search_byte_for_byte() {
 /// Two `cp -Rp` of disjoint trees: no call of one depends on a call of the
 /// other, so the first execution is the only class.
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn dpor_proves_disjoint_copies_race_free_in_one_execution() {
     if !gate_permitted() {
         return;
@@ -132,6 +144,10 @@ fn dpor_proves_disjoint_copies_race_free_in_one_execution() {
 /// directory). One execution cannot cover the classes: INCOMPLETE, exit 0,
 /// and exit 1 with --require-complete; with room the search ends: PASS.
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn dpor_says_incomplete_when_its_budget_ends_the_search() {
     if !gate_permitted() {
         return;

@@ -48,6 +48,10 @@ impl Drop for KillOnDrop {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn sigint_kills_and_reaps_every_traced_process() {
     if !gate_permitted() {
         return;

@@ -105,6 +105,10 @@ fn follow(
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn a_model_token_of_a_recorded_copy_makes_the_real_cp_fail_against_python() {
     if !gate_permitted() || !strace_available() {
         return;
@@ -146,6 +150,10 @@ fn a_model_token_of_a_recorded_copy_makes_the_real_cp_fail_against_python() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn a_model_token_of_two_recorded_pips_makes_the_real_pip_fail() {
     if !gate_permitted() || !strace_available() {
         return;
@@ -184,6 +192,10 @@ fn a_model_token_of_two_recorded_pips_makes_the_real_pip_fail() {
 }
 
 #[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
 fn a_model_with_other_jobs_than_the_commands_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let prefix = tempfile::tempdir().unwrap();
