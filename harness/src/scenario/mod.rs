@@ -11,6 +11,7 @@ mod budget;
 mod builder;
 pub mod builtin;
 mod glob;
+mod line_index;
 mod payload;
 mod record;
 mod toml_format;
