@@ -47,8 +47,8 @@ use super::budget::ScenarioBudget;
 use super::line_index::LineIndex;
 use super::payload::{convert_files, RawFile};
 use super::{
-    load_package_file, validate_module_name, Activity, Glob, Origin, Package, Scenario,
-    DEFAULT_PREFIX, DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES,
+    validate_module_name, Activity, Glob, Origin, Package, Scenario, DEFAULT_PREFIX,
+    DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES,
 };
 use crate::error::{Error, Result};
 use crate::fs::normalize_relative;
@@ -356,6 +356,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 ),
             ));
         }
+        let allowance = budget.allowance(p.name.get_ref());
         let mut pkg = if let Some(rel) = p
             .record
             .as_ref()
@@ -387,7 +388,13 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             if p.record.is_some() {
                 let bytes = source.read(rel.get_ref()).map_err(unreadable)?;
                 let shown = resolved.display().to_string();
-                let payload = super::parse_record(&shown, &bytes, &s.site_packages, None)?;
+                let payload = super::record::parse_record_within(
+                    &shown,
+                    &bytes,
+                    &s.site_packages,
+                    None,
+                    &allowance,
+                )?;
                 Package {
                     name: String::new(),
                     version: String::new(),
@@ -397,10 +404,15 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 }
             } else {
                 crate::limits::open_regular(&resolved).map_err(unreadable)?;
-                load_package_file(&resolved, &s.site_packages)?
+                super::load_package_file_within(
+                    &resolved,
+                    &s.site_packages,
+                    super::WheelCheck::Verify,
+                    &allowance,
+                )?
             }
         } else {
-            let payload = convert_files(file, &line_index, p.files, &s.site_packages)?;
+            let payload = convert_files(file, &line_index, p.files, &s.site_packages, &allowance)?;
             Package {
                 name: String::new(),
                 version: String::new(),

@@ -8,7 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
-use super::record::{parse_record, split_csv};
+use super::allowance::PackageAllowance;
+use super::record::{parse_record_within, split_csv};
 use super::zip_directory::central_directory_names;
 use super::Package;
 use crate::error::{Error, Result};
@@ -34,6 +35,18 @@ pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
 
 /// [`read_wheel`], with the checks `check` asks for.
 pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> Result<Package> {
+    read_wheel_within(path, site_packages, check, &PackageAllowance::standalone())
+}
+
+/// [`read_wheel_with`] for a package that may hold at most `allowance`:
+/// the member count and the sizes RECORD declares are checked against it
+/// before a member is inflated, and no member inflates past what is left.
+pub(crate) fn read_wheel_within(
+    path: &Path,
+    site_packages: &str,
+    check: WheelCheck,
+    allowance: &PackageAllowance,
+) -> Result<Package> {
     let shown = path.display().to_string();
     let file = crate::limits::open_regular(path).map_err(|e| Error::io(&shown, &e))?;
     let mut directory = file.try_clone().map_err(|e| Error::io(&shown, &e))?;
@@ -81,7 +94,18 @@ pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> R
             ));
         }
     }
+    if let Some(over) = allowance.over_entries(listed.len()) {
+        return Err(Error::input(&record_file, 0, "record", over));
+    }
+    let mut declared = 0u64;
+    for l in &listed {
+        declared = declared.saturating_add(l.size.unwrap_or(0));
+        if let Some(over) = allowance.over_bytes(declared) {
+            return Err(Error::input(&record_file, l.line, "size", over));
+        }
+    }
     let mut members: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
+    let mut read = 0u64;
     for l in &listed {
         if l.rel == record_name || zip.index_for_name(&l.rel).is_none() {
             continue;
@@ -90,24 +114,32 @@ pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> R
             (WheelCheck::Verify, Some(size)) => size.min(MAX_FILE_SIZE),
             _ => MAX_FILE_SIZE,
         };
-        let member = read_member(&mut zip, &shown, &l.rel, limit).map_err(|_| {
-            Error::input(
-                &record_file,
-                l.line,
-                "size",
-                format!(
+        // Unverified sizes are not trusted: what is left bounds the read.
+        let left = allowance.bytes.saturating_sub(read);
+        let member = read_member(&mut zip, &shown, &l.rel, limit.min(left)).map_err(|_| {
+            let message = match allowance.over_bytes(allowance.bytes.saturating_add(1)) {
+                Some(over) if left < limit => over,
+                _ => format!(
                     "{:?} inflates past {limit} bytes (its RECORD size, or the file limit)",
                     l.rel
                 ),
-            )
+            };
+            Error::input(&record_file, l.line, "size", message)
         })?;
         if check == WheelCheck::Verify {
             l.verify(&record_file, &member.0)?;
         }
+        read = read.saturating_add(member.0.len() as u64);
         members.insert(l.rel.clone(), member);
     }
     let lookup = |rel: &str| members.get(rel).map(|(b, _)| b.clone());
-    let mut payload = parse_record(&record_file, &record_bytes, site_packages, Some(&lookup))?;
+    let mut payload = parse_record_within(
+        &record_file,
+        &record_bytes,
+        site_packages,
+        Some(&lookup),
+        allowance,
+    )?;
     for (entry, l) in payload.iter_mut().zip(&listed) {
         if let Some((_, mode)) = members.get(&l.rel) {
             if mode & 0o111 != 0 {
