@@ -13,7 +13,9 @@ use super::record::{parse_record_within, split_csv};
 use super::zip_directory::central_directory_names;
 use super::Package;
 use crate::error::{Error, Result};
-use crate::limits::{read_bounded, MAX_FILE_SIZE, MAX_INPUT_FILE, MAX_SCENARIO_ENTRIES};
+use crate::limits::{
+    is_too_large, read_bounded, MAX_FILE_SIZE, MAX_INPUT_FILE, MAX_SCENARIO_ENTRIES,
+};
 
 /// How much of a wheel to check against its RECORD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +77,9 @@ pub(crate) fn read_wheel_within(
         .map(str::to_string)
         .ok_or_else(|| Error::input(&shown, 0, "RECORD", "the wheel has no .dist-info/RECORD"))?;
     let record_file = format!("{shown}!{record_name}");
-    let record_bytes = read_member(&mut zip, &shown, &record_name, MAX_INPUT_FILE)?.0;
+    let record_bytes = read_member(&mut zip, &record_name, MAX_INPUT_FILE)
+        .map_err(|e| Error::input(&shown, 0, &record_name, format!("cannot read member: {e}")))?
+        .0;
     let listed = record_lines(&record_bytes);
     let listed_names: BTreeSet<&str> = listed.iter().map(|l| l.rel.as_str()).collect();
     for name in zip.file_names() {
@@ -116,7 +120,15 @@ pub(crate) fn read_wheel_within(
         };
         // Unverified sizes are not trusted: what is left bounds the read.
         let left = allowance.bytes.saturating_sub(read);
-        let member = read_member(&mut zip, &shown, &l.rel, limit.min(left)).map_err(|_| {
+        let member = read_member(&mut zip, &l.rel, limit.min(left)).map_err(|e| {
+            let MemberError::TooLarge = e else {
+                return Error::input(
+                    &record_file,
+                    l.line,
+                    &l.rel,
+                    format!("cannot read member: {e}"),
+                );
+            };
             let message = match allowance.over_bytes(allowance.bytes.saturating_add(1)) {
                 Some(over) if left < limit => over,
                 _ => format!(
@@ -170,20 +182,42 @@ pub(crate) fn read_wheel_within(
     })
 }
 
-/// Reads member `name` whole, at most `limit` bytes (one more is an
-/// error); returns its bytes and mode.
+/// Why a member could not be read.
+#[derive(Debug)]
+enum MemberError {
+    /// It inflates past the limit it was read with.
+    TooLarge,
+    /// Its data is unreadable (an i/o error, bad compression), with why.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for MemberError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemberError::TooLarge => write!(f, "it inflates past its limit"),
+            MemberError::Unreadable(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// Reads member `name` whole, at most `limit` bytes (one more is
+/// [`MemberError::TooLarge`]); returns its bytes and mode.
 fn read_member(
     zip: &mut zip::ZipArchive<std::fs::File>,
-    shown: &str,
     name: &str,
     limit: u64,
-) -> Result<(Vec<u8>, u32)> {
+) -> std::result::Result<(Vec<u8>, u32), MemberError> {
     let entry = zip
         .by_name(name)
-        .map_err(|e| Error::input(shown, 0, name, format!("cannot read member: {e}")))?;
+        .map_err(|e| MemberError::Unreadable(e.to_string()))?;
     let mode = entry.unix_mode().unwrap_or(0o644);
-    let bytes = read_bounded(entry, limit)
-        .map_err(|e| Error::input(shown, 0, name, format!("cannot read member: {e}")))?;
+    let bytes = read_bounded(entry, limit).map_err(|e| {
+        if is_too_large(&e) {
+            MemberError::TooLarge
+        } else {
+            MemberError::Unreadable(e.to_string())
+        }
+    })?;
     Ok((bytes, mode))
 }
 
