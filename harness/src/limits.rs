@@ -80,8 +80,26 @@ pub fn read_bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The error of a read that went past its limit.
+#[derive(Debug)]
+struct TooLarge(u64);
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "larger than the limit of {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
 fn too_large(limit: u64) -> io::Error {
-    io::Error::other(format!("larger than the limit of {limit} bytes"))
+    io::Error::other(TooLarge(limit))
+}
+
+/// True when `err` is a read refused for going past its limit (not an
+/// i/o or decompression error).
+pub fn is_too_large(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<TooLarge>())
 }
 
 fn kind_of(t: &std::fs::FileType) -> &'static str {
@@ -139,6 +157,8 @@ mod tests {
         let endless = std::io::repeat(b'x');
         let err = read_bounded(endless, 1000).unwrap_err();
         assert_eq!(err.to_string(), "larger than the limit of 1000 bytes");
+        assert!(is_too_large(&err));
+        assert!(!is_too_large(&io::Error::other("corrupt deflate stream")));
         assert_eq!(read_bounded(&b"abc"[..], 3).unwrap(), b"abc");
     }
 }

@@ -170,3 +170,36 @@ fn names_and_prefixes_with_control_characters_cannot_forge_report_lines() {
         refused(&["explore", path.to_str().unwrap()], &[shown]);
     }
 }
+
+/// Two packages that together declare more entries than a scenario may
+/// hold (600,000 + 500,000 > 1,000,000): the second is refused at the
+/// RECORD line that crosses the total, naming it, before the rest of its
+/// entries are made (it used to be charged whole, after loading).
+#[test]
+fn a_package_that_crosses_the_scenario_total_is_refused_at_the_line_that_crosses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |name: &str, n: usize| {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(dir.path().join(format!("{name}.RECORD"))).unwrap(),
+        );
+        for i in 0..n {
+            writeln!(f, "{name}/f{i},,").unwrap();
+        }
+        f.flush().unwrap();
+    };
+    record("a", 600_000);
+    record("b", 500_000);
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"s\"\n\n[[package]]\nname = \"a\"\nrecord = \"a.RECORD\"\n\n[[package]]\nname = \"b\"\nrecord = \"b.RECORD\"\n",
+    )
+    .unwrap();
+    refused(
+        &["explore", scenario.to_str().unwrap(), "--schedules", "1"],
+        &[
+            "b.RECORD:400001: record: package \"b\"",
+            "exceed the limit of 1000000 entries in all",
+        ],
+    );
+}

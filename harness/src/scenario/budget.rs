@@ -4,6 +4,7 @@
 //! scenario of many packages each just under the per-package limit is
 //! refused at the first one that crosses the total.
 
+use super::allowance::PackageAllowance;
 use super::{Package, PayloadKind};
 use crate::error::{Error, Result};
 use crate::limits::{MAX_SCENARIO_ENTRIES, MAX_SCENARIO_SIZE};
@@ -32,6 +33,19 @@ impl ScenarioBudget {
             max_bytes,
             max_entries,
         }
+    }
+
+    /// What package `name`, loaded next, may hold: loaders check it before
+    /// they read or make the package's bytes.
+    pub fn allowance(&self, name: &str) -> PackageAllowance {
+        PackageAllowance::within_scenario(
+            name,
+            (
+                self.max_bytes.saturating_sub(self.bytes),
+                self.max_entries.saturating_sub(self.entries),
+            ),
+            (self.max_bytes, self.max_entries),
+        )
     }
 
     /// Adds `pkg`, declared at `line` of `file`; an error names the package
@@ -112,6 +126,80 @@ mod tests {
             err.to_string()
                 .ends_with("exceed the limit of 3 entries in all"),
             "{err}"
+        );
+    }
+
+    /// A budget of 20 bytes with 8 of them spent by package "a".
+    fn tight() -> ScenarioBudget {
+        let [a, _] = <[Package; 2]>::try_from(packages()).unwrap();
+        let mut budget = ScenarioBudget::with_limits(20, 100);
+        budget.charge(&a, "s.toml", 3).unwrap();
+        budget
+    }
+
+    #[test]
+    fn a_record_that_would_cross_what_is_left_is_refused_at_its_line_before_bytes_are_made() {
+        let allowance = tight().allowance("big");
+        let record = b"big/a.py,,5\nbig/b.py,,10\nbig/c.py,,1\n";
+        let err = crate::scenario::record::parse_record_within("R", record, "sp", None, &allowance)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "R:2: size: package \"big\": the scenario's payloads exceed the limit of 20 bytes in all"
+        );
+        let fits = b"big/a.py,,5\nbig/b.py,,7\n";
+        crate::scenario::record::parse_record_within("R", fits, "sp", None, &allowance).unwrap();
+    }
+
+    #[test]
+    fn a_wheel_is_refused_on_its_record_sizes_before_a_member_is_inflated() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big-1.0-py3-none-any.whl");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        // The member holds 3 bytes but RECORD declares 1000: were it read,
+        // the refusal would be its size ("is 3 bytes, RECORD says 1000").
+        w.start_file("big/a.py", options).unwrap();
+        w.write_all(b"abc").unwrap();
+        w.start_file("big-1.0.dist-info/RECORD", options).unwrap();
+        w.write_all(b"big/a.py,sha256=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0,1000\nbig-1.0.dist-info/RECORD,,\n")
+            .unwrap();
+        w.finish().unwrap();
+        let allowance = tight().allowance("big");
+        let err = crate::scenario::wheel::read_wheel_within(
+            &path,
+            "sp",
+            crate::scenario::WheelCheck::Verify,
+            &allowance,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.ends_with("RECORD:1: size: package \"big\": the scenario's payloads exceed the limit of 20 bytes in all"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn inline_files_are_counted_before_they_are_kept() {
+        let mut budget = ScenarioBudget::with_limits(9, 100);
+        let [a, _] = <[Package; 2]>::try_from(packages()).unwrap();
+        budget.charge(&a, "s.toml", 3).unwrap();
+        let allowance = budget.allowance("c");
+        let src = "[[file]]\npath = \"c/x.py\"\ntext = \"12\"\n";
+        #[derive(serde::Deserialize)]
+        struct Files {
+            file: Vec<crate::scenario::payload::RawFile>,
+        }
+        let raw: Files = toml::from_str(src).unwrap();
+        let lines = crate::scenario::line_index::LineIndex::new(src);
+        let err =
+            crate::scenario::payload::convert_files("p.toml", &lines, raw.file, "sp", &allowance)
+                .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p.toml:2: text: package \"c\": the scenario's payloads exceed the limit of 9 bytes in all"
         );
     }
 }

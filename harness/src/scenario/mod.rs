@@ -7,10 +7,13 @@
 //! ([`Scenario::builder`]). Parsing is strict and every path is validated to
 //! stay inside the prefix.
 
+mod allowance;
+use allowance::PackageAllowance;
 mod budget;
 mod builder;
 pub mod builtin;
 mod glob;
+mod line_index;
 mod payload;
 mod record;
 mod toml_format;
@@ -448,17 +451,28 @@ pub fn load_package_file_with(
     site_packages: &str,
     check: WheelCheck,
 ) -> Result<Package> {
+    load_package_file_within(path, site_packages, check, &PackageAllowance::standalone())
+}
+
+/// [`load_package_file_with`] for a package that may hold at most
+/// `allowance` (checked before its bytes are read or made).
+pub(crate) fn load_package_file_within(
+    path: &Path,
+    site_packages: &str,
+    check: WheelCheck,
+    allowance: &PackageAllowance,
+) -> Result<Package> {
     let shown = path.display().to_string();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext == "whl" {
-        return read_wheel_with(path, site_packages, check);
+        return wheel::read_wheel_within(path, site_packages, check, allowance);
     }
     if ext == "toml" {
-        return load_payload_toml(path, site_packages);
+        return payload::load_payload_toml_within(path, site_packages, allowance);
     }
     let bytes = crate::limits::read_input(path).map_err(|e| Error::io(&shown, &e))?;
     let (name, version) = name_version_from_record_path(path);
-    let payload = parse_record(&shown, &bytes, site_packages, None)?;
+    let payload = record::parse_record_within(&shown, &bytes, site_packages, None, allowance)?;
     let mut pkg = Package {
         name,
         version,

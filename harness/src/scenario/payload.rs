@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::toml_format::{line_of, toml_error};
+use super::allowance::PackageAllowance;
+use super::line_index::LineIndex;
+use super::toml_format::toml_error;
 use super::Package;
 use crate::content::Blob;
 use crate::error::{Error, Result};
@@ -83,33 +85,43 @@ fn default_true() -> bool {
 /// `site_packages` and must stay inside the prefix.
 pub(crate) fn convert_files(
     file: &str,
-    src: &str,
+    lines: &LineIndex,
     raw: Vec<RawFile>,
     site_packages: &str,
+    allowance: &PackageAllowance,
 ) -> Result<Vec<PayloadEntry>> {
+    if let Some(over) = allowance.over_entries(raw.len()) {
+        let line = raw
+            .get(allowance.entries)
+            .map_or(0, |f| lines.line(f.path.span().start));
+        return Err(Error::input(file, line, "file", over));
+    }
     let mut out: Vec<PayloadEntry> = Vec::with_capacity(raw.len());
     // Check the declared sizes before making any bytes, so a hostile file
     // cannot make us generate a gigabyte before it is refused.
     let mut declared: u64 = 0;
-    for s in raw.iter().filter_map(|f| f.size.as_ref()) {
-        declared = declared.saturating_add(*s.get_ref());
-        if *s.get_ref() > MAX_FILE_SIZE || declared > MAX_PACKAGE_SIZE {
-            let line = line_of(src, s.span().start);
-            let what = if *s.get_ref() > MAX_FILE_SIZE {
-                format!(
-                    "declared size {} exceeds the limit of {MAX_FILE_SIZE} bytes",
-                    s.get_ref()
-                )
+    for f in &raw {
+        // A size is declared; inline text counts its bytes.
+        let (size, offset, field) = match (&f.size, &f.text) {
+            (Some(s), _) => (*s.get_ref(), s.span().start, "size"),
+            (None, Some(t)) => (t.len() as u64, f.path.span().start, "text"),
+            (None, None) => continue,
+        };
+        declared = declared.saturating_add(size);
+        let over = allowance.over_bytes(declared);
+        if size > MAX_FILE_SIZE || over.is_some() {
+            let what = if size > MAX_FILE_SIZE {
+                format!("declared size {size} exceeds the limit of {MAX_FILE_SIZE} bytes")
             } else {
-                format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes")
+                over.unwrap_or_default()
             };
-            return Err(Error::input(file, line, "size", what));
+            return Err(Error::input(file, lines.line(offset), field, what));
         }
     }
     let mut total: u64 = 0;
     let mut seen = std::collections::BTreeSet::new();
     for f in raw {
-        let line = line_of(src, f.path.span().start);
+        let line = lines.line(f.path.span().start);
         let path = normalize_relative(site_packages, f.path.get_ref())
             .map_err(|e| Error::input(file, line, "path", e.to_string()))?;
         if !seen.insert(path.clone()) {
@@ -132,14 +144,14 @@ pub(crate) fn convert_files(
         let kind_line = f
             .kind
             .as_ref()
-            .map(|k| line_of(src, k.span().start))
+            .map(|k| lines.line(k.span().start))
             .unwrap_or(line);
         let mode_default = if kind_name == "dir" { 0o755 } else { 0o644 };
         let mode = match &f.mode {
             Some(m) if *m.get_ref() > 0o7777 => {
                 return Err(Error::input(
                     file,
-                    line_of(src, m.span().start),
+                    lines.line(m.span().start),
                     "mode",
                     format!("mode {:#o} is out of range", m.get_ref()),
                 ))
@@ -153,7 +165,7 @@ pub(crate) fn convert_files(
                     (Some(_), Some(s)) => {
                         return Err(Error::input(
                             file,
-                            line_of(src, s.span().start),
+                            lines.line(s.span().start),
                             "size",
                             "give either text or size, not both",
                         ))
@@ -162,7 +174,7 @@ pub(crate) fn convert_files(
                     (None, size) => {
                         let (size, size_line) = size
                             .as_ref()
-                            .map(|s| (*s.get_ref(), line_of(src, s.span().start)))
+                            .map(|s| (*s.get_ref(), lines.line(s.span().start)))
                             .unwrap_or((0, line));
                         if size > MAX_FILE_SIZE {
                             return Err(Error::input(file, size_line, "size", format!("declared size {size} exceeds the limit of {MAX_FILE_SIZE} bytes")));
@@ -193,7 +205,7 @@ pub(crate) fn convert_files(
                     ));
                 };
                 let t = target.get_ref();
-                let tline = line_of(src, target.span().start);
+                let tline = lines.line(target.span().start);
                 if t.is_empty() || t.contains('\0') {
                     return Err(Error::input(
                         file,
@@ -252,6 +264,15 @@ pub(crate) fn check_payload_shape(file: &str, entries: &[PayloadEntry]) -> Resul
 
 /// Loads a payload manifest (`name`, `version`, `[[file]]`).
 pub fn load_payload_toml(path: &Path, site_packages: &str) -> Result<Package> {
+    load_payload_toml_within(path, site_packages, &PackageAllowance::standalone())
+}
+
+/// [`load_payload_toml`] for a package that may hold at most `allowance`.
+pub(crate) fn load_payload_toml_within(
+    path: &Path,
+    site_packages: &str,
+    allowance: &PackageAllowance,
+) -> Result<Package> {
     let shown = path.display().to_string();
     let bytes = crate::limits::read_input(path).map_err(|e| Error::io(&shown, &e))?;
     let src = String::from_utf8(bytes).map_err(|e| {
@@ -262,7 +283,13 @@ pub fn load_payload_toml(path: &Path, site_packages: &str) -> Result<Package> {
         Error::input(&shown, line, "encoding", "file is not valid UTF-8")
     })?;
     let raw: RawPayload = toml::from_str(&src).map_err(|e| toml_error(&shown, &src, &e))?;
-    let payload = convert_files(&shown, &src, raw.files, site_packages)?;
+    let payload = convert_files(
+        &shown,
+        &LineIndex::new(&src),
+        raw.files,
+        site_packages,
+        allowance,
+    )?;
     Ok(Package {
         name: raw.name,
         version: raw.version,

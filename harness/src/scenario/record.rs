@@ -5,9 +5,8 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use super::payload::{
-    check_payload_shape, PayloadEntry, PayloadKind, MAX_FILE_SIZE, MAX_PACKAGE_SIZE,
-};
+use super::allowance::PackageAllowance;
+use super::payload::{check_payload_shape, PayloadEntry, PayloadKind, MAX_FILE_SIZE};
 use crate::content::Blob;
 use crate::error::{Error, Result};
 use crate::fs::normalize_relative;
@@ -44,6 +43,25 @@ pub fn parse_record(
     site_packages: &str,
     contents: Option<ContentLookup<'_>>,
 ) -> Result<Vec<PayloadEntry>> {
+    parse_record_within(
+        file,
+        bytes,
+        site_packages,
+        contents,
+        &PackageAllowance::standalone(),
+    )
+}
+
+/// [`parse_record`] for a package that may hold at most `allowance`: the
+/// declared sizes and the line count are checked against it before any
+/// bytes are made.
+pub(crate) fn parse_record_within(
+    file: &str,
+    bytes: &[u8],
+    site_packages: &str,
+    contents: Option<ContentLookup<'_>>,
+    allowance: &PackageAllowance,
+) -> Result<Vec<PayloadEntry>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes[..e.valid_up_to()]
             .iter()
@@ -67,6 +85,9 @@ pub fn parse_record(
         let line = i + 1;
         if raw_line.trim().is_empty() {
             continue;
+        }
+        if let Some(over) = allowance.over_entries(lines.len() + 1) {
+            return Err(Error::input(file, line, "record", over));
         }
         let fields = split_csv(raw_line);
         if fields.len() != 3 {
@@ -118,13 +139,8 @@ pub fn parse_record(
                 ));
             }
             total += s;
-            if total > MAX_PACKAGE_SIZE {
-                return Err(Error::input(
-                    file,
-                    line,
-                    "size",
-                    format!("payload exceeds the limit of {MAX_PACKAGE_SIZE} bytes"),
-                ));
+            if let Some(over) = allowance.over_bytes(total) {
+                return Err(Error::input(file, line, "size", over));
             }
         }
         if !hash.is_empty() {

@@ -44,10 +44,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::budget::ScenarioBudget;
+use super::line_index::LineIndex;
 use super::payload::{convert_files, RawFile};
 use super::{
-    load_package_file, validate_module_name, Activity, Glob, Origin, Package, Scenario,
-    DEFAULT_PREFIX, DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES,
+    validate_module_name, Activity, Glob, Origin, Package, Scenario, DEFAULT_PREFIX,
+    DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES,
 };
 use crate::error::{Error, Result};
 use crate::fs::normalize_relative;
@@ -259,8 +260,9 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         Error::input(file, line, "encoding", "scenario is not valid UTF-8")
     })?;
     let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
+    let line_index = LineIndex::new(src);
     let mut s = Scenario::new(raw.name.get_ref().clone());
-    let name_line = line_of(src, raw.name.span().start);
+    let name_line = line_index.line(raw.name.span().start);
     if s.name.trim().is_empty() {
         return Err(Error::input(
             file,
@@ -273,7 +275,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     printable(file, 1, "description", &raw.description)?;
     s.description = raw.description;
     if let Some(p) = raw.prefix {
-        let line = line_of(src, p.span().start);
+        let line = line_index.line(p.span().start);
         let v = p.into_inner();
         printable(file, line, "prefix", &v)?;
         if !v.starts_with('/') || v.contains('\0') {
@@ -290,7 +292,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         }
     }
     if let Some(sp) = raw.site_packages {
-        let line = line_of(src, sp.span().start);
+        let line = line_index.line(sp.span().start);
         s.site_packages = normalize_relative("", sp.get_ref())
             .map_err(|e| Error::input(file, line, "site-packages", e.to_string()))?;
     } else {
@@ -308,7 +310,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         Some(t) => {
             return Err(Error::input(
                 file,
-                line_of(src, t.span().start),
+                line_index.line(t.span().start),
                 "python-tag",
                 "python tag must be like cpython-39",
             ))
@@ -316,7 +318,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         None => DEFAULT_PYTHON_TAG.to_string(),
     };
     for v in raw.volatile {
-        let line = line_of(src, v.span().start);
+        let line = line_index.line(v.span().start);
         if v.get_ref().starts_with('/') || v.get_ref().split('/').any(|c| c == "..") {
             return Err(Error::input(
                 file,
@@ -333,7 +335,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     let initial = raw.initial.into_iter().map(|p| (p, true));
     let mut budget = ScenarioBudget::default();
     for (p, is_initial) in raw.packages.into_iter().map(|p| (p, false)).chain(initial) {
-        let line = line_of(src, p.name.span().start);
+        let line = line_index.line(p.name.span().start);
         let sources = [
             p.record.is_some(),
             p.wheel.is_some(),
@@ -354,13 +356,14 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 ),
             ));
         }
+        let allowance = budget.allowance(p.name.get_ref());
         let mut pkg = if let Some(rel) = p
             .record
             .as_ref()
             .or(p.wheel.as_ref())
             .or(p.payload.as_ref())
         {
-            let rline = line_of(src, rel.span().start);
+            let rline = line_index.line(rel.span().start);
             if Path::new(rel.get_ref()).is_absolute() || rel.get_ref().split('/').any(|c| c == "..")
             {
                 return Err(Error::input(
@@ -385,7 +388,13 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             if p.record.is_some() {
                 let bytes = source.read(rel.get_ref()).map_err(unreadable)?;
                 let shown = resolved.display().to_string();
-                let payload = super::parse_record(&shown, &bytes, &s.site_packages, None)?;
+                let payload = super::record::parse_record_within(
+                    &shown,
+                    &bytes,
+                    &s.site_packages,
+                    None,
+                    &allowance,
+                )?;
                 Package {
                     name: String::new(),
                     version: String::new(),
@@ -395,10 +404,15 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 }
             } else {
                 crate::limits::open_regular(&resolved).map_err(unreadable)?;
-                load_package_file(&resolved, &s.site_packages)?
+                super::load_package_file_within(
+                    &resolved,
+                    &s.site_packages,
+                    super::WheelCheck::Verify,
+                    &allowance,
+                )?
             }
         } else {
-            let payload = convert_files(file, src, p.files, &s.site_packages)?;
+            let payload = convert_files(file, &line_index, p.files, &s.site_packages, &allowance)?;
             Package {
                 name: String::new(),
                 version: String::new(),
@@ -436,7 +450,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         }
     }
     for a in raw.activities {
-        let line = line_of(src, a.kind.span().start);
+        let line = line_index.line(a.kind.span().start);
         printable(file, line, "name", a.name.get_ref())?;
         if let Some(program) = &a.program {
             printable(file, line, "program", program.get_ref())?;
@@ -474,7 +488,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     validate_module_name(m.get_ref()).map_err(|msg| {
                         Error::input(
                             file,
-                            line_of(src, m.span().start),
+                            line_index.line(m.span().start),
                             "modules",
                             format!("{:?}: {msg}", m.get_ref()),
                         )
@@ -502,7 +516,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 };
                 let lines: Vec<&str> = a.ops.iter().map(|o| o.get_ref().as_str()).collect();
                 let ops = crate::record::op_line::parse_ops(&lines).map_err(|(i, msg)| {
-                    Error::input(file, line_of(src, a.ops[i].span().start), "ops", msg)
+                    Error::input(file, line_index.line(a.ops[i].span().start), "ops", msg)
                 })?;
                 s.activities.push(Activity::Trace {
                     name: a.name.into_inner(),
@@ -534,13 +548,13 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             .steps
             .into_iter()
             .map(|v| {
-                let line = line_of(src, v.span().start);
+                let line = line_index.line(v.span().start);
                 (v.into_inner(), line)
             })
             .collect();
         let declared = crate::strategy::parse_declared(
             file,
-            (st.name.get_ref(), line_of(src, st.name.span().start)),
+            (st.name.get_ref(), line_index.line(st.name.span().start)),
             &st.summary,
             &steps,
             &reserved,

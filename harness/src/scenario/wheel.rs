@@ -8,11 +8,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
-use super::record::{parse_record, split_csv};
+use super::allowance::PackageAllowance;
+use super::record::{parse_record_within, split_csv};
 use super::zip_directory::central_directory_names;
 use super::Package;
 use crate::error::{Error, Result};
-use crate::limits::{read_bounded, MAX_FILE_SIZE, MAX_INPUT_FILE, MAX_SCENARIO_ENTRIES};
+use crate::limits::{
+    is_too_large, read_bounded, MAX_FILE_SIZE, MAX_INPUT_FILE, MAX_SCENARIO_ENTRIES,
+};
 
 /// How much of a wheel to check against its RECORD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,18 @@ pub fn read_wheel(path: &Path, site_packages: &str) -> Result<Package> {
 
 /// [`read_wheel`], with the checks `check` asks for.
 pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> Result<Package> {
+    read_wheel_within(path, site_packages, check, &PackageAllowance::standalone())
+}
+
+/// [`read_wheel_with`] for a package that may hold at most `allowance`:
+/// the member count and the sizes RECORD declares are checked against it
+/// before a member is inflated, and no member inflates past what is left.
+pub(crate) fn read_wheel_within(
+    path: &Path,
+    site_packages: &str,
+    check: WheelCheck,
+    allowance: &PackageAllowance,
+) -> Result<Package> {
     let shown = path.display().to_string();
     let file = crate::limits::open_regular(path).map_err(|e| Error::io(&shown, &e))?;
     let mut directory = file.try_clone().map_err(|e| Error::io(&shown, &e))?;
@@ -62,7 +77,9 @@ pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> R
         .map(str::to_string)
         .ok_or_else(|| Error::input(&shown, 0, "RECORD", "the wheel has no .dist-info/RECORD"))?;
     let record_file = format!("{shown}!{record_name}");
-    let record_bytes = read_member(&mut zip, &shown, &record_name, MAX_INPUT_FILE)?.0;
+    let record_bytes = read_member(&mut zip, &record_name, MAX_INPUT_FILE)
+        .map_err(|e| Error::input(&shown, 0, &record_name, format!("cannot read member: {e}")))?
+        .0;
     let listed = record_lines(&record_bytes);
     let listed_names: BTreeSet<&str> = listed.iter().map(|l| l.rel.as_str()).collect();
     for name in zip.file_names() {
@@ -81,7 +98,18 @@ pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> R
             ));
         }
     }
+    if let Some(over) = allowance.over_entries(listed.len()) {
+        return Err(Error::input(&record_file, 0, "record", over));
+    }
+    let mut declared = 0u64;
+    for l in &listed {
+        declared = declared.saturating_add(l.size.unwrap_or(0));
+        if let Some(over) = allowance.over_bytes(declared) {
+            return Err(Error::input(&record_file, l.line, "size", over));
+        }
+    }
     let mut members: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
+    let mut read = 0u64;
     for l in &listed {
         if l.rel == record_name || zip.index_for_name(&l.rel).is_none() {
             continue;
@@ -90,24 +118,40 @@ pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> R
             (WheelCheck::Verify, Some(size)) => size.min(MAX_FILE_SIZE),
             _ => MAX_FILE_SIZE,
         };
-        let member = read_member(&mut zip, &shown, &l.rel, limit).map_err(|_| {
-            Error::input(
-                &record_file,
-                l.line,
-                "size",
-                format!(
+        // Unverified sizes are not trusted: what is left bounds the read.
+        let left = allowance.bytes.saturating_sub(read);
+        let member = read_member(&mut zip, &l.rel, limit.min(left)).map_err(|e| {
+            let MemberError::TooLarge = e else {
+                return Error::input(
+                    &record_file,
+                    l.line,
+                    &l.rel,
+                    format!("cannot read member: {e}"),
+                );
+            };
+            let message = match allowance.over_bytes(allowance.bytes.saturating_add(1)) {
+                Some(over) if left < limit => over,
+                _ => format!(
                     "{:?} inflates past {limit} bytes (its RECORD size, or the file limit)",
                     l.rel
                 ),
-            )
+            };
+            Error::input(&record_file, l.line, "size", message)
         })?;
         if check == WheelCheck::Verify {
             l.verify(&record_file, &member.0)?;
         }
+        read = read.saturating_add(member.0.len() as u64);
         members.insert(l.rel.clone(), member);
     }
     let lookup = |rel: &str| members.get(rel).map(|(b, _)| b.clone());
-    let mut payload = parse_record(&record_file, &record_bytes, site_packages, Some(&lookup))?;
+    let mut payload = parse_record_within(
+        &record_file,
+        &record_bytes,
+        site_packages,
+        Some(&lookup),
+        allowance,
+    )?;
     for (entry, l) in payload.iter_mut().zip(&listed) {
         if let Some((_, mode)) = members.get(&l.rel) {
             if mode & 0o111 != 0 {
@@ -138,20 +182,42 @@ pub fn read_wheel_with(path: &Path, site_packages: &str, check: WheelCheck) -> R
     })
 }
 
-/// Reads member `name` whole, at most `limit` bytes (one more is an
-/// error); returns its bytes and mode.
+/// Why a member could not be read.
+#[derive(Debug)]
+enum MemberError {
+    /// It inflates past the limit it was read with.
+    TooLarge,
+    /// Its data is unreadable (an i/o error, bad compression), with why.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for MemberError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemberError::TooLarge => write!(f, "it inflates past its limit"),
+            MemberError::Unreadable(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// Reads member `name` whole, at most `limit` bytes (one more is
+/// [`MemberError::TooLarge`]); returns its bytes and mode.
 fn read_member(
     zip: &mut zip::ZipArchive<std::fs::File>,
-    shown: &str,
     name: &str,
     limit: u64,
-) -> Result<(Vec<u8>, u32)> {
+) -> std::result::Result<(Vec<u8>, u32), MemberError> {
     let entry = zip
         .by_name(name)
-        .map_err(|e| Error::input(shown, 0, name, format!("cannot read member: {e}")))?;
+        .map_err(|e| MemberError::Unreadable(e.to_string()))?;
     let mode = entry.unix_mode().unwrap_or(0o644);
-    let bytes = read_bounded(entry, limit)
-        .map_err(|e| Error::input(shown, 0, name, format!("cannot read member: {e}")))?;
+    let bytes = read_bounded(entry, limit).map_err(|e| {
+        if is_too_large(&e) {
+            MemberError::TooLarge
+        } else {
+            MemberError::Unreadable(e.to_string())
+        }
+    })?;
     Ok((bytes, mode))
 }
 
