@@ -10,6 +10,7 @@ mod dir_cache;
 mod fd_table;
 pub mod live_roots;
 mod model;
+mod name_limits;
 mod path;
 mod real;
 mod tree;
