@@ -16,7 +16,9 @@ mod real;
 mod tree;
 
 pub use model::ModelFs;
-pub use path::{normalize_relative, parent_of, split_parent, PathError};
+pub use path::{
+    control_character, control_in_op, normalize_relative, parent_of, split_parent, PathError,
+};
 pub use real::host_tree;
 pub use real::RealFs;
 pub use tree::{Entry, Tree, TreeChange, TreeDiff};
