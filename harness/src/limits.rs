@@ -27,6 +27,19 @@ pub const MAX_INPUT_FILE: u64 = 256 << 20;
 pub const MAX_PCT_DEPTH: usize = 64;
 /// Most worker threads `--jobs` accepts.
 pub const MAX_WORKER_THREADS: usize = 1024;
+/// Longest name of one path component, in bytes (Linux `NAME_MAX`): a
+/// longer one is `ENAMETOOLONG` where it is looked up, on the model as on
+/// the kernel (`fs/name_limits.rs`).
+pub const NAME_MAX: usize = 255;
+/// Bytes of a path argument, its terminating NUL included (Linux
+/// `PATH_MAX`): a path of this many bytes or more is `ENAMETOOLONG` before
+/// anything is looked up. Bounds the depth of a path too (at most 2,048
+/// components).
+pub const PATH_MAX: usize = 4096;
+/// Bytes of a symlink's target, NUL included: `symlink(2)` copies it like
+/// any path argument, so a target of [`PATH_MAX`] bytes or more is
+/// `ENAMETOOLONG` (and an empty one `ENOENT`).
+pub const SYMLINK_TARGET_MAX: usize = PATH_MAX;
 
 /// Reads the regular file at `path` whole, refusing anything else (a FIFO,
 /// which would block, a device such as `/dev/zero`, which never ends, a

@@ -10,12 +10,15 @@ mod dir_cache;
 mod fd_table;
 pub mod live_roots;
 mod model;
+mod name_limits;
 mod path;
 mod real;
 mod tree;
 
 pub use model::ModelFs;
-pub use path::{normalize_relative, parent_of, split_parent, PathError};
+pub use path::{
+    control_character, control_in_op, normalize_relative, parent_of, split_parent, PathError,
+};
 pub use real::host_tree;
 pub use real::RealFs;
 pub use tree::{Entry, Tree, TreeChange, TreeDiff};

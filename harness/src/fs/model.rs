@@ -25,6 +25,7 @@ use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
 use crate::fast_hash::Fast;
+use crate::limits::{NAME_MAX, PATH_MAX};
 use crate::op::{Errno, Fd, Kind, Meta, Op, OpResult, OpenFlags, Value};
 use crate::state_key::{StateHasher, StateKey};
 
@@ -33,10 +34,6 @@ pub type Ino = usize;
 
 const ROOT: Ino = 0;
 const MAX_SYMLINK_HOPS: usize = 40;
-/// Longest name the kernel accepts in one component (`NAME_MAX`).
-const NAME_MAX: usize = 255;
-/// Paths of this many bytes or more are refused whole (`PATH_MAX`).
-const PATH_MAX: usize = 4096;
 /// The file-creation mask the model applies, as in a typical build shell.
 pub const UMASK: u32 = 0o022;
 
@@ -525,8 +522,18 @@ impl ModelFs {
         Ok(cur)
     }
 
-    /// Resolves everything but the last component, which must be a plain name.
+    /// Resolves everything but the last component, which must be a plain
+    /// name of at most `NAME_MAX` bytes.
     fn resolve_parent<'p>(&self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
+        let (parent, name) = self.resolve_parent_unchecked(path)?;
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok((parent, name))
+    }
+
+    /// [`ModelFs::resolve_parent`] without judging the final name's length.
+    fn resolve_parent_unchecked<'p>(&self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
         if path.starts_with('/') {
             return Err(Errno::EXDEV);
         }
@@ -546,7 +553,6 @@ impl ModelFs {
         }
         let parent = self.lookup(dir, true)?;
         match self.inodes[parent].node {
-            Node::Dir(_) if name.len() > NAME_MAX => Err(Errno::ENAMETOOLONG),
             Node::Dir(_) => Ok((parent, name)),
             _ => Err(Errno::ENOTDIR),
         }
@@ -570,16 +576,25 @@ impl ModelFs {
 
     /// [`ModelFs::resolve_parent`], resolving the directory through the cache.
     fn cached_parent<'p>(&mut self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
+        let (parent, name) = self.cached_parent_unchecked(path)?;
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok((parent, name))
+    }
+
+    /// [`ModelFs::cached_parent`] without judging the final name's length
+    /// (`rename` judges each name when it looks it up).
+    fn cached_parent_unchecked<'p>(&mut self, path: &'p str) -> Result<(Ino, &'p str), Errno> {
         let (dir, name) = match split_last(path) {
             Some(split) => split,
-            None => return self.resolve_parent(path),
+            None => return self.resolve_parent_unchecked(path),
         };
         if path.len() >= PATH_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
         let parent = self.cached_dir(dir)?;
         match self.inodes[parent].node {
-            Node::Dir(_) if name.len() > NAME_MAX => Err(Errno::ENAMETOOLONG),
             Node::Dir(_) => Ok((parent, name)),
             _ => Err(Errno::ENOTDIR),
         }
@@ -761,10 +776,18 @@ impl ModelFs {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> OpResult {
-        // Like the kernel: both parents are resolved before the source is looked up.
-        let (fparent, fname) = self.cached_parent(from)?;
-        let (tparent, tname) = self.cached_parent(to)?;
+        // Like the kernel: both parents are resolved before the source is
+        // looked up, and each final name is only judged (NAME_MAX) when it
+        // is looked up: the source's, then, if it exists, the target's.
+        let (fparent, fname) = self.cached_parent_unchecked(from)?;
+        let (tparent, tname) = self.cached_parent_unchecked(to)?;
+        if fname.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
         let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
+        if tname.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
         let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
         if src_is_dir && self.is_ancestor(src, tparent) {
             return Err(Errno::EINVAL);
@@ -967,6 +990,9 @@ impl ModelFs {
 
 impl Fs for ModelFs {
     fn apply(&mut self, op: &Op) -> OpResult {
+        if let Some(errno) = super::name_limits::refused_arguments(op) {
+            return Err(errno);
+        }
         match op {
             Op::Lstat { path } => self
                 .cached_lookup(path, false)

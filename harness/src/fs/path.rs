@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::op::Op;
+
 /// Why a path was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PathError {
@@ -17,6 +19,10 @@ pub enum PathError {
     /// The path is empty.
     #[error("path is empty")]
     Empty,
+    /// The path holds a control character: a newline in a path could
+    /// forge a line of a report or of a recorded scenario.
+    #[error("path {0:?} holds the control character {1:?}")]
+    Control(String, char),
     /// A component is longer than the kernel's NAME_MAX (255 bytes).
     #[error("path {0:?} has a component longer than 255 bytes")]
     TooLong(String),
@@ -58,6 +64,9 @@ pub fn normalize_relative(base: &str, path: &str) -> Result<String, PathError> {
     if path.contains('\0') {
         return Err(PathError::Nul(path.to_string()));
     }
+    if let Some(c) = control_character(path) {
+        return Err(PathError::Control(path.to_string(), c));
+    }
     if path.starts_with('/') {
         return Err(PathError::Absolute(path.to_string()));
     }
@@ -86,6 +95,24 @@ pub fn normalize_relative(base: &str, path: &str) -> Result<String, PathError> {
         return Err(PathError::Empty);
     }
     Ok(parts.join("/"))
+}
+
+/// The first control character of `text` (a path, a name, a symlink
+/// target), if it holds one. Every reader of payload paths refuses them:
+/// a newline in a path could forge a line of a report.
+pub fn control_character(text: &str) -> Option<char> {
+    text.chars().find(|c| c.is_control())
+}
+
+/// The first control character in a path or symlink target `op` names,
+/// with the name of the field that holds it.
+pub fn control_in_op(op: &Op) -> Option<(&'static str, char)> {
+    let field = |name: &'static str, text: &str| control_character(text).map(|c| (name, c));
+    match op {
+        Op::Rename { from, to } => field("from", from).or_else(|| field("to", to)),
+        Op::Symlink { target, path } => field("target", target).or_else(|| field("path", path)),
+        other => field("path", other.path()),
+    }
 }
 
 /// Splits `a/b/c` into (`a/b`, `c`); a single component has parent `""`.
@@ -158,6 +185,10 @@ mod tests {
         assert!(matches!(
             normalize_relative("", "a\0b"),
             Err(PathError::Nul(_))
+        ));
+        assert!(matches!(
+            normalize_relative("", "a\nb"),
+            Err(PathError::Control(_, '\n'))
         ));
     }
 

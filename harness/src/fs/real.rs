@@ -385,6 +385,11 @@ fn host_entry(path: &Path) -> std::io::Result<Entry> {
 
 impl Fs for RealFs {
     fn apply(&mut self, op: &Op) -> OpResult {
+        // The kernel would judge the whole path; `parent` hands it only the
+        // parent's part, so the lengths are judged here, as on the model.
+        if let Some(errno) = super::name_limits::refused_arguments(op) {
+            return Err(errno);
+        }
         match op {
             Op::Lstat { path } => Self::meta(&self.locate(path, false)?).map(Value::Meta),
             Op::Stat { path } => Self::meta(&self.locate(path, true)?).map(Value::Meta),

@@ -277,6 +277,9 @@ pub fn parse_ops(lines: &[&str]) -> Result<Vec<RecordedOp>, (usize, String)> {
     let mut total = 0u64;
     for (i, line) in lines.iter().enumerate() {
         let rec = parse_one(line, &mut fds).map_err(|e| (i, e))?;
+        if let Some((field, c)) = crate::fs::control_in_op(&rec.op) {
+            return Err((i, format!("{field} holds the control character {c:?}")));
+        }
         if let Op::Write { blob, .. } = &rec.op {
             total += blob.len();
             if total > MAX_TOTAL_WRITES {
@@ -429,7 +432,7 @@ mod tests {
         let lines = [
             r#"lstat("lib") = -1 ENOENT"#,
             r#"mkdir("lib", 0700) = 0"#,
-            r#"open("lib/a \"q\"\n.py", O_WRONLY|O_CREAT|O_EXCL, 0600) = 5"#,
+            r#"open("lib/a \"q\".py", O_WRONLY|O_CREAT|O_EXCL, 0600) = 5"#,
             r#"write(5, 520) = 520"#,
             r#"close(5) = 0"#,
             r#"rename("lib/t", "lib/u") = -1 EROFS"#,
@@ -440,7 +443,22 @@ mod tests {
         let ops = parse_ops(&lines).unwrap();
         let back: Vec<String> = ops.iter().map(render_op).collect();
         assert_eq!(back, lines);
-        assert_eq!(&**ops[3].op.path(), "lib/a \"q\"\n.py");
+        assert_eq!(&**ops[3].op.path(), "lib/a \"q\".py");
+    }
+
+    #[test]
+    fn a_control_character_in_a_path_or_target_is_refused() {
+        let err =
+            parse_ops(&[r#"mkdir("a", 0700) = 0"#, r#"mkdir("a/b\nc", 0700) = 0"#]).unwrap_err();
+        assert_eq!(
+            err,
+            (1, "path holds the control character '\\n'".to_string())
+        );
+        let err = parse_ops(&[r#"symlink("x\ny", "l") = 0"#]).unwrap_err();
+        assert_eq!(
+            err,
+            (0, "target holds the control character '\\n'".to_string())
+        );
     }
 
     #[test]

@@ -619,7 +619,18 @@ pub fn parse_log(
     };
     for c in &calls {
         let p = procs.entry(c.pid).or_insert_with(|| fresh(c.line));
+        let before = p.ops.len();
         record_call(p, c, &prefix).map_err(|m| Error::input(file, c.line, &c.name, m))?;
+        for rec in &p.ops[before..] {
+            if let Some((field, ch)) = crate::fs::control_in_op(&rec.op) {
+                return Err(Error::input(
+                    file,
+                    c.line,
+                    format!("{} {field}", c.name),
+                    format!("{:?} holds the control character {ch:?}", rec.op.path()),
+                ));
+            }
+        }
         // A child that has not exec'd yet is its parent's program, in its
         // parent's directory, with its parent's descriptors.
         if let ("clone" | "clone3" | "fork" | "vfork", CallResult::Value(child)) =

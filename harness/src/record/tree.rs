@@ -71,6 +71,14 @@ fn visit(root: &Path, rel: &str, out: &mut Vec<PayloadEntry>) -> Result<()> {
             .file_name()
             .into_string()
             .map_err(|n| Error::input(&shown, 0, "name", format!("{n:?} is not valid UTF-8")))?;
+        if let Some(c) = crate::fs::control_character(&name) {
+            return Err(Error::input(
+                &shown,
+                0,
+                "name",
+                format!("{name:?} holds the control character {c:?}"),
+            ));
+        }
         let meta = std::fs::symlink_metadata(entry.path())
             .map_err(|e| Error::io(entry.path().display().to_string(), &e))?;
         children.push((meta.ino(), name, meta));
@@ -92,6 +100,14 @@ fn visit(root: &Path, rel: &str, out: &mut Vec<PayloadEntry>) -> Result<()> {
                 .into_os_string()
                 .into_string()
                 .map_err(|_| Error::input(&fshown, 0, "target", "symlink target is not UTF-8"))?;
+            if let Some(c) = crate::fs::control_character(&target) {
+                return Err(Error::input(
+                    &fshown,
+                    0,
+                    "target",
+                    format!("symlink target {target:?} holds the control character {c:?}"),
+                ));
+            }
             PayloadKind::Symlink(target.into())
         } else if ft.is_dir() {
             PayloadKind::Dir

@@ -214,6 +214,14 @@ pub(crate) fn convert_files(
                         "symlink target is empty or contains NUL",
                     ));
                 }
+                if let Some(c) = crate::fs::control_character(t) {
+                    return Err(Error::input(
+                        file,
+                        tline,
+                        "target",
+                        format!("symlink target {t:?} holds the control character {c:?}"),
+                    ));
+                }
                 PayloadKind::Symlink(t.as_str().into())
             }
             other => {

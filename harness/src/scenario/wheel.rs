@@ -62,6 +62,15 @@ pub(crate) fn read_wheel_within(
     .map_err(|e| Error::input(&shown, 0, "zip", format!("not a readable wheel: {e}")))?;
     let mut seen = BTreeSet::new();
     for name in &names {
+        let shown_name = String::from_utf8_lossy(name);
+        if let Some(c) = crate::fs::control_character(&shown_name) {
+            return Err(Error::input(
+                &shown,
+                0,
+                "member",
+                format!("member {shown_name:?} holds the control character {c:?}"),
+            ));
+        }
         if !seen.insert(name.as_slice()) {
             return Err(Error::input(
                 &shown,
