@@ -100,3 +100,33 @@ fn a_missing_required_argument_is_one_line() {
         &["required arguments were not provided", "--strategy"],
     );
 }
+
+#[test]
+fn a_failing_serial_reference_over_a_long_path_is_one_short_line() {
+    // Issue 16: the serial reference's failure echoed the whole path, a
+    // 4.4 KB or 200 KB line. Here pip[two] meets a file where it needs a
+    // directory, 3,600 bytes down.
+    let dir = tempfile::tempdir().unwrap();
+    let deep = vec!["b".repeat(200); 18].join("/");
+    let body = format!(
+        "name = \"longref\"\nprefix = \"/p\"\n\n[[package]]\nname = \"one\"\n[[package.file]]\npath = \"{deep}\"\nsize = 3\n\n[[package]]\nname = \"two\"\n[[package.file]]\npath = \"{deep}/y\"\nsize = 3\n"
+    );
+    let file = dir.path().join("longref.toml");
+    std::fs::write(&file, body).unwrap();
+    let file = file.display().to_string();
+    refused(
+        &["explore", &file, "--strategy", "direct-install"],
+        &[
+            &file,
+            "serial reference",
+            "pip[two]",
+            "[Errno 20] Not a directory",
+        ],
+    );
+    let (_, _, err) = run(&["explore", &file, "--strategy", "direct-install"]);
+    assert!(
+        err.chars().count() < 700,
+        "shortened: {} characters",
+        err.chars().count()
+    );
+}
