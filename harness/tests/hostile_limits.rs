@@ -10,18 +10,6 @@ use std::path::Path;
 
 use cli_support::*;
 
-/// Runs `prefixrace ARGS` and checks the contract for refused input: exit
-/// 2, exactly one line on stderr, containing every one of `expected`.
-fn refused(args: &[&str], expected: &[&str]) -> String {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 2, "{args:?}: stdout {out} stderr {err}");
-    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
-    for e in expected {
-        assert!(err.contains(e), "{args:?}: {e:?} in {err}");
-    }
-    err
-}
-
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);

@@ -13,17 +13,6 @@ use base64::Engine as _;
 use cli_support::*;
 use sha2::{Digest, Sha256};
 
-/// Runs `prefixrace ARGS`: exit 2, one stderr line holding every one of
-/// `expected`.
-fn refused(args: &[&str], expected: &[&str]) {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 2, "{args:?}: stdout {out} stderr {err}");
-    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
-    for e in expected {
-        assert!(err.contains(e), "{args:?}: {e:?} in {err}");
-    }
-}
-
 /// A wheel whose one member's deflate data is damaged after its header, so
 /// the member cannot be inflated (its RECORD line is honest).
 fn corrupt_wheel(dir: &Path) -> String {

@@ -42,3 +42,16 @@ pub fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 pub fn run(args: &[&str]) -> (i32, String, String) {
     run_with(args, &[])
 }
+
+/// Runs `prefixrace ARGS` and checks the contract for refused input: exit
+/// 2, exactly one line on stderr, containing every one of `expected`;
+/// returns that line.
+pub fn refused(args: &[&str], expected: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 2, "{args:?}: stdout {out} stderr {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    for e in expected {
+        assert!(err.contains(e), "{args:?}: {e:?} in {err}");
+    }
+    err
+}
