@@ -180,25 +180,27 @@ fn off_a_terminal_a_long_run_prints_a_heartbeat_and_never_silences_it() {
         "explore",
         "scenarios/sage-33060-two-pips.toml",
         "--strategy",
-        "direct-install",
+        "atomic-rename",
         "--scheduler",
         "random",
         "--schedules",
-        "40",
+        "300",
         "--no-pairs",
         "--no-shrink",
         "--jobs",
         "1",
     ];
-    // The interval is shortened for the test; by default it is 10 s.
-    let fast = [("PREFIXRACE_PROGRESS_INTERVAL", "0.02")];
+    // The interval is shortened for the test; by default it is 10 s. The run
+    // passes, so it runs all 300 executions of two long pips (about 2 M
+    // ops, a quarter of a second at the fastest): far more than 5 ms.
+    let fast = [("PREFIXRACE_PROGRESS_INTERVAL", "0.005")];
     let (code, out, err) = run_with(&args, &fast);
     let beat = err
         .lines()
-        .find(|l| l.starts_with("prefixrace explore: direct-install: "))
+        .find(|l| l.starts_with("prefixrace explore: atomic-rename: "))
         .unwrap_or_else(|| panic!("no heartbeat in {err:?}"));
     assert!(
-        beat.contains(" of 40 executions, ") && beat.ends_with(" elapsed"),
+        beat.contains(" of 300 executions, ") && beat.ends_with(" elapsed"),
         "{beat}"
     );
     let (quiet_code, quiet_out, quiet_err) =
