@@ -52,24 +52,39 @@ fn a_recorded_importer_breaks_a_recorded_copy() {
     let sp = "lib/python3.9/site-packages";
     let pkg = dir.join("stage").join(sp).join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("__init__.py"), "from . import mod\n").unwrap();
     std::fs::write(pkg.join("mod.py"), "X = 1\n").unwrap();
     // GNU cp visits by inode. The race needs the staged __pycache__ after
-    // __init__.py (what pip leaves): made last, it nearly always is; when the
-    // filesystem hands out a lower number, it is made again.
-    let ino = |p: &str| std::fs::symlink_metadata(pkg.join(p)).unwrap().ino();
-    for attempt in 0.. {
-        std::fs::create_dir(pkg.join("__pycache__")).unwrap();
-        std::fs::write(pkg.join("__pycache__/__init__.cpython-39.pyc"), b"stale").unwrap();
-        if ino("__pycache__") > ino("__init__.py") {
-            break;
-        }
-        assert!(
-            attempt < 50,
-            "this filesystem never numbers a new directory higher"
-        );
-        std::fs::remove_dir_all(pkg.join("__pycache__")).unwrap();
+    // __init__.py (what pip leaves). A filesystem may number a new
+    // directory below a new file (ext4 may place it in another block
+    // group), and a directory removed and made again gets its old number
+    // back; so spare files and directories are made and kept, a file
+    // numbered below a directory is picked, and both are renamed into
+    // place (a rename keeps the number).
+    let spare = dir.join("spare");
+    std::fs::create_dir(&spare).unwrap();
+    let ino = |p: &Path| std::fs::symlink_metadata(p).unwrap().ino();
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for i in 0..64 {
+        let holder = spare.join(format!("holder-{i}"));
+        std::fs::create_dir(&holder).unwrap();
+        let file = holder.join("__init__.py");
+        std::fs::write(&file, "from . import mod\n").unwrap();
+        files.push(file);
+        let empty = spare.join(format!("empty-{i}"));
+        std::fs::create_dir(&empty).unwrap();
+        dirs.push(empty);
     }
+    let file = files.iter().min_by_key(|f| ino(f)).unwrap();
+    let cache = dirs.iter().max_by_key(|d| ino(d)).unwrap();
+    assert!(
+        ino(file) < ino(cache),
+        "this filesystem numbered 64 new directories below 64 new files"
+    );
+    std::fs::rename(file, pkg.join("__init__.py")).unwrap();
+    std::fs::rename(cache, pkg.join("__pycache__")).unwrap();
+    std::fs::write(pkg.join("__pycache__/__init__.cpython-39.pyc"), b"stale").unwrap();
+    std::fs::remove_dir_all(&spare).unwrap();
     std::fs::create_dir(dir.join("prefix")).unwrap();
 
     // The copy, as sage-spkg ran it; then an import from the copied prefix.
