@@ -154,3 +154,33 @@ fn sizes_are_plain_decimals_and_paths_have_no_byte_order_mark() {
     std::fs::write(&bom, format!("\u{feff}{}", honest_record(&members))).unwrap();
     refused(&bom, &["RECORD:1", "path", "byte-order mark"]);
 }
+
+#[test]
+fn the_same_wheel_given_twice_is_two_numbered_jobs() {
+    // Two installs of one wheel at once (SageMath 33060's shape): each is
+    // a job of its own, numbered in the order given, instead of a
+    // `duplicate job name` refusal.
+    let wheel = "scenarios/payloads/idna-3.7-py3-none-any.whl";
+    let (code, out, err) = run(&[
+        "explore",
+        "--package",
+        wheel,
+        "--package",
+        wheel,
+        "--strategy",
+        "staged-copy",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("scenario: ad-hoc (2 packages, 0 activities)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: cp[idna-2] exited 1")
+            && out.contains("cp: cannot create directory '/sage/local/./lib': File exists"),
+        "{out}"
+    );
+    assert!(out.contains("cp[idna-1]"), "{out}");
+}

@@ -202,6 +202,21 @@ pub struct Scenario {
     pub strategies: Vec<crate::strategy::DeclaredStrategy>,
 }
 
+/// Gives packages that share a name, as the same wheel given twice on the
+/// command line does (SageMath 33060: two pips of one wheel), the numbers
+/// `NAME-1`, `NAME-2`, … in the order given, so each is a job of its own.
+fn number_repeated_packages(packages: &mut [Package]) {
+    let names: Vec<String> = packages.iter().map(|p| p.name.clone()).collect();
+    let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (package, name) in packages.iter_mut().zip(&names) {
+        if names.iter().filter(|n| *n == name).count() > 1 {
+            let k = seen.entry(name).or_insert(0);
+            *k += 1;
+            package.name = format!("{name}-{k}");
+        }
+    }
+}
+
 impl Scenario {
     /// An empty scenario with the default prefix layout.
     pub fn new(name: impl Into<String>) -> Scenario {
@@ -231,6 +246,7 @@ impl Scenario {
                 check,
             )?);
         }
+        number_repeated_packages(&mut s.packages);
         for (i, m) in imports.iter().enumerate() {
             validate_module_name(m).map_err(|msg| Error::Usage(format!("--import {m}: {msg}")))?;
             let name = if imports.len() == 1 {
