@@ -72,6 +72,7 @@ mod fast_hash;
 mod fs;
 mod gate;
 mod job;
+pub mod kit;
 mod limits;
 mod merge;
 mod op;

@@ -239,5 +239,10 @@ fn activity_job(scenario: &Scenario, activity: &Activity, job_index: usize) -> B
         Activity::Trace { name, spec, .. } => {
             Box::new(TraceJob::new(name.clone(), spec.clone(), &scenario.prefix))
         }
+        Activity::Script { name, script, .. } => Box::new(crate::job::ScriptJob::new(
+            name.clone(),
+            script.clone(),
+            &scenario.prefix,
+        )),
     }
 }

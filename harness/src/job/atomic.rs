@@ -21,9 +21,9 @@
 
 use std::sync::Arc;
 
-use super::makedirs::{Makedirs, MakedirsStep};
 use super::{Diagnostic, Job, PipJob, PipPlan, Step};
 use crate::fs::{parent_of, split_parent};
+use crate::kit::{Makedirs, MakedirsStep};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 
 #[derive(Debug, Clone)]

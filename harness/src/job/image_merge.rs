@@ -26,9 +26,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::makedirs::{Makedirs, MakedirsStep};
 use super::{CpKind, CpPlan, Diagnostic, Job, Step};
 use crate::content::Blob;
+use crate::kit::{Makedirs, MakedirsStep};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 
 /// Which existing files portage treats as collisions.

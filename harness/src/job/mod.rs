@@ -10,8 +10,8 @@ mod cp;
 mod image_merge;
 mod import;
 mod lock;
-mod makedirs;
 mod pip;
+mod script;
 mod trace;
 
 pub use atomic::AtomicWriteJob;
@@ -21,6 +21,7 @@ pub use import::{ImportJob, ImportModule};
 
 pub use lock::{LockedJob, PREFIX_LOCK};
 pub use pip::{temp_token, PipFile, PipJob, PipPlan};
+pub use script::ScriptJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 
 use std::fmt;

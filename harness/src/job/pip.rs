@@ -19,10 +19,10 @@
 
 use std::sync::Arc;
 
-use super::makedirs::{Makedirs, MakedirsStep};
 use super::{Diagnostic, Job, Step};
 use crate::content::{bytecode_source, Blob};
 use crate::fs::{parent_of, split_parent};
+use crate::kit::{Makedirs, MakedirsStep};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 use crate::state_key::StateKey;
 

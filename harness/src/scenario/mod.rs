@@ -16,6 +16,7 @@ mod glob;
 mod line_index;
 mod payload;
 mod record;
+mod script_steps;
 mod toml_format;
 pub(crate) mod toml_quote;
 mod wheel;
@@ -86,20 +87,34 @@ pub enum Activity {
         /// Jobs that must finish first.
         after: Vec<String>,
     },
+    /// An installer composed of the kit's primitives
+    /// (`kind = "script"`, see [`crate::kit`]).
+    Script {
+        /// Job name.
+        name: String,
+        /// The program and its steps.
+        script: Arc<crate::kit::Script>,
+        /// Jobs that must finish first.
+        after: Vec<String>,
+    },
 }
 
 impl Activity {
     /// The job name.
     pub fn name(&self) -> &str {
         match self {
-            Activity::Import { name, .. } | Activity::Trace { name, .. } => name,
+            Activity::Import { name, .. }
+            | Activity::Trace { name, .. }
+            | Activity::Script { name, .. } => name,
         }
     }
 
     /// Jobs that must finish first.
     pub fn after(&self) -> &[String] {
         match self {
-            Activity::Import { after, .. } | Activity::Trace { after, .. } => after,
+            Activity::Import { after, .. }
+            | Activity::Trace { after, .. }
+            | Activity::Script { after, .. } => after,
         }
     }
 }

@@ -128,6 +128,9 @@ struct RawActivity {
     /// `kind = "trace"`: the recorded prefix ops, one line each.
     #[serde(default)]
     ops: Vec<Spanned<String>>,
+    /// `kind = "script"`: the kit's primitives, in order.
+    #[serde(default)]
+    steps: Vec<Spanned<toml::Value>>,
 }
 
 /// The 1-based line of byte offset `offset` in `src`.
@@ -456,8 +459,19 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             printable(file, line, "program", program.get_ref())?;
         }
         let is_trace = a.kind.get_ref() == "trace";
-        let trace_fields =
-            a.program.is_some() || !a.argv.is_empty() || a.exit.is_some() || !a.ops.is_empty();
+        let is_script = a.kind.get_ref() == "script";
+        if !a.steps.is_empty() && !is_script {
+            return Err(Error::input(
+                file,
+                line,
+                "steps",
+                "steps belong to kind = \"script\"",
+            ));
+        }
+        let trace_fields = !a.argv.is_empty()
+            || a.exit.is_some()
+            || !a.ops.is_empty()
+            || (a.program.is_some() && !is_script);
         if trace_fields && !is_trace {
             return Err(Error::input(
                 file,
@@ -466,7 +480,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 "program, argv, exit and ops belong to kind = \"trace\"",
             ));
         }
-        if is_trace && !a.modules.is_empty() {
+        if (is_trace || is_script) && !a.modules.is_empty() {
             return Err(Error::input(
                 file,
                 line,
@@ -529,12 +543,48 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     after: a.after.into_iter().map(Spanned::into_inner).collect(),
                 });
             }
+            "script" => {
+                let program = match &a.program {
+                    Some(p) if !p.get_ref().trim().is_empty() => p.get_ref().clone(),
+                    _ => {
+                        return Err(Error::input(
+                            file,
+                            line,
+                            "program",
+                            "a script activity needs a program (pnpm, uv, spack, cp, …)",
+                        ))
+                    }
+                };
+                if a.steps.is_empty() {
+                    return Err(Error::input(
+                        file,
+                        line,
+                        "steps",
+                        "a script activity needs at least one step",
+                    ));
+                }
+                let steps: Vec<(toml::Value, usize)> = a
+                    .steps
+                    .into_iter()
+                    .map(|v| {
+                        let line = line_index.line(v.span().start);
+                        (v.into_inner(), line)
+                    })
+                    .collect();
+                let name = a.name.into_inner();
+                let script = super::script_steps::parse_steps(file, &program, steps)?;
+                s.activities.push(Activity::Script {
+                    name,
+                    script: std::sync::Arc::new(script),
+                    after: a.after.into_iter().map(Spanned::into_inner).collect(),
+                });
+            }
             other => {
                 return Err(Error::input(
                     file,
                     line,
                     "kind",
-                    format!("unknown activity kind {other:?}: expected import or trace"),
+                    format!("unknown activity kind {other:?}: expected import, trace or script"),
                 ))
             }
         }

@@ -1,0 +1,179 @@
+//! The primitives of the kit, as declared: what an installer does, before
+//! it runs.
+
+use std::sync::Arc;
+
+use crate::content::Blob;
+
+/// How a file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WriteHow {
+    /// `open(O_WRONLY|O_CREAT|O_TRUNC)`, write, close: readers can see a
+    /// short file, and two writers interleave (pip 21, npm's lockfile).
+    InPlace,
+    /// `open(O_WRONLY|O_CREAT|O_EXCL)`: fails with EEXIST when the file is
+    /// there (CPython 2's `.pyc` write, cp's copy of a file it saw missing).
+    Exclusive,
+    /// Write a temporary file, then `rename` it over the target: readers
+    /// see the old file or the new one, never half of one.
+    Atomic(TmpName),
+}
+
+/// The temporary name of an atomic write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TmpName {
+    /// `TARGET.tmp`, the same for every process (Spack's `sbang.tmp` before
+    /// its fix): two writers share, truncate and rename one temporary file.
+    Shared,
+    /// `TARGET.tmp.JOB`, one per process, as `mkstemp` gives.
+    Unique,
+}
+
+/// How a tree is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RemoveStyle {
+    /// `rm -rf`: a missing entry is fine; a directory that filled up again
+    /// fails with `Directory not empty`.
+    RmRf,
+    /// Python's `shutil.rmtree` (no `ignore_errors`): any error raises,
+    /// a missing entry too.
+    Rmtree,
+    /// Node's `rimraf`: a missing entry is fine; a directory that filled up
+    /// again is emptied again, up to [`RIMRAF_RETRIES`] times.
+    Rimraf,
+}
+
+/// How many times `rimraf` empties a directory again on `ENOTEMPTY`
+/// (its `maxRetries` default).
+pub const RIMRAF_RETRIES: u8 = 3;
+
+/// How a symlink is put in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SymlinkHow {
+    /// `symlink(target, link)`: fails with EEXIST when the link is there.
+    Create,
+    /// Unlink whatever is there, then `symlink`: a window with no link
+    /// (`ln -sfn` of coreutils before 8.30, many install scripts).
+    UnlinkThenCreate,
+    /// `symlink(target, link.tmp)` then `rename` it over the link: atomic.
+    TempThenRename,
+}
+
+/// An advisory lock, and how it is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockKind {
+    /// `mkdir(LOCK)`; released by `rmdir` (Sage's and prefixrace's own
+    /// prefix lock, `mkdir`-based shell locks).
+    Mkdir,
+    /// `open(LOCK, O_CREAT|O_EXCL)`; released by `unlink` (conda's and
+    /// npm's lock files, Spack's pre-`fcntl` locks).
+    ExclusiveFile,
+    /// A lock that silently does nothing, as `flock` on a filesystem
+    /// without lock support: every taker "holds" it at once.
+    Ineffective,
+}
+
+/// One primitive of an installer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Python's `os.makedirs(dir, exist_ok=True)`: tolerant of a directory
+    /// that appears meanwhile.
+    Makedirs {
+        /// The directory, relative to the prefix root.
+        dir: Arc<str>,
+    },
+    /// `mkdir(dir)`, strict: EEXIST fails.
+    Mkdir {
+        /// The directory, relative to the prefix root.
+        dir: Arc<str>,
+    },
+    /// Write a file.
+    Write {
+        /// The file, relative to the prefix root.
+        path: Arc<str>,
+        /// Its bytes.
+        content: Arc<Blob>,
+        /// In place, exclusively, or through a temporary file.
+        how: WriteHow,
+    },
+    /// Remove a tree (or a file).
+    Remove {
+        /// The tree, relative to the prefix root.
+        path: Arc<str>,
+        /// `rm -rf`, `shutil.rmtree` or `rimraf`.
+        style: RemoveStyle,
+    },
+    /// `rename(from, to)`.
+    Rename {
+        /// The source, relative to the prefix root.
+        from: Arc<str>,
+        /// The destination, relative to the prefix root.
+        to: Arc<str>,
+        /// Whether a missing source is fine (renaming aside a target that
+        /// may not exist yet).
+        missing_ok: bool,
+    },
+    /// Swap a new tree in over a target: rename the old one aside, rename
+    /// the new one in (again, over a target another process put in
+    /// meanwhile), remove the old ones.
+    SwapIn {
+        /// The new tree, relative to the prefix root.
+        new: Arc<str>,
+        /// The target, relative to the prefix root.
+        target: Arc<str>,
+    },
+    /// Put a symlink in place.
+    Symlink {
+        /// What the link points to, as written into it.
+        target: Arc<str>,
+        /// The link, relative to the prefix root.
+        link: Arc<str>,
+        /// Create, unlink then create, or a temporary link renamed over.
+        how: SymlinkHow,
+    },
+    /// Take an advisory lock; blocks while another job holds it.
+    Lock {
+        /// The lock's path, relative to the prefix root.
+        path: Arc<str>,
+        /// How it is taken.
+        kind: LockKind,
+    },
+    /// Release an advisory lock taken by [`Action::Lock`].
+    Unlock {
+        /// The lock's path, relative to the prefix root.
+        path: Arc<str>,
+        /// How it was taken.
+        kind: LockKind,
+    },
+    /// Ends the installer successfully when the path exists: the check of
+    /// a completion marker ("already installed").
+    SkipIfExists {
+        /// The marker, relative to the prefix root.
+        path: Arc<str>,
+    },
+    /// Blocks until the path exists (another process's completion marker).
+    WaitFor {
+        /// The marker, relative to the prefix root.
+        path: Arc<str>,
+    },
+    /// Read a file whole: what a consumer of the installed tree does
+    /// (`require`, `import`, a linker).
+    Read {
+        /// The file, relative to the prefix root.
+        path: Arc<str>,
+    },
+}
+
+/// One step of a [`super::Script`]: a primitive, and the message the tool
+/// prints when it fails, if that is not the OS error in the tool's words.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scripted {
+    /// The primitive.
+    pub action: Action,
+    /// The tool's own message for a failure of this step, with `{path}`,
+    /// `{to}` and `{error}` filled in (see [`super::Voice::say`]).
+    pub message: Option<Arc<str>>,
+    /// Whether a failure of this step is ignored, as CPython 2 ignores a
+    /// `.pyc` it cannot write: the installer goes on with its next step.
+    pub ignore_errors: bool,
+}

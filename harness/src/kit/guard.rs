@@ -1,0 +1,58 @@
+//! Completion markers, read: skip the install when a marker exists, or
+//! wait for another process's marker.
+
+use std::sync::Arc;
+
+use super::{Next, Primitive};
+use crate::job::Condition;
+use crate::op::{Kind, Op, OpResult};
+
+/// What a guard does with the marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GuardKind {
+    /// `lstat(marker)`: present ends the installer successfully.
+    SkipIfExists,
+    /// Blocks until the marker exists as a file.
+    WaitFor,
+}
+
+/// A marker check in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MarkerGuard {
+    path: Arc<str>,
+    kind: GuardKind,
+    /// The `lstat` result: whether the marker was there.
+    found: Option<bool>,
+}
+
+impl MarkerGuard {
+    /// Starts a guard on the marker at `path`.
+    pub fn new(path: &Arc<str>, kind: GuardKind) -> MarkerGuard {
+        MarkerGuard {
+            path: path.clone(),
+            kind,
+            found: None,
+        }
+    }
+}
+
+impl Primitive for MarkerGuard {
+    fn next(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Next {
+        match (self.kind, self.found) {
+            (GuardKind::SkipIfExists, None) => Next::Op(Op::Lstat {
+                path: self.path.clone(),
+            }),
+            (GuardKind::SkipIfExists, Some(true)) => Next::Skip,
+            (GuardKind::SkipIfExists, Some(false)) => Next::Done,
+            (GuardKind::WaitFor, _) if probe(&self.path) == Some(Kind::File) => Next::Done,
+            (GuardKind::WaitFor, _) => Next::Wait(Condition::Exists {
+                path: self.path.to_string(),
+                kind: Kind::File,
+            }),
+        }
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        self.found = Some(result.is_ok());
+    }
+}

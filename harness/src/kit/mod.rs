@@ -1,0 +1,52 @@
+//! The installer kit: the primitives installers are made of, each a small
+//! state machine pinned by its own tests, and [`Script`], an installer
+//! composed of them.
+//!
+//! Every installer in the package ecosystem is made of the same few moves:
+//! make directories ([`CreateDir`], [`Makedirs`]), write files in place or
+//! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
+//! `shutil.rmtree` or `rimraf` do ([`RemoveTree`]), rename ([`Rename`]),
+//! swap symlinks ([`SymlinkSwap`]), take advisory locks ([`AdvisoryLock`]),
+//! write and check completion markers ([`MarkerGuard`]), and read what
+//! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
+//! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
+//! the line the real program prints ([`Voice`]). A scenario declares one
+//! with `[[activity]] kind = "script"`; `docs/installers.md` shows how.
+
+mod action;
+mod directory;
+mod failure;
+mod guard;
+mod lock;
+mod makedirs;
+mod piece;
+mod primitive;
+mod read;
+mod remove;
+mod rename;
+mod script;
+mod swap;
+mod symlink;
+#[cfg(test)]
+mod test_support;
+mod voice;
+mod write;
+
+pub use action::{
+    Action, LockKind, RemoveStyle, Scripted, SymlinkHow, TmpName, WriteHow, RIMRAF_RETRIES,
+};
+pub use directory::CreateDir;
+pub use failure::Failure;
+pub use guard::{GuardKind, MarkerGuard};
+pub use lock::AdvisoryLock;
+pub use makedirs::{Makedirs, MakedirsStep};
+pub use piece::Piece;
+pub use primitive::{Next, Primitive};
+pub use read::ReadFile;
+pub use remove::RemoveTree;
+pub use rename::Rename;
+pub use script::Script;
+pub use swap::{SwapIn, SWAP_ATTEMPTS};
+pub use symlink::SymlinkSwap;
+pub use voice::{Dialect, Voice};
+pub use write::WriteFile;

@@ -1,0 +1,86 @@
+//! A running step of a script: one of the kit's primitives, started from
+//! its declaration.
+
+use super::{
+    Action, AdvisoryLock, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile, RemoveTree,
+    Rename, SwapIn, SymlinkSwap, WriteFile,
+};
+use crate::op::{Kind, OpResult};
+
+/// One primitive in progress, whichever it is.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// `makedirs` or `mkdir`.
+    CreateDir(CreateDir),
+    /// A file write.
+    Write(WriteFile),
+    /// A tree removal.
+    Remove(RemoveTree),
+    /// A rename.
+    Rename(Rename),
+    /// A tree swapped in.
+    Swap(SwapIn),
+    /// A symlink swap.
+    Symlink(SymlinkSwap),
+    /// Taking or releasing a lock.
+    Lock(AdvisoryLock),
+    /// A completion-marker check.
+    Guard(MarkerGuard),
+    /// A read.
+    Read(ReadFile),
+}
+
+impl Piece {
+    /// Starts `action` for the job labelled `job` (which names its
+    /// temporary files).
+    pub fn start(action: &Action, job: &str) -> Piece {
+        match action {
+            Action::Makedirs { dir } => Piece::CreateDir(CreateDir::tolerant(dir)),
+            Action::Mkdir { dir } => Piece::CreateDir(CreateDir::strict(dir)),
+            Action::Write { path, content, how } => {
+                Piece::Write(WriteFile::new(path, content, *how, job))
+            }
+            Action::Remove { path, style } => Piece::Remove(RemoveTree::new(path, *style)),
+            Action::Rename {
+                from,
+                to,
+                missing_ok,
+            } => Piece::Rename(Rename::new(from, to, *missing_ok)),
+            Action::SwapIn { new, target } => Piece::Swap(SwapIn::new(new, target, job)),
+            Action::Symlink { target, link, how } => {
+                Piece::Symlink(SymlinkSwap::new(target, link, *how, job))
+            }
+            Action::Lock { path, kind } => Piece::Lock(AdvisoryLock::acquire(path, *kind)),
+            Action::Unlock { path, kind } => Piece::Lock(AdvisoryLock::release(path, *kind)),
+            Action::SkipIfExists { path } => {
+                Piece::Guard(MarkerGuard::new(path, GuardKind::SkipIfExists))
+            }
+            Action::WaitFor { path } => Piece::Guard(MarkerGuard::new(path, GuardKind::WaitFor)),
+            Action::Read { path } => Piece::Read(ReadFile::new(path)),
+        }
+    }
+
+    fn primitive(&mut self) -> &mut dyn Primitive {
+        match self {
+            Piece::CreateDir(p) => p,
+            Piece::Write(p) => p,
+            Piece::Remove(p) => p,
+            Piece::Rename(p) => p,
+            Piece::Swap(p) => p,
+            Piece::Symlink(p) => p,
+            Piece::Lock(p) => p,
+            Piece::Guard(p) => p,
+            Piece::Read(p) => p,
+        }
+    }
+}
+
+impl Primitive for Piece {
+    fn next(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Next {
+        self.primitive().next(probe)
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        self.primitive().complete(result)
+    }
+}
