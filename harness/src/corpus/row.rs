@@ -162,3 +162,84 @@ fn judge(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expectation(verdict: ExpectedVerdict, message: Option<&str>) -> Expectation {
+        Expectation {
+            verdict,
+            strategy: "staged-copy".into(),
+            tool: None,
+            incident: None,
+            source: None,
+            message: message.map(str::to_string),
+        }
+    }
+
+    fn run(scheduler: &str, found: bool, executions: u64) -> SchedulerRun {
+        SchedulerRun {
+            scheduler: scheduler.into(),
+            verdict: if found { "fail" } else { "pass" }.into(),
+            found,
+            executions,
+            budget: Some(1000),
+            complete: false,
+            classes: None,
+            errors: if found {
+                vec!["cp: cannot create directory 'x': File exists".into()]
+            } else {
+                Vec::new()
+            },
+            token: None,
+            millis: None,
+        }
+    }
+
+    #[test]
+    fn a_fail_expectation_needs_auto_within_the_limit_inclusive() {
+        let e = expectation(ExpectedVerdict::Fail, None);
+        assert_eq!(judge(&e, &[run("auto", true, 10)], None, 10), None);
+        let late = judge(&e, &[run("auto", true, 11)], None, 10).unwrap();
+        assert!(late.contains("execution 11, not within 10"), "{late}");
+        let none = judge(&e, &[run("auto", false, 1000)], None, 10).unwrap();
+        assert!(none.contains("no failure in 1000"), "{none}");
+        // Other schedulers finding it does not stand in for auto.
+        let runs = [run("auto", false, 1000), run("random", true, 1)];
+        assert!(judge(&e, &runs, None, 10).is_some());
+    }
+
+    #[test]
+    fn a_fail_expectation_with_a_message_needs_it_printed() {
+        let e = expectation(ExpectedVerdict::Fail, Some("Permission denied"));
+        let why = judge(&e, &[run("auto", true, 1)], Some(false), 10).unwrap();
+        assert!(why.contains("File exists"), "{why}");
+        assert_eq!(judge(&e, &[run("auto", true, 1)], Some(true), 10), None);
+    }
+
+    #[test]
+    fn a_pass_expectation_is_unmet_by_any_failure() {
+        let e = expectation(ExpectedVerdict::Pass, None);
+        assert_eq!(
+            judge(
+                &e,
+                &[run("auto", false, 1000), run("dpor", false, 124)],
+                None,
+                10
+            ),
+            None
+        );
+        let why = judge(
+            &e,
+            &[run("auto", false, 1000), run("dpor", true, 7)],
+            None,
+            10,
+        )
+        .unwrap();
+        assert!(
+            why.starts_with("dpor found a failure at execution 7: cp:"),
+            "{why}"
+        );
+    }
+}

@@ -61,7 +61,10 @@ impl RunSpec<'_> {
     /// Runs the exploration and sums it up.
     pub(super) fn run(&self, options: &CorpusOptions) -> Result<SchedulerRun> {
         let label = format!("{} {}", self.scenario.name, self.scheduler);
-        let watch = options.watcher.as_ref().map(|w| w.start(&label, self.budget));
+        let watch = options
+            .watcher
+            .as_ref()
+            .map(|w| w.start(&label, self.budget));
         let explore_options = ExploreOptions {
             scheduler: self.scheduler,
             schedules: self.budget,

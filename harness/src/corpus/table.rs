@@ -129,7 +129,13 @@ impl Corpus {
             lines.push(line);
         }
         let widths: Vec<usize> = (0..lines[0].len())
-            .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                lines
+                    .iter()
+                    .map(|l| l[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let met = self.rows.len() - self.unmet;
         let mut out = format!(

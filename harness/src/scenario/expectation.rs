@@ -136,7 +136,9 @@ impl RawExpectation {
                 file,
                 strategy_line.unwrap_or(verdict_line),
                 "expect.strategy",
-                format!("unknown strategy {strategy:?}: neither built in nor declared in the scenario"),
+                format!(
+                    "unknown strategy {strategy:?}: neither built in nor declared in the scenario"
+                ),
             ));
         }
         let message_line = self.message.as_ref().map(|m| lines.line(m.span().start));
