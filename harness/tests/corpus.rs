@@ -274,3 +274,25 @@ fn a_directory_without_scenarios_or_a_missing_one_exits_2() {
     refused(&["corpus", &format!("{d}/missing")], &["missing"]);
     refused(&["corpus", FIXTURES, "--within", "0"], &["--within"]);
 }
+
+#[test]
+fn a_fifo_named_like_a_scenario_is_refused_in_one_line_not_waited_on_or_skipped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "good.toml",
+        &small("good", "verdict = \"pass\"\n"),
+    );
+    let fifo = dir.path().join("fifo.toml");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // A directory named like one is not a scenario: passed over.
+    std::fs::create_dir(dir.path().join("dir.toml")).unwrap();
+    let d = dir.path().display().to_string();
+    refused(&["corpus", &d], &["fifo.toml"]);
+    std::fs::remove_file(&fifo).unwrap();
+    let (code, out, err) = run(&["corpus", &d, "--no-timing"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -82,7 +82,11 @@ pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
         let entry = entry.map_err(|e| Error::io(&shown, &e))?;
         let path = entry.path();
         let is_toml = path.extension().is_some_and(|e| e == "toml");
-        if is_toml && path.is_file() {
+        // Anything named *.toml but a directory is a scenario: a FIFO or a
+        // device is then refused by the loader, in one line, rather than
+        // skipped without a word.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_toml && !is_dir {
             files.push(path);
         }
     }
