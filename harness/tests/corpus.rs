@@ -37,6 +37,8 @@ fn json(args: &[&str]) -> (i32, Value) {
 fn the_fixture_corpus_meets_every_expectation() {
     let (code, out, err) = run(&["corpus", FIXTURES, "--no-timing"]);
     assert_eq!(code, 0, "{out}{err}");
+    // Off a terminal a short run shows no progress.
+    assert_eq!(err, "");
     let row = |name: &str| {
         out.lines()
             .find(|l| l.trim_start().starts_with(name))
@@ -263,6 +265,15 @@ fn a_bad_expect_table_exits_2_with_one_line_naming_file_line_and_field() {
         );
         let d = write(dir.path(), "bad.toml", &small("bad", expect));
         refused(&["corpus", &d], wanted);
+        // With --format json the error is also a JSON object on stdout.
+        let (code, out, _) = run(&["corpus", &d, "--format", "json"]);
+        assert_eq!(code, 2);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (v["command"].clone(), v["verdict"].clone()),
+            ("corpus".into(), "error".into())
+        );
+        assert!(v["error"].as_str().unwrap().contains("bad.toml"), "{v}");
     }
 }
 
