@@ -83,4 +83,9 @@ for scheduler in auto random; do
     PREFIXRACE_SCHEDULES=7 PREFIXRACE_SCHEDULER=$scheduler ./target/release/prefixrace explore scenarios/sage-32361.toml --strategy direct-install --format json > /tmp/prefixrace-knobs.json
     python3 -c 'import json,sys; r=json.load(open("/tmp/prefixrace-knobs.json")); print("PREFIXRACE_SCHEDULES=7,", sys.argv[1] + ":", r["executions"], "executions,", r["verdict"]); sys.exit(r["executions"] != 7)' "$scheduler"
 done
+# The recall table (issue 17): every scenario with an [expect] table meets it.
+./target/release/prefixrace corpus harness/tests/fixtures/corpus --no-timing > /dev/null
+if [ -d scenarios/races ]; then
+    ./target/release/prefixrace corpus scenarios/races
+fi
 echo "ci: all green"

@@ -62,6 +62,7 @@ mod brute_force;
 pub mod check;
 mod conflicts;
 mod content;
+mod corpus;
 mod directed;
 mod dpor;
 mod dpor_feed;
@@ -143,6 +144,8 @@ pub mod internals {
         conflicts,
         /// File contents: blobs and their digests.
         content,
+        /// `prefixrace corpus`: scenarios explored against their `[expect]` tables.
+        corpus,
         /// The race-directed scheduler and its work list.
         directed,
         /// Optimal dynamic partial-order reduction.

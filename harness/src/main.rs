@@ -37,6 +37,8 @@ struct Cli {
 enum Command {
     /// Explore interleavings of a scenario under one strategy or all of them.
     Explore(cli::explore::ExploreArgs),
+    /// Explore every scenario of a directory against its `[expect]` table: a recall table.
+    Corpus(cli::corpus::CorpusArgs),
     /// Merge the JSON reports of `explore --shard I/N` runs into one verdict.
     Merge(cli::merge::MergeArgs),
     /// Replay one schedule from its token.
@@ -56,6 +58,7 @@ impl Command {
     fn name(&self) -> &'static str {
         match self {
             Command::Explore(_) => "explore",
+            Command::Corpus(_) => "corpus",
             Command::Merge(_) => "merge",
             Command::Replay(_) => "replay",
             Command::Record(_) => "record",
@@ -69,6 +72,7 @@ impl Command {
     fn json(&self) -> bool {
         let format = match self {
             Command::Explore(a) => a.format,
+            Command::Corpus(a) => a.format,
             Command::Merge(a) => a.format,
             Command::Replay(a) => a.format,
             Command::Bench(a) => a.format,
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         None => cli::explore::showcase(),
         Some(Command::Explore(a)) => cli::explore::run(a),
+        Some(Command::Corpus(a)) => cli::corpus::run(a),
         Some(Command::Merge(a)) => cli::merge::run(a),
         Some(Command::Replay(a)) => cli::replay::run(a),
         Some(Command::Record(a)) => cli::record::run(a),

@@ -202,7 +202,11 @@ impl FileSource for Scenarios {
 
 #[test]
 fn scenario_toml() {
-    let base = std::fs::read(root().join("scenarios/namespace-backports.toml")).unwrap();
+    let mut base = std::fs::read(root().join("scenarios/namespace-backports.toml")).unwrap();
+    // An [expect] table too, so that its reader is fuzzed with the rest.
+    base.extend_from_slice(
+        b"\n[expect]\nverdict = \"fail\"\nstrategy = \"staged-copy\"\ntool = \"sage\"\nincident = \"sage#29585\"\nmessage = \"File exists\"\n",
+    );
     fuzz("scenario_toml", input(base), |bytes| {
         one_line(scenario::parse("s.toml", &bytes, &Scenarios))
     });

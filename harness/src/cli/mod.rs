@@ -1,6 +1,7 @@
 //! The subcommands of the `prefixrace` binary, one file each, and what they share.
 
 pub mod bench;
+pub mod corpus;
 pub mod explore;
 pub mod list;
 pub mod merge;

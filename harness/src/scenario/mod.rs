@@ -12,6 +12,7 @@ use allowance::PackageAllowance;
 mod budget;
 mod builder;
 pub mod builtin;
+mod expectation;
 mod glob;
 mod line_index;
 mod payload;
@@ -23,6 +24,7 @@ mod wheel;
 mod zip_directory;
 
 pub use builder::ScenarioBuilder;
+pub use expectation::{Expectation, ExpectedVerdict, DEFAULT_EXPECT_STRATEGY};
 pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
 pub use record::parse_record;
@@ -215,6 +217,8 @@ pub struct Scenario {
     pub origin: Origin,
     /// Strategies the scenario declares in `[[strategy]]` tables.
     pub strategies: Vec<crate::strategy::DeclaredStrategy>,
+    /// What `prefixrace corpus` should find (the `[expect]` table), if anything.
+    pub expectation: Option<Expectation>,
 }
 
 /// Gives packages that share a name, as the same wheel given twice on the
@@ -247,6 +251,7 @@ impl Scenario {
             volatile: Vec::new(),
             origin: Origin::Code,
             strategies: Vec::new(),
+            expectation: None,
         }
     }
 

@@ -34,6 +34,10 @@
 //! [[strategy]]                                # optional: see strategy::DeclaredStrategy
 //! name = "my-merge"
 //! steps = ["stage", "compile", { step = "copy", on-exist = "merge" }]
+//!
+//! [expect]                                    # optional: what `prefixrace corpus` should find
+//! verdict = "fail"                            # see expectation.rs for every key
+//! strategy = "staged-copy"
 //! ```
 //!
 //! Unknown fields are rejected; every error names the file, line and field.
@@ -44,6 +48,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::budget::ScenarioBudget;
+use super::expectation::RawExpectation;
 use super::line_index::LineIndex;
 use super::payload::{convert_files, RawFile};
 use super::{
@@ -75,6 +80,8 @@ struct RawScenario {
     activities: Vec<RawActivity>,
     #[serde(default, rename = "strategy")]
     strategies: Vec<RawStrategy>,
+    #[serde(default)]
+    expect: Option<RawExpectation>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -611,6 +618,10 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         )?;
         reserved.push(declared.name.clone());
         s.strategies.push(declared);
+    }
+    if let Some(expect) = raw.expect {
+        let is_strategy = |name: &str| crate::strategy::scenario_strategy(name, &s).is_ok();
+        s.expectation = Some(expect.check(file, &line_index, &is_strategy)?);
     }
     s.origin = Origin::Code;
     Ok(s)
