@@ -86,6 +86,18 @@ impl Keys<'_> {
         }
     }
 
+    /// File contents: any string, newlines and tabs included.
+    fn take_text(&mut self, key: &str) -> Result<Option<String>> {
+        match self.table.remove(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(self.at.error(
+                key,
+                format!("expected a string, found {}", other.type_str()),
+            )),
+        }
+    }
+
     fn need_str(&mut self, key: &str) -> Result<String> {
         self.take_str(key)?
             .ok_or_else(|| self.at.error(key, "missing"))
@@ -251,7 +263,7 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
         "write" => {
             let path = k.path("path")?;
             let version = k.take_str("version")?.unwrap_or_default();
-            let bytes = match k.take_str("text")? {
+            let bytes = match k.take_text("text")? {
                 Some(text) => text.into_bytes(),
                 None => standing_bytes(&path, &version),
             };
