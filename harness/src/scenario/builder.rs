@@ -105,6 +105,8 @@ struct ActivitySpec {
     name: String,
     modules: Vec<String>,
     after: Vec<String>,
+    /// A script activity's script; `None` for an import.
+    script: Option<std::sync::Arc<crate::kit::Script>>,
 }
 
 impl Scenario {
@@ -320,6 +322,21 @@ impl ScenarioBuilder {
             name: name.into(),
             modules: modules.into_iter().map(Into::into).collect(),
             after: Vec::new(),
+            script: None,
+        });
+        self.last_is_package = false;
+        self
+    }
+
+    /// An installer or consumer composed of the kit's primitives
+    /// (`[[activity]]` with `kind = "script"`, see [`crate::kit`]), named
+    /// `name`.
+    pub fn script(mut self, name: impl Into<String>, script: crate::kit::Script) -> Self {
+        self.activities.push(ActivitySpec {
+            name: name.into(),
+            modules: Vec::new(),
+            after: Vec::new(),
+            script: Some(std::sync::Arc::new(script)),
         });
         self.last_is_package = false;
         self
@@ -348,6 +365,19 @@ impl ScenarioBuilder {
         );
         let mut scenario = parse(&label, doc.text.as_bytes(), &inputs)
             .map_err(|e| doc.locate(e, &label, &inputs))?;
+        // Scripts are not in the document: put them back in call order.
+        let mut imports = std::mem::take(&mut scenario.activities).into_iter();
+        for a in &self.activities {
+            let activity = match &a.script {
+                Some(script) => super::Activity::Script {
+                    name: a.name.clone(),
+                    script: script.clone(),
+                    after: a.after.clone(),
+                },
+                None => imports.next().expect("one parsed activity per import"),
+            };
+            scenario.activities.push(activity);
+        }
         for s in &self.strategies {
             let taken = scenario
                 .strategies
@@ -435,7 +465,7 @@ impl ScenarioBuilder {
                 }
             }
         }
-        for a in &self.activities {
+        for a in self.activities.iter().filter(|a| a.script.is_none()) {
             let what = format!(".import({:?})", a.name);
             d.line("[[activity]]".into(), what.clone());
             d.line(format!("name = {}", toml_str(&a.name)), what.clone());

@@ -1,0 +1,61 @@
+//! A new installer written on the kit, as docs/installers.md shows it: a
+//! tool that installs each version into its own directory and switches a
+//! `current` symlink, raced by a program that runs the tool through the
+//! link. Replacing the link in place (unlink, then symlink) leaves a
+//! window with no link; a temporary link renamed over it leaves none.
+
+use prefixrace::kit::{Script, SymlinkHow, WriteHow};
+use prefixrace::{Check, Scenario};
+
+/// The installer: unpack `version` into `opt/tool-VERSION`, then point
+/// `opt/tool` at it the way `how` says.
+fn switch_install(version: &str, how: SymlinkHow) -> Script {
+    let dir = format!("opt/tool-{version}");
+    Script::new("ln")
+        .write_tree(
+            &dir,
+            &[("bin/run", b"#!/bin/sh\n".as_slice())],
+            WriteHow::InPlace,
+        )
+        .symlink(&format!("tool-{version}"), "opt/tool", how)
+}
+
+/// A program that runs the tool through the link, once it exists.
+fn runner() -> Script {
+    Script::new("node")
+        .wait_for("opt/tool/bin/run")
+        .read("opt/tool/bin/run")
+        .saying("Error: Cannot find module '{path}'")
+}
+
+/// Version 1 is installed; version 2 switches the link while the runner runs.
+fn upgrade(how: SymlinkHow) -> Scenario {
+    Scenario::builder("switch-install")
+        .prefix("/usr/local")
+        .script("install-1", switch_install("1", SymlinkHow::Create))
+        .script("install-2", switch_install("2", how))
+        .after("install-1")
+        .script("runner", runner())
+        .after("install-1")
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn replacing_the_link_in_place_leaves_a_window() {
+    let race = Check::new(upgrade(SymlinkHow::UnlinkThenCreate))
+        .strategy("direct-install")
+        .find_race()
+        .expect("the runner falls into the window with no link");
+    assert!(race
+        .to_string()
+        .contains("Error: Cannot find module '/usr/local/opt/tool/bin/run'"));
+}
+
+#[test]
+fn renaming_a_temporary_link_over_it_leaves_none() {
+    let report = Check::new(upgrade(SymlinkHow::TempThenRename))
+        .strategy("direct-install")
+        .prove();
+    assert!(report.is_proof());
+}

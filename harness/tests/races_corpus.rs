@@ -1,0 +1,207 @@
+//! The races corpus (`scenarios/races/`) and the `kind = "script"`
+//! activities it is written in: every incident's buggy variant fails with
+//! its tool's own line within 10 executions of the default search, every
+//! fixed variant passes, a failing token replays, the scripts run the same
+//! on a real filesystem, and a bad step is one line naming file, line and
+//! field.
+
+mod cli_support;
+
+use std::collections::BTreeSet;
+
+use cli_support::{refused, run};
+use serde_json::Value;
+
+/// The corpus exits 0 with at least 12 incidents from at least 6 tools,
+/// each with a buggy and a fixed variant; every fail row was found by auto
+/// within 10 executions, with the declared message, and every pass row
+/// passed with dpor's search complete.
+#[test]
+fn the_races_corpus_meets_every_expectation() {
+    let (code, out, err) = run(&[
+        "corpus",
+        "scenarios/races",
+        "--no-timing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let incidents: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["incident"].as_str().unwrap())
+        .collect();
+    let tools: BTreeSet<&str> = rows.iter().map(|r| r["tool"].as_str().unwrap()).collect();
+    assert!(incidents.len() >= 12, "{incidents:?}");
+    assert!(tools.len() >= 6, "{tools:?}");
+    for incident in &incidents {
+        let expects: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r["incident"] == *incident)
+            .map(|r| r["expect"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            expects,
+            BTreeSet::from(["fail", "pass"]),
+            "{incident}: a buggy and a fixed variant"
+        );
+    }
+    for row in rows {
+        let auto = &row["runs"][0];
+        assert_eq!(auto["scheduler"], "auto");
+        match row["expect"].as_str().unwrap() {
+            "fail" => {
+                assert!(auto["executions"].as_u64().unwrap() <= 10, "{row}");
+                let message = row["message"].as_str().unwrap_or("");
+                let errors = auto["errors"].to_string();
+                assert!(errors.contains(&message.replace('"', "\\\"")), "{row}");
+            }
+            _ => {
+                let runs = row["runs"].as_array().unwrap();
+                assert!(runs.iter().all(|r| r["found"] == false), "{row}");
+                let dpor = runs.iter().find(|r| r["scheduler"] == "dpor").unwrap();
+                assert_eq!(dpor["complete"], true, "{row}: dpor's search ended");
+            }
+        }
+    }
+}
+
+/// A buggy script scenario's token replays the same failure, with the
+/// tool's own line.
+#[test]
+fn a_script_race_replays_from_its_token() {
+    let scenario = "scenarios/races/spack-33547-shared-sbang-tmp.toml";
+    let (code, out, _) = run(&[
+        "explore",
+        scenario,
+        "--strategy",
+        "direct-install",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let token = report["first_failure"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, replayed, _) = run(&[
+        "replay",
+        scenario,
+        "--strategy",
+        "direct-install",
+        "--token",
+        &token,
+    ]);
+    assert_eq!(code, 1, "{replayed}");
+    assert!(
+        replayed.contains("==> Error: [Errno 2] No such file or directory: '/opt/spack/bin/sbang.tmp' -> '/opt/spack/bin/sbang'"),
+        "{replayed}"
+    );
+}
+
+/// On a real filesystem the kit's scripts give the same verdict, failure
+/// and report as on the model.
+#[test]
+fn scripts_give_the_same_report_on_a_real_filesystem() {
+    let scenario = "scenarios/races/pnpm-10896-rimraf-then-rename.toml";
+    let args = |fs: &'static str| {
+        vec![
+            "explore",
+            scenario,
+            "--strategy",
+            "direct-install",
+            "--seed",
+            "1",
+            "--schedules",
+            "20",
+            "--fs",
+            fs,
+            "--format",
+            "json",
+        ]
+    };
+    let (model_code, model, _) = run(&args("model"));
+    let (real_code, real, err) = run(&args("real"));
+    assert_eq!((model_code, real_code), (1, 1), "{real}\n{err}");
+    let strip = |s: &str| {
+        let mut v: Value = serde_json::from_str(s).unwrap();
+        v["command"] = Value::Null;
+        v
+    };
+    assert_eq!(
+        strip(&model)["first_failure"],
+        strip(&real)["first_failure"]
+    );
+    assert!(model.contains("ERR_PNPM_ENOTEMPTY  ENOTEMPTY: directory not empty, rename"));
+}
+
+/// Writes a scenario with one script activity whose steps are `steps`.
+fn script_scenario(dir: &tempfile::TempDir, steps: &str) -> String {
+    let path = dir.path().join("s.toml");
+    let text = format!(
+        "name = \"s\"\nprefix = \"/p\"\n\n[[activity]]\nname = \"a\"\nkind = \"script\"\nprogram = \"pnpm\"\nsteps = [\n{steps}\n]\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Every mistake in a step is refused in one line naming the file, the
+/// step's line and `steps[N].field`; no path leaves the prefix.
+#[test]
+fn a_bad_step_is_one_line_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            r#"  { do = "fly", path = "a" },"#,
+            &[":9:", "steps[0].do", "unknown step \"fly\""],
+        ),
+        (
+            r#"  { do = "write" },"#,
+            &[":9:", "steps[0].path", "missing"],
+        ),
+        (
+            r#"  { do = "write", path = "../x" },"#,
+            &[":9:", "steps[0].path"],
+        ),
+        (
+            r#"  { do = "write", path = "/etc/passwd" },"#,
+            &[":9:", "steps[0].path"],
+        ),
+        (
+            r#"  { do = "symlink", link = "a", target = "../../etc" },"#,
+            &[":9:", "steps[0].target"],
+        ),
+        (
+            r#"  { do = "symlink", link = "a", target = "/etc" },"#,
+            &[":9:", "steps[0].target", "absolute"],
+        ),
+        (
+            r#"  { do = "write", path = "a", colour = "red" },"#,
+            &[":9:", "steps[0].colour", "unknown key"],
+        ),
+        (
+            r#"  { do = "remove", path = "a", style = "shred" },"#,
+            &[":9:", "steps[0].style", "rm-rf"],
+        ),
+        (
+            r#"  { do = "write", path = "a", how = "in-place", tmp = "shared" },"#,
+            &[":9:", "steps[0].tmp"],
+        ),
+        (
+            r#"  { do = "rename", from = "a", to = 3 },"#,
+            &[":9:", "steps[0].to", "expected a string"],
+        ),
+        (
+            r#"  { do = "makedirs", dir = "a" },
+  { do = "read", path = "a\u0007" },"#,
+            &[":10:", "steps[1].path", "control character"],
+        ),
+        (r#"  "write","#, &[":9:", "steps[0].do", "inline table"]),
+    ];
+    for (steps, expected) in cases {
+        let file = script_scenario(&dir, steps);
+        refused(&["explore", &file], expected);
+    }
+}
