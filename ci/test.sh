@@ -15,6 +15,12 @@ if [ "${CI:-}" = true ] && ! command -v strace >/dev/null 2>&1; then
     exit 1
 fi
 command -v python3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3; }
+# node, for the pins of the kit's Node wording (tests/pins_voices.rs).
+command -v node >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs; } || echo "ci: could not install node" >&2
+if [ "${CI:-}" = true ] && ! command -v node >/dev/null 2>&1; then
+    echo "ci: node is missing, so the pins of the kit's Node wording cannot run" >&2
+    exit 1
+fi
 # uv, for the gate's uv-vs-python3 determinism check (tests/gate_determinism.rs).
 if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install -q uv >/dev/null 2>&1 || echo "ci: could not install uv" >&2

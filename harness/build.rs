@@ -7,8 +7,10 @@
 //!   python3, the `record run`/`record import` tests and every test of the
 //!   gate (`tests/gate_*.rs`, which traces with ptrace itself) need it.
 //! - `prefixrace_no_python3`: `python3` does not run.
+//! - `prefixrace_no_node`: `node` does not run (the pins of the kit's Node
+//!   wording, `tests/pins_voices.rs`).
 //!
-//! CI (`ci/test.sh`) installs both and fails when it cannot.
+//! CI (`ci/test.sh`) installs them and fails when it cannot.
 
 use std::process::{Command, Stdio};
 
@@ -24,6 +26,7 @@ fn runs(program: &str, args: &[&str]) -> bool {
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_strace)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_python3)");
+    println!("cargo::rustc-check-cfg=cfg(prefixrace_no_node)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
     if !runs("strace", &["-f", "-o", "/dev/null", "true"]) {
@@ -33,5 +36,9 @@ fn main() {
     if !runs("python3", &["--version"]) {
         println!("cargo::rustc-cfg=prefixrace_no_python3");
         println!("cargo::warning=python3 does not run here: the tests that need it are ignored");
+    }
+    if !runs("node", &["--version"]) {
+        println!("cargo::rustc-cfg=prefixrace_no_node");
+        println!("cargo::warning=node does not run here: the tests that need it are ignored");
     }
 }
