@@ -207,6 +207,30 @@ fn scenario_toml() {
     base.extend_from_slice(
         b"\n[expect]\nverdict = \"fail\"\nstrategy = \"staged-copy\"\ntool = \"sage\"\nincident = \"sage#29585\"\nmessage = \"File exists\"\n",
     );
+    // And a script activity using every kind of step, for the kit's reader.
+    base.extend_from_slice(
+        br#"
+[[activity]]
+name = "pnpm-a"
+kind = "script"
+program = "pnpm"
+steps = [
+  { do = "makedirs", dir = "n" },
+  { do = "mkdir", dir = "n/m" },
+  { do = "write", path = "n/a", text = "x\n", how = "atomic", tmp = "shared" },
+  { do = "write-tree", dir = "n/t", files = ["a", "b/c"], version = "1", how = "exclusive" },
+  { do = "remove", path = "n/t", style = "rimraf", ignore-errors = true },
+  { do = "rename", from = "n/a", to = "n/b", missing-ok = true },
+  { do = "swap-in", new = "n/m", target = "n/s" },
+  { do = "symlink", target = "s", link = "n/l", how = "temp-then-rename" },
+  { do = "lock", path = "n.lock", kind = "exclusive-file" },
+  { do = "unlock", path = "n.lock", kind = "exclusive-file" },
+  { do = "skip-if-exists", path = "n/done" },
+  { do = "wait-for", path = "n/b" },
+  { do = "read", path = "n/b", message = "Error: Cannot find module '{path}'" },
+]
+"#,
+    );
     fuzz("scenario_toml", input(base), |bytes| {
         one_line(scenario::parse("s.toml", &bytes, &Scenarios))
     });
