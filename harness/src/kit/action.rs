@@ -87,6 +87,12 @@ pub enum Action {
         /// The directory, relative to the prefix root.
         dir: Arc<str>,
     },
+    /// pypa/installer's `if not exists(dir): Path(dir).mkdir(parents=True,
+    /// exist_ok=True)`.
+    EnsureDir {
+        /// The directory, relative to the prefix root.
+        dir: Arc<str>,
+    },
     /// Write a file.
     Write {
         /// The file, relative to the prefix root.
@@ -150,6 +156,19 @@ pub enum Action {
     SkipIfExists {
         /// The marker, relative to the prefix root.
         path: Arc<str>,
+    },
+    /// Fails the installer when the path exists (EEXIST): pypa/installer's
+    /// refusal to overwrite a file.
+    FailIfExists {
+        /// The path, relative to the prefix root.
+        path: Arc<str>,
+    },
+    /// `chmod(path, mode)`.
+    Chmod {
+        /// The path, relative to the prefix root.
+        path: Arc<str>,
+        /// The permission bits.
+        mode: u32,
     },
     /// Blocks until the path exists (another process's completion marker).
     WaitFor {

@@ -1,15 +1,26 @@
 //! Creating a directory: Python's tolerant `os.makedirs(exist_ok=True)`
-//! (through [`super::Makedirs`]), or a strict `mkdir` that fails on EEXIST.
+//! (through [`super::Makedirs`]), a strict `mkdir` that fails on EEXIST,
+//! or pypa/installer's `if not os.path.exists(d): Path(d).mkdir(parents=True,
+//! exist_ok=True)`: `stat` first, then `mkdir`, and on ENOENT the parent
+//! first (pathlib tries the directory before its parents, unlike
+//! `os.makedirs`); EEXIST is fine if a `stat` finds a directory.
 
 use std::sync::Arc;
 
 use super::{Failure, Makedirs, MakedirsStep, Next, Primitive};
-use crate::op::{Kind, Op, OpResult};
+use crate::fs::parent_of;
+use crate::op::{Errno, Kind, Op, OpResult, Value};
 
 #[derive(Debug, Clone)]
 enum Phase {
     Tolerant(Makedirs),
     Strict,
+    /// pathlib: the `exists` check of the directory.
+    PathlibCheck,
+    /// pathlib: `mkdir` of the last of these, its parents before it.
+    PathlibMkdir(Vec<Arc<str>>),
+    /// pathlib: after EEXIST, `stat` of the last of these.
+    PathlibIsDir(Vec<Arc<str>>),
     Done,
     Failed(Failure),
 }
@@ -27,6 +38,15 @@ impl CreateDir {
         CreateDir {
             dir: dir.clone(),
             phase: Phase::Tolerant(Makedirs::new(dir.clone())),
+        }
+    }
+
+    /// pypa/installer's `exists` check, then `Path.mkdir(parents=True,
+    /// exist_ok=True)`.
+    pub fn pathlib(dir: &Arc<str>) -> CreateDir {
+        CreateDir {
+            dir: dir.clone(),
+            phase: Phase::PathlibCheck,
         }
     }
 
@@ -51,6 +71,16 @@ impl Primitive for CreateDir {
                 path: self.dir.clone(),
                 mode: 0o755,
             }),
+            Phase::PathlibCheck => Next::Op(Op::Stat {
+                path: self.dir.clone(),
+            }),
+            Phase::PathlibMkdir(stack) => Next::Op(Op::Mkdir {
+                path: stack.last().expect("never empty").clone(),
+                mode: 0o777,
+            }),
+            Phase::PathlibIsDir(stack) => Next::Op(Op::Stat {
+                path: stack.last().expect("never empty").clone(),
+            }),
             Phase::Done => Next::Done,
             Phase::Failed(f) => Next::Fail(f.clone()),
         }
@@ -68,6 +98,46 @@ impl Primitive for CreateDir {
                     Ok(_) => Phase::Done,
                     Err(e) => Phase::Failed(Failure::new("mkdir", *e, &self.dir)),
                 }
+            }
+            Phase::PathlibCheck => {
+                self.phase = match result {
+                    Ok(_) => Phase::Done,
+                    Err(_) => Phase::PathlibMkdir(vec![self.dir.clone()]),
+                }
+            }
+            Phase::PathlibMkdir(stack) => {
+                let dir = stack.last().expect("never empty").clone();
+                match result {
+                    Ok(_) => {
+                        stack.pop();
+                    }
+                    Err(Errno::ENOENT) if !parent_of(&dir).is_empty() => {
+                        stack.push(parent_of(&dir).into());
+                    }
+                    Err(Errno::EEXIST) => {
+                        self.phase = Phase::PathlibIsDir(std::mem::take(stack));
+                        return;
+                    }
+                    Err(e) => {
+                        self.phase = Phase::Failed(Failure::new("mkdir", *e, &dir));
+                        return;
+                    }
+                }
+                if stack.is_empty() {
+                    self.phase = Phase::Done;
+                }
+            }
+            Phase::PathlibIsDir(stack) => {
+                let dir = stack.pop().expect("never empty");
+                self.phase = match result {
+                    Ok(Value::Meta(meta)) if meta.kind == Kind::Dir && stack.is_empty() => {
+                        Phase::Done
+                    }
+                    Ok(Value::Meta(meta)) if meta.kind == Kind::Dir => {
+                        Phase::PathlibMkdir(std::mem::take(stack))
+                    }
+                    _ => Phase::Failed(Failure::new("mkdir", Errno::EEXIST, &dir)),
+                };
             }
             Phase::Done | Phase::Failed(_) => {}
         }
@@ -96,5 +166,17 @@ mod tests {
         let (ops, end) = run_on(&mut fs, &mut CreateDir::tolerant(&"a/b".into()));
         assert_eq!(end, Next::Done);
         assert_eq!(ops, ["stat a", "stat ", "mkdir a", "mkdir a/b"]);
+    }
+
+    /// pathlib: the directory first, then its parents on ENOENT, then the
+    /// directory again; an existing one is one `stat`.
+    #[test]
+    fn pathlib_tries_the_directory_before_its_parents() {
+        let mut fs = model_with(&["x"]);
+        let (ops, end) = run_on(&mut fs, &mut CreateDir::pathlib(&"a/b".into()));
+        assert_eq!(end, Next::Done);
+        assert_eq!(ops, ["stat a/b", "mkdir a/b", "mkdir a", "mkdir a/b"]);
+        let (ops, end) = run_on(&mut fs, &mut CreateDir::pathlib(&"a/b".into()));
+        assert_eq!((ops, end), (vec!["stat a/b".to_string()], Next::Done));
     }
 }

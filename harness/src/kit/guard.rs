@@ -1,11 +1,12 @@
-//! Completion markers, read: skip the install when a marker exists, or
-//! wait for another process's marker.
+//! Checks of a path before acting: skip the install when a completion
+//! marker exists, wait for another process's marker, or refuse to
+//! overwrite a file that is there (pypa/installer's `File already exists`).
 
 use std::sync::Arc;
 
-use super::{Next, Primitive};
+use super::{Failure, Next, Primitive};
 use crate::job::Condition;
-use crate::op::{Kind, Op, OpResult};
+use crate::op::{Errno, Kind, Op, OpResult};
 
 /// What a guard does with the marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +15,9 @@ pub enum GuardKind {
     SkipIfExists,
     /// Blocks until the marker exists as a file.
     WaitFor,
+    /// `stat(path)`: present fails the installer (EEXIST), as
+    /// pypa/installer refuses to overwrite a file.
+    FailIfExists,
 }
 
 /// A marker check in progress.
@@ -44,6 +48,13 @@ impl Primitive for MarkerGuard {
             }),
             (GuardKind::SkipIfExists, Some(true)) => Next::Skip,
             (GuardKind::SkipIfExists, Some(false)) => Next::Done,
+            (GuardKind::FailIfExists, None) => Next::Op(Op::Stat {
+                path: self.path.clone(),
+            }),
+            (GuardKind::FailIfExists, Some(true)) => {
+                Next::Fail(Failure::new("stat", Errno::EEXIST, &self.path))
+            }
+            (GuardKind::FailIfExists, Some(false)) => Next::Done,
             (GuardKind::WaitFor, _) if probe(&self.path) == Some(Kind::File) => Next::Done,
             (GuardKind::WaitFor, _) => Next::Wait(Condition::Exists {
                 path: self.path.to_string(),

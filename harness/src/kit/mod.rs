@@ -14,6 +14,7 @@
 //! with `[[activity]] kind = "script"`; `docs/installers.md` shows how.
 
 mod action;
+mod chmod;
 mod directory;
 mod failure;
 mod guard;
@@ -35,6 +36,7 @@ mod write;
 pub use action::{
     Action, LockKind, RemoveStyle, Scripted, SymlinkHow, TmpName, WriteHow, RIMRAF_RETRIES,
 };
+pub use chmod::Chmod;
 pub use directory::CreateDir;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};

@@ -2,8 +2,8 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile, RemoveTree,
-    Rename, SwapIn, SymlinkSwap, WriteFile,
+    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile,
+    RemoveTree, Rename, SwapIn, SymlinkSwap, WriteFile,
 };
 use crate::op::{Kind, OpResult};
 
@@ -28,6 +28,8 @@ pub enum Piece {
     Guard(MarkerGuard),
     /// A read.
     Read(ReadFile),
+    /// A `chmod`.
+    Chmod(Chmod),
 }
 
 impl Piece {
@@ -37,6 +39,11 @@ impl Piece {
         match action {
             Action::Makedirs { dir } => Piece::CreateDir(CreateDir::tolerant(dir)),
             Action::Mkdir { dir } => Piece::CreateDir(CreateDir::strict(dir)),
+            Action::EnsureDir { dir } => Piece::CreateDir(CreateDir::pathlib(dir)),
+            Action::FailIfExists { path } => {
+                Piece::Guard(MarkerGuard::new(path, GuardKind::FailIfExists))
+            }
+            Action::Chmod { path, mode } => Piece::Chmod(Chmod::new(path, *mode)),
             Action::Write { path, content, how } => {
                 Piece::Write(WriteFile::new(path, content, *how, job))
             }
@@ -71,6 +78,7 @@ impl Piece {
             Piece::Lock(p) => p,
             Piece::Guard(p) => p,
             Piece::Read(p) => p,
+            Piece::Chmod(p) => p,
         }
     }
 }

@@ -75,6 +75,25 @@ impl Script {
         self.then(Action::Mkdir { dir: dir.into() })
     }
 
+    /// pypa/installer's `exists` check and `Path.mkdir(parents=True,
+    /// exist_ok=True)`.
+    pub fn ensure_dir(self, dir: &str) -> Script {
+        self.then(Action::EnsureDir { dir: dir.into() })
+    }
+
+    /// Fails when `path` exists (pypa/installer's `File already exists`).
+    pub fn fail_if_exists(self, path: &str) -> Script {
+        self.then(Action::FailIfExists { path: path.into() })
+    }
+
+    /// `chmod(path, mode)`.
+    pub fn chmod(self, path: &str, mode: u32) -> Script {
+        self.then(Action::Chmod {
+            path: path.into(),
+            mode,
+        })
+    }
+
     /// Writes one file.
     pub fn write(self, path: &str, content: &[u8], how: WriteHow) -> Script {
         self.then(Action::Write {

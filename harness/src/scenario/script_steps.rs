@@ -16,7 +16,9 @@
 //! Every step has `do`, an optional `message` (the tool's own line for
 //! its failure) and an optional `ignore-errors = true` (the tool goes on
 //! after a failure of this step). The others, by `do`:
-//! - `makedirs` / `mkdir`: `dir`;
+//! - `makedirs` / `mkdir` / `ensure-dir` (pypa/installer's pathlib
+//!   `mkdir(parents=True, exist_ok=True)` after an `exists` check): `dir`;
+//! - `chmod`: `path`, `mode` (an integer, `0o755`);
 //! - `write`: `path`, `text` (default: bytes standing for the file at
 //!   `version`), `version`, `how` (`in-place`, `exclusive`, `atomic`),
 //!   `tmp` (`unique` or `shared`, for `atomic`);
@@ -28,7 +30,7 @@
 //! - `symlink`: `target`, `link`, `how` (`create`, `unlink-then-create`,
 //!   `temp-then-rename`);
 //! - `lock` / `unlock`: `path`, `kind` (`mkdir`, `exclusive-file`, `ineffective`);
-//! - `skip-if-exists` / `wait-for` / `read`: `path`.
+//! - `skip-if-exists` / `fail-if-exists` / `wait-for` / `read`: `path`.
 //!
 //! Paths are relative to the prefix and may not leave it; a symlink's
 //! target may not point outside it either.
@@ -260,6 +262,22 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
     Ok(match verb {
         "makedirs" => script.makedirs(&k.path("dir")?),
         "mkdir" => script.mkdir(&k.path("dir")?),
+        "ensure-dir" => script.ensure_dir(&k.path("dir")?),
+        "fail-if-exists" => script.fail_if_exists(&k.path("path")?),
+        "chmod" => {
+            let path = k.path("path")?;
+            let mode = match k.table.remove("mode") {
+                Some(Value::Integer(m)) if (0..=0o7777).contains(&m) => m as u32,
+                Some(other) => {
+                    return Err(k.at.error(
+                        "mode",
+                        format!("expected permission bits (0o0 to 0o7777), found {other}"),
+                    ))
+                }
+                None => return Err(k.at.error("mode", "missing")),
+            };
+            script.chmod(&path, mode)
+        }
         "write" => {
             let path = k.path("path")?;
             let version = k.take_str("version")?.unwrap_or_default();
@@ -350,8 +368,9 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
             return Err(k.at.error(
                 "do",
                 format!(
-                    "unknown step {other:?}: expected makedirs, mkdir, write, write-tree, remove, \
-                     rename, swap-in, symlink, lock, unlock, skip-if-exists, wait-for or read"
+                    "unknown step {other:?}: expected makedirs, mkdir, ensure-dir, write, \
+                     write-tree, chmod, remove, rename, swap-in, symlink, lock, unlock, \
+                     skip-if-exists, fail-if-exists, wait-for or read"
                 ),
             ))
         }
