@@ -12,6 +12,7 @@ mod import;
 mod lock;
 mod makedirs;
 mod pip;
+mod script_write;
 mod trace;
 
 pub use atomic::AtomicWriteJob;

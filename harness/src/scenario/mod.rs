@@ -12,9 +12,11 @@ use allowance::PackageAllowance;
 mod budget;
 mod builder;
 pub mod builtin;
+mod entry_points;
 mod glob;
 mod line_index;
 mod payload;
+mod python_version;
 mod record;
 mod toml_format;
 pub(crate) mod toml_quote;
@@ -22,8 +24,10 @@ mod wheel;
 mod zip_directory;
 
 pub use builder::ScenarioBuilder;
+pub use entry_points::EntryPoint;
 pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
+pub use python_version::{version_of_wheels, wheel_versions, PythonVersion};
 pub use record::parse_record;
 pub use toml_format::{load, parse, FileSource};
 pub use wheel::{read_wheel, read_wheel_with, WheelCheck};
@@ -53,6 +57,9 @@ pub struct Package {
     pub after: Vec<String>,
     /// Whether the installer byte-compiles (pip's default).
     pub compile: bool,
+    /// The console and GUI scripts pip generates under `bin/` after
+    /// compiling, from a wheel's `entry_points.txt`, in pip's order.
+    pub scripts: Vec<EntryPoint>,
 }
 
 impl Package {
@@ -495,6 +502,7 @@ pub(crate) fn load_package_file_within(
         payload,
         after: Vec::new(),
         compile: true,
+        scripts: Vec::new(),
     };
     if let Some(di) = pkg.dist_info() {
         let base = crate::fs::split_parent(&di)

@@ -304,5 +304,6 @@ pub(crate) fn load_payload_toml_within(
         payload,
         after: Vec::new(),
         compile: raw.compile,
+        scripts: Vec::new(),
     })
 }

@@ -401,6 +401,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     payload,
                     after: Vec::new(),
                     compile: true,
+                    scripts: Vec::new(),
                 }
             } else {
                 crate::limits::open_regular(&resolved).map_err(unreadable)?;
@@ -419,6 +420,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 payload,
                 after: Vec::new(),
                 compile: true,
+                scripts: Vec::new(),
             }
         };
         pkg.name = p.name.get_ref().clone();
