@@ -222,3 +222,146 @@ fn two_pips_making_bin_at_once_fail_as_distlib_does() {
         .collect();
     assert!(opens[0].contains("bin/other\"") && opens[1].contains("bin/other-gui\""));
 }
+
+/// The real cp311 wheel shipped for these tests (scenarios/payloads/README.md).
+const MARKUPSAFE: &str = "scenarios/payloads/markupsafe-3.0.4-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl";
+
+/// The site-packages directories and bytecode tags of `tree`'s paths.
+fn layouts(tree: &Tree) -> (Vec<String>, Vec<String>) {
+    let mut dirs: Vec<String> = tree
+        .iter()
+        .filter_map(|(p, _)| p.split_once("/site-packages/").map(|(d, _)| d.to_string()))
+        .collect();
+    let mut tags: Vec<String> = tree
+        .iter()
+        .filter_map(|(p, _)| p.strip_suffix(".pyc"))
+        .filter_map(|p| p.rsplit('.').next().map(str::to_string))
+        .collect();
+    dirs.dedup();
+    tags.sort();
+    tags.dedup();
+    (dirs, tags)
+}
+
+#[test]
+fn a_cp311_wheel_lands_under_python3_11_and_a_pure_one_keeps_the_default() {
+    let tree = reference_tree(&[&root().join(MARKUPSAFE)]);
+    assert_eq!(
+        layouts(&tree),
+        (vec!["lib/python3.11".into()], vec!["cpython-311".into()])
+    );
+    assert!(tree
+        .get("lib/python3.11/site-packages/markupsafe/__pycache__/__init__.cpython-311.pyc")
+        .is_some());
+    let tree = reference_tree(&[&black()]);
+    assert_eq!(
+        layouts(&tree),
+        (vec!["lib/python3.9".into()], vec!["cpython-39".into()])
+    );
+}
+
+#[test]
+fn python_overrides_the_tags_and_the_default_and_names_the_interpreter() {
+    for (wheel, version) in [(MARKUPSAFE, "3.12"), (BLACK, "3.11")] {
+        let args = vec![root().join(wheel).display().to_string()];
+        let python = prefixrace::scenario::PythonVersion::parse(version).unwrap();
+        let scenario = Scenario::ad_hoc_for(&args, &[], WheelCheck::Verify, Some(python)).unwrap();
+        let setup = Setup::new(Arc::new(scenario), &DirectInstall).unwrap();
+        let tree = Oracle::new(&setup).unwrap().reference().clone();
+        let digits = version.replace('.', "");
+        assert_eq!(
+            layouts(&tree),
+            (
+                vec![format!("lib/python{version}")],
+                vec![format!("cpython-{digits}")]
+            )
+        );
+        if wheel == BLACK {
+            let script = tree.get("bin/black").unwrap();
+            let shebang = format!("#!/sage/local/bin/python{version}\n");
+            assert_eq!(script.size, 247 - 46 + shebang.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn wheels_of_two_pythons_are_refused_unless_python_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp310 = wheel(
+        dir.path(),
+        "tiny-1.0-cp310-cp310-linux_x86_64.whl",
+        &[
+            ("tiny/__init__.py", b"x = 1\n"),
+            ("tiny-1.0.dist-info/METADATA", b"Name: tiny\n"),
+        ],
+    );
+    let cp310 = cp310.to_str().unwrap();
+    refused(
+        &[
+            "explore",
+            "--package",
+            MARKUPSAFE,
+            "--package",
+            cp310,
+            "--schedules",
+            "2",
+        ],
+        &[
+            "tiny-1.0-cp310",
+            "Python 3.10",
+            "Python 3.11",
+            "--python X.Y",
+        ],
+    );
+    let (code, out, err) = run(&[
+        "explore",
+        "--package",
+        MARKUPSAFE,
+        "--package",
+        cp310,
+        "--python",
+        "3.11",
+        "--strategy",
+        "direct-install",
+        "--schedules",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    for bad in ["3.x", "311", "4.0", ""] {
+        refused(
+            &["explore", "--package", BLACK, "--python", bad],
+            &["--python", "like 3.11"],
+        );
+    }
+    refused(
+        &["explore", "scenarios/sage-32361.toml", "--python", "3.11"],
+        &["--python applies to --package"],
+    );
+}
+
+#[test]
+fn the_replay_line_of_a_python_run_rebuilds_it() {
+    // Staged, racing an importer on black/__pycache__ (SageMath 32361's shape).
+    let (code, out, err) = run(&[
+        "explore",
+        "--package",
+        BLACK,
+        "--import",
+        "black",
+        "--python",
+        "3.11",
+        "--strategy",
+        "staged-copy",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("lib/python3.11/site-packages/black"), "{out}");
+    let replay = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("prefixrace replay"))
+        .unwrap_or_else(|| panic!("a replay line in {out}"));
+    assert!(replay.contains(" --python 3.11"), "{replay}");
+    let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let (code, again, err) = run(&args);
+    assert_eq!(code, 1, "{again}{err}");
+    assert!(again.contains("lib/python3.11"), "{again}");
+}

@@ -119,12 +119,14 @@ pub enum Origin {
     File(String),
     /// A built-in scenario name.
     Builtin(String),
-    /// Built from flags: `--package` and `--import` arguments.
+    /// Built from flags: `--package`, `--import` and `--python` arguments.
     Flags {
         /// `--package` arguments.
         packages: Vec<String>,
         /// `--import` arguments.
         imports: Vec<String>,
+        /// `--python` argument.
+        python: Option<PythonVersion>,
     },
     /// Built in code.
     Code,
@@ -153,13 +155,20 @@ impl Origin {
         match self {
             Origin::File(p) => shell_quote(p),
             Origin::Builtin(n) => format!("builtin:{n}"),
-            Origin::Flags { packages, imports } => {
+            Origin::Flags {
+                packages,
+                imports,
+                python,
+            } => {
                 let mut parts = Vec::new();
                 for p in packages {
                     parts.push(format!("--package {}", shell_quote(p)));
                 }
                 for i in imports {
                     parts.push(format!("--import {}", shell_quote(i)));
+                }
+                if let Some(v) = python {
+                    parts.push(format!("--python {v}"));
                 }
                 parts.join(" ")
             }
@@ -244,8 +253,30 @@ impl Scenario {
 
     /// Builds a scenario from `--package` files (wheel, RECORD or payload TOML)
     /// and `--import` module names; wheels are checked as `check` says.
+    /// The Python version is the one the wheels' tags pin, if any.
     pub fn ad_hoc(packages: &[String], imports: &[String], check: WheelCheck) -> Result<Scenario> {
+        Scenario::ad_hoc_for(packages, imports, check, None)
+    }
+
+    /// [`Scenario::ad_hoc`] for Python `python` (`--python X.Y`): its
+    /// site-packages and bytecode tag, whatever the wheels' tags say. Without
+    /// it, a wheel tagged `cp311` gives 3.11, wheels pinning no version keep
+    /// the default (3.9), and wheels pinning different ones are an error.
+    pub fn ad_hoc_for(
+        packages: &[String],
+        imports: &[String],
+        check: WheelCheck,
+        python: Option<PythonVersion>,
+    ) -> Result<Scenario> {
         let mut s = Scenario::new("ad-hoc");
+        let version = match python {
+            Some(v) => Some(v),
+            None => version_of_wheels(packages)?,
+        };
+        if let Some(v) = version {
+            s.site_packages = v.site_packages();
+            s.python_tag = v.tag();
+        }
         for p in packages {
             s.packages.push(load_package_file_with(
                 Path::new(p),
@@ -270,6 +301,7 @@ impl Scenario {
         s.origin = Origin::Flags {
             packages: packages.to_vec(),
             imports: imports.to_vec(),
+            python,
         };
         s.check()?;
         Ok(s)
