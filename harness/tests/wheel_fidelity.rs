@@ -365,3 +365,34 @@ fn the_replay_line_of_a_python_run_rebuilds_it() {
     assert_eq!(code, 1, "{again}{err}");
     assert!(again.contains("lib/python3.11"), "{again}");
 }
+
+#[test]
+fn record_wheel_follows_the_tags_or_python_too() {
+    let (code, out, err) = run(&["record", "wheel", MARKUPSAFE, "--scenario"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "site-packages = \"lib/python3.11/site-packages\"\npython-tag = \"cpython-311\"\n"
+        ),
+        "{out}"
+    );
+    let (code, out, err) = run(&["record", "wheel", BLACK, "--scenario", "--python", "3.12"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "site-packages = \"lib/python3.12/site-packages\"\npython-tag = \"cpython-312\"\n"
+        ),
+        "{out}"
+    );
+    let (code, out, err) = run(&["record", "wheel", BLACK, "--scenario"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("site-packages = \"lib/python3.9/site-packages\"\n")
+            && !out.contains("python-tag"),
+        "{out}"
+    );
+    refused(
+        &["record", "wheel", BLACK, "--python", "three"],
+        &["--python", "like 3.11"],
+    );
+}

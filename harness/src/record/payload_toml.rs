@@ -81,10 +81,12 @@ pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
 }
 
 /// A scenario installing `package` (its files inline as `[[package.file]]`),
-/// with one import activity per module in `imports`.
+/// with one import activity per module in `imports`; `python_tag` is written
+/// when it is not the default.
 pub fn render_scenario(
     package: &Package,
     site_packages: &str,
+    python_tag: Option<&str>,
     source: &str,
     name: &str,
     imports: &[String],
@@ -98,6 +100,9 @@ pub fn render_scenario(
         toml_str(&format!("{} recorded from {source}", package.name))
     );
     let _ = writeln!(out, "site-packages = {}", toml_str(site_packages));
+    if let Some(tag) = python_tag {
+        let _ = writeln!(out, "python-tag = {}", toml_str(tag));
+    }
     out.push_str("\n[[package]]\n");
     let _ = writeln!(out, "name = {}", toml_str(&package.name));
     let _ = writeln!(out, "version = {}", toml_str(&package.version));
