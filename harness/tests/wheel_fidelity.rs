@@ -396,3 +396,38 @@ fn record_wheel_follows_the_tags_or_python_too() {
         &["--python", "like 3.11"],
     );
 }
+
+#[test]
+fn a_bad_entry_point_is_one_line_naming_the_member_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, field, line_no) in [
+        (&b"[console_scripts]\n../../etc/x = m:f\n"[..], "name", 2),
+        (
+            &b"[console_scripts]\nx = m:f\n[gui_scripts]\ny = m\n"[..],
+            "entry point",
+            4,
+        ),
+        (
+            &b"[console_scripts]\nx = m:f\nz = m:f\"); import os #\n"[..],
+            "entry point",
+            3,
+        ),
+    ] {
+        let w = wheel(
+            dir.path(),
+            "bad-1.0-py3-none-any.whl",
+            &[
+                ("bad/__init__.py", b"def f(): pass\n"),
+                ("bad-1.0.dist-info/entry_points.txt", text),
+            ],
+        );
+        let line = refused(
+            &["explore", "--package", w.to_str().unwrap()],
+            &[
+                &format!("bad-1.0.dist-info/entry_points.txt:{line_no}:"),
+                field,
+            ],
+        );
+        assert!(line.contains(field), "{line}");
+    }
+}
