@@ -431,3 +431,42 @@ fn a_bad_entry_point_is_one_line_naming_the_member_line_and_field() {
         assert!(line.contains(field), "{line}");
     }
 }
+
+#[test]
+fn recorded_payloads_and_scenarios_keep_the_console_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("black.toml");
+    let (code, _, err) = run(&["record", "wheel", BLACK, "-o", manifest.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        text.contains(
+            "scripts = [\"black = black:patched_main\", \"blackd = blackd:patched_main\"]\n"
+        ),
+        "{text}"
+    );
+    let from_wheel = reference_tree(&[&black()]);
+    let from_manifest = reference_tree(&[&manifest]);
+    for name in ["bin/black", "bin/blackd"] {
+        assert_eq!(from_manifest.get(name), from_wheel.get(name), "{name}");
+    }
+    let scenario = dir.path().join("scenario.toml");
+    let (code, _, err) = run(&[
+        "record",
+        "wheel",
+        BLACK,
+        "--scenario",
+        "-o",
+        scenario.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let loaded = prefixrace::scenario::load(&scenario).unwrap();
+    assert_eq!(loaded.packages[0].scripts.len(), 2);
+    // A bad line is one line naming the file, its line and the field.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"b\"\nscripts = [\n  \"x/y = m:f\",\n]\n").unwrap();
+    refused(
+        &["explore", "--package", bad.to_str().unwrap()],
+        &["bad.toml:3:", "name"],
+    );
+}

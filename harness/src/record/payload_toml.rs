@@ -58,6 +58,19 @@ fn entry_toml(out: &mut String, e: &PayloadEntry, site_packages: &str, table: &s
     let _ = writeln!(out, "mode = 0o{:o}", e.mode);
 }
 
+/// The console scripts of `package` as a `scripts` array, when it has any.
+fn push_scripts(out: &mut String, package: &Package) {
+    if package.scripts.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = package
+        .scripts
+        .iter()
+        .map(|s| toml_str(&s.line()))
+        .collect();
+    let _ = writeln!(out, "scripts = [{}]", lines.join(", "));
+}
+
 /// The payload manifest of `package`; `source` is named in the header comment.
 pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
     let mut out = String::new();
@@ -74,6 +87,7 @@ pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
     if !package.compile {
         out.push_str("compile = false\n");
     }
+    push_scripts(&mut out, package);
     for e in &package.payload {
         entry_toml(&mut out, e, site_packages, "file");
     }
@@ -107,6 +121,7 @@ pub fn render_scenario(
     let _ = writeln!(out, "name = {}", toml_str(&package.name));
     let _ = writeln!(out, "version = {}", toml_str(&package.version));
     let _ = writeln!(out, "compile = {}", package.compile);
+    push_scripts(&mut out, package);
     for e in &package.payload {
         entry_toml(&mut out, e, site_packages, "package.file");
     }

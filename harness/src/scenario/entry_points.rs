@@ -22,6 +22,12 @@ pub struct EntryPoint {
 }
 
 impl EntryPoint {
+    /// The entry as `entry_points.txt` and a payload's `scripts` write it:
+    /// `NAME = MODULE:ATTR`.
+    pub fn line(&self) -> String {
+        format!("{} = {}:{}", self.name, self.module, self.attr)
+    }
+
     /// The script text distlib writes for an interpreter at `python`.
     pub fn script(&self, python: &str) -> Vec<u8> {
         let import_name = self.attr.split('.').next().unwrap_or(&self.attr);
@@ -84,8 +90,8 @@ pub(crate) fn parse_entry_points(file: &str, bytes: &[u8]) -> Result<Vec<EntryPo
     Ok(console)
 }
 
-/// One `NAME = MODULE:ATTR [extras]` line.
-fn parse_entry(file: &str, line_no: usize, line: &str) -> Result<EntryPoint> {
+/// One `NAME = MODULE:ATTR [extras]` line (of `file`, at `line_no`).
+pub(crate) fn parse_entry(file: &str, line_no: usize, line: &str) -> Result<EntryPoint> {
     let bad = |field: &str, why: String| Error::input(file, line_no, field, why);
     let (name, value) = line
         .split_once('=')
@@ -156,6 +162,7 @@ sys.exit(patched_main())\n";
         .unwrap();
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["black", "blackd"]);
+        assert_eq!(entries[1].line(), "blackd = blackd:patched_main");
         let text = entries[0].script("/root/.pyenv/versions/3.11.7/bin/python3.11");
         assert_eq!(String::from_utf8(text).unwrap(), REAL_BLACK);
         assert_eq!(REAL_BLACK.len(), 247, "the size pip's RECORD gives");

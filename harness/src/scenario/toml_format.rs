@@ -12,6 +12,7 @@
 //! name = "Cython"
 //! record = "payloads/Cython-0.29.21.RECORD"   # or wheel = "...", payload = "...", or [[package.file]]
 //! after = []                                  # make's dependency edges
+//! scripts = ["cython = Cython.Compiler.Main:setuptools_main"]  # bin/ scripts pip writes (a wheel's entry_points.txt)
 //!
 //! [[initial]]                                # already in the prefix before the jobs start
 //! name = "Cython"                             # same fields as [[package]]; installed serially
@@ -105,6 +106,9 @@ struct RawPackage {
     after: Vec<Spanned<String>>,
     #[serde(default)]
     compile: Option<bool>,
+    /// Console scripts pip generates, as `entry_points.txt` lines.
+    #[serde(default)]
+    scripts: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -431,6 +435,9 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         if let Some(v) = p.version {
             printable(file, line, "version", &v)?;
             pkg.version = v;
+        }
+        if !p.scripts.is_empty() {
+            pkg.scripts = super::payload::convert_scripts(file, &line_index, &p.scripts)?;
         }
         if let Some(c) = p.compile {
             pkg.compile = c;
