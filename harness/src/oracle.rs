@@ -8,11 +8,18 @@
 //! dropped from the comparison and reported as a note. For the same reason a
 //! `.pyc` (or `__pycache__` directory) present on one side only is not a
 //! difference: an absent cache and a valid one behave the same.
+//!
+//! A `.pyc` a package ships (numpy's `conv_template.cpython-311.pyc`) is a
+//! package file like any other, not a cache an importer wrote: at a path some
+//! payload lists, a `.pyc` whose bytes are not bytecode the model compiled is
+//! compared as a file and never reported stale.
+
+use std::collections::BTreeSet;
 
 use crate::error::{Error, Result};
 use crate::execution::ExecutionTrace;
 use crate::fs::{split_parent, ModelFs, Tree, TreeChange, TreeDiff};
-use crate::scenario::Glob;
+use crate::scenario::{Glob, PayloadKind, Scenario};
 use crate::schedule::SerialScheduler;
 use crate::setup::Setup;
 
@@ -70,6 +77,8 @@ pub struct Oracle {
     reference_notes: Vec<String>,
     reference_steps: usize,
     volatile: Vec<Glob>,
+    /// The `.pyc` paths packages ship in their payloads (see [`normalize_shipped`]).
+    shipped: BTreeSet<String>,
 }
 
 impl Oracle {
@@ -91,13 +100,15 @@ impl Oracle {
             ))));
         }
         let volatile = setup.scenario.volatile.clone();
-        let (reference, reference_notes) = normalize(&trace.tree, &volatile);
+        let shipped = shipped_bytecode(&setup.scenario);
+        let (reference, reference_notes) = normalize_shipped(&trace.tree, &volatile, &shipped);
         Ok(Oracle {
             reference,
             raw_reference: trace.tree,
             reference_notes,
             reference_steps: trace.schedule.choices.len(),
             volatile,
+            shipped,
         })
     }
 
@@ -118,7 +129,7 @@ impl Oracle {
         let (diff, notes) = if trace.tree == self.raw_reference {
             (TreeDiff::default(), self.reference_notes.clone())
         } else {
-            let (tree, notes) = normalize(&trace.tree, &self.volatile);
+            let (tree, notes) = normalize_shipped(&trace.tree, &self.volatile, &self.shipped);
             (significant(tree.diff_from(&self.reference)), notes)
         };
         let failure = if let Some(reason) = &trace.aborted {
@@ -166,8 +177,32 @@ pub fn significant(diff: TreeDiff) -> TreeDiff {
     }
 }
 
+/// The `.pyc` paths the packages of `scenario` (and its initial prefix) ship
+/// in their payloads.
+pub fn shipped_bytecode(scenario: &Scenario) -> BTreeSet<String> {
+    scenario
+        .packages
+        .iter()
+        .chain(&scenario.initial)
+        .flat_map(|p| &p.payload)
+        .filter(|e| matches!(e.kind, PayloadKind::File(_)) && pyc_source_path(&e.path).is_some())
+        .map(|e| e.path.to_string())
+        .collect()
+}
+
 /// Drops volatile paths and invalid `.pyc` files; returns notes on the latter.
 pub fn normalize(tree: &Tree, volatile: &[Glob]) -> (Tree, Vec<String>) {
+    normalize_shipped(tree, volatile, &BTreeSet::new())
+}
+
+/// [`normalize`], where a `.pyc` at a `shipped` path that holds no bytecode
+/// the model compiled (the package's own bytes) is a package file: kept and
+/// compared, never noted as stale.
+pub fn normalize_shipped(
+    tree: &Tree,
+    volatile: &[Glob],
+    shipped: &BTreeSet<String>,
+) -> (Tree, Vec<String>) {
     let mut out = tree.clone();
     out.retain(|p, _| !volatile.iter().any(|g| g.matches(p)));
     let mut notes = Vec::new();
@@ -176,6 +211,9 @@ pub fn normalize(tree: &Tree, volatile: &[Glob]) -> (Tree, Vec<String>) {
         let Some(source) = pyc_source_path(path) else {
             continue;
         };
+        if entry.bytecode_source.is_none() && shipped.contains(path.as_str()) {
+            continue;
+        }
         let valid = match (
             entry.bytecode_source,
             out.get(&source).and_then(|s| s.digest),
@@ -258,6 +296,33 @@ mod tests {
         assert!(notes[0].contains("stale bytecode m/__pycache__/__init__.cpython-39.pyc"));
     }
 
+    /// A `.pyc` a payload ships (bytes no importer compiled) is a package
+    /// file: kept, compared, never stale; the same bytes at a path no payload
+    /// lists are still judged as a cache.
+    #[test]
+    fn a_shipped_pyc_is_a_package_file_not_stale_bytecode() {
+        let mut t = Tree::new();
+        t.insert("d/conv_template.py", file(b"source"));
+        t.insert(
+            "d/__pycache__/conv_template.cpython-311.pyc",
+            file(b"real bytecode"),
+        );
+        t.insert(
+            "d/__pycache__/other.cpython-311.pyc",
+            file(b"real bytecode"),
+        );
+        let shipped: BTreeSet<String> = ["d/__pycache__/conv_template.cpython-311.pyc".to_string()]
+            .into_iter()
+            .collect();
+        let (n, notes) = normalize_shipped(&t, &[], &shipped);
+        assert!(n
+            .get("d/__pycache__/conv_template.cpython-311.pyc")
+            .is_some());
+        assert!(n.get("d/__pycache__/other.cpython-311.pyc").is_none());
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("other.cpython-311.pyc"));
+    }
+
     #[test]
     fn pyc_paths_map_to_their_sources() {
         assert_eq!(
@@ -283,6 +348,7 @@ mod tests {
             reference_notes,
             reference_steps: 0,
             volatile: Vec::new(),
+            shipped: BTreeSet::new(),
         };
         let trace = |tree: Tree| ExecutionTrace {
             events: Vec::new(),

@@ -355,6 +355,7 @@ fn build(raw: &RawScenario) -> Scenario {
             payload,
             after: Vec::new(),
             compile: *compile,
+            scripts: Vec::new(),
         });
     }
     modules.sort();

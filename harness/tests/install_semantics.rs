@@ -289,7 +289,15 @@ fn pip_job(paths: &[(&str, &[u8])], dist_info: Option<&str>) -> Box<dyn Job> {
         .collect();
     Box::new(PipJob::new(
         "pip",
-        Arc::new(PipPlan::new(files, "cpython-39", 7, dist_info, "/p", true)),
+        Arc::new(PipPlan::new(
+            files,
+            Vec::new(),
+            "cpython-39",
+            7,
+            dist_info,
+            "/p",
+            true,
+        )),
     ))
 }
 

@@ -61,6 +61,7 @@ fn package(index: usize) -> impl Strategy<Value = Package> {
             payload: entries,
             after: vec![],
             compile: true,
+            scripts: Vec::new(),
         }
     })
 }

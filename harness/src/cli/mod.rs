@@ -37,6 +37,11 @@ pub struct ScenarioArgs {
     /// their RECORD lists (as `pip install` does by default).
     #[arg(long)]
     pub no_verify: bool,
+    /// Install `--package` wheels for this Python (`3.11`: site-packages
+    /// `lib/python3.11`, bytecode `cpython-311`) instead of the version their
+    /// tags pin, or 3.9 when they pin none.
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<String>,
 }
 
 /// Output format.
@@ -53,6 +58,9 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario> {
     match (&args.scenario, args.packages.is_empty()) {
         (Some(_), false) => Err(Error::Usage(
             "give either a scenario file or --package flags, not both".into(),
+        )),
+        (Some(_), true) if args.python.is_some() => Err(Error::Usage(
+            "--python applies to --package wheels; a scenario file sets site-packages and python-tag itself".into(),
         )),
         (Some(s), true) => {
             if !args.imports.is_empty() {
@@ -71,7 +79,14 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario> {
             } else {
                 WheelCheck::Verify
             };
-            Scenario::ad_hoc(&args.packages, &args.imports, check)
+            let python = match &args.python {
+                Some(v) => Some(
+                    scenario::PythonVersion::parse(v)
+                        .map_err(|why| Error::Usage(format!("--python: {why}")))?,
+                ),
+                None => None,
+            };
+            Scenario::ad_hoc_for(&args.packages, &args.imports, check, python)
         }
         (None, true) => Err(Error::Usage(
             "no scenario: give a scenario file, builtin:NAME, or --package".into(),

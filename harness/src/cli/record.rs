@@ -56,9 +56,13 @@ pub enum RecordSource {
     Wheel {
         /// The `.whl` file.
         file: PathBuf,
-        /// site-packages relative to the prefix.
-        #[arg(long, default_value = DEFAULT_SITE_PACKAGES)]
-        site_packages: String,
+        /// site-packages relative to the prefix (default: that of `--python`,
+        /// or of the version the wheel's tags pin, or lib/python3.9/site-packages).
+        #[arg(long)]
+        site_packages: Option<String>,
+        /// Record for this Python (`3.11`), whatever the wheel's tags pin.
+        #[arg(long, value_name = "X.Y")]
+        python: Option<String>,
         /// Write a scenario that installs the package instead of a payload manifest.
         #[arg(long = "scenario")]
         as_scenario: bool,
@@ -150,6 +154,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         RecordSource::Wheel {
             file,
             site_packages,
+            python,
             as_scenario,
             no_verify,
             scenario,
@@ -160,8 +165,25 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             } else {
                 scenario::WheelCheck::Verify
             };
-            let pkg = scenario::read_wheel_with(file, site_packages, check)?;
-            let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
+            let version = match python {
+                Some(v) => Some(
+                    scenario::PythonVersion::parse(v)
+                        .map_err(|why| Error::Usage(format!("--python: {why}")))?,
+                ),
+                None => scenario::version_of_wheels(&[file.display().to_string()])?,
+            };
+            let site_packages = match (site_packages, version) {
+                (Some(s), _) => s.clone(),
+                (None, Some(v)) => v.site_packages(),
+                (None, None) => DEFAULT_SITE_PACKAGES.to_string(),
+            };
+            let pkg = scenario::read_wheel_with(file, &site_packages, check)?;
+            let tag = version.map(|v| v.tag());
+            let layout = Layout {
+                site_packages: &site_packages,
+                python_tag: tag.as_deref(),
+            };
+            let text = package_text(&pkg, layout, file, *as_scenario, scenario)?;
             (text, out)
         }
         RecordSource::RecordFile {
@@ -172,7 +194,13 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             out,
         } => {
             let pkg = scenario::load_package_file(file, site_packages)?;
-            let text = package_text(&pkg, site_packages, file, *as_scenario, scenario)?;
+            let text = package_text(
+                &pkg,
+                Layout::default_tag(site_packages),
+                file,
+                *as_scenario,
+                scenario,
+            )?;
             (text, out)
         }
         RecordSource::Tree {
@@ -185,7 +213,13 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         } => {
             let pkg = tree::record_tree(dir)?;
             let text = match copy_into {
-                None => package_text(&pkg, site_packages, dir, *as_scenario, scenario)?,
+                None => package_text(
+                    &pkg,
+                    Layout::default_tag(site_packages),
+                    dir,
+                    *as_scenario,
+                    scenario,
+                )?,
                 Some(prefix) => {
                     check_imports(&scenario.imports)?;
                     let prefix = absolute_display(prefix)?;
@@ -284,10 +318,28 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// Where a recorded package goes: its site-packages, and the bytecode tag a
+/// scenario written for it names (`None`: the default).
+#[derive(Clone, Copy)]
+struct Layout<'a> {
+    site_packages: &'a str,
+    python_tag: Option<&'a str>,
+}
+
+impl<'a> Layout<'a> {
+    /// `site_packages` with the default bytecode tag.
+    fn default_tag(site_packages: &'a str) -> Layout<'a> {
+        Layout {
+            site_packages,
+            python_tag: None,
+        }
+    }
+}
+
 /// A package as a payload manifest, or as a scenario installing it.
 fn package_text(
     pkg: &scenario::Package,
-    site_packages: &str,
+    layout: Layout<'_>,
     source: &Path,
     as_scenario: bool,
     opts: &ScenarioOptions,
@@ -300,10 +352,17 @@ fn package_text(
                 "--import and --name describe a scenario: add --scenario".into(),
             ));
         }
-        return Ok(payload_toml::render(pkg, site_packages, &source));
+        return Ok(payload_toml::render(pkg, layout.site_packages, &source));
     }
     let name = opts.name.clone().unwrap_or_else(|| pkg.name.clone());
-    let text = payload_toml::render_scenario(pkg, site_packages, &source, &name, &opts.imports);
+    let text = payload_toml::render_scenario(
+        pkg,
+        layout.site_packages,
+        layout.python_tag,
+        &source,
+        &name,
+        &opts.imports,
+    );
     let parsed = scenario::parse("<recorded scenario>", text.as_bytes(), &NoFiles)?;
     parsed.check()?;
     Ok(text)

@@ -12,6 +12,7 @@ mod import;
 mod lock;
 mod pip;
 mod script;
+mod script_write;
 mod trace;
 
 pub use atomic::AtomicWriteJob;

@@ -11,6 +11,8 @@
 //!   source, `makedirs(__pycache__)` ignoring EEXIST, then the `.pyc` is
 //!   written atomically: `<pyc>.<id>` opened `O_EXCL`, written, renamed over
 //!   the target. Any OSError there is swallowed (the `.pyc` is left out);
+//! - then the console scripts of `entry_points.txt`, each as distlib's
+//!   `ScriptMaker` writes it ([`ScriptWrite`]);
 //! - then `INSTALLER` and `direct_url.json` via a temp file in the same
 //!   directory (`O_EXCL`, 0600), chmod 0644 and `rename`; `REQUESTED` with a
 //!   plain open; `RECORD` last, via temp file and rename;
@@ -19,6 +21,7 @@
 
 use std::sync::Arc;
 
+use super::script_write::{ScriptStep, ScriptWrite};
 use super::{Diagnostic, Job, Step};
 use crate::content::{bytecode_source, Blob};
 use crate::fs::{parent_of, split_parent};
@@ -72,6 +75,8 @@ pub struct PipPlan {
     pub files: Vec<PipFile>,
     /// Sources to compile, sorted.
     pub compile: Vec<CompileItem>,
+    /// Console scripts, written after compiling, in pip's order.
+    pub scripts: Vec<PipFile>,
     /// Metadata files, in pip's order.
     pub metadata: Vec<MetaFile>,
     /// The prefix as pip prints it in errors.
@@ -90,11 +95,13 @@ pub fn temp_token(seed: &str) -> String {
 }
 
 impl PipPlan {
-    /// Plans an install of `files` (in RECORD order). `python_tag` names the
+    /// Plans an install of `files` (in RECORD order), then of the console
+    /// `scripts` pip generates. `python_tag` names the
     /// bytecode (`cpython-39`); `id` stands in for Python's `id(path)` in
     /// temporary `.pyc` names; `dist_info` is the `.dist-info` directory, if any.
     pub fn new(
         files: Vec<PipFile>,
+        scripts: Vec<PipFile>,
         python_tag: &str,
         id: u64,
         dist_info: Option<&str>,
@@ -141,6 +148,7 @@ impl PipPlan {
         if let Some(di) = dist_info {
             let mut installed: Vec<&str> = files.iter().map(|f| &*f.path).collect();
             installed.extend(compile.iter().map(|c| &*c.pyc));
+            installed.extend(scripts.iter().map(|f| &*f.path));
             let tmp = |name: &str| -> Option<Arc<str>> {
                 Some(
                     format!(
@@ -182,6 +190,7 @@ impl PipPlan {
         PipPlan {
             files,
             compile,
+            scripts,
             metadata,
             prefix_display: prefix_display.to_string(),
         }
@@ -208,6 +217,7 @@ enum Pending {
     CompileCloseTmp,
     CompileRename,
     CompileUnlinkTmp,
+    Script(ScriptWrite),
     MetaOpen,
     MetaWrite(Fd),
     MetaClose,
@@ -219,6 +229,7 @@ enum Pending {
 enum Phase {
     Files,
     Compile,
+    Scripts,
     Metadata,
     Done,
 }
@@ -232,6 +243,8 @@ pub struct PipJob {
     index: usize,
     pending: Option<(Op, Pending)>,
     source: Option<crate::content::Digest>,
+    /// distlib's `ensured`: this install made the scripts directory.
+    scripts_dir_made: bool,
     exit: Option<i32>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -246,6 +259,7 @@ impl PipJob {
             index: 0,
             pending: None,
             source: None,
+            scripts_dir_made: false,
             exit: None,
             diagnostics: Vec::new(),
         }
@@ -295,6 +309,21 @@ impl PipJob {
                             },
                             Pending::CompileIsFile,
                         ))
+                    }
+                    None => self.advance_phase(Phase::Scripts),
+                },
+                Phase::Scripts => match self.plan.scripts.get(self.index) {
+                    Some(f) => {
+                        let write = ScriptWrite::new(
+                            f.path.clone(),
+                            parent_of(&f.path).into(),
+                            f.blob.clone(),
+                            self.scripts_dir_made,
+                        );
+                        let ScriptStep::Op(op) = write.step() else {
+                            unreachable!("a script write starts with a stat")
+                        };
+                        return Some((op, Pending::Script(write)));
                     }
                     None => self.advance_phase(Phase::Metadata),
                 },
@@ -551,6 +580,15 @@ impl Job for PipJob {
                 Err(_) => set(self, Op::Unlink { path }, Pending::CompileUnlinkTmp),
             },
             Pending::CompileUnlinkTmp => self.next_item(),
+            Pending::Script(mut write) => {
+                write.complete(result);
+                self.scripts_dir_made = write.dir_ensured();
+                match write.step() {
+                    ScriptStep::Op(op) => set(self, op, Pending::Script(write)),
+                    ScriptStep::Done => self.next_item(),
+                    ScriptStep::Failed(e, path) => self.abort(e, &path),
+                }
+            }
             Pending::MetaOpen => match result {
                 Ok(Value::Fd(fd)) => {
                     let blob = self.meta().blob.clone();
@@ -620,6 +658,7 @@ impl Job for PipJob {
             index,
             pending,
             source,
+            scripts_dir_made,
             exit,
             diagnostics,
         } = self;
@@ -628,6 +667,7 @@ impl Job for PipJob {
             index,
             pending,
             source,
+            scripts_dir_made,
             exit,
             diagnostics,
         )))

@@ -58,6 +58,19 @@ fn entry_toml(out: &mut String, e: &PayloadEntry, site_packages: &str, table: &s
     let _ = writeln!(out, "mode = 0o{:o}", e.mode);
 }
 
+/// The console scripts of `package` as a `scripts` array, when it has any.
+fn push_scripts(out: &mut String, package: &Package) {
+    if package.scripts.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = package
+        .scripts
+        .iter()
+        .map(|s| toml_str(&s.line()))
+        .collect();
+    let _ = writeln!(out, "scripts = [{}]", lines.join(", "));
+}
+
 /// The payload manifest of `package`; `source` is named in the header comment.
 pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
     let mut out = String::new();
@@ -74,6 +87,7 @@ pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
     if !package.compile {
         out.push_str("compile = false\n");
     }
+    push_scripts(&mut out, package);
     for e in &package.payload {
         entry_toml(&mut out, e, site_packages, "file");
     }
@@ -81,10 +95,12 @@ pub fn render(package: &Package, site_packages: &str, source: &str) -> String {
 }
 
 /// A scenario installing `package` (its files inline as `[[package.file]]`),
-/// with one import activity per module in `imports`.
+/// with one import activity per module in `imports`; `python_tag` is written
+/// when it is not the default.
 pub fn render_scenario(
     package: &Package,
     site_packages: &str,
+    python_tag: Option<&str>,
     source: &str,
     name: &str,
     imports: &[String],
@@ -98,10 +114,14 @@ pub fn render_scenario(
         toml_str(&format!("{} recorded from {source}", package.name))
     );
     let _ = writeln!(out, "site-packages = {}", toml_str(site_packages));
+    if let Some(tag) = python_tag {
+        let _ = writeln!(out, "python-tag = {}", toml_str(tag));
+    }
     out.push_str("\n[[package]]\n");
     let _ = writeln!(out, "name = {}", toml_str(&package.name));
     let _ = writeln!(out, "version = {}", toml_str(&package.version));
     let _ = writeln!(out, "compile = {}", package.compile);
+    push_scripts(&mut out, package);
     for e in &package.payload {
         entry_toml(&mut out, e, site_packages, "package.file");
     }

@@ -54,6 +54,7 @@ pub fn record_tree(dir: &Path) -> Result<Package> {
         payload,
         after: Vec::new(),
         compile: false,
+        scripts: Vec::new(),
     })
 }
 

@@ -13,9 +13,11 @@ mod budget;
 mod builder;
 pub mod builtin;
 mod expectation;
+mod entry_points;
 mod glob;
 mod line_index;
 mod payload;
+mod python_version;
 mod record;
 mod script_steps;
 mod toml_format;
@@ -25,8 +27,10 @@ mod zip_directory;
 
 pub use builder::ScenarioBuilder;
 pub use expectation::{Expectation, ExpectedVerdict, DEFAULT_EXPECT_STRATEGY};
+pub use entry_points::EntryPoint;
 pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
+pub use python_version::{version_of_wheels, wheel_versions, PythonVersion};
 pub use record::parse_record;
 pub use toml_format::{load, parse, FileSource};
 pub use wheel::{read_wheel, read_wheel_with, WheelCheck};
@@ -56,6 +60,9 @@ pub struct Package {
     pub after: Vec<String>,
     /// Whether the installer byte-compiles (pip's default).
     pub compile: bool,
+    /// The console and GUI scripts pip generates under `bin/` after
+    /// compiling, from a wheel's `entry_points.txt`, in pip's order.
+    pub scripts: Vec<EntryPoint>,
 }
 
 impl Package {
@@ -129,12 +136,14 @@ pub enum Origin {
     File(String),
     /// A built-in scenario name.
     Builtin(String),
-    /// Built from flags: `--package` and `--import` arguments.
+    /// Built from flags: `--package`, `--import` and `--python` arguments.
     Flags {
         /// `--package` arguments.
         packages: Vec<String>,
         /// `--import` arguments.
         imports: Vec<String>,
+        /// `--python` argument.
+        python: Option<PythonVersion>,
     },
     /// Built in code.
     Code,
@@ -163,13 +172,20 @@ impl Origin {
         match self {
             Origin::File(p) => shell_quote(p),
             Origin::Builtin(n) => format!("builtin:{n}"),
-            Origin::Flags { packages, imports } => {
+            Origin::Flags {
+                packages,
+                imports,
+                python,
+            } => {
                 let mut parts = Vec::new();
                 for p in packages {
                     parts.push(format!("--package {}", shell_quote(p)));
                 }
                 for i in imports {
                     parts.push(format!("--import {}", shell_quote(i)));
+                }
+                if let Some(v) = python {
+                    parts.push(format!("--python {v}"));
                 }
                 parts.join(" ")
             }
@@ -257,8 +273,30 @@ impl Scenario {
 
     /// Builds a scenario from `--package` files (wheel, RECORD or payload TOML)
     /// and `--import` module names; wheels are checked as `check` says.
+    /// The Python version is the one the wheels' tags pin, if any.
     pub fn ad_hoc(packages: &[String], imports: &[String], check: WheelCheck) -> Result<Scenario> {
+        Scenario::ad_hoc_for(packages, imports, check, None)
+    }
+
+    /// [`Scenario::ad_hoc`] for Python `python` (`--python X.Y`): its
+    /// site-packages and bytecode tag, whatever the wheels' tags say. Without
+    /// it, a wheel tagged `cp311` gives 3.11, wheels pinning no version keep
+    /// the default (3.9), and wheels pinning different ones are an error.
+    pub fn ad_hoc_for(
+        packages: &[String],
+        imports: &[String],
+        check: WheelCheck,
+        python: Option<PythonVersion>,
+    ) -> Result<Scenario> {
         let mut s = Scenario::new("ad-hoc");
+        let version = match python {
+            Some(v) => Some(v),
+            None => version_of_wheels(packages)?,
+        };
+        if let Some(v) = version {
+            s.site_packages = v.site_packages();
+            s.python_tag = v.tag();
+        }
         for p in packages {
             s.packages.push(load_package_file_with(
                 Path::new(p),
@@ -283,6 +321,7 @@ impl Scenario {
         s.origin = Origin::Flags {
             packages: packages.to_vec(),
             imports: imports.to_vec(),
+            python,
         };
         s.check()?;
         Ok(s)
@@ -515,6 +554,7 @@ pub(crate) fn load_package_file_within(
         payload,
         after: Vec::new(),
         compile: true,
+        scripts: Vec::new(),
     };
     if let Some(di) = pkg.dist_info() {
         let base = crate::fs::split_parent(&di)

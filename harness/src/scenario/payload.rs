@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::allowance::PackageAllowance;
+use super::entry_points::{parse_entry, EntryPoint};
 use super::line_index::LineIndex;
 use super::toml_format::toml_error;
 use super::Package;
@@ -75,6 +76,9 @@ struct RawPayload {
     compile: bool,
     #[serde(default, rename = "file")]
     files: Vec<RawFile>,
+    /// Console scripts pip generates, as `entry_points.txt` lines.
+    #[serde(default)]
+    scripts: Vec<Spanned<String>>,
 }
 
 fn default_true() -> bool {
@@ -243,6 +247,17 @@ pub(crate) fn convert_files(
     Ok(out)
 }
 
+/// Parses a `scripts` array (`"NAME = MODULE:ATTR"` each) of `file`.
+pub(crate) fn convert_scripts(
+    file: &str,
+    lines: &LineIndex,
+    raw: &[Spanned<String>],
+) -> Result<Vec<EntryPoint>> {
+    raw.iter()
+        .map(|s| parse_entry(file, lines.line(s.span().start), s.get_ref()))
+        .collect()
+}
+
 /// Rejects payloads where a file or symlink is also used as a directory.
 pub(crate) fn check_payload_shape(file: &str, entries: &[PayloadEntry]) -> Result<()> {
     let non_dirs: std::collections::BTreeSet<&str> = entries
@@ -291,18 +306,15 @@ pub(crate) fn load_payload_toml_within(
         Error::input(&shown, line, "encoding", "file is not valid UTF-8")
     })?;
     let raw: RawPayload = toml::from_str(&src).map_err(|e| toml_error(&shown, &src, &e))?;
-    let payload = convert_files(
-        &shown,
-        &LineIndex::new(&src),
-        raw.files,
-        site_packages,
-        allowance,
-    )?;
+    let lines = LineIndex::new(&src);
+    let scripts = convert_scripts(&shown, &lines, &raw.scripts)?;
+    let payload = convert_files(&shown, &lines, raw.files, site_packages, allowance)?;
     Ok(Package {
         name: raw.name,
         version: raw.version,
         payload,
         after: Vec::new(),
         compile: raw.compile,
+        scripts,
     })
 }

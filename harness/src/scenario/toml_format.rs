@@ -12,6 +12,7 @@
 //! name = "Cython"
 //! record = "payloads/Cython-0.29.21.RECORD"   # or wheel = "...", payload = "...", or [[package.file]]
 //! after = []                                  # make's dependency edges
+//! scripts = ["cython = Cython.Compiler.Main:setuptools_main"]  # bin/ scripts pip writes (a wheel's entry_points.txt)
 //!
 //! [[initial]]                                # already in the prefix before the jobs start
 //! name = "Cython"                             # same fields as [[package]]; installed serially
@@ -112,6 +113,9 @@ struct RawPackage {
     after: Vec<Spanned<String>>,
     #[serde(default)]
     compile: Option<bool>,
+    /// Console scripts pip generates, as `entry_points.txt` lines.
+    #[serde(default)]
+    scripts: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -411,6 +415,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     payload,
                     after: Vec::new(),
                     compile: true,
+                    scripts: Vec::new(),
                 }
             } else {
                 crate::limits::open_regular(&resolved).map_err(unreadable)?;
@@ -429,6 +434,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 payload,
                 after: Vec::new(),
                 compile: true,
+                scripts: Vec::new(),
             }
         };
         pkg.name = p.name.get_ref().clone();
@@ -439,6 +445,9 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
         if let Some(v) = p.version {
             printable(file, line, "version", &v)?;
             pkg.version = v;
+        }
+        if !p.scripts.is_empty() {
+            pkg.scripts = super::payload::convert_scripts(file, &line_index, &p.scripts)?;
         }
         if let Some(c) = p.compile {
             pkg.compile = c;

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
 use super::allowance::PackageAllowance;
+use super::entry_points::parse_entry_points;
 use super::record::{parse_record_within, split_csv};
 use super::zip_directory::central_directory_names;
 use super::Package;
@@ -175,6 +176,11 @@ pub(crate) fn read_wheel_within(
             ));
         }
     }
+    let entry_points_name = record_name.replace("/RECORD", "/entry_points.txt");
+    let scripts = match members.get(&entry_points_name) {
+        Some((bytes, _)) => parse_entry_points(&format!("{shown}!{entry_points_name}"), bytes)?,
+        None => Vec::new(),
+    };
     let base = record_name
         .trim_end_matches("/RECORD")
         .trim_end_matches(".dist-info");
@@ -188,6 +194,7 @@ pub(crate) fn read_wheel_within(
         payload,
         after: Vec::new(),
         compile: true,
+        scripts,
     })
 }
 

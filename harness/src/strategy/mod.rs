@@ -107,15 +107,38 @@ pub fn pip_plan_compiling(package: &Package, ctx: &InstallContext<'_>, compile: 
             _ => None,
         })
         .collect();
+    let scripts = console_scripts(package, ctx.scenario);
     let dist_info = package.dist_info();
     PipPlan::new(
         files,
+        scripts,
         &ctx.scenario.python_tag,
         python_object_id(ctx.job_index),
         dist_info.as_deref(),
         &ctx.scenario.prefix,
         compile,
     )
+}
+
+/// The console scripts pip writes for `package` under the prefix's `bin/`,
+/// with the shebang of the prefix's interpreter (`PREFIX/bin/pythonX.Y`, the
+/// version of the scenario's bytecode tag).
+pub fn console_scripts(package: &Package, scenario: &Scenario) -> Vec<PipFile> {
+    let version = crate::scenario::PythonVersion::from_tag(&scenario.python_tag)
+        .map_or_else(|| "3".to_string(), |v| v.to_string());
+    let python = format!(
+        "{}/bin/python{version}",
+        scenario.prefix.trim_end_matches('/')
+    );
+    package
+        .scripts
+        .iter()
+        .map(|entry| PipFile {
+            path: format!("bin/{}", entry.name).into(),
+            blob: crate::content::Blob::new(entry.script(&python)),
+            executable: true,
+        })
+        .collect()
 }
 
 /// Builds the private staging tree of `package`: pip runs alone, serially, so
