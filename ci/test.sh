@@ -15,6 +15,12 @@ if [ "${CI:-}" = true ] && ! command -v strace >/dev/null 2>&1; then
     exit 1
 fi
 command -v python3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3; }
+# pypa/installer, for the pins of the `installer` strategy (tests/pins_installer.rs).
+python3 -c "import installer" 2>/dev/null || python3 -m pip install -q installer >/dev/null 2>&1 || echo "ci: could not install pypa/installer" >&2
+if [ "${CI:-}" = true ] && ! python3 -c "import installer" 2>/dev/null; then
+    echo "ci: pypa/installer is missing, so the pins of the installer strategy cannot run" >&2
+    exit 1
+fi
 # node, for the pins of the kit's Node wording (tests/pins_voices.rs).
 command -v node >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs; } || echo "ci: could not install node" >&2
 if [ "${CI:-}" = true ] && ! command -v node >/dev/null 2>&1; then

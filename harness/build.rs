@@ -7,6 +7,9 @@
 //!   python3, the `record run`/`record import` tests and every test of the
 //!   gate (`tests/gate_*.rs`, which traces with ptrace itself) need it.
 //! - `prefixrace_no_python3`: `python3` does not run.
+//! - `prefixrace_no_pypa_installer`: `python3 -m installer` (pypa/installer)
+//!   is not installed (the pins of the `installer` strategy,
+//!   `tests/pins_installer.rs`).
 //! - `prefixrace_no_node`: `node` does not run (the pins of the kit's Node
 //!   wording, `tests/pins_voices.rs`).
 //!
@@ -27,6 +30,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_strace)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_python3)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_node)");
+    println!("cargo::rustc-check-cfg=cfg(prefixrace_no_pypa_installer)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
     if !runs("strace", &["-f", "-o", "/dev/null", "true"]) {
@@ -36,6 +40,10 @@ fn main() {
     if !runs("python3", &["--version"]) {
         println!("cargo::rustc-cfg=prefixrace_no_python3");
         println!("cargo::warning=python3 does not run here: the tests that need it are ignored");
+    }
+    if !runs("python3", &["-c", "import installer"]) {
+        println!("cargo::rustc-cfg=prefixrace_no_pypa_installer");
+        println!("cargo::warning=python3 -m installer is not installed: the tests that need it are ignored");
     }
     if !runs("node", &["--version"]) {
         println!("cargo::rustc-cfg=prefixrace_no_node");

@@ -26,6 +26,7 @@ mod direct_install;
 mod image_then_merge;
 mod locked_staged_copy;
 mod pipeline;
+mod pypa_installer;
 mod registry;
 mod staged_copy;
 mod staged_merge;
@@ -39,7 +40,10 @@ pub use direct_install::DirectInstall;
 pub use image_then_merge::ImageThenMerge;
 pub use locked_staged_copy::LockedStagedCopy;
 pub use pipeline::{Delivery, Pipeline};
-pub use registry::{builtin_strategies, builtin_strategy, scenario_strategies, scenario_strategy};
+pub use pypa_installer::PypaInstaller;
+pub use registry::{
+    builtin_strategies, builtin_strategy, named_strategies, scenario_strategies, scenario_strategy,
+};
 pub use staged_copy::StagedCopy;
 pub use staged_merge::StagedMerge;
 pub use step::{Step, STEP_NAMES};

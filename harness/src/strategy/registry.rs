@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::{
-    AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, StagedCopy, StagedMerge,
-    Strategy,
+    AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, PypaInstaller, StagedCopy,
+    StagedMerge, Strategy,
 };
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -21,7 +21,14 @@ pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
     ]
 }
 
-/// Looks up a built-in strategy by name.
+/// Strategies that model another installer and are chosen by name only:
+/// `--strategy all` (the order-sensitivity matrix of the Sage strategies)
+/// leaves them out. Today: `installer` (pypa/installer).
+pub fn named_strategies() -> Vec<Arc<dyn Strategy>> {
+    vec![Arc::new(PypaInstaller)]
+}
+
+/// Looks up a built-in strategy by name (the matrix's and the named ones).
 pub fn builtin_strategy(name: &str) -> Result<Arc<dyn Strategy>> {
     find(name, builtin_strategies())
 }
@@ -43,6 +50,9 @@ pub fn scenario_strategy(name: &str, scenario: &Scenario) -> Result<Arc<dyn Stra
 
 fn find(name: &str, all: Vec<Arc<dyn Strategy>>) -> Result<Arc<dyn Strategy>> {
     let names: Vec<String> = all.iter().map(|s| s.name().to_string()).collect();
+    if let Some(named) = named_strategies().into_iter().find(|s| s.name() == name) {
+        return Ok(named);
+    }
     all.into_iter().find(|s| s.name() == name).ok_or_else(|| {
         Error::Usage(format!(
             "unknown strategy {name:?}: expected {} or all",
