@@ -119,7 +119,7 @@ pub(crate) use fs::{Fs, Tree};
 /// of the crate.
 pub mod internals {
     pub use crate::fs::{Fs, ModelFs, Tree};
-    pub use crate::job::Job;
+    pub use crate::job::{BoxClone, Job};
     pub use crate::op::{Errno, Op, OpResult};
     pub use crate::oracle::{Judgement, Oracle};
     pub use crate::schedule::{Schedule, Scheduler};

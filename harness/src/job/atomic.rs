@@ -283,15 +283,7 @@ impl Job for AtomicWriteJob {
         }
     }
 
-    fn stalled(&mut self) -> i32 {
-        1
-    }
-
     fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
-    }
-
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
     }
 }

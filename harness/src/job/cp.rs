@@ -666,16 +666,8 @@ impl Job for CpJob {
         }
     }
 
-    fn stalled(&mut self) -> i32 {
-        1
-    }
-
     fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
-    }
-
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
     }
 
     fn state_key(&self) -> Option<StateKey> {

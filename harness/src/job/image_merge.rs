@@ -518,16 +518,8 @@ impl Job for ImageMergeJob {
         }
     }
 
-    fn stalled(&mut self) -> i32 {
-        1
-    }
-
     fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
-    }
-
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
     }
 }
 

@@ -326,10 +326,6 @@ impl Job for ImportJob {
         &self.diagnostics
     }
 
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
-    }
-
     fn state_key(&self) -> Option<StateKey> {
         // Destructured whole, so that a new field cannot be forgotten here.
         let ImportJob {

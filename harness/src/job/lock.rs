@@ -155,10 +155,6 @@ impl Job for LockedJob {
     fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
-
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
-    }
 }
 
 #[cfg(test)]
@@ -195,14 +191,8 @@ mod tests {
         fn complete(&mut self, r: &OpResult) {
             self.done = Some(i32::from(r.is_err()));
         }
-        fn stalled(&mut self) -> i32 {
-            1
-        }
         fn diagnostics(&self) -> &[Diagnostic] {
             &self.diagnostics
-        }
-        fn box_clone(&self) -> Box<dyn Job> {
-            Box::new(self.clone())
         }
     }
 

@@ -94,7 +94,7 @@ pub struct Diagnostic {
 /// offers: `step` may change the state only in ways the returned step shows
 /// (a wait that ends becomes the op that follows it). The executor relies on
 /// this to recognize equal states ([`crate::execution::execute_with_tails`]).
-pub trait Job: Send + Sync {
+pub trait Job: BoxClone + Send + Sync {
     /// The name used in reports, such as `cp[Cython]` or `import-cython`.
     fn label(&self) -> &str;
 
@@ -109,14 +109,14 @@ pub trait Job: Send + Sync {
     fn complete(&mut self, result: &OpResult);
 
     /// Called when the job waits on a condition that can no longer become
-    /// true because no other job can run. Returns the exit status.
-    fn stalled(&mut self) -> i32;
+    /// true because no other job can run. Returns the exit status: 1 unless
+    /// the job says otherwise (a job that prints why overrides it).
+    fn stalled(&mut self) -> i32 {
+        1
+    }
 
     /// Everything the job has printed so far.
     fn diagnostics(&self) -> &[Diagnostic];
-
-    /// A fresh copy in the same state, for a new execution.
-    fn box_clone(&self) -> Box<dyn Job>;
 
     /// A key of the job's whole state (everything but its fixed plan), when
     /// the job can name one. Two copies of the same job with equal keys must
@@ -125,6 +125,19 @@ pub trait Job: Send + Sync {
     /// exact too but tells apart states that differ only in their past.
     fn state_key(&self) -> Option<crate::state_key::StateKey> {
         None
+    }
+}
+
+/// A fresh copy of a job in the same state, for a new execution: every
+/// `Clone` job has it.
+pub trait BoxClone {
+    /// The copy, boxed.
+    fn box_clone(&self) -> Box<dyn Job>;
+}
+
+impl<J: Job + Clone + 'static> BoxClone for J {
+    fn box_clone(&self) -> Box<dyn Job> {
+        Box::new(self.clone())
     }
 }
 

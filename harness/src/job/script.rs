@@ -110,16 +110,8 @@ impl Job for ScriptJob {
         }
     }
 
-    fn stalled(&mut self) -> i32 {
-        1
-    }
-
     fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
-    }
-
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
     }
 }
 

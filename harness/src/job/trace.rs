@@ -852,10 +852,6 @@ impl Job for TraceJob {
     fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
-
-    fn box_clone(&self) -> Box<dyn Job> {
-        Box::new(self.clone())
-    }
 }
 
 #[cfg(test)]
