@@ -144,6 +144,10 @@ pub trait Observer {
     fn picked(&mut self, job: JobId);
     /// `job`'s op ran and returned `result`.
     fn op_ran(&mut self, job: JobId, result: &OpResult);
+    /// The final state of an execution that ran to its end.
+    fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
+        fs.tree()
+    }
 }
 
 /// The observer of plain executions: sees nothing.
@@ -321,7 +325,7 @@ pub(crate) fn run(
         events,
         schedule: Schedule { choices },
         outcomes: at.outcomes,
-        tree: fs.tree(),
+        tree: observer.final_tree(fs),
         aborted,
     })
 }

@@ -10,7 +10,7 @@
 
 use super::keys::{tail_key, DecisionKeys, Histories};
 use super::{run, Ended, Event, ExecutionTrace, Flow, Observer, Progress};
-use crate::fs::{Fs, ModelFs};
+use crate::fs::{Fs, ModelFs, Tree};
 use crate::job::{Job, Step};
 use crate::op::OpResult;
 use crate::schedule::{JobId, Scheduler};
@@ -67,6 +67,10 @@ pub enum Ran {
 /// its key computes it then from scratch (the same key, for far less than
 /// keeping it over a long execution).
 ///
+/// `expected`, when given, is the final tree most executions end with (the
+/// serial reference's): an execution that ends with it takes it
+/// ([`Fs::tree_like`]) instead of building its own.
+///
 /// Sound because jobs are deterministic: a job's state is a function of the
 /// results it was handed and of the step it offers (see [`Job`]), so two
 /// executions that agree on the filesystem, on every job's results and on
@@ -78,6 +82,7 @@ pub fn execute_with_tails(
     scheduler: &mut dyn Scheduler,
     tails: &dyn Tails,
     graph: Option<&mut StateGraph>,
+    expected: Option<&Tree>,
     record_events: bool,
 ) -> Ran {
     if graph.is_some() {
@@ -100,6 +105,7 @@ pub fn execute_with_tails(
         decision: None,
         came_from: None,
         tail: None,
+        expected,
     };
     match run(jobs, deps, fs, scheduler, record_events, &mut shortcut) {
         Ended::Complete(trace) => Ran::Complete {
@@ -138,6 +144,8 @@ struct Shortcut<'a> {
     came_from: Option<(StateKey, JobId)>,
     /// Where one job was left (once it happened).
     tail: Option<Tail>,
+    /// The final tree most executions end with.
+    expected: Option<&'a Tree>,
 }
 
 impl Observer for Shortcut<'_> {
@@ -193,5 +201,12 @@ impl Observer for Shortcut<'_> {
 
     fn op_ran(&mut self, job: JobId, result: &OpResult) {
         self.histories.handed(job, result);
+    }
+
+    fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
+        match self.expected {
+            Some(expected) => fs.tree_like(expected),
+            None => fs.tree(),
+        }
     }
 }

@@ -946,6 +946,26 @@ impl ModelFs {
     /// was most of what building a tree cost).
     fn listing(&self) -> Vec<(String, Entry)> {
         let mut entries: Vec<(String, Entry)> = Vec::new();
+        self.each_listed(|path, ino| {
+            entries.push((path.to_string(), self.entry(ino)));
+            true
+        });
+        entries
+    }
+
+    /// True when the listing is exactly `tree`'s entries: what
+    /// `Tree::from_entries(self.listing()) == *tree` says, without making
+    /// a path, an entry or a tree.
+    fn lists(&self, tree: &Tree) -> bool {
+        let mut expected = tree.iter();
+        self.each_listed(|path, ino| {
+            matches!(expected.next(), Some((p, e)) if p == path && self.entry(ino) == *e)
+        }) && expected.next().is_none()
+    }
+
+    /// Calls `visit` with the path and inode of every entry, in path order
+    /// (see [`ModelFs::listing`]), until it returns false; false then.
+    fn each_listed(&self, mut visit: impl FnMut(&str, Ino) -> bool) -> bool {
         let mut path = String::new();
         let mut stack: Vec<Listed<'_>> = Vec::new();
         self.push_listing(ROOT, 0, &mut stack);
@@ -957,11 +977,11 @@ impl ModelFs {
             path.push_str(item.name);
             if item.subtree {
                 self.push_listing(item.ino, path.len(), &mut stack);
-            } else {
-                entries.push((path.clone(), self.entry(item.ino)));
+            } else if !visit(&path, item.ino) {
+                return false;
             }
         }
-        entries
+        true
     }
 
     /// Pushes the children of directory `dir` (whose path is `parent_len`
@@ -1032,6 +1052,14 @@ impl Fs for ModelFs {
 
     fn tree(&self) -> Tree {
         Tree::from_entries(self.listing())
+    }
+
+    fn tree_like(&self, expected: &Tree) -> Tree {
+        if self.lists(expected) {
+            expected.clone()
+        } else {
+            self.tree()
+        }
     }
 }
 
@@ -1583,6 +1611,79 @@ mod tests {
 
     /// Names that sort before `/` (`-`, `.`) put a sibling between a
     /// directory and what it holds: the listing follows the paths' order.
+    #[test]
+    fn a_state_equal_to_the_expected_tree_takes_that_tree_and_any_other_its_own() {
+        let mut fs = ModelFs::new();
+        for dir in ["a", "a/c", "a-b"] {
+            mkdir(&mut fs, dir).unwrap();
+        }
+        for file in ["a/c/x", "a-", "a/c.h"] {
+            create(&mut fs, file, OpenFlags::CREATE_NEW).unwrap();
+        }
+        fs.apply(&Op::Symlink {
+            target: p("a"),
+            path: p("a/l"),
+        })
+        .unwrap();
+        let expected = fs.tree();
+        let taken = fs.tree_like(&expected);
+        assert!(
+            taken.shares_entries(&expected),
+            "equal: the expected tree itself"
+        );
+        // Each way a state can differ: an entry more, one fewer, a mode, a
+        // content, a symlink's target, a kind.
+        let changes: Vec<Vec<Op>> = vec![
+            vec![Op::Mkdir {
+                path: p("a/c/y"),
+                mode: 0o755,
+            }],
+            vec![Op::Unlink { path: p("a-") }],
+            vec![Op::Chmod {
+                path: p("a/c.h"),
+                mode: 0o600,
+            }],
+            vec![
+                Op::Open {
+                    path: p("a/c/x"),
+                    flags: OpenFlags::TRUNC,
+                    mode: 0,
+                },
+                Op::Write {
+                    fd: 3,
+                    path: p("a/c/x"),
+                    blob: Blob::new(b"z".to_vec()),
+                },
+            ],
+            vec![
+                Op::Unlink { path: p("a/l") },
+                Op::Symlink {
+                    target: p("a-b"),
+                    path: p("a/l"),
+                },
+            ],
+            vec![
+                Op::Rmdir { path: p("a-b") },
+                Op::Open {
+                    path: p("a-b"),
+                    flags: OpenFlags::CREATE_NEW,
+                    mode: 0o755,
+                },
+            ],
+        ];
+        for ops in changes {
+            let mut changed = fs.clone();
+            for op in &ops {
+                changed.apply(op).unwrap();
+            }
+            let own = changed.tree();
+            assert_ne!(own, expected, "{ops:?}");
+            let taken = changed.tree_like(&expected);
+            assert!(!taken.shares_entries(&expected), "{ops:?}");
+            assert_eq!(taken, own, "{ops:?}");
+        }
+    }
+
     #[test]
     fn the_listing_comes_in_the_byte_order_of_the_paths() {
         let mut fs = ModelFs::new();
