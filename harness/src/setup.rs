@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::error::Result;
-use crate::execution::{execute, execute_with_tails, ExecutionTrace, Ran, Tails};
+use crate::execution::{execute, execute_with_tails, Ends, ExecutionTrace, Ran, Tails};
 use crate::fs::{parent_of, split_parent, Fs, ModelFs, Tree};
 use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
@@ -153,9 +153,8 @@ impl Setup {
             &self.deps,
             fs,
             &mut Resumed::new(&picks, scheduler),
-            tails,
+            Ends { tails, expected },
             graph.as_deref_mut(),
-            expected,
             record_events,
         );
         if let Some(graph) = graph {

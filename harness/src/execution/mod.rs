@@ -18,7 +18,7 @@ use crate::job::{Diagnostic, Job, Step};
 use crate::op::{Op, OpResult};
 use crate::schedule::{JobId, Schedule, Scheduler};
 
-pub use shortcut::{execute_with_tails, Ran, Tail, Tails};
+pub use shortcut::{execute_with_tails, Ends, Ran, Tail, Tails};
 
 /// One executed op.
 #[derive(Debug, Clone)]

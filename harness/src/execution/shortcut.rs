@@ -21,6 +21,22 @@ use crate::state_key::StateKey;
 pub trait Tails {
     /// True when the rest of an execution from the state `key` is known.
     fn known(&self, key: StateKey) -> bool;
+
+    /// Whether tails are worth seeking at all: when not, an execution
+    /// without a state graph keys nothing (no results hashed per op, no
+    /// tail key) and runs to its end, which changes only speed.
+    fn worth_seeking(&self) -> bool {
+        true
+    }
+}
+
+/// What the caller knows about how executions end.
+#[derive(Clone, Copy)]
+pub struct Ends<'a> {
+    /// The rests of executions from known states.
+    pub tails: &'a dyn Tails,
+    /// The final tree most executions end with (the serial reference's).
+    pub expected: Option<&'a Tree>,
 }
 
 /// The point of an execution where only one job was left.
@@ -59,7 +75,8 @@ pub enum Ran {
 }
 
 /// Like [`super::execute`], but stops as soon as only one job is left in a
-/// state `tails` knows. Needs a filesystem that can be keyed (the model); on
+/// state `ends.tails` knows (without a `graph`, only while tails are
+/// [`Tails::worth_seeking`]). Needs a filesystem that can be keyed (the model); on
 /// others it always runs to the end. With a `graph`, every decision point
 /// before that is recorded in it ([`StateGraph::record`]), and the model
 /// keeps its key up to date with every op ([`ModelFs::set_keyed`]); without
@@ -67,8 +84,8 @@ pub enum Ran {
 /// its key computes it then from scratch (the same key, for far less than
 /// keeping it over a long execution).
 ///
-/// `expected`, when given, is the final tree most executions end with (the
-/// serial reference's): an execution that ends with it takes it
+/// `ends.expected`, when given, is the final tree most executions end with
+/// (the serial reference's): an execution that ends with it takes it
 /// ([`Fs::tree_like`]) instead of building its own.
 ///
 /// Sound because jobs are deterministic: a job's state is a function of the
@@ -80,21 +97,29 @@ pub fn execute_with_tails(
     deps: &[Vec<JobId>],
     fs: &mut dyn Fs,
     scheduler: &mut dyn Scheduler,
-    tails: &dyn Tails,
+    ends: Ends<'_>,
     graph: Option<&mut StateGraph>,
-    expected: Option<&Tree>,
     record_events: bool,
 ) -> Ran {
+    let Ends { tails, expected } = ends;
     if graph.is_some() {
         // Keying every decision point from scratch would cost far more.
         if let Some(model) = fs.as_model_mut() {
             model.set_keyed(true);
         }
     }
-    if fs.state_key().is_none() && fs.as_model().is_none() {
-        return match run(jobs, deps, fs, scheduler, record_events, &mut Unkeyed) {
+    let unkeyed = fs.state_key().is_none() && fs.as_model().is_none();
+    if unkeyed || (graph.is_none() && !tails.worth_seeking()) {
+        return match run(
+            jobs,
+            deps,
+            fs,
+            scheduler,
+            record_events,
+            &mut ToTheEnd { expected },
+        ) {
             Ended::Complete(trace) => Ran::Complete { trace, tail: None },
-            Ended::Stopped(_) => unreachable!("nothing stops an unkeyed execution"),
+            Ended::Stopped(_) => unreachable!("nothing stops it"),
         };
     }
     let mut shortcut = Shortcut {
@@ -120,15 +145,30 @@ pub fn execute_with_tails(
     }
 }
 
-/// Executions on filesystems without a state key run to their end.
-struct Unkeyed;
+/// Executions that seek no tail (on filesystems without a state key, or
+/// where tails are not worth seeking) run to their end; only the final
+/// tree may be taken from `expected`.
+struct ToTheEnd<'a> {
+    expected: Option<&'a Tree>,
+}
 
-impl Observer for Unkeyed {
+impl Observer for ToTheEnd<'_> {
     fn decision_point(&mut self, _: &mut Progress, _: &dyn Fs) -> Flow {
         Flow::Go
     }
     fn picked(&mut self, _: JobId) {}
     fn op_ran(&mut self, _: JobId, _: &OpResult) {}
+    fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
+        final_tree(fs, self.expected)
+    }
+}
+
+/// The final tree of `fs`, taken from `expected` when equal to it.
+fn final_tree(fs: &dyn Fs, expected: Option<&Tree>) -> Tree {
+    match expected {
+        Some(expected) => fs.tree_like(expected),
+        None => fs.tree(),
+    }
 }
 
 /// Keys decision points until the tail, records them in the graph, and
@@ -204,9 +244,6 @@ impl Observer for Shortcut<'_> {
     }
 
     fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
-        match self.expected {
-            Some(expected) => fs.tree_like(expected),
-            None => fs.tree(),
-        }
+        final_tree(fs, self.expected)
     }
 }
