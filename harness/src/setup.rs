@@ -148,11 +148,21 @@ impl Setup {
         if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
             return Ran::Complete { trace, tail: None };
         }
+        // Picks made by a walk are given back first; with none, the
+        // scheduler answers every step itself, unwrapped (no indirection
+        // per step).
+        let mut resumed;
+        let scheduler: &mut dyn Scheduler = if picks.is_empty() {
+            scheduler
+        } else {
+            resumed = Resumed::new(&picks, scheduler);
+            &mut resumed
+        };
         let ran = execute_with_tails(
             self.jobs.clone(),
             &self.deps,
             fs,
-            &mut Resumed::new(&picks, scheduler),
+            scheduler,
             Ends { tails, expected },
             graph.as_deref_mut(),
             record_events,

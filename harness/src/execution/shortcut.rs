@@ -76,8 +76,8 @@ pub enum Ran {
 
 /// Like [`super::execute`], but stops as soon as only one job is left in a
 /// state `ends.tails` knows (without a `graph`, only while tails are
-/// [`Tails::worth_seeking`]). Needs a filesystem that can be keyed (the model); on
-/// others it always runs to the end. With a `graph`, every decision point
+/// [`Tails::worth_seeking`]). Needs a filesystem that can be keyed (the
+/// model); on others it always runs to the end. With a `graph`, every decision point
 /// before that is recorded in it ([`StateGraph::record`]), and the model
 /// keeps its key up to date with every op ([`ModelFs::set_keyed`]); without
 /// one, only the tail's key is asked, once, and a model that does not keep
