@@ -84,6 +84,9 @@ pub enum Ran {
 /// its key computes it then from scratch (the same key, for far less than
 /// keeping it over a long execution).
 ///
+/// An execution that seeks no tail leaves the model keyless
+/// ([`ModelFs::set_keyless`]).
+///
 /// `ends.expected`, when given, is the final tree most executions end with
 /// (the serial reference's): an execution that ends with it takes it
 /// ([`Fs::tree_like`]) instead of building its own.
@@ -110,6 +113,10 @@ pub fn execute_with_tails(
     }
     let unkeyed = fs.state_key().is_none() && fs.as_model().is_none();
     if unkeyed || (graph.is_none() && !tails.worth_seeking()) {
+        if let Some(model) = fs.as_model_mut() {
+            // Nothing will ask its key (see `ModelFs::set_keyless`).
+            model.set_keyless();
+        }
         return match run(
             jobs,
             deps,
