@@ -372,6 +372,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                 scheduler.as_mut(),
                 &memo,
                 Some(&mut graph),
+                Some(oracle.raw_reference()),
                 options.count_pairs,
             );
             let aim_met = scheduler.aim_met();

@@ -117,6 +117,12 @@ impl Oracle {
         &self.reference
     }
 
+    /// The serial reference run's final tree, before normalization: what
+    /// most executions end with.
+    pub fn raw_reference(&self) -> &Tree {
+        &self.raw_reference
+    }
+
     /// Number of ops of the serial reference run.
     pub fn reference_steps(&self) -> usize {
         self.reference_steps

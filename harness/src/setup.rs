@@ -4,8 +4,8 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::error::Result;
-use crate::execution::{execute, execute_with_tails, ExecutionTrace, Ran, Tails};
-use crate::fs::{parent_of, split_parent, Fs, ModelFs};
+use crate::execution::{execute, execute_with_tails, Ends, ExecutionTrace, Ran, Tails};
+use crate::fs::{parent_of, split_parent, Fs, ModelFs, Tree};
 use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
 use crate::schedule::{JobId, Resumed, Scheduler, SerialScheduler};
@@ -110,7 +110,9 @@ impl Setup {
     /// of earlier executions of this setup, the execution first walks it
     /// ([`StateGraph::walk`]), touching neither `fs` nor any job, and runs
     /// for real only from the start, and only where the graph does not know
-    /// the way, recording what it meets. Walking needs a scheduler that does
+    /// the way, recording what it meets. An execution that ends with the
+    /// tree `expected` takes it rather than building its own (see
+    /// [`execute_with_tails`]). Walking needs a scheduler that does
     /// not see ops and no recorded events (a walk has none to give); without
     /// them, or once the graph has switched itself off because it did not
     /// pay ([`StateGraph::judge`], judged here after every execution), the
@@ -121,6 +123,7 @@ impl Setup {
         scheduler: &mut dyn Scheduler,
         tails: &dyn Tails,
         graph: Option<&mut StateGraph>,
+        expected: Option<&Tree>,
         record_events: bool,
     ) -> Ran {
         let mut graph = graph.filter(|g| g.is_on() && !record_events && !scheduler.sees_ops());
@@ -145,12 +148,22 @@ impl Setup {
         if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
             return Ran::Complete { trace, tail: None };
         }
+        // Picks made by a walk are given back first; with none, the
+        // scheduler answers every step itself, unwrapped (no indirection
+        // per step).
+        let mut resumed;
+        let scheduler: &mut dyn Scheduler = if picks.is_empty() {
+            scheduler
+        } else {
+            resumed = Resumed::new(&picks, scheduler);
+            &mut resumed
+        };
         let ran = execute_with_tails(
             self.jobs.clone(),
             &self.deps,
             fs,
-            &mut Resumed::new(&picks, scheduler),
-            tails,
+            scheduler,
+            Ends { tails, expected },
             graph.as_deref_mut(),
             record_events,
         );

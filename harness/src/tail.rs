@@ -206,6 +206,12 @@ impl Tails for TailMemo {
             .get(&key)
             .is_some_and(|t| !self.with_events || t.events.is_some())
     }
+
+    /// While the memo remembers, or once one of its tails was reused: a
+    /// memo that stopped remembering with none reused is not asked again.
+    fn worth_seeking(&self) -> bool {
+        self.is_on() || self.reused.load(Ordering::Relaxed) > 0
+    }
 }
 
 #[cfg(test)]
@@ -229,9 +235,11 @@ mod tests {
         let stats = memo.stats();
         assert!(!stats.on, "{stats:?}");
         assert_eq!(stats.remembered, TailMemo::WARM_UP, "{stats:?}");
+        assert!(!memo.worth_seeking(), "none of its tails was reused");
         // The tails it kept are still known and reused.
         assert!(memo.known(StateKey(1)));
         assert_eq!(memo.get(StateKey(1)).map(|t| t.steps), Some(100));
+        assert!(memo.worth_seeking(), "one of its tails was reused");
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn compare(setup: &Setup, scheduler: SchedulerKind, executions: u64) -> u64 {
         let run = |graph: Option<&mut StateGraph>| {
             let mut scheduler = scheduler.build(3, i, setup.job_count(), steps);
             let mut fs = FsKind::Model.fresh().unwrap();
-            setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, graph, false)
+            setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, graph, None, false)
         };
         let through_graph = run(Some(&mut graph));
         let op_by_op = run(None);
@@ -118,6 +118,7 @@ fn recording_events_never_walks() {
             scheduler.as_mut(),
             &memo,
             Some(&mut graph),
+            None,
             true,
         ) {
             Ran::Known { walked, .. } => assert!(!walked),
@@ -148,7 +149,7 @@ fn explore_with_judging_graph(setup: &Setup, executions: u64) -> StateGraph {
         let run = |graph: Option<&mut StateGraph>| {
             let mut scheduler = SchedulerKind::Random.build(5, i, setup.job_count(), steps);
             let mut fs = FsKind::Model.fresh().unwrap();
-            setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, graph, false)
+            setup.run_with_tails(fs.as_mut(), scheduler.as_mut(), &memo, graph, None, false)
         };
         let through_graph = run(Some(&mut graph));
         let op_by_op = run(None);

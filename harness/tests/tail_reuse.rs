@@ -2,7 +2,9 @@
 //! changes only speed: on every recorded scenario, under several strategies
 //! and both sampling schedulers, with and without counting conflicting
 //! pairs, an exploration with reuse reports exactly what the same
-//! exploration without it reports, and it does reuse.
+//! exploration without it reports, and it does reuse. Not seeking tails
+//! at all (a memo that does not pay) changes nothing either, and an
+//! execution ending in the reference's state takes the reference's tree.
 
 use std::sync::Arc;
 
@@ -125,6 +127,71 @@ fn reuse_changes_nothing_for_traced_jobs_and_two_installers() {
         let scenario = load(file);
         for strategy in ["staged-copy", "direct-install", "atomic-rename"] {
             compare(&scenario, strategy, 30);
+        }
+    }
+}
+
+/// Tails that are not worth seeking: the execution must not ask for one.
+struct NotWorthSeeking;
+
+impl prefixrace::internals::execution::Tails for NotWorthSeeking {
+    fn known(&self, _: prefixrace::internals::state_key::StateKey) -> bool {
+        panic!("a tail was sought")
+    }
+    fn worth_seeking(&self) -> bool {
+        false
+    }
+}
+
+/// An execution that seeks no tail runs to the same end as one that does
+/// (the same picks, outcomes and tree), keys no tail, and takes the
+/// expected tree when it ends there.
+#[test]
+fn an_execution_that_seeks_no_tail_ends_the_same_and_takes_the_expected_tree() {
+    use prefixrace::internals::execution::Ran;
+    use prefixrace::internals::fs::FsKind;
+    use prefixrace::internals::tail::TailMemo;
+    use prefixrace::internals::Oracle;
+    let scenario = load("sage-33060-two-pips.toml");
+    let strategy = scenario_strategy("atomic-rename", &scenario).expect("built in");
+    let setup = Setup::new(scenario, strategy.as_ref()).unwrap();
+    let oracle = Oracle::new(&setup).unwrap();
+    let expected = oracle.raw_reference();
+    for i in 0..3 {
+        let run = |tails: &dyn prefixrace::internals::execution::Tails| {
+            let mut scheduler =
+                SchedulerKind::Random.build(5, i, setup.job_count(), oracle.reference_steps());
+            let mut fs = FsKind::Model.fresh().unwrap();
+            setup.run_with_tails(
+                fs.as_mut(),
+                scheduler.as_mut(),
+                tails,
+                None,
+                Some(expected),
+                false,
+            )
+        };
+        let (
+            Ran::Complete {
+                trace: sought,
+                tail,
+            },
+            Ran::Complete { trace, tail: none },
+        ) = (run(&TailMemo::default()), run(&NotWorthSeeking))
+        else {
+            panic!("nothing is known, so both run to their end");
+        };
+        assert!(tail.is_some(), "a memo worth asking was asked");
+        assert!(none.is_none(), "no tail keyed");
+        assert_eq!(trace.schedule.choices, sought.schedule.choices);
+        assert_eq!(
+            format!("{:?}", trace.outcomes),
+            format!("{:?}", sought.outcomes)
+        );
+        assert_eq!(trace.tree, sought.tree);
+        if trace.tree == *expected {
+            assert!(trace.tree.shares_entries(expected), "execution {i}");
+            assert!(sought.tree.shares_entries(expected), "execution {i}");
         }
     }
 }

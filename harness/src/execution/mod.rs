@@ -18,7 +18,7 @@ use crate::job::{Diagnostic, Job, Step};
 use crate::op::{Op, OpResult};
 use crate::schedule::{JobId, Schedule, Scheduler};
 
-pub use shortcut::{execute_with_tails, Ran, Tail, Tails};
+pub use shortcut::{execute_with_tails, Ends, Ran, Tail, Tails};
 
 /// One executed op.
 #[derive(Debug, Clone)]
@@ -144,6 +144,10 @@ pub trait Observer {
     fn picked(&mut self, job: JobId);
     /// `job`'s op ran and returned `result`.
     fn op_ran(&mut self, job: JobId, result: &OpResult);
+    /// The final state of an execution that ran to its end.
+    fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
+        fs.tree()
+    }
 }
 
 /// The observer of plain executions: sees nothing.
@@ -321,7 +325,7 @@ pub(crate) fn run(
         events,
         schedule: Schedule { choices },
         outcomes: at.outcomes,
-        tree: fs.tree(),
+        tree: observer.final_tree(fs),
         aborted,
     })
 }

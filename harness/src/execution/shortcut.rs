@@ -10,7 +10,7 @@
 
 use super::keys::{tail_key, DecisionKeys, Histories};
 use super::{run, Ended, Event, ExecutionTrace, Flow, Observer, Progress};
-use crate::fs::{Fs, ModelFs};
+use crate::fs::{Fs, ModelFs, Tree};
 use crate::job::{Job, Step};
 use crate::op::OpResult;
 use crate::schedule::{JobId, Scheduler};
@@ -21,6 +21,22 @@ use crate::state_key::StateKey;
 pub trait Tails {
     /// True when the rest of an execution from the state `key` is known.
     fn known(&self, key: StateKey) -> bool;
+
+    /// Whether tails are worth seeking at all: when not, an execution
+    /// without a state graph keys nothing (no results hashed per op, no
+    /// tail key) and runs to its end, which changes only speed.
+    fn worth_seeking(&self) -> bool {
+        true
+    }
+}
+
+/// What the caller knows about how executions end.
+#[derive(Clone, Copy)]
+pub struct Ends<'a> {
+    /// The rests of executions from known states.
+    pub tails: &'a dyn Tails,
+    /// The final tree most executions end with (the serial reference's).
+    pub expected: Option<&'a Tree>,
 }
 
 /// The point of an execution where only one job was left.
@@ -59,13 +75,21 @@ pub enum Ran {
 }
 
 /// Like [`super::execute`], but stops as soon as only one job is left in a
-/// state `tails` knows. Needs a filesystem that can be keyed (the model); on
-/// others it always runs to the end. With a `graph`, every decision point
+/// state `ends.tails` knows (without a `graph`, only while tails are
+/// [`Tails::worth_seeking`]). Needs a filesystem that can be keyed (the
+/// model); on others it always runs to the end. With a `graph`, every decision point
 /// before that is recorded in it ([`StateGraph::record`]), and the model
 /// keeps its key up to date with every op ([`ModelFs::set_keyed`]); without
 /// one, only the tail's key is asked, once, and a model that does not keep
 /// its key computes it then from scratch (the same key, for far less than
 /// keeping it over a long execution).
+///
+/// An execution that seeks no tail leaves the model keyless
+/// ([`ModelFs::set_keyless`]).
+///
+/// `ends.expected`, when given, is the final tree most executions end with
+/// (the serial reference's): an execution that ends with it takes it
+/// ([`Fs::tree_like`]) instead of building its own.
 ///
 /// Sound because jobs are deterministic: a job's state is a function of the
 /// results it was handed and of the step it offers (see [`Job`]), so two
@@ -76,20 +100,33 @@ pub fn execute_with_tails(
     deps: &[Vec<JobId>],
     fs: &mut dyn Fs,
     scheduler: &mut dyn Scheduler,
-    tails: &dyn Tails,
+    ends: Ends<'_>,
     graph: Option<&mut StateGraph>,
     record_events: bool,
 ) -> Ran {
+    let Ends { tails, expected } = ends;
     if graph.is_some() {
         // Keying every decision point from scratch would cost far more.
         if let Some(model) = fs.as_model_mut() {
             model.set_keyed(true);
         }
     }
-    if fs.state_key().is_none() && fs.as_model().is_none() {
-        return match run(jobs, deps, fs, scheduler, record_events, &mut Unkeyed) {
+    let unkeyed = fs.state_key().is_none() && fs.as_model().is_none();
+    if unkeyed || (graph.is_none() && !tails.worth_seeking()) {
+        if let Some(model) = fs.as_model_mut() {
+            // Nothing will ask its key (see `ModelFs::set_keyless`).
+            model.set_keyless();
+        }
+        return match run(
+            jobs,
+            deps,
+            fs,
+            scheduler,
+            record_events,
+            &mut ToTheEnd { expected },
+        ) {
             Ended::Complete(trace) => Ran::Complete { trace, tail: None },
-            Ended::Stopped(_) => unreachable!("nothing stops an unkeyed execution"),
+            Ended::Stopped(_) => unreachable!("nothing stops it"),
         };
     }
     let mut shortcut = Shortcut {
@@ -100,6 +137,7 @@ pub fn execute_with_tails(
         decision: None,
         came_from: None,
         tail: None,
+        expected,
     };
     match run(jobs, deps, fs, scheduler, record_events, &mut shortcut) {
         Ended::Complete(trace) => Ran::Complete {
@@ -114,15 +152,30 @@ pub fn execute_with_tails(
     }
 }
 
-/// Executions on filesystems without a state key run to their end.
-struct Unkeyed;
+/// Executions that seek no tail (on filesystems without a state key, or
+/// where tails are not worth seeking) run to their end; only the final
+/// tree may be taken from `expected`.
+struct ToTheEnd<'a> {
+    expected: Option<&'a Tree>,
+}
 
-impl Observer for Unkeyed {
+impl Observer for ToTheEnd<'_> {
     fn decision_point(&mut self, _: &mut Progress, _: &dyn Fs) -> Flow {
         Flow::Go
     }
     fn picked(&mut self, _: JobId) {}
     fn op_ran(&mut self, _: JobId, _: &OpResult) {}
+    fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
+        final_tree(fs, self.expected)
+    }
+}
+
+/// The final tree of `fs`, taken from `expected` when equal to it.
+fn final_tree(fs: &dyn Fs, expected: Option<&Tree>) -> Tree {
+    match expected {
+        Some(expected) => fs.tree_like(expected),
+        None => fs.tree(),
+    }
 }
 
 /// Keys decision points until the tail, records them in the graph, and
@@ -138,6 +191,8 @@ struct Shortcut<'a> {
     came_from: Option<(StateKey, JobId)>,
     /// Where one job was left (once it happened).
     tail: Option<Tail>,
+    /// The final tree most executions end with.
+    expected: Option<&'a Tree>,
 }
 
 impl Observer for Shortcut<'_> {
@@ -193,5 +248,9 @@ impl Observer for Shortcut<'_> {
 
     fn op_ran(&mut self, job: JobId, result: &OpResult) {
         self.histories.handed(job, result);
+    }
+
+    fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
+        final_tree(fs, self.expected)
     }
 }

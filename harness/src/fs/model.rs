@@ -154,6 +154,9 @@ pub struct ModelFs {
     dirs: DirCache,
     /// Whether `key` is kept up to date (see [`ModelFs::set_keyed`]).
     keyed: bool,
+    /// Whether what only the key needs is left out for good (see
+    /// [`ModelFs::set_keyless`]).
+    keyless: bool,
 }
 
 impl Default for ModelFs {
@@ -172,6 +175,7 @@ impl ModelFs {
             key: StateKey::default(),
             dirs: DirCache::default(),
             keyed: true,
+            keyless: false,
         };
         let root = fs.alloc(Node::Dir(Names::default()), 0o755, StateKey::of("/"));
         debug_assert_eq!(root, ROOT);
@@ -212,6 +216,7 @@ impl ModelFs {
     /// what their ops cost. Turning it back on recomputes it. An unkeyed
     /// filesystem tells [`Fs::state_key`] it has none, as the real one does.
     pub fn set_keyed(&mut self, keyed: bool) {
+        assert!(!keyed || !self.keyless, "a keyless filesystem has no key");
         if keyed && !self.keyed {
             self.key = self.state_key_from_scratch();
         }
@@ -223,9 +228,21 @@ impl ModelFs {
         self.keyed
     }
 
+    /// For the rest of an execution nothing will ever ask the key of (an
+    /// exploration's execution that seeks no tail): from here on the model
+    /// keeps neither the key nor what only the key needs (the name of
+    /// each new inode, the counts of names removed from each directory).
+    /// It behaves exactly the same; asking its key afterwards panics, and
+    /// [`Fs::state_key`] says it has none.
+    pub fn set_keyless(&mut self) {
+        self.keyed = false;
+        self.keyless = true;
+    }
+
     /// The key recomputed from scratch (what [`ModelFs::state_key`] keeps
     /// incrementally; for tests).
     pub fn state_key_from_scratch(&self) -> StateKey {
+        assert!(!self.keyless, "a keyless filesystem has no key");
         let mut key = StateKey::default();
         for (ino, inode) in self.inodes.iter().enumerate() {
             if self.refs[ino] == 0 {
@@ -350,7 +367,7 @@ impl ModelFs {
                 None
             }
         };
-        if old.is_some() {
+        if old.is_some() && !self.keyless {
             match dir.removed.get_mut(name) {
                 Some(count) => *count += 1,
                 None => {
@@ -391,7 +408,9 @@ impl ModelFs {
         if let Some((name, old)) = children.remove_entry(name) {
             let entry = self.keyed.then(|| (pid, name.clone()));
             // The entry's own name moves into the count: no allocation.
-            *dir.removed.entry(name).or_default() += 1;
+            if !self.keyless {
+                *dir.removed.entry(name).or_default() += 1;
+            }
             if let Some((pid, name)) = entry {
                 self.key ^= entry_key(pid, &name, self.inodes[old].ident);
             }
@@ -444,8 +463,12 @@ impl ModelFs {
             Node::File(_) => 1,
             Node::Symlink(_) => 2,
         };
-        let before = dir.removed.get(name).copied().unwrap_or(0);
-        let ident = StateKey::of(&(dir.ident, name, kind, before));
+        let ident = if self.keyless {
+            StateKey::default()
+        } else {
+            let before = dir.removed.get(name).copied().unwrap_or(0);
+            StateKey::of(&(dir.ident, name, kind, before))
+        };
         let ino = self.alloc(node, mode, ident);
         self.insert_child(parent, name, ino);
         ino
@@ -946,6 +969,26 @@ impl ModelFs {
     /// was most of what building a tree cost).
     fn listing(&self) -> Vec<(String, Entry)> {
         let mut entries: Vec<(String, Entry)> = Vec::new();
+        self.each_listed(|path, ino| {
+            entries.push((path.to_string(), self.entry(ino)));
+            true
+        });
+        entries
+    }
+
+    /// True when the listing is exactly `tree`'s entries: what
+    /// `Tree::from_entries(self.listing()) == *tree` says, without making
+    /// a path, an entry or a tree.
+    fn lists(&self, tree: &Tree) -> bool {
+        let mut expected = tree.iter();
+        self.each_listed(|path, ino| {
+            matches!(expected.next(), Some((p, e)) if p == path && self.entry(ino) == *e)
+        }) && expected.next().is_none()
+    }
+
+    /// Calls `visit` with the path and inode of every entry, in path order
+    /// (see [`ModelFs::listing`]), until it returns false; false then.
+    fn each_listed(&self, mut visit: impl FnMut(&str, Ino) -> bool) -> bool {
         let mut path = String::new();
         let mut stack: Vec<Listed<'_>> = Vec::new();
         self.push_listing(ROOT, 0, &mut stack);
@@ -957,11 +1000,11 @@ impl ModelFs {
             path.push_str(item.name);
             if item.subtree {
                 self.push_listing(item.ino, path.len(), &mut stack);
-            } else {
-                entries.push((path.clone(), self.entry(item.ino)));
+            } else if !visit(&path, item.ino) {
+                return false;
             }
         }
-        entries
+        true
     }
 
     /// Pushes the children of directory `dir` (whose path is `parent_len`
@@ -1032,6 +1075,14 @@ impl Fs for ModelFs {
 
     fn tree(&self) -> Tree {
         Tree::from_entries(self.listing())
+    }
+
+    fn tree_like(&self, expected: &Tree) -> Tree {
+        if self.lists(expected) {
+            expected.clone()
+        } else {
+            self.tree()
+        }
     }
 }
 
@@ -1583,6 +1634,130 @@ mod tests {
 
     /// Names that sort before `/` (`-`, `.`) put a sibling between a
     /// directory and what it holds: the listing follows the paths' order.
+    /// A keyless filesystem gives every op the result a keyed one gives
+    /// and ends in the same tree, keeping no count of removed names.
+    #[test]
+    fn a_keyless_filesystem_behaves_the_same_and_keeps_nothing_for_the_key() {
+        let (mut keyed, mut keyless) = (ModelFs::new(), ModelFs::new());
+        keyless.set_keyless();
+        let ops = [
+            Op::Mkdir {
+                path: p("d"),
+                mode: 0o755,
+            },
+            Op::Open {
+                path: p("d/.f.tmp"),
+                flags: OpenFlags::CREATE_NEW,
+                mode: 0o600,
+            },
+            Op::Rename {
+                from: p("d/.f.tmp"),
+                to: p("d/f"),
+            },
+            Op::Open {
+                path: p("d/.f.tmp"),
+                flags: OpenFlags::CREATE_NEW,
+                mode: 0o600,
+            },
+            Op::Rename {
+                from: p("d/.f.tmp"),
+                to: p("d/f"),
+            },
+            Op::Unlink { path: p("d/f") },
+            Op::Stat { path: p("d/f") },
+            Op::Readdir { path: p("d") },
+        ];
+        for op in &ops {
+            assert_eq!(keyless.apply(op), keyed.apply(op), "{op}");
+        }
+        assert_eq!(keyless.tree(), keyed.tree());
+        assert_eq!(Fs::state_key(&keyless), None);
+        let counts = |fs: &ModelFs| fs.inodes[fs.lookup("d", true).unwrap()].removed.len();
+        assert_eq!(counts(&keyed), 2, "both names were removed from d");
+        assert_eq!(counts(&keyless), 0, "nothing kept for the key");
+    }
+
+    #[test]
+    #[should_panic(expected = "a keyless filesystem has no key")]
+    fn a_keyless_filesystem_refuses_to_give_a_key() {
+        let mut fs = ModelFs::new();
+        fs.set_keyless();
+        fs.state_key();
+    }
+
+    #[test]
+    fn a_state_equal_to_the_expected_tree_takes_that_tree_and_any_other_its_own() {
+        let mut fs = ModelFs::new();
+        for dir in ["a", "a/c", "a-b"] {
+            mkdir(&mut fs, dir).unwrap();
+        }
+        for file in ["a/c/x", "a-", "a/c.h"] {
+            create(&mut fs, file, OpenFlags::CREATE_NEW).unwrap();
+        }
+        fs.apply(&Op::Symlink {
+            target: p("a"),
+            path: p("a/l"),
+        })
+        .unwrap();
+        let expected = fs.tree();
+        let taken = fs.tree_like(&expected);
+        assert!(
+            taken.shares_entries(&expected),
+            "equal: the expected tree itself"
+        );
+        // Each way a state can differ: an entry more, one fewer, a mode, a
+        // content, a symlink's target, a kind.
+        let changes: Vec<Vec<Op>> = vec![
+            vec![Op::Mkdir {
+                path: p("a/c/y"),
+                mode: 0o755,
+            }],
+            vec![Op::Unlink { path: p("a-") }],
+            vec![Op::Chmod {
+                path: p("a/c.h"),
+                mode: 0o600,
+            }],
+            vec![
+                Op::Open {
+                    path: p("a/c/x"),
+                    flags: OpenFlags::TRUNC,
+                    mode: 0,
+                },
+                Op::Write {
+                    fd: 3,
+                    path: p("a/c/x"),
+                    blob: Blob::new(b"z".to_vec()),
+                },
+            ],
+            vec![
+                Op::Unlink { path: p("a/l") },
+                Op::Symlink {
+                    target: p("a-b"),
+                    path: p("a/l"),
+                },
+            ],
+            vec![
+                Op::Rmdir { path: p("a-b") },
+                Op::Open {
+                    path: p("a-b"),
+                    flags: OpenFlags::CREATE_NEW,
+                    mode: 0o755,
+                },
+            ],
+        ];
+        for ops in changes {
+            let mut changed = fs.clone();
+            for op in &ops {
+                changed.apply(op).unwrap();
+            }
+            let own = changed.tree();
+            assert_ne!(own, expected, "{ops:?}");
+            let taken = changed.tree_like(&expected);
+            assert!(!taken.shares_entries(&expected), "{ops:?}");
+            assert_eq!(taken, own, "{ops:?}");
+        }
+    }
+
     #[test]
     fn the_listing_comes_in_the_byte_order_of_the_paths() {
         let mut fs = ModelFs::new();

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +57,14 @@ impl fmt::Display for Entry {
 }
 
 /// The state of a prefix: every path under the root, sorted.
+///
+/// Shared: a clone is a reference count, copied on its first change, and
+/// two trees sharing their entries compare equal without a look at them.
+/// Most executions end in the reference's own state and take its tree
+/// ([`crate::fs::Fs::tree_like`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
-    entries: BTreeMap<String, Entry>,
+    entries: Arc<BTreeMap<String, Entry>>,
 }
 
 /// One difference between two trees.
@@ -149,18 +155,18 @@ impl Tree {
     /// path replaces an earlier one). Faster than inserting them one by one.
     pub fn from_entries(entries: Vec<(String, Entry)>) -> Tree {
         Tree {
-            entries: entries.into_iter().collect(),
+            entries: Arc::new(entries.into_iter().collect()),
         }
     }
 
     /// Inserts or replaces the entry at `path`.
     pub fn insert(&mut self, path: impl Into<String>, entry: Entry) {
-        self.entries.insert(path.into(), entry);
+        Arc::make_mut(&mut self.entries).insert(path.into(), entry);
     }
 
     /// Removes the entry at `path`.
     pub fn remove(&mut self, path: &str) -> Option<Entry> {
-        self.entries.remove(path)
+        Arc::make_mut(&mut self.entries).remove(path)
     }
 
     /// The entry at `path`.
@@ -185,7 +191,13 @@ impl Tree {
 
     /// Keeps only the entries for which `keep` is true.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &Entry) -> bool) {
-        self.entries.retain(|p, e| keep(p, e));
+        Arc::make_mut(&mut self.entries).retain(|p, e| keep(p, e));
+    }
+
+    /// True when `self` and `other` share their entries (one is a clone
+    /// of the other, neither changed since).
+    pub fn shares_entries(&self, other: &Tree) -> bool {
+        Arc::ptr_eq(&self.entries, &other.entries)
     }
 
     /// The differences from `expected` to `self`.
@@ -236,7 +248,7 @@ impl Tree {
 
 impl fmt::Display for Tree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (p, e) in &self.entries {
+        for (p, e) in self.entries.iter() {
             writeln!(f, "{p}  {e}")?;
         }
         Ok(())
