@@ -10,6 +10,8 @@
 //! - `prefixrace_no_pypa_installer`: `python3 -m installer` (pypa/installer)
 //!   is not installed (the pins of the `installer` strategy,
 //!   `tests/pins_installer.rs`).
+//! - `prefixrace_no_uv`: `uv` does not run (the pins of the `uv` strategy,
+//!   `tests/pins_uv.rs`).
 //! - `prefixrace_no_node`: `node` does not run (the pins of the kit's Node
 //!   wording, `tests/pins_voices.rs`).
 //!
@@ -31,6 +33,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_python3)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_node)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_pypa_installer)");
+    println!("cargo::rustc-check-cfg=cfg(prefixrace_no_uv)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
     if !runs("strace", &["-f", "-o", "/dev/null", "true"]) {
@@ -44,6 +47,10 @@ fn main() {
     if !runs("python3", &["-c", "import installer"]) {
         println!("cargo::rustc-cfg=prefixrace_no_pypa_installer");
         println!("cargo::warning=python3 -m installer is not installed: the tests that need it are ignored");
+    }
+    if !runs("uv", &["--version"]) {
+        println!("cargo::rustc-cfg=prefixrace_no_uv");
+        println!("cargo::warning=uv does not run here: the tests that need it are ignored");
     }
     if !runs("node", &["--version"]) {
         println!("cargo::rustc-cfg=prefixrace_no_node");

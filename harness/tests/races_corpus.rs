@@ -205,3 +205,34 @@ fn a_bad_step_is_one_line_naming_file_line_and_field() {
         refused(&["explore", &file], expected);
     }
 }
+
+/// Two installs of one wheel at once (pip issue 2361's shape): pip 21.1.2
+/// unlinks the other's executable before its chmod and fails; uv, whose
+/// every file is a tempfile renamed over its target, survives the same
+/// search.
+#[test]
+fn uv_survives_the_two_installs_pip_fails() {
+    let scenario = "scenarios/races/pip-2361-no-environment-lock.toml";
+    let explore = |strategy: &str| {
+        let (code, out, err) = run(&[
+            "explore",
+            scenario,
+            "--strategy",
+            strategy,
+            "--seed",
+            "1",
+            "--schedules",
+            "300",
+            "--format",
+            "json",
+        ]);
+        let report: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+        (code, report)
+    };
+    let (pip_code, pip) = explore("direct-install");
+    assert_eq!(pip_code, 1, "{pip}");
+    assert!(pip["first_failure"]["execution"].as_u64().unwrap() <= 10);
+    let (uv_code, uv) = explore("uv");
+    assert_eq!(uv_code, 0, "{uv}");
+    assert_eq!(uv["executions"], 300);
+}

@@ -17,6 +17,13 @@ pub enum WriteHow {
     /// Write a temporary file, then `rename` it over the target: readers
     /// see the old file or the new one, never half of one.
     Atomic(TmpName),
+    /// Rust's `tempfile` persisted over the target, as uv writes: `O_EXCL`
+    /// temporary file, filled (`copy`: through `fs::copy`'s own open),
+    /// renamed, a leftover `unlink`. See [`super::TempfileWrite`].
+    Tempfile {
+        /// Whether the bytes are copied in with `fs::copy`.
+        copy: bool,
+    },
 }
 
 /// The temporary name of an atomic write.
@@ -86,6 +93,16 @@ pub enum Action {
     Mkdir {
         /// The directory, relative to the prefix root.
         dir: Arc<str>,
+    },
+    /// Rust's `fs::create_dir_all(dir)` (uv).
+    CreateDirAll {
+        /// The directory, relative to the prefix root.
+        dir: Arc<str>,
+    },
+    /// `stat(path)`, whatever it finds: a look the model does not act on.
+    Probe {
+        /// The path, relative to the prefix root.
+        path: Arc<str>,
     },
     /// pypa/installer's `if not exists(dir): Path(dir).mkdir(parents=True,
     /// exist_ok=True)`.

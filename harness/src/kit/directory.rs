@@ -50,6 +50,15 @@ impl CreateDir {
         }
     }
 
+    /// Rust's `fs::create_dir_all`: `mkdir` first, the parent first on
+    /// ENOENT, any other error fine if a `stat` finds a directory.
+    pub fn create_dir_all(dir: &Arc<str>) -> CreateDir {
+        CreateDir {
+            dir: dir.clone(),
+            phase: Phase::PathlibMkdir(vec![dir.clone()]),
+        }
+    }
+
     /// `mkdir(dir)`: EEXIST fails.
     pub fn strict(dir: &Arc<str>) -> CreateDir {
         CreateDir {

@@ -18,6 +18,9 @@ pub enum GuardKind {
     /// `stat(path)`: present fails the installer (EEXIST), as
     /// pypa/installer refuses to overwrite a file.
     FailIfExists,
+    /// `stat(path)`, and on whatever it finds: a look the model does not
+    /// act on (uv's check for a wheel's `.data` directory it has none of).
+    Probe,
 }
 
 /// A marker check in progress.
@@ -55,6 +58,10 @@ impl Primitive for MarkerGuard {
                 Next::Fail(Failure::new("stat", Errno::EEXIST, &self.path))
             }
             (GuardKind::FailIfExists, Some(false)) => Next::Done,
+            (GuardKind::Probe, None) => Next::Op(Op::Stat {
+                path: self.path.clone(),
+            }),
+            (GuardKind::Probe, Some(_)) => Next::Done,
             (GuardKind::WaitFor, _) if probe(&self.path) == Some(Kind::File) => Next::Done,
             (GuardKind::WaitFor, _) => Next::Wait(Condition::Exists {
                 path: self.path.to_string(),

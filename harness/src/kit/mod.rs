@@ -28,6 +28,7 @@ mod rename;
 mod script;
 mod swap;
 mod symlink;
+mod tempfile;
 #[cfg(test)]
 mod test_support;
 mod voice;
@@ -50,5 +51,6 @@ pub use rename::Rename;
 pub use script::Script;
 pub use swap::{SwapIn, SWAP_ATTEMPTS};
 pub use symlink::SymlinkSwap;
+pub use tempfile::TempfileWrite;
 pub use voice::{Dialect, Voice};
 pub use write::WriteFile;

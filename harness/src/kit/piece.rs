@@ -3,7 +3,7 @@
 
 use super::{
     Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile,
-    RemoveTree, Rename, SwapIn, SymlinkSwap, WriteFile,
+    RemoveTree, Rename, SwapIn, SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -14,6 +14,8 @@ pub enum Piece {
     CreateDir(CreateDir),
     /// A file write.
     Write(WriteFile),
+    /// A `tempfile` write.
+    Tempfile(TempfileWrite),
     /// A tree removal.
     Remove(RemoveTree),
     /// A rename.
@@ -40,10 +42,17 @@ impl Piece {
             Action::Makedirs { dir } => Piece::CreateDir(CreateDir::tolerant(dir)),
             Action::Mkdir { dir } => Piece::CreateDir(CreateDir::strict(dir)),
             Action::EnsureDir { dir } => Piece::CreateDir(CreateDir::pathlib(dir)),
+            Action::CreateDirAll { dir } => Piece::CreateDir(CreateDir::create_dir_all(dir)),
+            Action::Probe { path } => Piece::Guard(MarkerGuard::new(path, GuardKind::Probe)),
             Action::FailIfExists { path } => {
                 Piece::Guard(MarkerGuard::new(path, GuardKind::FailIfExists))
             }
             Action::Chmod { path, mode } => Piece::Chmod(Chmod::new(path, *mode)),
+            Action::Write {
+                path,
+                content,
+                how: WriteHow::Tempfile { copy },
+            } => Piece::Tempfile(TempfileWrite::new(path, content, *copy, job)),
             Action::Write { path, content, how } => {
                 Piece::Write(WriteFile::new(path, content, *how, job))
             }
@@ -71,6 +80,7 @@ impl Piece {
         match self {
             Piece::CreateDir(p) => p,
             Piece::Write(p) => p,
+            Piece::Tempfile(p) => p,
             Piece::Remove(p) => p,
             Piece::Rename(p) => p,
             Piece::Swap(p) => p,

@@ -81,6 +81,16 @@ impl Script {
         self.then(Action::EnsureDir { dir: dir.into() })
     }
 
+    /// Rust's `fs::create_dir_all(dir)`.
+    pub fn create_dir_all(self, dir: &str) -> Script {
+        self.then(Action::CreateDirAll { dir: dir.into() })
+    }
+
+    /// `stat(path)`, whatever it finds.
+    pub fn probe(self, path: &str) -> Script {
+        self.then(Action::Probe { path: path.into() })
+    }
+
     /// Fails when `path` exists (pypa/installer's `File already exists`).
     pub fn fail_if_exists(self, path: &str) -> Script {
         self.then(Action::FailIfExists { path: path.into() })

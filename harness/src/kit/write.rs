@@ -37,7 +37,7 @@ impl WriteFile {
             WriteHow::Atomic(TmpName::Unique) => {
                 format!("{path}.tmp.{}", job.replace('/', "_")).into()
             }
-            WriteHow::InPlace | WriteHow::Exclusive => path.clone(),
+            WriteHow::InPlace | WriteHow::Exclusive | WriteHow::Tempfile { .. } => path.clone(),
         };
         WriteFile {
             path: path.clone(),
@@ -51,7 +51,9 @@ impl WriteFile {
     fn flags(&self) -> OpenFlags {
         match self.how {
             WriteHow::Exclusive => OpenFlags::CREATE_NEW,
-            WriteHow::InPlace | WriteHow::Atomic(_) => OpenFlags::CREATE_TRUNC,
+            WriteHow::InPlace | WriteHow::Atomic(_) | WriteHow::Tempfile { .. } => {
+                OpenFlags::CREATE_TRUNC
+            }
         }
     }
 

@@ -31,6 +31,7 @@ mod registry;
 mod staged_copy;
 mod staged_merge;
 mod step;
+mod uv_install;
 
 /// The options of the `copy` and `merge` steps.
 pub use crate::job::{Collision, CpOnExist};
@@ -47,6 +48,7 @@ pub use registry::{
 pub use staged_copy::StagedCopy;
 pub use staged_merge::StagedMerge;
 pub use step::{Step, STEP_NAMES};
+pub use uv_install::UvInstall;
 
 use std::sync::Arc;
 

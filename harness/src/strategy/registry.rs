@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{
     AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, PypaInstaller, StagedCopy,
-    StagedMerge, Strategy,
+    StagedMerge, Strategy, UvInstall,
 };
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -23,9 +23,9 @@ pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
 
 /// Strategies that model another installer and are chosen by name only:
 /// `--strategy all` (the order-sensitivity matrix of the Sage strategies)
-/// leaves them out. Today: `installer` (pypa/installer).
+/// leaves them out: `installer` (pypa/installer) and `uv` (uv in copy mode).
 pub fn named_strategies() -> Vec<Arc<dyn Strategy>> {
-    vec![Arc::new(PypaInstaller)]
+    vec![Arc::new(PypaInstaller), Arc::new(UvInstall)]
 }
 
 /// Looks up a built-in strategy by name (the matrix's and the named ones).
