@@ -136,6 +136,12 @@ pub enum Action {
         /// may not exist yet).
         missing_ok: bool,
     },
+    /// Move an installed directory aside as pip's uninstall does, onto the
+    /// first free `~`-named sibling ([`super::StashDir`]).
+    Stash {
+        /// The directory, relative to the prefix root.
+        dir: Arc<str>,
+    },
     /// Swap a new tree in over a target: rename the old one aside, rename
     /// the new one in (again, over a target another process put in
     /// meanwhile), remove the old ones.

@@ -3,7 +3,7 @@
 
 use super::{
     Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile,
-    RemoveTree, Rename, SwapIn, SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
+    RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -22,6 +22,8 @@ pub enum Piece {
     Rename(Rename),
     /// A tree swapped in.
     Swap(SwapIn),
+    /// An uninstall stash.
+    Stash(StashDir),
     /// A symlink swap.
     Symlink(SymlinkSwap),
     /// Taking or releasing a lock.
@@ -63,6 +65,7 @@ impl Piece {
                 missing_ok,
             } => Piece::Rename(Rename::new(from, to, *missing_ok)),
             Action::SwapIn { new, target } => Piece::Swap(SwapIn::new(new, target, job)),
+            Action::Stash { dir } => Piece::Stash(StashDir::new(dir)),
             Action::Symlink { target, link, how } => {
                 Piece::Symlink(SymlinkSwap::new(target, link, *how, job))
             }
@@ -84,6 +87,7 @@ impl Piece {
             Piece::Remove(p) => p,
             Piece::Rename(p) => p,
             Piece::Swap(p) => p,
+            Piece::Stash(p) => p,
             Piece::Symlink(p) => p,
             Piece::Lock(p) => p,
             Piece::Guard(p) => p,

@@ -151,6 +151,12 @@ impl Script {
         })
     }
 
+    /// Moves an installed directory aside as pip's uninstall does
+    /// ([`super::StashDir`]).
+    pub fn stash(self, dir: &str) -> Script {
+        self.then(Action::Stash { dir: dir.into() })
+    }
+
     /// Swaps the tree `new` in over `target` ([`super::SwapIn`]).
     pub fn swap_in(self, new: &str, target: &str) -> Script {
         self.then(Action::SwapIn {

@@ -25,6 +25,7 @@
 //! - `write-tree`: `dir`, `files` (paths under `dir`), `version`, `how`, `tmp`;
 //! - `remove`: `path`, `style` (`rm-rf`, `rmtree`, `rimraf`);
 //! - `rename`: `from`, `to`, `missing-ok`;
+//! - `stash`: `dir` (pip's uninstall: moved aside to a `~`-named sibling);
 //! - `swap-in`: `new`, `target` (rename aside, rename in, remove the old;
 //!   again when another process put a target in meanwhile);
 //! - `symlink`: `target`, `link`, `how` (`create`, `unlink-then-create`,
@@ -361,6 +362,7 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
             let kind = k.lock_kind()?;
             script.unlock(&path, kind)
         }
+        "stash" => script.stash(&k.path("dir")?),
         "skip-if-exists" => script.skip_if_exists(&k.path("path")?),
         "wait-for" => script.wait_for(&k.path("path")?),
         "read" => script.read(&k.path("path")?),
@@ -369,7 +371,7 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
                 "do",
                 format!(
                     "unknown step {other:?}: expected makedirs, mkdir, ensure-dir, write, \
-                     write-tree, chmod, remove, rename, swap-in, symlink, lock, unlock, \
+                     write-tree, chmod, remove, rename, swap-in, stash, symlink, lock, unlock, \
                      skip-if-exists, fail-if-exists, wait-for or read"
                 ),
             ))
