@@ -16,6 +16,11 @@
 //! directories at once (two pips, each with its parents' `makedirs` and
 //! its `__pycache__`), and a cache of the last few paths missed often
 //! enough that its walks were a tenth of what an op cost.
+//!
+//! In front of the map sit the last few paths answered ([`RECENT`]), each
+//! in a buffer of its own: two interleaved installers mostly come back to
+//! the directory they just used, and comparing a path with a few held ones
+//! costs less than hashing it and probing the map.
 
 use std::collections::HashMap;
 
@@ -26,6 +31,9 @@ use crate::fast_hash::Fast;
 /// distinct directories in an execution.
 const CAPACITY: usize = 4096;
 
+/// How many of the last paths answered are compared before the map.
+const RECENT: usize = 4;
+
 /// Resolved directory paths, each with the directory inode it led to.
 ///
 /// A clone starts empty: executions clone a prepared filesystem, and
@@ -34,6 +42,10 @@ const CAPACITY: usize = 4096;
 #[derive(Debug, Default)]
 pub struct DirCache {
     dirs: HashMap<Box<str>, Ino, Fast>,
+    /// The last paths answered or put, most recent first; the first
+    /// `recent_len` hold one. Their buffers are reused, never freed.
+    recent: [(String, Ino); RECENT],
+    recent_len: usize,
 }
 
 impl Clone for DirCache {
@@ -44,16 +56,27 @@ impl Clone for DirCache {
 
 impl DirCache {
     /// The directory `path` led to, if it is kept.
-    pub fn get(&self, path: &str) -> Option<Ino> {
-        self.dirs.get(path).copied()
+    pub fn get(&mut self, path: &str) -> Option<Ino> {
+        for i in 0..self.recent_len {
+            if self.recent[i].0 == path {
+                let ino = self.recent[i].1;
+                self.recent[..=i].rotate_right(1);
+                return Some(ino);
+            }
+        }
+        let ino = self.dirs.get(path).copied()?;
+        self.remember(path, ino);
+        Some(ino)
     }
 
     /// Keeps that `path` leads to the directory `ino`.
     pub fn put(&mut self, path: &str, ino: Ino) {
         if self.dirs.len() >= CAPACITY {
-            self.dirs.clear();
+            self.forget_all();
         }
         self.dirs.insert(path.into(), ino);
+        // Held first, it shadows any older copy of `path` further back.
+        self.remember(path, ino);
     }
 
     /// Forgets every path: an entry leading to a directory or a symlink was
@@ -62,6 +85,18 @@ impl DirCache {
         if !self.dirs.is_empty() {
             self.dirs.clear();
         }
+        self.recent_len = 0;
+    }
+
+    /// Puts `path` first among the recent paths, in the buffer of the
+    /// least recent one (the one dropped when all are taken).
+    fn remember(&mut self, path: &str, ino: Ino) {
+        self.recent_len = (self.recent_len + 1).min(RECENT);
+        self.recent[..self.recent_len].rotate_right(1);
+        let (held, held_ino) = &mut self.recent[0];
+        held.clear();
+        held.push_str(path);
+        *held_ino = ino;
     }
 }
 
@@ -87,6 +122,33 @@ mod tests {
         cache.forget_all();
         assert_eq!(cache.get("e"), None);
         assert_eq!(cache.get("a"), None);
+    }
+
+    /// With fewer paths than the map holds and a few more than the recent
+    /// slots: answers come from the recent slots most of the time, and
+    /// must still be the last put since the last forgetting.
+    #[test]
+    fn recent_paths_answer_as_the_map_does() {
+        let mut cache = DirCache::default();
+        let mut reference: BTreeMap<String, Ino> = BTreeMap::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for step in 0..20_000usize {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let path = format!("lib/d{}", seed % (RECENT as u64 + 2));
+            match (seed >> 16) % 32 {
+                0 => {
+                    cache.forget_all();
+                    reference.clear();
+                }
+                1..=8 => {
+                    cache.put(&path, step);
+                    reference.insert(path, step);
+                }
+                _ => assert_eq!(cache.get(&path), reference.get(&path).copied(), "{path}"),
+            }
+        }
     }
 
     /// Against a map that keeps everything: the cache never answers with

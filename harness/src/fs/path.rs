@@ -32,24 +32,21 @@ pub enum PathError {
 /// the end (the model splits every op's path this way; `rfind` paid for its
 /// generality there).
 pub(crate) fn last_slash(path: &str) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const SLASHES: u64 = ONES * b'/' as u64;
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const SLASHES: u64 = 0x0101_0101_0101_0101 * b'/' as u64;
     let bytes = path.as_bytes();
     let mut end = bytes.len();
     while end >= 8 {
         let word = u64::from_le_bytes(bytes[end - 8..end].try_into().expect("8 bytes"));
         let x = word ^ SLASHES;
-        // A byte of `x` is zero where `word` holds a slash. Every such byte
-        // is flagged; a borrow can also flag a byte above one (a `0`, say),
-        // never a word without a slash. So scan down from the highest flag.
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        // A byte of `x` is zero exactly where `word` holds a slash; the high
+        // bit of each byte of `found` is set exactly for those bytes (adding
+        // 0x7f to the low seven bits of a byte carries into its high bit
+        // unless they are all zero, and never into the next byte). The last
+        // slash is the highest flagged byte.
+        let found = !(((x & LOWS) + LOWS) | x | LOWS);
         if found != 0 {
-            let highest = 7 - (found.leading_zeros() / 8) as usize;
-            return bytes[end - 8..end - 8 + highest + 1]
-                .iter()
-                .rposition(|&b| b == b'/')
-                .map(|i| end - 8 + i);
+            return Some(end - 1 - (found.leading_zeros() / 8) as usize);
         }
         end -= 8;
     }
@@ -137,7 +134,8 @@ mod tests {
     /// (`0` is `/` + 1) and next to non-ASCII bytes.
     #[test]
     fn last_slash_agrees_with_rfind() {
-        let fillers = ["a", "0", "é", "."];
+        // `¯` is 0xC2 0xAF: 0xAF is a slash with its high bit set.
+        let fillers = ["a", "0", "é", ".", "¯"];
         for len in 0..40 {
             for filler in fillers {
                 let base: String = filler.repeat(len);

@@ -47,6 +47,9 @@ pub struct CompileItem {
     pub source: Arc<str>,
     /// The `__pycache__` directory.
     pub pycache: Arc<str>,
+    /// Its parent (`parent_of(pycache)`, what `makedirs` stats first),
+    /// named once per plan rather than once per execution.
+    pub pycache_parent: Arc<str>,
     /// The final `.pyc`.
     pub pyc: Arc<str>,
     /// The temporary `<pyc>.<id>` name.
@@ -135,6 +138,7 @@ impl PipPlan {
                     CompileItem {
                         bytecode: written.get(&*source).map(|b| Blob::bytecode(&b.digest())),
                         source: source.clone(),
+                        pycache_parent: dir.into(),
                         pycache: pycache.into(),
                         pyc: pyc.into(),
                         tmp: tmp.into(),
@@ -535,7 +539,8 @@ impl Job for PipJob {
                     self.next_item();
                     return;
                 }
-                let md = Makedirs::new(self.item().pycache.clone());
+                let item = self.item();
+                let md = Makedirs::with_parent(item.pycache.clone(), item.pycache_parent.clone());
                 let MakedirsStep::Op(op) = md.step() else {
                     unreachable!("makedirs starts with a stat")
                 };
