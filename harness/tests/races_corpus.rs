@@ -236,3 +236,33 @@ fn uv_survives_the_two_installs_pip_fails() {
     assert_eq!(uv_code, 0, "{uv}");
     assert_eq!(uv["executions"], 300);
 }
+
+/// SageMath 33060 with the `pip` strategy (pip 23 with its uninstall): the
+/// same wheel given twice, one pip's stash moves the other's half-made
+/// `.dist-info` away and the other fails on its INSTALLER temporary file,
+/// with the line Sage's log shows.
+#[test]
+fn two_current_pips_of_one_wheel_fail_as_sage_33060_did() {
+    let wheel = "scenarios/payloads/idna-3.7-py3-none-any.whl";
+    let (code, out, err) = run(&[
+        "explore",
+        "--package",
+        wheel,
+        "--package",
+        wheel,
+        "--strategy",
+        "pip",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert!(report["first_failure"]["execution"].as_u64().unwrap() <= 10);
+    let errors = report["first_failure"].to_string();
+    assert!(
+        errors.contains("No such file or directory: '/sage/local/lib/python3.9/site-packages/idna-3.7.dist-info/INSTALLER"),
+        "{errors}"
+    );
+}

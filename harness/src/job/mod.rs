@@ -13,6 +13,7 @@ mod lock;
 mod pip;
 mod script;
 mod script_write;
+mod sequence;
 mod trace;
 
 pub use atomic::AtomicWriteJob;
@@ -23,6 +24,7 @@ pub use import::{ImportJob, ImportModule};
 pub use lock::{LockedJob, PREFIX_LOCK};
 pub use pip::{temp_token, PipFile, PipJob, PipPlan};
 pub use script::ScriptJob;
+pub use sequence::SequenceJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 
 use std::fmt;

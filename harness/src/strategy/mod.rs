@@ -25,6 +25,7 @@ mod declarative;
 mod direct_install;
 mod image_then_merge;
 mod locked_staged_copy;
+mod pip_reinstall;
 mod pipeline;
 mod pypa_installer;
 mod registry;
@@ -40,6 +41,7 @@ pub use declarative::{parse_declared, DeclaredStrategy};
 pub use direct_install::DirectInstall;
 pub use image_then_merge::ImageThenMerge;
 pub use locked_staged_copy::LockedStagedCopy;
+pub use pip_reinstall::PipReinstall;
 pub use pipeline::{Delivery, Pipeline};
 pub use pypa_installer::PypaInstaller;
 pub use registry::{

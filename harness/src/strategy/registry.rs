@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::{
-    AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, PypaInstaller, StagedCopy,
-    StagedMerge, Strategy, UvInstall,
+    AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, PipReinstall, PypaInstaller,
+    StagedCopy, StagedMerge, Strategy, UvInstall,
 };
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -23,9 +23,14 @@ pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
 
 /// Strategies that model another installer and are chosen by name only:
 /// `--strategy all` (the order-sensitivity matrix of the Sage strategies)
-/// leaves them out: `installer` (pypa/installer) and `uv` (uv in copy mode).
+/// leaves them out: `pip` (pip 23 with its uninstall), `installer`
+/// (pypa/installer) and `uv` (uv in copy mode).
 pub fn named_strategies() -> Vec<Arc<dyn Strategy>> {
-    vec![Arc::new(PypaInstaller), Arc::new(UvInstall)]
+    vec![
+        Arc::new(PipReinstall),
+        Arc::new(PypaInstaller),
+        Arc::new(UvInstall),
+    ]
 }
 
 /// Looks up a built-in strategy by name (the matrix's and the named ones).
