@@ -394,6 +394,14 @@ fn list_names_the_builtins() {
     assert!(
         out.contains("sage-32361") && out.contains("staged-copy") && out.contains("direct-install")
     );
+    // The installers chosen by name only are listed too, apart.
+    let others = out
+        .split("other installers")
+        .nth(1)
+        .expect("a section of its own");
+    for name in ["pip ", "installer ", "uv "] {
+        assert!(others.contains(&format!("  {name}")), "{name} in {out}");
+    }
 }
 
 #[test]

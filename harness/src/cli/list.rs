@@ -1,7 +1,7 @@
 //! `prefixrace list`: the built-in scenarios and strategies.
 
 use prefixrace::scenario;
-use prefixrace::strategy::builtin_strategies;
+use prefixrace::strategy::{builtin_strategies, named_strategies};
 use prefixrace::Result;
 
 /// Runs `prefixrace list`.
@@ -13,6 +13,10 @@ pub fn run() -> Result<i32> {
     }
     println!("strategies:");
     for s in builtin_strategies() {
+        println!("  {:<18} {}", s.name(), s.summary());
+    }
+    println!("other installers (by name only; not in --strategy all):");
+    for s in named_strategies() {
         println!("  {:<18} {}", s.name(), s.summary());
     }
     Ok(0)

@@ -54,7 +54,11 @@ pub fn scenario_strategy(name: &str, scenario: &Scenario) -> Result<Arc<dyn Stra
 }
 
 fn find(name: &str, all: Vec<Arc<dyn Strategy>>) -> Result<Arc<dyn Strategy>> {
-    let names: Vec<String> = all.iter().map(|s| s.name().to_string()).collect();
+    let names: Vec<String> = all
+        .iter()
+        .chain(named_strategies().iter())
+        .map(|s| s.name().to_string())
+        .collect();
     if let Some(named) = named_strategies().into_iter().find(|s| s.name() == name) {
         return Ok(named);
     }
