@@ -266,3 +266,24 @@ fn two_current_pips_of_one_wheel_fail_as_sage_33060_did() {
         "{errors}"
     );
 }
+
+/// The installers chosen by name are reserved like the built-in ones: a
+/// `[[strategy]]` named `uv` is refused, in a scenario and in code, rather
+/// than silently losing to the built-in `uv`.
+#[test]
+fn a_declared_strategy_cannot_take_an_installers_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        "name = \"s\"\n[[package]]\nname = \"a\"\n[[package.file]]\npath = \"a/__init__.py\"\n\
+         [[strategy]]\nname = \"uv\"\nsteps = [\"write\"]\n",
+    )
+    .unwrap();
+    refused(
+        &["explore", &path.display().to_string()],
+        &["s.toml:7", "already defined"],
+    );
+    let in_code = prefixrace::DeclaredStrategy::from_steps("pip", [prefixrace::Step::write()]);
+    assert!(in_code.unwrap_err().to_string().contains("already defined"));
+}

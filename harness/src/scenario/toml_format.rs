@@ -144,6 +144,17 @@ struct RawActivity {
     steps: Vec<Spanned<toml::Value>>,
 }
 
+/// TOML values with the line each starts on (a list of steps).
+fn with_lines(values: Vec<Spanned<toml::Value>>, lines: &LineIndex) -> Vec<(toml::Value, usize)> {
+    values
+        .into_iter()
+        .map(|v| {
+            let line = lines.line(v.span().start);
+            (v.into_inner(), line)
+        })
+        .collect()
+}
+
 /// The 1-based line of byte offset `offset` in `src`.
 pub(crate) fn line_of(src: &str, offset: usize) -> usize {
     1 + src.as_bytes()[..offset.min(src.len())]
@@ -579,14 +590,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                         "a script activity needs at least one step",
                     ));
                 }
-                let steps: Vec<(toml::Value, usize)> = a
-                    .steps
-                    .into_iter()
-                    .map(|v| {
-                        let line = line_index.line(v.span().start);
-                        (v.into_inner(), line)
-                    })
-                    .collect();
+                let steps = with_lines(a.steps, &line_index);
                 let name = a.name.into_inner();
                 let script = super::script_steps::parse_steps(file, &program, steps)?;
                 s.activities.push(Activity::Script {
@@ -605,19 +609,9 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
             }
         }
     }
-    let mut reserved: Vec<String> = crate::strategy::builtin_strategies()
-        .iter()
-        .map(|st| st.name().to_string())
-        .collect();
+    let mut reserved = crate::strategy::reserved_names();
     for st in raw.strategies {
-        let steps: Vec<(toml::Value, usize)> = st
-            .steps
-            .into_iter()
-            .map(|v| {
-                let line = line_index.line(v.span().start);
-                (v.into_inner(), line)
-            })
-            .collect();
+        let steps = with_lines(st.steps, &line_index);
         let declared = crate::strategy::parse_declared(
             file,
             (st.name.get_ref(), line_index.line(st.name.span().start)),

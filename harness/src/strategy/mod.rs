@@ -45,7 +45,8 @@ pub use pip_reinstall::PipReinstall;
 pub use pipeline::{Delivery, Pipeline};
 pub use pypa_installer::PypaInstaller;
 pub use registry::{
-    builtin_strategies, builtin_strategy, named_strategies, scenario_strategies, scenario_strategy,
+    builtin_strategies, builtin_strategy, named_strategies, reserved_names, scenario_strategies,
+    scenario_strategy,
 };
 pub use staged_copy::StagedCopy;
 pub use staged_merge::StagedMerge;

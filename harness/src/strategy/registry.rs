@@ -33,6 +33,15 @@ pub fn named_strategies() -> Vec<Arc<dyn Strategy>> {
     ]
 }
 
+/// The names no declared strategy may take: the matrix's and the named ones.
+pub fn reserved_names() -> Vec<String> {
+    builtin_strategies()
+        .iter()
+        .chain(named_strategies().iter())
+        .map(|s| s.name().to_string())
+        .collect()
+}
+
 /// Looks up a built-in strategy by name (the matrix's and the named ones).
 pub fn builtin_strategy(name: &str) -> Result<Arc<dyn Strategy>> {
     find(name, builtin_strategies())

@@ -20,8 +20,8 @@
 //! assert!(wrong.unwrap_err().to_string().contains("put `stage` before it"));
 //! ```
 
-use super::builtin_strategies;
 use super::pipeline::{Delivery, Pipeline};
+use super::reserved_names;
 use super::DeclaredStrategy;
 use crate::error::{Error, Result};
 use crate::job::{Collision, CpOnExist};
@@ -120,10 +120,7 @@ impl DeclaredStrategy {
         steps: impl IntoIterator<Item = Step>,
     ) -> Result<DeclaredStrategy> {
         let name = name.into();
-        let reserved: Vec<String> = builtin_strategies()
-            .iter()
-            .map(|s| s.name().to_string())
-            .collect();
+        let reserved = reserved_names();
         let located: Vec<(Step, usize)> = steps.into_iter().map(|s| (s, 0)).collect();
         let file = format!("strategy {name:?}");
         compose(&file, (&name, 0), "", &located, &reserved)
