@@ -48,6 +48,12 @@ pub enum RemoveStyle {
     /// Node's `rimraf`: a missing entry is fine; a directory that filled up
     /// again is emptied again, up to [`RIMRAF_RETRIES`] times.
     Rimraf,
+    /// Node's own `fs.rm(path, {recursive: true, force: true})` (what npm
+    /// removes its retired packages with, recorded with npm 11.19 and
+    /// Node 20): `lstat`, then `rmdir` a directory first and list it only
+    /// on ENOTEMPTY; a missing entry is fine; a directory that filled up
+    /// again fails with ENOTEMPTY (`maxRetries` is 0).
+    NodeRm,
 }
 
 /// How many times `rimraf` empties a directory again on `ENOTEMPTY`
@@ -135,6 +141,17 @@ pub enum Action {
         /// Whether a missing source is fine (renaming aside a target that
         /// may not exist yet).
         missing_ok: bool,
+    },
+    /// Move a directory as npm does ([`super::MoveFile`]): make the
+    /// destination's parent, rename, again once on ENOENT.
+    MoveFile {
+        /// The source, relative to the prefix root.
+        from: Arc<str>,
+        /// The destination, relative to the prefix root.
+        to: Arc<str>,
+        /// npm 11.7 and later: remove a destination that exists already and
+        /// move again, instead of failing.
+        replace_existing: bool,
     },
     /// Move an installed directory aside as pip's uninstall does, onto the
     /// first free `~`-named sibling ([`super::StashDir`]).

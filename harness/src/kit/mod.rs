@@ -5,7 +5,8 @@
 //! Every installer in the package ecosystem is made of the same few moves:
 //! make directories ([`CreateDir`], [`Makedirs`]), write files in place or
 //! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
-//! `shutil.rmtree` or `rimraf` do ([`RemoveTree`]), rename ([`Rename`]),
+//! `shutil.rmtree`, `rimraf` or Node's `fs.rm` do ([`RemoveTree`]), rename
+//! ([`Rename`], npm's [`MoveFile`]),
 //! swap symlinks ([`SymlinkSwap`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
 //! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
@@ -20,6 +21,7 @@ mod failure;
 mod guard;
 mod lock;
 mod makedirs;
+mod move_file;
 mod piece;
 mod primitive;
 mod read;
@@ -44,6 +46,7 @@ pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
 pub use lock::AdvisoryLock;
 pub use makedirs::{Makedirs, MakedirsStep};
+pub use move_file::MoveFile;
 pub use piece::Piece;
 pub use primitive::{Next, Primitive};
 pub use read::ReadFile;

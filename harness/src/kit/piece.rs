@@ -2,8 +2,9 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile,
-    RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
+    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, MoveFile, Next, Primitive,
+    ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile,
+    WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -20,6 +21,8 @@ pub enum Piece {
     Remove(RemoveTree),
     /// A rename.
     Rename(Rename),
+    /// npm's move of a directory.
+    Move(MoveFile),
     /// A tree swapped in.
     Swap(SwapIn),
     /// An uninstall stash.
@@ -64,6 +67,11 @@ impl Piece {
                 to,
                 missing_ok,
             } => Piece::Rename(Rename::new(from, to, *missing_ok)),
+            Action::MoveFile {
+                from,
+                to,
+                replace_existing,
+            } => Piece::Move(MoveFile::new(from, to, *replace_existing)),
             Action::SwapIn { new, target } => Piece::Swap(SwapIn::new(new, target, job)),
             Action::Stash { dir } => Piece::Stash(StashDir::new(dir)),
             Action::Symlink { target, link, how } => {
@@ -86,6 +94,7 @@ impl Piece {
             Piece::Tempfile(p) => p,
             Piece::Remove(p) => p,
             Piece::Rename(p) => p,
+            Piece::Move(p) => p,
             Piece::Swap(p) => p,
             Piece::Stash(p) => p,
             Piece::Symlink(p) => p,

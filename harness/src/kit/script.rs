@@ -151,6 +151,17 @@ impl Script {
         })
     }
 
+    /// Moves `from` to `to` as npm does ([`super::MoveFile`]); with
+    /// `replace_existing` (npm 11.7 and later) an occupied destination is
+    /// removed and the move tried again.
+    pub fn move_file(self, from: &str, to: &str, replace_existing: bool) -> Script {
+        self.then(Action::MoveFile {
+            from: from.into(),
+            to: to.into(),
+            replace_existing,
+        })
+    }
+
     /// Moves an installed directory aside as pip's uninstall does
     /// ([`super::StashDir`]).
     pub fn stash(self, dir: &str) -> Script {

@@ -11,7 +11,8 @@
 //!   exception class);
 //! - Node (libuv's lower-case messages): `ENOENT: no such file or
 //!   directory, rename 'A' -> 'B'`, after pnpm's ` ERR_PNPM_ENOENT  ` or
-//!   npm's `npm ERR! enoent `;
+//!   npm's `npm error ` (npm 10 and later; the last line of its report,
+//!   pinned against npm 11.19 in `tests/pins_npm.rs`);
 //! - Rust's `fs-err`, as uv prints it: `error: failed to rename file from A
 //!   to B: No such file or directory (os error 2)`.
 //!
@@ -158,7 +159,7 @@ impl Voice {
         let error = format!("{code}: {}, {syscall} {target}", libuv_message(f.errno));
         match self.program.as_str() {
             "pnpm" => format!(" ERR_PNPM_{code}  {error}"),
-            "npm" => format!("npm ERR! {} {error}", code.to_lowercase()),
+            "npm" => format!("npm error {error}"),
             _ => format!("Error: {error}"),
         }
     }
@@ -247,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             say("npm"),
-            "npm ERR! enoent ENOENT: no such file or directory, rename \
+            "npm error ENOENT: no such file or directory, rename \
              '/p/node_modules/.tmp-a' -> '/p/node_modules/is-positive'"
         );
         assert_eq!(
