@@ -129,15 +129,30 @@ fn model_calls() -> Vec<String> {
         .collect()
 }
 
-fn npm(dir: &Path, args: &[&str]) {
-    let out = Command::new("npm")
+/// npm's flags for every run here: nothing fetched, nothing run.
+const NPM_FLAGS: [&str; 4] = ["--offline", "--no-audit", "--no-fund", "--ignore-scripts"];
+
+/// npm's environment for every run here: its cache in `work`.
+fn npm_env(work: &Path) -> [(&'static str, PathBuf); 2] {
+    [
+        ("npm_config_cache", work.join("cache")),
+        ("npm_config_update_notifier", PathBuf::from("false")),
+    ]
+}
+
+/// `npm ARGS` in `dir`.
+fn npm_command(dir: &Path, work: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("npm");
+    command
         .args(args)
-        .args(["--offline", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .args(NPM_FLAGS)
         .current_dir(dir)
-        .env("npm_config_cache", dir.join("../cache"))
-        .env("npm_config_update_notifier", "false")
-        .output()
-        .unwrap();
+        .envs(npm_env(work));
+    command
+}
+
+fn npm(dir: &Path, work: &Path, args: &[&str]) {
+    let out = npm_command(dir, work, args).output().unwrap();
     assert!(out.status.success(), "npm {args:?}: {out:?}");
 }
 
@@ -148,7 +163,11 @@ fn pack(work: &Path, version: &str) -> String {
     let manifest = format!("{{\"name\":\"acorn\",\"version\":\"{version}\"}}\n");
     std::fs::write(pkg.join("package.json"), manifest).unwrap();
     std::fs::write(pkg.join("dist/acorn.js"), format!("// acorn {version}\n")).unwrap();
-    npm(&pkg, &["pack", "--silent", "--pack-destination", ".."]);
+    npm(
+        &pkg,
+        work,
+        &["pack", "--silent", "--pack-destination", ".."],
+    );
     format!("acorn-{version}.tgz")
 }
 
@@ -160,29 +179,35 @@ fn depend(app: &Path, tarball: &str) {
     std::fs::write(app.join("package.json"), manifest).unwrap();
 }
 
+/// A project in `work` with acorn 8.11.2 installed by npm and 8.11.3
+/// declared: the next `npm install` changes it.
+fn project_to_change(work: &Path) -> PathBuf {
+    let old = pack(work, "8.11.2");
+    let new = pack(work, "8.11.3");
+    let app = work.join("app");
+    std::fs::create_dir(&app).unwrap();
+    depend(&app, &old);
+    npm(&app, work, &["install"]);
+    depend(&app, &new);
+    app
+}
+
 #[test]
 #[cfg_attr(prefixrace_no_strace, ignore = "strace cannot trace here")]
 #[cfg_attr(prefixrace_no_npm, ignore = "npm does not run here")]
 fn the_model_makes_the_calls_real_npm_makes() {
     let work = tempfile::tempdir().unwrap();
-    let old = pack(work.path(), "8.11.2");
-    let new = pack(work.path(), "8.11.3");
-    let app = work.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    depend(&app, &old);
-    npm(&app, &["install"]);
-    depend(&app, &new);
+    let app = project_to_change(work.path());
     let log = work.path().join("strace.log");
     let status = Command::new("strace")
         .args(["-f", "-qq", "-e"])
         .arg("trace=mkdir,mkdirat,openat,rename,renameat,renameat2,unlink,unlinkat,rmdir")
         .arg("-o")
         .arg(&log)
-        .args(["npm", "install", "--offline", "--no-audit", "--no-fund"])
-        .arg("--ignore-scripts")
+        .args(["npm", "install"])
+        .args(NPM_FLAGS)
         .current_dir(&app)
-        .env("npm_config_cache", work.path().join("cache"))
-        .env("npm_config_update_notifier", "false")
+        .envs(npm_env(work.path()))
         .status()
         .unwrap();
     assert!(status.success());
@@ -254,13 +279,7 @@ fn npm_words_a_failed_move_as_the_kit_does() {
     use prefixrace::kit::{Failure, Voice};
 
     let work = tempfile::tempdir().unwrap();
-    let old = pack(work.path(), "8.11.2");
-    let new = pack(work.path(), "8.11.3");
-    let app = work.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    depend(&app, &old);
-    npm(&app, &["install"]);
-    depend(&app, &new);
+    let app = project_to_change(work.path());
     let installed = app.join("node_modules/acorn").display().to_string();
     let script = format!(
         "process.stdout.write(require(require('path').join({:?}, 'npm/node_modules/@npmcli/arborist/lib/retire-path.js'))({installed:?}))",
@@ -271,17 +290,7 @@ fn npm_words_a_failed_move_as_the_kit_does() {
     let out = Command::new("node").args(["-e", &script]).output().unwrap();
     let retired = String::from_utf8(out.stdout).unwrap();
     std::fs::write(&retired, b"in the way\n").unwrap();
-    let out = Command::new("npm")
-        .args([
-            "install",
-            "--offline",
-            "--no-audit",
-            "--no-fund",
-            "--ignore-scripts",
-        ])
-        .current_dir(&app)
-        .env("npm_config_cache", work.path().join("cache"))
-        .env("npm_config_update_notifier", "false")
+    let out = npm_command(&app, work.path(), &["install"])
         .output()
         .unwrap();
     assert!(!out.status.success());
