@@ -448,7 +448,8 @@ impl Job for PipJob {
         let Some((op, pending)) = self.pending.take() else {
             return;
         };
-        let path = op.path().clone();
+        // The path moves into the next op: no reference count touched.
+        let path = op.into_path();
         let set = |job: &mut PipJob, op: Op, p: Pending| job.pending = Some((op, p));
         match pending {
             Pending::FileMakedirs(md) => self.makedirs_next(md, result, false),
