@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
-use super::{Diagnostic, Job, Step};
+use super::{Diagnostic, HeldOp, Job, Offer, Step};
 use crate::kit::{Next, Piece, Primitive, Script, Voice};
-use crate::op::{Kind, OpResult};
+use crate::op::{Kind, Op, OpResult};
 
 /// Runs a script's steps in order. The first failing step prints the
 /// program's line for it and ends the job with exit 1; a satisfied
 /// completion marker ends it with exit 0.
 #[derive(Clone)]
 pub struct ScriptJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     label: String,
     script: Arc<Script>,
     voice: Arc<Voice>,
@@ -29,6 +31,7 @@ impl ScriptJob {
     /// `prefix`.
     pub fn new(label: String, script: Arc<Script>, prefix: &str) -> ScriptJob {
         ScriptJob {
+            held: HeldOp::default(),
             label,
             voice: Arc::new(Voice::of(&script.program)),
             script,
@@ -69,16 +72,10 @@ impl ScriptJob {
     }
 }
 
-impl Job for ScriptJob {
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn program(&self) -> &'static str {
-        self.voice.program_name()
-    }
-
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+impl ScriptJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         loop {
             if let Some(code) = self.exit {
                 return Step::Exit(code);
@@ -97,8 +94,31 @@ impl Job for ScriptJob {
             }
         }
     }
+}
+
+impl Job for ScriptJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        self.voice.program_name()
+    }
+
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
+    }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         if let Some(piece) = &mut self.piece {
             piece.complete(result);
             // The outcome is known now, with no probe needed: print a

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, Job, Step};
+use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
 use crate::content::Blob;
 use crate::fs::parent_of;
 use crate::op::{join_display, Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -171,6 +171,8 @@ enum Skip {
 /// A running replay of a [`TraceSpec`].
 #[derive(Debug, Clone)]
 pub struct TraceJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     label: String,
     spec: Arc<TraceSpec>,
     prefix_display: String,
@@ -205,6 +207,7 @@ impl TraceJob {
     pub fn new(label: impl Into<String>, spec: Arc<TraceSpec>, prefix_display: &str) -> TraceJob {
         let blobs = Arc::new(write_blobs(&spec.ops));
         TraceJob {
+            held: HeldOp::default(),
             label: label.into(),
             spec,
             prefix_display: prefix_display.trim_end_matches('/').to_string(),
@@ -715,21 +718,10 @@ fn is_below(path: &str, dir: &str) -> bool {
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
 
-impl Job for TraceJob {
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn program(&self) -> &'static str {
-        match self.spec.program {
-            TraceProgram::Cp => "cp",
-            TraceProgram::Pip => "pip",
-            TraceProgram::Python => "python3",
-            TraceProgram::Other(_) => "traced",
-        }
-    }
-
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+impl TraceJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         if let Some(code) = self.exit {
             return Step::Exit(code);
         }
@@ -752,8 +744,36 @@ impl Job for TraceJob {
         self.exit = Some(code);
         Step::Exit(code)
     }
+}
+
+impl Job for TraceJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        match self.spec.program {
+            TraceProgram::Cp => "cp",
+            TraceProgram::Pip => "pip",
+            TraceProgram::Python => "python3",
+            TraceProgram::Other(_) => "traced",
+        }
+    }
+
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
+    }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         let Some(rec) = self.spec.ops.get(self.cursor).cloned() else {
             return;
         };
