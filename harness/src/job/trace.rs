@@ -152,7 +152,7 @@ impl TraceSpec {
             matches!(r.result, RecordedResult::Ok(_))
                 && match &r.op {
                     Op::Open { path: p, flags, .. } => flags.create && &**p == path,
-                    Op::Rename { to, .. } => &**to == path,
+                    Op::Rename { to, .. } | Op::Link { to, .. } => &**to == path,
                     _ => false,
                 }
         })

@@ -218,6 +218,7 @@ fn libuv_message(errno: Errno) -> &'static str {
         Errno::EPERM => "operation not permitted",
         Errno::EXDEV => "cross-device link not permitted",
         Errno::ENAMETOOLONG => "name too long",
+        Errno::EAGAIN => "resource temporarily unavailable",
         Errno::Other(_) => "unknown error",
     }
 }

@@ -45,6 +45,8 @@ pub(crate) fn namespace_changes(op: &Op) -> [Option<&str>; 2] {
         | Op::Symlink { path, .. } => [Some(path), None],
         Op::Open { path, flags, .. } if flags.create => [Some(path), None],
         Op::Rename { from, to } => [Some(from), Some(to)],
+        Op::RenameExchange { a, b } => [Some(a), Some(b)],
+        Op::Link { to, .. } => [Some(to), None],
         _ => [None, None],
     }
 }
