@@ -78,6 +78,13 @@ pub enum LockKind {
     /// A lock that silently does nothing, as `flock` on a filesystem
     /// without lock support: every taker "holds" it at once.
     Ineffective,
+    /// `open(LOCK, O_WRONLY|O_CREAT)` then `flock(LOCK_EX)` (uv's prefix
+    /// and cache locks, Homebrew's keg locks); released by closing the
+    /// descriptor, which the kernel also does when the holder exits or
+    /// dies. Unlike a `mkdir` or `O_EXCL` lock it never outlives its
+    /// holder, and the lock file stays behind (deleting it does not
+    /// release the lock: a new file of that name is another inode).
+    Flock,
 }
 
 /// One primitive of an installer.

@@ -79,6 +79,15 @@ impl Piece {
         }
     }
 
+    /// The `flock` this step took and holds through a descriptor, once
+    /// taken (see [`AdvisoryLock::held`]).
+    pub fn held_lock(&self) -> Option<(std::sync::Arc<str>, crate::op::Fd)> {
+        match self {
+            Piece::Lock(lock) => lock.held(),
+            _ => None,
+        }
+    }
+
     fn primitive(&mut self) -> &mut dyn Primitive {
         match self {
             Piece::CreateDir(p) => p,

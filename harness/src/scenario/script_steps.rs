@@ -200,6 +200,7 @@ impl Keys<'_> {
                 ("mkdir", LockKind::Mkdir),
                 ("exclusive-file", LockKind::ExclusiveFile),
                 ("ineffective", LockKind::Ineffective),
+                ("flock", LockKind::Flock),
             ],
         )
     }
