@@ -205,6 +205,16 @@ pub enum Action {
         /// The marker, relative to the prefix root.
         path: Arc<str>,
     },
+    /// Hard-link `store` into place at `target` ([`super::LinkFromStore`]):
+    /// uv's hardlink mode.
+    LinkFromStore {
+        /// The file in the content store, relative to the prefix root.
+        store: Arc<str>,
+        /// Where it is linked, relative to the prefix root.
+        target: Arc<str>,
+        /// The temporary directory an existing target is replaced through.
+        tmp_dir: Arc<str>,
+    },
     /// Read a file whole: what a consumer of the installed tree does
     /// (`require`, `import`, a linker).
     Read {

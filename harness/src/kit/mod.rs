@@ -6,7 +6,8 @@
 //! make directories ([`CreateDir`], [`Makedirs`]), write files in place or
 //! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
 //! `shutil.rmtree` or `rimraf` do ([`RemoveTree`]), rename ([`Rename`]),
-//! swap symlinks ([`SymlinkSwap`]), take advisory locks ([`AdvisoryLock`]),
+//! swap symlinks ([`SymlinkSwap`]), hard-link from a content store
+//! ([`LinkFromStore`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
 //! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
@@ -18,6 +19,7 @@ mod chmod;
 mod directory;
 mod failure;
 mod guard;
+mod link;
 mod lock;
 mod makedirs;
 mod piece;
@@ -42,6 +44,7 @@ pub use chmod::Chmod;
 pub use directory::CreateDir;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
+pub use link::LinkFromStore;
 pub use lock::AdvisoryLock;
 pub use makedirs::{Makedirs, MakedirsStep};
 pub use piece::Piece;

@@ -2,8 +2,9 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile,
-    RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
+    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, LinkFromStore, MarkerGuard, Next, Primitive,
+    ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile,
+    WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -34,6 +35,8 @@ pub enum Piece {
     Read(ReadFile),
     /// A `chmod`.
     Chmod(Chmod),
+    /// A hard link from a store.
+    Link(LinkFromStore),
 }
 
 impl Piece {
@@ -76,6 +79,11 @@ impl Piece {
             }
             Action::WaitFor { path } => Piece::Guard(MarkerGuard::new(path, GuardKind::WaitFor)),
             Action::Read { path } => Piece::Read(ReadFile::new(path)),
+            Action::LinkFromStore {
+                store,
+                target,
+                tmp_dir,
+            } => Piece::Link(LinkFromStore::new(store, target, tmp_dir)),
         }
     }
 
@@ -102,6 +110,7 @@ impl Piece {
             Piece::Guard(p) => p,
             Piece::Read(p) => p,
             Piece::Chmod(p) => p,
+            Piece::Link(p) => p,
         }
     }
 }

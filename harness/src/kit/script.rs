@@ -204,6 +204,16 @@ impl Script {
         })
     }
 
+    /// Hard-links `store` to `target` ([`super::LinkFromStore`]), an
+    /// existing target replaced through `tmp_dir`.
+    pub fn link_from_store(self, store: &str, target: &str, tmp_dir: &str) -> Script {
+        self.then(Action::LinkFromStore {
+            store: store.into(),
+            target: target.into(),
+            tmp_dir: tmp_dir.into(),
+        })
+    }
+
     /// Reads a file whole.
     pub fn read(self, path: &str) -> Script {
         self.then(Action::Read { path: path.into() })
