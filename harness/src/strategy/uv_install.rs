@@ -55,30 +55,37 @@ impl UvInstall {
                 how: WriteHow::Tempfile { copy: true },
             });
         }
-        let Some(record) = record else {
-            return script;
-        };
-        let dist_info = parent_of(&record).to_string();
-        script = script.probe(&dist_info.replace(".dist-info", ".data"));
-        let metadata: [(&str, &[u8]); 4] = [
-            ("REQUESTED", b""),
-            (
-                "direct_url.json",
-                b"{\"url\":\"file:///wheel\",\"archive_info\":{}}",
-            ),
-            ("uv_cache.json", b"{\"timestamp\":null}"),
-            ("INSTALLER", b"uv\n"),
-        ];
-        for (name, bytes) in metadata {
-            script = script.then(Action::Write {
-                path: format!("{dist_info}/{name}").into(),
-                content: Blob::new(bytes.to_vec()),
-                how: WriteHow::Tempfile { copy: false },
-            });
+        match record {
+            Some(record) => finish_dist_info(script, &record),
+            None => script,
         }
-        let rewritten = format!("{record} (rewritten by uv)");
-        script.write(&record, rewritten.as_bytes(), WriteHow::InPlace)
     }
+}
+
+/// What uv does after the wheel's files, in every link mode: the look for
+/// the wheel's `.data`, its four metadata files through a `tempfile`
+/// each, and RECORD rewritten in place.
+pub(crate) fn finish_dist_info(mut script: Script, record: &Arc<str>) -> Script {
+    let dist_info = parent_of(record).to_string();
+    script = script.probe(&dist_info.replace(".dist-info", ".data"));
+    let metadata: [(&str, &[u8]); 4] = [
+        ("REQUESTED", b""),
+        (
+            "direct_url.json",
+            b"{\"url\":\"file:///wheel\",\"archive_info\":{}}",
+        ),
+        ("uv_cache.json", b"{\"timestamp\":null}"),
+        ("INSTALLER", b"uv\n"),
+    ];
+    for (name, bytes) in metadata {
+        script = script.then(Action::Write {
+            path: format!("{dist_info}/{name}").into(),
+            content: Blob::new(bytes.to_vec()),
+            how: WriteHow::Tempfile { copy: false },
+        });
+    }
+    let rewritten = format!("{record} (rewritten by uv)");
+    script.write(record, rewritten.as_bytes(), WriteHow::InPlace)
 }
 
 impl Strategy for UvInstall {
