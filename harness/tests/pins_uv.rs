@@ -292,3 +292,23 @@ fn the_model_makes_the_calls_real_uv_makes() {
     };
     assert_eq!(sorted(model), sorted(real));
 }
+
+/// Two uv processes linking the same wheel into one prefix: the prefix
+/// `flock` orders them, and the second finds every file there and
+/// replaces it through a link in a temporary directory (uv's `EEXIST`
+/// fallback), so every order passes, proved by dpor.
+#[test]
+fn two_hardlinking_uvs_are_ordered_by_the_prefix_lock_and_replace_by_rename() {
+    let scenario = Scenario::builder("uv-twice")
+        .site_packages(SITE)
+        .package("idna")
+        .wheel(root().join(WHEEL))
+        .package("idna-again")
+        .wheel(root().join(WHEEL))
+        .build()
+        .unwrap();
+    let report = prefixrace::Check::new(scenario)
+        .strategy("uv-hardlink")
+        .prove();
+    assert!(report.is_proof(), "{report}");
+}
