@@ -59,3 +59,36 @@ fn renaming_a_temporary_link_over_it_leaves_none() {
         .prove();
     assert!(report.is_proof());
 }
+
+/// Version 2 unpacked beside the tree and swapped in over it, while the
+/// runner runs the tool: `swap` says how.
+fn swap_upgrade(swap: fn(Script) -> Script) -> Scenario {
+    let install = |version: &str| {
+        Script::new("ln").write_tree(
+            &format!("opt/.new-{version}"),
+            &[("bin/run", b"#!/bin/sh\n".as_slice())],
+            WriteHow::InPlace,
+        )
+    };
+    Scenario::builder("swap-install")
+        .prefix("/usr/local")
+        .script("install-1", install("1").rename("opt/.new-1", "opt/tool"))
+        .script("install-2", swap(install("2")))
+        .after("install-1")
+        .script("runner", runner())
+        .after("install-1")
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn renaming_the_old_tree_aside_leaves_a_window_and_an_exchange_none() {
+    let aside = Check::new(swap_upgrade(|s| s.swap_in("opt/.new-2", "opt/tool")))
+        .strategy("direct-install")
+        .find_race();
+    assert!(aside.is_some(), "the runner falls between the two renames");
+    let report = Check::new(swap_upgrade(|s| s.exchange_in("opt/.new-2", "opt/tool")))
+        .strategy("direct-install")
+        .prove();
+    assert!(report.is_proof(), "{report}");
+}

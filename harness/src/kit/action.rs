@@ -205,6 +205,14 @@ pub enum Action {
         /// The marker, relative to the prefix root.
         path: Arc<str>,
     },
+    /// Swap the tree `new` in over `target` by `RENAME_EXCHANGE`, then
+    /// remove the old one ([`super::ExchangeIn`]).
+    ExchangeIn {
+        /// The new tree, relative to the prefix root.
+        new: Arc<str>,
+        /// The target it replaces.
+        target: Arc<str>,
+    },
     /// Hard-link `store` into place at `target` ([`super::LinkFromStore`]):
     /// uv's hardlink mode.
     LinkFromStore {

@@ -7,7 +7,7 @@
 //! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
 //! `shutil.rmtree` or `rimraf` do ([`RemoveTree`]), rename ([`Rename`]),
 //! swap symlinks ([`SymlinkSwap`]), hard-link from a content store
-//! ([`LinkFromStore`]), take advisory locks ([`AdvisoryLock`]),
+//! ([`LinkFromStore`]), swap by `RENAME_EXCHANGE` ([`ExchangeIn`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
 //! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
@@ -17,6 +17,7 @@
 mod action;
 mod chmod;
 mod directory;
+mod exchange;
 mod failure;
 mod guard;
 mod link;
@@ -42,6 +43,7 @@ pub use action::{
 };
 pub use chmod::Chmod;
 pub use directory::CreateDir;
+pub use exchange::ExchangeIn;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
 pub use link::LinkFromStore;

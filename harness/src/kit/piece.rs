@@ -2,9 +2,9 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, LinkFromStore, MarkerGuard, Next, Primitive,
-    ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile,
-    WriteHow,
+    Action, AdvisoryLock, Chmod, CreateDir, ExchangeIn, GuardKind, LinkFromStore, MarkerGuard,
+    Next, Primitive, ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite,
+    WriteFile, WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -37,6 +37,8 @@ pub enum Piece {
     Chmod(Chmod),
     /// A hard link from a store.
     Link(LinkFromStore),
+    /// A swap by exchange.
+    Exchange(ExchangeIn),
 }
 
 impl Piece {
@@ -84,6 +86,7 @@ impl Piece {
                 target,
                 tmp_dir,
             } => Piece::Link(LinkFromStore::new(store, target, tmp_dir)),
+            Action::ExchangeIn { new, target } => Piece::Exchange(ExchangeIn::new(new, target)),
         }
     }
 
@@ -111,6 +114,7 @@ impl Piece {
             Piece::Read(p) => p,
             Piece::Chmod(p) => p,
             Piece::Link(p) => p,
+            Piece::Exchange(p) => p,
         }
     }
 }

@@ -165,6 +165,15 @@ impl Script {
         })
     }
 
+    /// Swaps the tree `new` in over `target` by `RENAME_EXCHANGE`
+    /// ([`super::ExchangeIn`]).
+    pub fn exchange_in(self, new: &str, target: &str) -> Script {
+        self.then(Action::ExchangeIn {
+            new: new.into(),
+            target: target.into(),
+        })
+    }
+
     /// Puts `link -> target` in place.
     pub fn symlink(self, target: &str, link: &str, how: SymlinkHow) -> Script {
         self.then(Action::Symlink {
