@@ -444,6 +444,9 @@ mod tests {
             r#"symlink("../x", "lib/l") = 0"#,
             r#"chmod("lib", 0755) = 0"#,
             r#"open("lib/b", O_RDONLY) = 3"#,
+            r#"flock(3) = -1 EAGAIN"#,
+            r#"link("lib/b", "lib/c") = 0"#,
+            r#"exchange("lib/c", "lib/u") = 0"#,
         ];
         let ops = parse_ops(&lines).unwrap();
         let back: Vec<String> = ops.iter().map(render_op).collect();
