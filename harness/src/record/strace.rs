@@ -1006,8 +1006,10 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                 return Ok(());
             };
             // Only exclusive locks are modelled (`LOCK_EX`, blocking or
-            // not); an unlock is the close that follows.
-            if !raw(1).contains("LOCK_EX") {
+            // not); an unlock is the close that follows. A `LOCK_NB` try
+            // refused (EAGAIN) is left out: the blocking retry that
+            // follows stands for the wait, which a replay makes itself.
+            if !raw(1).contains("LOCK_EX") || result == RecordedResult::Err(Errno::EAGAIN) {
                 return Ok(());
             }
             if let Some(info) = p.fds.get(&fd) {
