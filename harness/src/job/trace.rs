@@ -1283,7 +1283,7 @@ mod tests {
         let mut fs = ModelFs::new();
         let mut first = TraceJob::new("a", Arc::new(spec(0)), "/p");
         let mut second = TraceJob::new("b", Arc::new(spec(0)), "/p");
-        let mut run = |job: &mut TraceJob, fs: &mut ModelFs| -> Step {
+        let run = |job: &mut TraceJob, fs: &mut ModelFs| -> Step {
             let step = job.step(&|p: &str| fs.probe(p));
             if let Step::Op(op) = &step {
                 let result = fs.apply(op);
