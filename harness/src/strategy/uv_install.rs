@@ -10,9 +10,11 @@
 //! over the target, then a leftover `unlink` of the temporary name. Then a
 //! look for the wheel's `.data` directory, REQUESTED, `direct_url.json`,
 //! `uv_cache.json` and INSTALLER through a `tempfile` each, and RECORD
-//! rewritten in place. Not modelled: the prefix lock (`.lock`, an
-//! `flock`), which orders two uv processes; the order in which uv walks a
-//! directory (the cache's `readdir` order, here the RECORD's).
+//! rewritten in place. Not modelled here: the prefix lock (`.lock`, an
+//! `flock`), which orders two uv processes (the link modes take it:
+//! `uv_hardlink.rs`; this strategy stays as its reports were); the order
+//! in which uv walks a directory (the cache's `readdir` order, here the
+//! RECORD's).
 
 use std::sync::Arc;
 
