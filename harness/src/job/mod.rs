@@ -72,6 +72,13 @@ pub enum Condition {
         /// The path, relative to the prefix root.
         path: String,
     },
+    /// No descriptor holds a `flock` on the file at the path (its holder
+    /// closed it, or exited). Asked through a lock probe
+    /// ([`crate::fs::lock_probe_path`]).
+    Unlocked {
+        /// The path, relative to the prefix root.
+        path: String,
+    },
 }
 
 impl Condition {
@@ -80,6 +87,7 @@ impl Condition {
         match self {
             Condition::Exists { path, kind } => probe(path) == Some(*kind),
             Condition::Absent { path } => probe(path).is_none(),
+            Condition::Unlocked { path } => probe(&crate::fs::lock_probe_path(path)).is_none(),
         }
     }
 }
@@ -89,6 +97,7 @@ impl fmt::Display for Condition {
         match self {
             Condition::Exists { path, kind } => write!(f, "{path} exists as a {kind}"),
             Condition::Absent { path } => write!(f, "{path} is absent"),
+            Condition::Unlocked { path } => write!(f, "{path} is unlocked"),
         }
     }
 }

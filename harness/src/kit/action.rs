@@ -84,6 +84,13 @@ pub enum LockKind {
     /// A lock that silently does nothing, as `flock` on a filesystem
     /// without lock support: every taker "holds" it at once.
     Ineffective,
+    /// `open(LOCK, O_WRONLY|O_CREAT)` then `flock(LOCK_EX)` (uv's prefix
+    /// and cache locks, Homebrew's keg locks); released by closing the
+    /// descriptor, which the kernel also does when the holder exits or
+    /// dies. Unlike a `mkdir` or `O_EXCL` lock it never outlives its
+    /// holder, and the lock file stays behind (deleting it does not
+    /// release the lock: a new file of that name is another inode).
+    Flock,
 }
 
 /// One primitive of an installer.
@@ -214,6 +221,24 @@ pub enum Action {
     WaitFor {
         /// The marker, relative to the prefix root.
         path: Arc<str>,
+    },
+    /// Swap the tree `new` in over `target` by `RENAME_EXCHANGE`, then
+    /// remove the old one ([`super::ExchangeIn`]).
+    ExchangeIn {
+        /// The new tree, relative to the prefix root.
+        new: Arc<str>,
+        /// The target it replaces.
+        target: Arc<str>,
+    },
+    /// Hard-link `store` into place at `target` ([`super::LinkFromStore`]):
+    /// uv's hardlink mode.
+    LinkFromStore {
+        /// The file in the content store, relative to the prefix root.
+        store: Arc<str>,
+        /// Where it is linked, relative to the prefix root.
+        target: Arc<str>,
+        /// The temporary directory an existing target is replaced through.
+        tmp_dir: Arc<str>,
     },
     /// Read a file whole: what a consumer of the installed tree does
     /// (`require`, `import`, a linker).

@@ -6,8 +6,9 @@
 //! make directories ([`CreateDir`], [`Makedirs`]), write files in place or
 //! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
 //! `shutil.rmtree`, `rimraf` or Node's `fs.rm` do ([`RemoveTree`]), rename
-//! ([`Rename`], npm's [`MoveFile`]),
-//! swap symlinks ([`SymlinkSwap`]), take advisory locks ([`AdvisoryLock`]),
+//! ([`Rename`], npm's [`MoveFile`]), swap symlinks ([`SymlinkSwap`]),
+//! hard-link from a content store ([`LinkFromStore`]), swap by
+//! `RENAME_EXCHANGE` ([`ExchangeIn`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
 //! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
@@ -17,8 +18,10 @@
 mod action;
 mod chmod;
 mod directory;
+mod exchange;
 mod failure;
 mod guard;
+mod link;
 mod lock;
 mod makedirs;
 mod move_file;
@@ -42,8 +45,10 @@ pub use action::{
 };
 pub use chmod::Chmod;
 pub use directory::CreateDir;
+pub use exchange::ExchangeIn;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
+pub use link::LinkFromStore;
 pub use lock::AdvisoryLock;
 pub use makedirs::{Makedirs, MakedirsStep};
 pub use move_file::MoveFile;

@@ -2,9 +2,9 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, MoveFile, Next, Primitive,
-    ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile,
-    WriteHow,
+    Action, AdvisoryLock, Chmod, CreateDir, ExchangeIn, GuardKind, LinkFromStore, MarkerGuard,
+    MoveFile, Next, Primitive, ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap,
+    TempfileWrite, WriteFile, WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -37,6 +37,10 @@ pub enum Piece {
     Read(ReadFile),
     /// A `chmod`.
     Chmod(Chmod),
+    /// A hard link from a store.
+    Link(LinkFromStore),
+    /// A swap by exchange.
+    Exchange(ExchangeIn),
 }
 
 impl Piece {
@@ -84,6 +88,21 @@ impl Piece {
             }
             Action::WaitFor { path } => Piece::Guard(MarkerGuard::new(path, GuardKind::WaitFor)),
             Action::Read { path } => Piece::Read(ReadFile::new(path)),
+            Action::LinkFromStore {
+                store,
+                target,
+                tmp_dir,
+            } => Piece::Link(LinkFromStore::new(store, target, tmp_dir)),
+            Action::ExchangeIn { new, target } => Piece::Exchange(ExchangeIn::new(new, target)),
+        }
+    }
+
+    /// The `flock` this step took and holds through a descriptor, once
+    /// taken (see [`AdvisoryLock::held`]).
+    pub fn held_lock(&self) -> Option<(std::sync::Arc<str>, crate::op::Fd)> {
+        match self {
+            Piece::Lock(lock) => lock.held(),
+            _ => None,
         }
     }
 
@@ -102,6 +121,8 @@ impl Piece {
             Piece::Guard(p) => p,
             Piece::Read(p) => p,
             Piece::Chmod(p) => p,
+            Piece::Link(p) => p,
+            Piece::Exchange(p) => p,
         }
     }
 }

@@ -176,6 +176,15 @@ impl Script {
         })
     }
 
+    /// Swaps the tree `new` in over `target` by `RENAME_EXCHANGE`
+    /// ([`super::ExchangeIn`]).
+    pub fn exchange_in(self, new: &str, target: &str) -> Script {
+        self.then(Action::ExchangeIn {
+            new: new.into(),
+            target: target.into(),
+        })
+    }
+
     /// Puts `link -> target` in place.
     pub fn symlink(self, target: &str, link: &str, how: SymlinkHow) -> Script {
         self.then(Action::Symlink {
@@ -212,6 +221,16 @@ impl Script {
     pub fn wait_for(self, marker: &str) -> Script {
         self.then(Action::WaitFor {
             path: marker.into(),
+        })
+    }
+
+    /// Hard-links `store` to `target` ([`super::LinkFromStore`]), an
+    /// existing target replaced through `tmp_dir`.
+    pub fn link_from_store(self, store: &str, target: &str, tmp_dir: &str) -> Script {
+        self.then(Action::LinkFromStore {
+            store: store.into(),
+            target: target.into(),
+            tmp_dir: tmp_dir.into(),
         })
     }
 

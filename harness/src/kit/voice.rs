@@ -174,6 +174,10 @@ fn rust(f: &Failure, path: &str, to: Option<&str>) -> String {
         "rmdir" => format!("failed to remove directory `{path}`"),
         "readdir" => format!("failed to read directory `{path}`"),
         "symlink" => format!("failed to symlink file from {path} to {}", to.unwrap_or("")),
+        "link" => format!(
+            "failed to hardlink file from {path} to {}",
+            to.unwrap_or("")
+        ),
         "lstat" | "stat" => format!("failed to query metadata of file `{path}`"),
         _ => format!("failed to open file `{path}`"),
     };
@@ -219,6 +223,7 @@ fn libuv_message(errno: Errno) -> &'static str {
         Errno::EPERM => "operation not permitted",
         Errno::EXDEV => "cross-device link not permitted",
         Errno::ENAMETOOLONG => "name too long",
+        Errno::EAGAIN => "resource temporarily unavailable",
         Errno::Other(_) => "unknown error",
     }
 }

@@ -205,6 +205,7 @@ impl Keys<'_> {
                 ("mkdir", LockKind::Mkdir),
                 ("exclusive-file", LockKind::ExclusiveFile),
                 ("ineffective", LockKind::Ineffective),
+                ("flock", LockKind::Flock),
             ],
         )
     }
