@@ -8,7 +8,8 @@
 //! `shutil.rmtree` or `rimraf` do ([`RemoveTree`]), rename ([`Rename`]),
 //! swap symlinks ([`SymlinkSwap`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
-//! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
+//! others installed ([`ReadFile`]); [`PipUninstall`] is pip's uninstall of
+//! an installed distribution, decided from its `METADATA` and `RECORD`. A [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
 //! the line the real program prints ([`Voice`]). A scenario declares one
 //! with `[[activity]] kind = "script"`; `docs/installers.md` shows how.
@@ -18,6 +19,7 @@ mod chmod;
 mod directory;
 mod failure;
 mod guard;
+mod installed;
 mod lock;
 mod makedirs;
 mod piece;
@@ -32,6 +34,7 @@ mod symlink;
 mod tempfile;
 #[cfg(test)]
 mod test_support;
+mod uninstall;
 mod voice;
 mod write;
 
@@ -42,6 +45,10 @@ pub use chmod::Chmod;
 pub use directory::CreateDir;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
+pub use installed::{
+    cache_from_source, canonical_name, compact, metadata_field, record_entries, resolve_entry,
+    uninstallation_paths, walk_roots,
+};
 pub use lock::AdvisoryLock;
 pub use makedirs::{Makedirs, MakedirsStep};
 pub use piece::Piece;
@@ -54,5 +61,6 @@ pub use stash::{stash_names, StashDir};
 pub use swap::{SwapIn, SWAP_ATTEMPTS};
 pub use symlink::SymlinkSwap;
 pub use tempfile::TempfileWrite;
+pub use uninstall::{PipUninstall, Stashed};
 pub use voice::{Dialect, Voice};
 pub use write::WriteFile;
