@@ -58,7 +58,7 @@ impl Setup {
                 scenario: &scenario,
                 job_index: SEED_JOB_BASE + i,
             };
-            seed_jobs.push(crate::strategy::DirectInstall.install_job(p, &ctx)?);
+            seed_jobs.push(crate::strategy::seed_job(p, &ctx));
         }
         Ok(Setup {
             seed_jobs,

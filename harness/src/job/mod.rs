@@ -15,6 +15,7 @@ mod script;
 mod script_write;
 mod sequence;
 mod trace;
+mod uninstall_first;
 
 pub use atomic::AtomicWriteJob;
 pub use cp::{CpEntry, CpJob, CpKind, CpOnExist, CpOrder, CpPlan};
@@ -25,6 +26,7 @@ pub use lock::{LockedJob, PREFIX_LOCK};
 pub use pip::{temp_token, PipFile, PipJob, PipPlan};
 pub use script::ScriptJob;
 pub use sequence::SequenceJob;
+pub use uninstall_first::UninstallFirstJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 
 use std::fmt;

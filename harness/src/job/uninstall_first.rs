@@ -1,0 +1,165 @@
+//! pip 23's install over an installed distribution: the uninstall
+//! ([`PipUninstall`], which decides at run time what to move aside), then
+//! the install and the commit, with a rollback that moves back exactly
+//! what the uninstall moved.
+
+use std::sync::Arc;
+
+use super::{Diagnostic, Job, ScriptJob, SequenceJob, Step};
+use crate::kit::{Next, PipUninstall, Primitive, RemoveStyle, Script, Stashed, Voice};
+use crate::op::{Kind, OpResult};
+use crate::fs::parent_of;
+
+/// Runs the uninstall, then `install` and the commit (the stash removed
+/// with `shutil.rmtree`) as a [`SequenceJob`] whose rollback, when the
+/// install fails, removes what the install left and renames each stashed
+/// path back. A refused or failed uninstall prints pip's line and exits 1
+/// before anything is installed.
+#[derive(Clone)]
+pub struct UninstallFirstJob {
+    label: String,
+    prefix: Arc<str>,
+    uninstall: PipUninstall,
+    install: Option<Box<dyn Job>>,
+    then: Option<SequenceJob>,
+    exit: Option<i32>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The commit of `stashed`: pip's `commit`, each stash directory removed.
+fn commit_script(stashed: &Stashed) -> Script {
+    let mut commit = Script::new("pip");
+    for dir in &stashed.save_dirs {
+        commit = commit.remove(dir, RemoveStyle::Rmtree).ignoring_errors();
+    }
+    commit
+}
+
+/// pip's `rollback`: for each move, what is at the original path is
+/// removed, the parent made again if it went, the stashed path renamed
+/// back; then the commit. Every failure is logged and passed over.
+fn rollback_script(stashed: &Stashed) -> Script {
+    let mut rollback = Script::new("pip");
+    for (original, stash) in &stashed.moves {
+        rollback = rollback
+            .remove(original, RemoveStyle::Rmtree)
+            .ignoring_errors()
+            .makedirs(parent_of(original))
+            .ignoring_errors()
+            .rename(stash, original)
+            .ignoring_errors();
+    }
+    for step in commit_script(stashed).steps {
+        rollback.steps.push(step);
+    }
+    rollback
+}
+
+impl UninstallFirstJob {
+    /// `uninstall` then `install`, labelled `label`, in the prefix printed
+    /// as `prefix`.
+    pub fn new(
+        label: String,
+        prefix: &str,
+        uninstall: PipUninstall,
+        install: Box<dyn Job>,
+    ) -> UninstallFirstJob {
+        UninstallFirstJob {
+            label,
+            prefix: prefix.into(),
+            uninstall,
+            install: Some(install),
+            then: None,
+            exit: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Acts on an uninstall that offers no op: the install follows, or
+    /// pip's line and exit 1.
+    fn settle(&mut self, next: Next) {
+        match next {
+            Next::Done | Next::Skip => {
+                let stashed = self.uninstall.stashed();
+                let part = |script: Script| -> Box<dyn Job> {
+                    Box::new(ScriptJob::new(
+                        self.label.clone(),
+                        Arc::new(script),
+                        &self.prefix,
+                    ))
+                };
+                let install = self.install.take().expect("the install runs once");
+                self.then = Some(SequenceJob::new(
+                    self.label.clone(),
+                    "pip",
+                    vec![install, part(commit_script(&stashed))],
+                    Some(part(rollback_script(&stashed))),
+                ));
+            }
+            Next::Fail(failure) => {
+                let message = match self.uninstall.refusal() {
+                    Some(line) => line.to_string(),
+                    None => Voice::of("pip").say(&failure, &self.prefix, None),
+                };
+                self.diagnostics.push(Diagnostic {
+                    message,
+                    fatal: true,
+                });
+                self.exit = Some(1);
+            }
+            Next::Op(_) | Next::Wait(_) => {}
+        }
+    }
+}
+
+impl Job for UninstallFirstJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        "pip"
+    }
+
+    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        loop {
+            if let Some(code) = self.exit {
+                return Step::Exit(code);
+            }
+            if let Some(then) = &mut self.then {
+                return then.step(probe);
+            }
+            match self.uninstall.next(probe) {
+                Next::Op(op) => return Step::Op(op),
+                Next::Wait(condition) => return Step::Wait(condition),
+                other => self.settle(other),
+            }
+        }
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        if let Some(then) = &mut self.then {
+            then.complete(result);
+            return;
+        }
+        self.uninstall.complete(result);
+        // A failure is printed with the op that caused it.
+        if let next @ Next::Fail(_) = self.uninstall.next(&|_| None) {
+            self.settle(next);
+        }
+    }
+
+    fn stalled(&mut self) -> i32 {
+        match &mut self.then {
+            Some(then) => then.stalled(),
+            None => 1,
+        }
+    }
+
+    fn diagnostics(&self) -> &[Diagnostic] {
+        match &self.then {
+            Some(then) => then.diagnostics(),
+            None => &self.diagnostics,
+        }
+    }
+}
