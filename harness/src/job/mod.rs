@@ -26,8 +26,8 @@ pub use lock::{LockedJob, PREFIX_LOCK};
 pub use pip::{temp_token, PipFile, PipJob, PipPlan};
 pub use script::ScriptJob;
 pub use sequence::SequenceJob;
-pub use uninstall_first::UninstallFirstJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
+pub use uninstall_first::UninstallFirstJob;
 
 use std::fmt;
 

@@ -95,7 +95,11 @@ impl PipPlan {
     /// pin.
     pub fn recording_metadata(mut self) -> PipPlan {
         let listed: Vec<Arc<str>> = self.metadata.iter().map(|m| m.path.clone()).collect();
-        if let Some(record) = self.metadata.iter_mut().find(|m| m.path.ends_with("/RECORD")) {
+        if let Some(record) = self
+            .metadata
+            .iter_mut()
+            .find(|m| m.path.ends_with("/RECORD"))
+        {
             let mut text = record.blob.bytes().to_vec();
             for path in listed {
                 text.extend_from_slice(path.as_bytes());

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use super::{Diagnostic, Job, ScriptJob, SequenceJob, Step};
+use crate::fs::parent_of;
 use crate::kit::{Next, PipUninstall, Primitive, RemoveStyle, Script, Stashed, Voice};
 use crate::op::{Kind, OpResult};
-use crate::fs::parent_of;
 
 /// Runs the uninstall, then `install` and the commit (the stash removed
 /// with `shutil.rmtree`) as a [`SequenceJob`] whose rollback, when the

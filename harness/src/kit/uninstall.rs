@@ -217,7 +217,12 @@ impl PipUninstall {
             Reading::Installer => {
                 let installer = data
                     .map(|d| String::from_utf8_lossy(&d).into_owned())
-                    .and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty()).map(String::from))
+                    .and_then(|t| {
+                        t.lines()
+                            .map(str::trim)
+                            .find(|l| !l.is_empty())
+                            .map(String::from)
+                    })
                     .unwrap_or_default();
                 let found = self.found.as_ref().expect("a distribution was found");
                 let mut line = format!(
@@ -234,7 +239,11 @@ impl PipUninstall {
                     line.push_str(&format!(" Hint: The package was installed by {installer}."));
                 }
                 self.refusal = Some(line);
-                Phase::Failed(Failure::new("open", Errno::ENOENT, &self.path_of(Reading::Record)))
+                Phase::Failed(Failure::new(
+                    "open",
+                    Errno::ENOENT,
+                    &self.path_of(Reading::Record),
+                ))
             }
         }
     }
@@ -548,7 +557,11 @@ mod tests {
         write(&mut fs, "sp/idna-3.7.dist-info/METADATA", &metadata);
         if let Some(record) = record {
             let text: String = record.iter().map(|e| format!("{e},,\n")).collect();
-            write(&mut fs, "sp/idna-3.7.dist-info/RECORD", &Blob::new(text.into_bytes()));
+            write(
+                &mut fs,
+                "sp/idna-3.7.dist-info/RECORD",
+                &Blob::new(text.into_bytes()),
+            );
         }
         fs
     }
@@ -589,17 +602,29 @@ mod tests {
     #[test]
     fn a_complete_install_moves_its_directories_whole() {
         let mut fs = installed(
-            &["sp/idna/core.py", "sp/idna/__pycache__/core.cpython-311.pyc"],
-            Some(&["idna/core.py", "idna-3.7.dist-info/METADATA", "idna-3.7.dist-info/RECORD"]),
+            &[
+                "sp/idna/core.py",
+                "sp/idna/__pycache__/core.cpython-311.pyc",
+            ],
+            Some(&[
+                "idna/core.py",
+                "idna-3.7.dist-info/METADATA",
+                "idna-3.7.dist-info/RECORD",
+            ]),
         );
         let mut u = PipUninstall::new(SP, "idna", "cpython-311", "pip[idna]");
         let (ops, end) = run_on(&mut fs, &mut u);
         assert_eq!(end, Next::Done, "{ops:#?}");
         assert_eq!(
             moved(&u),
-            ["sp/idna-3.7.dist-info -> sp/~dna-3.7.dist-info", "sp/idna -> sp/~dna"]
+            [
+                "sp/idna-3.7.dist-info -> sp/~dna-3.7.dist-info",
+                "sp/idna -> sp/~dna"
+            ]
         );
-        assert!(fs.inode_of("sp/~dna/__pycache__/core.cpython-311.pyc").is_some());
+        assert!(fs
+            .inode_of("sp/~dna/__pycache__/core.cpython-311.pyc")
+            .is_some());
     }
 
     /// A file RECORD does not list splits its directory: the listed files
@@ -607,17 +632,29 @@ mod tests {
     #[test]
     fn a_stray_file_splits_the_directory_into_single_moves() {
         let mut fs = installed(
-            &["sp/idna/core.py", "sp/idna/__pycache__/stray.cpython-311.pyc"],
-            Some(&["idna/core.py", "idna-3.7.dist-info/METADATA", "idna-3.7.dist-info/RECORD"]),
+            &[
+                "sp/idna/core.py",
+                "sp/idna/__pycache__/stray.cpython-311.pyc",
+            ],
+            Some(&[
+                "idna/core.py",
+                "idna-3.7.dist-info/METADATA",
+                "idna-3.7.dist-info/RECORD",
+            ]),
         );
         let mut u = PipUninstall::new(SP, "idna", "cpython-311", "pip[idna]");
         let (ops, end) = run_on(&mut fs, &mut u);
         assert_eq!(end, Next::Done, "{ops:#?}");
         let moves = moved(&u);
         assert_eq!(moves[0], "sp/idna-3.7.dist-info -> sp/~dna-3.7.dist-info");
-        assert!(moves[1].starts_with("sp/idna/core.py -> tmp/pip-uninstall-"), "{moves:?}");
+        assert!(
+            moves[1].starts_with("sp/idna/core.py -> tmp/pip-uninstall-"),
+            "{moves:?}"
+        );
         assert!(moves[1].ends_with("/core.py"));
-        assert!(fs.inode_of("sp/idna/__pycache__/stray.cpython-311.pyc").is_some());
+        assert!(fs
+            .inode_of("sp/idna/__pycache__/stray.cpython-311.pyc")
+            .is_some());
         assert!(ops.contains(&"rmdir sp/idna".to_string()));
     }
 
