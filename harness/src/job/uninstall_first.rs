@@ -163,3 +163,92 @@ impl Job for UninstallFirstJob {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execution::{execute, JobEnd};
+    use crate::fs::ModelFs;
+    use crate::kit::WriteHow;
+    use crate::schedule::SerialScheduler;
+
+    fn installed() -> ModelFs {
+        let setup = Script::new("pip")
+            .write_tree(
+                "sp",
+                &[
+                    ("idna/core.py", b"old".as_slice()),
+                    (
+                        "idna-3.7.dist-info/METADATA",
+                        b"Name: idna\nVersion: 3.7\n\n".as_slice(),
+                    ),
+                    (
+                        "idna-3.7.dist-info/RECORD",
+                        b"idna/core.py,,\nidna-3.7.dist-info/METADATA,,\nidna-3.7.dist-info/RECORD,,\n"
+                            .as_slice(),
+                    ),
+                ],
+                WriteHow::InPlace,
+            )
+            .shared();
+        let mut fs = ModelFs::new();
+        let jobs: Vec<Box<dyn Job>> = vec![Box::new(ScriptJob::new("seed".into(), setup, "/p"))];
+        execute(jobs, &[vec![]], &mut fs, &mut SerialScheduler, false);
+        fs
+    }
+
+    fn run(fs: &mut ModelFs, install: Script) -> (JobEnd, Vec<String>) {
+        let uninstall = PipUninstall::new("sp", "idna", "cpython-311", "pip[idna]");
+        let install = Box::new(ScriptJob::new("pip[idna]".into(), install.shared(), "/p"));
+        let job = UninstallFirstJob::new("pip[idna]".into(), "/p", uninstall, install);
+        let trace = execute(
+            vec![Box::new(job)],
+            &[vec![]],
+            fs,
+            &mut SerialScheduler,
+            false,
+        );
+        let outcome = &trace.outcomes[0];
+        let lines = outcome
+            .diagnostics
+            .iter()
+            .map(|(d, _)| d.message.clone())
+            .collect();
+        (outcome.end.clone(), lines)
+    }
+
+    /// The install succeeds: the stash is removed. It fails: what was moved
+    /// is moved back, and pip's line is the install's.
+    #[test]
+    fn commits_or_moves_back_what_it_moved() {
+        let mut fs = installed();
+        let ok = Script::new("pip").write_tree(
+            "sp",
+            &[("idna/core.py", b"new".as_slice())],
+            WriteHow::InPlace,
+        );
+        assert_eq!(run(&mut fs, ok).0, JobEnd::Exited(0));
+        assert!(fs.inode_of("sp/~dna").is_none());
+        assert!(fs.inode_of("sp/~dna-3.7.dist-info").is_none());
+
+        let mut fs = installed();
+        let broken = Script::new("pip")
+            .write_tree(
+                "sp",
+                &[("idna/core.py", b"new".as_slice())],
+                WriteHow::InPlace,
+            )
+            .rename("sp/gone", "sp/x");
+        let (end, lines) = run(&mut fs, broken);
+        assert_eq!(end, JobEnd::Exited(1));
+        assert!(
+            lines[0].starts_with("ERROR: Could not install packages"),
+            "{lines:?}"
+        );
+        assert!(fs.inode_of("sp/idna-3.7.dist-info/RECORD").is_some());
+        assert!(fs.inode_of("sp/~dna").is_none());
+        let tree = crate::fs::Fs::tree(&fs);
+        let core = tree.get("sp/idna/core.py").expect("moved back");
+        assert_eq!(core.digest, Some(crate::content::Digest::of(b"old")));
+    }
+}

@@ -669,6 +669,18 @@ mod tests {
         assert_eq!(ops[0], "getdents sp");
         assert!(moved(&u).is_empty());
 
+        // Another pip's METADATA, opened but not yet written: no name, so
+        // nothing of that name is installed.
+        let mut fs = model_with(&["sp/idna/core.py"]);
+        write(
+            &mut fs,
+            "sp/idna-3.7.dist-info/METADATA",
+            &Blob::new(Vec::new()),
+        );
+        let mut u = PipUninstall::new(SP, "idna", "cpython-311", "pip[idna]");
+        let (_, end) = run_on(&mut fs, &mut u);
+        assert_eq!((end, moved(&u).len()), (Next::Done, 0));
+
         let mut fs = installed(&["sp/idna/core.py"], None);
         let mut u = PipUninstall::new(SP, "IDNA", "cpython-311", "pip[idna]");
         let (_, end) = run_on(&mut fs, &mut u);
