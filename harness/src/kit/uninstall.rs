@@ -694,4 +694,18 @@ mod tests {
         );
         assert!(fs.inode_of("sp/idna/core.py").is_some());
     }
+
+    /// Whatever an interleaving left in RECORD is parsed, never a panic:
+    /// entries climbing past the root, an unterminated quote, bytes that
+    /// are not UTF-8.
+    #[test]
+    fn a_hostile_record_is_parsed_without_a_panic() {
+        let mut fs = installed(&["sp/idna/core.py"], None);
+        let record = Blob::new(b"../../../../..,,\n\"unterminated\n\xff\xfe,,\n,,\n".to_vec());
+        write(&mut fs, "sp/idna-3.7.dist-info/RECORD", &record);
+        let mut u = PipUninstall::new(SP, "idna", "cpython-311", "pip[idna]");
+        let (_, end) = run_on(&mut fs, &mut u);
+        assert_eq!(end, Next::Done);
+        assert!(fs.inode_of("sp/idna/core.py").is_some());
+    }
 }
