@@ -343,7 +343,11 @@ fn real_window(log: &str, site: &str) -> Vec<String> {
             Some((_, r)) if r.starts_with("-1 ") => r[3..].split(' ').next().unwrap().to_string(),
             _ => "0".to_string(),
         };
-        let syscall = line.split_once(' ').map_or("", |(_, rest)| rest);
+        // `PID  call(…)`: strace pads the pid, so the call is the first
+        // word after it, however many spaces there are.
+        let syscall = line
+            .split_once(' ')
+            .map_or("", |(_, rest)| rest.trim_start());
         let (call, writes) = if syscall.starts_with("openat(") {
             if line.contains("O_DIRECTORY") {
                 ("readdir", false)
@@ -486,10 +490,6 @@ fn model_reinstall(
 fn pin_case(
     prepare: impl Fn(&Path, &Path),
 ) -> (Vec<String>, Vec<String>, Vec<String>, Vec<String>) {
-    // One real pip at a time: run side by side, a trace lost its RECORD
-    // read (seen twice); one at a time every case is complete.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let work = tempfile::tempdir().unwrap();
     let (venv, site, site_rel) = venv_with_wheel(work.path());
     prepare(&venv, &site);
