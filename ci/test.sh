@@ -27,6 +27,12 @@ if [ "${CI:-}" = true ] && ! command -v node >/dev/null 2>&1; then
     echo "ci: node is missing, so the pins of the kit's Node wording cannot run" >&2
     exit 1
 fi
+# npm, for the pins of npm's reify (tests/pins_npm.rs).
+command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm; } || echo "ci: could not install npm" >&2
+if [ "${CI:-}" = true ] && ! command -v npm >/dev/null 2>&1; then
+    echo "ci: npm is missing, so the pins of npm's reify cannot run" >&2
+    exit 1
+fi
 # uv, for the gate's uv-vs-python3 determinism check (tests/gate_determinism.rs).
 if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install -q uv >/dev/null 2>&1 || echo "ci: could not install uv" >&2

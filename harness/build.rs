@@ -14,6 +14,8 @@
 //!   `tests/pins_uv.rs`).
 //! - `prefixrace_no_node`: `node` does not run (the pins of the kit's Node
 //!   wording, `tests/pins_voices.rs`).
+//! - `prefixrace_no_npm`: `npm` does not run (the pins of npm's reify,
+//!   `tests/pins_npm.rs`).
 //!
 //! CI (`ci/test.sh`) installs them and fails when it cannot.
 
@@ -34,6 +36,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_node)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_pypa_installer)");
     println!("cargo::rustc-check-cfg=cfg(prefixrace_no_uv)");
+    println!("cargo::rustc-check-cfg=cfg(prefixrace_no_npm)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
     if !runs("strace", &["-f", "-o", "/dev/null", "true"]) {
@@ -55,5 +58,9 @@ fn main() {
     if !runs("node", &["--version"]) {
         println!("cargo::rustc-cfg=prefixrace_no_node");
         println!("cargo::warning=node does not run here: the tests that need it are ignored");
+    }
+    if !runs("npm", &["--version"]) {
+        println!("cargo::rustc-cfg=prefixrace_no_npm");
+        println!("cargo::warning=npm does not run here: the tests that need it are ignored");
     }
 }

@@ -36,6 +36,9 @@ pub enum Errno {
     EXDEV,
     /// File name too long.
     ENAMETOOLONG,
+    /// Resource temporarily unavailable (`EWOULDBLOCK`): a non-blocking
+    /// `flock` on a file another open file holds locked.
+    EAGAIN,
     /// Any other errno, by number.
     Other(i32),
 }
@@ -56,6 +59,7 @@ impl Errno {
             Errno::EPERM => "EPERM".into(),
             Errno::EXDEV => "EXDEV".into(),
             Errno::ENAMETOOLONG => "ENAMETOOLONG".into(),
+            Errno::EAGAIN => "EAGAIN".into(),
             Errno::Other(n) => format!("E{n}"),
         }
     }
@@ -75,6 +79,7 @@ impl Errno {
             Errno::EPERM => "Operation not permitted",
             Errno::EXDEV => "Invalid cross-device link",
             Errno::ENAMETOOLONG => "File name too long",
+            Errno::EAGAIN => "Resource temporarily unavailable",
             Errno::Other(_) => "Unknown error",
         }
     }
@@ -85,6 +90,7 @@ impl Errno {
             Errno::EPERM => 1,
             Errno::ENOENT => 2,
             Errno::EBADF => 9,
+            Errno::EAGAIN => 11,
             Errno::EACCES => 13,
             Errno::EEXIST => 17,
             Errno::EXDEV => 18,
@@ -104,6 +110,7 @@ impl Errno {
             1 => Errno::EPERM,
             2 => Errno::ENOENT,
             9 => Errno::EBADF,
+            11 => Errno::EAGAIN,
             13 => Errno::EACCES,
             17 => Errno::EEXIST,
             18 => Errno::EXDEV,
@@ -132,6 +139,7 @@ impl Errno {
             "EPERM" => Errno::EPERM,
             "EXDEV" => Errno::EXDEV,
             "ENAMETOOLONG" => Errno::ENAMETOOLONG,
+            "EAGAIN" | "EWOULDBLOCK" => Errno::EAGAIN,
             _ => return None,
         })
     }
@@ -250,6 +258,18 @@ pub enum Op {
     Chmod { path: Arc<str>, mode: u32 },
     /// `getdents(path)`: the names in a directory, sorted.
     Readdir { path: Arc<str> },
+    /// `link(from, to)` (`linkat` without `AT_SYMLINK_FOLLOW`): a second
+    /// name `to` for the inode `from` names; both then share one inode, so
+    /// a later in-place write through either is seen through the other.
+    Link { from: Arc<str>, to: Arc<str> },
+    /// `flock(fd, LOCK_EX|LOCK_NB)`: an exclusive advisory lock on the
+    /// inode `fd` is open on (`path` is the name it was opened as). Held
+    /// until that descriptor is closed (also by the process's exit), not
+    /// released by unlinking or renaming the file.
+    Flock { fd: Fd, path: Arc<str> },
+    /// `renameat2(a, b, RENAME_EXCHANGE)`: atomically swaps the entries
+    /// `a` and `b`; both must exist.
+    RenameExchange { a: Arc<str>, b: Arc<str> },
 }
 
 impl Op {
@@ -269,6 +289,9 @@ impl Op {
             Op::Symlink { .. } => "symlink",
             Op::Chmod { .. } => "chmod",
             Op::Readdir { .. } => "getdents",
+            Op::Link { .. } => "link",
+            Op::Flock { .. } => "flock",
+            Op::RenameExchange { .. } => "renameat2",
         }
     }
 
@@ -286,8 +309,10 @@ impl Op {
             | Op::Rmdir { path }
             | Op::Symlink { path, .. }
             | Op::Chmod { path, .. }
-            | Op::Readdir { path } => path,
-            Op::Rename { from, .. } => from,
+            | Op::Readdir { path }
+            | Op::Flock { path, .. } => path,
+            Op::Rename { from, .. } | Op::Link { from, .. } => from,
+            Op::RenameExchange { a, .. } => a,
         }
     }
 
@@ -305,15 +330,18 @@ impl Op {
             | Op::Rmdir { path }
             | Op::Symlink { path, .. }
             | Op::Chmod { path, .. }
-            | Op::Readdir { path } => path,
-            Op::Rename { from, .. } => from,
+            | Op::Readdir { path }
+            | Op::Flock { path, .. } => path,
+            Op::Rename { from, .. } | Op::Link { from, .. } => from,
+            Op::RenameExchange { a, .. } => a,
         }
     }
 
     /// The second path of a rename.
     pub fn path2(&self) -> Option<&Arc<str>> {
         match self {
-            Op::Rename { to, .. } => Some(to),
+            Op::Rename { to, .. } | Op::Link { to, .. } => Some(to),
+            Op::RenameExchange { b, .. } => Some(b),
             _ => None,
         }
     }
@@ -378,6 +406,14 @@ impl fmt::Display for OpDisplay<'_> {
             Op::Symlink { target, path } => write!(f, "symlink({:?}, {:?})", target, p(path)),
             Op::Chmod { path, mode } => write!(f, "chmod({:?}, {:04o})", p(path), mode),
             Op::Readdir { path } => write!(f, "getdents({:?})", p(path)),
+            Op::Link { from, to } => write!(f, "link({:?}, {:?})", p(from), p(to)),
+            Op::Flock { fd, .. } => write!(f, "flock({fd}, LOCK_EX|LOCK_NB)"),
+            Op::RenameExchange { a, b } => write!(
+                f,
+                "renameat2(AT_FDCWD, {:?}, AT_FDCWD, {:?}, RENAME_EXCHANGE)",
+                p(a),
+                p(b)
+            ),
         }
     }
 }

@@ -380,7 +380,7 @@ fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(d) = &ex.directed {
         out.push_str(&format!(
-            "work list: {} of {} aimed at, {} met (from {} and {} of the serial and opposite runs)\n",
+            "work list: {} of {} aimed at, {} met (from {} and {} of the serial, opposite and round-robin runs)\n",
             d.aimed,
             count(d.targets, "target", "targets"),
             d.met,

@@ -60,6 +60,10 @@ impl Setup {
             };
             seed_jobs.push(crate::strategy::seed_job(p, &ctx));
         }
+        for a in &scenario.initial_activities {
+            let job_index = SEED_JOB_BASE + seed_jobs.len();
+            seed_jobs.push(activity_job(&scenario, a, job_index));
+        }
         Ok(Setup {
             seed_jobs,
             initial_model: Arc::new(OnceLock::new()),

@@ -32,7 +32,8 @@ fn creates(op: &Op, path: &str) -> bool {
     match op {
         Op::Open { flags, .. } => flags.create && &**op.path() == path,
         Op::Mkdir { .. } | Op::Symlink { .. } => &**op.path() == path,
-        Op::Rename { to, .. } => &**to == path,
+        Op::Rename { to, .. } | Op::Link { to, .. } => &**to == path,
+        Op::RenameExchange { a, b } => &**a == path || &**b == path,
         _ => false,
     }
 }

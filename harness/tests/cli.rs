@@ -399,7 +399,7 @@ fn list_names_the_builtins() {
         .split("other installers")
         .nth(1)
         .expect("a section of its own");
-    for name in ["pip ", "installer ", "uv "] {
+    for name in ["pip ", "installer ", "uv ", "uv-hardlink ", "uv-clone "] {
         assert!(others.contains(&format!("  {name}")), "{name} in {out}");
     }
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use prefixrace::internals::content::Blob;
-use prefixrace::internals::fs::{Fs, ModelFs, RealFs};
+use prefixrace::internals::fs::{lock_probe_path, Fs, ModelFs, RealFs};
 use prefixrace::internals::op::{Op, OpenFlags};
 use prefixrace::scenario::{Activity, Package, PayloadEntry, PayloadKind, Scenario};
 use prefixrace::strategy::{DirectInstall, StagedCopy};
@@ -87,7 +87,10 @@ fn raw_op() -> impl Strategy<Value = Op> {
             .prop_map(|(path, flags, mode)| Op::Open { path, flags, mode }),
         3 => (fd.clone(), blob()).prop_map(|(fd, blob)| Op::Write { fd, path: "-".into(), blob }),
         2 => fd.clone().prop_map(|fd| Op::Read { fd, path: "-".into() }),
-        2 => fd.prop_map(|fd| Op::Close { fd, path: "-".into() }),
+        2 => fd.clone().prop_map(|fd| Op::Close { fd, path: "-".into() }),
+        2 => fd.prop_map(|fd| Op::Flock { fd, path: "-".into() }),
+        2 => (path(), path()).prop_map(|(from, to)| Op::Link { from, to }),
+        1 => (path(), path()).prop_map(|(a, b)| Op::RenameExchange { a, b }),
         2 => (path(), path()).prop_map(|(from, to)| Op::Rename { from, to }),
         1 => path().prop_map(|path| Op::Unlink { path }),
         1 => path().prop_map(|path| Op::Rmdir { path }),
@@ -120,6 +123,10 @@ fn disagreement(ops: &[Op]) -> Option<String> {
         let probe = op.path();
         if model.probe(probe) != real.probe(probe) {
             return Some(format!("probe after op #{i} {op} disagrees"));
+        }
+        let lock = lock_probe_path(probe);
+        if model.probe(&lock) != real.probe(&lock) {
+            return Some(format!("lock probe after op #{i} {op} disagrees"));
         }
         if model.state_key() != model.state_key_from_scratch() {
             return Some(format!(
@@ -249,6 +256,122 @@ fn known_corner_cases_agree_with_the_kernel() {
                 mode: 0o755,
             },
             Op::Readdir { path: p("up") },
+        ],
+        // Two names of one inode: a write in place through one is read
+        // through the other; link refuses an existing name, a missing
+        // source and a directory, in the kernel's order.
+        vec![
+            open("f", OpenFlags::CREATE_NEW),
+            Op::Link {
+                from: p("f"),
+                to: p("g"),
+            },
+            Op::Write {
+                fd: 3,
+                path: p("f"),
+                blob: Blob::new(b"abc".to_vec()),
+            },
+            open("g", rd),
+            Op::Read {
+                fd: 4,
+                path: p("g"),
+            },
+            Op::Link {
+                from: p("f"),
+                to: p("g"),
+            },
+            Op::Link {
+                from: p("missing"),
+                to: p("g"),
+            },
+            Op::Mkdir {
+                path: p("d"),
+                mode: 0o755,
+            },
+            Op::Link {
+                from: p("d"),
+                to: p("e"),
+            },
+            Op::Link {
+                from: p("d"),
+                to: p("g"),
+            },
+            Op::Rename {
+                from: p("f"),
+                to: p("g"),
+            },
+        ],
+        // flock: a second open file cannot take it (EAGAIN) until the
+        // holder closes; unlinking the locked file does not release it,
+        // but a new file of that name is another inode (Homebrew #1155).
+        vec![
+            open("l", OpenFlags::CREATE_NEW),
+            open("l", rd),
+            Op::Flock {
+                fd: 3,
+                path: p("l"),
+            },
+            Op::Flock {
+                fd: 3,
+                path: p("l"),
+            },
+            Op::Flock {
+                fd: 4,
+                path: p("l"),
+            },
+            Op::Close {
+                fd: 3,
+                path: p("l"),
+            },
+            Op::Flock {
+                fd: 4,
+                path: p("l"),
+            },
+            Op::Unlink { path: p("l") },
+            open("l", OpenFlags::CREATE_NEW),
+            Op::Flock {
+                fd: 3,
+                path: p("l"),
+            },
+            Op::Flock {
+                fd: 9,
+                path: p("l"),
+            },
+        ],
+        // RENAME_EXCHANGE: both must exist; a file and a directory swap;
+        // a directory cannot swap with what lies in it.
+        vec![
+            open("f", OpenFlags::CREATE_NEW),
+            Op::Mkdir {
+                path: p("d"),
+                mode: 0o700,
+            },
+            open("d/x", OpenFlags::CREATE_NEW),
+            Op::RenameExchange {
+                a: p("f"),
+                b: p("missing"),
+            },
+            Op::RenameExchange {
+                a: p("missing"),
+                b: p("f"),
+            },
+            Op::RenameExchange {
+                a: p("f"),
+                b: p("d"),
+            },
+            Op::Stat { path: p("f/x") },
+            Op::RenameExchange {
+                a: p("f"),
+                b: p("f/x"),
+            },
+            Op::RenameExchange {
+                a: p("f/x"),
+                b: p("f"),
+            },
+            Op::RenameExchange {
+                a: p("d"),
+                b: p("d"),
+            },
         ],
     ];
     for ops in cases {

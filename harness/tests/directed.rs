@@ -1,7 +1,7 @@
 //! The race-directed scheduler (`--scheduler directed`, and `auto`'s
 //! directed part), on small fixtures and on the recorded scenarios:
-//! - its work list holds every conflicting pair of the serial and opposite
-//!   runs between jobs that can overlap, as a reversal;
+//! - its work list holds every conflicting pair of the serial, opposite
+//!   and round-robin runs between jobs that can overlap, as a reversal;
 //! - running the work list reverses every one of those pairs in some
 //!   execution (the aim of each reversal is met);
 //! - windows place the racer's op between the held job's two ops;
@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use prefixrace::internals::brute_force::enumerate;
 use prefixrace::internals::directed::{
-    conflicting_events, identities, work_list, Aim, DirectedScheduler, OpId,
+    conflicting_events, identities, work_list, Aim, DirectedScheduler, OpId, OppositeScheduler,
+    RoundRobinScheduler,
 };
 use prefixrace::internals::execution::ExecutionTrace;
 use prefixrace::internals::fs::FsKind;
@@ -79,6 +80,41 @@ fn every_conflicting_pair_of_the_serial_run_is_a_reversal_in_the_work_list() {
                 ids[i], ids[j]
             );
         }
+    }
+}
+
+/// Two installers that skip when the other's marker is there: only the
+/// round-robin run (each job one op in turn) has them both write the same
+/// file, and that conflict is on the work list.
+#[test]
+fn the_round_robin_run_adds_the_conflicts_of_jobs_part_way_through() {
+    let setup = setup(
+        "harness/tests/fixtures/directed-both-cold.toml",
+        "direct-install",
+    );
+    let writes_of_lib = |trace: &ExecutionTrace| {
+        let ids = identities(&trace.events);
+        conflicting_events(&trace.events)
+            .into_iter()
+            .filter(|&(i, j)| {
+                trace.events[i].op.path().ends_with("lib.a")
+                    && trace.events[j].op.path().ends_with("lib.a")
+            })
+            .map(|(i, j)| (ids[i].clone(), ids[j].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(writes_of_lib(&run(&setup, &mut SerialScheduler)).is_empty());
+    assert!(writes_of_lib(&run(&setup, &mut OppositeScheduler)).is_empty());
+    let round_robin = writes_of_lib(&run(&setup, &mut RoundRobinScheduler::default()));
+    assert!(!round_robin.is_empty(), "the two fills never met");
+    let list = work_list(&setup, usize::MAX).unwrap();
+    for (exposed, racer) in round_robin {
+        assert!(
+            list.targets
+                .iter()
+                .any(|t| t.aim == Aim::Reverse && t.exposed == exposed && t.racer == racer),
+            "{exposed:?} / {racer:?} is not in the work list"
+        );
     }
 }
 

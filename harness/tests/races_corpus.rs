@@ -287,3 +287,81 @@ fn a_declared_strategy_cannot_take_an_installers_name() {
     let in_code = prefixrace::DeclaredStrategy::from_steps("pip", [prefixrace::Step::write()]);
     assert!(in_code.unwrap_err().to_string().contains("already defined"));
 }
+
+/// npm 11.7's answer to an occupied retirement name (npm/cli PR 8721:
+/// remove it and move again) does not make two npms in one project safe:
+/// the scenario of npm cli 4383 with that fix still fails, now on the
+/// removal of the retired copy the other npm is removing too.
+#[test]
+fn two_current_npms_still_fail() {
+    let buggy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/races/npm-4383-two-reifies.toml"
+    ))
+    .unwrap();
+    let retire = "to = \"node_modules/.acorn-GD8Uk6fH\" }";
+    assert_eq!(buggy.matches(retire).count(), 2, "both npms retire acorn");
+    let current = buggy.replace(
+        retire,
+        "to = \"node_modules/.acorn-GD8Uk6fH\", replace-existing = true }",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("npm-current.toml");
+    std::fs::write(&path, current).unwrap();
+    let (code, out, err) = run(&[
+        "explore",
+        &path.display().to_string(),
+        "--strategy",
+        "direct-install",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let errors = report["first_failure"].to_string();
+    assert!(errors.contains("npm error ENOTEMPTY: directory not empty, rmdir '/home/u/app/node_modules/.acorn-GD8Uk6fH"), "{errors}");
+    assert!(
+        !errors.contains(", rename '"),
+        "the fix handles the rename: {errors}"
+    );
+}
+
+/// An `[[activity]]` with `initial = true` ran before any job starts: a
+/// job reading what it wrote never races it (it does as an ordinary
+/// activity), and it takes no `after`.
+#[test]
+fn an_initial_activity_is_laid_down_before_every_job() {
+    let scenario = |initial: &str| {
+        format!(
+            "name = \"s\"\nprefix = \"/home/u/app\"\n\
+             [[activity]]\nname = \"earlier\"\nkind = \"script\"\n{initial}program = \"npm\"\n\
+             steps = [{{ do = \"write-tree\", dir = \"old\", files = [\"file\"] }}]\n\
+             [[activity]]\nname = \"reader\"\nkind = \"script\"\nprogram = \"node\"\n\
+             steps = [{{ do = \"read\", path = \"old/file\" }}]\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    let explore = |text: String| {
+        std::fs::write(&path, text).unwrap();
+        run(&[
+            "explore",
+            &path.display().to_string(),
+            "--strategy",
+            "direct-install",
+        ])
+    };
+    let (code, out, err) = explore(scenario("initial = true\n"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("coverage: complete"), "{out}");
+    let (code, out, err) = explore(scenario(""));
+    assert_eq!(
+        code, 1,
+        "as an ordinary activity the read races the write: {out}\n{err}"
+    );
+    std::fs::write(&path, scenario("initial = true\nafter = [\"reader\"]\n")).unwrap();
+    refused(
+        &["explore", &path.display().to_string()],
+        &["s.toml:5", "after", "before any job starts"],
+    );
+}

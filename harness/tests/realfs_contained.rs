@@ -106,6 +106,29 @@ fn escapes_fail_with_exdev_and_touch_nothing_outside() {
             }),
             Err(Errno::EXDEV)
         );
+        // A hard link from outside, or into outside, or an exchange
+        // with an entry outside: refused, nothing outside linked.
+        assert_eq!(
+            fs.apply(&Op::Link {
+                from: p(&through),
+                to: p("stolen")
+            }),
+            Err(Errno::EXDEV)
+        );
+        assert_eq!(
+            fs.apply(&Op::Link {
+                from: p("up"),
+                to: p(&new)
+            }),
+            Err(Errno::EXDEV)
+        );
+        assert_eq!(
+            fs.apply(&Op::RenameExchange {
+                a: p(link),
+                b: p(&through)
+            }),
+            Err(Errno::EXDEV)
+        );
         assert_eq!(fs.apply(&Op::Readdir { path: p(link) }), Err(Errno::EXDEV));
         assert_eq!(fs.apply(&Op::Stat { path: p(link) }), Err(Errno::EXDEV));
         assert!(matches!(
@@ -113,6 +136,19 @@ fn escapes_fail_with_exdev_and_touch_nothing_outside() {
             Ok(Value::Meta(m)) if m.kind == Kind::Symlink
         ));
     }
+    // Linking a symlink that leads outside links the symlink itself
+    // (`linkat` without `AT_SYMLINK_FOLLOW`): no name for the outside file.
+    assert_eq!(
+        fs.apply(&Op::Link {
+            from: p("up"),
+            to: p("up-again")
+        }),
+        Ok(Value::Unit)
+    );
+    assert!(matches!(
+        fs.apply(&Op::Lstat { path: p("up-again") }),
+        Ok(Value::Meta(m)) if m.kind == Kind::Symlink
+    ));
     // A dangling symlink pointing outside, opened with O_CREAT.
     let outside = format!("../{name}/created");
     fs.apply(&Op::Symlink {

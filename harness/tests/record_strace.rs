@@ -388,3 +388,44 @@ fn malformed_trace_activities_exit_2_naming_line_and_field() {
         );
     }
 }
+
+/// uv's calls in its hardlink mode read as the model's ops: `linkat` as
+/// a link (a source outside the prefix is left out with the call),
+/// `flock(LOCK_EX…)` on an open descriptor as an flock (a refused
+/// `LOCK_NB` try and `LOCK_UN` are not ops: the blocking retry stands for
+/// the wait, the close releases it), `renameat2(RENAME_EXCHANGE)` as an
+/// exchange, another `renameat2` as a rename.
+#[test]
+fn links_flocks_and_exchanges_are_read_from_a_log() {
+    let log = r#"7 execve("/usr/bin/uv", ["uv"], 0x1 /* 1 var */) = 0
+7 openat(AT_FDCWD, "/p/.lock", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 5
+7 flock(5, LOCK_EX|LOCK_NB) = -1 EAGAIN (Resource temporarily unavailable)
+7 flock(5, LOCK_EX) = 0
+7 linkat(AT_FDCWD, "/p/cache/a.py", AT_FDCWD, "/p/lib/a.py", 0) = 0
+7 link("/p/lib/a.py", "/p/lib/b.py") = -1 EEXIST (File exists)
+7 linkat(AT_FDCWD, "/elsewhere/a.py", AT_FDCWD, "/p/lib/c.py", 0) = 0
+7 renameat2(AT_FDCWD, "/p/new", AT_FDCWD, "/p/lib", RENAME_EXCHANGE) = 0
+7 renameat2(AT_FDCWD, "/p/.tmp1", AT_FDCWD, "/p/.lock", RENAME_NOREPLACE) = 0
+7 flock(5, LOCK_UN) = 0
+7 close(5) = 0
+"#;
+    let parsed = parse_log("uv.log", log, Some("/p"), None).unwrap();
+    let shown: Vec<String> = parsed.processes[0]
+        .spec
+        .ops
+        .iter()
+        .map(|r| format!("{} {:?}", r.op, r.result))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "open(\".lock\", O_WRONLY|O_CREAT, 0644) Ok(5)",
+            "flock(5, LOCK_EX|LOCK_NB) Ok(0)",
+            "link(\"cache/a.py\", \"lib/a.py\") Ok(0)",
+            "link(\"lib/a.py\", \"lib/b.py\") Err(EEXIST)",
+            "renameat2(AT_FDCWD, \"new\", AT_FDCWD, \"lib\", RENAME_EXCHANGE) Ok(0)",
+            "rename(\".tmp1\", \".lock\") Ok(0)",
+            "close(5) Ok(0)",
+        ]
+    );
+}

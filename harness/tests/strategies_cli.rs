@@ -267,7 +267,7 @@ fn bad_declarations_exit_2_with_one_line_naming_file_line_and_field() {
     assert!(err.contains(&format!("{file}:12: name: ")), "{err}");
     let (code, _, err) = run(&["explore", "scenarios/sage-32361.toml", "--strategy", "nope"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown strategy \"nope\": expected staged-copy, direct-install, staged-merge, atomic-rename, locked-staged-copy, image-then-merge, pip, installer, uv or all"), "{err}");
+    assert!(err.contains("unknown strategy \"nope\": expected staged-copy, direct-install, staged-merge, atomic-rename, locked-staged-copy, image-then-merge, pip, installer, uv, uv-hardlink, uv-clone or all"), "{err}");
 }
 
 /// Every matrix docs/strategies.md shows is what its command prints: the

@@ -32,7 +32,8 @@ pub struct ExploreArgs {
     #[arg(long, default_value = "all")]
     pub strategy: String,
     /// auto (race-directed, dpor, random and pct interleaved), directed
-    /// (one execution per conflict of the serial and opposite runs),
+    /// (one execution per conflict of the serial, opposite and round-robin
+    /// runs),
     /// random, pct, pct:DEPTH, serial or dpor (systematic, partial-order
     /// reduced).
     /// [default: PREFIXRACE_SCHEDULER, else auto]

@@ -12,6 +12,7 @@
 
 mod op_id;
 mod opposite;
+mod round_robin;
 mod scheduler;
 mod target;
 mod work_list;
@@ -20,6 +21,7 @@ mod work_list;
 pub use crate::conflicts::conflicting_events;
 pub use op_id::{identities, Occurrences, OpId, OpShape};
 pub use opposite::OppositeScheduler;
+pub use round_robin::RoundRobinScheduler;
 pub use scheduler::DirectedScheduler;
 pub use target::{destructive, makes_fail, Aim, Hold, Lead, Target};
 pub use work_list::WorkList;
@@ -29,16 +31,18 @@ use crate::fs::FsKind;
 use crate::schedule::SerialScheduler;
 use crate::setup::Setup;
 
-/// The work list of `setup`: the targets of its serial reference run and
-/// of the opposite job order, each recorded on a fresh model filesystem,
-/// the first `limit` of them kept.
+/// The work list of `setup`: the targets of its serial reference run, of
+/// the opposite job order and of the round-robin order, each recorded on
+/// a fresh model filesystem, the first `limit` of them kept.
 pub fn work_list(setup: &Setup, limit: usize) -> Result<WorkList> {
     let mut fs = FsKind::Model.fresh_unkeyed()?;
     let serial = setup.run(fs.as_mut(), &mut SerialScheduler, true);
     let mut fs = FsKind::Model.fresh_unkeyed()?;
     let opposite = setup.run(fs.as_mut(), &mut OppositeScheduler, true);
+    let mut fs = FsKind::Model.fresh_unkeyed()?;
+    let round_robin = setup.run(fs.as_mut(), &mut RoundRobinScheduler::default(), true);
     Ok(WorkList::from_runs(
-        &[&serial, &opposite],
+        &[&serial, &opposite, &round_robin],
         setup.deps(),
         limit,
     ))

@@ -125,6 +125,7 @@ fn removed_by(op: &Op) -> Vec<&str> {
     match op {
         Op::Unlink { path } | Op::Rmdir { path } => vec![path],
         Op::Rename { from, to } => vec![from, to],
+        Op::RenameExchange { a, b } => vec![a, b],
         _ => Vec::new(),
     }
 }
@@ -134,7 +135,8 @@ fn created_by(op: &Op) -> Vec<&str> {
     match op {
         Op::Mkdir { path, .. } | Op::Symlink { path, .. } => vec![path],
         Op::Open { path, flags, .. } if flags.create => vec![path],
-        Op::Rename { to, .. } => vec![to],
+        Op::Rename { to, .. } | Op::Link { to, .. } => vec![to],
+        Op::RenameExchange { a, b } => vec![a, b],
         _ => Vec::new(),
     }
 }
@@ -142,7 +144,12 @@ fn created_by(op: &Op) -> Vec<&str> {
 /// True when `op` fails if its path is missing (ENOENT).
 fn needs_existing(op: &Op) -> bool {
     match op {
-        Op::Chmod { .. } | Op::Unlink { .. } | Op::Rmdir { .. } | Op::Rename { .. } => true,
+        Op::Chmod { .. }
+        | Op::Unlink { .. }
+        | Op::Rmdir { .. }
+        | Op::Rename { .. }
+        | Op::Link { .. }
+        | Op::RenameExchange { .. } => true,
         Op::Readdir { .. } => true,
         Op::Open { flags, .. } => !flags.create,
         _ => false,
@@ -180,7 +187,10 @@ pub fn makes_fail(racer: &Op, victim: &Op) -> bool {
 
 /// True for ops that act on a descriptor, not on a path.
 pub fn descriptor_op(op: &Op) -> bool {
-    matches!(op, Op::Write { .. } | Op::Read { .. } | Op::Close { .. })
+    matches!(
+        op,
+        Op::Write { .. } | Op::Read { .. } | Op::Close { .. } | Op::Flock { .. }
+    )
 }
 
 /// The tier of a target whose `racer` op is to run before the `exposed`

@@ -86,7 +86,7 @@ fn job_part(j: JobId, at: &Progress, histories: &Histories) -> StateKey {
     }
     if running {
         histories.own(j, at.jobs[j].as_ref()).hash(&mut h);
-        at.pending[j].hash(&mut h);
+        at.offered(j).hash(&mut h);
     }
     h.finish128()
 }

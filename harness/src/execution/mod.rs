@@ -14,7 +14,7 @@ pub mod keys;
 pub mod shortcut;
 
 use crate::fs::{Fs, Tree};
-use crate::job::{Diagnostic, Job, Step};
+use crate::job::{Diagnostic, Job, Offer};
 use crate::op::{Op, OpResult};
 use crate::schedule::{JobId, Schedule, Scheduler};
 
@@ -114,8 +114,8 @@ pub struct Progress {
     pub running_count: usize,
     /// Per job: how it ended so far, and what it printed.
     pub outcomes: Vec<JobOutcome>,
-    /// Per job: the op it offers, if it offers one.
-    pub pending: Vec<Option<Op>>,
+    /// Per job: whether it offers an op (lent by the job, [`Progress::offered`]).
+    pub offering: Vec<bool>,
     /// The jobs that offer an op here, ascending.
     pub runnable: Vec<JobId>,
     /// Jobs whose state may have changed since the previous decision point
@@ -193,7 +193,7 @@ pub(crate) fn run(
         running: vec![true; n],
         running_count: n,
         outcomes,
-        pending: vec![None; n],
+        offering: vec![false; n],
         runnable: Vec::with_capacity(n),
         touched: Vec::new(),
         step: 0,
@@ -206,6 +206,11 @@ pub(crate) fn run(
     let mut events = Vec::new();
     let mut choices = Vec::with_capacity(LAST_STEPS.get().min(MAX_STEPS));
     let mut waiting: Vec<JobId> = Vec::new();
+    // The offers as owned ops, kept only for a scheduler that sees them:
+    // the others pick from the runnable jobs alone, and then no op is
+    // cloned, moved or dropped per step (the jobs lend theirs).
+    let sees_ops = scheduler.sees_ops();
+    let mut offers: Vec<Option<Op>> = if sees_ops { vec![None; n] } else { Vec::new() };
     let mut aborted = None;
     loop {
         waiting.clear();
@@ -228,15 +233,18 @@ pub(crate) fn run(
             }
             at.touched.push(j);
             let probe = |p: &str| fs.probe(p);
-            match at.jobs[j].step(&probe) {
-                Step::Op(op) => {
-                    at.pending[j] = Some(op);
+            match at.jobs[j].poll(&probe) {
+                Offer::Op => {
+                    at.offering[j] = true;
+                    if sees_ops {
+                        offers[j] = Some(at.jobs[j].offered().clone());
+                    }
                     let slot = at.runnable.partition_point(|&r| r < j);
                     at.runnable.insert(slot, j);
                     settled = true;
                 }
-                Step::Wait(_) => waiting.push(j),
-                Step::Exit(code) => {
+                Offer::Wait(_) => waiting.push(j),
+                Offer::Exit(code) => {
                     at.end(j, JobEnd::Exited(code));
                     changed = true;
                 }
@@ -248,7 +256,7 @@ pub(crate) fn run(
             let mut kept = 0;
             for i in 0..unsettled.len() {
                 let j = unsettled[i];
-                if at.running[j] && at.pending[j].is_none() {
+                if at.running[j] && !at.offering[j] {
                     unsettled[kept] = j;
                     kept += 1;
                 }
@@ -282,7 +290,7 @@ pub(crate) fn run(
             aborted = Some(format!("execution exceeded {MAX_STEPS} steps"));
             break;
         }
-        let Some(chosen) = scheduler.pick_offered(&at.runnable, &at.pending, at.step) else {
+        let Some(chosen) = scheduler.pick_offered(&at.runnable, &offers, at.step) else {
             aborted = Some(format!(
                 "the schedule does not fit this scenario at step {}",
                 at.step
@@ -290,15 +298,19 @@ pub(crate) fn run(
             break;
         };
         observer.picked(chosen);
-        let op = at.pending[chosen]
-            .take()
-            .expect("runnable jobs have a pending op");
+        debug_assert!(at.offering[chosen], "runnable jobs offer an op");
+        at.offering[chosen] = false;
+        if sees_ops {
+            offers[chosen] = None;
+        }
         if let Ok(slot) = at.runnable.binary_search(&chosen) {
             at.runnable.remove(slot);
         }
         let slot = unsettled.partition_point(|&u| u < chosen);
         unsettled.insert(slot, chosen);
-        let result = fs.apply(&op);
+        let op = at.jobs[chosen].offered();
+        let result = fs.apply(op);
+        let event_op = record_events.then(|| op.clone());
         scheduler.completed(&result);
         observer.op_ran(chosen, &result);
         let before = at.jobs[chosen].diagnostics().len();
@@ -310,7 +322,7 @@ pub(crate) fn run(
                 .diagnostics
                 .push((d.clone(), record_events.then_some(event_index)));
         }
-        if record_events {
+        if let Some(op) = event_op {
             events.push(Event {
                 job: chosen,
                 op,
@@ -331,11 +343,89 @@ pub(crate) fn run(
 }
 
 impl Progress {
+    /// The op job `j` offers, lent by the job, if it offers one.
+    pub fn offered(&self, j: JobId) -> Option<&Op> {
+        self.offering[j].then(|| self.jobs[j].offered())
+    }
+
     /// Job `j` ends as `end`.
     fn end(&mut self, j: JobId, end: JobEnd) {
         self.running[j] = false;
         self.running_count -= 1;
         self.outcomes[j].end = end;
         self.touched.push(j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::ModelFs;
+    use crate::job::Offer;
+    use crate::op::Kind;
+    use crate::schedule::SerialScheduler;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Offers one `lstat` and notes, when its result comes back, how many
+    /// references its path has: the job's own only, unless someone cloned
+    /// the op it lent.
+    #[derive(Clone)]
+    struct LendsOnce {
+        op: Op,
+        done: bool,
+        seen_refs: Arc<AtomicUsize>,
+    }
+
+    impl Job for LendsOnce {
+        fn label(&self) -> &str {
+            "lends-once"
+        }
+        fn program(&self) -> &'static str {
+            "test"
+        }
+        fn poll(&mut self, _: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+            if self.done {
+                Offer::Exit(0)
+            } else {
+                Offer::Op
+            }
+        }
+        fn offered(&self) -> &Op {
+            &self.op
+        }
+        fn complete(&mut self, _: &OpResult) {
+            let refs = Arc::strong_count(self.op.path());
+            self.seen_refs.store(refs, Ordering::SeqCst);
+            self.done = true;
+        }
+        fn diagnostics(&self) -> &[Diagnostic] {
+            &[]
+        }
+    }
+
+    #[test]
+    fn the_executor_borrows_offered_ops_and_clones_them_only_for_events() {
+        for record_events in [false, true] {
+            let seen_refs = Arc::new(AtomicUsize::new(0));
+            let job = LendsOnce {
+                op: Op::Lstat {
+                    path: Arc::from("a"),
+                },
+                done: false,
+                seen_refs: seen_refs.clone(),
+            };
+            let trace = execute(
+                vec![Box::new(job)],
+                &[Vec::new()],
+                &mut ModelFs::new(),
+                &mut SerialScheduler,
+                record_events,
+            );
+            assert_eq!(trace.schedule.choices, vec![0]);
+            assert_eq!(trace.events.len(), usize::from(record_events));
+            let expected = if record_events { 2 } else { 1 };
+            assert_eq!(seen_refs.load(Ordering::SeqCst), expected);
+        }
     }
 }

@@ -211,8 +211,8 @@ impl Observer for Shortcut<'_> {
             let last = (0..at.jobs.len())
                 .find(|&j| at.running[j])
                 .expect("one job runs");
-            let next = match at.pending[last].clone() {
-                Some(op) => Step::Op(op),
+            let next = match at.offered(last) {
+                Some(op) => Step::Op(op.clone()),
                 None => at.jobs[last].step(&|p: &str| fs.probe(p)),
             };
             let key = tail_key(

@@ -9,12 +9,14 @@ mod chunked;
 mod dir_cache;
 mod fd_table;
 pub mod live_roots;
+mod lock_probe;
 mod model;
 mod name_limits;
 mod path;
 mod real;
 mod tree;
 
+pub use lock_probe::lock_probe_path;
 pub use model::ModelFs;
 pub use path::{
     control_character, control_in_op, normalize_relative, parent_of, split_parent, PathError,
@@ -86,7 +88,9 @@ pub trait Fs {
     fn apply(&mut self, op: &Op) -> OpResult;
 
     /// The kind of the entry at `path` (following symlinks), without counting
-    /// as an op. Used to evaluate job wait conditions.
+    /// as an op. Used to evaluate job wait conditions. A path made by
+    /// [`lock_probe_path`] asks instead whether the file is `flock`ed
+    /// (`Some(Kind::File)` while it is).
     fn probe(&self, path: &str) -> Option<Kind>;
 
     /// The canonical state of everything under the root.

@@ -84,6 +84,11 @@ fn entry_key(parent: StateKey, name: &str, child: StateKey) -> StateKey {
     StateKey::of(&(1u8, parent, name, child))
 }
 
+/// The key of a `flock` on the inode named `ident`, held by descriptor `fd`.
+fn lock_key(ident: StateKey, fd: Fd) -> StateKey {
+    StateKey::of(&(3u8, ident, fd))
+}
+
 /// `path` as its directory and a plain last name, when it is that simple:
 /// relative, with no trailing slash, and a last name other than `.` and
 /// `..`. Other paths take the full walk.
@@ -148,6 +153,9 @@ pub struct ModelFs {
     /// nothing reaches can never be seen again and leaves the state key.
     refs: Vec<u32>,
     fds: FdTable<OpenFile>,
+    /// The `flock`s held: the inode locked and the descriptor holding it,
+    /// in inode order (few at a time: a plain vector).
+    locks: Vec<(Ino, Fd)>,
     /// The XOR of the keys of every reachable inode, entry and descriptor.
     key: StateKey,
     /// Directories resolved lately (see `dir_cache.rs`).
@@ -172,6 +180,7 @@ impl ModelFs {
             inodes: Chunked::default(),
             refs: Vec::new(),
             fds: FdTable::default(),
+            locks: Vec::new(),
             key: StateKey::default(),
             dirs: DirCache::default(),
             keyed: true,
@@ -257,6 +266,9 @@ impl ModelFs {
         }
         for (fd, of) in self.fds.iter() {
             key ^= of.key(fd, self.inodes[of.ino].ident);
+        }
+        for &(ino, fd) in &self.locks {
+            key ^= lock_key(self.inodes[ino].ident, fd);
         }
         key
     }
@@ -434,6 +446,14 @@ impl ModelFs {
 
     fn remove_fd(&mut self, fd: Fd) -> Option<OpenFile> {
         let old = self.fds.remove(fd)?;
+        // Closing the descriptor releases the lock it holds (the last close
+        // of an open file description does; descriptors are never dup'ed).
+        if let Some(i) = self.locks.iter().position(|&(_, holder)| holder == fd) {
+            let (ino, _) = self.locks.remove(i);
+            if self.keyed {
+                self.key ^= lock_key(self.inodes[ino].ident, fd);
+            }
+        }
         if self.keyed {
             self.key ^= old.key(fd, self.inodes[old.ino].ident);
         }
@@ -860,6 +880,71 @@ impl ModelFs {
         false
     }
 
+    /// `link(from, to)` as `linkat` of two resolved parents: both parents
+    /// first (as for `rename`), then the source name (ENOENT; a final
+    /// symlink is linked itself, not followed: no `AT_SYMLINK_FOLLOW`),
+    /// then the new name (EEXIST), then a directory is refused (EPERM).
+    fn hard_link(&mut self, from: &str, to: &str) -> OpResult {
+        let (fparent, fname) = self.cached_parent(from)?;
+        let (parent, name) = self.cached_parent(to)?;
+        let ino = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
+        if self.child(parent, name)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        if matches!(self.inodes[ino].node, Node::Dir(_)) {
+            return Err(Errno::EPERM);
+        }
+        self.insert_child(parent, name, ino);
+        Ok(Value::Unit)
+    }
+
+    /// `flock(fd, LOCK_EX|LOCK_NB)`: EBADF for a descriptor not open,
+    /// EAGAIN while another descriptor holds the inode locked; taking it
+    /// again through the holder is a no-op.
+    fn flock(&mut self, fd: Fd) -> OpResult {
+        let ino = self.fds.get(fd).ok_or(Errno::EBADF)?.ino;
+        match self.locks.iter().find(|&&(locked, _)| locked == ino) {
+            Some(&(_, holder)) if holder == fd => return Ok(Value::Unit),
+            Some(_) => return Err(Errno::EAGAIN),
+            None => {}
+        }
+        let at = self.locks.partition_point(|&(locked, _)| locked < ino);
+        self.locks.insert(at, (ino, fd));
+        if self.keyed {
+            self.key ^= lock_key(self.inodes[ino].ident, fd);
+        }
+        Ok(Value::Unit)
+    }
+
+    /// True when some descriptor holds a `flock` on what `path` leads to.
+    pub fn is_locked(&self, path: &str) -> bool {
+        self.lookup(path, true)
+            .is_ok_and(|ino| self.locks.iter().any(|&(locked, _)| locked == ino))
+    }
+
+    /// `renameat2(a, b, RENAME_EXCHANGE)`: both parents are resolved, then
+    /// both entries must exist (ENOENT); a directory cannot be swapped
+    /// with an entry below it (EINVAL). The two names swap inodes.
+    fn rename_exchange(&mut self, a: &str, b: &str) -> OpResult {
+        let (aparent, aname) = self.cached_parent(a)?;
+        let (bparent, bname) = self.cached_parent(b)?;
+        let aino = self.child(aparent, aname)?.ok_or(Errno::ENOENT)?;
+        let bino = self.child(bparent, bname)?.ok_or(Errno::ENOENT)?;
+        if aino == bino {
+            return Ok(Value::Unit);
+        }
+        if self.is_ancestor(aino, bparent) || self.is_ancestor(bino, aparent) {
+            return Err(Errno::EINVAL);
+        }
+        // Reach `aino` once more while its name is replaced, so it never
+        // leaves the state key in between.
+        self.reach(aino);
+        self.insert_child(aparent, aname, bino);
+        self.insert_child(bparent, bname, aino);
+        self.unreach(aino);
+        Ok(Value::Unit)
+    }
+
     fn unlink(&mut self, path: &str) -> OpResult {
         let (parent, name) = self.cached_parent(path)?;
         let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
@@ -1054,10 +1139,16 @@ impl Fs for ModelFs {
             Op::Symlink { target, path } => self.symlink(target, path),
             Op::Chmod { path, mode } => self.chmod(path, *mode),
             Op::Readdir { path } => self.readdir(path),
+            Op::Link { from, to } => self.hard_link(from, to),
+            Op::Flock { fd, .. } => self.flock(*fd),
+            Op::RenameExchange { a, b } => self.rename_exchange(a, b),
         }
     }
 
     fn probe(&self, path: &str) -> Option<Kind> {
+        if let Some(locked) = super::lock_probe::locked_path(path) {
+            return self.is_locked(locked).then_some(Kind::File);
+        }
         self.lookup(path, true).ok().map(|i| self.meta(i).kind)
     }
 

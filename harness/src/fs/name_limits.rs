@@ -35,7 +35,9 @@ pub(crate) fn refused_arguments(op: &Op) -> Option<Errno> {
                 too_long(path).then_some(Errno::ENAMETOOLONG)
             }
         }
-        Op::Rename { from, to } => (too_long(from) || too_long(to)).then_some(Errno::ENAMETOOLONG),
+        Op::Rename { from, to } | Op::Link { from, to } | Op::RenameExchange { a: from, b: to } => {
+            (too_long(from) || too_long(to)).then_some(Errno::ENAMETOOLONG)
+        }
         Op::Lstat { path }
         | Op::Stat { path }
         | Op::Mkdir { path, .. }
@@ -44,7 +46,7 @@ pub(crate) fn refused_arguments(op: &Op) -> Option<Errno> {
         | Op::Rmdir { path }
         | Op::Chmod { path, .. }
         | Op::Readdir { path } => too_long(path).then_some(Errno::ENAMETOOLONG),
-        Op::Write { .. } | Op::Read { .. } | Op::Close { .. } => None,
+        Op::Write { .. } | Op::Read { .. } | Op::Close { .. } | Op::Flock { .. } => None,
     }
 }
 

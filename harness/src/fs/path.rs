@@ -106,7 +106,10 @@ pub fn control_character(text: &str) -> Option<char> {
 pub fn control_in_op(op: &Op) -> Option<(&'static str, char)> {
     let field = |name: &'static str, text: &str| control_character(text).map(|c| (name, c));
     match op {
-        Op::Rename { from, to } => field("from", from).or_else(|| field("to", to)),
+        Op::Rename { from, to } | Op::Link { from, to } => {
+            field("from", from).or_else(|| field("to", to))
+        }
+        Op::RenameExchange { a, b } => field("a", a).or_else(|| field("b", b)),
         Op::Symlink { target, path } => field("target", target).or_else(|| field("path", path)),
         other => field("path", other.path()),
     }

@@ -282,6 +282,51 @@ impl RealFs {
         Ok(Value::Unit)
     }
 
+    /// `linkat(from, to, 0)`: both names resolved beneath the root; a final
+    /// symlink `from` is linked itself, never followed out of the root.
+    fn hard_link(&self, from: &str, to: &str) -> OpResult {
+        let (fdir, fname) = self.parent(from)?;
+        let (tdir, tname) = self.parent(to)?;
+        rustix::fs::linkat(&fdir, fname, &tdir, tname, AtFlags::empty()).map_err(errno)?;
+        Ok(Value::Unit)
+    }
+
+    /// `flock(fd, LOCK_EX|LOCK_NB)` on an open descriptor; `EWOULDBLOCK`
+    /// is `EAGAIN` on Linux.
+    fn flock(&self, fd: Fd) -> OpResult {
+        let file = self.files.get(&fd).ok_or(Errno::EBADF)?;
+        rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+            .map_err(errno)?;
+        Ok(Value::Unit)
+    }
+
+    /// True when an open file holds a `flock` on what `path` leads to:
+    /// a fresh open file cannot take it (and releases it at once when it can).
+    fn is_locked(&self, path: &str) -> bool {
+        let Ok(fd) = self.resolve(path, OFlags::RDONLY, 0) else {
+            return false;
+        };
+        rustix::fs::flock(&fd, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+            == Err(rustix::io::Errno::WOULDBLOCK)
+    }
+
+    /// `renameat2(a, b, RENAME_EXCHANGE)`. A filesystem without it answers
+    /// `EINVAL` (and a kernel before 3.15 `ENOSYS`): passed on as the
+    /// kernel gave it.
+    fn rename_exchange(&self, a: &str, b: &str) -> OpResult {
+        let (adir, aname) = self.parent(a)?;
+        let (bdir, bname) = self.parent(b)?;
+        rustix::fs::renameat_with(
+            &adir,
+            aname,
+            &bdir,
+            bname,
+            rustix::fs::RenameFlags::EXCHANGE,
+        )
+        .map_err(errno)?;
+        Ok(Value::Unit)
+    }
+
     fn symlink(&self, target: &str, path: &str) -> OpResult {
         let (dir, name) = self.parent(path)?;
         rustix::fs::symlinkat(target, &dir, name).map_err(errno)?;
@@ -408,10 +453,16 @@ impl Fs for RealFs {
             Op::Symlink { target, path } => self.symlink(target, path),
             Op::Chmod { path, mode } => self.chmod(path, *mode),
             Op::Readdir { path } => self.readdir(path),
+            Op::Link { from, to } => self.hard_link(from, to),
+            Op::Flock { fd, .. } => self.flock(*fd),
+            Op::RenameExchange { a, b } => self.rename_exchange(a, b),
         }
     }
 
     fn probe(&self, path: &str) -> Option<Kind> {
+        if let Some(locked) = super::lock_probe::locked_path(path) {
+            return self.is_locked(locked).then_some(Kind::File);
+        }
         let fd = self.locate(path, true).ok()?;
         Self::meta(&fd).ok().map(|m| m.kind)
     }

@@ -104,13 +104,17 @@ pub fn op_key(op: &Op) -> Option<(CallClass, String)> {
         Op::Lstat { path } | Op::Stat { path } => (CallClass::Stat, path),
         Op::Mkdir { path, .. } => (CallClass::Mkdir, path),
         Op::Open { path, .. } => (CallClass::Open, path),
-        Op::Rename { from, .. } => (CallClass::Rename, from),
+        Op::Rename { from, .. } | Op::RenameExchange { a: from, .. } => (CallClass::Rename, from),
         Op::Unlink { path } => (CallClass::Unlink, path),
         Op::Rmdir { path } => (CallClass::Rmdir, path),
         Op::Symlink { path, .. } => (CallClass::Symlink, path),
         Op::Chmod { path, .. } => (CallClass::Chmod, path),
         Op::Readdir { path } => (CallClass::Readdir, path),
-        Op::Write { .. } | Op::Read { .. } | Op::Close { .. } => return None,
+        Op::Write { .. }
+        | Op::Read { .. }
+        | Op::Close { .. }
+        | Op::Link { .. }
+        | Op::Flock { .. } => return None,
     };
     Some((class, relative(path)))
 }
@@ -171,6 +175,7 @@ fn errno_number(e: Errno) -> Option<i32> {
         Errno::EPERM => libc::EPERM,
         Errno::EXDEV => libc::EXDEV,
         Errno::ENAMETOOLONG => libc::ENAMETOOLONG,
+        Errno::EAGAIN => libc::EAGAIN,
         Errno::Other(n) => n,
     })
 }

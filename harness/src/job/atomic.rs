@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use super::{Diagnostic, Job, PipJob, PipPlan, Step};
+use super::{Diagnostic, Job, Offer, PipJob, PipPlan};
 use crate::fs::{parent_of, split_parent};
 use crate::kit::{Makedirs, MakedirsStep};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -195,19 +195,27 @@ impl Job for AtomicWriteJob {
         "install"
     }
 
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
         if let Some(code) = self.exit {
-            return Step::Exit(code);
+            return Offer::Exit(code);
         }
         if self.pending.is_none() && self.rest.is_none() {
             self.begin();
         }
-        if let Some((op, _)) = &self.pending {
-            return Step::Op(op.clone());
+        if self.pending.is_some() {
+            return Offer::Op;
         }
         match &mut self.rest {
-            Some(rest) => rest.step(probe),
-            None => Step::Exit(0),
+            Some(rest) => rest.poll(probe),
+            None => Offer::Exit(0),
+        }
+    }
+
+    fn offered(&self) -> &Op {
+        match (&self.pending, &self.rest) {
+            (Some((op, _)), _) => op,
+            (None, Some(rest)) => rest.offered(),
+            (None, None) => panic!("the last poll offered no op"),
         }
     }
 

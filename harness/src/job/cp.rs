@@ -24,7 +24,7 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
-use super::{Diagnostic, Job, Step};
+use super::{Diagnostic, HeldOp, Job, Offer, Step};
 use crate::content::Blob;
 use crate::fs::{Fs, ModelFs, Tree};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -297,6 +297,8 @@ enum Pending {
 /// A running `cp -Rp`.
 #[derive(Debug, Clone)]
 pub struct CpJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     label: String,
     plan: Arc<CpPlan>,
     cursor: usize,
@@ -314,6 +316,7 @@ impl CpJob {
     pub fn new(label: impl Into<String>, plan: Arc<CpPlan>) -> CpJob {
         let n = plan.entries.len();
         CpJob {
+            held: HeldOp::default(),
             label: label.into(),
             plan,
             cursor: 0,
@@ -413,6 +416,20 @@ impl CpJob {
     }
 }
 
+impl CpJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        if self.pending.is_none() {
+            self.pending = self.plan_next();
+        }
+        match &self.pending {
+            Some((op, _)) => Step::Op(op.clone()),
+            None => Step::Exit(i32::from(self.failed)),
+        }
+    }
+}
+
 impl Job for CpJob {
     fn label(&self) -> &str {
         &self.label
@@ -422,17 +439,20 @@ impl Job for CpJob {
         "cp"
     }
 
-    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
-        if self.pending.is_none() {
-            self.pending = self.plan_next();
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
         }
-        match &self.pending {
-            Some((op, _)) => Step::Op(op.clone()),
-            None => Step::Exit(i32::from(self.failed)),
-        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
     }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         let Some((op, pending)) = self.pending.take() else {
             return;
         };
@@ -675,6 +695,8 @@ impl Job for CpJob {
         let CpJob {
             label: _,
             plan: _,
+            // The op offered: the decision point keys it beside the job.
+            held: _,
             cursor,
             states,
             finalize,

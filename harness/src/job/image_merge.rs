@@ -26,7 +26,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{CpKind, CpPlan, Diagnostic, Job, Step};
+use super::{CpKind, CpPlan, Diagnostic, HeldOp, Job, Offer, Step};
 use crate::content::Blob;
 use crate::kit::{Makedirs, MakedirsStep};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -173,6 +173,8 @@ enum Pending {
 /// A running portage merge of one image.
 #[derive(Debug, Clone)]
 pub struct ImageMergeJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     label: String,
     plan: Arc<ImageMergePlan>,
     phase: Phase,
@@ -188,6 +190,7 @@ impl ImageMergeJob {
     /// A merge job for `plan`.
     pub fn new(label: impl Into<String>, plan: Arc<ImageMergePlan>) -> ImageMergeJob {
         ImageMergeJob {
+            held: HeldOp::default(),
             label: label.into(),
             plan,
             phase: Phase::Owners,
@@ -313,16 +316,10 @@ impl ImageMergeJob {
     }
 }
 
-impl Job for ImageMergeJob {
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn program(&self) -> &'static str {
-        "portage"
-    }
-
-    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+impl ImageMergeJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         if let Some(code) = self.exit {
             return Step::Exit(code);
         }
@@ -334,8 +331,31 @@ impl Job for ImageMergeJob {
             None => Step::Exit(self.exit.unwrap_or(0)),
         }
     }
+}
+
+impl Job for ImageMergeJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        "portage"
+    }
+
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
+    }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         let Some((op, pending)) = self.pending.take() else {
             return;
         };

@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, Job, Step};
+use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
 use crate::content::{Blob, Digest};
 use crate::fs::parent_of;
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -59,6 +59,8 @@ enum Pending {
 /// A running `python3 -c 'import M'`.
 #[derive(Debug, Clone)]
 pub struct ImportJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     label: String,
     modules: Arc<Vec<ImportModule>>,
     index: usize,
@@ -74,6 +76,7 @@ impl ImportJob {
     /// An importer of `modules`, in order.
     pub fn new(label: impl Into<String>, modules: Vec<ImportModule>) -> ImportJob {
         ImportJob {
+            held: HeldOp::default(),
             label: label.into(),
             modules: Arc::new(modules),
             index: 0,
@@ -125,16 +128,10 @@ impl ImportJob {
     }
 }
 
-impl Job for ImportJob {
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn program(&self) -> &'static str {
-        "python3"
-    }
-
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+impl ImportJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         if let Some(code) = self.exit {
             return Step::Exit(code);
         }
@@ -167,8 +164,31 @@ impl Job for ImportJob {
             None => Step::Exit(0),
         }
     }
+}
+
+impl Job for ImportJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        "python3"
+    }
+
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
+    }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         let Some((op, pending)) = self.pending.take() else {
             return;
         };
@@ -331,6 +351,8 @@ impl Job for ImportJob {
         let ImportJob {
             label: _,
             modules: _,
+            // The op offered: the decision point keys it beside the job.
+            held: _,
             index,
             started,
             pending,

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, Job, Step};
+use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
 use crate::op::{Errno, Kind, Op, OpResult};
 
 /// The lock directory, relative to the prefix root. It exists only while a
@@ -38,6 +38,8 @@ enum State {
 /// Runs its inner job while holding the exclusive prefix lock.
 #[derive(Clone)]
 pub struct LockedJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     inner: Box<dyn Job>,
     lock: Arc<str>,
     state: State,
@@ -50,6 +52,7 @@ impl LockedJob {
     /// Wraps `inner` in the lock at [`PREFIX_LOCK`].
     pub fn new(inner: Box<dyn Job>) -> LockedJob {
         LockedJob {
+            held: HeldOp::default(),
             inner,
             lock: PREFIX_LOCK.into(),
             state: State::Waiting,
@@ -75,16 +78,10 @@ impl LockedJob {
     }
 }
 
-impl Job for LockedJob {
-    fn label(&self) -> &str {
-        self.inner.label()
-    }
-
-    fn program(&self) -> &'static str {
-        self.inner.program()
-    }
-
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+impl LockedJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         match self.state {
             State::Waiting => {
                 let free = Condition::Absent {
@@ -112,8 +109,31 @@ impl Job for LockedJob {
             State::Done(code) => Step::Exit(code),
         }
     }
+}
+
+impl Job for LockedJob {
+    fn label(&self) -> &str {
+        self.inner.label()
+    }
+
+    fn program(&self) -> &'static str {
+        self.inner.program()
+    }
+
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
+    }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         match self.state {
             State::Acquiring => match result {
                 Ok(_) => self.state = State::Held,
@@ -168,6 +188,7 @@ mod tests {
     #[derive(Clone)]
     struct MkdirOnce {
         path: Arc<str>,
+        mkdir: Op,
         done: Option<i32>,
         diagnostics: Vec<Diagnostic>,
     }
@@ -179,14 +200,14 @@ mod tests {
         fn program(&self) -> &'static str {
             "mkdir"
         }
-        fn step(&mut self, _: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        fn poll(&mut self, _: &dyn Fn(&str) -> Option<Kind>) -> Offer {
             match self.done {
-                Some(c) => Step::Exit(c),
-                None => Step::Op(Op::Mkdir {
-                    path: self.path.clone(),
-                    mode: 0o755,
-                }),
+                Some(c) => Offer::Exit(c),
+                None => Offer::Op,
             }
+        }
+        fn offered(&self) -> &Op {
+            &self.mkdir
         }
         fn complete(&mut self, r: &OpResult) {
             self.done = Some(i32::from(r.is_err()));
@@ -207,6 +228,10 @@ mod tests {
     fn mkdir_job(p: &str) -> Box<dyn Job> {
         Box::new(MkdirOnce {
             path: p.into(),
+            mkdir: Op::Mkdir {
+                path: p.into(),
+                mode: 0o755,
+            },
             done: None,
             diagnostics: vec![],
         })

@@ -7,6 +7,7 @@
 
 mod atomic;
 mod cp;
+mod held;
 mod image_merge;
 mod import;
 mod lock;
@@ -19,6 +20,7 @@ mod uninstall_first;
 
 pub use atomic::AtomicWriteJob;
 pub use cp::{CpEntry, CpJob, CpKind, CpOnExist, CpOrder, CpPlan};
+pub use held::HeldOp;
 pub use image_merge::{parse_contents, vdb_dir, Collision, ImageMergeJob, ImageMergePlan};
 pub use import::{ImportJob, ImportModule};
 
@@ -44,6 +46,19 @@ pub enum Step {
     Exit(i32),
 }
 
+/// What a job wants to do next, its op kept by the job and lent out by
+/// [`Job::offered`]: the executor asks for this, so that no op is cloned,
+/// moved or dropped per step.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Offer {
+    /// Run the op [`Job::offered`] lends.
+    Op,
+    /// Not runnable until the condition holds.
+    Wait(Condition),
+    /// The job has finished with this exit status.
+    Exit(i32),
+}
+
 /// A condition a waiting job needs before it can run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Condition {
@@ -59,6 +74,13 @@ pub enum Condition {
         /// The path, relative to the prefix root.
         path: String,
     },
+    /// No descriptor holds a `flock` on the file at the path (its holder
+    /// closed it, or exited). Asked through a lock probe
+    /// ([`crate::fs::lock_probe_path`]).
+    Unlocked {
+        /// The path, relative to the prefix root.
+        path: String,
+    },
 }
 
 impl Condition {
@@ -67,6 +89,7 @@ impl Condition {
         match self {
             Condition::Exists { path, kind } => probe(path) == Some(*kind),
             Condition::Absent { path } => probe(path).is_none(),
+            Condition::Unlocked { path } => probe(&crate::fs::lock_probe_path(path)).is_none(),
         }
     }
 }
@@ -76,6 +99,7 @@ impl fmt::Display for Condition {
         match self {
             Condition::Exists { path, kind } => write!(f, "{path} exists as a {kind}"),
             Condition::Absent { path } => write!(f, "{path} is absent"),
+            Condition::Unlocked { path } => write!(f, "{path} is unlocked"),
         }
     }
 }
@@ -91,13 +115,14 @@ pub struct Diagnostic {
 
 /// A deterministic model of one running program.
 ///
-/// Contract: [`Job::step`] returns the same step until [`Job::complete`] is
-/// called with the result of the op it offered. A job never spins: when it
-/// needs something to happen first it returns [`Step::Wait`]. A job's state
-/// is a function of the results it has been handed and of the step it
-/// offers: `step` may change the state only in ways the returned step shows
-/// (a wait that ends becomes the op that follows it). The executor relies on
-/// this to recognize equal states ([`crate::execution::execute_with_tails`]).
+/// Contract: [`Job::poll`] returns the same offer (and [`Job::offered`] the
+/// same op) until [`Job::complete`] is called with the result of the op it
+/// offered. A job never spins: when it needs something to happen first it
+/// returns [`Offer::Wait`]. A job's state is a function of the results it
+/// has been handed and of the step it offers: `poll` may change the state
+/// only in ways the returned offer shows (a wait that ends becomes the op
+/// that follows it). The executor relies on this to recognize equal states
+/// ([`crate::execution::execute_with_tails`]).
 pub trait Job: BoxClone + Send + Sync {
     /// The name used in reports, such as `cp[Cython]` or `import-cython`.
     fn label(&self) -> &str;
@@ -105,11 +130,27 @@ pub trait Job: BoxClone + Send + Sync {
     /// The real program this job models: `cp`, `pip` or `python3`.
     fn program(&self) -> &'static str;
 
-    /// The next step. `probe` tells the kind of the entry at a path, without
-    /// counting as an op; jobs use it only to evaluate wait conditions.
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step;
+    /// What the job wants to do next; when it is an op, the job keeps it
+    /// and [`Job::offered`] lends it. `probe` tells the kind of the entry at
+    /// a path, without counting as an op; jobs use it only to evaluate wait
+    /// conditions.
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer;
 
-    /// Reacts to the result of the op offered by the last [`Job::step`].
+    /// The op the last [`Job::poll`] offered, lent until [`Job::complete`].
+    /// Panics when that poll offered no op.
+    fn offered(&self) -> &Op;
+
+    /// The next step with its op cloned out of the job: [`Job::poll`] and
+    /// [`Job::offered`] in one value, for callers that keep the op.
+    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        match self.poll(probe) {
+            Offer::Op => Step::Op(self.offered().clone()),
+            Offer::Wait(condition) => Step::Wait(condition),
+            Offer::Exit(code) => Step::Exit(code),
+        }
+    }
+
+    /// Reacts to the result of the op offered by the last [`Job::poll`].
     fn complete(&mut self, result: &OpResult);
 
     /// Called when the job waits on a condition that can no longer become

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use super::script_write::{ScriptStep, ScriptWrite};
-use super::{Diagnostic, Job, Step};
+use super::{Diagnostic, Job, Offer};
 use crate::content::{bytecode_source, Blob};
 use crate::fs::{parent_of, split_parent};
 use crate::kit::{Makedirs, MakedirsStep};
@@ -448,24 +448,33 @@ impl Job for PipJob {
         "pip"
     }
 
-    fn step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+    fn poll(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
         if let Some(code) = self.exit {
-            return Step::Exit(code);
+            return Offer::Exit(code);
         }
         if self.pending.is_none() {
             self.pending = self.begin();
         }
         match &self.pending {
-            Some((op, _)) => Step::Op(op.clone()),
-            None => Step::Exit(0),
+            Some(_) => Offer::Op,
+            None => Offer::Exit(0),
         }
+    }
+
+    fn offered(&self) -> &Op {
+        &self
+            .pending
+            .as_ref()
+            .expect("the last poll offered an op")
+            .0
     }
 
     fn complete(&mut self, result: &OpResult) {
         let Some((op, pending)) = self.pending.take() else {
             return;
         };
-        let path = op.path().clone();
+        // The path moves into the next op: no reference count touched.
+        let path = op.into_path();
         let set = |job: &mut PipJob, op: Op, p: Pending| job.pending = Some((op, p));
         match pending {
             Pending::FileMakedirs(md) => self.makedirs_next(md, result, false),

@@ -2,8 +2,8 @@
 //! uninstall, install and commit, where a failed install puts the old
 //! installation back.
 
-use super::{Diagnostic, Job, Step};
-use crate::op::{Kind, OpResult};
+use super::{Diagnostic, Job, Offer};
+use crate::op::{Kind, Op, OpResult};
 
 /// Runs `parts` in order under one label; when one exits non-zero, runs
 /// `rollback` (whose own failure is not reported: pip's rollback is best
@@ -78,26 +78,34 @@ impl Job for SequenceJob {
         self.program
     }
 
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
         loop {
             let failed = self.failed;
             let Some(part) = self.current() else {
-                return Step::Exit(failed.unwrap_or(0));
+                return Offer::Exit(failed.unwrap_or(0));
             };
-            match part.step(probe) {
-                Step::Exit(0) if failed.is_none() => {
+            match part.poll(probe) {
+                Offer::Exit(0) if failed.is_none() => {
                     self.sync();
                     self.index += 1;
                     self.synced = 0;
                 }
-                Step::Exit(status) if failed.is_none() => {
+                Offer::Exit(status) if failed.is_none() => {
                     self.sync();
                     self.failed = Some(status);
                 }
-                Step::Exit(_) => return Step::Exit(failed.unwrap_or(0)),
+                Offer::Exit(_) => return Offer::Exit(failed.unwrap_or(0)),
                 other => return other,
             }
         }
+    }
+
+    fn offered(&self) -> &Op {
+        let part = match self.failed {
+            Some(_) => self.rollback.as_ref(),
+            None => self.parts.get(self.index),
+        };
+        part.expect("the last poll offered an op").offered()
     }
 
     fn complete(&mut self, result: &OpResult) {

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, Job, Step};
+use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
 use crate::content::Blob;
 use crate::fs::parent_of;
 use crate::op::{join_display, Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -152,7 +152,7 @@ impl TraceSpec {
             matches!(r.result, RecordedResult::Ok(_))
                 && match &r.op {
                     Op::Open { path: p, flags, .. } => flags.create && &**p == path,
-                    Op::Rename { to, .. } => &**to == path,
+                    Op::Rename { to, .. } | Op::Link { to, .. } => &**to == path,
                     _ => false,
                 }
         })
@@ -171,6 +171,8 @@ enum Skip {
 /// A running replay of a [`TraceSpec`].
 #[derive(Debug, Clone)]
 pub struct TraceJob {
+    /// The op offered, held until its result comes back.
+    held: HeldOp,
     label: String,
     spec: Arc<TraceSpec>,
     prefix_display: String,
@@ -205,6 +207,7 @@ impl TraceJob {
     pub fn new(label: impl Into<String>, spec: Arc<TraceSpec>, prefix_display: &str) -> TraceJob {
         let blobs = Arc::new(write_blobs(&spec.ops));
         TraceJob {
+            held: HeldOp::default(),
             label: label.into(),
             spec,
             prefix_display: prefix_display.trim_end_matches('/').to_string(),
@@ -227,7 +230,10 @@ impl TraceJob {
 
     fn skipped(&self, op: &Op) -> bool {
         let fd = match op {
-            Op::Write { fd, .. } | Op::Close { fd, .. } | Op::Read { fd, .. } => Some(*fd),
+            Op::Write { fd, .. }
+            | Op::Close { fd, .. }
+            | Op::Read { fd, .. }
+            | Op::Flock { fd, .. } => Some(*fd),
             _ => None,
         };
         if let Some(fd) = fd {
@@ -270,6 +276,10 @@ impl TraceJob {
                 path: path.clone(),
             },
             Op::Read { fd, path } => Op::Read {
+                fd: self.fds[fd],
+                path: path.clone(),
+            },
+            Op::Flock { fd, path } => Op::Flock {
                 fd: self.fds[fd],
                 path: path.clone(),
             },
@@ -568,6 +578,12 @@ impl TraceJob {
     /// exist (an import that starts too early is not this race). Bytecode it
     /// read is not waited for: without it Python compiles instead.
     fn awaits(&self, rec: &RecordedOp) -> Option<Condition> {
+        // A lock the process took: it blocked until the holder let go.
+        if let (Op::Flock { path, .. }, RecordedResult::Ok(_)) = (&rec.op, rec.result) {
+            return Some(Condition::Unlocked {
+                path: path.to_string(),
+            });
+        }
         if self.spec.program != TraceProgram::Python || !matches!(rec.result, RecordedResult::Ok(_))
         {
             return None;
@@ -715,21 +731,10 @@ fn is_below(path: &str, dir: &str) -> bool {
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
 
-impl Job for TraceJob {
-    fn label(&self) -> &str {
-        &self.label
-    }
-
-    fn program(&self) -> &'static str {
-        match self.spec.program {
-            TraceProgram::Cp => "cp",
-            TraceProgram::Pip => "pip",
-            TraceProgram::Python => "python3",
-            TraceProgram::Other(_) => "traced",
-        }
-    }
-
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+impl TraceJob {
+    /// The next step, worked out from the job's state; [`Job::poll`] holds
+    /// its op until the result comes back.
+    fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         if let Some(code) = self.exit {
             return Step::Exit(code);
         }
@@ -752,8 +757,36 @@ impl Job for TraceJob {
         self.exit = Some(code);
         Step::Exit(code)
     }
+}
+
+impl Job for TraceJob {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn program(&self) -> &'static str {
+        match self.spec.program {
+            TraceProgram::Cp => "cp",
+            TraceProgram::Pip => "pip",
+            TraceProgram::Python => "python3",
+            TraceProgram::Other(_) => "traced",
+        }
+    }
+
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
+        let step = self.next_step(probe);
+        self.held.hold(step)
+    }
+
+    fn offered(&self) -> &Op {
+        self.held.op()
+    }
 
     fn complete(&mut self, result: &OpResult) {
+        self.held.release();
         let Some(rec) = self.spec.ops.get(self.cursor).cloned() else {
             return;
         };
@@ -1249,5 +1282,70 @@ mod tests {
             Some("m.py")
         );
         assert_eq!(pyc_source("a/m.py"), None);
+    }
+
+    /// Two recorded uvs that each took the prefix `flock`: replayed
+    /// together, the second waits until the first's close releases it,
+    /// with the lock file's descriptor mapped to its live number.
+    #[test]
+    fn a_recorded_flock_waits_for_the_holder_and_uses_the_live_descriptor() {
+        let spec = |exit| TraceSpec {
+            program: TraceProgram::Other("uv".into()),
+            argv: vec![],
+            exit,
+            ops: parse_ops(&[
+                r#"open(".lock", O_WRONLY|O_CREAT, 0644) = 7"#,
+                r#"flock(7) = 0"#,
+                r#"close(7) = 0"#,
+            ])
+            .unwrap(),
+        };
+        let mut fs = ModelFs::new();
+        let mut first = TraceJob::new("a", Arc::new(spec(0)), "/p");
+        let mut second = TraceJob::new("b", Arc::new(spec(0)), "/p");
+        let run = |job: &mut TraceJob, fs: &mut ModelFs| -> Step {
+            let step = job.step(&|p: &str| fs.probe(p));
+            if let Step::Op(op) = &step {
+                let result = fs.apply(op);
+                job.complete(&result);
+            }
+            step
+        };
+        // a opens and locks; b opens, then waits.
+        assert!(matches!(
+            run(&mut first, &mut fs),
+            Step::Op(Op::Open { .. })
+        ));
+        assert_eq!(
+            run(&mut first, &mut fs),
+            Step::Op(Op::Flock {
+                fd: 3,
+                path: ".lock".into()
+            })
+        );
+        assert!(matches!(
+            run(&mut second, &mut fs),
+            Step::Op(Op::Open { .. })
+        ));
+        assert!(matches!(
+            run(&mut second, &mut fs),
+            Step::Wait(Condition::Unlocked { .. })
+        ));
+        assert!(matches!(
+            run(&mut first, &mut fs),
+            Step::Op(Op::Close { .. })
+        ));
+        assert_eq!(
+            run(&mut second, &mut fs),
+            Step::Op(Op::Flock {
+                fd: 4,
+                path: ".lock".into()
+            })
+        );
+        assert!(matches!(
+            run(&mut second, &mut fs),
+            Step::Op(Op::Close { .. })
+        ));
+        assert_eq!(run(&mut second, &mut fs), Step::Exit(0));
     }
 }

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use super::{Diagnostic, Job, ScriptJob, SequenceJob, Step};
+use super::{Diagnostic, HeldOp, Job, Offer, ScriptJob, SequenceJob, Step};
 use crate::fs::parent_of;
 use crate::kit::{Next, PipUninstall, Primitive, RemoveStyle, Script, Stashed, Voice};
-use crate::op::{Kind, OpResult};
+use crate::op::{Kind, Op, OpResult};
 
 /// Runs the uninstall, then `install` and the commit (the stash removed
 /// with `shutil.rmtree`) as a [`SequenceJob`] whose rollback, when the
@@ -20,6 +20,8 @@ pub struct UninstallFirstJob {
     label: String,
     prefix: Arc<str>,
     uninstall: PipUninstall,
+    /// The uninstall's op offered, held until its result comes back.
+    held: HeldOp,
     install: Option<Box<dyn Job>>,
     then: Option<SequenceJob>,
     exit: Option<i32>,
@@ -68,6 +70,7 @@ impl UninstallFirstJob {
             label,
             prefix: prefix.into(),
             uninstall,
+            held: HeldOp::default(),
             install: Some(install),
             then: None,
             exit: None,
@@ -121,27 +124,40 @@ impl Job for UninstallFirstJob {
         "pip"
     }
 
-    fn step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
+        if self.held.is_held() {
+            return Offer::Op;
+        }
         loop {
             if let Some(code) = self.exit {
-                return Step::Exit(code);
+                return Offer::Exit(code);
             }
             if let Some(then) = &mut self.then {
-                return then.step(probe);
+                return then.poll(probe);
             }
             match self.uninstall.next(probe) {
-                Next::Op(op) => return Step::Op(op),
-                Next::Wait(condition) => return Step::Wait(condition),
+                Next::Op(op) => return self.held.hold(Step::Op(op)),
+                Next::Wait(condition) => return Offer::Wait(condition),
                 other => self.settle(other),
             }
         }
     }
 
+    fn offered(&self) -> &Op {
+        match &self.then {
+            Some(then) if !self.held.is_held() => then.offered(),
+            _ => self.held.op(),
+        }
+    }
+
     fn complete(&mut self, result: &OpResult) {
-        if let Some(then) = &mut self.then {
-            then.complete(result);
+        if !self.held.is_held() {
+            if let Some(then) = &mut self.then {
+                then.complete(result);
+            }
             return;
         }
+        self.held.release();
         self.uninstall.complete(result);
         // A failure is printed with the op that caused it.
         if let next @ Next::Fail(_) = self.uninstall.next(&|_| None) {

@@ -48,6 +48,12 @@ pub enum RemoveStyle {
     /// Node's `rimraf`: a missing entry is fine; a directory that filled up
     /// again is emptied again, up to [`RIMRAF_RETRIES`] times.
     Rimraf,
+    /// Node's own `fs.rm(path, {recursive: true, force: true})` (what npm
+    /// removes its retired packages with, recorded with npm 11.19 and
+    /// Node 20): `lstat`, then `rmdir` a directory first and list it only
+    /// on ENOTEMPTY; a missing entry is fine; a directory that filled up
+    /// again fails with ENOTEMPTY (`maxRetries` is 0).
+    NodeRm,
 }
 
 /// How many times `rimraf` empties a directory again on `ENOTEMPTY`
@@ -78,6 +84,13 @@ pub enum LockKind {
     /// A lock that silently does nothing, as `flock` on a filesystem
     /// without lock support: every taker "holds" it at once.
     Ineffective,
+    /// `open(LOCK, O_WRONLY|O_CREAT)` then `flock(LOCK_EX)` (uv's prefix
+    /// and cache locks, Homebrew's keg locks); released by closing the
+    /// descriptor, which the kernel also does when the holder exits or
+    /// dies. Unlike a `mkdir` or `O_EXCL` lock it never outlives its
+    /// holder, and the lock file stays behind (deleting it does not
+    /// release the lock: a new file of that name is another inode).
+    Flock,
 }
 
 /// One primitive of an installer.
@@ -135,6 +148,17 @@ pub enum Action {
         /// Whether a missing source is fine (renaming aside a target that
         /// may not exist yet).
         missing_ok: bool,
+    },
+    /// Move a directory as npm does ([`super::MoveFile`]): make the
+    /// destination's parent, rename, again once on ENOENT.
+    MoveFile {
+        /// The source, relative to the prefix root.
+        from: Arc<str>,
+        /// The destination, relative to the prefix root.
+        to: Arc<str>,
+        /// npm 11.7 and later: remove a destination that exists already and
+        /// move again, instead of failing.
+        replace_existing: bool,
     },
     /// Move an installed directory aside as pip's uninstall does, onto the
     /// first free `~`-named sibling ([`super::StashDir`]).
@@ -197,6 +221,24 @@ pub enum Action {
     WaitFor {
         /// The marker, relative to the prefix root.
         path: Arc<str>,
+    },
+    /// Swap the tree `new` in over `target` by `RENAME_EXCHANGE`, then
+    /// remove the old one ([`super::ExchangeIn`]).
+    ExchangeIn {
+        /// The new tree, relative to the prefix root.
+        new: Arc<str>,
+        /// The target it replaces.
+        target: Arc<str>,
+    },
+    /// Hard-link `store` into place at `target` ([`super::LinkFromStore`]):
+    /// uv's hardlink mode.
+    LinkFromStore {
+        /// The file in the content store, relative to the prefix root.
+        store: Arc<str>,
+        /// Where it is linked, relative to the prefix root.
+        target: Arc<str>,
+        /// The temporary directory an existing target is replaced through.
+        tmp_dir: Arc<str>,
     },
     /// Read a file whole: what a consumer of the installed tree does
     /// (`require`, `import`, a linker).

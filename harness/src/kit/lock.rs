@@ -1,7 +1,11 @@
-//! Advisory locks built from ops every filesystem has: `mkdir` of a lock
-//! directory, or an `O_EXCL` lock file. A job that finds the lock taken
-//! waits until it is released (it blocks, as `flock` does; it does not
-//! spin), then tries again. An ineffective lock takes no op at all.
+//! Advisory locks: `mkdir` of a lock directory, an `O_EXCL` lock file, or
+//! an `flock` on a lock file. A job that finds the lock taken waits until
+//! it is released (it blocks, as `flock` does; it does not spin), then
+//! tries again. An ineffective lock takes no op at all.
+//!
+//! An `flock` is held by a descriptor: taking it leaves the descriptor
+//! open ([`AdvisoryLock::held`]), and the script that runs the lock
+//! closes it to release it, or at its exit (see [`crate::job::ScriptJob`]).
 
 use std::sync::Arc;
 
@@ -15,6 +19,10 @@ enum Phase {
     Trying,
     /// The lock file was created; close it.
     Close(Fd),
+    /// `flock`: the lock file is open; lock it, or wait for its holder.
+    Locking(Fd),
+    /// `flock`: locked through this descriptor, kept open.
+    Held(Fd),
     /// Releasing: `rmdir` or `unlink`.
     Releasing,
     Done,
@@ -29,12 +37,16 @@ pub struct AdvisoryLock {
     phase: Phase,
 }
 
+/// `O_WRONLY|O_CREAT`: an `flock` lock file is opened whether or not it
+/// is there already.
+const OPEN_LOCK_FILE: OpenFlags = OpenFlags::CREATE;
+
 impl AdvisoryLock {
     /// Starts taking the lock at `path`.
     pub fn acquire(path: &Arc<str>, kind: LockKind) -> AdvisoryLock {
         let phase = match kind {
             LockKind::Ineffective => Phase::Done,
-            LockKind::Mkdir | LockKind::ExclusiveFile => Phase::Trying,
+            LockKind::Mkdir | LockKind::ExclusiveFile | LockKind::Flock => Phase::Trying,
         };
         AdvisoryLock {
             path: path.clone(),
@@ -43,10 +55,12 @@ impl AdvisoryLock {
         }
     }
 
-    /// Starts releasing the lock at `path`.
+    /// Starts releasing the lock at `path`. An `flock` is released by
+    /// closing its descriptor: see [`AdvisoryLock::release_held`]; without
+    /// one there is nothing to release.
     pub fn release(path: &Arc<str>, kind: LockKind) -> AdvisoryLock {
         let phase = match kind {
-            LockKind::Ineffective => Phase::Done,
+            LockKind::Ineffective | LockKind::Flock => Phase::Done,
             LockKind::Mkdir | LockKind::ExclusiveFile => Phase::Releasing,
         };
         AdvisoryLock {
@@ -55,12 +69,35 @@ impl AdvisoryLock {
             phase,
         }
     }
+
+    /// Releases an `flock` held through `fd`: `close(fd)`.
+    pub fn release_held(path: &Arc<str>, fd: Fd) -> AdvisoryLock {
+        AdvisoryLock {
+            path: path.clone(),
+            kind: LockKind::Flock,
+            phase: Phase::Close(fd),
+        }
+    }
+
+    /// The descriptor an `flock` taken by this step is held through, once
+    /// it is taken.
+    pub fn held(&self) -> Option<(Arc<str>, Fd)> {
+        match self.phase {
+            Phase::Held(fd) => Some((self.path.clone(), fd)),
+            _ => None,
+        }
+    }
 }
 
 impl Primitive for AdvisoryLock {
     fn next(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Next {
         let path = self.path.clone();
         match (&self.phase, self.kind) {
+            (Phase::Trying, LockKind::Flock) => Next::Op(Op::Open {
+                path,
+                flags: OPEN_LOCK_FILE,
+                mode: 0o644,
+            }),
             (Phase::Trying, _) if probe(&path).is_some() => Next::Wait(Condition::Absent {
                 path: path.to_string(),
             }),
@@ -70,18 +107,30 @@ impl Primitive for AdvisoryLock {
                 flags: OpenFlags::CREATE_NEW,
                 mode: 0o644,
             }),
+            (Phase::Locking(_), _) if probe(&crate::fs::lock_probe_path(&path)).is_some() => {
+                Next::Wait(Condition::Unlocked {
+                    path: path.to_string(),
+                })
+            }
+            (Phase::Locking(fd), _) => Next::Op(Op::Flock { fd: *fd, path }),
             (Phase::Close(fd), _) => Next::Op(Op::Close { fd: *fd, path }),
             (Phase::Releasing, LockKind::Mkdir) => Next::Op(Op::Rmdir { path }),
             (Phase::Releasing, _) => Next::Op(Op::Unlink { path }),
-            (Phase::Done, _) => Next::Done,
+            (Phase::Done | Phase::Held(_), _) => Next::Done,
             (Phase::Failed(f), _) => Next::Fail(f.clone()),
         }
     }
 
     fn complete(&mut self, result: &OpResult) {
         self.phase = match (&self.phase, result) {
+            (Phase::Trying, Ok(Value::Fd(fd))) if self.kind == LockKind::Flock => {
+                Phase::Locking(*fd)
+            }
             // Taken by someone else between the probe and the call: wait again.
-            (Phase::Trying, Err(Errno::EEXIST)) => Phase::Trying,
+            (Phase::Trying, Err(Errno::EEXIST)) if self.kind != LockKind::Flock => Phase::Trying,
+            (Phase::Locking(fd), Err(Errno::EAGAIN)) => Phase::Locking(*fd),
+            (Phase::Locking(fd), Ok(_)) => Phase::Held(*fd),
+            (Phase::Locking(_), Err(e)) => Phase::Failed(Failure::new("flock", *e, &self.path)),
             (Phase::Trying, Ok(Value::Fd(fd))) => Phase::Close(*fd),
             (Phase::Trying, Ok(_)) | (Phase::Close(_), Ok(_)) | (Phase::Releasing, Ok(_)) => {
                 Phase::Done
@@ -129,5 +178,32 @@ mod tests {
         let mut fs = model_with(&[]);
         let mut none = AdvisoryLock::acquire(&".lock".into(), LockKind::Ineffective);
         assert_eq!(run_on(&mut fs, &mut none), (vec![], Next::Done));
+    }
+
+    /// An `flock`: the first taker opens the lock file and locks it,
+    /// keeping the descriptor; the second opens it too and waits until
+    /// the holder's descriptor is closed, then takes it. The lock file
+    /// stays.
+    #[test]
+    fn an_flock_waits_for_its_holder_to_close() {
+        let mut fs = model_with(&[]);
+        let lock: Arc<str> = ".lock".into();
+        let mut first = AdvisoryLock::acquire(&lock, LockKind::Flock);
+        let (ops, next) = run_on(&mut fs, &mut first);
+        assert_eq!(next, Next::Done);
+        assert!(
+            ops.last().is_some_and(|o| o.starts_with("flock")),
+            "{ops:?}"
+        );
+        let (_, held) = first.held().expect("held through its descriptor");
+        let mut second = AdvisoryLock::acquire(&lock, LockKind::Flock);
+        let (ops, next) = run_on(&mut fs, &mut second);
+        assert_eq!(ops.len(), 1, "opened, not locked: {ops:?}");
+        assert!(matches!(next, Next::Wait(Condition::Unlocked { .. })));
+        let mut release = AdvisoryLock::release_held(&lock, held);
+        assert_eq!(run_on(&mut fs, &mut release).1, Next::Done);
+        assert_eq!(run_on(&mut fs, &mut second).1, Next::Done);
+        assert!(second.held().is_some());
+        assert!(crate::fs::Fs::probe(&fs, ".lock").is_some());
     }
 }

@@ -5,11 +5,14 @@
 //! Every installer in the package ecosystem is made of the same few moves:
 //! make directories ([`CreateDir`], [`Makedirs`]), write files in place or
 //! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
-//! `shutil.rmtree` or `rimraf` do ([`RemoveTree`]), rename ([`Rename`]),
-//! swap symlinks ([`SymlinkSwap`]), take advisory locks ([`AdvisoryLock`]),
+//! `shutil.rmtree`, `rimraf` or Node's `fs.rm` do ([`RemoveTree`]), rename
+//! ([`Rename`], npm's [`MoveFile`]), swap symlinks ([`SymlinkSwap`]),
+//! hard-link from a content store ([`LinkFromStore`]), swap by
+//! `RENAME_EXCHANGE` ([`ExchangeIn`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
 //! others installed ([`ReadFile`]); [`PipUninstall`] is pip's uninstall of
-//! an installed distribution, decided from its `METADATA` and `RECORD`. A [`Script`] lists them in order; a
+//! an installed distribution, decided from its `METADATA` and `RECORD`. A
+//! [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
 //! the line the real program prints ([`Voice`]). A scenario declares one
 //! with `[[activity]] kind = "script"`; `docs/installers.md` shows how.
@@ -17,11 +20,14 @@
 mod action;
 mod chmod;
 mod directory;
+mod exchange;
 mod failure;
 mod guard;
 mod installed;
+mod link;
 mod lock;
 mod makedirs;
+mod move_file;
 mod piece;
 mod primitive;
 mod read;
@@ -43,14 +49,17 @@ pub use action::{
 };
 pub use chmod::Chmod;
 pub use directory::CreateDir;
+pub use exchange::ExchangeIn;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
 pub use installed::{
     cache_from_source, canonical_name, compact, metadata_field, record_entries, resolve_entry,
     uninstallation_paths, walk_roots,
 };
+pub use link::LinkFromStore;
 pub use lock::AdvisoryLock;
 pub use makedirs::{Makedirs, MakedirsStep};
+pub use move_file::MoveFile;
 pub use piece::Piece;
 pub use primitive::{Next, Primitive};
 pub use read::ReadFile;

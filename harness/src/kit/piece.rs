@@ -2,8 +2,9 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, Chmod, CreateDir, GuardKind, MarkerGuard, Next, Primitive, ReadFile,
-    RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
+    Action, AdvisoryLock, Chmod, CreateDir, ExchangeIn, GuardKind, LinkFromStore, MarkerGuard,
+    MoveFile, Next, Primitive, ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap,
+    TempfileWrite, WriteFile, WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -20,6 +21,8 @@ pub enum Piece {
     Remove(RemoveTree),
     /// A rename.
     Rename(Rename),
+    /// npm's move of a directory.
+    Move(MoveFile),
     /// A tree swapped in.
     Swap(SwapIn),
     /// An uninstall stash.
@@ -34,6 +37,10 @@ pub enum Piece {
     Read(ReadFile),
     /// A `chmod`.
     Chmod(Chmod),
+    /// A hard link from a store.
+    Link(LinkFromStore),
+    /// A swap by exchange.
+    Exchange(ExchangeIn),
 }
 
 impl Piece {
@@ -64,6 +71,11 @@ impl Piece {
                 to,
                 missing_ok,
             } => Piece::Rename(Rename::new(from, to, *missing_ok)),
+            Action::MoveFile {
+                from,
+                to,
+                replace_existing,
+            } => Piece::Move(MoveFile::new(from, to, *replace_existing)),
             Action::SwapIn { new, target } => Piece::Swap(SwapIn::new(new, target, job)),
             Action::Stash { dir } => Piece::Stash(StashDir::new(dir)),
             Action::Symlink { target, link, how } => {
@@ -76,6 +88,21 @@ impl Piece {
             }
             Action::WaitFor { path } => Piece::Guard(MarkerGuard::new(path, GuardKind::WaitFor)),
             Action::Read { path } => Piece::Read(ReadFile::new(path)),
+            Action::LinkFromStore {
+                store,
+                target,
+                tmp_dir,
+            } => Piece::Link(LinkFromStore::new(store, target, tmp_dir)),
+            Action::ExchangeIn { new, target } => Piece::Exchange(ExchangeIn::new(new, target)),
+        }
+    }
+
+    /// The `flock` this step took and holds through a descriptor, once
+    /// taken (see [`AdvisoryLock::held`]).
+    pub fn held_lock(&self) -> Option<(std::sync::Arc<str>, crate::op::Fd)> {
+        match self {
+            Piece::Lock(lock) => lock.held(),
+            _ => None,
         }
     }
 
@@ -86,6 +113,7 @@ impl Piece {
             Piece::Tempfile(p) => p,
             Piece::Remove(p) => p,
             Piece::Rename(p) => p,
+            Piece::Move(p) => p,
             Piece::Swap(p) => p,
             Piece::Stash(p) => p,
             Piece::Symlink(p) => p,
@@ -93,6 +121,8 @@ impl Piece {
             Piece::Guard(p) => p,
             Piece::Read(p) => p,
             Piece::Chmod(p) => p,
+            Piece::Link(p) => p,
+            Piece::Exchange(p) => p,
         }
     }
 }

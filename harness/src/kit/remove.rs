@@ -1,6 +1,8 @@
 //! Removing a tree the way `rm -rf`, `shutil.rmtree` and `rimraf` do:
 //! depth first, `lstat` each entry, list directories, unlink files, then
-//! `rmdir` each directory once its entries are gone.
+//! `rmdir` each directory once its entries are gone. Node's `fs.rm`
+//! ([`RemoveStyle::NodeRm`]) tries `rmdir` on a directory first and lists
+//! it only when that fails with ENOTEMPTY.
 
 use std::sync::Arc;
 
@@ -23,6 +25,8 @@ enum Pending {
     Readdir(Arc<str>),
     Unlink(Arc<str>),
     Rmdir(Arc<str>),
+    /// Node's first `rmdir` of a directory, before listing it.
+    RmdirFirst(Arc<str>),
 }
 
 /// A tree removal in progress.
@@ -77,7 +81,7 @@ impl Primitive for RemoveTree {
             Pending::Lstat(path) => Op::Lstat { path },
             Pending::Readdir(path) => Op::Readdir { path },
             Pending::Unlink(path) => Op::Unlink { path },
-            Pending::Rmdir(path) => Op::Rmdir { path },
+            Pending::Rmdir(path) | Pending::RmdirFirst(path) => Op::Rmdir { path },
         })
     }
 
@@ -92,7 +96,10 @@ impl Primitive for RemoveTree {
                     kind: Kind::Dir, ..
                 })),
             ) => {
-                self.pending = Some(Pending::Readdir(p));
+                self.pending = Some(match self.style {
+                    RemoveStyle::NodeRm => Pending::RmdirFirst(p),
+                    _ => Pending::Readdir(p),
+                });
             }
             (Pending::Lstat(p), Ok(_)) => self.pending = Some(Pending::Unlink(p)),
             (Pending::Lstat(p), Err(e)) => self.fail("lstat", *e, &p),
@@ -112,6 +119,14 @@ impl Primitive for RemoveTree {
                 self.frames.push(Frame::Visit(p));
             }
             (Pending::Rmdir(p), Err(e)) => self.fail("rmdir", *e, &p),
+            (Pending::RmdirFirst(_), Ok(_)) => {}
+            (Pending::RmdirFirst(p), Err(Errno::ENOTEMPTY | Errno::EEXIST | Errno::EPERM)) => {
+                self.pending = Some(Pending::Readdir(p));
+            }
+            (Pending::RmdirFirst(p), Err(Errno::ENOTDIR)) => {
+                self.pending = Some(Pending::Unlink(p));
+            }
+            (Pending::RmdirFirst(p), Err(e)) => self.fail("rmdir", *e, &p),
             (Pending::Unlink(_), Ok(_)) | (Pending::Rmdir(_), Ok(_)) => {}
         }
     }
@@ -148,6 +163,48 @@ mod tests {
         assert!(fs.inode_of("d").is_none());
     }
 
+    /// Node's `fs.rm` as npm 11.19 calls it on a retired package (recorded:
+    /// docs/fidelity.md): `rmdir` before listing, at every level.
+    #[test]
+    fn node_rm_tries_rmdir_before_listing() {
+        let mut fs = model_with(&["d/a", "d/e/f"]);
+        let mut rm = RemoveTree::new(&"d".into(), RemoveStyle::NodeRm);
+        let (ops, end) = run_on(&mut fs, &mut rm);
+        assert_eq!(end, Next::Done);
+        assert_eq!(
+            ops,
+            [
+                "lstat d",
+                "rmdir d",
+                "getdents d",
+                "lstat d/a",
+                "unlink d/a",
+                "lstat d/e",
+                "rmdir d/e",
+                "getdents d/e",
+                "lstat d/e/f",
+                "unlink d/e/f",
+                "rmdir d/e",
+                "rmdir d",
+            ]
+        );
+        assert!(fs.inode_of("d").is_none());
+        let mut empty = model_with(&["d/e/f"]);
+        let _ = crate::fs::Fs::apply(
+            &mut empty,
+            &Op::Unlink {
+                path: "d/e/f".into(),
+            },
+        );
+        let mut rm = RemoveTree::new(&"d/e".into(), RemoveStyle::NodeRm);
+        let (ops, _) = run_on(&mut empty, &mut rm);
+        assert_eq!(
+            ops,
+            ["lstat d/e", "rmdir d/e"],
+            "an empty directory is never listed"
+        );
+    }
+
     /// A missing tree: fine for `rm -rf` and `rimraf`, a
     /// `FileNotFoundError` for `shutil.rmtree`.
     #[test]
@@ -155,6 +212,7 @@ mod tests {
         for (style, fails) in [
             (RemoveStyle::RmRf, false),
             (RemoveStyle::Rimraf, false),
+            (RemoveStyle::NodeRm, false),
             (RemoveStyle::Rmtree, true),
         ] {
             let mut fs = model_with(&[]);
@@ -168,14 +226,21 @@ mod tests {
     /// `rmdir`: `rm -rf` fails with ENOTEMPTY, `rimraf` empties it again.
     #[test]
     fn a_refilled_directory_fails_rm_but_not_rimraf() {
-        for (style, fails) in [(RemoveStyle::RmRf, true), (RemoveStyle::Rimraf, false)] {
+        for (style, fails) in [
+            (RemoveStyle::RmRf, true),
+            (RemoveStyle::Rimraf, false),
+            (RemoveStyle::NodeRm, true),
+        ] {
             let mut fs = model_with(&["d/a"]);
             let mut rm = RemoveTree::new(&"d".into(), style);
-            let mut refilled = false;
+            let (mut unlinked, mut refilled) = (false, false);
             let end = loop {
                 match rm.next(&|_| None) {
                     Next::Op(op) => {
-                        if matches!(op, Op::Rmdir { .. }) && !refilled {
+                        // After the listing's entries are gone, before the
+                        // `rmdir` that expects an empty directory.
+                        unlinked |= matches!(op, Op::Unlink { .. });
+                        if matches!(op, Op::Rmdir { .. }) && unlinked && !refilled {
                             refilled = true;
                             crate::kit::test_support::create_file(&mut fs, "d/late");
                         }

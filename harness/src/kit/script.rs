@@ -151,6 +151,17 @@ impl Script {
         })
     }
 
+    /// Moves `from` to `to` as npm does ([`super::MoveFile`]); with
+    /// `replace_existing` (npm 11.7 and later) an occupied destination is
+    /// removed and the move tried again.
+    pub fn move_file(self, from: &str, to: &str, replace_existing: bool) -> Script {
+        self.then(Action::MoveFile {
+            from: from.into(),
+            to: to.into(),
+            replace_existing,
+        })
+    }
+
     /// Moves an installed directory aside as pip's uninstall does
     /// ([`super::StashDir`]).
     pub fn stash(self, dir: &str) -> Script {
@@ -160,6 +171,15 @@ impl Script {
     /// Swaps the tree `new` in over `target` ([`super::SwapIn`]).
     pub fn swap_in(self, new: &str, target: &str) -> Script {
         self.then(Action::SwapIn {
+            new: new.into(),
+            target: target.into(),
+        })
+    }
+
+    /// Swaps the tree `new` in over `target` by `RENAME_EXCHANGE`
+    /// ([`super::ExchangeIn`]).
+    pub fn exchange_in(self, new: &str, target: &str) -> Script {
+        self.then(Action::ExchangeIn {
             new: new.into(),
             target: target.into(),
         })
@@ -201,6 +221,16 @@ impl Script {
     pub fn wait_for(self, marker: &str) -> Script {
         self.then(Action::WaitFor {
             path: marker.into(),
+        })
+    }
+
+    /// Hard-links `store` to `target` ([`super::LinkFromStore`]), an
+    /// existing target replaced through `tmp_dir`.
+    pub fn link_from_store(self, store: &str, target: &str, tmp_dir: &str) -> Script {
+        self.then(Action::LinkFromStore {
+            store: store.into(),
+            target: target.into(),
+            tmp_dir: tmp_dir.into(),
         })
     }
 

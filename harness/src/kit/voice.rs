@@ -11,7 +11,8 @@
 //!   exception class);
 //! - Node (libuv's lower-case messages): `ENOENT: no such file or
 //!   directory, rename 'A' -> 'B'`, after pnpm's ` ERR_PNPM_ENOENT  ` or
-//!   npm's `npm ERR! enoent `;
+//!   npm's `npm error ` (npm 10 and later; the last line of its report,
+//!   pinned against npm 11.19 in `tests/pins_npm.rs`);
 //! - Rust's `fs-err`, as uv prints it: `error: failed to rename file from A
 //!   to B: No such file or directory (os error 2)`.
 //!
@@ -158,7 +159,7 @@ impl Voice {
         let error = format!("{code}: {}, {syscall} {target}", libuv_message(f.errno));
         match self.program.as_str() {
             "pnpm" => format!(" ERR_PNPM_{code}  {error}"),
-            "npm" => format!("npm ERR! {} {error}", code.to_lowercase()),
+            "npm" => format!("npm error {error}"),
             _ => format!("Error: {error}"),
         }
     }
@@ -173,6 +174,10 @@ fn rust(f: &Failure, path: &str, to: Option<&str>) -> String {
         "rmdir" => format!("failed to remove directory `{path}`"),
         "readdir" => format!("failed to read directory `{path}`"),
         "symlink" => format!("failed to symlink file from {path} to {}", to.unwrap_or("")),
+        "link" => format!(
+            "failed to hardlink file from {path} to {}",
+            to.unwrap_or("")
+        ),
         "lstat" | "stat" => format!("failed to query metadata of file `{path}`"),
         _ => format!("failed to open file `{path}`"),
     };
@@ -218,6 +223,7 @@ fn libuv_message(errno: Errno) -> &'static str {
         Errno::EPERM => "operation not permitted",
         Errno::EXDEV => "cross-device link not permitted",
         Errno::ENAMETOOLONG => "name too long",
+        Errno::EAGAIN => "resource temporarily unavailable",
         Errno::Other(_) => "unknown error",
     }
 }
@@ -247,7 +253,7 @@ mod tests {
         );
         assert_eq!(
             say("npm"),
-            "npm ERR! enoent ENOENT: no such file or directory, rename \
+            "npm error ENOENT: no such file or directory, rename \
              '/p/node_modules/.tmp-a' -> '/p/node_modules/is-positive'"
         );
         assert_eq!(

@@ -32,7 +32,6 @@ const MORE_ERRNOS: &[(&str, i32)] = &[
     ("E2BIG", 7),
     ("ENOEXEC", 8),
     ("ECHILD", 10),
-    ("EAGAIN", 11),
     ("ENOMEM", 12),
     ("EFAULT", 14),
     ("ENOTBLK", 15),
@@ -105,7 +104,6 @@ const MORE_ERRNOS: &[(&str, i32)] = &[
     ("ERFKILL", 132),
     ("EHWPOISON", 133),
     ("ENOTSUP", 95),
-    ("EWOULDBLOCK", 11),
 ];
 
 /// Parses an errno name as strace prints it (`EEXIST`, `EROFS`, `E123`).
@@ -164,6 +162,9 @@ pub fn render_op(rec: &RecordedOp) -> String {
         Op::Symlink { target, path } => format!("symlink({}, {})", quote(target), quote(path)),
         Op::Chmod { path, mode } => format!("chmod({}, {:04o})", quote(path), mode),
         Op::Readdir { path } => format!("getdents({})", quote(path)),
+        Op::Link { from, to } => format!("link({}, {})", quote(from), quote(to)),
+        Op::Flock { fd, .. } => format!("flock({fd})"),
+        Op::RenameExchange { a, b } => format!("exchange({}, {})", quote(a), quote(b)),
     };
     let result = match rec.result {
         RecordedResult::Ok(v) => v.to_string(),
@@ -390,21 +391,25 @@ fn parse_one(line: &str, fds: &mut BTreeMap<Fd, Arc<str>>) -> Result<RecordedOp,
                 blob: Blob::synthetic(b"", len),
             }
         }
-        "read" | "close" => {
+        "read" | "close" | "flock" => {
             arity(1)?;
             let (fd, path) = fd_arg(&args, fds)?;
-            if name == "close" {
-                fds.remove(&fd);
-                Op::Close { fd, path }
-            } else {
-                Op::Read { fd, path }
+            match name.as_str() {
+                "close" => {
+                    fds.remove(&fd);
+                    Op::Close { fd, path }
+                }
+                "flock" => Op::Flock { fd, path },
+                _ => Op::Read { fd, path },
             }
         }
-        "rename" => {
+        "rename" | "link" | "exchange" => {
             arity(2)?;
-            Op::Rename {
-                from: path_arg(&args, 0)?,
-                to: path_arg(&args, 1)?,
+            let (from, to) = (path_arg(&args, 0)?, path_arg(&args, 1)?);
+            match name.as_str() {
+                "rename" => Op::Rename { from, to },
+                "link" => Op::Link { from, to },
+                _ => Op::RenameExchange { a: from, b: to },
             }
         }
         "symlink" => {
@@ -439,6 +444,9 @@ mod tests {
             r#"symlink("../x", "lib/l") = 0"#,
             r#"chmod("lib", 0755) = 0"#,
             r#"open("lib/b", O_RDONLY) = 3"#,
+            r#"flock(3) = -1 EAGAIN"#,
+            r#"link("lib/b", "lib/c") = 0"#,
+            r#"exchange("lib/c", "lib/u") = 0"#,
         ];
         let ops = parse_ops(&lines).unwrap();
         let back: Vec<String> = ops.iter().map(render_op).collect();

@@ -975,10 +975,53 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
             } else {
                 (at(0, 1), at(2, 3))
             };
+            let exchange = c.name == "renameat2" && raw(4).contains("RENAME_EXCHANGE");
             if let (Some(from), Some(to)) =
                 (from.as_deref().and_then(rel), to.as_deref().and_then(rel))
             {
-                push(p, Op::Rename { from, to });
+                push(
+                    p,
+                    if exchange {
+                        Op::RenameExchange { a: from, b: to }
+                    } else {
+                        Op::Rename { from, to }
+                    },
+                );
+            }
+        }
+        "link" | "linkat" => {
+            let (from, to) = if c.name == "link" {
+                (plain(0), plain(1))
+            } else {
+                (at(0, 1), at(2, 3))
+            };
+            if let (Some(from), Some(to)) =
+                (from.as_deref().and_then(rel), to.as_deref().and_then(rel))
+            {
+                push(p, Op::Link { from, to });
+            }
+        }
+        "flock" => {
+            let Ok(fd) = raw(0).parse::<i64>() else {
+                return Ok(());
+            };
+            // Only exclusive locks are modelled (`LOCK_EX`, blocking or
+            // not); an unlock is the close that follows. A `LOCK_NB` try
+            // refused (EAGAIN) is left out: the blocking retry that
+            // follows stands for the wait, which a replay makes itself.
+            if !raw(1).contains("LOCK_EX") || result == RecordedResult::Err(Errno::EAGAIN) {
+                return Ok(());
+            }
+            if let Some(info) = p.fds.get(&fd) {
+                if let (false, Some(path)) = (info.dir, rel(&info.path)) {
+                    push(
+                        p,
+                        Op::Flock {
+                            fd: fd_num(fd)?,
+                            path,
+                        },
+                    );
+                }
             }
         }
         "symlink" | "symlinkat" => {

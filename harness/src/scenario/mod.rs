@@ -225,6 +225,11 @@ pub struct Scenario {
     /// (`[[initial]]` tables): every execution and the serial reference
     /// start from the prefix a serial direct install of them leaves.
     pub initial: Vec<Package>,
+    /// Activities that ran to completion before any job starts
+    /// (`[[activity]]` tables with `initial = true`, such as an earlier
+    /// `npm install` that left `node_modules/acorn`): laid down serially
+    /// after the initial packages, on every fresh filesystem.
+    pub initial_activities: Vec<Activity>,
     /// Activities, in declaration order.
     pub activities: Vec<Activity>,
     /// Paths whose final state may differ between orders.
@@ -263,6 +268,7 @@ impl Scenario {
             python_tag: DEFAULT_PYTHON_TAG.to_string(),
             packages: Vec::new(),
             initial: Vec::new(),
+            initial_activities: Vec::new(),
             activities: Vec::new(),
             volatile: Vec::new(),
             origin: Origin::Code,

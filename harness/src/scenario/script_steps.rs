@@ -17,14 +17,19 @@
 //! its failure) and an optional `ignore-errors = true` (the tool goes on
 //! after a failure of this step). The others, by `do`:
 //! - `makedirs` / `mkdir` / `ensure-dir` (pypa/installer's pathlib
-//!   `mkdir(parents=True, exist_ok=True)` after an `exists` check): `dir`;
+//!   `mkdir(parents=True, exist_ok=True)` after an `exists` check) /
+//!   `mkdir-recursive` (Node's `fs.mkdir(dir, {recursive: true})` and
+//!   Rust's `create_dir_all`: `mkdir` first, `stat` on EEXIST): `dir`;
 //! - `chmod`: `path`, `mode` (an integer, `0o755`);
 //! - `write`: `path`, `text` (default: bytes standing for the file at
 //!   `version`), `version`, `how` (`in-place`, `exclusive`, `atomic`),
 //!   `tmp` (`unique` or `shared`, for `atomic`);
 //! - `write-tree`: `dir`, `files` (paths under `dir`), `version`, `how`, `tmp`;
-//! - `remove`: `path`, `style` (`rm-rf`, `rmtree`, `rimraf`);
+//! - `remove`: `path`, `style` (`rm-rf`, `rmtree`, `rimraf`, `node-rm`);
 //! - `rename`: `from`, `to`, `missing-ok`;
+//! - `move-file`: `from`, `to`, `replace-existing` (npm's move: the
+//!   parent made first, once more on ENOENT; npm 11.7 and later remove an
+//!   occupied destination and move again);
 //! - `stash`: `dir` (pip's uninstall: moved aside to a `~`-named sibling);
 //! - `swap-in`: `new`, `target` (rename aside, rename in, remove the old;
 //!   again when another process put a target in meanwhile);
@@ -200,6 +205,7 @@ impl Keys<'_> {
                 ("mkdir", LockKind::Mkdir),
                 ("exclusive-file", LockKind::ExclusiveFile),
                 ("ineffective", LockKind::Ineffective),
+                ("flock", LockKind::Flock),
             ],
         )
     }
@@ -264,6 +270,7 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
         "makedirs" => script.makedirs(&k.path("dir")?),
         "mkdir" => script.mkdir(&k.path("dir")?),
         "ensure-dir" => script.ensure_dir(&k.path("dir")?),
+        "mkdir-recursive" => script.create_dir_all(&k.path("dir")?),
         "fail-if-exists" => script.fail_if_exists(&k.path("path")?),
         "chmod" => {
             let path = k.path("path")?;
@@ -312,6 +319,7 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
                     ("rm-rf", RemoveStyle::RmRf),
                     ("rmtree", RemoveStyle::Rmtree),
                     ("rimraf", RemoveStyle::Rimraf),
+                    ("node-rm", RemoveStyle::NodeRm),
                 ],
             )?;
             script.remove(&path, style)
@@ -325,6 +333,12 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
                 to: to.into(),
                 missing_ok,
             })
+        }
+        "move-file" => {
+            let from = k.path("from")?;
+            let to = k.path("to")?;
+            let replace_existing = k.flag("replace-existing")?;
+            script.move_file(&from, &to, replace_existing)
         }
         "swap-in" => {
             let new = k.path("new")?;
@@ -370,8 +384,9 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
             return Err(k.at.error(
                 "do",
                 format!(
-                    "unknown step {other:?}: expected makedirs, mkdir, ensure-dir, write, \
-                     write-tree, chmod, remove, rename, swap-in, stash, symlink, lock, unlock, \
+                    "unknown step {other:?}: expected makedirs, mkdir, ensure-dir, \
+                     mkdir-recursive, write, \
+                     write-tree, chmod, remove, rename, move-file, swap-in, stash, symlink, lock, unlock, \
                      skip-if-exists, fail-if-exists, wait-for or read"
                 ),
             ))

@@ -24,6 +24,13 @@
 //! kind = "import"
 //! modules = ["Cython", "Cython.Shadow"]
 //!
+//! [[activity]]                                # ran before the jobs start (an earlier install):
+//! name = "npm-earlier"                        # laid down serially on every fresh filesystem,
+//! kind = "script"                             # after the [[initial]] packages; no `after`
+//! initial = true
+//! program = "npm"
+//! steps = [{ do = "write-tree", dir = "node_modules/acorn", files = ["package.json"] }]
+//!
 //! [[activity]]                                # a recorded process (`prefixrace record strace`)
 //! name = "cp-1"
 //! kind = "trace"
@@ -142,6 +149,9 @@ struct RawActivity {
     /// `kind = "script"`: the kit's primitives, in order.
     #[serde(default)]
     steps: Vec<Spanned<toml::Value>>,
+    /// Ran to completion before any job starts (an earlier install).
+    #[serde(default)]
+    initial: bool,
 }
 
 /// TOML values with the line each starts on (a list of steps).
@@ -481,6 +491,15 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     }
     for a in raw.activities {
         let line = line_index.line(a.kind.span().start);
+        let initial = a.initial;
+        if initial && !a.after.is_empty() {
+            return Err(Error::input(
+                file,
+                line,
+                "after",
+                "an initial activity runs before any job starts: it takes no `after`",
+            ));
+        }
         printable(file, line, "name", a.name.get_ref())?;
         if let Some(program) = &a.program {
             printable(file, line, "program", program.get_ref())?;
@@ -515,7 +534,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 "modules belong to kind = \"import\"; a trace replays its recorded ops",
             ));
         }
-        match a.kind.get_ref().as_str() {
+        let activity = match a.kind.get_ref().as_str() {
             "import" => {
                 if a.modules.is_empty() {
                     return Err(Error::input(
@@ -535,11 +554,11 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                         )
                     })?;
                 }
-                s.activities.push(Activity::Import {
+                Activity::Import {
                     name: a.name.into_inner(),
                     modules: a.modules.into_iter().map(Spanned::into_inner).collect(),
                     after: a.after.into_iter().map(Spanned::into_inner).collect(),
-                });
+                }
             }
             "trace" => {
                 let program = match &a.program {
@@ -559,7 +578,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 let ops = crate::record::op_line::parse_ops(&lines).map_err(|(i, msg)| {
                     Error::input(file, line_index.line(a.ops[i].span().start), "ops", msg)
                 })?;
-                s.activities.push(Activity::Trace {
+                Activity::Trace {
                     name: a.name.into_inner(),
                     spec: std::sync::Arc::new(crate::job::TraceSpec {
                         program,
@@ -568,7 +587,7 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                         ops,
                     }),
                     after: a.after.into_iter().map(Spanned::into_inner).collect(),
-                });
+                }
             }
             "script" => {
                 let program = match &a.program {
@@ -593,11 +612,11 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                 let steps = with_lines(a.steps, &line_index);
                 let name = a.name.into_inner();
                 let script = super::script_steps::parse_steps(file, &program, steps)?;
-                s.activities.push(Activity::Script {
+                Activity::Script {
                     name,
                     script: std::sync::Arc::new(script),
                     after: a.after.into_iter().map(Spanned::into_inner).collect(),
-                });
+                }
             }
             other => {
                 return Err(Error::input(
@@ -607,6 +626,11 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
                     format!("unknown activity kind {other:?}: expected import, trace or script"),
                 ))
             }
+        };
+        if initial {
+            s.initial_activities.push(activity);
+        } else {
+            s.activities.push(activity);
         }
     }
     let mut reserved = crate::strategy::reserved_names();

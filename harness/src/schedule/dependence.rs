@@ -45,6 +45,8 @@ pub(crate) fn namespace_changes(op: &Op) -> [Option<&str>; 2] {
         | Op::Symlink { path, .. } => [Some(path), None],
         Op::Open { path, flags, .. } if flags.create => [Some(path), None],
         Op::Rename { from, to } => [Some(from), Some(to)],
+        Op::RenameExchange { a, b } => [Some(a), Some(b)],
+        Op::Link { to, .. } => [Some(to), None],
         _ => [None, None],
     }
 }
@@ -175,5 +177,37 @@ mod tests {
             to: "a/y".into(),
         };
         assert!(dependent(&rename, &list));
+    }
+
+    /// A link creates its new name (so it conflicts with what is looked
+    /// up below it and with a listing of its directory), an exchange
+    /// changes both names, and an `flock` conflicts with the close that
+    /// releases a lock on the same path.
+    #[test]
+    fn links_exchanges_and_flocks_conflict_where_they_change_something() {
+        let link = Op::Link {
+            from: "cache/a".into(),
+            to: "lib/a".into(),
+        };
+        assert!(dependent(&link, &stat("lib/a/x")));
+        assert!(dependent(&link, &Op::Readdir { path: "lib".into() }));
+        assert!(dependent(&link, &stat("cache/a")));
+        assert!(!dependent(&link, &stat("lib/b")));
+        let exchange = Op::RenameExchange {
+            a: "new".into(),
+            b: "pkg".into(),
+        };
+        assert!(dependent(&exchange, &stat("pkg/x")));
+        assert!(dependent(&exchange, &stat("new/x")));
+        let flock = Op::Flock {
+            fd: 3,
+            path: ".lock".into(),
+        };
+        let close = Op::Close {
+            fd: 4,
+            path: ".lock".into(),
+        };
+        assert!(dependent(&flock, &close));
+        assert!(!dependent(&flock, &stat("lib")));
     }
 }

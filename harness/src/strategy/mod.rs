@@ -32,6 +32,7 @@ mod registry;
 mod staged_copy;
 mod staged_merge;
 mod step;
+mod uv_hardlink;
 mod uv_install;
 
 /// The options of the `copy` and `merge` steps.
@@ -51,6 +52,7 @@ pub use registry::{
 pub use staged_copy::StagedCopy;
 pub use staged_merge::StagedMerge;
 pub use step::{Step, STEP_NAMES};
+pub use uv_hardlink::{UvHardlink, UvLinkMode};
 pub use uv_install::UvInstall;
 
 use std::sync::Arc;

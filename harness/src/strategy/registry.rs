@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{
     AtomicRename, DirectInstall, ImageThenMerge, LockedStagedCopy, PipReinstall, PypaInstaller,
-    StagedCopy, StagedMerge, Strategy, UvInstall,
+    StagedCopy, StagedMerge, Strategy, UvHardlink, UvInstall,
 };
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -24,12 +24,16 @@ pub fn builtin_strategies() -> Vec<Arc<dyn Strategy>> {
 /// Strategies that model another installer and are chosen by name only:
 /// `--strategy all` (the order-sensitivity matrix of the Sage strategies)
 /// leaves them out: `pip` (pip 23 with its uninstall), `installer`
-/// (pypa/installer) and `uv` (uv in copy mode).
+/// (pypa/installer), `uv` (uv in copy mode), `uv-hardlink` (uv's hard
+/// links from its cache, under its prefix flock) and `uv-clone` (uv's
+/// Linux default: the reflink refused, then hard links).
 pub fn named_strategies() -> Vec<Arc<dyn Strategy>> {
     vec![
         Arc::new(PipReinstall),
         Arc::new(PypaInstaller),
         Arc::new(UvInstall),
+        Arc::new(UvHardlink::default()),
+        Arc::new(UvHardlink::CLONE),
     ]
 }
 

@@ -10,9 +10,11 @@
 //! over the target, then a leftover `unlink` of the temporary name. Then a
 //! look for the wheel's `.data` directory, REQUESTED, `direct_url.json`,
 //! `uv_cache.json` and INSTALLER through a `tempfile` each, and RECORD
-//! rewritten in place. Not modelled: the prefix lock (`.lock`, an
-//! `flock`), which orders two uv processes; the order in which uv walks a
-//! directory (the cache's `readdir` order, here the RECORD's).
+//! rewritten in place. Not modelled here: the prefix lock (`.lock`, an
+//! `flock`), which orders two uv processes (the link modes take it:
+//! `uv_hardlink.rs`; this strategy stays as its reports were); the order
+//! in which uv walks a directory (the cache's `readdir` order, here the
+//! RECORD's).
 
 use std::sync::Arc;
 
@@ -55,30 +57,37 @@ impl UvInstall {
                 how: WriteHow::Tempfile { copy: true },
             });
         }
-        let Some(record) = record else {
-            return script;
-        };
-        let dist_info = parent_of(&record).to_string();
-        script = script.probe(&dist_info.replace(".dist-info", ".data"));
-        let metadata: [(&str, &[u8]); 4] = [
-            ("REQUESTED", b""),
-            (
-                "direct_url.json",
-                b"{\"url\":\"file:///wheel\",\"archive_info\":{}}",
-            ),
-            ("uv_cache.json", b"{\"timestamp\":null}"),
-            ("INSTALLER", b"uv\n"),
-        ];
-        for (name, bytes) in metadata {
-            script = script.then(Action::Write {
-                path: format!("{dist_info}/{name}").into(),
-                content: Blob::new(bytes.to_vec()),
-                how: WriteHow::Tempfile { copy: false },
-            });
+        match record {
+            Some(record) => finish_dist_info(script, &record),
+            None => script,
         }
-        let rewritten = format!("{record} (rewritten by uv)");
-        script.write(&record, rewritten.as_bytes(), WriteHow::InPlace)
     }
+}
+
+/// What uv does after the wheel's files, in every link mode: the look for
+/// the wheel's `.data`, its four metadata files through a `tempfile`
+/// each, and RECORD rewritten in place.
+pub(crate) fn finish_dist_info(mut script: Script, record: &Arc<str>) -> Script {
+    let dist_info = parent_of(record).to_string();
+    script = script.probe(&dist_info.replace(".dist-info", ".data"));
+    let metadata: [(&str, &[u8]); 4] = [
+        ("REQUESTED", b""),
+        (
+            "direct_url.json",
+            b"{\"url\":\"file:///wheel\",\"archive_info\":{}}",
+        ),
+        ("uv_cache.json", b"{\"timestamp\":null}"),
+        ("INSTALLER", b"uv\n"),
+    ];
+    for (name, bytes) in metadata {
+        script = script.then(Action::Write {
+            path: format!("{dist_info}/{name}").into(),
+            content: Blob::new(bytes.to_vec()),
+            how: WriteHow::Tempfile { copy: false },
+        });
+    }
+    let rewritten = format!("{record} (rewritten by uv)");
+    script.write(record, rewritten.as_bytes(), WriteHow::InPlace)
 }
 
 impl Strategy for UvInstall {

@@ -1,0 +1,35 @@
+//! Asking a filesystem, through [`super::Fs::probe`], whether a file is
+//! `flock`ed.
+//!
+//! A job evaluates its wait conditions with nothing but `probe` (the kind
+//! at a path), and the executor hands it exactly that. A lock is no entry,
+//! so its state is asked for under a path no entry can have: the path
+//! prefixed with a NUL byte (a name never holds one). The filesystem
+//! answers `Some(Kind::File)` while some descriptor holds a lock on the
+//! inode the path leads to, `None` otherwise. [`crate::job::Condition::Unlocked`]
+//! is the one user.
+
+/// What prefixes a path to ask for its lock rather than its entry.
+const LOCK_PREFIX: &str = "\0flock:";
+
+/// The probe path that asks whether `path` is locked.
+pub fn lock_probe_path(path: &str) -> String {
+    format!("{LOCK_PREFIX}{path}")
+}
+
+/// The path a lock probe asks about, when `probe` is one.
+pub fn locked_path(probe: &str) -> Option<&str> {
+    probe.strip_prefix(LOCK_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock probe names its path back, and no plain path is one.
+    #[test]
+    fn a_lock_probe_reads_back_its_path_and_plain_paths_are_not_probes() {
+        assert_eq!(locked_path(&lock_probe_path("a/.lock")), Some("a/.lock"));
+        assert_eq!(locked_path("a/.lock"), None);
+    }
+}
