@@ -58,7 +58,7 @@ impl Setup {
                 scenario: &scenario,
                 job_index: SEED_JOB_BASE + i,
             };
-            seed_jobs.push(crate::strategy::DirectInstall.install_job(p, &ctx)?);
+            seed_jobs.push(crate::strategy::seed_job(p, &ctx));
         }
         for a in &scenario.initial_activities {
             let job_index = SEED_JOB_BASE + seed_jobs.len();

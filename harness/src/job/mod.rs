@@ -16,6 +16,7 @@ mod script;
 mod script_write;
 mod sequence;
 mod trace;
+mod uninstall_first;
 
 pub use atomic::AtomicWriteJob;
 pub use cp::{CpEntry, CpJob, CpKind, CpOnExist, CpOrder, CpPlan};
@@ -28,6 +29,7 @@ pub use pip::{temp_token, PipFile, PipJob, PipPlan};
 pub use script::ScriptJob;
 pub use sequence::SequenceJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
+pub use uninstall_first::UninstallFirstJob;
 
 use std::fmt;
 

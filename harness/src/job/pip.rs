@@ -86,6 +86,31 @@ pub struct PipPlan {
     pub prefix_display: String,
 }
 
+impl PipPlan {
+    /// The plan with a `RECORD` that also lists the metadata files pip
+    /// writes after the files (`INSTALLER`, `direct_url.json`, `REQUESTED`)
+    /// and itself, as every real pip's does (pip 23.2.1's uninstall reads
+    /// it: a `.dist-info` whose files are all listed is moved whole). The
+    /// plain plan keeps the model's shorter `RECORD`, which the snapshots
+    /// pin.
+    pub fn recording_metadata(mut self) -> PipPlan {
+        let listed: Vec<Arc<str>> = self.metadata.iter().map(|m| m.path.clone()).collect();
+        if let Some(record) = self
+            .metadata
+            .iter_mut()
+            .find(|m| m.path.ends_with("/RECORD"))
+        {
+            let mut text = record.blob.bytes().to_vec();
+            for path in listed {
+                text.extend_from_slice(path.as_bytes());
+                text.extend_from_slice(b",,\n");
+            }
+            record.blob = Blob::new(text);
+        }
+        self
+    }
+}
+
 /// A stable, name-like token of 8 characters derived from `seed`, standing in
 /// for `tempfile`'s random names.
 pub fn temp_token(seed: &str) -> String {

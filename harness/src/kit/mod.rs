@@ -10,7 +10,9 @@
 //! hard-link from a content store ([`LinkFromStore`]), swap by
 //! `RENAME_EXCHANGE` ([`ExchangeIn`]), take advisory locks ([`AdvisoryLock`]),
 //! write and check completion markers ([`MarkerGuard`]), and read what
-//! others installed ([`ReadFile`]). A [`Script`] lists them in order; a
+//! others installed ([`ReadFile`]); [`PipUninstall`] is pip's uninstall of
+//! an installed distribution, decided from its `METADATA` and `RECORD`. A
+//! [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
 //! the line the real program prints ([`Voice`]). A scenario declares one
 //! with `[[activity]] kind = "script"`; `docs/installers.md` shows how.
@@ -21,6 +23,7 @@ mod directory;
 mod exchange;
 mod failure;
 mod guard;
+mod installed;
 mod link;
 mod lock;
 mod makedirs;
@@ -37,6 +40,7 @@ mod symlink;
 mod tempfile;
 #[cfg(test)]
 mod test_support;
+mod uninstall;
 mod voice;
 mod write;
 
@@ -48,6 +52,10 @@ pub use directory::CreateDir;
 pub use exchange::ExchangeIn;
 pub use failure::Failure;
 pub use guard::{GuardKind, MarkerGuard};
+pub use installed::{
+    cache_from_source, canonical_name, compact, metadata_field, record_entries, resolve_entry,
+    uninstallation_paths, walk_roots,
+};
 pub use link::LinkFromStore;
 pub use lock::AdvisoryLock;
 pub use makedirs::{Makedirs, MakedirsStep};
@@ -62,5 +70,6 @@ pub use stash::{stash_names, StashDir};
 pub use swap::{SwapIn, SWAP_ATTEMPTS};
 pub use symlink::SymlinkSwap;
 pub use tempfile::TempfileWrite;
+pub use uninstall::{PipUninstall, Stashed};
 pub use voice::{Dialect, Voice};
 pub use write::WriteFile;

@@ -33,6 +33,8 @@ pub struct StashDir {
     dir: Arc<str>,
     names: Arc<[Arc<str>]>,
     phase: Phase,
+    /// Where the directory went, once moved.
+    moved_to: Option<Arc<str>>,
 }
 
 /// The names pip tries for a stash of `dir`, in its order (the first 16).
@@ -65,7 +67,14 @@ impl StashDir {
             dir: dir.clone(),
             names: stash_names(dir).into(),
             phase: Phase::Look,
+            moved_to: None,
         }
+    }
+
+    /// The `~`-named sibling the directory was moved onto, once it was;
+    /// `None` while running, or when nothing was there to stash.
+    pub fn stashed_at(&self) -> Option<Arc<str>> {
+        self.moved_to.clone()
     }
 
     fn name(&self, k: usize) -> Arc<str> {
@@ -105,7 +114,10 @@ impl Primitive for StashDir {
             }
             (Phase::Claim(k), Ok(_)) => Phase::Release(*k),
             (Phase::Release(k), Ok(_)) => Phase::Move(*k),
-            (Phase::Move(_), Ok(_)) => Phase::Done,
+            (Phase::Move(k), Ok(_)) => {
+                self.moved_to = Some(self.name(*k));
+                Phase::Done
+            }
             (Phase::Claim(k), Err(e)) | (Phase::Release(k), Err(e)) => {
                 Phase::Failed(Failure::new("mkdir", *e, &self.name(*k)))
             }
@@ -140,6 +152,9 @@ mod tests {
             ]
         );
         assert!(fs.inode_of("sp/~dna/core.py").is_some());
+        let mut stash = StashDir::new(&"sp/~dna".into());
+        run_on(&mut fs, &mut stash);
+        assert_eq!(stash.stashed_at().as_deref(), Some("sp/~-na"));
 
         let mut fs = model_with(&["sp/idna/core.py", "sp/~dna/x"]);
         let (ops, _) = run_on(&mut fs, &mut StashDir::new(&"sp/idna".into()));

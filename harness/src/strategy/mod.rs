@@ -104,6 +104,18 @@ pub fn pip_plan(package: &Package, ctx: &InstallContext<'_>) -> PipPlan {
     pip_plan_compiling(package, ctx, package.compile)
 }
 
+/// The job that lays `package` down in the initial prefix: pip 21.1.2
+/// straight into it (as `direct-install`), its `RECORD` listing the
+/// metadata files and itself as a real pip's does, so that a later pip 23
+/// uninstall ([`PipReinstall`]) finds every file of the `.dist-info` in it.
+pub fn seed_job(package: &Package, ctx: &InstallContext<'_>) -> Box<dyn Job> {
+    let plan = pip_plan(package, ctx).recording_metadata();
+    Box::new(crate::job::PipJob::new(
+        format!("pip[{}]", package.name),
+        Arc::new(plan),
+    ))
+}
+
 /// The pip plan for `package`, byte-compiling only when `compile` is true.
 pub fn pip_plan_compiling(package: &Package, ctx: &InstallContext<'_>, compile: bool) -> PipPlan {
     let files: Vec<PipFile> = package
