@@ -24,7 +24,8 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
-use super::{Diagnostic, HeldOp, Job, Offer, Step};
+use super::held::lend_held_op;
+use super::{Diagnostic, HeldOp, Job, Step};
 use crate::content::Blob;
 use crate::fs::{Fs, ModelFs, Tree};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -439,17 +440,7 @@ impl Job for CpJob {
         "cp"
     }
 
-    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
-        if self.held.is_held() {
-            return Offer::Op;
-        }
-        let step = self.next_step(probe);
-        self.held.hold(step)
-    }
-
-    fn offered(&self) -> &Op {
-        self.held.op()
-    }
+    lend_held_op!();
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();

@@ -5,6 +5,28 @@
 use super::{Offer, Step};
 use crate::op::Op;
 
+/// [`crate::job::Job::poll`] and [`crate::job::Job::offered`] for a job
+/// that works out its next move as a [`Step`] in an inherent
+/// `fn next_step(&mut self, probe) -> Step` and keeps the op it offers in
+/// a `held: HeldOp` field: the op is worked out once, then lent until
+/// `complete` (which calls `self.held.release()` first).
+macro_rules! lend_held_op {
+    () => {
+        fn poll(&mut self, probe: &dyn Fn(&str) -> Option<crate::op::Kind>) -> crate::job::Offer {
+            if self.held.is_held() {
+                return crate::job::Offer::Op;
+            }
+            let step = self.next_step(probe);
+            self.held.hold(step)
+        }
+
+        fn offered(&self) -> &crate::op::Op {
+            self.held.op()
+        }
+    };
+}
+pub(crate) use lend_held_op;
+
 /// The op a job offers, held from the poll that offered it until the
 /// result comes back.
 #[derive(Debug, Clone, Default)]

@@ -26,7 +26,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{CpKind, CpPlan, Diagnostic, HeldOp, Job, Offer, Step};
+use super::held::lend_held_op;
+use super::{CpKind, CpPlan, Diagnostic, HeldOp, Job, Step};
 use crate::content::Blob;
 use crate::kit::{Makedirs, MakedirsStep};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -342,17 +343,7 @@ impl Job for ImageMergeJob {
         "portage"
     }
 
-    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
-        if self.held.is_held() {
-            return Offer::Op;
-        }
-        let step = self.next_step(probe);
-        self.held.hold(step)
-    }
-
-    fn offered(&self) -> &Op {
-        self.held.op()
-    }
+    lend_held_op!();
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();

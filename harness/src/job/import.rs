@@ -20,7 +20,8 @@
 
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
+use super::held::lend_held_op;
+use super::{Condition, Diagnostic, HeldOp, Job, Step};
 use crate::content::{Blob, Digest};
 use crate::fs::parent_of;
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -175,17 +176,7 @@ impl Job for ImportJob {
         "python3"
     }
 
-    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
-        if self.held.is_held() {
-            return Offer::Op;
-        }
-        let step = self.next_step(probe);
-        self.held.hold(step)
-    }
-
-    fn offered(&self) -> &Op {
-        self.held.op()
-    }
+    lend_held_op!();
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();

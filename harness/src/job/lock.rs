@@ -14,7 +14,8 @@
 
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
+use super::held::lend_held_op;
+use super::{Condition, Diagnostic, HeldOp, Job, Step};
 use crate::op::{Errno, Kind, Op, OpResult};
 
 /// The lock directory, relative to the prefix root. It exists only while a
@@ -120,17 +121,7 @@ impl Job for LockedJob {
         self.inner.program()
     }
 
-    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
-        if self.held.is_held() {
-            return Offer::Op;
-        }
-        let step = self.next_step(probe);
-        self.held.hold(step)
-    }
-
-    fn offered(&self) -> &Op {
-        self.held.op()
-    }
+    lend_held_op!();
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();
@@ -182,6 +173,7 @@ mod tests {
     use super::*;
     use crate::execution::execute;
     use crate::fs::{Fs, ModelFs};
+    use crate::job::Offer;
     use crate::schedule::Scheduler;
 
     /// A job that creates one directory (and fails on EEXIST, like cp).

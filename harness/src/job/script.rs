@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::{Diagnostic, HeldOp, Job, Offer, Step};
+use super::held::lend_held_op;
+use super::{Diagnostic, HeldOp, Job, Step};
 use crate::kit::{Action, AdvisoryLock, LockKind, Next, Piece, Primitive, Script, Voice};
 use crate::op::{Fd, Kind, Op, OpResult};
 
@@ -139,17 +140,7 @@ impl Job for ScriptJob {
         self.voice.program_name()
     }
 
-    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
-        if self.held.is_held() {
-            return Offer::Op;
-        }
-        let step = self.next_step(probe);
-        self.held.hold(step)
-    }
-
-    fn offered(&self) -> &Op {
-        self.held.op()
-    }
+    lend_held_op!();
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();

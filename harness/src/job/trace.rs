@@ -25,7 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Condition, Diagnostic, HeldOp, Job, Offer, Step};
+use super::held::lend_held_op;
+use super::{Condition, Diagnostic, HeldOp, Job, Step};
 use crate::content::Blob;
 use crate::fs::parent_of;
 use crate::op::{join_display, Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
@@ -773,17 +774,7 @@ impl Job for TraceJob {
         }
     }
 
-    fn poll(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Offer {
-        if self.held.is_held() {
-            return Offer::Op;
-        }
-        let step = self.next_step(probe);
-        self.held.hold(step)
-    }
-
-    fn offered(&self) -> &Op {
-        self.held.op()
-    }
+    lend_held_op!();
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();
