@@ -162,6 +162,14 @@ fn a_bad_step_is_one_line_naming_file_line_and_field() {
             &[":9:", "steps[0].path", "missing"],
         ),
         (
+            r#"  { do = "link-from-store", store = "../store/a", target = "a", tmp-dir = "t" },"#,
+            &[":9:", "steps[0].store"],
+        ),
+        (
+            r#"  { do = "exchange-in", new = "a" },"#,
+            &[":9:", "steps[0].target", "missing"],
+        ),
+        (
             r#"  { do = "write", path = "../x" },"#,
             &[":9:", "steps[0].path"],
         ),
@@ -364,4 +372,69 @@ fn an_initial_activity_is_laid_down_before_every_job() {
         &["explore", &path.display().to_string()],
         &["s.toml:5", "after", "before any job starts"],
     );
+}
+
+/// The kit's hard link from a content store and its swap by
+/// `RENAME_EXCHANGE` are steps of a TOML script too. Two installers
+/// linking one file from a store pass in every order (dpor complete): the
+/// second's rename of its temporary link over the first's link to the same
+/// inode does nothing, and its temporary directory goes with the link left
+/// in it. Two exchanging a tree in over an installed one pass too; over
+/// none (a first install: `exchange-in` falls back to a plain rename) the
+/// second's rename meets the first's tree.
+#[test]
+fn link_from_store_and_exchange_in_are_script_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    let earlier = |steps: &str| {
+        format!(
+            "[[activity]]\nname = \"earlier\"\nkind = \"script\"\ninitial = true\nprogram = \"uv\"\nsteps = [{steps}]\n"
+        )
+    };
+    let installer = |name: &str, steps: &str| {
+        format!("[[activity]]\nname = \"{name}\"\nkind = \"script\"\nprogram = \"uv\"\nsteps = [{steps}]\n")
+    };
+    let link = |n: &str| {
+        format!(
+            "{{ do = \"mkdir-recursive\", dir = \"site\" }}, \
+             {{ do = \"link-from-store\", store = \"cache/x/a.py\", target = \"site/a.py\", tmp-dir = \"site/.tmp-{n}\" }}"
+        )
+    };
+    let exchange = |n: &str| {
+        format!(
+            "{{ do = \"write-tree\", dir = \"opt/.new-{n}\", files = [\"bin/tool\"], version = \"2\" }}, \
+             {{ do = \"exchange-in\", new = \"opt/.new-{n}\", target = \"opt/tool\" }}"
+        )
+    };
+    let store = earlier("{ do = \"write-tree\", dir = \"cache/x\", files = [\"a.py\"] }");
+    let installed = earlier(
+        "{ do = \"write-tree\", dir = \"opt/tool\", files = [\"bin/tool\"], version = \"1\" }",
+    );
+    let explore = |first: &str, a: String, b: String| {
+        let text = format!(
+            "name = \"s\"\n{first}{}{}",
+            installer("a", &a),
+            installer("b", &b)
+        );
+        std::fs::write(&path, text).unwrap();
+        run(&[
+            "explore",
+            &path.display().to_string(),
+            "--strategy",
+            "direct-install",
+            "--scheduler",
+            "dpor",
+        ])
+    };
+    for (first, a, b) in [
+        (&store, link("a"), link("b")),
+        (&installed, exchange("a"), exchange("b")),
+    ] {
+        let (code, out, err) = explore(first, a, b);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("coverage: complete"), "{out}");
+    }
+    let (code, out, err) = explore("", exchange("a"), exchange("b"));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("Directory not empty"), "{out}");
 }

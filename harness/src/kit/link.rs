@@ -7,7 +7,11 @@
 //! target)`. When the target exists (`EEXIST`: a reinstall, or another
 //! process got there first) uv does not remove it (that would race) but
 //! links into a fresh temporary directory beside it and renames the link
-//! over the target, then removes the directory. Any other error fails
+//! over the target, then removes the directory with everything in it (its
+//! `TempDir` dropped: `remove_dir_all`, errors ignored). When the target
+//! already is a link to the same store file, that rename does nothing
+//! (POSIX: both names of one inode) and the temporary link stays until
+//! the directory goes. Any other error fails
 //! the install. (uv's fallback to copying the whole wheel when the first
 //! link fails across filesystems is not modelled: the store and the
 //! prefix share the model's one filesystem.)
@@ -18,7 +22,7 @@
 
 use std::sync::Arc;
 
-use super::{Failure, Next, Primitive};
+use super::{Failure, Next, Primitive, RemoveStyle, RemoveTree};
 use crate::fs::parent_of;
 use crate::op::{Errno, Kind, Op, OpResult};
 
@@ -31,8 +35,8 @@ enum Phase {
     LinkTemp,
     /// Rename the temporary link over the target.
     Replace,
-    /// Remove the temporary directory.
-    RemoveTemp,
+    /// Remove the temporary directory and what is left in it.
+    RemoveTemp(RemoveTree),
     Done,
     Failed(Failure),
 }
@@ -70,7 +74,15 @@ impl LinkFromStore {
 }
 
 impl Primitive for LinkFromStore {
-    fn next(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Next {
+    fn next(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Next {
+        if let Phase::RemoveTemp(rm) = &mut self.phase {
+            match rm.next(probe) {
+                Next::Op(op) => return Next::Op(op),
+                Next::Wait(condition) => return Next::Wait(condition),
+                // `TempDir`'s drop ignores what it could not remove.
+                _ => self.phase = Phase::Done,
+            }
+        }
         match &self.phase {
             Phase::Link => Next::Op(Op::Link {
                 from: self.store.clone(),
@@ -88,15 +100,16 @@ impl Primitive for LinkFromStore {
                 from: self.tmp_link(),
                 to: self.target.clone(),
             }),
-            Phase::RemoveTemp => Next::Op(Op::Rmdir {
-                path: self.tmp_dir.clone(),
-            }),
+            Phase::RemoveTemp(_) => unreachable!("handled above"),
             Phase::Done => Next::Done,
             Phase::Failed(f) => Next::Fail(f.clone()),
         }
     }
 
     fn complete(&mut self, result: &OpResult) {
+        if let Phase::RemoveTemp(rm) = &mut self.phase {
+            return rm.complete(result);
+        }
         self.phase = match (&self.phase, result) {
             (Phase::Link, Ok(_)) => Phase::Done,
             (Phase::Link, Err(Errno::EEXIST)) => Phase::MakeTemp,
@@ -109,14 +122,15 @@ impl Primitive for LinkFromStore {
                 Phase::Failed(Failure::new("mkdir", *e, &dir))
             }
             (Phase::LinkTemp, Ok(_)) => Phase::Replace,
-            (Phase::Replace, Ok(_)) => Phase::RemoveTemp,
+            (Phase::Replace, Ok(_)) => {
+                Phase::RemoveTemp(RemoveTree::new(&self.tmp_dir, RemoveStyle::RmRf))
+            }
             (Phase::Replace, Err(e)) => Phase::Failed(Failure::between(
                 "rename",
                 *e,
                 &self.tmp_link(),
                 &self.target,
             )),
-            (Phase::RemoveTemp, _) => Phase::Done,
             (phase, result) => unreachable!("{phase:?} handed {result:?}"),
         };
     }
@@ -150,10 +164,30 @@ mod tests {
                 "mkdir site/.tmp-j",
                 "link store/a.py",
                 "rename site/.tmp-j/a.py",
+                "lstat site/.tmp-j",
+                "getdents site/.tmp-j",
                 "rmdir site/.tmp-j"
             ]
         );
         assert_eq!(fs.inode_of("site/x/a.py"), fs.inode_of("store/a.py"));
+        assert_eq!(fs.probe("site/.tmp-j"), None);
+        // Over a link to the same store file (another uv got there first):
+        // the rename does nothing, and the link left in the temporary
+        // directory goes with it.
+        let mut again = LinkFromStore::new(&store, &"site/x/a.py".into(), &tmp);
+        let (ops, next) = run_on(&mut fs, &mut again);
+        assert_eq!(next, Next::Done);
+        assert_eq!(
+            &ops[3..],
+            [
+                "rename site/.tmp-j/a.py",
+                "lstat site/.tmp-j",
+                "getdents site/.tmp-j",
+                "lstat site/.tmp-j/a.py",
+                "unlink site/.tmp-j/a.py",
+                "rmdir site/.tmp-j"
+            ]
+        );
         assert_eq!(fs.probe("site/.tmp-j"), None);
         let mut missing = LinkFromStore::new(&"store/gone".into(), &"site/c".into(), &tmp);
         assert!(

@@ -33,6 +33,11 @@
 //! - `stash`: `dir` (pip's uninstall: moved aside to a `~`-named sibling);
 //! - `swap-in`: `new`, `target` (rename aside, rename in, remove the old;
 //!   again when another process put a target in meanwhile);
+//! - `exchange-in`: `new`, `target` (`renameat2(RENAME_EXCHANGE)`, then the
+//!   old tree removed; a plain rename when there is no target yet);
+//! - `link-from-store`: `store`, `target`, `tmp-dir` (a hard link from a
+//!   content store; an existing target replaced by a link made in
+//!   `tmp-dir` and renamed over it, as uv does);
 //! - `symlink`: `target`, `link`, `how` (`create`, `unlink-then-create`,
 //!   `temp-then-rename`);
 //! - `lock` / `unlock`: `path`, `kind` (`mkdir`, `exclusive-file`, `ineffective`);
@@ -345,6 +350,17 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
             let target = k.path("target")?;
             script.swap_in(&new, &target)
         }
+        "exchange-in" => {
+            let new = k.path("new")?;
+            let target = k.path("target")?;
+            script.exchange_in(&new, &target)
+        }
+        "link-from-store" => {
+            let store = k.path("store")?;
+            let target = k.path("target")?;
+            let tmp_dir = k.path("tmp-dir")?;
+            script.link_from_store(&store, &target, &tmp_dir)
+        }
         "symlink" => {
             let link = k.path("link")?;
             let target = k.need_str("target")?;
@@ -386,7 +402,8 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
                 format!(
                     "unknown step {other:?}: expected makedirs, mkdir, ensure-dir, \
                      mkdir-recursive, write, \
-                     write-tree, chmod, remove, rename, move-file, swap-in, stash, symlink, lock, unlock, \
+                     write-tree, chmod, remove, rename, move-file, swap-in, exchange-in, \
+                     link-from-store, stash, symlink, lock, unlock, \
                      skip-if-exists, fail-if-exists, wait-for or read"
                 ),
             ))
