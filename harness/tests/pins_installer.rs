@@ -4,7 +4,9 @@
 //! `open` calls on the same paths in the same order, and a second install
 //! over it is refused with the same line.
 
-use std::path::Path;
+mod cli_support;
+
+use cli_support::root;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -15,13 +17,6 @@ use prefixrace::{Scenario, Setup};
 
 const WHEEL: &str = "scenarios/payloads/idna-3.7-py3-none-any.whl";
 const SITE: &str = "lib/python3.11/site-packages";
-
-fn root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// The calls on paths under `prefix` that `strace` logged, as `syscall
 /// path` with the path relative to the prefix (`stat` for `newfstatat`,

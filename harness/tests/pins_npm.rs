@@ -10,6 +10,9 @@
 //! installed package moved aside first, the retired copy removed after the
 //! new one is written, the lockfiles last.
 
+mod cli_support;
+
+use cli_support::root;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -20,13 +23,6 @@ use prefixrace::strategy::DirectInstall;
 use prefixrace::Setup;
 
 const SCENARIO: &str = "scenarios/races/npm-4383-two-reifies.toml";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// Whether `rel` is one of the paths npm's reify of the project changes.
 fn in_project(rel: &str) -> bool {

@@ -8,6 +8,9 @@
 //! left, (b') a stray file RECORD does not list, (c) no `.dist-info`,
 //! (d) a `.dist-info` without RECORD.
 
+mod cli_support;
+
+use cli_support::root;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -19,13 +22,6 @@ use prefixrace::strategy::PipReinstall;
 use prefixrace::{Scenario, Setup};
 
 const WHEEL: &str = "scenarios/payloads/idna-3.7-py3-none-any.whl";
-
-fn root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// `mkdir`, `rmdir` and `rename` calls on a stash (a `~` name), as
 /// `call path`, relative to site-packages.

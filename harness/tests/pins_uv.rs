@@ -8,6 +8,9 @@
 //! is its own: the site-packages directory first, and the metadata files,
 //! the look for `.data` and the RECORD rewrite last.
 
+mod cli_support;
+
+use cli_support::root;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -19,13 +22,6 @@ use prefixrace::{Scenario, Setup};
 
 const WHEEL: &str = "scenarios/payloads/idna-3.7-py3-none-any.whl";
 const SITE: &str = "lib/python3.11/site-packages";
-
-fn root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// A temporary file's name, whoever made it: `.tmp` and what follows up
 /// to the end of the path.
