@@ -438,3 +438,37 @@ fn link_from_store_and_exchange_in_are_script_steps() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("Directory not empty"), "{out}");
 }
+
+/// The same in code: `ScenarioBuilder::initial_script` lays a script down
+/// before every job, where `script` makes it a job that races the reader.
+#[test]
+fn an_initial_script_in_code_is_laid_down_before_every_job() {
+    use prefixrace::kit::{Script, WriteHow};
+    use prefixrace::{Check, Scenario};
+
+    let earlier =
+        Script::new("npm").write_tree("old", &[("file", b"1".as_slice())], WriteHow::InPlace);
+    let reader = Script::new("node").read("old/file");
+    let scenario = |initial: bool| {
+        let builder = Scenario::builder("initial-in-code");
+        let builder = if initial {
+            builder.initial_script("earlier", earlier.clone())
+        } else {
+            builder.script("earlier", earlier.clone())
+        };
+        builder.script("reader", reader.clone()).build().unwrap()
+    };
+    let built = scenario(true);
+    assert_eq!(built.initial_activities.len(), 1);
+    assert_eq!(built.activities.len(), 1);
+    let report = Check::new(built)
+        .strategy("direct-install")
+        .no_regressions()
+        .prove();
+    assert!(report.is_proof(), "{report}");
+    assert!(Check::new(scenario(false))
+        .strategy("direct-install")
+        .no_regressions()
+        .find_race()
+        .is_some());
+}

@@ -73,6 +73,8 @@ pub struct ScenarioBuilder {
     volatile: Vec<String>,
     packages: Vec<PackageSpec>,
     activities: Vec<ActivitySpec>,
+    /// Scripts that ran before any job starts (`initial = true`).
+    initial_scripts: Vec<(String, std::sync::Arc<crate::kit::Script>)>,
     strategies: Vec<DeclaredStrategy>,
     /// What was started last: a package (`true`) or an activity.
     last_is_package: bool,
@@ -121,6 +123,7 @@ impl Scenario {
             volatile: Vec::new(),
             packages: Vec::new(),
             activities: Vec::new(),
+            initial_scripts: Vec::new(),
             strategies: Vec::new(),
             last_is_package: true,
             misuse: None,
@@ -342,6 +345,17 @@ impl ScenarioBuilder {
         self
     }
 
+    /// A script that ran to completion before any job starts (an
+    /// `[[activity]]` with `initial = true`): what an earlier install left
+    /// in the prefix, laid down serially on every fresh filesystem after
+    /// the initial packages.
+    pub fn initial_script(mut self, name: impl Into<String>, script: crate::kit::Script) -> Self {
+        self.initial_scripts
+            .push((name.into(), std::sync::Arc::new(script)));
+        self.last_is_package = false;
+        self
+    }
+
     /// A strategy the scenario declares (`[[strategy]]`), so that it can be
     /// named like a built-in one (`Check::new(s).strategy("mine")`).
     pub fn strategy(mut self, strategy: DeclaredStrategy) -> Self {
@@ -377,6 +391,13 @@ impl ScenarioBuilder {
                 None => imports.next().expect("one parsed activity per import"),
             };
             scenario.activities.push(activity);
+        }
+        for (name, script) in &self.initial_scripts {
+            scenario.initial_activities.push(super::Activity::Script {
+                name: name.clone(),
+                script: script.clone(),
+                after: Vec::new(),
+            });
         }
         for s in &self.strategies {
             let taken = scenario
