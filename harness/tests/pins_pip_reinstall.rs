@@ -501,6 +501,17 @@ fn pin_case(
     (real, model, real_stash, model_stash)
 }
 
+/// `import idna` in the venv's Python, writing its bytecode, as a
+/// concurrent build's importer would.
+fn import_idna(venv: &Path) {
+    let ok = Command::new(venv.join("bin/python"))
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .args(["-c", "import idna"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
 /// (a) A complete install: the RECORD read, every entry and the `.pyc` and
 /// `.pyo` beside each `.py` checked, both directories walked and moved
 /// whole.
@@ -524,12 +535,7 @@ fn a_complete_install_is_stashed_as_the_real_pip_does() {
 #[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn an_importers_bytecode_is_stashed_as_the_real_pip_does() {
     let (real, model, _, _) = pin_case(|venv, site| {
-        let ok = Command::new(venv.join("bin/python"))
-            .env_remove("PYTHONDONTWRITEBYTECODE")
-            .args(["-c", "import idna"])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        import_idna(venv);
         assert!(site.join("idna/__pycache__").is_dir());
     });
     assert!(
@@ -553,12 +559,7 @@ fn an_importers_bytecode_is_stashed_as_the_real_pip_does() {
 #[cfg_attr(prefixrace_no_python3, ignore = "python3 does not run here")]
 fn a_stray_file_splits_the_stash_as_in_the_real_pip() {
     let (real, model, _, _) = pin_case(|venv, site| {
-        let ok = Command::new(venv.join("bin/python"))
-            .env_remove("PYTHONDONTWRITEBYTECODE")
-            .args(["-c", "import idna"])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        import_idna(venv);
         std::fs::write(site.join("idna/__pycache__/stray.cpython-311.pyc"), b"x").unwrap();
     });
     assert!(
