@@ -189,6 +189,10 @@ pub struct DirectedCoverage {
     /// Of those, the executions that met their aim: the racer's op ran
     /// while the held job was held.
     pub met: u64,
+    /// Whether the round-robin run was recorded besides the serial and
+    /// opposite runs ([`crate::directed::ROUND_ROBIN_PAIR_BUDGET`]).
+    #[serde(default)]
+    pub round_robin: bool,
 }
 
 /// What an exploration concluded.
@@ -613,6 +617,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         windows: plan.work_list().windows as u64,
         aimed: aimed_at,
         met: aims_met,
+        round_robin: plan.work_list().round_robin,
     });
     let mut coverage = coverage;
     if let (Some(c), None, None) = (&mut coverage, &stopped, &first_failure) {

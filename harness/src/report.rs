@@ -379,8 +379,13 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
 fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(d) = &ex.directed {
+        let runs = if d.round_robin {
+            "the serial, opposite and round-robin runs"
+        } else {
+            "the serial and opposite runs"
+        };
         out.push_str(&format!(
-            "work list: {} of {} aimed at, {} met (from {} and {} of the serial, opposite and round-robin runs)\n",
+            "work list: {} of {} aimed at, {} met (from {} and {} of {runs})\n",
             d.aimed,
             count(d.targets, "target", "targets"),
             d.met,

@@ -108,6 +108,7 @@ fn the_round_robin_run_adds_the_conflicts_of_jobs_part_way_through() {
     let round_robin = writes_of_lib(&run(&setup, &mut RoundRobinScheduler::default()));
     assert!(!round_robin.is_empty(), "the two fills never met");
     let list = work_list(&setup, usize::MAX).unwrap();
+    assert!(list.round_robin);
     for (exposed, racer) in round_robin {
         assert!(
             list.targets
@@ -116,6 +117,19 @@ fn the_round_robin_run_adds_the_conflicts_of_jobs_part_way_through() {
             "{exposed:?} / {racer:?} is not in the work list"
         );
     }
+}
+
+/// Two long pips share half a million conflicting pairs: interleaving
+/// them one op at a time would multiply the windows, so their work list
+/// leaves the round-robin run out (it took 1,000 one-file packages from
+/// 0.4 s to 40 s and 8.8 GB).
+#[test]
+fn the_round_robin_run_is_left_out_past_its_pair_budget() {
+    use prefixrace::internals::directed::ROUND_ROBIN_PAIR_BUDGET;
+    let setup = setup("scenarios/sage-33060-two-pips.toml", "direct-install");
+    let list = work_list(&setup, 10).unwrap();
+    assert!(list.pairs > ROUND_ROBIN_PAIR_BUDGET, "{}", list.pairs);
+    assert!(!list.round_robin);
 }
 
 /// True when `trace` ran `first` before `second` (or `first` and never `second`).

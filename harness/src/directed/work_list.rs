@@ -37,6 +37,8 @@ pub struct WorkList {
     pub found: usize,
     /// Conflicting pairs of the runs between jobs that can overlap.
     pub pairs: usize,
+    /// Whether the runs include the round-robin run.
+    pub round_robin: bool,
     /// Of the targets found, the windows.
     pub windows: usize,
 }
