@@ -175,28 +175,45 @@ fn the_hardlink_model_makes_the_calls_real_uv_makes_under_its_lock() {
     assert_eq!(sorted(model), sorted(real));
     // The lock: exclusive, on the prefix's .lock, around the links.
     let lines: Vec<&str> = log.lines().collect();
+    let first_link = line_of(&lines, &["linkat("]);
+    assert_lock_around(
+        &lines,
+        first_link,
+        &ops,
+        &|o| matches!(o, Op::Link { to, .. } if to.starts_with(SITE)),
+    );
+}
+
+/// In the real uv's `log`, the prefix's `.lock` is `flock`ed exclusively
+/// before line `first_write` and released after RECORD's rewrite; in the
+/// model's `ops`, the same around the first op `is_first_write` picks.
+fn assert_lock_around(
+    lines: &[&str],
+    first_write: usize,
+    ops: &[Op],
+    is_first_write: &dyn Fn(&Op) -> bool,
+) {
     let lock_fd = {
-        let open = line_of(&lines, &["renameat2(", "prefix/.lock", "RENAME_NOREPLACE"]);
+        let open = line_of(lines, &["renameat2(", "prefix/.lock", "RENAME_NOREPLACE"]);
         let excl = lines[..open]
             .iter()
             .rposition(|l| l.contains("prefix/.tmp") && l.contains("O_EXCL"))
             .unwrap();
         lines[excl].rsplit("= ").next().unwrap().trim().to_string()
     };
-    let taken = line_of(&lines, &[&format!("flock({lock_fd}, LOCK_EX"), ""]);
-    let released = line_of(&lines, &[&format!("flock({lock_fd}, LOCK_UN)")]);
-    let first_link = line_of(&lines, &["linkat("]);
+    let taken = line_of(lines, &[&format!("flock({lock_fd}, LOCK_EX"), ""]);
+    let released = line_of(lines, &[&format!("flock({lock_fd}, LOCK_UN)")]);
     let record = lines
         .iter()
         .rposition(|l| l.contains("RECORD") && l.contains("O_TRUNC"))
         .unwrap();
     assert!(
-        taken < first_link && record < released,
-        "{taken} {first_link} {record} {released}"
+        taken < first_write && record < released,
+        "{taken} {first_write} {record} {released}"
     );
     let at = |f: &dyn Fn(&Op) -> bool| ops.iter().position(f).unwrap();
     let m_taken = at(&|o| matches!(o, Op::Flock { path, .. } if &**path == ".lock"));
-    let m_link = at(&|o| matches!(o, Op::Link { to, .. } if to.starts_with(SITE)));
+    let m_write = at(is_first_write);
     let m_released = ops
         .iter()
         .rposition(|o| matches!(o, Op::Close { path, .. } if &**path == ".lock"))
@@ -205,7 +222,28 @@ fn the_hardlink_model_makes_the_calls_real_uv_makes_under_its_lock() {
         .iter()
         .rposition(|o| matches!(o, Op::Open { path, flags, .. } if path.ends_with("RECORD") && flags.trunc))
         .unwrap();
-    assert!(m_taken < m_link && m_record < m_released);
+    assert!(m_taken < m_write && m_record < m_released);
+}
+
+/// uv in copy mode takes the same prefix lock: before its first
+/// `tempfile` in site-packages, released after RECORD, in the model as in
+/// the real uv.
+#[test]
+#[cfg_attr(prefixrace_no_strace, ignore = "strace cannot trace here")]
+#[cfg_attr(prefixrace_no_uv, ignore = "uv does not run here")]
+fn the_copy_model_takes_the_prefix_lock_real_uv_takes() {
+    let work = tempfile::tempdir().unwrap();
+    let log = real_uv_log(work.path(), "copy");
+    let site = work.path().join("prefix").join(SITE).display().to_string();
+    let lines: Vec<&str> = log.lines().collect();
+    let first_write = line_of(&lines, &[&format!("{site}/"), "O_EXCL"]);
+    let (_, ops) = model_calls_of(&UvInstall);
+    assert_lock_around(
+        &lines,
+        first_write,
+        &ops,
+        &|o| matches!(o, Op::Open { path, flags, .. } if path.starts_with(SITE) && flags.excl),
+    );
 }
 
 /// uv in clone mode (its default on Linux) on this machine's filesystem:

@@ -10,20 +10,21 @@
 //! over the target, then a leftover `unlink` of the temporary name. Then a
 //! look for the wheel's `.data` directory, REQUESTED, `direct_url.json`,
 //! `uv_cache.json` and INSTALLER through a `tempfile` each, and RECORD
-//! rewritten in place. Not modelled here: the prefix lock (`.lock`, an
-//! `flock`), which orders two uv processes (the link modes take it:
-//! `uv_hardlink.rs`; this strategy stays as its reports were); the order
-//! in which uv walks a directory (the cache's `readdir` order, here the
-//! RECORD's).
+//! rewritten in place. All of it under uv's prefix lock (`.lock` in the
+//! prefix, `flock(LOCK_EX)`, taken once site-packages is made and released
+//! after RECORD, as in every link mode: recorded with `--link-mode copy`
+//! too), which orders two uv processes. Not modelled: the order in which
+//! uv walks a directory (the cache's `readdir` order, here the RECORD's).
 
 use std::sync::Arc;
 
+use super::uv_hardlink::UV_PREFIX_LOCK;
 use super::{InstallContext, Strategy};
 use crate::content::Blob;
 use crate::error::Result;
 use crate::fs::parent_of;
 use crate::job::{Job, ScriptJob};
-use crate::kit::{Action, Script, WriteHow};
+use crate::kit::{Action, LockKind, Script, WriteHow};
 use crate::scenario::{Package, PayloadKind};
 
 /// uv in copy mode: every file through a `tempfile` renamed over it.
@@ -36,6 +37,7 @@ impl UvInstall {
         // Once when uv lays out the prefix's scheme, once as the walk's root.
         let mut script = Script::new("uv")
             .create_dir_all(site_packages)
+            .lock(UV_PREFIX_LOCK, LockKind::Flock)
             .create_dir_all(site_packages);
         let mut made: Vec<&str> = vec![site_packages];
         let mut record = None;
@@ -57,10 +59,10 @@ impl UvInstall {
                 how: WriteHow::Tempfile { copy: true },
             });
         }
-        match record {
-            Some(record) => finish_dist_info(script, &record),
-            None => script,
+        if let Some(record) = record {
+            script = finish_dist_info(script, &record);
         }
+        script.unlock(UV_PREFIX_LOCK, LockKind::Flock)
     }
 }
 
@@ -96,7 +98,7 @@ impl Strategy for UvInstall {
     }
 
     fn summary(&self) -> &str {
-        "uv pip install --link-mode copy writes the wheel straight into the prefix, each file through a tempfile"
+        "uv pip install --link-mode copy writes the wheel straight into the prefix, each file through a tempfile, under uv's flock on the prefix"
     }
 
     fn install_job(&self, package: &Package, ctx: &InstallContext<'_>) -> Result<Box<dyn Job>> {
