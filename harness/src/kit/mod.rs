@@ -72,4 +72,4 @@ pub use symlink::SymlinkSwap;
 pub use tempfile::TempfileWrite;
 pub use uninstall::{PipUninstall, Stashed};
 pub use voice::{Dialect, Voice};
-pub use write::WriteFile;
+pub use write::{WriteErrors, WriteFile};
