@@ -16,6 +16,10 @@
 //! - every error is printed with cp's own wording, its subtree is skipped, the
 //!   copy goes on, and cp exits 1 at the end.
 //!
+//! The copy itself is the kit's [`crate::kit::CopyTree`]; this file holds
+//! its plan ([`CpPlan`], built from a staging filesystem or a recorded
+//! order) and [`CpJob`], the job that runs it as `cp`.
+//!
 //! [`CpOnExist`] selects the variants a maintainer may propose instead of
 //! plain GNU cp (see `docs/strategies.md`): a cp patched to merge into a
 //! directory that appeared after all (`mkdir` EEXIST, then `lstat` shows a
