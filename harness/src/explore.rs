@@ -541,7 +541,7 @@ fn explore_executions(
     let (coverage, ()) = std::thread::scope(|scope| -> Result<(Option<Coverage>, ())> {
         let mut feed = plan.uses_dpor().then(|| {
             let shapes = options.count_pairs.then_some(&shapes);
-            DporFeed::start(scope, setup, &oracle, options.fs, shapes)
+            DporFeed::start(scope, setup, oracle, options.fs, shapes)
         });
         while next < budget && failing.is_none() && !plan_ended && !dpor_ended {
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -677,7 +677,7 @@ fn explore_executions(
             (
                 Some(shrunk(
                     setup,
-                    &oracle,
+                    oracle,
                     options,
                     index + 1,
                     trace,

@@ -115,7 +115,8 @@ impl Setup {
     pub fn killing(&self, point: crate::crash::CrashPoint) -> Option<Setup> {
         let job = self.jobs.get(point.job)?;
         let mut killing = self.clone();
-        killing.jobs[point.job] = Box::new(crate::job::KilledJob::new(job.clone(), point.after_ops));
+        killing.jobs[point.job] =
+            Box::new(crate::job::KilledJob::new(job.clone(), point.after_ops));
         Some(killing)
     }
 
@@ -130,7 +131,14 @@ impl Setup {
         if let Err(trace) = self.lay_down_initial(fs, scheduler, false) {
             return trace;
         }
-        match crate::execution::run(self.jobs.clone(), &self.deps, fs, scheduler, false, observer) {
+        match crate::execution::run(
+            self.jobs.clone(),
+            &self.deps,
+            fs,
+            scheduler,
+            false,
+            observer,
+        ) {
             crate::execution::Ended::Complete(trace) => trace,
             crate::execution::Ended::Stopped(_) => unreachable!("the observer never stops it"),
         }

@@ -144,7 +144,14 @@ pub fn story(
             kill_event,
             failed,
         } => {
-            return crash_story(trace, (*killed, *after_ops, *kill_event), failed.as_ref(), diff, labels, prefix);
+            return crash_story(
+                trace,
+                (*killed, *after_ops, *kill_event),
+                failed.as_ref(),
+                diff,
+                labels,
+                prefix,
+            );
         }
     }
     picked.sort_unstable();

@@ -65,7 +65,13 @@ mod tests {
     fn faults_parse_by_name_and_refuse_what_is_not_modelled() {
         assert_eq!("crash".parse(), Ok(Faults { crash: true }));
         assert_eq!("none".parse(), Ok(Faults::NONE));
-        assert!("enospc".parse::<Faults>().unwrap_err().contains("not modelled yet"));
-        assert!("crsh".parse::<Faults>().unwrap_err().contains("unknown fault"));
+        assert!("enospc"
+            .parse::<Faults>()
+            .unwrap_err()
+            .contains("not modelled yet"));
+        assert!("crsh"
+            .parse::<Faults>()
+            .unwrap_err()
+            .contains("unknown fault"));
     }
 }

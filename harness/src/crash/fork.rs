@@ -125,7 +125,9 @@ impl Observer for Forker<'_> {
             return Flow::Go;
         };
         self.tried += 1;
-        let model = fs.as_model().expect("crash points are explored on the model");
+        let model = fs
+            .as_model()
+            .expect("crash points are explored on the model");
         let key = self.key(at, model.state_key(), killed);
         if self.seen.insert(key) {
             let fork = self.fork(at, model, killed);

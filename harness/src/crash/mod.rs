@@ -264,14 +264,16 @@ pub fn replay(
         ..e
     }));
     let mut outcomes = crashed.outcomes;
-    outcomes.extend(recovery.trace.outcomes.into_iter().map(|o| JobOutcome {
-        label: format!("{} (rerun)", o.label),
-        diagnostics: o
-            .diagnostics
-            .into_iter()
-            .map(|(d, e)| (d, e.map(|e| offset_events + e)))
-            .collect(),
-        ..o
+    outcomes.extend(recovery.trace.outcomes.into_iter().map(|o| {
+        JobOutcome {
+            label: format!("{} (rerun)", o.label),
+            diagnostics: o
+                .diagnostics
+                .into_iter()
+                .map(|(d, e)| (d, e.map(|e| offset_events + e)))
+                .collect(),
+            ..o
+        }
     }));
     Ok(Crashed {
         trace: ExecutionTrace {

@@ -135,10 +135,11 @@ mod tests {
 
     fn run_killed(kind: LockKind, after_ops: usize) -> (ModelFs, JobEnd, Vec<String>) {
         let mut fs = ModelFs::new();
-        fs.apply(&Op::Mkdir {
+        let made = fs.apply(&Op::Mkdir {
             path: Arc::from("p"),
             mode: 0o755,
         });
+        assert!(made.is_ok());
         let job = KilledJob::new(Box::new(locked_writer(kind)), after_ops);
         let trace = execute(
             vec![Box::new(job)],

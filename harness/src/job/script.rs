@@ -143,7 +143,10 @@ impl Job for ScriptJob {
     lend_held_op!();
 
     fn open_descriptors(&self) -> Vec<(Fd, Arc<str>)> {
-        self.flocks.iter().map(|(path, fd)| (*fd, path.clone())).collect()
+        self.flocks
+            .iter()
+            .map(|(path, fd)| (*fd, path.clone()))
+            .collect()
     }
 
     fn complete(&mut self, result: &OpResult) {

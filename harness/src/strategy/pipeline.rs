@@ -9,10 +9,7 @@
 
 use std::sync::Arc;
 
-use super::{
-    build_stage_compiling, package_id, pip_plan_compiling, stage_display,
-    InstallContext,
-};
+use super::{build_stage_compiling, package_id, pip_plan_compiling, stage_display, InstallContext};
 use crate::error::Result;
 use crate::fs::{Fs, ModelFs, Tree};
 use crate::job::{
