@@ -17,6 +17,9 @@ use crate::scenario::Scenario;
 use crate::story::{render_event, story, StoryLine};
 use crate::thousands::{count, thousands};
 
+/// How a story line telling a kill begins (see [`crate::story`]).
+const KILLED: &str = "killed (SIGKILL)";
+
 /// How many lines of a tree diff the text report shows.
 const DIFF_LINES: usize = 12;
 
@@ -230,8 +233,12 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     if !j.story.is_empty() {
         out.push_str(&format!(
             "\n{} ({} of {} ops):\n",
-            if j.crash.is_some() { "crash" } else { "race" },
-            j.story.len(),
+            if j.crash.is_some() {
+                "crash and rerun"
+            } else {
+                "race"
+            },
+            j.story.iter().filter(|l| !l.op.starts_with(KILLED)).count(),
             thousands(j.ops as u64)
         ));
         let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);

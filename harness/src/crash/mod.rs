@@ -169,7 +169,10 @@ fn run_fork(
         false,
     );
     let ends: Vec<_> = trace.outcomes.iter().map(|o| o.end.clone()).collect();
-    let start = (fs.state_key(), rerun_of(&ends));
+    let start = (
+        fs.state_key(),
+        rerun_of(setup.scenario.recovery.rerun, &ends),
+    );
     // Nothing asks the recovery's key.
     fs.set_keyed(false);
     let known = memo
