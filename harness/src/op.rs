@@ -221,6 +221,21 @@ impl fmt::Display for OpenFlags {
 /// A file descriptor number handed out by an [`crate::fs::Fs`].
 pub type Fd = u32;
 
+/// Which call takes an advisory lock ([`Op::Flock`]), and so whom the
+/// lock belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LockCall {
+    /// `flock(2)`: the lock belongs to the open file description.
+    Flock,
+    /// `fcntl(F_SETLK)` (POSIX record locks, Python's `fcntl.lockf`): the
+    /// lock belongs to the process, named by `owner` (in the model, the
+    /// job's label; the real filesystem is one process for every job).
+    Fcntl {
+        /// The process taking the lock.
+        owner: Arc<str>,
+    },
+}
+
 /// One atomic filesystem step.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -262,11 +277,26 @@ pub enum Op {
     /// name `to` for the inode `from` names; both then share one inode, so
     /// a later in-place write through either is seen through the other.
     Link { from: Arc<str>, to: Arc<str> },
-    /// `flock(fd, LOCK_EX|LOCK_NB)`: an exclusive advisory lock on the
-    /// inode `fd` is open on (`path` is the name it was opened as). Held
-    /// until that descriptor is closed (also by the process's exit), not
-    /// released by unlinking or renaming the file.
-    Flock { fd: Fd, path: Arc<str> },
+    /// An exclusive, non-blocking advisory lock on the inode `fd` is open
+    /// on (`path` is the name it was opened as); `call` says which:
+    ///
+    /// - [`LockCall::Flock`], `flock(fd, LOCK_EX|LOCK_NB)`: the lock
+    ///   belongs to the open file, held until that descriptor is closed
+    ///   (also by the process's exit);
+    /// - [`LockCall::Fcntl`], `fcntl(fd, F_SETLK, {F_WRLCK, whole file})`:
+    ///   the lock belongs to the process (`owner`), so the same process
+    ///   takes it again through any descriptor, and closing *any* of its
+    ///   descriptors on that file releases it.
+    ///
+    /// Neither is released by unlinking or renaming the file. (One
+    /// variant for both, not an `Fcntl` of its own: the two differ only
+    /// in whom the lock belongs to, and every reader of ops that does not
+    /// apply them treats them alike.)
+    Flock {
+        fd: Fd,
+        path: Arc<str>,
+        call: LockCall,
+    },
     /// `renameat2(a, b, RENAME_EXCHANGE)`: atomically swaps the entries
     /// `a` and `b`; both must exist.
     RenameExchange { a: Arc<str>, b: Arc<str> },
@@ -290,7 +320,11 @@ impl Op {
             Op::Chmod { .. } => "chmod",
             Op::Readdir { .. } => "getdents",
             Op::Link { .. } => "link",
-            Op::Flock { .. } => "flock",
+            Op::Flock {
+                call: LockCall::Flock,
+                ..
+            } => "flock",
+            Op::Flock { .. } => "fcntl",
             Op::RenameExchange { .. } => "renameat2",
         }
     }
@@ -407,7 +441,12 @@ impl fmt::Display for OpDisplay<'_> {
             Op::Chmod { path, mode } => write!(f, "chmod({:?}, {:04o})", p(path), mode),
             Op::Readdir { path } => write!(f, "getdents({:?})", p(path)),
             Op::Link { from, to } => write!(f, "link({:?}, {:?})", p(from), p(to)),
-            Op::Flock { fd, .. } => write!(f, "flock({fd}, LOCK_EX|LOCK_NB)"),
+            Op::Flock {
+                fd,
+                call: LockCall::Flock,
+                ..
+            } => write!(f, "flock({fd}, LOCK_EX|LOCK_NB)"),
+            Op::Flock { fd, .. } => write!(f, "fcntl({fd}, F_SETLK, {{F_WRLCK, 0, 0}})"),
             Op::RenameExchange { a, b } => write!(
                 f,
                 "renameat2(AT_FDCWD, {:?}, AT_FDCWD, {:?}, RENAME_EXCHANGE)",

@@ -22,6 +22,22 @@ pub fn locked_path(probe: &str) -> Option<&str> {
     probe.strip_prefix(LOCK_PREFIX)
 }
 
+/// What prefixes a path to ask for a process's view of its `fcntl` lock.
+const RECORD_LOCK_PREFIX: &str = "\0fcntl:";
+
+/// The probe path that asks whether a process other than `asker` holds
+/// an `fcntl` lock on `path` (`Some(Kind::File)` while one does). The
+/// asker's own lock never stands in its way: it is the process's.
+pub fn record_lock_probe_path(asker: &str, path: &str) -> String {
+    format!("{RECORD_LOCK_PREFIX}{asker}\0{path}")
+}
+
+/// The asker and the path an `fcntl` lock probe asks about, when `probe`
+/// is one.
+pub fn record_locked_path(probe: &str) -> Option<(&str, &str)> {
+    probe.strip_prefix(RECORD_LOCK_PREFIX)?.split_once('\0')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +47,9 @@ mod tests {
     fn a_lock_probe_reads_back_its_path_and_plain_paths_are_not_probes() {
         assert_eq!(locked_path(&lock_probe_path("a/.lock")), Some("a/.lock"));
         assert_eq!(locked_path("a/.lock"), None);
+        let probe = record_lock_probe_path("spack-1", "a/.lock");
+        assert_eq!(record_locked_path(&probe), Some(("spack-1", "a/.lock")));
+        assert_eq!(locked_path(&probe), None);
+        assert_eq!(record_locked_path(&lock_probe_path("a/.lock")), None);
     }
 }

@@ -14,9 +14,10 @@ mod model;
 mod name_limits;
 mod path;
 mod real;
+mod record_locks;
 mod tree;
 
-pub use lock_probe::lock_probe_path;
+pub use lock_probe::{lock_probe_path, record_lock_probe_path};
 pub use model::ModelFs;
 pub use path::{
     control_character, control_in_op, normalize_relative, parent_of, split_parent, PathError,

@@ -21,12 +21,13 @@ use std::sync::Arc;
 use super::chunked::Chunked;
 use super::dir_cache::DirCache;
 use super::fd_table::FdTable;
+use super::record_locks::RecordLocks;
 use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
 use crate::fast_hash::Fast;
 use crate::limits::{NAME_MAX, PATH_MAX};
-use crate::op::{Errno, Fd, Kind, Meta, Op, OpResult, OpenFlags, Value};
+use crate::op::{Errno, Fd, Kind, LockCall, Meta, Op, OpResult, OpenFlags, Value};
 use crate::state_key::{StateHasher, StateKey};
 
 /// An inode number.
@@ -156,6 +157,8 @@ pub struct ModelFs {
     /// The `flock`s held: the inode locked and the descriptor holding it,
     /// in inode order (few at a time: a plain vector).
     locks: Vec<(Ino, Fd)>,
+    /// The `fcntl` record locks held, by process (`record_locks.rs`).
+    record_locks: RecordLocks,
     /// The XOR of the keys of every reachable inode, entry and descriptor.
     key: StateKey,
     /// Directories resolved lately (see `dir_cache.rs`).
@@ -181,6 +184,7 @@ impl ModelFs {
             refs: Vec::new(),
             fds: FdTable::default(),
             locks: Vec::new(),
+            record_locks: RecordLocks::default(),
             key: StateKey::default(),
             dirs: DirCache::default(),
             keyed: true,
@@ -198,6 +202,7 @@ impl ModelFs {
     pub fn is_pristine(&self) -> bool {
         self.inodes.len() == 1
             && self.fds.is_empty()
+            && self.record_locks.is_empty()
             && matches!(&self.inodes[ROOT].node, Node::Dir(c) if c.is_empty())
     }
 
@@ -270,6 +275,7 @@ impl ModelFs {
         for &(ino, fd) in &self.locks {
             key ^= lock_key(self.inodes[ino].ident, fd);
         }
+        key ^= self.record_locks.key(|ino| self.inodes[ino].ident);
         key
     }
 
@@ -454,7 +460,13 @@ impl ModelFs {
                 self.key ^= lock_key(self.inodes[ino].ident, fd);
             }
         }
+        // Closing any descriptor a process has on a file releases the
+        // process's `fcntl` lock on it.
+        let released = self
+            .record_locks
+            .closed(fd, old.ino, self.inodes[old.ino].ident);
         if self.keyed {
+            self.key ^= released;
             self.key ^= old.key(fd, self.inodes[old.ino].ident);
         }
         self.unreach(old.ino);
@@ -916,6 +928,33 @@ impl ModelFs {
         Ok(Value::Unit)
     }
 
+    /// `fcntl(fd, F_SETLK, {F_WRLCK, whole file})` by `owner`: EBADF for a
+    /// descriptor not open, EAGAIN while another process holds the inode
+    /// locked; the owner taking it again, through any descriptor, is a
+    /// no-op (`record_locks.rs`).
+    fn fcntl_lock(&mut self, fd: Fd, owner: &Arc<str>) -> OpResult {
+        let of = self.fds.get(fd).ok_or(Errno::EBADF)?;
+        // A write lock needs a descriptor open for writing.
+        if !of.writable {
+            return Err(Errno::EBADF);
+        }
+        let ino = of.ino;
+        let delta = self
+            .record_locks
+            .take(ino, self.inodes[ino].ident, fd, owner)?;
+        if self.keyed {
+            self.key ^= delta;
+        }
+        Ok(Value::Unit)
+    }
+
+    /// True when a process other than `asker` holds an `fcntl` lock on
+    /// what `path` leads to.
+    pub fn is_record_locked(&self, path: &str, asker: &str) -> bool {
+        self.lookup(path, true)
+            .is_ok_and(|ino| self.record_locks.held_by_other(ino, asker))
+    }
+
     /// True when some descriptor holds a `flock` on what `path` leads to.
     pub fn is_locked(&self, path: &str) -> bool {
         self.lookup(path, true)
@@ -1140,7 +1179,16 @@ impl Fs for ModelFs {
             Op::Chmod { path, mode } => self.chmod(path, *mode),
             Op::Readdir { path } => self.readdir(path),
             Op::Link { from, to } => self.hard_link(from, to),
-            Op::Flock { fd, .. } => self.flock(*fd),
+            Op::Flock {
+                fd,
+                call: LockCall::Flock,
+                ..
+            } => self.flock(*fd),
+            Op::Flock {
+                fd,
+                call: LockCall::Fcntl { owner },
+                ..
+            } => self.fcntl_lock(*fd, owner),
             Op::RenameExchange { a, b } => self.rename_exchange(a, b),
         }
     }
@@ -1148,6 +1196,9 @@ impl Fs for ModelFs {
     fn probe(&self, path: &str) -> Option<Kind> {
         if let Some(locked) = super::lock_probe::locked_path(path) {
             return self.is_locked(locked).then_some(Kind::File);
+        }
+        if let Some((asker, locked)) = super::lock_probe::record_locked_path(path) {
+            return self.is_record_locked(locked, asker).then_some(Kind::File);
         }
         self.lookup(path, true).ok().map(|i| self.meta(i).kind)
     }

@@ -41,7 +41,7 @@ use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{self, Blob, Content, Digest};
 use crate::error::{Error, Result};
-use crate::op::{Errno, Fd, Kind, Meta, Op, OpResult, OpenFlags, Value};
+use crate::op::{Errno, Fd, Kind, LockCall, Meta, Op, OpResult, OpenFlags, Value};
 
 /// A real directory under a fresh `tempfile::TempDir`, driven by real syscalls.
 pub struct RealFs {
@@ -300,6 +300,33 @@ impl RealFs {
         Ok(Value::Unit)
     }
 
+    /// `fcntl(fd, F_SETLK, {F_WRLCK, SEEK_SET, 0, 0})`: a POSIX write lock
+    /// on the whole file, non-blocking (EAGAIN or EACCES while another
+    /// process holds it). The lock belongs to the process, and this
+    /// harness is ONE process for every job: on the real filesystem two
+    /// jobs' `fcntl` locks never conflict (each takes it again, a no-op),
+    /// and a job's close of any descriptor on the file releases every
+    /// job's. Only the model, whose owners are its jobs, shows two
+    /// processes contending; `tests/differential.rs` compares what one
+    /// process can show and asks a child process for the rest.
+    fn fcntl_lock(&self, fd: Fd) -> OpResult {
+        use std::os::fd::AsRawFd;
+        let file = self.files.get(&fd).ok_or(Errno::EBADF)?;
+        // SAFETY: `flock` is plain old data; all zeroes is a valid value
+        // (l_start 0 and l_len 0: from the start to the end of the file).
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_WRLCK as libc::c_short;
+        lock.l_whence = libc::SEEK_SET as libc::c_short;
+        // SAFETY: `file` is an open descriptor this filesystem owns, and
+        // F_SETLK reads the `flock` it is handed and nothing else.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) };
+        if rc == -1 {
+            let raw = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            return Err(Errno::from_raw(raw));
+        }
+        Ok(Value::Unit)
+    }
+
     /// True when an open file holds a `flock` on what `path` leads to:
     /// a fresh open file cannot take it (and releases it at once when it can).
     fn is_locked(&self, path: &str) -> bool {
@@ -454,7 +481,12 @@ impl Fs for RealFs {
             Op::Chmod { path, mode } => self.chmod(path, *mode),
             Op::Readdir { path } => self.readdir(path),
             Op::Link { from, to } => self.hard_link(from, to),
-            Op::Flock { fd, .. } => self.flock(*fd),
+            Op::Flock {
+                fd,
+                call: LockCall::Flock,
+                ..
+            } => self.flock(*fd),
+            Op::Flock { fd, .. } => self.fcntl_lock(*fd),
             Op::RenameExchange { a, b } => self.rename_exchange(a, b),
         }
     }
@@ -462,6 +494,11 @@ impl Fs for RealFs {
     fn probe(&self, path: &str) -> Option<Kind> {
         if let Some(locked) = super::lock_probe::locked_path(path) {
             return self.is_locked(locked).then_some(Kind::File);
+        }
+        if super::lock_probe::record_locked_path(path).is_some() {
+            // One process for every job: no job's `fcntl` lock is ever
+            // another process's (see `fcntl_lock`).
+            return None;
         }
         let fd = self.locate(path, true).ok()?;
         Self::meta(&fd).ok().map(|m| m.kind)

@@ -85,6 +85,15 @@ pub enum Condition {
         /// The path, relative to the prefix root.
         path: String,
     },
+    /// No process other than `owner` holds an `fcntl` lock on the file at
+    /// the path (the owner's own lock is no obstacle: it is the
+    /// process's). Asked through [`crate::fs::record_lock_probe_path`].
+    RecordUnlocked {
+        /// The path, relative to the prefix root.
+        path: String,
+        /// The process asking: the job's label.
+        owner: String,
+    },
 }
 
 impl Condition {
@@ -94,6 +103,9 @@ impl Condition {
             Condition::Exists { path, kind } => probe(path) == Some(*kind),
             Condition::Absent { path } => probe(path).is_none(),
             Condition::Unlocked { path } => probe(&crate::fs::lock_probe_path(path)).is_none(),
+            Condition::RecordUnlocked { path, owner } => {
+                probe(&crate::fs::record_lock_probe_path(owner, path)).is_none()
+            }
         }
     }
 }
@@ -104,6 +116,9 @@ impl fmt::Display for Condition {
             Condition::Exists { path, kind } => write!(f, "{path} exists as a {kind}"),
             Condition::Absent { path } => write!(f, "{path} is absent"),
             Condition::Unlocked { path } => write!(f, "{path} is unlocked"),
+            Condition::RecordUnlocked { path, .. } => {
+                write!(f, "{path} is not fcntl-locked by another process")
+            }
         }
     }
 }

@@ -65,7 +65,7 @@ impl ScriptJob {
                 }
                 if let Action::Unlock {
                     path,
-                    kind: LockKind::Flock,
+                    kind: LockKind::Flock | LockKind::Fcntl,
                 } = &self.script.steps[self.index].action
                 {
                     self.flocks.retain(|(p, _)| p != path);
@@ -115,10 +115,10 @@ impl ScriptJob {
             let piece = self.piece.get_or_insert_with(|| match &scripted.action {
                 Action::Unlock {
                     path,
-                    kind: LockKind::Flock,
+                    kind: kind @ (LockKind::Flock | LockKind::Fcntl),
                 } => match flocks.iter().find(|(p, _)| p == path) {
                     Some((_, fd)) => Piece::Lock(AdvisoryLock::release_held(path, *fd)),
-                    None => Piece::Lock(AdvisoryLock::release(path, LockKind::Flock)),
+                    None => Piece::Lock(AdvisoryLock::release(path, *kind)),
                 },
                 action => Piece::start(action, &self.label),
             });

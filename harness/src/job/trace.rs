@@ -280,9 +280,10 @@ impl TraceJob {
                 fd: self.fds[fd],
                 path: path.clone(),
             },
-            Op::Flock { fd, path } => Op::Flock {
+            Op::Flock { fd, path, call } => Op::Flock {
                 fd: self.fds[fd],
                 path: path.clone(),
+                call: call.clone(),
             },
             other => other.clone(),
         }
@@ -1311,7 +1312,8 @@ mod tests {
             run(&mut first, &mut fs),
             Step::Op(Op::Flock {
                 fd: 3,
-                path: ".lock".into()
+                path: ".lock".into(),
+                call: crate::op::LockCall::Flock,
             })
         );
         assert!(matches!(
@@ -1330,7 +1332,8 @@ mod tests {
             run(&mut second, &mut fs),
             Step::Op(Op::Flock {
                 fd: 4,
-                path: ".lock".into()
+                path: ".lock".into(),
+                call: crate::op::LockCall::Flock,
             })
         );
         assert!(matches!(

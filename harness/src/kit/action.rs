@@ -91,6 +91,14 @@ pub enum LockKind {
     /// holder, and the lock file stays behind (deleting it does not
     /// release the lock: a new file of that name is another inode).
     Flock,
+    /// `open(LOCK, O_WRONLY|O_CREAT)` then `fcntl(F_SETLK, F_WRLCK)` on
+    /// the whole file (Python's `fcntl.lockf`, Spack's prefix and stage
+    /// locks): a POSIX record lock. Like `flock` it dies with its holder
+    /// and survives the lock file's deletion, but it belongs to the
+    /// process (the job), not the open file: the job takes it again
+    /// through another descriptor, and closing any of the job's
+    /// descriptors it went through releases it.
+    Fcntl,
 }
 
 /// One primitive of an installer.

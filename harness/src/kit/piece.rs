@@ -81,7 +81,9 @@ impl Piece {
             Action::Symlink { target, link, how } => {
                 Piece::Symlink(SymlinkSwap::new(target, link, *how, job))
             }
-            Action::Lock { path, kind } => Piece::Lock(AdvisoryLock::acquire(path, *kind)),
+            Action::Lock { path, kind } => {
+                Piece::Lock(AdvisoryLock::acquire(path, *kind).owned_by(job))
+            }
             Action::Unlock { path, kind } => Piece::Lock(AdvisoryLock::release(path, *kind)),
             Action::SkipIfExists { path } => {
                 Piece::Guard(MarkerGuard::new(path, GuardKind::SkipIfExists))

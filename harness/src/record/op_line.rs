@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::content::Blob;
 use crate::job::{RecordedOp, RecordedResult};
-use crate::op::{Errno, Fd, Op, OpenFlags};
+use crate::op::{Errno, Fd, LockCall, Op, OpenFlags};
 
 use crate::limits::{MAX_FILE_SIZE as MAX_WRITE, MAX_PACKAGE_SIZE as MAX_TOTAL_WRITES};
 
@@ -163,7 +163,13 @@ pub fn render_op(rec: &RecordedOp) -> String {
         Op::Chmod { path, mode } => format!("chmod({}, {:04o})", quote(path), mode),
         Op::Readdir { path } => format!("getdents({})", quote(path)),
         Op::Link { from, to } => format!("link({}, {})", quote(from), quote(to)),
-        Op::Flock { fd, .. } => format!("flock({fd})"),
+        Op::Flock {
+            fd,
+            call: LockCall::Flock,
+            ..
+        } => format!("flock({fd})"),
+        // Recordings hold no `fcntl` locks (`strace.rs` keeps `flock`s only).
+        Op::Flock { fd, .. } => format!("fcntl({fd})"),
         Op::RenameExchange { a, b } => format!("exchange({}, {})", quote(a), quote(b)),
     };
     let result = match rec.result {
@@ -399,7 +405,11 @@ fn parse_one(line: &str, fds: &mut BTreeMap<Fd, Arc<str>>) -> Result<RecordedOp,
                     fds.remove(&fd);
                     Op::Close { fd, path }
                 }
-                "flock" => Op::Flock { fd, path },
+                "flock" => Op::Flock {
+                    fd,
+                    path,
+                    call: LockCall::Flock,
+                },
                 _ => Op::Read { fd, path },
             }
         }

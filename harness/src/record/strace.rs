@@ -20,7 +20,7 @@ use std::sync::Arc;
 use crate::content::Blob;
 use crate::error::{Error, Result};
 use crate::job::{RecordedOp, RecordedResult, TraceProgram, TraceSpec};
-use crate::op::{Errno, Fd, Op, OpenFlags};
+use crate::op::{Errno, Fd, LockCall, Op, OpenFlags};
 
 use super::op_line::errno_from_name;
 use crate::limits::{read_bounded, read_input, MAX_INPUT_FILE};
@@ -1019,6 +1019,7 @@ fn record_call(p: &mut Process, c: &Call, prefix: &str) -> std::result::Result<(
                         Op::Flock {
                             fd: fd_num(fd)?,
                             path,
+                            call: LockCall::Flock,
                         },
                     );
                 }

@@ -211,6 +211,7 @@ impl Keys<'_> {
                 ("exclusive-file", LockKind::ExclusiveFile),
                 ("ineffective", LockKind::Ineffective),
                 ("flock", LockKind::Flock),
+                ("fcntl", LockKind::Fcntl),
             ],
         )
     }

@@ -202,6 +202,7 @@ mod tests {
         let flock = Op::Flock {
             fd: 3,
             path: ".lock".into(),
+            call: crate::op::LockCall::Flock,
         };
         let close = Op::Close {
             fd: 4,
