@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use prefixrace::internals::content::Blob;
-use prefixrace::internals::fs::{lock_probe_path, Fs, ModelFs, RealFs};
-use prefixrace::internals::op::{Op, OpenFlags};
+use prefixrace::internals::fs::{lock_probe_path, record_lock_probe_path, Fs, ModelFs, RealFs};
+use prefixrace::internals::op::{Errno, LockCall, Op, OpenFlags};
 use prefixrace::scenario::{Activity, Package, PayloadEntry, PayloadKind, Scenario};
 use prefixrace::strategy::{DirectInstall, StagedCopy};
 use prefixrace::Strategy as InstallStrategy;
@@ -74,6 +74,14 @@ fn flags() -> impl Strategy<Value = OpenFlags> {
     )
 }
 
+/// An `fcntl` lock taken by the one process the harness is: every job's
+/// lock on the real filesystem is this process's.
+fn fcntl() -> LockCall {
+    LockCall::Fcntl {
+        owner: "harness".into(),
+    }
+}
+
 fn blob() -> impl Strategy<Value = Arc<Blob>> {
     prop::sample::select(vec![&b""[..], b"x", b"hello", b"0123456789abcdef"])
         .prop_map(|b| Blob::new(b.to_vec()))
@@ -88,7 +96,8 @@ fn raw_op() -> impl Strategy<Value = Op> {
         3 => (fd.clone(), blob()).prop_map(|(fd, blob)| Op::Write { fd, path: "-".into(), blob }),
         2 => fd.clone().prop_map(|fd| Op::Read { fd, path: "-".into() }),
         2 => fd.clone().prop_map(|fd| Op::Close { fd, path: "-".into() }),
-        2 => fd.prop_map(|fd| Op::Flock { fd, path: "-".into() }),
+        2 => fd.clone().prop_map(|fd| Op::Flock { fd, path: "-".into(), call: LockCall::Flock }),
+        2 => fd.prop_map(|fd| Op::Flock { fd, path: "-".into(), call: fcntl() }),
         2 => (path(), path()).prop_map(|(from, to)| Op::Link { from, to }),
         1 => (path(), path()).prop_map(|(a, b)| Op::RenameExchange { a, b }),
         2 => (path(), path()).prop_map(|(from, to)| Op::Rename { from, to }),
@@ -310,14 +319,17 @@ fn known_corner_cases_agree_with_the_kernel() {
             Op::Flock {
                 fd: 3,
                 path: p("l"),
+                call: LockCall::Flock,
             },
             Op::Flock {
                 fd: 3,
                 path: p("l"),
+                call: LockCall::Flock,
             },
             Op::Flock {
                 fd: 4,
                 path: p("l"),
+                call: LockCall::Flock,
             },
             Op::Close {
                 fd: 3,
@@ -326,16 +338,57 @@ fn known_corner_cases_agree_with_the_kernel() {
             Op::Flock {
                 fd: 4,
                 path: p("l"),
+                call: LockCall::Flock,
             },
             Op::Unlink { path: p("l") },
             open("l", OpenFlags::CREATE_NEW),
             Op::Flock {
                 fd: 3,
                 path: p("l"),
+                call: LockCall::Flock,
             },
             Op::Flock {
                 fd: 9,
                 path: p("l"),
+                call: LockCall::Flock,
+            },
+        ],
+        // fcntl: the lock is the process's. A write lock needs a
+        // descriptor open for writing (EBADF); the process takes it again
+        // through a second descriptor; closing either releases it (seen
+        // by another process only: `an_fcntl_lock_is_the_processs_and_any_close_of_the_file_releases_it`).
+        vec![
+            open("l", OpenFlags::CREATE_NEW),
+            open("l", rd),
+            Op::Flock {
+                fd: 4,
+                path: p("l"),
+                call: fcntl(),
+            },
+            Op::Flock {
+                fd: 3,
+                path: p("l"),
+                call: fcntl(),
+            },
+            open("l", OpenFlags::CREATE),
+            Op::Flock {
+                fd: 5,
+                path: p("l"),
+                call: fcntl(),
+            },
+            Op::Close {
+                fd: 5,
+                path: p("l"),
+            },
+            Op::Flock {
+                fd: 3,
+                path: p("l"),
+                call: fcntl(),
+            },
+            Op::Flock {
+                fd: 9,
+                path: p("l"),
+                call: fcntl(),
             },
         ],
         // RENAME_EXCHANGE: both must exist; a file and a directory swap;
@@ -379,6 +432,106 @@ fn known_corner_cases_agree_with_the_kernel() {
             panic!("{d}");
         }
     }
+}
+
+/// Whether another process can take an `fcntl` write lock on `path` now:
+/// Python's `fcntl.lockf(f, LOCK_EX | LOCK_NB)` in a child process (its
+/// exit status 0 when it could, 1 when refused).
+fn another_process_can_lock(path: &std::path::Path) -> bool {
+    let script = "import fcntl, sys\n\
+                  f = open(sys.argv[1], 'r+')\n\
+                  try:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n\
+                  except OSError:\n    sys.exit(1)\n";
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .status()
+        .expect("python3 runs");
+    match status.code() {
+        Some(0) => true,
+        Some(1) => false,
+        other => panic!("the child failed otherwise: {other:?}"),
+    }
+}
+
+/// The two properties that make an `fcntl` lock differ from an `flock`,
+/// on the kernel and on the model alike: the lock belongs to the process,
+/// so (a) the process takes it again through a second descriptor, and (b)
+/// closing any descriptor it has on the file (here the second one, not
+/// the one that took it) releases it. A child process is the other
+/// process: refused while the lock is held, let in after the close. The
+/// model is asked the same through another owner's probe.
+#[test]
+fn an_fcntl_lock_is_the_processs_and_any_close_of_the_file_releases_it() {
+    let mut model = ModelFs::new();
+    let mut real = RealFs::new().expect("a temporary directory");
+    let lock: Arc<str> = "l".into();
+    let held_elsewhere = |model: &ModelFs, real: &RealFs| {
+        let model_held = model
+            .probe(&record_lock_probe_path("another", &lock))
+            .is_some();
+        let real_held = !another_process_can_lock(&real.root_path().join("l"));
+        assert_eq!(model_held, real_held, "model and kernel disagree");
+        real_held
+    };
+    let apply = |model: &mut ModelFs, real: &mut RealFs, op: Op| {
+        let (m, r) = (model.apply(&op), real.apply(&op));
+        assert_eq!(m, r, "{op}");
+        m
+    };
+    let open = Op::Open {
+        path: lock.clone(),
+        flags: OpenFlags::CREATE,
+        mode: 0o644,
+    };
+    let take = |fd| Op::Flock {
+        fd,
+        path: lock.clone(),
+        call: fcntl(),
+    };
+    assert!(matches!(
+        apply(&mut model, &mut real, open.clone()),
+        Ok(prefixrace::internals::op::Value::Fd(3))
+    ));
+    assert!(!held_elsewhere(&model, &real));
+    assert!(apply(&mut model, &mut real, take(3)).is_ok());
+    assert!(
+        held_elsewhere(&model, &real),
+        "held: another process is refused"
+    );
+    // (a) The same process, through a second descriptor: taken at once.
+    apply(&mut model, &mut real, open).unwrap();
+    assert!(apply(&mut model, &mut real, take(4)).is_ok());
+    assert!(held_elsewhere(&model, &real));
+    // (b) Closing the second descriptor releases the process's lock,
+    // though the first is still open.
+    apply(
+        &mut model,
+        &mut real,
+        Op::Close {
+            fd: 4,
+            path: lock.clone(),
+        },
+    )
+    .unwrap();
+    assert!(
+        !held_elsewhere(&model, &real),
+        "any close of the file released it"
+    );
+    // A flock is different: the second open file is refused (EAGAIN).
+    let flock = |fd| Op::Flock {
+        fd,
+        path: lock.clone(),
+        call: LockCall::Flock,
+    };
+    assert!(apply(&mut model, &mut real, flock(3)).is_ok());
+    let second = Op::Open {
+        path: lock.clone(),
+        flags: OpenFlags::CREATE,
+        mode: 0o644,
+    };
+    apply(&mut model, &mut real, second).unwrap();
+    assert_eq!(apply(&mut model, &mut real, flock(4)), Err(Errno::EAGAIN));
 }
 
 // ---------------------------------------------------------------- scenarios

@@ -124,13 +124,13 @@ mod tests {
     use crate::kit::{LockKind, Script, WriteHow};
     use crate::schedule::SerialScheduler;
 
-    fn locked_writer(kind: LockKind) -> ScriptJob {
+    fn locked_writer(kind: LockKind, label: &str) -> ScriptJob {
         let script = Script::new("sh")
             .lock("p/.lock", kind)
             .write("p/a", b"a", WriteHow::InPlace)
             .unlock("p/.lock", kind)
             .shared();
-        ScriptJob::new("writer".into(), script, "/p")
+        ScriptJob::new(label.into(), script, "/p")
     }
 
     fn run_killed(kind: LockKind, after_ops: usize) -> (ModelFs, JobEnd, Vec<String>) {
@@ -140,7 +140,7 @@ mod tests {
             mode: 0o755,
         });
         assert!(made.is_ok());
-        let job = KilledJob::new(Box::new(locked_writer(kind)), after_ops);
+        let job = KilledJob::new(Box::new(locked_writer(kind, "writer")), after_ops);
         let trace = execute(
             vec![Box::new(job)],
             &[Vec::new()],
@@ -167,20 +167,29 @@ mod tests {
     }
 
     #[test]
-    fn the_kernel_releases_a_killed_jobs_flock_and_not_its_mkdir_lock() {
+    fn the_kernel_releases_a_killed_jobs_flock_and_fcntl_lock_and_not_its_mkdir_lock() {
         // Killed holding each lock, halfway through its write.
-        for (kind, after_ops) in [(LockKind::Mkdir, 2), (LockKind::Flock, 3)] {
+        for (kind, after_ops) in [
+            (LockKind::Mkdir, 2),
+            (LockKind::Flock, 3),
+            (LockKind::Fcntl, 3),
+        ] {
             let (mut fs, end, _) = run_killed(kind, after_ops);
             assert_eq!(end, JobEnd::Exited(KILLED_STATUS));
             let lock = crate::fs::lock_probe_path("p/.lock");
-            let held = fs.probe(&lock).is_some() || fs.probe("p/.lock") == Some(Kind::Dir);
+            let record = crate::fs::record_lock_probe_path("writer-2", "p/.lock");
+            let held = fs.probe(&lock).is_some()
+                || fs.probe(&record).is_some()
+                || fs.probe("p/.lock") == Some(Kind::Dir);
             match kind {
-                LockKind::Flock => assert!(!held, "the kernel closed the flock's descriptor"),
+                LockKind::Flock | LockKind::Fcntl => {
+                    assert!(!held, "the kernel closed the {kind:?} lock's descriptor")
+                }
                 _ => assert!(held, "a mkdir lock outlives its holder"),
             }
             // A second writer takes the lock only when it was released.
             let trace = execute(
-                vec![Box::new(locked_writer(kind))],
+                vec![Box::new(locked_writer(kind, "writer-2"))],
                 &[Vec::new()],
                 &mut fs,
                 &mut SerialScheduler,

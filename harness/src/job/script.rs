@@ -219,14 +219,15 @@ mod tests {
         );
     }
 
-    /// A holder that dies without unlocking: its `flock` is released by
-    /// the kernel at its exit, so the waiter goes on; its `mkdir` lock
-    /// stays, so the waiter stalls (exit 1) for good.
+    /// A holder that dies without unlocking: its `flock` or `fcntl` lock
+    /// is released by the kernel at its exit, so the waiter goes on; its
+    /// `mkdir` lock stays, so the waiter stalls (exit 1) for good.
     #[test]
     fn an_flock_dies_with_its_holder_and_a_mkdir_lock_does_not() {
         use crate::kit::LockKind;
         for (kind, waiter_end) in [
             (LockKind::Flock, JobEnd::Exited(0)),
+            (LockKind::Fcntl, JobEnd::Exited(0)),
             (LockKind::Mkdir, JobEnd::Exited(1)),
         ] {
             let dying = Script::new("uv")
