@@ -12,11 +12,12 @@ use crate::op::{Fd, Kind, Op, OpResult};
 /// program's line for it and ends the job with exit 1; a satisfied
 /// completion marker ends it with exit 0.
 ///
-/// The `flock`s the script holds are held through open descriptors: an
-/// unlock step closes one, and at its exit, whatever the status, the job
-/// closes those still open, as the kernel does for a process that exits
-/// or dies (so an `flock`, unlike a `mkdir` lock, never outlives its
-/// holder).
+/// The `flock`s and `fcntl` locks the script holds are held through open
+/// descriptors: an unlock step closes one, and at its exit, whatever the
+/// status, the job closes those still open, as the kernel does for a
+/// process that exits or dies (so neither, unlike a `mkdir` lock, ever
+/// outlives its holder). The job's label is the owner of its `fcntl`
+/// locks: the process they belong to.
 #[derive(Clone)]
 pub struct ScriptJob {
     /// The op offered, held until its result comes back.
@@ -29,7 +30,7 @@ pub struct ScriptJob {
     /// The step running, and its state.
     index: usize,
     piece: Option<Piece>,
-    /// The `flock`s held, by lock path, in the order taken.
+    /// The `flock`s and `fcntl` locks held, by lock path, in the order taken.
     flocks: Vec<(Arc<str>, Fd)>,
     exit: Option<i32>,
     diagnostics: Vec<Diagnostic>,

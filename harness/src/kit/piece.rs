@@ -99,7 +99,7 @@ impl Piece {
         }
     }
 
-    /// The `flock` this step took and holds through a descriptor, once
+    /// The `flock` or `fcntl` lock this step took and holds through a descriptor, once
     /// taken (see [`AdvisoryLock::held`]).
     pub fn held_lock(&self) -> Option<(std::sync::Arc<str>, crate::op::Fd)> {
         match self {
