@@ -258,3 +258,48 @@ fn a_real_mkdir_lock_killed_with_its_holder_makes_the_rerun_fail_as_the_model_sa
     assert!(text.contains("A (rerun) stderr: mkdir: "), "{text}");
     assert!(text.contains("A (rerun) exited with status 1"), "{text}");
 }
+
+#[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
+fn the_other_commands_run_on_after_the_kill_and_only_the_failed_ones_are_rerun() {
+    if !gate_permitted() {
+        return;
+    }
+    let stage = stage();
+    let prefix = tempfile::tempdir().unwrap();
+    let other = r#"mkdir "$PREFIX/share" && echo B > "$PREFIX/share/b""#;
+    let out = prefixrace()
+        .args(["run", "--scheduler", "serial", "--executions", "1"])
+        .args(["--kill", "A@3", "--trace", "--format", "json", "--prefix"])
+        .arg(prefix.path())
+        .arg("--stage")
+        .arg(stage.path())
+        .args(["--", COPY, "--", other])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let recovery = &report["recovery"];
+    assert_eq!(recovery["verdict"], "recovered", "{recovery:#}");
+    // B exited 0: only A is rerun.
+    let reruns = recovery["reruns"].as_array().unwrap();
+    assert_eq!(reruns.len(), 1, "{recovery}");
+    assert_eq!(reruns[0]["job"], "A");
+    // Serially A goes first; killed after its third call, B runs on.
+    let lines = trace(&report);
+    assert!(
+        lines[..3].iter().all(|l| l.starts_with("[A] ")),
+        "{lines:#?}"
+    );
+    assert!(lines[3].starts_with("[A] killed "), "{lines:#?}");
+    assert!(lines[4].starts_with("[B"), "{lines:#?}");
+    let first_rerun = lines.iter().position(|l| l.starts_with("(rerun)")).unwrap();
+    assert!(
+        lines[4..first_rerun].iter().all(|l| l.starts_with("[B")),
+        "{lines:#?}"
+    );
+    assert_eq!(std::fs::read_dir(prefix.path()).unwrap().count(), 0);
+}

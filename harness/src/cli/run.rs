@@ -19,7 +19,7 @@ use prefixrace::internals::fs::FsKind;
 use prefixrace::internals::gate::guide::GuideReport;
 use prefixrace::internals::gate::kill::KillPoint;
 use prefixrace::internals::gate::model_step::ModelStep;
-use prefixrace::internals::gate::recovery::{recovery_trace_lines, verdict, Recovery};
+use prefixrace::internals::gate::recovery::{verdict, with_recovery, Recovery};
 use prefixrace::internals::gate::runner::trace_lines;
 use prefixrace::internals::gate::verdict::label;
 use prefixrace::internals::gate::{
@@ -407,7 +407,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         }
         let mut lines = trace_lines(&e.traced);
         if let Some(r) = &e.recovery {
-            lines.extend(recovery_trace_lines(r));
+            lines = with_recovery(lines, r);
         }
         if trace && text {
             say(&format!(

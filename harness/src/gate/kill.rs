@@ -62,6 +62,9 @@ pub struct Killed {
     pub point: KillPoint,
     /// The call the job was parked at, never made.
     pub before: Call,
+    /// How many gated calls (of all jobs) had been released when it was
+    /// killed: where the kill stands in the execution's trace.
+    pub step: usize,
 }
 
 #[cfg(test)]

@@ -75,15 +75,19 @@ pub fn verdict(recovered: bool) -> &'static str {
     }
 }
 
-/// What `--trace` adds after an execution's calls: the kill, then each
-/// rerun's calls, strace-style, marked `(rerun)`.
-pub fn recovery_trace_lines(recovery: &Recovery) -> Vec<String> {
+/// An execution's trace (`lines`, from [`trace_lines`]) with the kill in
+/// its place among the calls, then each rerun's calls, strace-style, marked
+/// `(rerun)`.
+pub fn with_recovery(mut lines: Vec<String>, recovery: &Recovery) -> Vec<String> {
     let k = &recovery.killed;
-    let mut lines = vec![format!(
-        "[{}] killed (SIGKILL to its process group) before {}",
-        label(k.point.job),
-        k.before
-    )];
+    lines.insert(
+        k.step.min(lines.len()),
+        format!(
+            "[{}] killed (SIGKILL to its process group) before {}",
+            label(k.point.job),
+            k.before
+        ),
+    );
     for r in &recovery.reruns {
         lines.extend(
             trace_lines(&r.traced)

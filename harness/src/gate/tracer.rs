@@ -450,7 +450,11 @@ impl Tracer {
                 let _ = signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
         }
-        self.killed = Some(Killed { point, before });
+        self.killed = Some(Killed {
+            point,
+            before,
+            step: self.released.len(),
+        });
         while self.procs.values().any(|p| p.job == point.job) {
             if interrupt::requested() {
                 return Err(GateError::Interrupted);
