@@ -303,3 +303,46 @@ fn the_other_commands_run_on_after_the_kill_and_only_the_failed_ones_are_rerun()
     );
     assert_eq!(std::fs::read_dir(prefix.path()).unwrap().count(), 0);
 }
+
+#[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
+fn a_rerun_waiting_for_ever_on_the_killed_holders_lock_is_unrecoverable_at_the_timeout() {
+    if !gate_permitted() {
+        return;
+    }
+    // The model's locked copy waits for the lock (it does not fail on it):
+    // its rerun after a kill right after the mkdir never ends.
+    let stage = stage();
+    let prefix = tempfile::tempdir().unwrap();
+    let waiting = r#"until mkdir "$PREFIX/.lock" 2>/dev/null; do :; done; cp -Rp "$STAGE/." "$PREFIX" && rmdir "$PREFIX/.lock""#;
+    let (code, report) = real(
+        prefix.path(),
+        stage.path(),
+        waiting,
+        &["--kill", "A@1", "--timeout", "2"],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let recovery = &report["recovery"];
+    assert_eq!(recovery["verdict"], "unrecoverable", "{recovery:#}");
+    let rerun = &recovery["reruns"][0];
+    assert_eq!(rerun["status"], 137, "{rerun}");
+    let said = rerun["stderr"].as_str().unwrap();
+    assert!(
+        said.contains("the rerun did not finish within 2 s"),
+        "{said}"
+    );
+    assert!(
+        said.contains("its last gated syscall: mkdir(\".lock\", 0777) = -1 EEXIST"),
+        "{said}"
+    );
+    assert!(
+        recovery["replay"]
+            .as_str()
+            .unwrap()
+            .contains("--kill A@1 --timeout 2 "),
+        "{recovery}"
+    );
+}

@@ -363,6 +363,10 @@ fn replay_command(args: &RunArgs, spec: &RunSpec, entropy: u64, token: &str) -> 
     }
     if let Some(k) = &spec.kill {
         parts.extend(["--kill".into(), k.to_string()]);
+        // A rerun that waits for ever is judged at the timeout: keep it.
+        if spec.timeout != gate::runner::DEFAULT_TIMEOUT {
+            parts.extend(["--timeout".into(), spec.timeout.as_secs_f64().to_string()]);
+        }
     }
     parts.extend([
         "--seed".into(),

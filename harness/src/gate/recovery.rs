@@ -8,7 +8,7 @@
 
 use super::kill::Killed;
 use super::runner::trace_lines;
-use super::tracer::{JobRun, Released, Traced};
+use super::tracer::{Hung, JobRun, Released, Traced};
 use super::verdict::label;
 use crate::schedule::JobId;
 
@@ -40,6 +40,35 @@ pub struct Recovery {
     pub reruns: Vec<Rerun>,
     /// True when the recovered execution has no finding.
     pub recovered: bool,
+}
+
+/// A rerun that did not finish within the timeout (a lock the killed job
+/// left behind, waited for in a loop): killed with its process group, it
+/// counts as a failed rerun (128 + SIGKILL) whose stderr says so, with its
+/// last gated syscalls and what its processes were doing.
+pub fn hung_rerun(hung: &Hung, seconds: f64) -> Rerun {
+    let mut stderr = format!(
+        "prefixrace: the rerun did not finish within {seconds} s; killed with its process group\n"
+    );
+    if let Some(l) = hung.last.last() {
+        stderr.push_str(&format!("prefixrace: its last gated syscall: {l}\n"));
+    }
+    for d in &hung.doing {
+        stderr.push_str(&format!("prefixrace: {d}\n"));
+    }
+    Rerun {
+        job: hung.job,
+        traced: Traced {
+            schedule: Default::default(),
+            released: Vec::new(),
+            jobs: vec![JobRun {
+                status: 128 + libc::SIGKILL,
+                stdout: String::new(),
+                stderr,
+            }],
+            killed: None,
+        },
+    }
 }
 
 /// The jobs that must be rerun: every one that did not exit 0.

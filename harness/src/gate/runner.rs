@@ -16,7 +16,7 @@ use super::kill::KillPoint;
 use super::model_step::ModelStep;
 use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
-use super::recovery::{final_runs, last_call, to_rerun, Recovery, Rerun};
+use super::recovery::{final_runs, hung_rerun, last_call, to_rerun, Recovery, Rerun};
 use super::snapshot::Snapshot;
 use super::temp_names::TempNames;
 use super::tracer::{run_gated, ExecContext, Released, Traced};
@@ -387,16 +387,16 @@ fn recover(
             &ctx,
             view,
             &mut Plain(&mut SerialScheduler),
-        )
-        .map_err(|e| match e {
-            GateError::Hang(mut h) => {
+        );
+        let mut alone = match alone {
+            Ok(t) => t,
+            Err(GateError::Hang(mut h)) => {
                 h.job = job;
-                h.execution = Some(execution);
-                GateError::Hang(h)
+                reruns.push(hung_rerun(&h, spec.timeout.as_secs_f64()));
+                continue;
             }
-            e => e,
-        })?;
-        let mut alone = alone;
+            Err(e) => return Err(e),
+        };
         for r in &mut alone.released {
             r.job = job;
         }
