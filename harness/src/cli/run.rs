@@ -695,6 +695,13 @@ fn text_report(
             ));
         }
     }
+    if let (None, Some(_), Some(k)) = (&report.failure, &report.coverage, &spec.kill) {
+        out.push_str(&format!(
+            "  every execution had {} killed after {} and was recovered by the rerun\n",
+            label(k.job),
+            count(k.after as u64, "gated syscall", "gated syscalls")
+        ));
+    }
     out
 }
 
