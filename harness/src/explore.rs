@@ -675,7 +675,14 @@ fn explore_executions(
             let judgement = oracle.judge(&trace);
             let found_by = aimed.then(|| plan.describe(&slot, &setup.labels()));
             (
-                Some(shrunk(setup, oracle, options, index + 1, trace, judgement)?),
+                Some(shrunk(
+                    setup,
+                    oracle,
+                    options,
+                    index + 1,
+                    trace,
+                    judgement,
+                )?),
                 found_by,
             )
         }
