@@ -175,7 +175,7 @@ fn bad_crash_input_is_refused_with_one_line() {
 fn check_with_crash_faults_proves_the_staged_cp_and_finds_the_stale_lock() {
     use prefixrace::crash::Faults;
     use prefixrace::Check;
-    let crash = Faults { crash: true };
+    let crash = Faults::CRASH;
     let root = cli_support::root();
     let scenario = root.join("scenarios/cython-alone.toml");
     let report = Check::scenario(&scenario)
