@@ -63,6 +63,10 @@ pub struct ExploreOptions {
     /// Stop starting executions after this long; the report then says the
     /// run was cut short (verdict incomplete, unless something failed).
     pub time_limit: Option<std::time::Duration>,
+    /// Faults injected into the executions ([`crate::crash`]): with
+    /// `crash`, every op of every passing execution is also a crash point,
+    /// recovered by rerunning the build. Runs on the model only.
+    pub faults: crate::crash::Faults,
 }
 
 impl std::fmt::Debug for ExploreOptions {
@@ -78,6 +82,7 @@ impl std::fmt::Debug for ExploreOptions {
             .field("reuse_tails", &self.reuse_tails)
             .field("shrink", &self.shrink)
             .field("time_limit", &self.time_limit)
+            .field("faults", &self.faults)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +101,7 @@ impl Default for ExploreOptions {
             reuse_tails: true,
             shrink: true,
             time_limit: None,
+            faults: crate::crash::Faults::NONE,
         }
     }
 }
@@ -173,6 +179,8 @@ pub struct Exploration {
     /// Why the run stopped before its budget or search ended (a time
     /// limit; a race-directed run's budget ending before its work list).
     pub stopped: Option<String>,
+    /// With `--faults crash`: the crash points met and what became of them.
+    pub faults: Option<crate::crash::FaultCounts>,
 }
 
 /// How much of the race-directed work list an exploration covered.
@@ -256,6 +264,7 @@ impl Exploration {
             found_by: Some(found_by),
             directed: None,
             stopped: None,
+            faults: None,
         }
     }
 
@@ -318,9 +327,77 @@ pub fn pct_bound(scheduler: SchedulerKind, n: usize, k: u64, runs: u64) -> Optio
     ))
 }
 
+/// Executions kept for their crash points: 1-based index and choices.
+type Kept = Mutex<Vec<(u64, Vec<usize>)>>;
+
 /// Explores `setup` under `options`.
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let oracle = Oracle::new(setup)?;
+    if !options.faults.crash {
+        return explore_executions(setup, options, &oracle, None);
+    }
+    if options.fs != FsKind::Model {
+        return Err(Error::Usage(
+            "--faults crash runs on the model filesystem; drop --fs real".into(),
+        ));
+    }
+    if !options.shard.is_whole() {
+        return Err(Error::Usage("--faults crash cannot be sharded".into()));
+    }
+    // Tails and the state graph stop executions early: the crash points
+    // need every execution's whole schedule.
+    let base = ExploreOptions {
+        reuse_tails: false,
+        ..options.clone()
+    };
+    let kept = Kept::default();
+    let started = Instant::now();
+    let mut ex = explore_executions(setup, &base, &oracle, Some(&kept))?;
+    let mut executions = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+    executions.sort_by_key(|(index, _)| *index);
+    // The crash points of the passing executions counted.
+    let failing = ex.first_failure.as_ref().and_then(|f| f.execution);
+    executions.retain(|(index, _)| *index <= ex.executions && Some(*index) != failing);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let deadline = options.time_limit.map(|limit| started + limit);
+    let pass = crate::crash::explore_crashes(
+        setup,
+        &oracle,
+        &executions,
+        &pool,
+        deadline,
+        options.faults.every_execution,
+    )?;
+    ex.faults = Some(pass.counts);
+    if ex.stopped.is_none() {
+        ex.stopped = pass.stopped;
+    }
+    if let (None, Some((execution, point, choices))) = (&ex.first_failure, pass.first) {
+        let mut fs = options.fs.fresh_unkeyed()?;
+        let schedule = Schedule { choices };
+        let token = point.token(&schedule.token());
+        let crashed = crate::crash::replay(setup, &oracle, point, schedule, fs.as_mut())?;
+        ex.first_failure = Some(Failure {
+            execution: Some(execution),
+            token,
+            trace: crashed.trace,
+            judgement: crashed.judgement,
+        });
+    }
+    Ok(ex)
+}
+
+/// Explores the executions of `setup` under `options`, judged by
+/// `oracle`; with `kept`, every execution's schedule is kept there.
+fn explore_executions(
+    setup: &Setup,
+    options: &ExploreOptions,
+    oracle: &Oracle,
+    kept: Option<&Kept>,
+) -> Result<Exploration> {
     let budget = if options.scheduler.is_deterministic_per_run() {
         options.schedules.min(1)
     } else {
@@ -334,7 +411,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let steps = oracle.reference_steps();
     options.fs.fresh()?;
     if options.scheduler == SchedulerKind::Dpor {
-        return explore_systematically(setup, options, &oracle);
+        return explore_systematically(setup, options, oracle, kept);
     }
     let aimed = matches!(
         options.scheduler,
@@ -438,7 +515,10 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             reused: false,
             walked: false,
             aim_met: scheduler.aim_met(),
-            choices: Vec::new(),
+            choices: match kept {
+                Some(_) => trace.schedule.choices,
+                None => Vec::new(),
+            },
             search_ended: false,
         })
     };
@@ -468,7 +548,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let (coverage, ()) = std::thread::scope(|scope| -> Result<(Option<Coverage>, ())> {
         let mut feed = plan.uses_dpor().then(|| {
             let shapes = options.count_pairs.then_some(&shapes);
-            DporFeed::start(scope, setup, &oracle, options.fs, shapes)
+            DporFeed::start(scope, setup, oracle, options.fs, shapes)
         });
         while next < budget && failing.is_none() && !plan_ended && !dpor_ended {
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -562,6 +642,10 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
                 for n in &o.judgement.notes {
                     note_first_execution.entry(n.clone()).or_insert(o.index + 1);
                 }
+                if let Some(kept) = kept {
+                    let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                    kept.push((o.index + 1, o.choices.clone()));
+                }
                 if o.judgement.failure.is_some() {
                     failing = Some((o.index, o.slot, o.choices));
                     break;
@@ -598,14 +682,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
             let judgement = oracle.judge(&trace);
             let found_by = aimed.then(|| plan.describe(&slot, &setup.labels()));
             (
-                Some(shrunk(
-                    setup,
-                    &oracle,
-                    options,
-                    index + 1,
-                    trace,
-                    judgement,
-                )?),
+                Some(shrunk(setup, oracle, options, index + 1, trace, judgement)?),
                 found_by,
             )
         }
@@ -666,6 +743,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         found_by,
         directed,
         stopped,
+        faults: None,
     })
 }
 
@@ -711,6 +789,7 @@ fn explore_systematically(
     setup: &Setup,
     options: &ExploreOptions,
     oracle: &Oracle,
+    kept: Option<&Kept>,
 ) -> Result<Exploration> {
     let fresh = || options.fs.fresh_unkeyed();
     let shapes = ShapeCache::new(setup.job_count());
@@ -739,6 +818,10 @@ fn explore_systematically(
             counted.set(counted.get() + 1);
             if let Some(p) = &progress {
                 p(counted.get());
+            }
+            if let Some(kept) = kept {
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                kept.push((counted.get(), trace.schedule.choices.clone()));
             }
             execution_ops
                 .borrow_mut()
@@ -809,6 +892,7 @@ fn explore_systematically(
         found_by: None,
         directed: None,
         stopped: None,
+        faults: None,
     })
 }
 
@@ -825,9 +909,33 @@ pub struct Replay {
 
 /// Replays the schedule of `token` on `setup`, on a filesystem of kind `fs`.
 pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
+    let (schedule_token, crash) =
+        crate::crash::split_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let schedule =
-        Schedule::from_token(token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
+        Schedule::from_token(schedule_token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
+    if let Some(point) = crash {
+        let mut fs = fs.fresh()?;
+        let crashed = crate::crash::replay(setup, &oracle, point, schedule, fs.as_mut())?;
+        if let Some(reason) = &crashed.trace.aborted {
+            return Err(Error::Usage(format!(
+                "--token does not replay on {} under {}: {reason} (is it from another scenario or strategy?)",
+                setup.scenario.name, setup.strategy
+            )));
+        }
+        let notes = crashed.judgement.notes.clone();
+        let failure = crashed.judgement.failure.is_some().then(|| Failure {
+            execution: None,
+            token: point.token(schedule_token),
+            trace: crashed.trace.clone(),
+            judgement: crashed.judgement,
+        });
+        return Ok(Replay {
+            trace: crashed.trace,
+            failure,
+            notes,
+        });
+    }
     let expected = schedule.choices.len();
     let mut fs = fs.fresh()?;
     let trace = setup.run(fs.as_mut(), &mut ReplayScheduler::new(schedule), true);

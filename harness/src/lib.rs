@@ -63,6 +63,7 @@ pub mod check;
 mod conflicts;
 mod content;
 mod corpus;
+pub mod crash;
 mod directed;
 mod dpor;
 mod dpor_feed;

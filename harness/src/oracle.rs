@@ -41,6 +41,34 @@ pub enum FailureKind {
     TreeDiffers,
     /// The execution could not run to the end (a replay token that does not fit).
     Aborted(String),
+    /// A job was killed (`--faults crash`, see [`crate::crash`]) and
+    /// rerunning the build did not bring the prefix back to the serial
+    /// reference: a rerun job failed, or the prefix differs.
+    Unrecoverable {
+        /// The killed job.
+        killed: usize,
+        /// How many of its ops it ran before the kill.
+        after_ops: usize,
+        /// The event of its last op before the kill, if it ran one.
+        kill_event: Option<usize>,
+        /// The rerun job that failed; `None` when the rerun succeeded but
+        /// the prefix differs from the reference.
+        failed: Option<RecoveryFailure>,
+    },
+}
+
+/// A job of the recovery that failed (see [`FailureKind::Unrecoverable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryFailure {
+    /// The job, as an index into the crashed execution's outcomes (the
+    /// rerun jobs follow the crashed run's own).
+    pub job: usize,
+    /// Its exit status.
+    pub exit: i32,
+    /// The first line it printed.
+    pub message: String,
+    /// The event that made it print that line, if any.
+    pub event: Option<usize>,
 }
 
 impl FailureKind {
@@ -50,6 +78,7 @@ impl FailureKind {
             FailureKind::JobFailed { .. } => "job-error",
             FailureKind::TreeDiffers => "order-dependent-tree",
             FailureKind::Aborted(_) => "aborted",
+            FailureKind::Unrecoverable { .. } => "unrecoverable",
         }
     }
 }

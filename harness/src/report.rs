@@ -17,6 +17,9 @@ use crate::scenario::Scenario;
 use crate::story::{render_event, story, StoryLine};
 use crate::thousands::{count, thousands};
 
+/// How a story line telling a kill begins (see [`crate::story`]).
+const KILLED: &str = "killed (SIGKILL)";
+
 /// How many lines of a tree diff the text report shows.
 const DIFF_LINES: usize = 12;
 
@@ -47,6 +50,22 @@ pub struct FailureJson {
     pub ops: usize,
     /// The replay command.
     pub replay: String,
+    /// An `unrecoverable` failure: the kill and the recovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<CrashJson>,
+}
+
+/// The kill and the recovery of an `unrecoverable` failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrashJson {
+    /// The killed job's label.
+    pub killed: String,
+    /// How many of its ops it ran before the kill.
+    pub after_ops: usize,
+    /// Its last op before the kill, strace-style.
+    pub last_op: Option<String>,
+    /// The jobs the recovery reran, in order.
+    pub rerun: Vec<String>,
 }
 
 /// A failure explained: the data both report formats are made from.
@@ -73,11 +92,18 @@ pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explai
         &scenario.prefix,
     );
     let replay = replay_command(scenario, strategy, &failure.token);
-    let (job, exit, op, errors) = match kind {
+    let failed_job = match kind {
         FailureKind::JobFailed {
             job, exit, event, ..
-        } => {
-            let outcome = &failure.trace.outcomes[*job];
+        } => Some((*job, *exit, *event)),
+        FailureKind::Unrecoverable {
+            failed: Some(f), ..
+        } => Some((f.job, f.exit, f.event)),
+        _ => None,
+    };
+    let (job, exit, op, errors) = match failed_job {
+        Some((job, exit, event)) => {
+            let outcome = &failure.trace.outcomes[job];
             let errors = outcome
                 .diagnostics
                 .iter()
@@ -85,9 +111,27 @@ pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explai
                 .map(|(d, _)| d.message.clone())
                 .collect();
             let op = event.map(|e| render_event(&failure.trace.events[e], &scenario.prefix));
-            (Some(outcome.label.clone()), Some(*exit), op, errors)
+            (Some(outcome.label.clone()), Some(exit), op, errors)
         }
-        _ => (None, None, None, Vec::new()),
+        None => (None, None, None, Vec::new()),
+    };
+    let crash = match kind {
+        FailureKind::Unrecoverable {
+            killed,
+            after_ops,
+            kill_event,
+            ..
+        } => Some(CrashJson {
+            killed: labels.get(*killed).cloned().unwrap_or_default(),
+            after_ops: *after_ops,
+            last_op: kill_event.map(|e| render_event(&failure.trace.events[e], &scenario.prefix)),
+            rerun: labels
+                .iter()
+                .filter(|l| l.ends_with(" (rerun)"))
+                .cloned()
+                .collect(),
+        }),
+        _ => None,
     };
     let error = match kind {
         FailureKind::Aborted(reason) => Some(reason.clone()),
@@ -107,6 +151,7 @@ pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explai
             diff: failure.judgement.diff.changes.clone(),
             ops: failure.trace.events.len(),
             replay,
+            crash,
         },
         notes: failure.judgement.notes.clone(),
     }
@@ -150,7 +195,30 @@ pub fn failure_text(j: &FailureJson, notes: &[String]) -> String {
 /// [`failure_text`] up to its replay command.
 pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     let mut out = String::new();
+    if let Some(c) = &j.crash {
+        out.push_str(&format!(
+            "error: {} was killed after {} ops, and rerunning the build did not recover the prefix\n",
+            c.killed,
+            thousands(c.after_ops as u64)
+        ));
+        if let Some(op) = &c.last_op {
+            out.push_str(&format!("  its last op: {op}\n"));
+        }
+        out.push_str(&format!("  the rerun: {}\n", c.rerun.join(", ")));
+        match &j.job {
+            Some(job) => {
+                out.push_str(&format!("  {job} exited {}\n", j.exit.unwrap_or(1)));
+                for e in &j.errors {
+                    out.push_str(&format!("    {e}\n"));
+                }
+            }
+            None => out.push_str(
+                "  every rerun job succeeded, but the prefix differs from the serial reference\n",
+            ),
+        }
+    }
     match (&j.job, j.class.as_str()) {
+        (_, "unrecoverable") => {}
         (Some(job), _) => {
             out.push_str(&format!("error: {job} exited {}\n", j.exit.unwrap_or(1)));
             for e in &j.errors {
@@ -164,8 +232,13 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     }
     if !j.story.is_empty() {
         out.push_str(&format!(
-            "\nrace ({} of {} ops):\n",
-            j.story.len(),
+            "\n{} ({} of {} ops):\n",
+            if j.crash.is_some() {
+                "crash and rerun"
+            } else {
+                "race"
+            },
+            j.story.iter().filter(|l| !l.op.starts_with(KILLED)).count(),
             thousands(j.ops as u64)
         ));
         let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
@@ -249,6 +322,10 @@ pub struct ReportJson {
     /// that `merge` can count their union exactly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_set: Option<Vec<String>>,
+    /// With `--faults crash`: the crash points met, the distinct crash
+    /// states among them, and how many the rerun recovered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::crash::FaultCounts>,
 }
 
 impl Default for ReportJson {
@@ -273,6 +350,7 @@ impl Default for ReportJson {
             execution_ops: None,
             note_first_execution: None,
             pair_set: None,
+            faults: None,
         }
     }
 }
@@ -371,6 +449,7 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
         execution_ops: sharded.then(|| ex.execution_ops.clone()),
         note_first_execution: sharded.then(|| ex.note_first_execution.clone()),
         pair_set: (sharded && ex.pairs.is_some()).then(|| ex.pair_set.clone()),
+        faults: ex.faults,
     }
 }
 
@@ -378,6 +457,19 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
 /// conflicting pairs, and the PCT bound (random and pct).
 fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
+    if let Some(f) = &ex.faults {
+        out.push_str(&format!(
+            "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable{}\n",
+            thousands(f.tried),
+            thousands(f.distinct),
+            thousands(f.recovered),
+            thousands(f.unrecoverable),
+            match f.complete {
+                true => "",
+                false => " (up to the first execution with an unrecoverable one; crash:all tries every execution's)",
+            }
+        ));
+    }
     if let Some(d) = &ex.directed {
         let runs = if d.round_robin {
             "the serial, opposite and round-robin runs"

@@ -10,7 +10,7 @@ use crate::job::{ImportJob, ImportModule, Job, TraceJob};
 use crate::scenario::{Activity, Scenario};
 use crate::schedule::{JobId, Resumed, Scheduler, SerialScheduler};
 use crate::state_graph::{StateGraph, Walked};
-use crate::strategy::{python_object_id, InstallContext, Strategy};
+use crate::strategy::{InstallContext, Strategy};
 
 /// Job indices of the jobs laying down the initial prefix (distinct from the
 /// scenario's jobs, so their temporary names never collide).
@@ -25,6 +25,9 @@ pub struct Setup {
     pub strategy: String,
     jobs: Vec<Box<dyn Job>>,
     deps: Vec<Vec<JobId>>,
+    /// The jobs again, as a rerun of the build after a crash starts them:
+    /// other processes, with other random temporary names.
+    rerun_jobs: Vec<Box<dyn Job>>,
     /// Jobs that lay down the initial prefix, run serially before `jobs`.
     seed_jobs: Vec<Box<dyn Job>>,
     /// The model filesystem after `seed_jobs`, laid down once and cloned
@@ -35,11 +38,53 @@ pub struct Setup {
 impl Setup {
     /// Builds the jobs: one install job per package, then one per activity.
     pub fn new(scenario: Arc<Scenario>, strategy: &dyn Strategy) -> Result<Setup> {
+        let jobs = Setup::build_jobs(&scenario, strategy, false)?;
+        let rerun_jobs = match &scenario.recovery.strategy {
+            Some(name) => {
+                let repair = crate::strategy::scenario_strategy(name, &scenario)?;
+                Setup::build_jobs(&scenario, repair.as_ref(), true)?
+            }
+            None => Setup::build_jobs(&scenario, strategy, true)?,
+        };
+        let deps = scenario.dependency_indices();
+        let mut seed_jobs = Vec::new();
+        for (i, p) in scenario.initial.iter().enumerate() {
+            let ctx = InstallContext {
+                scenario: &scenario,
+                job_index: SEED_JOB_BASE + i,
+                rerun: false,
+            };
+            seed_jobs.push(crate::strategy::seed_job(p, &ctx));
+        }
+        for a in &scenario.initial_activities {
+            let job_index = SEED_JOB_BASE + seed_jobs.len();
+            seed_jobs.push(activity_job(&scenario, a, job_index, false));
+        }
+        Ok(Setup {
+            seed_jobs,
+            rerun_jobs,
+            initial_model: Arc::new(OnceLock::new()),
+            strategy: strategy.name().to_string(),
+            scenario,
+            jobs,
+            deps,
+        })
+    }
+
+    /// The jobs of `scenario` under `strategy`: one install job per
+    /// package, then one per activity; `rerun` builds them as a rerun of
+    /// the build starts them.
+    fn build_jobs(
+        scenario: &Scenario,
+        strategy: &dyn Strategy,
+        rerun: bool,
+    ) -> Result<Vec<Box<dyn Job>>> {
         let mut jobs: Vec<Box<dyn Job>> = Vec::new();
         for (i, p) in scenario.packages.iter().enumerate() {
             let ctx = InstallContext {
-                scenario: &scenario,
+                scenario,
                 job_index: i,
+                rerun,
             };
             let job = strategy.install_job(p, &ctx).map_err(|e| match e {
                 crate::Error::Usage(msg) => crate::Error::Usage(scenario.origin.qualify(msg)),
@@ -49,29 +94,9 @@ impl Setup {
         }
         for a in &scenario.activities {
             let job_index = jobs.len();
-            jobs.push(activity_job(&scenario, a, job_index));
+            jobs.push(activity_job(scenario, a, job_index, rerun));
         }
-        let deps = scenario.dependency_indices();
-        let mut seed_jobs = Vec::new();
-        for (i, p) in scenario.initial.iter().enumerate() {
-            let ctx = InstallContext {
-                scenario: &scenario,
-                job_index: SEED_JOB_BASE + i,
-            };
-            seed_jobs.push(crate::strategy::seed_job(p, &ctx));
-        }
-        for a in &scenario.initial_activities {
-            let job_index = SEED_JOB_BASE + seed_jobs.len();
-            seed_jobs.push(activity_job(&scenario, a, job_index));
-        }
-        Ok(Setup {
-            seed_jobs,
-            initial_model: Arc::new(OnceLock::new()),
-            strategy: strategy.name().to_string(),
-            scenario,
-            jobs,
-            deps,
-        })
+        Ok(jobs)
     }
 
     /// Number of jobs.
@@ -83,6 +108,46 @@ impl Setup {
     /// executor (the loom cross-check runs them as loom threads).
     pub fn jobs(&self) -> Vec<Box<dyn Job>> {
         self.jobs.clone()
+    }
+
+    /// A fresh copy of job `j`, as a rerun of the build after a crash
+    /// starts it (another process: other random temporary names).
+    pub fn rerun_job(&self, j: JobId) -> Box<dyn Job> {
+        self.rerun_jobs[j].clone()
+    }
+
+    /// This setup with job `point.job` killed after `point.after_ops` of
+    /// its ops ([`crate::job::KilledJob`]); `None` when there is no such job.
+    pub fn killing(&self, point: crate::crash::CrashPoint) -> Option<Setup> {
+        let job = self.jobs.get(point.job)?;
+        let mut killing = self.clone();
+        killing.jobs[point.job] =
+            Box::new(crate::job::KilledJob::new(job.clone(), point.after_ops));
+        Some(killing)
+    }
+
+    /// Like [`Setup::run`], with `observer` watching every decision point
+    /// and op of the jobs (not of the initial prefix's).
+    pub(crate) fn run_observed(
+        &self,
+        fs: &mut dyn Fs,
+        scheduler: &mut dyn Scheduler,
+        observer: &mut dyn crate::execution::Observer,
+    ) -> ExecutionTrace {
+        if let Err(trace) = self.lay_down_initial(fs, scheduler, false) {
+            return trace;
+        }
+        match crate::execution::run(
+            self.jobs.clone(),
+            &self.deps,
+            fs,
+            scheduler,
+            false,
+            observer,
+        ) {
+            crate::execution::Ended::Complete(trace) => trace,
+            crate::execution::Ended::Stopped(_) => unreachable!("the observer never stops it"),
+        }
     }
 
     /// For each job, the jobs that must exit before it starts.
@@ -228,10 +293,20 @@ impl Setup {
 }
 
 /// The job of an activity.
-fn activity_job(scenario: &Scenario, activity: &Activity, job_index: usize) -> Box<dyn Job> {
+fn activity_job(
+    scenario: &Scenario,
+    activity: &Activity,
+    job_index: usize,
+    rerun: bool,
+) -> Box<dyn Job> {
     match activity {
         Activity::Import { name, modules, .. } => {
-            let id = python_object_id(job_index);
+            let id = InstallContext {
+                scenario,
+                job_index,
+                rerun,
+            }
+            .object_id();
             let modules = modules
                 .iter()
                 .map(|m| {

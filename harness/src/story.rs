@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::execution::{Event, ExecutionTrace};
 use crate::fs::{parent_of, TreeDiff};
 use crate::op::{Op, ResultDisplay};
-use crate::oracle::FailureKind;
+use crate::oracle::{FailureKind, RecoveryFailure};
 
 /// One line of a story.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +138,21 @@ pub fn story(
             }
         }
         FailureKind::Aborted(_) => {}
+        FailureKind::Unrecoverable {
+            killed,
+            after_ops,
+            kill_event,
+            failed,
+        } => {
+            return crash_story(
+                trace,
+                (*killed, *after_ops, *kill_event),
+                failed.as_ref(),
+                diff,
+                labels,
+                prefix,
+            );
+        }
     }
     picked.sort_unstable();
     picked.dedup();
@@ -145,4 +160,42 @@ pub fn story(
         .into_iter()
         .map(|i| render(events, i, labels, prefix))
         .collect()
+}
+
+/// The story of a prefix a rerun did not recover: the killed job's last op
+/// and its death, then the story of the rerun's failure (the rerun job's
+/// failing op and who left the path so), or of the paths that differ.
+fn crash_story(
+    trace: &ExecutionTrace,
+    (killed, after_ops, kill_event): (usize, usize, Option<usize>),
+    failed: Option<&RecoveryFailure>,
+    diff: &TreeDiff,
+    labels: &[String],
+    prefix: &str,
+) -> Vec<StoryLine> {
+    let after = match failed {
+        Some(f) => FailureKind::JobFailed {
+            job: f.job,
+            exit: f.exit,
+            message: f.message.clone(),
+            event: f.event,
+        },
+        None => FailureKind::TreeDiffers,
+    };
+    let mut lines = story(trace, &after, diff, labels, prefix);
+    if let Some(k) = kill_event {
+        if !lines.iter().any(|l| l.step == k + 1) {
+            lines.push(render(&trace.events, k, labels, prefix));
+        }
+    }
+    let step = kill_event.map_or(0, |k| k + 1);
+    lines.push(StoryLine {
+        step,
+        job: labels.get(killed).cloned().unwrap_or_default(),
+        op: format!("killed (SIGKILL) after {after_ops} ops"),
+    });
+    // By step; the kill after the op it follows (a stable sort keeps the
+    // kill line, pushed last, after its op).
+    lines.sort_by_key(|l| l.step);
+    lines
 }

@@ -220,6 +220,7 @@ fn cp_visits_entries_in_inode_order_so_pips_pycache_comes_last() {
     let ctx = InstallContext {
         scenario: &scenario,
         job_index: 0,
+        rerun: false,
     };
     let stage = build_stage(&scenario.packages[0], &ctx).unwrap();
     let plan = CpPlan::from_stage(&stage, "/p/.", "/s/.");

@@ -49,6 +49,15 @@ impl Check {
         self
     }
 
+    /// Faults to inject: with [`crate::crash::Faults::CRASH`],
+    /// every op of every passing execution is also a crash point, and the
+    /// check fails (class `unrecoverable`) when rerunning the build does
+    /// not bring the prefix back (see `docs/faults.md`).
+    pub fn faults(mut self, faults: crate::crash::Faults) -> Check {
+        self.faults = faults;
+        self
+    }
+
     /// Keep regressions in `path` instead of next to the scenario file (or
     /// in `prefixrace-regressions/NAME.txt` for built-in and in-code scenarios).
     pub fn regressions(mut self, path: impl Into<PathBuf>) -> Check {

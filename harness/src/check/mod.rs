@@ -63,6 +63,7 @@ pub struct Check {
     jobs: Option<usize>,
     schedules: Option<u64>,
     time_limit: Option<Duration>,
+    faults: crate::crash::Faults,
     regressions: RegressionsSetting,
 }
 
@@ -87,6 +88,7 @@ impl std::fmt::Debug for Check {
             .field("jobs", &self.jobs)
             .field("schedules", &self.schedules)
             .field("time_limit", &self.time_limit)
+            .field("faults", &self.faults)
             .field("regressions", &self.regressions)
             .finish()
     }
@@ -165,6 +167,7 @@ impl Check {
             jobs: None,
             schedules: None,
             time_limit: None,
+            faults: crate::crash::Faults::NONE,
             regressions: RegressionsSetting::Default,
         }
     }

@@ -34,6 +34,7 @@ struct Settings {
     seed: Seed,
     jobs: usize,
     time_limit: Option<Duration>,
+    faults: crate::crash::Faults,
 }
 
 /// The outcome of a check before it is told.
@@ -114,6 +115,7 @@ impl Check {
                 seed: Seed::Fixed(0),
                 jobs: 1,
                 time_limit: None,
+                faults: crate::crash::Faults::NONE,
             };
             let mut failure = tell(&r, &settings, f, Some("replay of the token given".into()));
             failure.scheduler = "replay".into();
@@ -154,6 +156,7 @@ impl Check {
             seed: settings.seed.value(),
             threads: settings.jobs,
             time_limit: settings.time_limit,
+            faults: settings.faults,
             ..ExploreOptions::default()
         };
         let ex = explore(&setup, &options)?;
@@ -221,6 +224,7 @@ impl Check {
                 seed: Seed::Fixed(self.seed.unwrap_or(0)),
                 jobs,
                 time_limit,
+                faults: self.faults,
             });
         }
         let scheduler = match &self.scheduler {
@@ -246,6 +250,7 @@ impl Check {
             seed,
             jobs,
             time_limit,
+            faults: self.faults,
         })
     }
 }

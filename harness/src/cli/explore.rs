@@ -88,6 +88,11 @@ pub struct ExploreArgs {
     /// found by "regression"), and append the token of a new failure.
     #[arg(long, value_name = "FILE")]
     pub regressions: Option<PathBuf>,
+    /// Faults to inject: `crash` kills each job after each of its ops in
+    /// every passing execution, reruns the build and checks that the
+    /// prefix recovers (see docs/faults.md) [default: none].
+    #[arg(long, value_name = "KINDS")]
+    pub faults: Option<String>,
 }
 
 /// Runs `prefixrace explore`.
@@ -139,6 +144,12 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             )))
         }
         None => env::time_limit()?,
+    };
+    let faults: prefixrace::crash::Faults = match &args.faults {
+        Some(f) => f
+            .parse()
+            .map_err(|e| Error::Usage(format!("--faults: {e}")))?,
+        None => prefixrace::crash::Faults::NONE,
     };
     let matrix = strategies.len() > 1;
     let mut rows = Vec::new();
@@ -193,6 +204,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32> {
             progress,
             count_pairs: !args.no_pairs,
             shrink: !args.no_shrink,
+            faults,
             ..ExploreOptions::default()
         };
         let replayed = match &saved {
@@ -520,7 +532,7 @@ fn shortest_failure(
         options.scheduler,
         SchedulerKind::Random | SchedulerKind::Pct { .. } | SchedulerKind::Serial
     );
-    if !sampled || !options.shard.is_whole() {
+    if !sampled || !options.shard.is_whole() || options.faults.any() {
         // DPOR and portfolio executions are not indexable by stream, and a
         // shard owns only its own indices.
         return Ok(first.clone());
@@ -632,6 +644,7 @@ pub fn showcase() -> Result<i32> {
         no_shrink: false,
         no_pairs: false,
         regressions: None,
+        faults: None,
     };
     run(&args)
 }

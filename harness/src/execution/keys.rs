@@ -74,7 +74,7 @@ impl DecisionKeys {
 }
 
 /// Job `j`'s part of a decision point's key.
-fn job_part(j: JobId, at: &Progress, histories: &Histories) -> StateKey {
+pub(crate) fn job_part(j: JobId, at: &Progress, histories: &Histories) -> StateKey {
     let mut h = StateHasher::default();
     j.hash(&mut h);
     let running = at.running[j];

@@ -10,6 +10,7 @@ mod cp;
 mod held;
 mod image_merge;
 mod import;
+mod killed;
 mod lock;
 mod pip;
 mod script;
@@ -17,12 +18,14 @@ mod script_write;
 mod sequence;
 mod trace;
 mod uninstall_first;
+mod writing;
 
 pub use atomic::AtomicWriteJob;
 pub use cp::{CpEntry, CpJob, CpKind, CpOnExist, CpOrder, CpPlan};
 pub use held::HeldOp;
 pub use image_merge::{parse_contents, vdb_dir, Collision, ImageMergeJob, ImageMergePlan};
 pub use import::{ImportJob, ImportModule};
+pub use killed::{KilledJob, KILLED_STATUS};
 
 pub use lock::{LockedJob, PREFIX_LOCK};
 pub use pip::{temp_token, PipFile, PipJob, PipPlan};
@@ -30,6 +33,7 @@ pub use script::ScriptJob;
 pub use sequence::SequenceJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 pub use uninstall_first::UninstallFirstJob;
+pub use writing::{Writing, Written};
 
 use std::fmt;
 
@@ -170,6 +174,15 @@ pub trait Job: BoxClone + Send + Sync {
     /// exact too but tells apart states that differ only in their past.
     fn state_key(&self) -> Option<crate::state_key::StateKey> {
         None
+    }
+
+    /// The descriptors the job holds open now that outlive an op, with
+    /// the path each was opened at: those the kernel closes when the
+    /// process is killed ([`KilledJob`]). Only a descriptor whose closing
+    /// changes what others see (one holding an `flock`) needs naming; the
+    /// default names none.
+    fn open_descriptors(&self) -> Vec<(crate::op::Fd, std::sync::Arc<str>)> {
+        Vec::new()
     }
 }
 

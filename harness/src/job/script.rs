@@ -142,6 +142,13 @@ impl Job for ScriptJob {
 
     lend_held_op!();
 
+    fn open_descriptors(&self) -> Vec<(Fd, Arc<str>)> {
+        self.flocks
+            .iter()
+            .map(|(path, fd)| (*fd, path.clone()))
+            .collect()
+    }
+
     fn complete(&mut self, result: &OpResult) {
         self.held.release();
         if self.exit.is_some() {

@@ -72,7 +72,23 @@ pub struct InstallContext<'a> {
     pub scenario: &'a Scenario,
     /// The index of the job being built, unique within the execution.
     pub job_index: usize,
+    /// True when the job is built for the rerun after a crash
+    /// ([`crate::crash`]): another process, so other random temporary
+    /// names (see [`InstallContext::object_id`]).
+    pub rerun: bool,
 }
+
+impl InstallContext<'_> {
+    /// The temporary-name id pip and CPython use in this job's process
+    /// ([`python_object_id`]); a rerun is a new process, with another one.
+    pub fn object_id(&self) -> u64 {
+        python_object_id(self.job_index) + if self.rerun { RERUN_ID_OFFSET } else { 0 }
+    }
+}
+
+/// How far a rerun's object ids lie from the first run's: an id is an
+/// address, and a new process puts its objects elsewhere.
+const RERUN_ID_OFFSET: u64 = 1 << 32;
 
 /// How a payload reaches the prefix.
 pub trait Strategy: Send + Sync {
@@ -136,7 +152,7 @@ pub fn pip_plan_compiling(package: &Package, ctx: &InstallContext<'_>, compile: 
         files,
         scripts,
         &ctx.scenario.python_tag,
-        python_object_id(ctx.job_index),
+        ctx.object_id(),
         dist_info.as_deref(),
         &ctx.scenario.prefix,
         compile,

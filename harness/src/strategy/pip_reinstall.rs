@@ -53,7 +53,10 @@ impl Strategy for PipReinstall {
             &scenario.site_packages,
             &distribution_name(package),
             &scenario.python_tag,
-            &format!("{label}#{}", ctx.job_index),
+            &match ctx.rerun {
+                false => format!("{label}#{}", ctx.job_index),
+                true => format!("{label}#{}/rerun", ctx.job_index),
+            },
         );
         let plan = pip_plan(package, ctx).recording_metadata();
         let install = Box::new(PipJob::new(label.clone(), Arc::new(plan)));

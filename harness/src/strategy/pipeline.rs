@@ -9,10 +9,7 @@
 
 use std::sync::Arc;
 
-use super::{
-    build_stage_compiling, package_id, pip_plan_compiling, python_object_id, stage_display,
-    InstallContext,
-};
+use super::{build_stage_compiling, package_id, pip_plan_compiling, stage_display, InstallContext};
 use crate::error::Result;
 use crate::fs::{Fs, ModelFs, Tree};
 use crate::job::{
@@ -85,7 +82,7 @@ impl Pipeline {
             Box::new(AtomicWriteJob::new(
                 format!("install[{}]", package.name),
                 plan,
-                python_object_id(ctx.job_index),
+                ctx.object_id(),
             ))
         } else {
             Box::new(PipJob::new(format!("pip[{}]", package.name), plan))

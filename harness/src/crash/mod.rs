@@ -1,0 +1,304 @@
+//! Crashes × interleavings (`--faults crash`): is the prefix still
+//! recoverable when an install is killed at any point of any ordering?
+//!
+//! Along every execution an exploration runs, each op is a crash point:
+//! the job that ran it may be killed right there, with `SIGKILL`
+//! semantics ([`crate::job::KilledJob`]: what it wrote stays, no cleanup,
+//! only the kernel's closing of its descriptors). Killing a job later,
+//! after others ran on, is the same as killing it right after its op and
+//! letting them run on, so these are all the crash points there are.
+//!
+//! A crash state already met (its key: the filesystem, the killed job's
+//! open descriptors, every other job's state) is not run again
+//! ([`fork`]). A new one is forked off the execution and runs on: the
+//! survivors follow the execution's own order without the killed job
+//! (and run freely where that no longer fits), then the **recovery**
+//! ([`recovery`]) reruns, as `make` run again does, every job that did not
+//! succeed, serially. The oracle then judges the recovered prefix against
+//! the serial reference, with the same `.pyc` rules as any execution: a
+//! rerun job that fails, or a prefix that differs, is
+//! [`FailureKind::Unrecoverable`]. Recoveries that start from the same
+//! state are judged once (a recovery is a function of the filesystem and
+//! of the jobs it reruns).
+//!
+//! A crashed execution's token is its schedule's, with the crash point
+//! appended ([`CrashPoint::token`]): replaying it runs the same kill and
+//! the same recovery ([`replay`]).
+
+mod ended;
+mod faults;
+mod fork;
+mod point;
+mod recovery;
+
+pub use faults::Faults;
+pub use point::{split_token, CrashPoint};
+pub use recovery::{recover, rerun_of, Recovery};
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::execution::{execute, Event, ExecutionTrace, JobOutcome};
+use crate::fs::{Fs, ModelFs};
+use crate::oracle::{FailureKind, Judgement, Oracle, RecoveryFailure};
+use crate::schedule::{ForcedScheduler, JobId, ReplayScheduler, Schedule};
+use crate::setup::Setup;
+use crate::state_key::StateKey;
+use fork::{Fork, Forker};
+
+/// How many crash points an exploration met, and what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FaultCounts {
+    /// Crash points met along the executions (one per op).
+    pub tried: u64,
+    /// Crash states among them not met before: those run on and recovered.
+    pub distinct: u64,
+    /// Distinct crash states the rerun recovered.
+    pub recovered: u64,
+    /// Distinct crash states the rerun did not recover.
+    pub unrecoverable: u64,
+    /// True when the crash points of every execution explored were tried
+    /// (false when the pass stopped after the first execution with an
+    /// unrecoverable crash state, or at a time limit).
+    pub complete: bool,
+}
+
+/// The outcome of the crash points of an exploration's executions.
+#[derive(Debug, Clone, Default)]
+pub struct CrashPass {
+    /// The counts.
+    pub counts: FaultCounts,
+    /// The first crash state not recovered: the 1-based index of the
+    /// execution it was forked off, the crash point and the crashed
+    /// execution's schedule.
+    pub first: Option<(u64, CrashPoint, Vec<JobId>)>,
+    /// Set when the pass stopped before the last execution's crash points.
+    pub stopped: Option<String>,
+}
+
+/// Recoveries already judged, by the state they start from.
+type RecoveryMemo = Mutex<HashMap<(StateKey, Vec<JobId>), bool>>;
+
+/// The crash points of `executions` (each its 1-based index and schedule,
+/// in order), on the model: every distinct crash state run on, recovered
+/// and judged, on `pool`. Stops at `deadline`, and, unless
+/// `every_execution`, after the first execution with a crash state the
+/// rerun does not recover.
+pub fn explore_crashes(
+    setup: &Setup,
+    oracle: &Oracle,
+    executions: &[(u64, Vec<JobId>)],
+    pool: &rayon::ThreadPool,
+    deadline: Option<Instant>,
+    every_execution: bool,
+) -> Result<CrashPass> {
+    let mut pass = CrashPass::default();
+    pass.counts.complete = true;
+    let mut seen = HashSet::default();
+    let memo = RecoveryMemo::default();
+    for (done, (execution, choices)) in executions.iter().enumerate() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            pass.stopped = Some(format!(
+                "the time limit was reached after the crash points of {done} of {} executions",
+                executions.len()
+            ));
+            pass.counts.complete = false;
+            break;
+        }
+        let mut forker = Forker::new(choices, setup.job_count(), &mut seen);
+        let mut fs = ModelFs::new();
+        let trace = setup.run_observed(
+            &mut fs,
+            &mut ReplayScheduler::new(Schedule {
+                choices: choices.clone(),
+            }),
+            &mut forker,
+        );
+        if let Some(reason) = trace.aborted {
+            return Err(Error::Usage(format!(
+                "execution {execution} does not replay for its crash points: {reason}"
+            )));
+        }
+        pass.counts.tried += forker.tried;
+        let forks = std::mem::take(&mut forker.forks);
+        pass.counts.distinct += forks.len() as u64;
+        let judged: Vec<(CrashPoint, usize, Option<Vec<JobId>>)> = pool.install(|| {
+            forks
+                .into_par_iter()
+                .map(|fork| run_fork(setup, oracle, fork, &memo))
+                .collect()
+        });
+        for (point, at_step, failed) in judged {
+            match failed {
+                None => pass.counts.recovered += 1,
+                Some(rest) => {
+                    pass.counts.unrecoverable += 1;
+                    if pass.first.is_none() {
+                        let mut crashed = choices[..at_step].to_vec();
+                        crashed.extend(rest);
+                        pass.first = Some((*execution, point, crashed));
+                    }
+                }
+            }
+        }
+        if pass.first.is_some() && !every_execution && done + 1 < executions.len() {
+            pass.counts.complete = false;
+            break;
+        }
+    }
+    Ok(pass)
+}
+
+/// Runs `fork` on to its end and recovers it: its crash point, the step
+/// it was forked at, and, when the rerun did not recover the prefix, the
+/// picks it made after the fork.
+fn run_fork(
+    setup: &Setup,
+    oracle: &Oracle,
+    fork: Fork,
+    memo: &RecoveryMemo,
+) -> (CrashPoint, usize, Option<Vec<JobId>>) {
+    let Fork {
+        point,
+        at_step,
+        mut fs,
+        jobs,
+        forced,
+    } = fork;
+    let trace = execute(
+        jobs,
+        setup.deps(),
+        &mut fs,
+        &mut ForcedScheduler::new(forced),
+        false,
+    );
+    let ends: Vec<_> = trace.outcomes.iter().map(|o| o.end.clone()).collect();
+    let start = (
+        fs.state_key(),
+        rerun_of(setup.scenario.recovery.rerun, &ends),
+    );
+    // Nothing asks the recovery's key.
+    fs.set_keyed(false);
+    let known = memo
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&start)
+        .copied();
+    let recovered = trace.aborted.is_none()
+        && known.unwrap_or_else(|| {
+            let recovery = recover(setup, &mut fs, &ends, false);
+            let recovered = oracle.judge(&recovery.trace).failure.is_none();
+            memo.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(start, recovered);
+            recovered
+        });
+    (
+        point,
+        at_step,
+        (!recovered).then_some(trace.schedule.choices),
+    )
+}
+
+/// A crashed execution told in full: the run with `point`'s kill, then
+/// its recovery, as one trace (the rerun jobs follow the crashed run's,
+/// labelled `(rerun)`), and the verdict on it.
+#[derive(Debug, Clone)]
+pub struct Crashed {
+    /// The crashed run and its recovery.
+    pub trace: ExecutionTrace,
+    /// The verdict: [`FailureKind::Unrecoverable`] unless recovered.
+    pub judgement: Judgement,
+}
+
+/// Runs `schedule` with `point`'s kill on `fs`, then the recovery, and
+/// judges the recovered prefix.
+pub fn replay(
+    setup: &Setup,
+    oracle: &Oracle,
+    point: CrashPoint,
+    schedule: Schedule,
+    fs: &mut dyn Fs,
+) -> Result<Crashed> {
+    let killing = setup.killing(point).ok_or_else(|| {
+        Error::Usage(format!(
+            "--token: the crash point names job {}, but {} under {} has {} jobs",
+            point.job,
+            setup.scenario.name,
+            setup.strategy,
+            setup.job_count()
+        ))
+    })?;
+    let crashed = killing.run(fs, &mut ReplayScheduler::new(schedule), true);
+    let ends: Vec<_> = crashed.outcomes.iter().map(|o| o.end.clone()).collect();
+    let recovery = recover(setup, fs, &ends, true);
+    let judged = oracle.judge(&recovery.trace);
+    let offset_events = crashed.events.len();
+    let offset_jobs = crashed.outcomes.len();
+    let failure = match (&crashed.aborted, judged.failure) {
+        (Some(reason), _) => Some(FailureKind::Aborted(reason.clone())),
+        (None, None) => None,
+        (None, Some(FailureKind::Aborted(reason))) => Some(FailureKind::Aborted(reason)),
+        (None, Some(kind)) => Some(FailureKind::Unrecoverable {
+            killed: point.job,
+            after_ops: point.after_ops,
+            kill_event: crashed
+                .events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.job == point.job)
+                .nth(point.after_ops.wrapping_sub(1))
+                .map(|(i, _)| i),
+            failed: match kind {
+                FailureKind::JobFailed {
+                    job,
+                    exit,
+                    message,
+                    event,
+                } => Some(RecoveryFailure {
+                    job: offset_jobs + job,
+                    exit,
+                    message,
+                    event: event.map(|e| offset_events + e),
+                }),
+                _ => None,
+            },
+        }),
+    };
+    let mut events = crashed.events;
+    events.extend(recovery.trace.events.into_iter().map(|e| Event {
+        job: offset_jobs + e.job,
+        ..e
+    }));
+    let mut outcomes = crashed.outcomes;
+    outcomes.extend(recovery.trace.outcomes.into_iter().map(|o| {
+        JobOutcome {
+            label: format!("{} (rerun)", o.label),
+            diagnostics: o
+                .diagnostics
+                .into_iter()
+                .map(|(d, e)| (d, e.map(|e| offset_events + e)))
+                .collect(),
+            ..o
+        }
+    }));
+    Ok(Crashed {
+        trace: ExecutionTrace {
+            events,
+            schedule: crashed.schedule,
+            outcomes,
+            tree: recovery.trace.tree,
+            aborted: crashed.aborted.or(recovery.trace.aborted),
+        },
+        judgement: Judgement {
+            failure,
+            diff: judged.diff,
+            notes: judged.notes,
+        },
+    })
+}

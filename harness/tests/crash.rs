@@ -1,0 +1,258 @@
+//! `--faults crash` end to end, as a user runs it: crash points explored
+//! along every execution, the rerun as recovery, verdicts that replay from
+//! their tokens (docs/faults.md).
+
+mod cli_support;
+
+use cli_support::{refused, run};
+use serde_json::Value;
+
+/// `explore SCENARIO --strategy STRATEGY --faults crash --format json`
+/// under dpor, with the exit code.
+fn explore_crash(scenario: &str, strategy: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "explore",
+        scenario,
+        "--strategy",
+        strategy,
+        "--scheduler",
+        "dpor",
+        "--faults",
+        "crash",
+        "--no-pairs",
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    let (code, out, err) = run(&args);
+    assert!(code == 0 || code == 1, "{args:?}: {code} {err}");
+    (code, serde_json::from_str(&out).expect("json report"))
+}
+
+#[test]
+fn a_staged_cp_killed_anywhere_is_recovered_by_a_rerun_with_complete_coverage() {
+    let (code, report) = explore_crash("scenarios/cython-alone.toml", "staged-copy", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "pass");
+    assert_eq!(report["coverage"]["complete"], true);
+    let faults = &report["faults"];
+    // One crash point per op of cp's copy; each leaves a different prefix.
+    assert_eq!(faults["tried"], report["ops_executed"]);
+    assert!(faults["distinct"].as_u64().unwrap() > 1000, "{faults}");
+    assert_eq!(faults["recovered"], faults["distinct"]);
+    assert_eq!(faults["unrecoverable"], 0);
+}
+
+#[test]
+fn a_mkdir_lock_outlives_its_killed_holder_and_the_rerun_waits_for_ever() {
+    let (code, report) = explore_crash("scenarios/cython-alone.toml", "locked-staged-copy", &[]);
+    assert_eq!(code, 1);
+    let failure = &report["first_failure"];
+    assert_eq!(failure["class"], "unrecoverable");
+    let crash = &failure["crash"];
+    assert_eq!(crash["killed"], "cp[Cython]");
+    assert_eq!(crash["after_ops"], 1, "killed right after taking the lock");
+    assert!(
+        crash["last_op"]
+            .as_str()
+            .unwrap()
+            .starts_with("mkdir(\"/sage/local/.prefixrace-install.lock\""),
+        "{crash}"
+    );
+    assert_eq!(failure["job"], "cp[Cython] (rerun)");
+    assert_eq!(failure["exit"], 1);
+    // Every later crash point holds the lock too; only killing cp after
+    // its release (its last op) recovers.
+    assert_eq!(report["faults"]["recovered"], 1, "{}", report["faults"]);
+}
+
+#[test]
+fn a_killed_pip_leaves_temporary_files_no_rerun_removes_and_the_token_replays_it() {
+    let (code, report) = explore_crash("scenarios/sage-32361.toml", "direct-install", &[]);
+    assert_eq!(code, 1);
+    let failure = &report["first_failure"];
+    assert_eq!(failure["class"], "unrecoverable");
+    // The rerun itself succeeds (a new process: other temporary names)...
+    assert_eq!(failure["job"], Value::Null, "{failure}");
+    // ...but the killed pip's py_compile temporary stays behind.
+    let diff = failure["diff"].as_array().unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert!(
+        diff[0].to_string().contains(".pyc.139942233284656"),
+        "{diff:?}"
+    );
+    let faults = &report["faults"];
+    assert!(faults["recovered"].as_u64().unwrap() > 0, "{faults}");
+    assert!(faults["unrecoverable"].as_u64().unwrap() > 0, "{faults}");
+    // The token replays the same kill, recovery and verdict.
+    let token = failure["token"].as_str().unwrap();
+    assert!(token.contains(".k0."), "{token}");
+    let (code, out, err) = run(&[
+        "replay",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "direct-install",
+        "--token",
+        token,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let replayed: Value = serde_json::from_str(&out).unwrap();
+    let again = &replayed["first_failure"];
+    for field in ["class", "story", "diff", "crash", "errors", "ops"] {
+        assert_eq!(again[field], failure[field], "{field}");
+    }
+}
+
+#[test]
+fn crash_reports_are_the_same_with_one_thread_or_two() {
+    let one = explore_crash(
+        "scenarios/sage-32361.toml",
+        "atomic-rename",
+        &["--jobs", "1"],
+    );
+    let two = explore_crash(
+        "scenarios/sage-32361.toml",
+        "atomic-rename",
+        &["--jobs", "2"],
+    );
+    assert_eq!(one, two);
+}
+
+#[test]
+fn bad_crash_input_is_refused_with_one_line() {
+    refused(
+        &[
+            "explore",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "staged-copy",
+            "--faults",
+            "enospc",
+        ],
+        &["--faults", "not modelled yet"],
+    );
+    refused(
+        &[
+            "explore",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "staged-copy",
+            "--faults",
+            "crash",
+            "--fs",
+            "real",
+        ],
+        &["--faults crash runs on the model"],
+    );
+    refused(
+        &[
+            "replay",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "staged-copy",
+            "--token",
+            "t1.AAc.k9.1",
+        ],
+        &["crash point names job 9"],
+    );
+    refused(
+        &[
+            "replay",
+            "scenarios/sage-32361.toml",
+            "--strategy",
+            "staged-copy",
+            "--token",
+            "t1.AAc.kx",
+        ],
+        &["--token", "crash point"],
+    );
+}
+
+/// The same from `cargo test`, through the library's [`Check`].
+#[test]
+fn check_with_crash_faults_proves_the_staged_cp_and_finds_the_stale_lock() {
+    use prefixrace::crash::Faults;
+    use prefixrace::Check;
+    let crash = Faults::CRASH;
+    let root = cli_support::root();
+    let scenario = root.join("scenarios/cython-alone.toml");
+    let report = Check::scenario(&scenario)
+        .strategy("staged-copy")
+        .faults(crash)
+        .jobs(2)
+        .no_regressions()
+        .prove();
+    assert!(report.is_proof());
+    let failure = Check::scenario(&scenario)
+        .strategy("locked-staged-copy")
+        .scheduler("dpor")
+        .faults(crash)
+        .no_regressions()
+        .find_race()
+        .expect("the killed cp's lock stays");
+    assert_eq!(failure.explained.class, "unrecoverable");
+    assert!(failure.token.ends_with(".k0.1"), "{}", failure.token);
+    // Without crash faults the same check passes: the race is the crash.
+    assert!(Check::scenario(&scenario)
+        .strategy("locked-staged-copy")
+        .scheduler("dpor")
+        .no_regressions()
+        .find_race()
+        .is_none());
+}
+
+/// A scenario like `cython-alone` with `extra` appended, in a temporary
+/// directory of its own (its RECORD copied beside it).
+fn cython_alone_with(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = cli_support::root();
+    std::fs::create_dir(dir.path().join("payloads")).unwrap();
+    std::fs::copy(
+        root.join("scenarios/payloads/Cython-0.29.21.RECORD"),
+        dir.path().join("payloads/Cython-0.29.21.RECORD"),
+    )
+    .unwrap();
+    let base = std::fs::read_to_string(root.join("scenarios/cython-alone.toml")).unwrap();
+    std::fs::write(dir.path().join("s.toml"), format!("{base}\n{extra}")).unwrap();
+    dir
+}
+
+#[test]
+fn the_scenario_declares_its_recovery_a_plain_cp_over_a_stale_lock_leaves_the_lock() {
+    let dir = cython_alone_with("[recovery]\nstrategy = \"staged-copy\"\n");
+    let scenario = dir.path().join("s.toml");
+    let (code, report) = explore_crash(scenario.to_str().unwrap(), "locked-staged-copy", &[]);
+    assert_eq!(code, 1);
+    let failure = &report["first_failure"];
+    assert_eq!(failure["class"], "unrecoverable");
+    // The rerun, a plain cp -Rp, takes no lock and succeeds...
+    assert_eq!(failure["job"], Value::Null, "{failure}");
+    assert_eq!(failure["crash"]["rerun"][0], "cp[Cython] (rerun)");
+    // ...and the killed cp's lock directory stays in the prefix.
+    let diff = failure["diff"].as_array().unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert_eq!(diff[0]["path"], ".prefixrace-install.lock");
+}
+
+#[test]
+fn a_bad_recovery_table_is_refused_naming_its_line_and_field() {
+    for (table, field) in [
+        ("[recovery]\nrerun = \"sometimes\"\n", "recovery.rerun"),
+        ("[recovery]\nstrategy = \"no-such\"\n", "recovery.strategy"),
+        ("[recovery]\nretry = 3\n", "retry"),
+    ] {
+        let dir = cython_alone_with(table);
+        let scenario = dir.path().join("s.toml");
+        refused(
+            &[
+                "explore",
+                scenario.to_str().unwrap(),
+                "--strategy",
+                "staged-copy",
+            ],
+            &["s.toml:", field],
+        );
+    }
+}
