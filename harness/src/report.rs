@@ -17,6 +17,9 @@ use crate::scenario::Scenario;
 use crate::story::{render_event, story, StoryLine};
 use crate::thousands::{count, thousands};
 
+/// How a story line telling a kill begins (see [`crate::story`]).
+const KILLED: &str = "killed (SIGKILL)";
+
 /// How many lines of a tree diff the text report shows.
 const DIFF_LINES: usize = 12;
 
@@ -230,8 +233,12 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     if !j.story.is_empty() {
         out.push_str(&format!(
             "\n{} ({} of {} ops):\n",
-            if j.crash.is_some() { "crash" } else { "race" },
-            j.story.len(),
+            if j.crash.is_some() {
+                "crash and rerun"
+            } else {
+                "race"
+            },
+            j.story.iter().filter(|l| !l.op.starts_with(KILLED)).count(),
             thousands(j.ops as u64)
         ));
         let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
@@ -452,11 +459,15 @@ fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(f) = &ex.faults {
         out.push_str(&format!(
-            "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable\n",
+            "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable{}\n",
             thousands(f.tried),
             thousands(f.distinct),
             thousands(f.recovered),
-            thousands(f.unrecoverable)
+            thousands(f.unrecoverable),
+            match f.complete {
+                true => "",
+                false => " (up to the first execution with an unrecoverable one; crash:all tries every execution's)",
+            }
         ));
     }
     if let Some(d) = &ex.directed {

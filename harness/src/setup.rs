@@ -39,7 +39,13 @@ impl Setup {
     /// Builds the jobs: one install job per package, then one per activity.
     pub fn new(scenario: Arc<Scenario>, strategy: &dyn Strategy) -> Result<Setup> {
         let jobs = Setup::build_jobs(&scenario, strategy, false)?;
-        let rerun_jobs = Setup::build_jobs(&scenario, strategy, true)?;
+        let rerun_jobs = match &scenario.recovery.strategy {
+            Some(name) => {
+                let repair = crate::strategy::scenario_strategy(name, &scenario)?;
+                Setup::build_jobs(&scenario, repair.as_ref(), true)?
+            }
+            None => Setup::build_jobs(&scenario, strategy, true)?,
+        };
         let deps = scenario.dependency_indices();
         let mut seed_jobs = Vec::new();
         for (i, p) in scenario.initial.iter().enumerate() {

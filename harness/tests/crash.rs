@@ -175,7 +175,7 @@ fn bad_crash_input_is_refused_with_one_line() {
 fn check_with_crash_faults_proves_the_staged_cp_and_finds_the_stale_lock() {
     use prefixrace::crash::Faults;
     use prefixrace::Check;
-    let crash = Faults { crash: true };
+    let crash = Faults::CRASH;
     let root = cli_support::root();
     let scenario = root.join("scenarios/cython-alone.toml");
     let report = Check::scenario(&scenario)
@@ -201,4 +201,58 @@ fn check_with_crash_faults_proves_the_staged_cp_and_finds_the_stale_lock() {
         .no_regressions()
         .find_race()
         .is_none());
+}
+
+/// A scenario like `cython-alone` with `extra` appended, in a temporary
+/// directory of its own (its RECORD copied beside it).
+fn cython_alone_with(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = cli_support::root();
+    std::fs::create_dir(dir.path().join("payloads")).unwrap();
+    std::fs::copy(
+        root.join("scenarios/payloads/Cython-0.29.21.RECORD"),
+        dir.path().join("payloads/Cython-0.29.21.RECORD"),
+    )
+    .unwrap();
+    let base = std::fs::read_to_string(root.join("scenarios/cython-alone.toml")).unwrap();
+    std::fs::write(dir.path().join("s.toml"), format!("{base}\n{extra}")).unwrap();
+    dir
+}
+
+#[test]
+fn the_scenario_declares_its_recovery_a_plain_cp_over_a_stale_lock_leaves_the_lock() {
+    let dir = cython_alone_with("[recovery]\nstrategy = \"staged-copy\"\n");
+    let scenario = dir.path().join("s.toml");
+    let (code, report) = explore_crash(scenario.to_str().unwrap(), "locked-staged-copy", &[]);
+    assert_eq!(code, 1);
+    let failure = &report["first_failure"];
+    assert_eq!(failure["class"], "unrecoverable");
+    // The rerun, a plain cp -Rp, takes no lock and succeeds...
+    assert_eq!(failure["job"], Value::Null, "{failure}");
+    assert_eq!(failure["crash"]["rerun"][0], "cp[Cython] (rerun)");
+    // ...and the killed cp's lock directory stays in the prefix.
+    let diff = failure["diff"].as_array().unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert_eq!(diff[0]["path"], ".prefixrace-install.lock");
+}
+
+#[test]
+fn a_bad_recovery_table_is_refused_naming_its_line_and_field() {
+    for (table, field) in [
+        ("[recovery]\nrerun = \"sometimes\"\n", "recovery.rerun"),
+        ("[recovery]\nstrategy = \"no-such\"\n", "recovery.strategy"),
+        ("[recovery]\nretry = 3\n", "retry"),
+    ] {
+        let dir = cython_alone_with(table);
+        let scenario = dir.path().join("s.toml");
+        refused(
+            &[
+                "explore",
+                scenario.to_str().unwrap(),
+                "--strategy",
+                "staged-copy",
+            ],
+            &["s.toml:", field],
+        );
+    }
 }

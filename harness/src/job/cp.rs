@@ -16,19 +16,23 @@
 //! - every error is printed with cp's own wording, its subtree is skipped, the
 //!   copy goes on, and cp exits 1 at the end.
 //!
+//! The copy itself is the kit's [`crate::kit::CopyTree`]; this file holds
+//! its plan ([`CpPlan`], built from a staging filesystem or a recorded
+//! order) and [`CpJob`], the job that runs it as `cp`.
+//!
 //! [`CpOnExist`] selects the variants a maintainer may propose instead of
 //! plain GNU cp (see `docs/strategies.md`): a cp patched to merge into a
 //! directory that appeared after all (`mkdir` EEXIST, then `lstat` shows a
 //! directory), optionally with `--remove-destination` for files.
 
-use std::hash::Hash;
 use std::sync::Arc;
 
 use super::held::lend_held_op;
 use super::{Diagnostic, HeldOp, Job, Step};
 use crate::content::Blob;
 use crate::fs::{Fs, ModelFs, Tree};
-use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
+use crate::kit::{CopyTree, Next, Primitive};
+use crate::op::{Kind, OpResult};
 use crate::state_key::{StateHasher, StateKey};
 
 /// How cp orders the entries of a source directory.
@@ -230,203 +234,33 @@ fn stage_blob(stage: &ModelFs, path: &str) -> Arc<Blob> {
     Blob::new(content.to_bytes())
 }
 
-/// What cp knows about a destination directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum DirState {
-    /// Not reached yet.
-    Unknown,
-    /// cp created it in this run: its children are not stat'ed.
-    Created,
-    /// It existed: cp merges into it and stats each child.
-    Merged,
-}
-
-/// What cp knows about every directory of the plan, with a key of it kept
-/// up to date (the plan has thousands of entries; a key of the whole
-/// vector at every step would cost more than the step).
-#[derive(Debug, Clone)]
-struct DirStates {
-    states: Vec<DirState>,
-    /// The XOR of the keys of every entry that is not `Unknown`.
-    key: StateKey,
-}
-
-impl DirStates {
-    fn new(n: usize) -> DirStates {
-        DirStates {
-            states: vec![DirState::Unknown; n],
-            key: StateKey::default(),
-        }
-    }
-
-    fn get(&self, i: usize) -> DirState {
-        self.states[i]
-    }
-
-    fn set(&mut self, i: usize, state: DirState) {
-        let entry = |s: DirState| match s {
-            DirState::Unknown => StateKey::default(),
-            known => StateKey::of(&(i, known)),
-        };
-        self.key ^= entry(self.states[i]) ^ entry(state);
-        self.states[i] = state;
-    }
-}
-
-/// The op cp is waiting on, and what it means.
-#[derive(Debug, Clone, Hash)]
-enum Pending {
-    StatDir,
-    Mkdir,
-    /// `lstat` after `mkdir` failed with EEXIST (merging policies only).
-    StatDirAfterEexist,
-    /// `unlink` of an existing file before creating it again (`Replace`).
-    UnlinkExisting,
-    StatFile,
-    OpenNew,
-    OpenExisting,
-    OpenRetryCreate,
-    Write(Fd),
-    Close,
-    ChmodFile,
-    LstatLink,
-    UnlinkForLink,
-    Symlink,
-    ChmodDir(usize),
-}
-
-/// A running `cp -Rp`.
+/// A running `cp -Rp`: the kit's [`CopyTree`] as a job.
 #[derive(Debug, Clone)]
 pub struct CpJob {
     /// The op offered, held until its result comes back.
     held: HeldOp,
     label: String,
-    plan: Arc<CpPlan>,
-    cursor: usize,
-    states: DirStates,
-    /// Directories whose mode is restored once their subtree is done.
-    finalize: Vec<usize>,
-    pending: Option<(Op, Pending)>,
-    fd: Option<Fd>,
-    failed: bool,
-    diagnostics: Vec<Diagnostic>,
+    copy: CopyTree,
 }
 
 impl CpJob {
     /// A copy job that will execute `plan`.
     pub fn new(label: impl Into<String>, plan: Arc<CpPlan>) -> CpJob {
-        let n = plan.entries.len();
         CpJob {
             held: HeldOp::default(),
             label: label.into(),
-            plan,
-            cursor: 0,
-            states: DirStates::new(n),
-            finalize: Vec::new(),
-            pending: None,
-            fd: None,
-            failed: false,
-            diagnostics: Vec::new(),
+            copy: CopyTree::new(plan),
         }
     }
 
-    fn dst(&self, i: usize) -> String {
-        format!("{}/{}", self.plan.dst_display, self.plan.entries[i].path)
-    }
-
-    fn src(&self, i: usize) -> String {
-        format!("{}/{}", self.plan.src_display, self.plan.entries[i].path)
-    }
-
-    fn error(&mut self, message: String) {
-        self.failed = true;
-        self.diagnostics.push(Diagnostic {
-            message: format!("cp: {message}"),
-            fatal: true,
-        });
-    }
-
-    /// Skips the subtree of the current entry after an error.
-    fn skip_current(&mut self) {
-        self.cursor = self.plan.entries[self.cursor].subtree_end;
-    }
-
-    fn parent_created(&self, i: usize) -> bool {
-        match self.plan.entries[i].parent {
-            Some(p) => self.states.get(p) == DirState::Created,
-            None => false,
-        }
-    }
-
-    fn plan_next(&mut self) -> Option<(Op, Pending)> {
-        if let Some(&top) = self.finalize.last() {
-            if self.cursor >= self.plan.entries[top].subtree_end {
-                self.finalize.pop();
-                let e = &self.plan.entries[top];
-                return Some((
-                    Op::Chmod {
-                        path: e.path.clone(),
-                        mode: e.mode,
-                    },
-                    Pending::ChmodDir(top),
-                ));
-            }
-        }
-        let i = self.cursor;
-        let e = self.plan.entries.get(i)?;
-        let created = self.parent_created(i);
-        let path = e.path.clone();
-        Some(match &e.kind {
-            CpKind::Dir if created => (
-                Op::Mkdir {
-                    path,
-                    mode: e.mode & 0o700,
-                },
-                Pending::Mkdir,
-            ),
-            CpKind::Dir => (Op::Lstat { path }, Pending::StatDir),
-            CpKind::File(_) if created => (
-                Op::Open {
-                    path,
-                    flags: OpenFlags::CREATE_NEW,
-                    mode: 0o600,
-                },
-                Pending::OpenNew,
-            ),
-            CpKind::File(_) => (Op::Stat { path }, Pending::StatFile),
-            CpKind::Symlink(target) if created => (
-                Op::Symlink {
-                    target: target.clone(),
-                    path,
-                },
-                Pending::Symlink,
-            ),
-            CpKind::Symlink(_) => (Op::Lstat { path }, Pending::LstatLink),
-        })
-    }
-
-    fn file_blob(&self) -> Arc<Blob> {
-        match &self.plan.entries[self.cursor].kind {
-            CpKind::File(b) => b.clone(),
-            _ => unreachable!("file ops only run on file entries"),
-        }
-    }
-
-    fn set(&mut self, op: Op, pending: Pending) {
-        self.pending = Some((op, pending));
-    }
-}
-
-impl CpJob {
     /// The next step, worked out from the job's state; [`Job::poll`] holds
     /// its op until the result comes back.
-    fn next_step(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
-        if self.pending.is_none() {
-            self.pending = self.plan_next();
-        }
-        match &self.pending {
-            Some((op, _)) => Step::Op(op.clone()),
-            None => Step::Exit(i32::from(self.failed)),
+    fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
+        match self.copy.next(probe) {
+            Next::Op(op) => Step::Op(op),
+            Next::Done | Next::Skip => Step::Exit(0),
+            Next::Fail(_) => Step::Exit(1),
+            Next::Wait(_) => unreachable!("a copy never waits"),
         }
     }
 }
@@ -444,269 +278,23 @@ impl Job for CpJob {
 
     fn complete(&mut self, result: &OpResult) {
         self.held.release();
-        let Some((op, pending)) = self.pending.take() else {
-            return;
-        };
-        let i = self.cursor;
-        let path = op.path().clone();
-        match pending {
-            Pending::StatDir => match result {
-                Err(Errno::ENOENT) => {
-                    let mode = self.plan.entries[i].mode & 0o700;
-                    self.set(Op::Mkdir { path, mode }, Pending::Mkdir);
-                }
-                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.states.set(i, DirState::Merged);
-                    self.finalize.push(i);
-                    self.cursor += 1;
-                }
-                Ok(_) => {
-                    let msg = format!(
-                        "cannot overwrite non-directory '{}' with directory '{}'",
-                        self.dst(i),
-                        self.src(i)
-                    );
-                    self.error(msg);
-                    self.skip_current();
-                }
-                Err(e) => {
-                    self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
-                    self.skip_current();
-                }
-            },
-            Pending::Mkdir => match result {
-                Ok(_) => {
-                    self.states.set(i, DirState::Created);
-                    self.finalize.push(i);
-                    self.cursor += 1;
-                }
-                Err(Errno::EEXIST) if self.plan.on_exist != CpOnExist::Fail => {
-                    self.set(Op::Lstat { path }, Pending::StatDirAfterEexist);
-                }
-                Err(e) => {
-                    self.error(format!(
-                        "cannot create directory '{}': {}",
-                        self.dst(i),
-                        e.message()
-                    ));
-                    self.skip_current();
-                }
-            },
-            Pending::StatDirAfterEexist => match result {
-                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.states.set(i, DirState::Merged);
-                    self.finalize.push(i);
-                    self.cursor += 1;
-                }
-                _ => {
-                    self.error(format!(
-                        "cannot create directory '{}': {}",
-                        self.dst(i),
-                        Errno::EEXIST.message()
-                    ));
-                    self.skip_current();
-                }
-            },
-            Pending::UnlinkExisting => match result {
-                Ok(_) | Err(Errno::ENOENT) => self.set(
-                    Op::Open {
-                        path,
-                        flags: OpenFlags::CREATE_NEW,
-                        mode: 0o600,
-                    },
-                    Pending::OpenNew,
-                ),
-                Err(e) => {
-                    self.error(format!("cannot remove '{}': {}", self.dst(i), e.message()));
-                    self.cursor += 1;
-                }
-            },
-            Pending::StatFile => match result {
-                Err(Errno::ENOENT) => self.set(
-                    Op::Open {
-                        path,
-                        flags: OpenFlags::CREATE_NEW,
-                        mode: 0o600,
-                    },
-                    Pending::OpenNew,
-                ),
-                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.error(format!(
-                        "cannot overwrite directory '{}' with non-directory",
-                        self.dst(i)
-                    ));
-                    self.cursor += 1;
-                }
-                Ok(_) if self.plan.on_exist == CpOnExist::Replace => {
-                    self.set(Op::Unlink { path }, Pending::UnlinkExisting)
-                }
-                Ok(_) => self.set(
-                    Op::Open {
-                        path,
-                        flags: OpenFlags::TRUNC,
-                        mode: 0,
-                    },
-                    Pending::OpenExisting,
-                ),
-                Err(e) => {
-                    self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
-                    self.cursor += 1;
-                }
-            },
-            Pending::OpenNew | Pending::OpenExisting | Pending::OpenRetryCreate => match result {
-                Ok(Value::Fd(fd)) => {
-                    self.fd = Some(*fd);
-                    let blob = self.file_blob();
-                    self.set(
-                        Op::Write {
-                            fd: *fd,
-                            path,
-                            blob,
-                        },
-                        Pending::Write(*fd),
-                    );
-                }
-                Err(Errno::EEXIST)
-                    if matches!(pending, Pending::OpenNew)
-                        && self.plan.on_exist == CpOnExist::Merge =>
-                {
-                    self.set(
-                        Op::Open {
-                            path,
-                            flags: OpenFlags::TRUNC,
-                            mode: 0,
-                        },
-                        Pending::OpenExisting,
-                    )
-                }
-                Err(Errno::ENOENT) if matches!(pending, Pending::OpenExisting) => self.set(
-                    Op::Open {
-                        path,
-                        flags: OpenFlags::CREATE,
-                        mode: 0o600,
-                    },
-                    Pending::OpenRetryCreate,
-                ),
-                Err(e) => {
-                    let msg = if matches!(pending, Pending::OpenExisting) {
-                        format!("cannot open '{}' for writing: {}", self.dst(i), e.message())
-                    } else {
-                        format!(
-                            "cannot create regular file '{}': {}",
-                            self.dst(i),
-                            e.message()
-                        )
-                    };
-                    self.error(msg);
-                    self.cursor += 1;
-                }
-                Ok(_) => self.cursor += 1,
-            },
-            Pending::Write(fd) => {
-                if let Err(e) = result {
-                    self.error(format!("error writing '{}': {}", self.dst(i), e.message()));
-                }
-                self.set(Op::Close { fd, path }, Pending::Close);
-            }
-            Pending::Close => {
-                self.fd = None;
-                let mode = self.plan.entries[i].mode;
-                self.set(Op::Chmod { path, mode }, Pending::ChmodFile);
-            }
-            Pending::ChmodFile => {
-                if let Err(e) = result {
-                    self.error(format!(
-                        "preserving permissions for '{}': {}",
-                        self.dst(i),
-                        e.message()
-                    ));
-                }
-                self.cursor += 1;
-            }
-            Pending::LstatLink => match result {
-                Err(Errno::ENOENT) => {
-                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else {
-                        unreachable!()
-                    };
-                    self.set(Op::Symlink { target, path }, Pending::Symlink);
-                }
-                Ok(Value::Meta(m)) if m.kind == Kind::Dir => {
-                    self.error(format!(
-                        "cannot overwrite directory '{}' with non-directory",
-                        self.dst(i)
-                    ));
-                    self.cursor += 1;
-                }
-                Ok(_) => self.set(Op::Unlink { path }, Pending::UnlinkForLink),
-                Err(e) => {
-                    self.error(format!("cannot stat '{}': {}", self.dst(i), e.message()));
-                    self.cursor += 1;
-                }
-            },
-            Pending::UnlinkForLink => match result {
-                Ok(_) | Err(Errno::ENOENT) => {
-                    let CpKind::Symlink(target) = self.plan.entries[i].kind.clone() else {
-                        unreachable!()
-                    };
-                    self.set(Op::Symlink { target, path }, Pending::Symlink);
-                }
-                Err(e) => {
-                    self.error(format!("cannot remove '{}': {}", self.dst(i), e.message()));
-                    self.cursor += 1;
-                }
-            },
-            Pending::Symlink => {
-                if let Err(e) = result {
-                    self.error(format!(
-                        "cannot create symbolic link '{}': {}",
-                        self.dst(i),
-                        e.message()
-                    ));
-                }
-                self.cursor += 1;
-            }
-            Pending::ChmodDir(d) => {
-                if let Err(e) = result {
-                    self.error(format!(
-                        "preserving permissions for '{}': {}",
-                        self.dst(d),
-                        e.message()
-                    ));
-                }
-            }
-        }
+        self.copy.complete(result);
     }
 
     fn diagnostics(&self) -> &[Diagnostic] {
-        &self.diagnostics
+        self.copy.diagnostics()
     }
 
     fn state_key(&self) -> Option<StateKey> {
         // Destructured whole, so that a new field cannot be forgotten here.
         let CpJob {
             label: _,
-            plan: _,
             // The op offered: the decision point keys it beside the job.
             held: _,
-            cursor,
-            states,
-            finalize,
-            pending,
-            fd,
-            failed,
-            diagnostics,
+            copy,
         } = self;
         let mut h = StateHasher::default();
-        (
-            cursor,
-            finalize,
-            pending,
-            fd,
-            failed,
-            diagnostics,
-            states.key,
-        )
-            .hash(&mut h);
+        copy.hash_state(&mut h);
         Some(h.finish128())
     }
 }

@@ -27,9 +27,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::held::lend_held_op;
-use super::{CpKind, CpPlan, Diagnostic, HeldOp, Job, Step};
+use super::{CpKind, CpPlan, Diagnostic, HeldOp, Job, Step, Writing, Written};
 use crate::content::Blob;
-use crate::kit::{Makedirs, MakedirsStep};
+use crate::kit::{Makedirs, MakedirsStep, WriteErrors, WriteFile, WriteHow};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 
 /// Which existing files portage treats as collisions.
@@ -157,18 +157,15 @@ enum Pending {
     DirMkdir,
     DirChmod,
     FileLstat,
-    FileOpen,
-    FileWrite(Fd),
-    FileClose,
-    FileChmod,
-    FileRename,
+    /// The file written to `<path>#new` (`O_CREAT|O_TRUNC`, 0666),
+    /// chmodded to its mode and renamed over its path.
+    FileWrite(Writing),
     LinkLstat,
     LinkUnlink,
     LinkSymlink,
     RecordMakedirs(Makedirs),
-    RecordOpen,
-    RecordWrite(Fd),
-    RecordClose,
+    /// `CONTENTS` written in place.
+    RecordWrite(Writing),
 }
 
 /// A running portage merge of one image.
@@ -410,55 +407,23 @@ impl Job for ImageMergeJob {
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => self.die(Errno::EISDIR, &path),
                 _ => {
                     let tmp = self.new_name();
-                    self.set(
-                        Op::Open {
-                            path: tmp,
-                            flags: OpenFlags::CREATE_TRUNC,
-                            mode: 0o666,
-                        },
-                        Pending::FileOpen,
-                    );
-                }
-            },
-            Pending::FileOpen => match result {
-                Ok(Value::Fd(fd)) => {
-                    let CpKind::File(blob) = self.plan.image.entries[self.index].kind.clone()
-                    else {
+                    let to = self.entry_path();
+                    let entry = &self.plan.image.entries[self.index];
+                    let CpKind::File(blob) = &entry.kind else {
                         unreachable!("file ops only run on file entries")
                     };
-                    self.set(
-                        Op::Write {
-                            fd: *fd,
-                            path,
-                            blob,
-                        },
-                        Pending::FileWrite(*fd),
-                    );
+                    let write = WriteFile::through_temp(&tmp, &to, blob)
+                        .with_open_mode(0o666)
+                        .with_chmod_after_close(Some(entry.mode))
+                        .with_errors(WriteErrors::UncheckedClose);
+                    let (op, writing) = Writing::start(write);
+                    self.set(op, Pending::FileWrite(writing));
                 }
-                Err(e) => self.die(*e, &path),
-                Ok(_) => self.index += 1,
             },
-            Pending::FileWrite(fd) => match result {
-                Ok(_) => self.set(Op::Close { fd, path }, Pending::FileClose),
-                Err(e) => self.die(*e, &path),
-            },
-            Pending::FileClose => {
-                let mode = self.plan.image.entries[self.index].mode;
-                self.set(Op::Chmod { path, mode }, Pending::FileChmod);
-            }
-            Pending::FileChmod => match result {
-                Ok(_) => {
-                    let to = self.entry_path();
-                    self.set(Op::Rename { from: path, to }, Pending::FileRename);
-                }
-                Err(e) => self.die(*e, &path),
-            },
-            Pending::FileRename => match result {
-                Ok(_) => self.index += 1,
-                Err(e) => {
-                    let to = self.entry_path();
-                    self.die(*e, &to)
-                }
+            Pending::FileWrite(writing) => match writing.complete(path, result) {
+                Written::Op(op, writing) => self.set(op, Pending::FileWrite(writing)),
+                Written::Done => self.index += 1,
+                Written::Failed(errno, path) => self.die(errno, &path),
             },
             Pending::LinkLstat => match result {
                 Ok(Value::Meta(m)) if m.kind == Kind::Dir => self.die(Errno::EISDIR, &path),
@@ -494,38 +459,20 @@ impl Job for ImageMergeJob {
                     MakedirsStep::Op(op) => self.set(op, Pending::RecordMakedirs(md)),
                     MakedirsStep::Done => {
                         let contents = self.plan.contents_path();
-                        self.set(
-                            Op::Open {
-                                path: contents,
-                                flags: OpenFlags::CREATE_TRUNC,
-                                mode: 0o644,
-                            },
-                            Pending::RecordOpen,
-                        );
+                        let write =
+                            WriteFile::new(&contents, &self.plan.contents(), WriteHow::InPlace, "")
+                                .with_errors(WriteErrors::UncheckedClose);
+                        let (op, writing) = Writing::start(write);
+                        self.set(op, Pending::RecordWrite(writing));
                     }
                     MakedirsStep::Failed(..) => unreachable!("reported by complete"),
                 }
             }
-            Pending::RecordOpen => match result {
-                Ok(Value::Fd(fd)) => {
-                    let blob = self.plan.contents();
-                    self.set(
-                        Op::Write {
-                            fd: *fd,
-                            path,
-                            blob,
-                        },
-                        Pending::RecordWrite(*fd),
-                    );
-                }
-                Err(e) => self.die(*e, &path),
-                Ok(_) => {}
+            Pending::RecordWrite(writing) => match writing.complete(path, result) {
+                Written::Op(op, writing) => self.set(op, Pending::RecordWrite(writing)),
+                Written::Done => self.exit = Some(0),
+                Written::Failed(errno, path) => self.die(errno, &path),
             },
-            Pending::RecordWrite(fd) => match result {
-                Ok(_) => self.set(Op::Close { fd, path }, Pending::RecordClose),
-                Err(e) => self.die(*e, &path),
-            },
-            Pending::RecordClose => self.exit = Some(0),
         }
     }
 

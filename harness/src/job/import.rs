@@ -21,9 +21,10 @@
 use std::sync::Arc;
 
 use super::held::lend_held_op;
-use super::{Condition, Diagnostic, HeldOp, Job, Step};
+use super::{Condition, Diagnostic, HeldOp, Job, Step, Writing, Written};
 use crate::content::{Blob, Digest};
 use crate::fs::parent_of;
+use crate::kit::{WriteErrors, WriteFile};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 use crate::state_key::StateKey;
 
@@ -50,11 +51,9 @@ enum Pending {
     ClosePyc,
     IsDir(Vec<Arc<str>>),
     Mkdir(Vec<Arc<str>>),
-    OpenTmp,
-    WriteTmp(Fd),
-    CloseTmp,
-    Rename,
-    UnlinkTmp,
+    /// `set_data`'s atomic write of the `.pyc` through `<pyc>.<id>`,
+    /// every error swallowed.
+    WriteTmp(Writing),
 }
 
 /// A running `python3 -c 'import M'`.
@@ -117,15 +116,12 @@ impl ImportJob {
     }
 
     fn start_write(&mut self) {
-        let tmp = self.module().tmp.clone();
-        self.set(
-            Op::Open {
-                path: tmp,
-                flags: OpenFlags::CREATE_NEW,
-                mode: 0o644,
-            },
-            Pending::OpenTmp,
-        );
+        let blob = Blob::bytecode(&self.source.unwrap_or_else(|| Digest::of(b"")));
+        let m = self.module();
+        let write = WriteFile::through_exclusive_temp(&m.tmp, &m.pyc, &blob)
+            .with_errors(WriteErrors::BestEffort);
+        let (op, writing) = Writing::start(write);
+        self.set(op, Pending::WriteTmp(writing));
     }
 }
 
@@ -288,36 +284,10 @@ impl Job for ImportJob {
                 },
                 Err(_) => self.next_module(),
             },
-            Pending::OpenTmp => match result {
-                Ok(Value::Fd(fd)) => {
-                    let blob = Blob::bytecode(&self.source.unwrap_or_else(|| Digest::of(b"")));
-                    self.set(
-                        Op::Write {
-                            fd: *fd,
-                            path,
-                            blob,
-                        },
-                        Pending::WriteTmp(*fd),
-                    );
-                }
-                _ => self.next_module(),
+            Pending::WriteTmp(writing) => match writing.complete(path, result) {
+                Written::Op(op, writing) => self.set(op, Pending::WriteTmp(writing)),
+                Written::Done | Written::Failed(..) => self.next_module(),
             },
-            Pending::WriteTmp(fd) => self.set(Op::Close { fd, path }, Pending::CloseTmp),
-            Pending::CloseTmp => {
-                let pyc = self.module().pyc.clone();
-                self.set(
-                    Op::Rename {
-                        from: path,
-                        to: pyc,
-                    },
-                    Pending::Rename,
-                );
-            }
-            Pending::Rename => match result {
-                Ok(_) => self.next_module(),
-                Err(_) => self.set(Op::Unlink { path }, Pending::UnlinkTmp),
-            },
-            Pending::UnlinkTmp => self.next_module(),
         }
     }
 

@@ -18,6 +18,7 @@ mod script_write;
 mod sequence;
 mod trace;
 mod uninstall_first;
+mod writing;
 
 pub use atomic::AtomicWriteJob;
 pub use cp::{CpEntry, CpJob, CpKind, CpOnExist, CpOrder, CpPlan};
@@ -32,6 +33,7 @@ pub use script::ScriptJob;
 pub use sequence::SequenceJob;
 pub use trace::{RecordedOp, RecordedResult, TraceJob, TraceProgram, TraceSpec};
 pub use uninstall_first::UninstallFirstJob;
+pub use writing::{Writing, Written};
 
 use std::fmt;
 

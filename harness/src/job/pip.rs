@@ -22,10 +22,10 @@
 use std::sync::Arc;
 
 use super::script_write::{ScriptStep, ScriptWrite};
-use super::{Diagnostic, Job, Offer};
+use super::{Diagnostic, Job, Offer, Writing, Written};
 use crate::content::{bytecode_source, Blob};
 use crate::fs::{parent_of, split_parent};
-use crate::kit::{Makedirs, MakedirsStep};
+use crate::kit::{Makedirs, MakedirsStep, WriteErrors, WriteFile, WriteHow};
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 use crate::state_key::StateKey;
 
@@ -231,27 +231,22 @@ enum Pending {
     FileMakedirs(Makedirs),
     FileStat,
     FileUnlink,
-    FileOpen,
-    FileWrite(Fd),
-    FileClose,
-    FileChmod,
+    /// The file's `open(O_CREAT|O_TRUNC, 0666)`, write, close and, for an
+    /// executable, `chmod(0755)`.
+    FileWrite(Writing),
     CompileIsFile,
     CompileLstatPyc,
     CompileOpenSource,
     CompileRead(Fd),
     CompileCloseSource,
     CompileMakedirs(Makedirs),
-    CompileOpenTmp,
-    CompileWrite(Fd),
-    CompileCloseTmp,
-    CompileRename,
-    CompileUnlinkTmp,
+    /// `py_compile`'s `.pyc` written through `<pyc>.<id>`, every error
+    /// swallowed.
+    CompileWrite(Writing),
     Script(ScriptWrite),
-    MetaOpen,
-    MetaWrite(Fd),
-    MetaClose,
-    MetaChmod,
-    MetaRename,
+    /// A metadata file: `tempfile` (`O_EXCL`, 0600), chmod 0644 and
+    /// rename, or a plain open.
+    MetaWrite(Writing),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -358,19 +353,16 @@ impl PipJob {
                 },
                 Phase::Metadata => match self.plan.metadata.get(self.index) {
                     Some(m) => {
-                        let op = match &m.tmp {
-                            Some(tmp) => Op::Open {
-                                path: tmp.clone(),
-                                flags: OpenFlags::CREATE_NEW,
-                                mode: 0o600,
-                            },
-                            None => Op::Open {
-                                path: m.path.clone(),
-                                flags: OpenFlags::CREATE_TRUNC,
-                                mode: 0o666,
-                            },
-                        };
-                        return Some((op, Pending::MetaOpen));
+                        let write = match &m.tmp {
+                            Some(tmp) => WriteFile::through_exclusive_temp(tmp, &m.path, &m.blob)
+                                .with_open_mode(0o600)
+                                .with_chmod_after_close(Some(0o644)),
+                            None => WriteFile::new(&m.path, &m.blob, WriteHow::InPlace, "")
+                                .with_open_mode(0o666),
+                        }
+                        .skipping_empty_write()
+                        .with_errors(WriteErrors::UncheckedClose);
+                        return Some(first_op(write, Pending::MetaWrite));
                     }
                     None => self.advance_phase(Phase::Done),
                 },
@@ -396,8 +388,16 @@ impl PipJob {
         &self.plan.compile[self.index]
     }
 
-    fn meta(&self) -> &MetaFile {
-        &self.plan.metadata[self.index]
+    /// Goes on with the current item's write: its next op, or the next
+    /// item. The compile phase swallows a failure; the others abort pip.
+    fn after_write(&mut self, written: Written, wrap: fn(Writing) -> Pending) {
+        match written {
+            Written::Op(op, writing) => self.pending = Some((op, wrap(writing))),
+            Written::Failed(errno, path) if self.phase != Phase::Compile => {
+                self.abort(errno, &path)
+            }
+            Written::Done | Written::Failed(..) => self.next_item(),
+        }
     }
 
     fn makedirs_next(&mut self, mut md: Makedirs, result: &OpResult, in_compile: bool) {
@@ -420,15 +420,15 @@ impl PipJob {
             }
             MakedirsStep::Done => {
                 if in_compile {
-                    let tmp = self.item().tmp.clone();
-                    self.pending = Some((
-                        Op::Open {
-                            path: tmp,
-                            flags: OpenFlags::CREATE_NEW,
-                            mode: 0o644,
-                        },
-                        Pending::CompileOpenTmp,
-                    ));
+                    let source = self.source.expect("source read before compiling");
+                    let item = self.item();
+                    let blob = match &item.bytecode {
+                        Some(made) if bytecode_source(made.bytes()) == Some(source) => made.clone(),
+                        _ => Blob::bytecode(&source),
+                    };
+                    let write = WriteFile::through_exclusive_temp(&item.tmp, &item.pyc, &blob)
+                        .with_errors(WriteErrors::BestEffort);
+                    self.pending = Some(first_op(write, Pending::CompileWrite));
                 } else {
                     let path = self.file().path.clone();
                     self.pending = Some((Op::Stat { path }, Pending::FileStat));
@@ -437,6 +437,21 @@ impl PipJob {
             MakedirsStep::Failed(..) => unreachable!("failures are reported by complete"),
         }
     }
+}
+
+/// The first op of `write`, with the pending state that drives it.
+fn first_op(write: WriteFile, wrap: fn(Writing) -> Pending) -> (Op, Pending) {
+    let (op, writing) = Writing::start(write);
+    (op, wrap(writing))
+}
+
+/// pip's write of an extracted file: `open(O_CREAT|O_TRUNC, 0666)`,
+/// write, close (not checked), `chmod(0755)` for an executable.
+fn file_write(file: &PipFile) -> WriteFile {
+    WriteFile::new(&file.path, &file.blob, WriteHow::InPlace, "")
+        .with_open_mode(0o666)
+        .with_chmod_after_close(file.executable.then_some(0o755))
+        .with_errors(WriteErrors::UncheckedClose)
 }
 
 impl Job for PipJob {
@@ -480,59 +495,17 @@ impl Job for PipJob {
             Pending::FileMakedirs(md) => self.makedirs_next(md, result, false),
             Pending::FileStat => match result {
                 Ok(_) => set(self, Op::Unlink { path }, Pending::FileUnlink),
-                Err(_) => set(
-                    self,
-                    Op::Open {
-                        path,
-                        flags: OpenFlags::CREATE_TRUNC,
-                        mode: 0o666,
-                    },
-                    Pending::FileOpen,
-                ),
+                Err(_) => {
+                    self.pending = Some(first_op(file_write(self.file()), Pending::FileWrite))
+                }
             },
             Pending::FileUnlink => match result {
-                Ok(_) => set(
-                    self,
-                    Op::Open {
-                        path,
-                        flags: OpenFlags::CREATE_TRUNC,
-                        mode: 0o666,
-                    },
-                    Pending::FileOpen,
-                ),
+                Ok(_) => self.pending = Some(first_op(file_write(self.file()), Pending::FileWrite)),
                 Err(e) => self.abort(*e, &path),
             },
-            Pending::FileOpen => match result {
-                Ok(Value::Fd(fd)) => {
-                    let blob = self.file().blob.clone();
-                    set(
-                        self,
-                        Op::Write {
-                            fd: *fd,
-                            path,
-                            blob,
-                        },
-                        Pending::FileWrite(*fd),
-                    );
-                }
-                Err(e) => self.abort(*e, &path),
-                Ok(_) => self.next_item(),
-            },
-            Pending::FileWrite(fd) => match result {
-                Ok(_) => set(self, Op::Close { fd, path }, Pending::FileClose),
-                Err(e) => self.abort(*e, &path),
-            },
-            Pending::FileClose => {
-                if self.file().executable {
-                    set(self, Op::Chmod { path, mode: 0o755 }, Pending::FileChmod);
-                } else {
-                    self.next_item();
-                }
+            Pending::FileWrite(writing) => {
+                self.after_write(writing.complete(path, result), Pending::FileWrite)
             }
-            Pending::FileChmod => match result {
-                Ok(_) => self.next_item(),
-                Err(e) => self.abort(*e, &path),
-            },
             Pending::CompileIsFile => match result {
                 Ok(Value::Meta(m)) if m.kind == Kind::File => {
                     let pyc = self.item().pyc.clone();
@@ -581,44 +554,9 @@ impl Job for PipJob {
                 set(self, op, Pending::CompileMakedirs(md));
             }
             Pending::CompileMakedirs(md) => self.makedirs_next(md, result, true),
-            Pending::CompileOpenTmp => match result {
-                Ok(Value::Fd(fd)) => {
-                    let source = self.source.expect("source read before compiling");
-                    let blob = match &self.item().bytecode {
-                        Some(made) if bytecode_source(made.bytes()) == Some(source) => made.clone(),
-                        _ => Blob::bytecode(&source),
-                    };
-                    set(
-                        self,
-                        Op::Write {
-                            fd: *fd,
-                            path,
-                            blob,
-                        },
-                        Pending::CompileWrite(*fd),
-                    );
-                }
-                _ => self.next_item(),
-            },
-            Pending::CompileWrite(fd) => {
-                set(self, Op::Close { fd, path }, Pending::CompileCloseTmp)
+            Pending::CompileWrite(writing) => {
+                self.after_write(writing.complete(path, result), Pending::CompileWrite)
             }
-            Pending::CompileCloseTmp => {
-                let pyc = self.item().pyc.clone();
-                set(
-                    self,
-                    Op::Rename {
-                        from: path,
-                        to: pyc,
-                    },
-                    Pending::CompileRename,
-                );
-            }
-            Pending::CompileRename => match result {
-                Ok(_) => self.next_item(),
-                Err(_) => set(self, Op::Unlink { path }, Pending::CompileUnlinkTmp),
-            },
-            Pending::CompileUnlinkTmp => self.next_item(),
             Pending::Script(mut write) => {
                 write.complete(result);
                 self.scripts_dir_made = write.dir_ensured();
@@ -628,51 +566,9 @@ impl Job for PipJob {
                     ScriptStep::Failed(e, path) => self.abort(e, &path),
                 }
             }
-            Pending::MetaOpen => match result {
-                Ok(Value::Fd(fd)) => {
-                    let blob = self.meta().blob.clone();
-                    if blob.is_empty() {
-                        set(self, Op::Close { fd: *fd, path }, Pending::MetaClose);
-                    } else {
-                        set(
-                            self,
-                            Op::Write {
-                                fd: *fd,
-                                path,
-                                blob,
-                            },
-                            Pending::MetaWrite(*fd),
-                        );
-                    }
-                }
-                Err(e) => self.abort(*e, &path),
-                Ok(_) => self.next_item(),
-            },
-            Pending::MetaWrite(fd) => match result {
-                Ok(_) => set(self, Op::Close { fd, path }, Pending::MetaClose),
-                Err(e) => self.abort(*e, &path),
-            },
-            Pending::MetaClose => {
-                if self.meta().tmp.is_some() {
-                    set(self, Op::Chmod { path, mode: 0o644 }, Pending::MetaChmod);
-                } else {
-                    self.next_item();
-                }
+            Pending::MetaWrite(writing) => {
+                self.after_write(writing.complete(path, result), Pending::MetaWrite)
             }
-            Pending::MetaChmod => match result {
-                Ok(_) => {
-                    let to = self.meta().path.clone();
-                    set(self, Op::Rename { from: path, to }, Pending::MetaRename);
-                }
-                Err(e) => self.abort(*e, &path),
-            },
-            Pending::MetaRename => match result {
-                Ok(_) => self.next_item(),
-                Err(e) => {
-                    let to = self.meta().path.clone();
-                    self.abort(*e, &to)
-                }
-            },
         }
     }
 

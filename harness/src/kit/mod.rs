@@ -4,7 +4,8 @@
 //!
 //! Every installer in the package ecosystem is made of the same few moves:
 //! make directories ([`CreateDir`], [`Makedirs`]), write files in place or
-//! through a temporary name ([`WriteFile`]), remove trees the way `rm -rf`,
+//! through a temporary name ([`WriteFile`]), copy a staged tree as GNU
+//! `cp -Rp` does ([`CopyTree`]), remove trees the way `rm -rf`,
 //! `shutil.rmtree`, `rimraf` or Node's `fs.rm` do ([`RemoveTree`]), rename
 //! ([`Rename`], npm's [`MoveFile`]), swap symlinks ([`SymlinkSwap`]),
 //! hard-link from a content store ([`LinkFromStore`]), swap by
@@ -19,6 +20,7 @@
 
 mod action;
 mod chmod;
+mod copy_tree;
 mod directory;
 mod exchange;
 mod failure;
@@ -48,6 +50,7 @@ pub use action::{
     Action, LockKind, RemoveStyle, Scripted, SymlinkHow, TmpName, WriteHow, RIMRAF_RETRIES,
 };
 pub use chmod::Chmod;
+pub use copy_tree::CopyTree;
 pub use directory::CreateDir;
 pub use exchange::ExchangeIn;
 pub use failure::Failure;
@@ -72,4 +75,4 @@ pub use symlink::SymlinkSwap;
 pub use tempfile::TempfileWrite;
 pub use uninstall::{PipUninstall, Stashed};
 pub use voice::{Dialect, Voice};
-pub use write::WriteFile;
+pub use write::{WriteErrors, WriteFile};

@@ -1,5 +1,7 @@
 //! Writing one file: in place, exclusively, or through a temporary file
-//! renamed over the target.
+//! renamed over the target; optionally with the open's mode, a `chmod`
+//! after the close, and the error handling of pip's writers
+//! ([`WriteErrors`]).
 
 use std::sync::Arc;
 
@@ -7,14 +9,33 @@ use super::{Failure, Next, Primitive, TmpName, WriteHow};
 use crate::content::Blob;
 use crate::op::{Errno, Fd, Kind, Op, OpResult, OpenFlags, Value};
 
+/// How a write treats the errors of the calls after its `open`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WriteErrors {
+    /// Every failed call ends the write with its failure.
+    #[default]
+    Fail,
+    /// As `Fail`, but the result of `close` is not looked at (Python's
+    /// `with open(...)` in pip's wheel installer: the close is not checked).
+    UncheckedClose,
+    /// `py_compile`'s atomic `.pyc` write, whose every OSError pip
+    /// swallows: a failed `write` or `close` goes on regardless, a failed
+    /// `rename` unlinks the temporary file, then the write ends failed.
+    BestEffort,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Phase {
     Open,
     Write(Fd),
     Close(Fd),
+    Chmod,
     Rename,
+    /// The rename failed with this; the temporary file is unlinked.
+    UnlinkTemp(Box<Failure>),
     Done,
-    Failed(Failure),
+    /// Boxed: a write in progress stays small, and jobs move it per op.
+    Failed(Box<Failure>),
 }
 
 /// A file write in progress.
@@ -25,6 +46,14 @@ pub struct WriteFile {
     written: Arc<str>,
     content: Arc<Blob>,
     how: WriteHow,
+    flags: OpenFlags,
+    /// The mode passed to `open`.
+    open_mode: u32,
+    /// A `chmod` of the written file after the close (before the rename).
+    chmod_after_close: Option<u32>,
+    /// No `write` call for empty content: open, then close.
+    skip_empty_write: bool,
+    errors: WriteErrors,
     phase: Phase,
 }
 
@@ -39,41 +68,141 @@ impl WriteFile {
             }
             WriteHow::InPlace | WriteHow::Exclusive | WriteHow::Tempfile { .. } => path.clone(),
         };
+        let flags = match how {
+            WriteHow::Exclusive => OpenFlags::CREATE_NEW,
+            WriteHow::InPlace | WriteHow::Atomic(_) | WriteHow::Tempfile { .. } => {
+                OpenFlags::CREATE_TRUNC
+            }
+        };
+        WriteFile::build(path, written, content, how, flags)
+    }
+
+    fn build(
+        path: &Arc<str>,
+        written: Arc<str>,
+        content: &Arc<Blob>,
+        how: WriteHow,
+        flags: OpenFlags,
+    ) -> WriteFile {
         WriteFile {
             path: path.clone(),
             written,
             content: content.clone(),
             how,
+            flags,
+            open_mode: 0o644,
+            chmod_after_close: None,
+            skip_empty_write: false,
+            errors: WriteErrors::Fail,
             phase: Phase::Open,
         }
     }
 
-    fn flags(&self) -> OpenFlags {
-        match self.how {
-            WriteHow::Exclusive => OpenFlags::CREATE_NEW,
-            WriteHow::InPlace | WriteHow::Atomic(_) | WriteHow::Tempfile { .. } => {
-                OpenFlags::CREATE_TRUNC
-            }
+    /// Writes `content` to the temporary file `tmp`, created with `O_EXCL`
+    /// (`mkstemp`, or `py_compile`'s `<pyc>.<id>`), then renames it over
+    /// `path`.
+    pub fn through_exclusive_temp(tmp: &Arc<str>, path: &Arc<str>, content: &Arc<Blob>) -> Self {
+        let how = WriteHow::Atomic(TmpName::Unique);
+        WriteFile::build(path, tmp.clone(), content, how, OpenFlags::CREATE_NEW)
+    }
+
+    /// Writes `content` to the temporary file `tmp`, opened
+    /// `O_CREAT|O_TRUNC` (a fixed name such as portage's `<path>#new`),
+    /// then renames it over `path`.
+    pub fn through_temp(tmp: &Arc<str>, path: &Arc<str>, content: &Arc<Blob>) -> WriteFile {
+        let how = WriteHow::Atomic(TmpName::Unique);
+        WriteFile::build(path, tmp.clone(), content, how, OpenFlags::CREATE_TRUNC)
+    }
+
+    /// The same write with `mode` passed to `open` (0644 unless told).
+    pub fn with_open_mode(mut self, mode: u32) -> WriteFile {
+        self.open_mode = mode;
+        self
+    }
+
+    /// The same write with a `chmod(mode)` of the written file after its
+    /// close, before any rename (pip's executables, its `tempfile`s).
+    pub fn with_chmod_after_close(mut self, mode: Option<u32>) -> WriteFile {
+        self.chmod_after_close = mode;
+        self
+    }
+
+    /// The same write without a `write` call when the content is empty
+    /// (Python writes nothing for an empty string).
+    pub fn skipping_empty_write(mut self) -> WriteFile {
+        self.skip_empty_write = true;
+        self
+    }
+
+    /// The same write with these error rules.
+    pub fn with_errors(mut self, errors: WriteErrors) -> WriteFile {
+        self.errors = errors;
+        self
+    }
+
+    /// The write's progress alone, for a job whose own position already
+    /// names the file and the way it is written (hashing the paths and
+    /// the content again would only cost).
+    pub fn progress_key(&self) -> impl std::hash::Hash + '_ {
+        &self.phase
+    }
+
+    fn after_close(&self) -> Phase {
+        if self.chmod_after_close.is_some() {
+            Phase::Chmod
+        } else {
+            self.after_chmod()
+        }
+    }
+
+    fn after_chmod(&self) -> Phase {
+        if self.written != self.path {
+            Phase::Rename
+        } else {
+            Phase::Done
         }
     }
 
     fn fail(&mut self, syscall: &'static str, errno: Errno) {
         let failure = Failure::new(syscall, errno, &self.written);
-        self.phase = Phase::Failed(match syscall {
+        self.phase = Phase::Failed(Box::new(match syscall {
             "open" => failure.writing(),
             _ => failure,
-        });
+        }));
     }
 }
 
 impl Primitive for WriteFile {
     fn next(&mut self, _probe: &dyn Fn(&str) -> Option<Kind>) -> Next {
-        let path = self.written.clone();
+        self.offer(self.written.clone())
+    }
+
+    fn complete(&mut self, result: &OpResult) {
+        self.take_result(result)
+    }
+}
+
+impl WriteFile {
+    /// [`Primitive::complete`] with the result of the op whose path is
+    /// `done`, then [`Primitive::next`]: the op's path is moved into the
+    /// next op rather than counted again (a job's hot path: pip writes
+    /// every file of a wheel this way).
+    pub fn advance(&mut self, done: Arc<str>, result: &OpResult) -> Next {
+        self.take_result(result);
+        if Arc::ptr_eq(&done, &self.written) {
+            self.offer(done)
+        } else {
+            self.offer(self.written.clone())
+        }
+    }
+
+    /// The next op, on `path` (the file written).
+    fn offer(&self, path: Arc<str>) -> Next {
         match &self.phase {
             Phase::Open => Next::Op(Op::Open {
                 path,
-                flags: self.flags(),
-                mode: 0o644,
+                flags: self.flags,
+                mode: self.open_mode,
             }),
             Phase::Write(fd) => Next::Op(Op::Write {
                 fd: *fd,
@@ -81,28 +210,49 @@ impl Primitive for WriteFile {
                 blob: self.content.clone(),
             }),
             Phase::Close(fd) => Next::Op(Op::Close { fd: *fd, path }),
+            Phase::Chmod => Next::Op(Op::Chmod {
+                path,
+                mode: self.chmod_after_close.unwrap_or(0o644),
+            }),
             Phase::Rename => Next::Op(Op::Rename {
                 from: path,
                 to: self.path.clone(),
             }),
+            Phase::UnlinkTemp(_) => Next::Op(Op::Unlink { path }),
             Phase::Done => Next::Done,
-            Phase::Failed(f) => Next::Fail(f.clone()),
+            Phase::Failed(f) => Next::Fail((**f).clone()),
         }
     }
 
-    fn complete(&mut self, result: &OpResult) {
+    fn take_result(&mut self, result: &OpResult) {
+        let lenient = self.errors == WriteErrors::BestEffort;
         match (&self.phase, result) {
+            (Phase::Open, Ok(Value::Fd(fd)))
+                if self.skip_empty_write && self.content.is_empty() =>
+            {
+                self.phase = Phase::Close(*fd)
+            }
             (Phase::Open, Ok(Value::Fd(fd))) => self.phase = Phase::Write(*fd),
+            // An open that hands back no descriptor wrote nothing to close.
+            (Phase::Open, Ok(_)) => self.phase = Phase::Done,
             (Phase::Open, Err(e)) => self.fail("open", *e),
             (Phase::Write(fd), Ok(_)) => self.phase = Phase::Close(*fd),
+            (Phase::Write(fd), Err(_)) if lenient => self.phase = Phase::Close(*fd),
             (Phase::Write(_), Err(e)) => self.fail("write", *e),
-            (Phase::Close(_), Ok(_)) if self.written != self.path => self.phase = Phase::Rename,
-            (Phase::Close(_), Ok(_)) | (Phase::Rename, Ok(_)) => self.phase = Phase::Done,
-            (Phase::Close(_), Err(e)) => self.fail("close", *e),
+            (Phase::Close(_), Err(e)) if self.errors == WriteErrors::Fail => self.fail("close", *e),
+            (Phase::Close(_), _) => self.phase = self.after_close(),
+            (Phase::Chmod, Ok(_)) => self.phase = self.after_chmod(),
+            (Phase::Chmod, Err(e)) => self.fail("chmod", *e),
+            (Phase::Rename, Ok(_)) => self.phase = Phase::Done,
             (Phase::Rename, Err(e)) => {
-                let failure = Failure::between("rename", *e, &self.written, &self.path);
-                self.phase = Phase::Failed(failure);
+                let failure = Box::new(Failure::between("rename", *e, &self.written, &self.path));
+                self.phase = if lenient {
+                    Phase::UnlinkTemp(failure)
+                } else {
+                    Phase::Failed(failure)
+                };
             }
+            (Phase::UnlinkTemp(failure), _) => self.phase = Phase::Failed(failure.clone()),
             (phase, result) => unreachable!("{phase:?} handed {result:?}"),
         }
     }
@@ -162,5 +312,145 @@ mod tests {
         let b = WriteFile::new(&"bin/sbang".into(), &blob, how, "b");
         assert_eq!(a.written, b.written);
         assert_eq!(&*a.written, "bin/sbang.tmp");
+    }
+
+    /// pip's write of an executable from a wheel: `open(O_CREAT|O_TRUNC,
+    /// 0666)`, write, close, then `chmod(0755)`; the file ends executable.
+    #[test]
+    fn a_chmod_after_close_follows_the_close_with_its_mode() {
+        let mut fs = model_with(&["bin/x"]);
+        let blob = Blob::new(b"#!".to_vec());
+        let mut w = WriteFile::new(&"bin/tool".into(), &blob, WriteHow::InPlace, "")
+            .with_open_mode(0o666)
+            .with_chmod_after_close(Some(0o755))
+            .with_errors(WriteErrors::UncheckedClose);
+        assert_eq!(
+            w.next(&|_| None),
+            Next::Op(Op::Open {
+                path: "bin/tool".into(),
+                flags: OpenFlags::CREATE_TRUNC,
+                mode: 0o666,
+            })
+        );
+        let (ops, end) = run_on(&mut fs, &mut w);
+        assert_eq!(end, Next::Done);
+        assert_eq!(
+            ops,
+            [
+                "open bin/tool",
+                "write bin/tool",
+                "close bin/tool",
+                "chmod bin/tool"
+            ]
+        );
+        assert_eq!(
+            w.next(&|_| None),
+            Next::Done,
+            "a finished write offers nothing more"
+        );
+    }
+
+    /// pip's metadata `tempfile`: opened `O_EXCL` 0600 under its own name,
+    /// nothing written for empty content, chmod 0644, renamed over.
+    #[test]
+    fn an_exclusive_temporary_file_is_chmodded_then_renamed_without_a_write_of_nothing() {
+        let mut fs = model_with(&["d.dist-info/METADATA"]);
+        let blob = Blob::new(Vec::new());
+        let mut w = WriteFile::through_exclusive_temp(
+            &"d.dist-info/RECORDab.tmp".into(),
+            &"d.dist-info/RECORD".into(),
+            &blob,
+        )
+        .with_open_mode(0o600)
+        .with_chmod_after_close(Some(0o644))
+        .skipping_empty_write();
+        assert_eq!(
+            w.next(&|_| None),
+            Next::Op(Op::Open {
+                path: "d.dist-info/RECORDab.tmp".into(),
+                flags: OpenFlags::CREATE_NEW,
+                mode: 0o600,
+            })
+        );
+        let (ops, end) = run_on(&mut fs, &mut w);
+        assert_eq!(end, Next::Done);
+        assert_eq!(
+            ops,
+            [
+                "open d.dist-info/RECORDab.tmp",
+                "close d.dist-info/RECORDab.tmp",
+                "chmod d.dist-info/RECORDab.tmp",
+                "rename d.dist-info/RECORDab.tmp",
+            ]
+        );
+        assert!(fs.inode_of("d.dist-info/RECORD").is_some());
+    }
+
+    /// `py_compile`'s best effort: a failed write still closes and
+    /// renames, and a failed rename unlinks the temporary file before the
+    /// write ends failed; strict writes stop at the first failure.
+    #[test]
+    fn a_best_effort_write_goes_on_after_errors_and_unlinks_its_temporary_file() {
+        let blob = Blob::new(b"pyc".to_vec());
+        let start =
+            || WriteFile::through_exclusive_temp(&"c/a.pyc.1".into(), &"c/a.pyc".into(), &blob);
+        let fd: Fd = 3;
+        let results = [
+            Ok(Value::Fd(fd)),
+            Err(Errno::EBADF),
+            Err(Errno::EBADF),
+            Err(Errno::ENOENT),
+            Ok(Value::Unit),
+        ];
+        let mut w = start().with_errors(WriteErrors::BestEffort);
+        let mut ops = Vec::new();
+        for result in &results {
+            let Next::Op(op) = w.next(&|_| None) else {
+                panic!("an op is left")
+            };
+            ops.push(op.to_string());
+            w.complete(result);
+        }
+        let Next::Fail(f) = w.next(&|_| None) else {
+            panic!("the rename failed")
+        };
+        assert_eq!((f.syscall, f.errno), ("rename", Errno::ENOENT));
+        let expected: Vec<String> = [
+            Op::Open {
+                path: "c/a.pyc.1".into(),
+                flags: OpenFlags::CREATE_NEW,
+                mode: 0o644,
+            },
+            Op::Write {
+                fd,
+                path: "c/a.pyc.1".into(),
+                blob: blob.clone(),
+            },
+            Op::Close {
+                fd,
+                path: "c/a.pyc.1".into(),
+            },
+            Op::Rename {
+                from: "c/a.pyc.1".into(),
+                to: "c/a.pyc".into(),
+            },
+            Op::Unlink {
+                path: "c/a.pyc.1".into(),
+            },
+        ]
+        .iter()
+        .map(|op| op.to_string())
+        .collect();
+        assert_eq!(ops, expected);
+
+        let mut strict = start();
+        strict.next(&|_| None);
+        strict.complete(&results[0]);
+        strict.next(&|_| None);
+        strict.complete(&results[1]);
+        let Next::Fail(f) = strict.next(&|_| None) else {
+            panic!("a strict write stops")
+        };
+        assert_eq!((f.syscall, f.errno), ("write", Errno::EBADF));
     }
 }

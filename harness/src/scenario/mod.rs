@@ -19,6 +19,7 @@ mod line_index;
 mod payload;
 mod python_version;
 mod record;
+mod recovery;
 mod script_steps;
 mod toml_format;
 pub(crate) mod toml_quote;
@@ -32,6 +33,7 @@ pub use glob::Glob;
 pub use payload::{load_payload_toml, PayloadEntry, PayloadKind};
 pub use python_version::{version_of_wheels, wheel_versions, PythonVersion};
 pub use record::parse_record;
+pub use recovery::{Recovery, Rerun};
 pub use toml_format::{load, parse, FileSource};
 pub use wheel::{read_wheel, read_wheel_with, WheelCheck};
 
@@ -240,6 +242,9 @@ pub struct Scenario {
     pub strategies: Vec<crate::strategy::DeclaredStrategy>,
     /// What `prefixrace corpus` should find (the `[expect]` table), if anything.
     pub expectation: Option<Expectation>,
+    /// What the user does after a crash (the `[recovery]` table), for
+    /// `--faults crash`.
+    pub recovery: Recovery,
 }
 
 /// Gives packages that share a name, as the same wheel given twice on the
@@ -274,6 +279,7 @@ impl Scenario {
             origin: Origin::Code,
             strategies: Vec::new(),
             expectation: None,
+            recovery: Recovery::default(),
         }
     }
 

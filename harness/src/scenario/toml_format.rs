@@ -43,6 +43,10 @@
 //! name = "my-merge"
 //! steps = ["stage", "compile", { step = "copy", on-exist = "merge" }]
 //!
+//! [recovery]                                  # optional: the rerun after a crash (--faults crash)
+//! rerun = "failed"                            # or "all"; see recovery.rs
+//! strategy = "pip"                            # rerun the installs under this strategy
+//!
 //! [expect]                                    # optional: what `prefixrace corpus` should find
 //! verdict = "fail"                            # see expectation.rs for every key
 //! strategy = "staged-copy"
@@ -59,6 +63,7 @@ use super::budget::ScenarioBudget;
 use super::expectation::RawExpectation;
 use super::line_index::LineIndex;
 use super::payload::{convert_files, RawFile};
+use super::recovery::RawRecovery;
 use super::{
     validate_module_name, Activity, Glob, Origin, Package, Scenario, DEFAULT_PREFIX,
     DEFAULT_PYTHON_TAG, DEFAULT_SITE_PACKAGES,
@@ -90,6 +95,8 @@ struct RawScenario {
     strategies: Vec<RawStrategy>,
     #[serde(default)]
     expect: Option<RawExpectation>,
+    #[serde(default)]
+    recovery: Option<RawRecovery>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -649,6 +656,10 @@ pub fn parse(file: &str, bytes: &[u8], source: &dyn FileSource) -> Result<Scenar
     if let Some(expect) = raw.expect {
         let is_strategy = |name: &str| crate::strategy::scenario_strategy(name, &s).is_ok();
         s.expectation = Some(expect.check(file, &line_index, &is_strategy)?);
+    }
+    if let Some(recovery) = raw.recovery {
+        let is_strategy = |name: &str| crate::strategy::scenario_strategy(name, &s).is_ok();
+        s.recovery = recovery.check(file, &line_index, &is_strategy)?;
     }
     s.origin = Origin::Code;
     Ok(s)
