@@ -363,7 +363,14 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
     let deadline = options.time_limit.map(|limit| started + limit);
-    let pass = crate::crash::explore_crashes(setup, &oracle, &executions, &pool, deadline)?;
+    let pass = crate::crash::explore_crashes(
+        setup,
+        &oracle,
+        &executions,
+        &pool,
+        deadline,
+        options.faults.every_execution,
+    )?;
     ex.faults = Some(pass.counts);
     if ex.stopped.is_none() {
         ex.stopped = pass.stopped;

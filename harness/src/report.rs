@@ -459,11 +459,15 @@ fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(f) = &ex.faults {
         out.push_str(&format!(
-            "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable\n",
+            "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable{}\n",
             thousands(f.tried),
             thousands(f.distinct),
             thousands(f.recovered),
-            thousands(f.unrecoverable)
+            thousands(f.unrecoverable),
+            match f.complete {
+                true => "",
+                false => " (up to the first execution with an unrecoverable one; crash:all tries every execution's)",
+            }
         ));
     }
     if let Some(d) = &ex.directed {

@@ -122,52 +122,44 @@ fn crash_reports_are_the_same_with_one_thread_or_two() {
 
 #[test]
 fn bad_crash_input_is_refused_with_one_line() {
-    refused(
-        &[
-            "explore",
-            "scenarios/sage-32361.toml",
-            "--strategy",
-            "staged-copy",
-            "--faults",
-            "enospc",
-        ],
-        &["--faults", "not modelled yet"],
-    );
-    refused(
-        &[
-            "explore",
-            "scenarios/sage-32361.toml",
-            "--strategy",
-            "staged-copy",
-            "--faults",
-            "crash",
-            "--fs",
-            "real",
-        ],
-        &["--faults crash runs on the model"],
-    );
-    refused(
-        &[
-            "replay",
-            "scenarios/sage-32361.toml",
-            "--strategy",
-            "staged-copy",
-            "--token",
-            "t1.AAc.k9.1",
-        ],
-        &["crash point names job 9"],
-    );
-    refused(
-        &[
-            "replay",
-            "scenarios/sage-32361.toml",
-            "--strategy",
-            "staged-copy",
-            "--token",
-            "t1.AAc.kx",
-        ],
-        &["--token", "crash point"],
-    );
+    let explore = [
+        "explore",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "staged-copy",
+    ];
+    let replay = [
+        "replay",
+        "scenarios/sage-32361.toml",
+        "--strategy",
+        "staged-copy",
+    ];
+    let cases: [(&[&str], &[&str], &[&str]); 4] = [
+        (
+            &explore,
+            &["--faults", "enospc"],
+            &["--faults", "not modelled yet"],
+        ),
+        (
+            &explore,
+            &["--faults", "crash", "--fs", "real"],
+            &["--faults crash runs on the model"],
+        ),
+        (
+            &replay,
+            &["--token", "t1.AAc.k9.1"],
+            &["crash point names job 9"],
+        ),
+        (
+            &replay,
+            &["--token", "t1.AAc.kx"],
+            &["--token", "crash point"],
+        ),
+    ];
+    for (command, extra, expected) in cases {
+        let args: Vec<&str> = command.iter().chain(extra).copied().collect();
+        refused(&args, expected);
+    }
 }
 
 /// The same from `cargo test`, through the library's [`Check`].
@@ -175,7 +167,7 @@ fn bad_crash_input_is_refused_with_one_line() {
 fn check_with_crash_faults_proves_the_staged_cp_and_finds_the_stale_lock() {
     use prefixrace::crash::Faults;
     use prefixrace::Check;
-    let crash = Faults { crash: true };
+    let crash = Faults::CRASH;
     let root = cli_support::root();
     let scenario = root.join("scenarios/cython-alone.toml");
     let report = Check::scenario(&scenario)

@@ -134,6 +134,19 @@ fn bad_input_is_one_line_and_exit_2() {
         vec!["run", "--prefix", p, "--scheduler", "bogus", "--", "true"],
         vec!["run", "--prefix", p, "--executions", "0", "--", "true"],
         vec!["run", "--prefix", p, "--stage", p, "--", "true"],
+        vec!["run", "--prefix", p, "--kill", "A", "--", "true"],
+        vec!["run", "--prefix", p, "--kill", "a@1", "--", "true"],
+        vec!["run", "--prefix", p, "--kill", "B@1", "--", "true"],
+        // A kill point the job never reaches: it ends first.
+        vec![
+            "run",
+            "--prefix",
+            p,
+            "--kill",
+            "A@5",
+            "--",
+            "mkdir \"$PREFIX/d\"",
+        ],
     ];
     for args in cases {
         let out = prefixrace().args(&args).output().unwrap();

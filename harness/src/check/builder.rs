@@ -49,7 +49,7 @@ impl Check {
         self
     }
 
-    /// Faults to inject: with [`crate::crash::Faults`] `{ crash: true }`,
+    /// Faults to inject: with [`crate::crash::Faults::CRASH`],
     /// every op of every passing execution is also a crash point, and the
     /// check fails (class `unrecoverable`) when rerunning the build does
     /// not bring the prefix back (see `docs/faults.md`).

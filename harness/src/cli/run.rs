@@ -3,7 +3,7 @@
 //!
 //! `prefixrace run --prefix DIR [--stage DIR] [--scheduler random] [--seed S]
 //! [--executions N] [--token T [--execution K]] [--trace] [--timeout SECONDS]
-//! [--format text|json] [--fail-on REGEX]... [--volatile GLOB]...
+//! [--format text|json] [--fail-on REGEX]... [--volatile GLOB]... [--kill JOB@K]
 //! -- 'cmd A' -- 'cmd B' [--timeout SECONDS]`
 
 use std::io::Write;
@@ -17,7 +17,9 @@ use serde_json::json;
 use super::Format;
 use prefixrace::internals::fs::FsKind;
 use prefixrace::internals::gate::guide::GuideReport;
+use prefixrace::internals::gate::kill::KillPoint;
 use prefixrace::internals::gate::model_step::ModelStep;
+use prefixrace::internals::gate::recovery::{verdict, with_recovery, Recovery};
 use prefixrace::internals::gate::runner::trace_lines;
 use prefixrace::internals::gate::verdict::label;
 use prefixrace::internals::gate::{
@@ -99,6 +101,13 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Kill command JOB (A, B, …) with SIGKILL, its whole process group,
+    /// once K of its gated syscalls have been released; the others run on,
+    /// then every command that did not exit 0 is rerun alone, in order, on
+    /// the prefix as left, and the recovered prefix is judged against the
+    /// serial reference (recovered or unrecoverable).
+    #[arg(long, value_name = "JOB@K")]
+    pub kill: Option<String>,
     /// The commands, each after its own `--`: -- 'cmd A' -- 'cmd B'.
     #[arg(last = true, allow_hyphen_values = true, num_args = 0..)]
     pub commands: Vec<String>,
@@ -219,6 +228,28 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
                 .map_err(|e| Error::Usage(crate_one_line(&format!("--fail-on {r:?}: {e}"))))
         })
         .collect::<Result<Vec<_>>>()?;
+    let kill = match &args.kill {
+        Some(k) => {
+            let point: KillPoint = k.parse().map_err(|e| Error::Usage(format!("--kill {e}")))?;
+            if point.job >= commands.len() {
+                return Err(Error::Usage(format!(
+                    "--kill {point}: there is no command {} (the commands are {})",
+                    label(point.job),
+                    (0..commands.len())
+                        .map(label)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            if args.model.is_some() {
+                return Err(Error::Usage(
+                    "--kill cannot follow a model token (--model): kill on a schedule of the gate's own".into(),
+                ));
+            }
+            Some(point)
+        }
+        None => None,
+    };
     let spec = RunSpec {
         prefix,
         stage,
@@ -237,6 +268,7 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         timeout: Duration::from_secs_f64(seconds),
         execution: args.execution,
         guide,
+        kill,
     };
     Ok((spec, model))
 }
@@ -329,6 +361,13 @@ fn replay_command(args: &RunArgs, spec: &RunSpec, entropy: u64, token: &str) -> 
     if args.strict_pycache {
         parts.push("--strict-pycache".into());
     }
+    if let Some(k) = &spec.kill {
+        parts.extend(["--kill".into(), k.to_string()]);
+        // A rerun that waits for ever is judged at the timeout: keep it.
+        if spec.timeout != gate::runner::DEFAULT_TIMEOUT {
+            parts.extend(["--timeout".into(), spec.timeout.as_secs_f64().to_string()]);
+        }
+    }
     parts.extend([
         "--seed".into(),
         spec.seed.to_string(),
@@ -359,10 +398,21 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     gate::interrupt::install().map_err(|e| Error::io("signal handlers", &e))?;
     gate::adopt_orphans().map_err(|e| Error::Usage(e.to_string()))?;
     let mut traces = Vec::new();
+    let mut killed: Option<KilledRun> = None;
     let text = args.format == Format::Text;
     let trace = args.trace;
     let mut observe = |e: &ExecutionReport| {
-        let lines = trace_lines(&e.traced);
+        if let Some(r) = &e.recovery {
+            killed = Some(KilledRun {
+                token: e.traced.schedule.token(),
+                entropy: e.entropy,
+                recovery: r.clone(),
+            });
+        }
+        let mut lines = trace_lines(&e.traced);
+        if let Some(r) = &e.recovery {
+            lines = with_recovery(lines, r);
+        }
         if trace && text {
             say(&format!(
                 "execution {} ({}):",
@@ -404,11 +454,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     };
     match args.format {
         Format::Text => say(&super::style::paint_verdicts(
-            text_report(args, &spec, model.as_ref(), &report).trim_end(),
+            text_report(args, &spec, model.as_ref(), &report, killed.as_ref()).trim_end(),
             super::style::stdout_colored(),
         )),
         Format::Json => {
-            let mut j = json_report(args, &spec, model.as_ref(), &report);
+            let mut j = json_report(args, &spec, model.as_ref(), &report, killed.as_ref());
             if trace {
                 j["executions_traced"] = json!(traces);
             }
@@ -476,16 +526,61 @@ fn what(spec: &RunSpec, model: Option<&ModelRun>) -> String {
     }
 }
 
+/// The last killed execution of a `--kill` run: its token, its entropy and
+/// its recovery.
+struct KilledRun {
+    token: String,
+    entropy: u64,
+    recovery: Recovery,
+}
+
+/// The kill and the recovery, in lines of the report.
+fn recovery_text(r: &Recovery) -> String {
+    let k = &r.killed;
+    let last = r.last.as_ref().map_or("none".to_string(), |c| {
+        let outcome = c.outcome.map_or("?".to_string(), |o| o.to_string());
+        format!("{} = {outcome}", c.call)
+    });
+    let mut out = format!(
+        "  killed: {} after {} (its last: {last}), before {}\n",
+        label(k.point.job),
+        count(k.point.after as u64, "gated syscall", "gated syscalls"),
+        k.before
+    );
+    if r.reruns.is_empty() {
+        out.push_str("  recovery: nothing to rerun (every command exited 0)\n");
+    }
+    for rerun in &r.reruns {
+        out.push_str(&format!(
+            "  recovery: reran {}: exited {}\n",
+            label(rerun.job),
+            rerun.run().status
+        ));
+        for line in rerun.run().stderr.lines().take(5) {
+            out.push_str(&format!("  {} (rerun) stderr: {line}\n", label(rerun.job)));
+        }
+    }
+    out
+}
+
 fn text_report(
     args: &RunArgs,
     spec: &RunSpec,
     model: Option<&ModelRun>,
     report: &RunReport,
+    killed: Option<&KilledRun>,
 ) -> String {
     let mut out = String::new();
     out.push_str(&format!("prefixrace run: {}\n", what(spec, model)));
     for (i, c) in spec.commands.iter().enumerate() {
         out.push_str(&format!("  {}: {c}\n", label(i)));
+    }
+    if let Some(k) = &spec.kill {
+        out.push_str(&format!(
+            "kill: {} after {}, then rerun what did not exit 0\n",
+            label(k.job),
+            count(k.after as u64, "gated syscall", "gated syscalls")
+        ));
     }
     out.push_str(&format!(
         "serial reference: {} gated syscalls, {} paths in the prefix\n",
@@ -520,18 +615,52 @@ fn text_report(
                 String::new()
             }
         )),
-        (None, None) => out.push_str(&format!(
-            "PASS: {}, no failure\n",
-            count(report.executions, "execution", "executions")
-        )),
+        (None, None) => match killed {
+            Some(k) => {
+                out.push_str(&recovery_text(&k.recovery));
+                out.push_str(&format!(
+                    "PASS: {}, recovered: after the rerun the prefix equals the serial reference\n",
+                    count(report.executions, "execution", "executions")
+                ));
+                out.push_str(&format!("token: {}\n", k.token));
+                out.push_str(&format!(
+                    "replay: {}\n",
+                    replay_command(args, spec, k.entropy, &k.token)
+                ));
+            }
+            None => out.push_str(&format!(
+                "PASS: {}, no failure\n",
+                count(report.executions, "execution", "executions")
+            )),
+        },
         (Some(f), _) => {
             let token = f.traced.schedule.token();
             out.push_str(&format!(
-                "FAIL: execution {} of {} ({} decisions)\n",
+                "FAIL: execution {} of {} ({} decisions){}\n",
                 f.index,
                 report.executions,
-                f.traced.schedule.choices.len()
+                f.traced.schedule.choices.len(),
+                if f.recovery.is_some() {
+                    ": unrecoverable"
+                } else {
+                    ""
+                }
             ));
+            if let Some(r) = &f.recovery {
+                out.push_str(&recovery_text(r));
+            }
+            let rerun = |job: &str| {
+                f.recovery
+                    .as_ref()
+                    .is_some_and(|r| r.reruns.iter().any(|x| label(x.job) == job))
+            };
+            let who = |job: &str| {
+                if rerun(job) {
+                    format!("{job} (rerun)")
+                } else {
+                    job.to_string()
+                }
+            };
             if let Some(p) = &f.plan {
                 out.push_str(&format!("  directed: {p}\n"));
             }
@@ -541,10 +670,10 @@ fn text_report(
             for finding in &f.findings {
                 match finding {
                     Finding::ExitStatus { job, status } => {
-                        out.push_str(&format!("  {job} exited with status {status}\n"))
+                        out.push_str(&format!("  {} exited with status {status}\n", who(job)))
                     }
                     Finding::Stderr { job, line } => {
-                        out.push_str(&format!("  {job} printed: {line}\n"))
+                        out.push_str(&format!("  {} printed: {line}\n", who(job)))
                     }
                     Finding::Tree { diff } => {
                         out.push_str("  the prefix differs from the serial reference:\n");
@@ -565,6 +694,13 @@ fn text_report(
                 replay_command(args, spec, f.entropy, &token)
             ));
         }
+    }
+    if let (None, Some(_), Some(k)) = (&report.failure, &report.coverage, &spec.kill) {
+        out.push_str(&format!(
+            "  every execution had {} killed after {} and was recovered by the rerun\n",
+            label(k.job),
+            count(k.after as u64, "gated syscall", "gated syscalls")
+        ));
     }
     out
 }
@@ -677,11 +813,33 @@ fn guided_json(m: &ModelRun, g: &GuideReport) -> serde_json::Value {
     })
 }
 
+/// The JSON form of a kill and its recovery.
+fn recovery_json(args: &RunArgs, spec: &RunSpec, k: &KilledRun) -> serde_json::Value {
+    let r = &k.recovery;
+    json!({
+        "killed": label(r.killed.point.job),
+        "after": r.killed.point.after,
+        "last": r.last.as_ref().map(|c| format!(
+            "{} = {}", c.call, c.outcome.map_or("?".to_string(), |o| o.to_string())
+        )),
+        "before": r.killed.before.to_string(),
+        "verdict": verdict(r.recovered),
+        "reruns": r.reruns.iter().map(|x| json!({
+            "job": label(x.job),
+            "status": x.run().status,
+            "stderr": x.run().stderr,
+        })).collect::<Vec<_>>(),
+        "token": k.token,
+        "replay": replay_command(args, spec, k.entropy, &k.token),
+    })
+}
+
 fn json_report(
     args: &RunArgs,
     spec: &RunSpec,
     model: Option<&ModelRun>,
     report: &RunReport,
+    killed: Option<&KilledRun>,
 ) -> serde_json::Value {
     let failure = report.failure.as_ref().map(|f| {
         let token = f.traced.schedule.token();
@@ -729,6 +887,8 @@ fn json_report(
         }),
         "divergence": report.divergence,
         "failure": failure,
+        "kill": spec.kill.map(|k| k.to_string()),
+        "recovery": killed.map(|k| recovery_json(args, spec, k)),
         "guided": match (model, &report.guided) {
             (Some(m), Some(g)) => guided_json(m, g),
             _ => serde_json::Value::Null,

@@ -62,6 +62,10 @@ pub struct FaultCounts {
     pub recovered: u64,
     /// Distinct crash states the rerun did not recover.
     pub unrecoverable: u64,
+    /// True when the crash points of every execution explored were tried
+    /// (false when the pass stopped after the first execution with an
+    /// unrecoverable crash state, or at a time limit).
+    pub complete: bool,
 }
 
 /// The outcome of the crash points of an exploration's executions.
@@ -82,16 +86,19 @@ type RecoveryMemo = Mutex<HashMap<(StateKey, Vec<JobId>), bool>>;
 
 /// The crash points of `executions` (each its 1-based index and schedule,
 /// in order), on the model: every distinct crash state run on, recovered
-/// and judged, on `pool`. Stops after the first execution with a crash
-/// state the rerun does not recover, or at `deadline`.
+/// and judged, on `pool`. Stops at `deadline`, and, unless
+/// `every_execution`, after the first execution with a crash state the
+/// rerun does not recover.
 pub fn explore_crashes(
     setup: &Setup,
     oracle: &Oracle,
     executions: &[(u64, Vec<JobId>)],
     pool: &rayon::ThreadPool,
     deadline: Option<Instant>,
+    every_execution: bool,
 ) -> Result<CrashPass> {
     let mut pass = CrashPass::default();
+    pass.counts.complete = true;
     let mut seen = HashSet::default();
     let memo = RecoveryMemo::default();
     for (done, (execution, choices)) in executions.iter().enumerate() {
@@ -100,6 +107,7 @@ pub fn explore_crashes(
                 "the time limit was reached after the crash points of {done} of {} executions",
                 executions.len()
             ));
+            pass.counts.complete = false;
             break;
         }
         let mut forker = Forker::new(choices, setup.job_count(), &mut seen);
@@ -138,7 +146,8 @@ pub fn explore_crashes(
                 }
             }
         }
-        if pass.first.is_some() {
+        if pass.first.is_some() && !every_execution && done + 1 < executions.len() {
+            pass.counts.complete = false;
             break;
         }
     }

@@ -12,6 +12,7 @@ pub mod live_roots;
 mod lock_probe;
 mod model;
 mod name_limits;
+mod names;
 mod path;
 mod real;
 mod record_locks;

@@ -15,17 +15,16 @@
 //! updated with every change, so two filesystems in the same state have the
 //! same key without walking either.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::chunked::Chunked;
 use super::dir_cache::DirCache;
 use super::fd_table::FdTable;
+use super::names::{Name, Names};
 use super::record_locks::RecordLocks;
 use super::tree::{Entry, Tree};
 use super::Fs;
 use crate::content::{Blob, Content};
-use crate::fast_hash::Fast;
 use crate::limits::{NAME_MAX, PATH_MAX};
 use crate::op::{Errno, Fd, Kind, LockCall, Meta, Op, OpResult, OpenFlags, Value};
 use crate::state_key::{StateHasher, StateKey};
@@ -37,10 +36,6 @@ const ROOT: Ino = 0;
 const MAX_SYMLINK_HOPS: usize = 40;
 /// The file-creation mask the model applies, as in a typical build shell.
 pub const UMASK: u32 = 0o022;
-
-/// A map keyed by entry name. Never iterated into anything ordered without
-/// sorting first.
-type Names<V> = HashMap<Arc<str>, V, Fast>;
 
 #[derive(Clone, Debug)]
 enum Node {
@@ -264,7 +259,7 @@ impl ModelFs {
             }
             key ^= inode.key();
             if let Node::Dir(children) = &inode.node {
-                for (name, child) in children {
+                for (name, child) in children.iter() {
                     key ^= entry_key(inode.ident, name, self.inodes[*child].ident);
                 }
             }
@@ -292,7 +287,7 @@ impl ModelFs {
                 Kind::File => Node::File(blobs(path).map(Content::from_blob).unwrap_or_default()),
                 Kind::Symlink => Node::Symlink(entry.target.clone().unwrap_or_default().into()),
             };
-            fs.link(parent, name, node, entry.mode);
+            fs.link(parent, Name::new(name), node, entry.mode);
         }
         fs
     }
@@ -369,10 +364,10 @@ impl ModelFs {
     /// Makes `name` in directory `parent` point at `child`, replacing what it
     /// named. The name is allocated only when the directory did not hold it
     /// (a name replaced is counted removed under the directory's own copy).
-    fn insert_child(&mut self, parent: Ino, name: &str, child: Ino) {
+    fn insert_child(&mut self, parent: Ino, name: Name<'_>, child: Ino) {
         let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
         if self.keyed {
-            self.key ^= entry_key(pid, name, cid);
+            self.key ^= entry_key(pid, name.as_str(), cid);
         }
         let dir = self.inodes.make_mut(parent);
         let Node::Dir(children) = &mut dir.node else {
@@ -381,7 +376,7 @@ impl ModelFs {
         let old = match children.get_mut(name) {
             Some(slot) => Some(std::mem::replace(slot, child)),
             None => {
-                children.insert(name.into(), child);
+                children.insert_new(name, name.as_str().into(), child);
                 None
             }
         };
@@ -390,8 +385,9 @@ impl ModelFs {
                 Some(count) => *count += 1,
                 None => {
                     // The directory holds the name: the count shares it.
-                    let held = children.get_key_value(name).map(|(held, _)| held.clone());
-                    dir.removed.insert(held.unwrap_or_else(|| name.into()), 1);
+                    let held = children.held_name(name).cloned();
+                    let held = held.unwrap_or_else(|| name.as_str().into());
+                    dir.removed.insert_new(name, held, 1);
                 }
             }
         }
@@ -399,7 +395,7 @@ impl ModelFs {
         if let Some(old) = old {
             self.forget_dirs_through(old);
             if self.keyed {
-                self.key ^= entry_key(pid, name, self.inodes[old].ident);
+                self.key ^= entry_key(pid, name.as_str(), self.inodes[old].ident);
             }
             self.unreach(old);
         }
@@ -417,20 +413,23 @@ impl ModelFs {
     }
 
     /// Removes `name` from directory `parent`.
-    fn remove_child(&mut self, parent: Ino, name: &str) {
+    fn remove_child(&mut self, parent: Ino, name: Name<'_>) {
         let pid = self.inodes[parent].ident;
         let dir = self.inodes.make_mut(parent);
         let Node::Dir(children) = &mut dir.node else {
             return;
         };
-        if let Some((name, old)) = children.remove_entry(name) {
-            let entry = self.keyed.then(|| (pid, name.clone()));
+        if let Some((held, old)) = children.remove(name) {
+            let entry = self.keyed.then(|| (pid, held.clone()));
             // The entry's own name moves into the count: no allocation.
             if !self.keyless {
-                *dir.removed.entry(name).or_default() += 1;
+                match dir.removed.get_mut(name) {
+                    Some(count) => *count += 1,
+                    None => dir.removed.insert_new(name, held, 1),
+                }
             }
-            if let Some((pid, name)) = entry {
-                self.key ^= entry_key(pid, &name, self.inodes[old].ident);
+            if let Some((pid, held)) = entry {
+                self.key ^= entry_key(pid, &held, self.inodes[old].ident);
             }
             self.forget_dirs_through(old);
             self.unreach(old);
@@ -488,7 +487,7 @@ impl ModelFs {
         }
     }
 
-    fn link(&mut self, parent: Ino, name: &str, node: Node, mode: u32) -> Ino {
+    fn link(&mut self, parent: Ino, name: Name<'_>, node: Node, mode: u32) -> Ino {
         let dir = &self.inodes[parent];
         let kind = match node {
             Node::Dir(_) => 0u8,
@@ -499,14 +498,14 @@ impl ModelFs {
             StateKey::default()
         } else {
             let before = dir.removed.get(name).copied().unwrap_or(0);
-            StateKey::of(&(dir.ident, name, kind, before))
+            StateKey::of(&(dir.ident, name.as_str(), kind, before))
         };
         let ino = self.alloc(node, mode, ident);
         self.insert_child(parent, name, ino);
         ino
     }
 
-    fn child(&self, dir: Ino, name: &str) -> Result<Option<Ino>, Errno> {
+    fn child(&self, dir: Ino, name: Name<'_>) -> Result<Option<Ino>, Errno> {
         match &self.inodes[dir].node {
             Node::Dir(children) => Ok(children.get(name).copied()),
             _ => Err(Errno::ENOTDIR),
@@ -559,7 +558,7 @@ impl ModelFs {
                 cur = stack.pop().ok_or(Errno::EXDEV)?;
                 continue;
             }
-            let next = self.child(cur, comp)?.ok_or(Errno::ENOENT)?;
+            let next = self.child(cur, Name::new(comp))?.ok_or(Errno::ENOENT)?;
             if let Node::Symlink(target) = &self.inodes[next].node {
                 if !last || follow_last {
                     *hops += 1;
@@ -672,7 +671,7 @@ impl ModelFs {
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
-        let next = self.child(dir_ino, name)?.ok_or(Errno::ENOENT)?;
+        let next = self.child(dir_ino, Name::new(name))?.ok_or(Errno::ENOENT)?;
         if follow_last && matches!(self.inodes[next].node, Node::Symlink(_)) {
             return self.lookup(path, follow_last);
         }
@@ -706,6 +705,7 @@ impl ModelFs {
 
     fn mkdir(&mut self, path: &str, mode: u32) -> OpResult {
         let (parent, name) = self.cached_parent(path)?;
+        let name = Name::new(name);
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -721,6 +721,7 @@ impl ModelFs {
     fn open(&mut self, path: &str, flags: OpenFlags, mode: u32) -> OpResult {
         let ino = if flags.create {
             let (parent, name) = self.cached_parent(path)?;
+            let name = Name::new(name);
             match self.child(parent, name)? {
                 Some(_) if flags.excl => return Err(Errno::EEXIST),
                 Some(existing) => match &self.inodes[existing].node {
@@ -839,10 +840,12 @@ impl ModelFs {
         if fname.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
+        let fname = Name::new(fname);
         let src = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         if tname.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
+        let tname = Name::new(tname);
         let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
         if src_is_dir && self.is_ancestor(src, tparent) {
             return Err(Errno::EINVAL);
@@ -898,7 +901,9 @@ impl ModelFs {
     /// then the new name (EEXIST), then a directory is refused (EPERM).
     fn hard_link(&mut self, from: &str, to: &str) -> OpResult {
         let (fparent, fname) = self.cached_parent(from)?;
+        let fname = Name::new(fname);
         let (parent, name) = self.cached_parent(to)?;
+        let name = Name::new(name);
         let ino = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
@@ -966,7 +971,9 @@ impl ModelFs {
     /// with an entry below it (EINVAL). The two names swap inodes.
     fn rename_exchange(&mut self, a: &str, b: &str) -> OpResult {
         let (aparent, aname) = self.cached_parent(a)?;
+        let aname = Name::new(aname);
         let (bparent, bname) = self.cached_parent(b)?;
+        let bname = Name::new(bname);
         let aino = self.child(aparent, aname)?.ok_or(Errno::ENOENT)?;
         let bino = self.child(bparent, bname)?.ok_or(Errno::ENOENT)?;
         if aino == bino {
@@ -986,6 +993,7 @@ impl ModelFs {
 
     fn unlink(&mut self, path: &str) -> OpResult {
         let (parent, name) = self.cached_parent(path)?;
+        let name = Name::new(name);
         let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
         if matches!(self.inodes[ino].node, Node::Dir(_)) {
             return Err(Errno::EISDIR);
@@ -1000,6 +1008,7 @@ impl ModelFs {
             return Err(Errno::EINVAL);
         }
         let (parent, name) = self.cached_parent(path)?;
+        let name = Name::new(name);
         let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
         match &self.inodes[ino].node {
             Node::Dir(children) if !children.is_empty() => return Err(Errno::ENOTEMPTY),
@@ -1012,6 +1021,7 @@ impl ModelFs {
 
     fn symlink(&mut self, target: &str, path: &str) -> OpResult {
         let (parent, name) = self.cached_parent(path)?;
+        let name = Name::new(name);
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -1029,7 +1039,7 @@ impl ModelFs {
         let ino = self.cached_lookup(path, true)?;
         match &self.inodes[ino].node {
             Node::Dir(children) => {
-                let mut names: Vec<String> = children.keys().map(|k| k.to_string()).collect();
+                let mut names: Vec<String> = children.iter().map(|(k, _)| k.to_string()).collect();
                 names.sort_unstable();
                 Ok(Value::Names(names))
             }
@@ -1138,7 +1148,7 @@ impl ModelFs {
             return;
         };
         let from = stack.len();
-        for (name, &ino) in children {
+        for (name, &ino) in children.iter() {
             let listed = |subtree| Listed {
                 name,
                 subtree,

@@ -23,10 +23,12 @@ pub mod filter;
 pub mod gate_dpor;
 pub mod guide;
 pub mod interrupt;
+pub mod kill;
 pub mod model_step;
 pub mod picker;
 pub mod races;
 pub mod real_tree;
+pub mod recovery;
 pub mod runner;
 pub mod snapshot;
 pub mod spawn;
@@ -70,6 +72,14 @@ pub enum GateError {
     /// within the timeout; everything was killed.
     #[error("{} did not finish in time", verdict::label(.0.job))]
     Hang(tracer::Hung),
+    /// `--kill JOB@K` was never reached: the job ended first.
+    #[error("--kill {point}: {detail}; nothing was killed")]
+    KillNotReached {
+        /// The kill point asked for.
+        point: kill::KillPoint,
+        /// How far the job got.
+        detail: String,
+    },
     /// Another run holds the prefix, or a killed run left it in a state
     /// that needs the user.
     #[error("{0}")]

@@ -12,9 +12,11 @@ use super::entropy;
 use super::gate_dpor::{Coverage, GateDpor};
 use super::guide::{GuideReport, ModelGuide};
 use super::interrupt;
+use super::kill::KillPoint;
 use super::model_step::ModelStep;
 use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
+use super::recovery::{final_runs, hung_rerun, last_call, to_rerun, Recovery, Rerun};
 use super::snapshot::Snapshot;
 use super::temp_names::TempNames;
 use super::tracer::{run_gated, ExecContext, Released, Traced};
@@ -58,6 +60,9 @@ pub struct RunSpec {
     /// one execution, whose matched calls keep the model's order
     /// (`guide.rs`).
     pub guide: Option<Vec<ModelStep>>,
+    /// Kill a job at this point of every execution, then rerun the commands
+    /// that did not exit 0 and judge the recovered prefix (`recovery.rs`).
+    pub kill: Option<KillPoint>,
 }
 
 /// The default of [`RunSpec::timeout`].
@@ -81,6 +86,9 @@ pub struct ExecutionReport {
     /// The execution whose entropy the commands were fed (what a replay
     /// passes as `--execution`).
     pub entropy: u64,
+    /// With a kill point: the kill and the recovery; `findings` judge the
+    /// recovered execution.
+    pub recovery: Option<Recovery>,
 }
 
 /// The outcome of a run.
@@ -103,6 +111,8 @@ pub struct RunReport {
     /// For a DPOR run: the first step where a replayed prefix was not
     /// followed (`step 12: expected A mkdir(…), found …`).
     pub divergence: Option<String>,
+    /// With a kill point: the kill and recovery of the last execution run.
+    pub recovery: Option<Recovery>,
 }
 
 impl RunSpec {
@@ -185,6 +195,7 @@ fn context(spec: &RunSpec, workdir: &WorkDir, execution: u64) -> Result<ExecCont
         dir,
         entropy_seed: entropy::execution_seed(spec.seed, execution),
         timeout: spec.timeout,
+        kill: None,
     })
 }
 
@@ -213,6 +224,7 @@ fn run_from(
         guided: None,
         coverage: None,
         divergence: None,
+        recovery: None,
     };
     let mut search = (spec.dpor && spec.token.is_none() && spec.guide.is_none())
         .then(|| GateDpor::new(spec.commands.len()));
@@ -258,7 +270,8 @@ fn run_from(
         } else {
             index
         };
-        let ctx = context(spec, workdir, execution)?;
+        let mut ctx = context(spec, workdir, execution)?;
+        ctx.kill = spec.kill;
         let traced = run_gated(&spec.commands, &ctx, &view, picker).map_err(|e| match e {
             GateError::Hang(mut h) => {
                 h.execution = Some(execution);
@@ -286,8 +299,19 @@ fn run_from(
                 });
             }
         }
+        let (jobs, recovery) = match spec.kill {
+            Some(point) => {
+                let (jobs, recovery) = recover(spec, workdir, &view, &traced, point, execution)?;
+                (jobs, Some(recovery))
+            }
+            None => (traced.jobs.clone(), None),
+        };
         let actual = read_tree(&spec.prefix)?;
-        let findings = spec.criteria.judge(&traced.jobs, &reference, &actual);
+        let findings = spec.criteria.judge(&jobs, &reference, &actual);
+        let recovery = recovery.map(|r| Recovery {
+            recovered: findings.is_empty(),
+            ..r
+        });
         let guided = match (&spec.guide, &guide) {
             (Some(steps), Some(g)) => Some(GuideReport::new(
                 steps,
@@ -304,8 +328,10 @@ fn run_from(
             guided,
             branch: branch.as_ref().and_then(|b| b.describe()),
             entropy: execution,
+            recovery,
         };
         observe(&execution);
+        report.recovery.clone_from(&execution.recovery);
         report.executions += 1;
         report.guided.clone_from(&execution.guided);
         if !execution.findings.is_empty() {
@@ -323,6 +349,67 @@ fn run_from(
         });
     }
     Ok(report)
+}
+
+/// After a kill: checks that it happened, reruns every command that did not
+/// exit 0, alone and in command order, on the prefix as it was left, and
+/// returns each command's run as it ended with the recovery (its verdict
+/// still to be set from the findings).
+fn recover(
+    spec: &RunSpec,
+    workdir: &WorkDir,
+    view: &PrefixView,
+    traced: &Traced,
+    point: KillPoint,
+    execution: u64,
+) -> Result<(Vec<super::tracer::JobRun>, Recovery), GateError> {
+    let Some(killed) = traced.killed.clone() else {
+        let made = traced
+            .released
+            .iter()
+            .filter(|r| r.job == point.job)
+            .count();
+        let status = traced.jobs.get(point.job).map_or(-1, |j| j.status);
+        return Err(GateError::KillNotReached {
+            point,
+            detail: format!(
+                "{} made {made} gated syscalls in execution {execution} and exited {status} before the kill point",
+                label(point.job)
+            ),
+        });
+    };
+    let mut reruns = Vec::new();
+    for job in to_rerun(&traced.jobs) {
+        let mut ctx = context(spec, workdir, execution)?;
+        ctx.entropy_seed ^= (job as u64 + 1) << 32;
+        let alone = run_gated(
+            std::slice::from_ref(&spec.commands[job]),
+            &ctx,
+            view,
+            &mut Plain(&mut SerialScheduler),
+        );
+        let mut alone = match alone {
+            Ok(t) => t,
+            Err(GateError::Hang(mut h)) => {
+                h.job = job;
+                reruns.push(hung_rerun(&h, spec.timeout.as_secs_f64()));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for r in &mut alone.released {
+            r.job = job;
+        }
+        reruns.push(Rerun { job, traced: alone });
+    }
+    let jobs = final_runs(&traced.jobs, &reruns);
+    let recovery = Recovery {
+        last: last_call(traced, &killed),
+        killed,
+        reruns,
+        recovered: false,
+    };
+    Ok((jobs, recovery))
 }
 
 /// Runs the commands one after another, in command-line order, each alone

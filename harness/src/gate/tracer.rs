@@ -33,6 +33,7 @@ use super::call::{decode, Call, Outcome, PrefixView};
 use super::entropy;
 use super::filter::Filter;
 use super::interrupt;
+use super::kill::{KillPoint, Killed};
 use super::picker::{Offer, Picker};
 use super::spawn::{spawn, Launch};
 use super::syscalls;
@@ -74,6 +75,8 @@ pub struct Traced {
     pub released: Vec<Released>,
     /// Each command's run, by job.
     pub jobs: Vec<JobRun>,
+    /// The job killed at the context's kill point, when it was reached.
+    pub killed: Option<Killed>,
 }
 
 #[derive(Debug)]
@@ -109,6 +112,9 @@ pub struct ExecContext {
     pub entropy_seed: u64,
     /// How long the execution may take before it is reported as a hang.
     pub timeout: Duration,
+    /// Kill this job's process group once this many of its gated syscalls
+    /// have been released (`kill.rs`).
+    pub kill: Option<KillPoint>,
 }
 
 /// What a command that did not finish in time was doing.
@@ -135,6 +141,7 @@ pub fn run_gated(
     let mut tracer = Tracer::default();
     tracer.entropy_seed = ctx.entropy_seed;
     tracer.urandom = ctx.dir.join("urandom");
+    tracer.kill = ctx.kill;
     entropy::write_urandom_file(&tracer.urandom, ctx.entropy_seed)
         .map_err(|e| GateError::os("entropy file", &e))?;
     let filter = Filter::gate();
@@ -189,6 +196,7 @@ pub fn run_gated(
         },
         released: std::mem::take(&mut tracer.released),
         jobs,
+        killed: tracer.killed.take(),
     })
 }
 
@@ -206,6 +214,10 @@ struct Tracer {
     released: Vec<Released>,
     /// Released calls per job.
     per_job: Vec<usize>,
+    /// Where a job is to be killed.
+    kill: Option<KillPoint>,
+    /// The kill, once done.
+    killed: Option<Killed>,
 }
 
 const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
@@ -302,6 +314,19 @@ impl Tracer {
                     .is_some_and(|r| {
                         r.call == *o.call && r.outcome.is_some_and(|x| (-4095..0).contains(&x.0))
                     });
+            }
+            // The job to kill is parked at the call after its K-th: kill it
+            // there, before any other decision.
+            let kill_now = self.kill.filter(|_| self.killed.is_none()).and_then(|k| {
+                offers
+                    .iter()
+                    .find(|o| o.job == k.job && o.index == k.after)
+                    .map(|o| (k, o.call.clone()))
+            });
+            if let Some((point, before)) = kill_now {
+                self.kill_job(point, before, view)?;
+                pause = Duration::from_micros(10);
+                continue;
             }
             let step = self.choices.len();
             let Some(job) = scheduler.pick(&offers, step) else {
@@ -405,6 +430,45 @@ impl Tracer {
             }
         }
         Some(out)
+    }
+
+    /// Sends `SIGKILL` to the process group of `point.job` and to each of
+    /// its known processes, and waits until all of them are gone, so that
+    /// nothing of it runs past this decision (its descriptors are closed by
+    /// the kernel, as for any killed process).
+    fn kill_job(
+        &mut self,
+        point: KillPoint,
+        before: Call,
+        view: &PrefixView,
+    ) -> Result<(), GateError> {
+        if let Some(root) = self.roots.get(point.job) {
+            let _ = signal::killpg(Pid::from_raw(*root), Signal::SIGKILL);
+        }
+        for (pid, p) in &self.procs {
+            if p.job == point.job {
+                let _ = signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+        }
+        self.killed = Some(Killed {
+            point,
+            before,
+            step: self.released.len(),
+        });
+        while self.procs.values().any(|p| p.job == point.job) {
+            if interrupt::requested() {
+                return Err(GateError::Interrupted);
+            }
+            if interrupt::Deadline::passed() {
+                return Err(GateError::Hang(self.hung()));
+            }
+            match waitpid(None, Some(WaitPidFlag::__WALL)) {
+                Ok(status) => self.handle(status, view)?,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(os("waitpid", e)),
+            }
+        }
+        Ok(())
     }
 
     /// Releases the oldest parked process of `job`.

@@ -1,0 +1,197 @@
+//! A directory's entries by name, each name hashed once per op.
+//!
+//! An op looks its final name up, then removes, inserts or replaces the
+//! entry of that name (a create looks the name up and then links it; a
+//! rename looks both names up, then removes one and inserts the other).
+//! A map keyed by strings hashes the name again for every one of those
+//! calls. Here the caller hashes a name once ([`Name::new`]) and hands the
+//! hashed name to every call, and each entry keeps its hash, so growing a
+//! table hashes nothing and a probe compares hashes before bytes.
+//!
+//! The order of the entries is the table's: everything that lists them
+//! sorts first.
+
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use hashbrown::HashTable;
+
+use crate::fast_hash::Fast;
+
+/// A name and its hash, computed once and handed to every look-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Name<'a> {
+    text: &'a str,
+    hash: u64,
+}
+
+impl<'a> Name<'a> {
+    /// `text` with its hash.
+    pub fn new(text: &'a str) -> Name<'a> {
+        Name {
+            text,
+            hash: Fast::default().hash_one(text),
+        }
+    }
+
+    /// The name itself.
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+}
+
+/// One entry: its name's hash, the name, and what it holds.
+#[derive(Debug, Clone)]
+struct Slot<V> {
+    hash: u64,
+    name: Arc<str>,
+    value: V,
+}
+
+/// Entries by name, never listed in any order that matters without sorting.
+#[derive(Debug, Clone)]
+pub struct Names<V> {
+    table: HashTable<Slot<V>>,
+}
+
+impl<V> Default for Names<V> {
+    fn default() -> Self {
+        Names {
+            table: HashTable::new(),
+        }
+    }
+}
+
+/// A probe's test: the same hash, then the same bytes.
+fn is<V>(name: Name<'_>) -> impl Fn(&Slot<V>) -> bool + '_ {
+    move |slot| slot.hash == name.hash && *slot.name == *name.text
+}
+
+impl<V> Names<V> {
+    /// What `name` holds.
+    pub fn get(&self, name: Name<'_>) -> Option<&V> {
+        self.table.find(name.hash, is(name)).map(|slot| &slot.value)
+    }
+
+    /// What `name` holds, to change.
+    pub fn get_mut(&mut self, name: Name<'_>) -> Option<&mut V> {
+        self.table
+            .find_mut(name.hash, is(name))
+            .map(|slot| &mut slot.value)
+    }
+
+    /// The copy of `name` the map holds, to share it.
+    pub fn held_name(&self, name: Name<'_>) -> Option<&Arc<str>> {
+        self.table.find(name.hash, is(name)).map(|slot| &slot.name)
+    }
+
+    /// Adds `name` (held as `held`, the same text) with `value`; the map
+    /// must not hold `name` yet.
+    pub fn insert_new(&mut self, name: Name<'_>, held: Arc<str>, value: V) {
+        debug_assert!(self.get(name).is_none(), "{} is held already", name.text);
+        debug_assert_eq!(*held, *name.text);
+        let slot = Slot {
+            hash: name.hash,
+            name: held,
+            value,
+        };
+        self.table.insert_unique(name.hash, slot, |slot| slot.hash);
+    }
+
+    /// Takes `name` out: the map's copy of it and what it held.
+    pub fn remove(&mut self, name: Name<'_>) -> Option<(Arc<str>, V)> {
+        let entry = self.table.find_entry(name.hash, is(name)).ok()?;
+        let (slot, _) = entry.remove();
+        Some((slot.name, slot.value))
+    }
+
+    /// How many names it holds.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True when it holds no name.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Every name with what it holds, in no meaningful order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &V)> {
+        self.table.iter().map(|slot| (&slot.name, &slot.value))
+    }
+
+    /// What every name holds, in no meaningful order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.table.iter().map(|slot| &slot.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Against a `BTreeMap`, over random inserts, replacements and
+    /// removals of names that share most of their bytes: every look-up,
+    /// removal and the full listing agree.
+    #[test]
+    fn answers_like_a_map_of_strings() {
+        let mut names: Names<usize> = Names::default();
+        let mut reference: BTreeMap<String, usize> = BTreeMap::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for step in 0..20_000usize {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let text = format!("__pycache__-{}.pyc", seed % 300);
+            let name = Name::new(&text);
+            match (seed >> 20) % 4 {
+                0 | 1 => match names.get_mut(name) {
+                    Some(value) => *value = step,
+                    None => names.insert_new(name, text.as_str().into(), step),
+                },
+                2 => {
+                    let removed = names.remove(name).map(|(held, v)| (held.to_string(), v));
+                    assert_eq!(removed, reference.remove_entry(&text), "{text}");
+                    continue;
+                }
+                _ => {}
+            }
+            if (seed >> 20) % 4 < 2 {
+                reference.insert(text.clone(), step);
+            }
+            assert_eq!(names.get(name), reference.get(&text), "{text}");
+            assert_eq!(
+                names.held_name(name).map(|held| held.to_string()),
+                reference.contains_key(&text).then(|| text.clone())
+            );
+        }
+        let mut listed: Vec<(String, usize)> =
+            names.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        listed.sort();
+        let expected: Vec<(String, usize)> = reference.into_iter().collect();
+        assert_eq!(listed, expected);
+        assert_eq!(names.len(), expected.len());
+        assert_eq!(names.values().count(), expected.len());
+    }
+
+    /// Names whose hashes agree still differ by their bytes: a probe that
+    /// trusted the hash alone would answer for the wrong name.
+    #[test]
+    fn a_name_with_the_same_hash_is_not_the_same_name() {
+        let mut names: Names<u32> = Names::default();
+        let a = Name::new("a");
+        let forged = Name {
+            text: "b",
+            hash: a.hash,
+        };
+        names.insert_new(a, "a".into(), 1);
+        assert_eq!(names.get(forged), None);
+        assert!(names.remove(forged).is_none());
+        names.insert_new(forged, "b".into(), 2);
+        assert_eq!(names.get(a), Some(&1));
+        assert_eq!(names.get(forged), Some(&2));
+        assert!(!names.is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! The recovery after a kill on the gate (`run --kill`): as `make` run
+//! again does, every command that did not exit 0 (the killed one included)
+//! is rerun, alone and in command order, on the prefix as the execution
+//! left it. The verdict then judges the commands as they ended (a rerun
+//! stands for its command) and the recovered prefix against the serial
+//! reference, with the same [`Criteria`](super::Criteria) as any execution:
+//! no finding is `recovered`, any finding `unrecoverable`.
+
+use super::kill::Killed;
+use super::runner::trace_lines;
+use super::tracer::{Hung, JobRun, Released, Traced};
+use super::verdict::label;
+use crate::schedule::JobId;
+
+/// One command run again after the kill.
+#[derive(Debug, Clone)]
+pub struct Rerun {
+    /// Its job.
+    pub job: JobId,
+    /// The rerun under the gate, alone; its calls carry `job`.
+    pub traced: Traced,
+}
+
+impl Rerun {
+    /// How the rerun ended.
+    pub fn run(&self) -> &JobRun {
+        &self.traced.jobs[0]
+    }
+}
+
+/// A killed execution and its recovery.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    /// The kill.
+    pub killed: Killed,
+    /// The killed job's last released call before the kill, with its
+    /// result (none when it was killed before its first).
+    pub last: Option<Released>,
+    /// The commands rerun, in command order.
+    pub reruns: Vec<Rerun>,
+    /// True when the recovered execution has no finding.
+    pub recovered: bool,
+}
+
+/// A rerun that did not finish within the timeout (a lock the killed job
+/// left behind, waited for in a loop): killed with its process group, it
+/// counts as a failed rerun (128 + SIGKILL) whose stderr says so, with its
+/// last gated syscalls and what its processes were doing.
+pub fn hung_rerun(hung: &Hung, seconds: f64) -> Rerun {
+    let mut stderr = format!(
+        "prefixrace: the rerun did not finish within {seconds} s; killed with its process group\n"
+    );
+    if let Some(l) = hung.last.last() {
+        stderr.push_str(&format!("prefixrace: its last gated syscall: {l}\n"));
+    }
+    for d in &hung.doing {
+        stderr.push_str(&format!("prefixrace: {d}\n"));
+    }
+    Rerun {
+        job: hung.job,
+        traced: Traced {
+            schedule: Default::default(),
+            released: Vec::new(),
+            jobs: vec![JobRun {
+                status: 128 + libc::SIGKILL,
+                stdout: String::new(),
+                stderr,
+            }],
+            killed: None,
+        },
+    }
+}
+
+/// The jobs that must be rerun: every one that did not exit 0.
+pub fn to_rerun(jobs: &[JobRun]) -> Vec<JobId> {
+    (0..jobs.len()).filter(|&j| jobs[j].status != 0).collect()
+}
+
+/// Each command's run as it ended: the rerun where there is one.
+pub fn final_runs(jobs: &[JobRun], reruns: &[Rerun]) -> Vec<JobRun> {
+    let mut runs = jobs.to_vec();
+    for r in reruns {
+        runs[r.job] = r.run().clone();
+    }
+    runs
+}
+
+/// The killed job's last released call in `traced`.
+pub fn last_call(traced: &Traced, killed: &Killed) -> Option<Released> {
+    traced
+        .released
+        .iter()
+        .rev()
+        .find(|r| r.job == killed.point.job)
+        .cloned()
+}
+
+/// The verdict in one word.
+pub fn verdict(recovered: bool) -> &'static str {
+    if recovered {
+        "recovered"
+    } else {
+        "unrecoverable"
+    }
+}
+
+/// An execution's trace (`lines`, from [`trace_lines`]) with the kill in
+/// its place among the calls, then each rerun's calls, strace-style, marked
+/// `(rerun)`.
+pub fn with_recovery(mut lines: Vec<String>, recovery: &Recovery) -> Vec<String> {
+    let k = &recovery.killed;
+    lines.insert(
+        k.step.min(lines.len()),
+        format!(
+            "[{}] killed (SIGKILL to its process group) before {}",
+            label(k.point.job),
+            k.before
+        ),
+    );
+    for r in &recovery.reruns {
+        lines.extend(
+            trace_lines(&r.traced)
+                .into_iter()
+                .map(|l| format!("(rerun) {l}")),
+        );
+        lines.push(format!(
+            "(rerun) [{}] exited {}",
+            label(r.job),
+            r.run().status
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::Schedule;
+
+    fn run(status: i32, stderr: &str) -> JobRun {
+        JobRun {
+            status,
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+
+    #[test]
+    fn the_failed_jobs_are_rerun_and_their_reruns_stand_for_them() {
+        let jobs = [run(137, ""), run(0, "ok"), run(1, "boom")];
+        assert_eq!(to_rerun(&jobs), [0, 2]);
+        let rerun = |job, status| Rerun {
+            job,
+            traced: Traced {
+                schedule: Schedule::default(),
+                released: Vec::new(),
+                jobs: vec![run(status, "again")],
+                killed: None,
+            },
+        };
+        let runs = final_runs(&jobs, &[rerun(0, 0), rerun(2, 1)]);
+        assert_eq!(runs[0], run(0, "again"));
+        assert_eq!(runs[1], run(0, "ok"));
+        assert_eq!(runs[2], run(1, "again"));
+        assert_eq!(verdict(true), "recovered");
+        assert_eq!(verdict(false), "unrecoverable");
+    }
+}
