@@ -355,9 +355,11 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let mut ex = explore_executions(setup, &base, &oracle, Some(&kept))?;
     let mut executions = kept.into_inner().unwrap_or_else(|e| e.into_inner());
     executions.sort_by_key(|(index, _)| *index);
-    // The crash points of the passing executions counted.
     let failing = ex.first_failure.as_ref().and_then(|f| f.execution);
-    executions.retain(|(index, _)| *index <= ex.executions && Some(*index) != failing);
+    // The crash points of the passing executions counted (with `crash:all`,
+    // of every execution: the search went on past its first failure).
+    let every = options.faults.every_execution;
+    executions.retain(|(index, _)| *index <= ex.executions && (every || Some(*index) != failing));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.max(1))
         .build()
@@ -537,6 +539,10 @@ fn explore_executions(
     let mut execution_ops = Vec::new();
     let mut pairs = PairTally::default();
     let mut failing: Option<(u64, Slot, Vec<usize>)> = None;
+    // `crash:all` runs the whole search past a failure, for the crash
+    // points of every execution; the failure reported is still the first.
+    let keep_going = kept.is_some() && options.faults.every_execution;
+    let mut first_failing: Option<(u64, Slot, Vec<usize>)> = None;
     let mut reused_tails = 0;
     let mut walked = 0;
     let mut aimed_at = 0u64;
@@ -647,6 +653,11 @@ fn explore_executions(
                     kept.push((o.index + 1, o.choices.clone()));
                 }
                 if o.judgement.failure.is_some() {
+                    if keep_going {
+                        // `crash:all`: the first failure is kept, the search goes on.
+                        first_failing.get_or_insert((o.index, o.slot, o.choices));
+                        continue;
+                    }
                     failing = Some((o.index, o.slot, o.choices));
                     break;
                 }
@@ -665,6 +676,7 @@ fn explore_executions(
         };
         Ok((coverage, ()))
     })?;
+    let failing = failing.or(first_failing);
     // The dpor part of a portfolio ended without a failure: the space is covered.
     let (first_failure, found_by) = match failing {
         Some((index, slot, choices)) => {
@@ -812,10 +824,23 @@ fn explore_systematically(
     let counted = std::cell::Cell::new(0u64);
     let execution_ops = std::cell::RefCell::new(Vec::new());
     let pairs = std::cell::RefCell::new(PairTally::default());
+    // `crash:all` runs the whole search past a failure, for the crash
+    // points of every execution; the failure reported is still the first.
+    let keep_going = kept.is_some() && options.faults.every_execution;
+    let first_failing: std::cell::RefCell<Option<(u64, Vec<usize>)>> = Default::default();
     let commit =
         |trace: &ExecutionTrace,
          (notes, failed, found): (Vec<String>, bool, Option<ExecutionPairs>)| {
             counted.set(counted.get() + 1);
+            let failed = match (failed, keep_going) {
+                (true, true) => {
+                    first_failing
+                        .borrow_mut()
+                        .get_or_insert_with(|| (counted.get(), trace.schedule.choices.clone()));
+                    false
+                }
+                _ => failed,
+            };
             if let Some(p) = &progress {
                 p(counted.get());
             }
@@ -840,7 +865,7 @@ fn explore_systematically(
     };
     let found =
         crate::dpor::explore_parallel(setup, &dpor, options.threads, &fresh, &analyze, &commit)?;
-    let first_failure = match found.failure {
+    let first_failure = match found.failure.or(first_failing.into_inner()) {
         Some((execution, choices)) => {
             // When shrinking, one run records both the events of the trace
             // and the steps shrinking needs.

@@ -8,7 +8,7 @@ use cli_support::{refused, run};
 use serde_json::Value;
 
 /// `explore SCENARIO --strategy STRATEGY --faults crash --format json`
-/// under dpor, with the exit code.
+/// under dpor (`extra` may give other `--faults`), with the exit code.
 fn explore_crash(scenario: &str, strategy: &str, extra: &[&str]) -> (i32, Value) {
     let mut args = vec![
         "explore",
@@ -17,12 +17,13 @@ fn explore_crash(scenario: &str, strategy: &str, extra: &[&str]) -> (i32, Value)
         strategy,
         "--scheduler",
         "dpor",
-        "--faults",
-        "crash",
         "--no-pairs",
         "--format",
         "json",
     ];
+    if !extra.contains(&"--faults") {
+        args.extend(["--faults", "crash"]);
+    }
     args.extend(extra);
     let (code, out, err) = run(&args);
     assert!(code == 0 || code == 1, "{args:?}: {code} {err}");
@@ -247,4 +248,26 @@ fn a_bad_recovery_table_is_refused_naming_its_line_and_field() {
             &["s.toml:", field],
         );
     }
+}
+
+#[test]
+fn crash_all_goes_on_past_the_race_and_tries_every_executions_crash_points() {
+    let (code, report) = explore_crash(
+        "scenarios/sage-32361.toml",
+        "staged-copy",
+        &["--faults", "crash:all", "--jobs", "2"],
+    );
+    assert_eq!(code, 1);
+    // The race is still the failure reported, at the execution it was found...
+    let failure = &report["first_failure"];
+    assert_eq!(failure["class"], "job-error");
+    assert_eq!(failure["execution"], 2);
+    // ...but the search ran to its end, and every execution's crash points
+    // were tried: the importer killed between its temporary .pyc and the
+    // rename leaves that file behind.
+    assert_eq!(report["coverage"]["complete"], true);
+    let faults = &report["faults"];
+    assert_eq!(faults["complete"], true);
+    assert_eq!(faults["tried"], report["ops_executed"]);
+    assert!(faults["unrecoverable"].as_u64().unwrap() > 0, "{faults}");
 }
