@@ -271,3 +271,41 @@ fn crash_all_goes_on_past_the_race_and_tries_every_executions_crash_points() {
     assert_eq!(faults["tried"], report["ops_executed"]);
     assert!(faults["unrecoverable"].as_u64().unwrap() > 0, "{faults}");
 }
+
+/// The rerun is a new process: CPython's temporary `.pyc` names (built from
+/// `id(path)`, an address) differ from the killed run's, so the rerun
+/// writes the bytecode the killed run left half-made, beside the stale
+/// temporary file instead of stumbling on it.
+#[test]
+fn the_rerun_is_a_new_process_with_other_temporary_names() {
+    use prefixrace::internals::fs::FsKind;
+    use prefixrace::strategy::builtin_strategy;
+    use std::sync::Arc;
+    let root = cli_support::root();
+    let scenario = prefixrace::scenario::load(&root.join("scenarios/sage-32361.toml")).unwrap();
+    let strategy = builtin_strategy("direct-install").unwrap();
+    let setup = prefixrace::Setup::new(Arc::new(scenario), strategy.as_ref()).unwrap();
+    let (_, report) = explore_crash("scenarios/sage-32361.toml", "direct-install", &[]);
+    let token = report["first_failure"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replayed = prefixrace::replay(&setup, &token, FsKind::Model).unwrap();
+    let dir = "lib/python3.9/site-packages/Cython/Build/__pycache__";
+    let stale = format!("{dir}/BuildExecutable.cpython-39.pyc.139942233284656");
+    let tree = &replayed.trace.tree;
+    assert!(
+        tree.get(&stale).is_some(),
+        "the killed run's temporary stays"
+    );
+    assert!(
+        tree.get(&format!("{dir}/BuildExecutable.cpython-39.pyc"))
+            .is_some(),
+        "the rerun wrote the bytecode through a temporary name of its own"
+    );
+    let temporaries = tree
+        .iter()
+        .filter(|(path, _)| path.starts_with(&format!("{dir}/BuildExecutable.cpython-39.pyc.")))
+        .count();
+    assert_eq!(temporaries, 1, "the rerun's own temporary was renamed");
+}
