@@ -138,11 +138,7 @@ mod tests {
     use crate::schedule::Schedule;
 
     fn run(status: i32, stderr: &str) -> JobRun {
-        JobRun {
-            status,
-            stdout: String::new(),
-            stderr: stderr.into(),
-        }
+        JobRun::exited(status, stderr)
     }
 
     #[test]

@@ -66,6 +66,19 @@ pub struct JobRun {
     pub stderr: String,
 }
 
+#[cfg(test)]
+impl JobRun {
+    /// A run that exited with `status`, printing `stderr` and nothing on
+    /// standard output (for the verdict's and the recovery's tests).
+    pub(crate) fn exited(status: i32, stderr: &str) -> JobRun {
+        JobRun {
+            status,
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+}
+
 /// The record of one execution.
 #[derive(Debug, Clone)]
 pub struct Traced {

@@ -185,11 +185,7 @@ mod tests {
     }
 
     fn run(status: i32, stderr: &str) -> JobRun {
-        JobRun {
-            status,
-            stdout: String::new(),
-            stderr: stderr.into(),
-        }
+        JobRun::exited(status, stderr)
     }
 
     #[test]
