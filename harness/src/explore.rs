@@ -940,6 +940,11 @@ pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
         Schedule::from_token(schedule_token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
     if let Some(point) = crash {
+        let crate::crash::Injection::Crash(point) = point else {
+            return Err(Error::Usage(
+                "--token: fault points do not replay yet".into(),
+            ));
+        };
         let mut fs = fs.fresh()?;
         let crashed = crate::crash::replay(setup, &oracle, point, schedule, fs.as_mut())?;
         if let Some(reason) = &crashed.trace.aborted {

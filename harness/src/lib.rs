@@ -71,6 +71,7 @@ mod error;
 mod execution;
 mod explore;
 mod fast_hash;
+pub mod fault;
 mod fs;
 mod gate;
 mod job;

@@ -39,6 +39,12 @@ pub enum Errno {
     /// Resource temporarily unavailable (`EWOULDBLOCK`): a non-blocking
     /// `flock` on a file another open file holds locked.
     EAGAIN,
+    /// No space left on device (`--faults enospc`).
+    ENOSPC,
+    /// Input/output error (`--faults eio`).
+    EIO,
+    /// Interrupted system call (`--faults eintr`).
+    EINTR,
     /// Any other errno, by number.
     Other(i32),
 }
@@ -60,6 +66,9 @@ impl Errno {
             Errno::EXDEV => "EXDEV".into(),
             Errno::ENAMETOOLONG => "ENAMETOOLONG".into(),
             Errno::EAGAIN => "EAGAIN".into(),
+            Errno::ENOSPC => "ENOSPC".into(),
+            Errno::EIO => "EIO".into(),
+            Errno::EINTR => "EINTR".into(),
             Errno::Other(n) => format!("E{n}"),
         }
     }
@@ -80,6 +89,9 @@ impl Errno {
             Errno::EXDEV => "Invalid cross-device link",
             Errno::ENAMETOOLONG => "File name too long",
             Errno::EAGAIN => "Resource temporarily unavailable",
+            Errno::ENOSPC => "No space left on device",
+            Errno::EIO => "Input/output error",
+            Errno::EINTR => "Interrupted system call",
             Errno::Other(_) => "Unknown error",
         }
     }
@@ -91,6 +103,9 @@ impl Errno {
             Errno::ENOENT => 2,
             Errno::EBADF => 9,
             Errno::EAGAIN => 11,
+            Errno::EINTR => 4,
+            Errno::EIO => 5,
+            Errno::ENOSPC => 28,
             Errno::EACCES => 13,
             Errno::EEXIST => 17,
             Errno::EXDEV => 18,
@@ -111,6 +126,9 @@ impl Errno {
             2 => Errno::ENOENT,
             9 => Errno::EBADF,
             11 => Errno::EAGAIN,
+            4 => Errno::EINTR,
+            5 => Errno::EIO,
+            28 => Errno::ENOSPC,
             13 => Errno::EACCES,
             17 => Errno::EEXIST,
             18 => Errno::EXDEV,
@@ -140,6 +158,9 @@ impl Errno {
             "EXDEV" => Errno::EXDEV,
             "ENAMETOOLONG" => Errno::ENAMETOOLONG,
             "EAGAIN" | "EWOULDBLOCK" => Errno::EAGAIN,
+            "ENOSPC" => Errno::ENOSPC,
+            "EIO" => Errno::EIO,
+            "EINTR" => Errno::EINTR,
             _ => return None,
         })
     }

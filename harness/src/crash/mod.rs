@@ -32,7 +32,7 @@ mod point;
 mod recovery;
 
 pub use faults::Faults;
-pub use point::{split_token, CrashPoint};
+pub use point::{split_token, CrashPoint, FaultPoint, Injection};
 pub use recovery::{recover, rerun_of, Recovery};
 
 use std::collections::{HashMap, HashSet};

@@ -176,6 +176,9 @@ fn errno_number(e: Errno) -> Option<i32> {
         Errno::EXDEV => libc::EXDEV,
         Errno::ENAMETOOLONG => libc::ENAMETOOLONG,
         Errno::EAGAIN => libc::EAGAIN,
+        Errno::ENOSPC => libc::ENOSPC,
+        Errno::EIO => libc::EIO,
+        Errno::EINTR => libc::EINTR,
         Errno::Other(n) => n,
     })
 }

@@ -204,6 +204,7 @@ fn python_exception(errno: Errno) -> &'static str {
         Errno::EISDIR => "IsADirectoryError",
         Errno::ENOTDIR => "NotADirectoryError",
         Errno::EACCES | Errno::EPERM => "PermissionError",
+        Errno::EINTR => "InterruptedError",
         _ => "OSError",
     }
 }
@@ -224,6 +225,9 @@ fn libuv_message(errno: Errno) -> &'static str {
         Errno::EXDEV => "cross-device link not permitted",
         Errno::ENAMETOOLONG => "name too long",
         Errno::EAGAIN => "resource temporarily unavailable",
+        Errno::ENOSPC => "no space left on device",
+        Errno::EIO => "i/o error",
+        Errno::EINTR => "interrupted system call",
         Errno::Other(_) => "unknown error",
     }
 }
