@@ -9,6 +9,7 @@ pub mod progress;
 pub mod record;
 pub mod replay;
 pub mod run;
+pub mod run_fault;
 pub mod style;
 pub mod usage;
 

@@ -4,7 +4,7 @@
 //! `prefixrace run --prefix DIR [--stage DIR] [--scheduler random] [--seed S]
 //! [--executions N] [--token T [--execution K]] [--trace] [--timeout SECONDS]
 //! [--format text|json] [--fail-on REGEX]... [--volatile GLOB]... [--kill JOB@K]
-//! -- 'cmd A' -- 'cmd B' [--timeout SECONDS]`
+//! [--fault JOB@K:FAULT | --faults KINDS] -- 'cmd A' -- 'cmd B' [--timeout SECONDS]`
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,12 +14,14 @@ use clap::Args;
 use regex::Regex;
 use serde_json::json;
 
+use super::run_fault::{self, FaultOptions};
 use super::Format;
 use prefixrace::internals::fs::FsKind;
+use prefixrace::internals::gate::fault_point::FaultPoint;
 use prefixrace::internals::gate::guide::GuideReport;
 use prefixrace::internals::gate::kill::KillPoint;
 use prefixrace::internals::gate::model_step::ModelStep;
-use prefixrace::internals::gate::recovery::{verdict, with_recovery, Recovery};
+use prefixrace::internals::gate::recovery::{verdict, with_recovery, Cause, Recovery};
 use prefixrace::internals::gate::runner::trace_lines;
 use prefixrace::internals::gate::verdict::label;
 use prefixrace::internals::gate::{
@@ -108,6 +110,17 @@ pub struct RunArgs {
     /// serial reference (recovered or unrecoverable).
     #[arg(long, value_name = "JOB@K")]
     pub kill: Option<String>,
+    /// Strike command JOB's first call that FAULT (enospc, eio, eintr,
+    /// short-write) strikes once K of its gated syscalls have been
+    /// released: the call fails with the errno (or writes half), then
+    /// every command that did not exit 0 is rerun as after --kill.
+    #[arg(long, value_name = "JOB@K:FAULT")]
+    pub fault: Option<String>,
+    /// A seeded plan: each execution strikes one job, one point and one of
+    /// these faults (comma-separated), chosen from --seed; its replay line
+    /// names the --fault it struck.
+    #[arg(long, value_name = "KINDS")]
+    pub faults: Option<String>,
     /// The commands, each after its own `--`: -- 'cmd A' -- 'cmd B'.
     #[arg(last = true, allow_hyphen_values = true, num_args = 0..)]
     pub commands: Vec<String>,
@@ -250,6 +263,25 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         }
         None => None,
     };
+    let mut others = Vec::new();
+    if kill.is_some() {
+        others.push("--kill");
+    }
+    if args.model.is_some() {
+        others.push("--model");
+    }
+    if args.faults.is_some() && token.is_some() {
+        others.push("--token (replay the --fault its replay line names)");
+    }
+    if args.faults.is_some() && dpor {
+        others.push("--scheduler dpor (give one --fault)");
+    }
+    let faults = run_fault::fault_options(
+        args.fault.as_deref(),
+        args.faults.as_deref(),
+        commands.len(),
+        &others,
+    )?;
     let spec = RunSpec {
         prefix,
         stage,
@@ -269,6 +301,8 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         execution: args.execution,
         guide,
         kill,
+        fault: faults.point,
+        fault_plan: faults.plan,
     };
     Ok((spec, model))
 }
@@ -341,8 +375,22 @@ fn crate_one_line(s: &str) -> String {
     prefixrace::internals::error::one_line(s)
 }
 
-/// The command line that replays `token`.
-fn replay_command(args: &RunArgs, spec: &RunSpec, entropy: u64, token: &str) -> String {
+/// The fault point an execution struck, if it struck one.
+fn struck_point(recovery: Option<&Recovery>) -> Option<FaultPoint> {
+    match recovery.map(|r| &r.cause) {
+        Some(Cause::Struck(s)) => Some(s.point),
+        _ => None,
+    }
+}
+
+/// The command line that replays `token`, striking `fault` when given.
+fn replay_command(
+    args: &RunArgs,
+    spec: &RunSpec,
+    entropy: u64,
+    token: &str,
+    fault: Option<FaultPoint>,
+) -> String {
     let mut parts = vec![
         "prefixrace".to_string(),
         "run".into(),
@@ -361,8 +409,13 @@ fn replay_command(args: &RunArgs, spec: &RunSpec, entropy: u64, token: &str) -> 
     if args.strict_pycache {
         parts.push("--strict-pycache".into());
     }
+    if let Some(f) = fault {
+        parts.extend(["--fault".into(), f.to_string()]);
+    }
     if let Some(k) = &spec.kill {
         parts.extend(["--kill".into(), k.to_string()]);
+    }
+    if spec.kill.is_some() || fault.is_some() {
         // A rerun that waits for ever is judged at the timeout: keep it.
         if spec.timeout != gate::runner::DEFAULT_TIMEOUT {
             parts.extend(["--timeout".into(), spec.timeout.as_secs_f64().to_string()]);
@@ -399,15 +452,20 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     gate::adopt_orphans().map_err(|e| Error::Usage(e.to_string()))?;
     let mut traces = Vec::new();
     let mut killed: Option<KilledRun> = None;
+    // The last execution with a fault point: its index, the point asked,
+    // and whether it struck.
+    let mut last_fault: Option<(u64, Option<FaultPoint>, bool)> = None;
     let text = args.format == Format::Text;
     let trace = args.trace;
     let mut observe = |e: &ExecutionReport| {
-        if let Some(r) = &e.recovery {
-            killed = Some(KilledRun {
-                token: e.traced.schedule.token(),
-                entropy: e.entropy,
-                recovery: r.clone(),
-            });
+        // The last execution's: none when its fault point struck nothing.
+        killed = e.recovery.as_ref().map(|r| KilledRun {
+            token: e.traced.schedule.token(),
+            entropy: e.entropy,
+            recovery: r.clone(),
+        });
+        if e.fault.is_some() {
+            last_fault = Some((e.index, e.fault, e.recovery.is_some()));
         }
         let mut lines = trace_lines(&e.traced);
         if let Some(r) = &e.recovery {
@@ -454,11 +512,20 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     };
     match args.format {
         Format::Text => say(&super::style::paint_verdicts(
-            text_report(args, &spec, model.as_ref(), &report, killed.as_ref()).trim_end(),
+            text_report(
+                args,
+                &spec,
+                model.as_ref(),
+                &report,
+                killed.as_ref(),
+                last_fault,
+            )
+            .trim_end(),
             super::style::stdout_colored(),
         )),
         Format::Json => {
             let mut j = json_report(args, &spec, model.as_ref(), &report, killed.as_ref());
+            j["fault_struck"] = json!(last_fault.map(|(_, _, struck)| struck));
             if trace {
                 j["executions_traced"] = json!(traces);
             }
@@ -534,19 +601,33 @@ struct KilledRun {
     recovery: Recovery,
 }
 
-/// The kill and the recovery, in lines of the report.
+/// The kill or fault and the recovery, in lines of the report.
 fn recovery_text(r: &Recovery) -> String {
-    let k = &r.killed;
     let last = r.last.as_ref().map_or("none".to_string(), |c| {
         let outcome = c.outcome.map_or("?".to_string(), |o| o.to_string());
         format!("{} = {outcome}", c.call)
     });
-    let mut out = format!(
-        "  killed: {} after {} (its last: {last}), before {}\n",
-        label(k.point.job),
-        count(k.point.after as u64, "gated syscall", "gated syscalls"),
-        k.before
-    );
+    let mut out = match &r.cause {
+        Cause::Killed(k) => format!(
+            "  killed: {} after {} (its last: {last}), before {}\n",
+            label(k.point.job),
+            count(k.point.after as u64, "gated syscall", "gated syscalls"),
+            k.before
+        ),
+        Cause::Struck(s) => run_fault::struck_text(s, &last),
+    };
+    for rerun in &r.reruns {
+        if let Some(ended) = r.ended.get(rerun.job) {
+            out.push_str(&format!(
+                "  {} exited {} in the execution\n",
+                label(rerun.job),
+                ended.status
+            ));
+            for line in ended.stderr.lines().take(5) {
+                out.push_str(&format!("  {} stderr: {line}\n", label(rerun.job)));
+            }
+        }
+    }
     if r.reruns.is_empty() {
         out.push_str("  recovery: nothing to rerun (every command exited 0)\n");
     }
@@ -569,6 +650,7 @@ fn text_report(
     model: Option<&ModelRun>,
     report: &RunReport,
     killed: Option<&KilledRun>,
+    last_fault: Option<(u64, Option<FaultPoint>, bool)>,
 ) -> String {
     let mut out = String::new();
     out.push_str(&format!("prefixrace run: {}\n", what(spec, model)));
@@ -581,6 +663,13 @@ fn text_report(
             label(k.job),
             count(k.after as u64, "gated syscall", "gated syscalls")
         ));
+    }
+    let options = FaultOptions {
+        point: spec.fault,
+        plan: spec.fault_plan.clone(),
+    };
+    if let Some(h) = run_fault::header(&options) {
+        out.push_str(&format!("{h}\n"));
     }
     out.push_str(&format!(
         "serial reference: {} gated syscalls, {} paths in the prefix\n",
@@ -618,14 +707,34 @@ fn text_report(
         (None, None) => match killed {
             Some(k) => {
                 out.push_str(&recovery_text(&k.recovery));
+                let how = if k.recovery.reruns.is_empty() {
+                    "survived: every command exited 0 and the prefix equals the serial reference"
+                } else {
+                    "recovered: after the rerun the prefix equals the serial reference"
+                };
                 out.push_str(&format!(
-                    "PASS: {}, recovered: after the rerun the prefix equals the serial reference\n",
+                    "PASS: {}, {how}\n",
                     count(report.executions, "execution", "executions")
                 ));
                 out.push_str(&format!("token: {}\n", k.token));
                 out.push_str(&format!(
                     "replay: {}\n",
-                    replay_command(args, spec, k.entropy, &k.token)
+                    replay_command(
+                        args,
+                        spec,
+                        k.entropy,
+                        &k.token,
+                        struck_point(Some(&k.recovery))
+                    )
+                ));
+            }
+            None if last_fault.is_some() => {
+                if let Some((index, Some(asked), _)) = last_fault {
+                    out.push_str(&run_fault::missed_text(asked, index));
+                }
+                out.push_str(&format!(
+                    "PASS: {}, no failure\n",
+                    count(report.executions, "execution", "executions")
                 ));
             }
             None => out.push_str(&format!(
@@ -648,6 +757,9 @@ fn text_report(
             ));
             if let Some(r) = &f.recovery {
                 out.push_str(&recovery_text(r));
+            }
+            if let (None, Some(asked)) = (&f.recovery, f.fault) {
+                out.push_str(&run_fault::missed_text(asked, f.index));
             }
             let rerun = |job: &str| {
                 f.recovery
@@ -691,7 +803,13 @@ fn text_report(
             out.push_str(&format!("token: {token}\n"));
             out.push_str(&format!(
                 "replay: {}\n",
-                replay_command(args, spec, f.entropy, &token)
+                replay_command(
+                    args,
+                    spec,
+                    f.entropy,
+                    &token,
+                    struck_point(f.recovery.as_ref())
+                )
             ));
         }
     }
@@ -813,25 +931,51 @@ fn guided_json(m: &ModelRun, g: &GuideReport) -> serde_json::Value {
     })
 }
 
-/// The JSON form of a kill and its recovery.
+/// The JSON form of a kill or fault and its recovery.
 fn recovery_json(args: &RunArgs, spec: &RunSpec, k: &KilledRun) -> serde_json::Value {
     let r = &k.recovery;
-    json!({
-        "killed": label(r.killed.point.job),
-        "after": r.killed.point.after,
-        "last": r.last.as_ref().map(|c| format!(
-            "{} = {}", c.call, c.outcome.map_or("?".to_string(), |o| o.to_string())
-        )),
-        "before": r.killed.before.to_string(),
-        "verdict": verdict(r.recovered),
+    let last = r.last.as_ref().map(|c| {
+        format!(
+            "{} = {}",
+            c.call,
+            c.outcome.map_or("?".to_string(), |o| o.to_string())
+        )
+    });
+    let fault = struck_point(Some(r));
+    let cause = match &r.cause {
+        Cause::Killed(killed) => json!({
+            "killed": label(killed.point.job),
+            "after": killed.point.after,
+            "before": killed.before.to_string(),
+        }),
+        Cause::Struck(s) => json!({
+            "fault": s.point.to_string(),
+            "asked": s.asked.to_string(),
+            "job": label(s.point.job),
+            "after": s.point.after,
+            "struck": format!("{} = {}", s.call, s.result),
+        }),
+    };
+    let mut out = json!({
+        "last": last,
+        "ended": r.ended.iter().enumerate().map(|(i, j)| json!({
+            "job": label(i),
+            "status": j.status,
+            "stderr": j.stderr,
+        })).collect::<Vec<_>>(),
+        "verdict": verdict(r),
         "reruns": r.reruns.iter().map(|x| json!({
             "job": label(x.job),
             "status": x.run().status,
             "stderr": x.run().stderr,
         })).collect::<Vec<_>>(),
         "token": k.token,
-        "replay": replay_command(args, spec, k.entropy, &k.token),
-    })
+        "replay": replay_command(args, spec, k.entropy, &k.token, fault),
+    });
+    if let (Some(out), Some(cause)) = (out.as_object_mut(), cause.as_object()) {
+        out.extend(cause.clone());
+    }
+    out
 }
 
 fn json_report(
@@ -853,7 +997,7 @@ fn json_report(
                 "status": j.status,
                 "stderr": j.stderr,
             })).collect::<Vec<_>>(),
-            "replay": replay_command(args, spec, f.entropy, &token),
+            "replay": replay_command(args, spec, f.entropy, &token, struck_point(f.recovery.as_ref())),
         })
     });
     json!({
@@ -888,6 +1032,8 @@ fn json_report(
         "divergence": report.divergence,
         "failure": failure,
         "kill": spec.kill.map(|k| k.to_string()),
+        "fault": killed.and_then(|k| struck_point(Some(&k.recovery))).map(|p| p.to_string()),
+        "faults": spec.fault_plan.iter().map(|f| f.name()).collect::<Vec<_>>(),
         "recovery": killed.map(|k| recovery_json(args, spec, k)),
         "guided": match (model, &report.guided) {
             (Some(m), Some(g)) => guided_json(m, g),

@@ -35,6 +35,12 @@ pub struct Filter {
 impl Filter {
     /// The gate's filter.
     pub fn gate() -> Filter {
+        Filter::gate_and(&[])
+    }
+
+    /// The gate's filter, stopping at the syscalls `extra` as well (the
+    /// reads and writes a fault may strike, `strike::STRUCK_ONLY`).
+    pub fn gate_and(extra: &[u64]) -> Filter {
         let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
         let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
         let ret = (libc::BPF_RET | libc::BPF_K) as u16;
@@ -42,6 +48,7 @@ impl Filter {
             .iter()
             .map(|s| s.number)
             .chain(ANSWERED.iter().copied())
+            .chain(extra.iter().copied())
             .collect();
         let n = numbers.len();
         let mut program = vec![
@@ -118,5 +125,11 @@ mod tests {
         assert_eq!(f.program[pc].k, ANSWERED[0] as u32);
         assert_eq!(pc + 1 + f.program[pc].jt as usize, trace_at);
         assert!(f.len() < 255);
+        let striking = Filter::gate_and(&[0, 1]);
+        assert_eq!(striking.len(), f.len() + 2);
+        let trace_at = striking.program.len() - 1;
+        let pc = 4 + GATED.len() + ANSWERED.len() + 1;
+        assert_eq!(striking.program[pc].k, 1);
+        assert_eq!(pc + 1 + striking.program[pc].jt as usize, trace_at);
     }
 }

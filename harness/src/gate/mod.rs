@@ -19,6 +19,8 @@ pub mod dependence;
 pub mod directed;
 pub mod dpor_picker;
 pub mod entropy;
+pub mod fault_plan;
+pub mod fault_point;
 pub mod filter;
 pub mod gate_dpor;
 pub mod guide;
@@ -32,6 +34,7 @@ pub mod recovery;
 pub mod runner;
 pub mod snapshot;
 pub mod spawn;
+pub mod strike;
 pub mod syscalls;
 pub mod temp_names;
 pub mod tracee;
@@ -77,6 +80,14 @@ pub enum GateError {
     KillNotReached {
         /// The kill point asked for.
         point: kill::KillPoint,
+        /// How far the job got.
+        detail: String,
+    },
+    /// `--fault JOB@K:FAULT` struck nothing: the job ended first.
+    #[error("--fault {point}: {detail}; nothing was struck")]
+    FaultNotReached {
+        /// The fault point asked for.
+        point: fault_point::FaultPoint,
         /// How far the job got.
         detail: String,
     },

@@ -1,11 +1,12 @@
-//! The recovery after a kill on the gate (`run --kill`): as `make` run
-//! again does, every command that did not exit 0 (the killed one included)
-//! is rerun, alone and in command order, on the prefix as the execution
-//! left it. The verdict then judges the commands as they ended (a rerun
+//! The recovery after a kill on the gate (`run --kill`) or an injected
+//! fault (`run --fault`): as `make` run again does, every command that did
+//! not exit 0 (the killed or failed one included) is rerun, alone and in
+//! command order, on the prefix as the execution left it. The verdict then judges the commands as they ended (a rerun
 //! stands for its command) and the recovered prefix against the serial
 //! reference, with the same [`Criteria`](super::Criteria) as any execution:
 //! no finding is `recovered`, any finding `unrecoverable`.
 
+use super::fault_point::Struck;
 use super::kill::Killed;
 use super::runner::trace_lines;
 use super::tracer::{Hung, JobRun, Released, Traced};
@@ -28,14 +29,56 @@ impl Rerun {
     }
 }
 
-/// A killed execution and its recovery.
+/// What interrupted the execution: a kill or a fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// A job was killed (`--kill`).
+    Killed(Killed),
+    /// A call was struck by a fault (`--fault`, `--faults`).
+    Struck(Struck),
+}
+
+impl Cause {
+    /// The job killed or struck.
+    pub fn job(&self) -> JobId {
+        match self {
+            Cause::Killed(k) => k.point.job,
+            Cause::Struck(s) => s.point.job,
+        }
+    }
+
+    /// How many gated calls (of all jobs) were released before it.
+    pub fn step(&self) -> usize {
+        match self {
+            Cause::Killed(k) => k.step,
+            Cause::Struck(s) => s.step,
+        }
+    }
+
+    /// Its line in the trace.
+    pub fn trace_line(&self) -> String {
+        match self {
+            Cause::Killed(k) => format!(
+                "[{}] killed (SIGKILL to its process group) before {}",
+                label(k.point.job),
+                k.before
+            ),
+            Cause::Struck(s) => s.trace_line(),
+        }
+    }
+}
+
+/// A killed or struck execution and its recovery.
 #[derive(Debug, Clone)]
 pub struct Recovery {
-    /// The kill.
-    pub killed: Killed,
-    /// The killed job's last released call before the kill, with its
-    /// result (none when it was killed before its first).
+    /// The kill or the fault.
+    pub cause: Cause,
+    /// The job's last released call before the kill or fault, with its
+    /// result (none when it came before its first).
     pub last: Option<Released>,
+    /// Each command's run in the execution, before the recovery (what the
+    /// struck tool printed and how it exited).
+    pub ended: Vec<JobRun>,
     /// The commands rerun, in command order.
     pub reruns: Vec<Rerun>,
     /// True when the recovered execution has no finding.
@@ -67,6 +110,7 @@ pub fn hung_rerun(hung: &Hung, seconds: f64) -> Rerun {
                 stderr,
             }],
             killed: None,
+            struck: None,
         },
     }
 }
@@ -85,38 +129,33 @@ pub fn final_runs(jobs: &[JobRun], reruns: &[Rerun]) -> Vec<JobRun> {
     runs
 }
 
-/// The killed job's last released call in `traced`.
-pub fn last_call(traced: &Traced, killed: &Killed) -> Option<Released> {
-    traced
-        .released
+/// The last call of `cause`'s job released before it in `traced`.
+pub fn last_call(traced: &Traced, cause: &Cause) -> Option<Released> {
+    let before = cause.step().min(traced.released.len());
+    traced.released[..before]
         .iter()
         .rev()
-        .find(|r| r.job == killed.point.job)
+        .find(|r| r.job == cause.job())
         .cloned()
 }
 
-/// The verdict in one word.
-pub fn verdict(recovered: bool) -> &'static str {
-    if recovered {
-        "recovered"
-    } else {
-        "unrecoverable"
+/// The verdict in one word: `survived` when nothing had to be rerun (a
+/// fault every command took in its stride) and the prefix is right,
+/// `recovered` when the reruns repaired it, `unrecoverable` otherwise.
+pub fn verdict(recovery: &Recovery) -> &'static str {
+    match (recovery.recovered, recovery.reruns.is_empty()) {
+        (true, true) => "survived",
+        (true, false) => "recovered",
+        (false, _) => "unrecoverable",
     }
 }
 
-/// An execution's trace (`lines`, from [`trace_lines`]) with the kill in
-/// its place among the calls, then each rerun's calls, strace-style, marked
-/// `(rerun)`.
+/// An execution's trace (`lines`, from [`trace_lines`]) with the kill or
+/// fault in its place among the calls, then each rerun's calls,
+/// strace-style, marked `(rerun)`.
 pub fn with_recovery(mut lines: Vec<String>, recovery: &Recovery) -> Vec<String> {
-    let k = &recovery.killed;
-    lines.insert(
-        k.step.min(lines.len()),
-        format!(
-            "[{}] killed (SIGKILL to its process group) before {}",
-            label(k.point.job),
-            k.before
-        ),
-    );
+    let c = &recovery.cause;
+    lines.insert(c.step().min(lines.len()), c.trace_line());
     for r in &recovery.reruns {
         lines.extend(
             trace_lines(&r.traced)
@@ -152,13 +191,31 @@ mod tests {
                 released: Vec::new(),
                 jobs: vec![run(status, "again")],
                 killed: None,
+                struck: None,
             },
         };
         let runs = final_runs(&jobs, &[rerun(0, 0), rerun(2, 1)]);
         assert_eq!(runs[0], run(0, "again"));
         assert_eq!(runs[1], run(0, "ok"));
         assert_eq!(runs[2], run(1, "again"));
-        assert_eq!(verdict(true), "recovered");
-        assert_eq!(verdict(false), "unrecoverable");
+        let killed = Killed {
+            point: crate::gate::kill::KillPoint { job: 0, after: 1 },
+            before: crate::gate::call::Call::in_prefix("mkdir", &["\"M\""]),
+            step: 1,
+        };
+        let mut recovery = Recovery {
+            cause: Cause::Killed(killed),
+            last: None,
+            ended: jobs.to_vec(),
+            reruns: vec![rerun(0, 0)],
+            recovered: true,
+        };
+        assert_eq!(verdict(&recovery), "recovered");
+        recovery.recovered = false;
+        assert_eq!(verdict(&recovery), "unrecoverable");
+        recovery.reruns.clear();
+        assert_eq!(verdict(&recovery), "unrecoverable");
+        recovery.recovered = true;
+        assert_eq!(verdict(&recovery), "survived");
     }
 }

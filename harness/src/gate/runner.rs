@@ -9,6 +9,8 @@ use std::time::Duration;
 use super::call::PrefixView;
 use super::directed::{plans, Directed};
 use super::entropy;
+use super::fault_plan::planned;
+use super::fault_point::FaultPoint;
 use super::gate_dpor::{Coverage, GateDpor};
 use super::guide::{GuideReport, ModelGuide};
 use super::interrupt;
@@ -16,13 +18,14 @@ use super::kill::KillPoint;
 use super::model_step::ModelStep;
 use super::picker::{Picker, Plain};
 use super::real_tree::read_tree;
-use super::recovery::{final_runs, hung_rerun, last_call, to_rerun, Recovery, Rerun};
+use super::recovery::{final_runs, hung_rerun, last_call, to_rerun, Cause, Recovery, Rerun};
 use super::snapshot::Snapshot;
 use super::temp_names::TempNames;
 use super::tracer::{run_gated, ExecContext, Released, Traced};
 use super::verdict::{label, Criteria, Finding};
 use super::workdir::WorkDir;
 use super::GateError;
+use crate::fault::Fault;
 use crate::schedule::{ReplayScheduler, Schedule, SchedulerKind, SerialScheduler};
 use crate::Tree;
 
@@ -63,6 +66,12 @@ pub struct RunSpec {
     /// Kill a job at this point of every execution, then rerun the commands
     /// that did not exit 0 and judge the recovered prefix (`recovery.rs`).
     pub kill: Option<KillPoint>,
+    /// Strike this point of every execution with its fault (`--fault`),
+    /// then recover as after a kill.
+    pub fault: Option<FaultPoint>,
+    /// Strike each execution at a point of the seeded plan, chosen among
+    /// these faults (`--faults`, `fault_plan.rs`); empty: no plan.
+    pub fault_plan: Vec<Fault>,
 }
 
 /// The default of [`RunSpec::timeout`].
@@ -86,9 +95,12 @@ pub struct ExecutionReport {
     /// The execution whose entropy the commands were fed (what a replay
     /// passes as `--execution`).
     pub entropy: u64,
-    /// With a kill point: the kill and the recovery; `findings` judge the
-    /// recovered execution.
+    /// With a kill point, or a fault that struck: the kill or fault and
+    /// the recovery; `findings` judge the recovered execution.
     pub recovery: Option<Recovery>,
+    /// The fault point asked for in this execution (`--fault` or the
+    /// plan's), whether or not it struck anything.
+    pub fault: Option<FaultPoint>,
 }
 
 /// The outcome of a run.
@@ -196,6 +208,7 @@ fn context(spec: &RunSpec, workdir: &WorkDir, execution: u64) -> Result<ExecCont
         entropy_seed: entropy::execution_seed(spec.seed, execution),
         timeout: spec.timeout,
         kill: None,
+        fault: None,
     })
 }
 
@@ -272,6 +285,11 @@ fn run_from(
         };
         let mut ctx = context(spec, workdir, execution)?;
         ctx.kill = spec.kill;
+        ctx.fault = spec.fault.or_else(|| {
+            let calls: Vec<usize> = reference_calls.iter().map(Vec::len).collect();
+            (!spec.fault_plan.is_empty())
+                .then(|| planned(spec.seed, index, &spec.fault_plan, &calls))
+        });
         let traced = run_gated(&spec.commands, &ctx, &view, picker).map_err(|e| match e {
             GateError::Hang(mut h) => {
                 h.execution = Some(execution);
@@ -299,9 +317,17 @@ fn run_from(
                 });
             }
         }
-        let (jobs, recovery) = match spec.kill {
-            Some(point) => {
-                let (jobs, recovery) = recover(spec, workdir, &view, &traced, point, execution)?;
+        let cause = match (spec.kill, &traced.struck) {
+            (Some(point), _) => Some(Cause::Killed(killed(&traced, point, execution)?)),
+            (None, Some(struck)) => Some(Cause::Struck(struck.clone())),
+            (None, None) => match spec.fault {
+                Some(point) => return Err(fault_not_reached(&traced, point, execution)),
+                None => None,
+            },
+        };
+        let (jobs, recovery) = match cause {
+            Some(cause) => {
+                let (jobs, recovery) = recover(spec, workdir, &view, &traced, cause, execution)?;
                 (jobs, Some(recovery))
             }
             None => (traced.jobs.clone(), None),
@@ -329,6 +355,7 @@ fn run_from(
             branch: branch.as_ref().and_then(|b| b.describe()),
             entropy: execution,
             recovery,
+            fault: ctx.fault,
         };
         observe(&execution);
         report.recovery.clone_from(&execution.recovery);
@@ -351,18 +378,12 @@ fn run_from(
     Ok(report)
 }
 
-/// After a kill: checks that it happened, reruns every command that did not
-/// exit 0, alone and in command order, on the prefix as it was left, and
-/// returns each command's run as it ended with the recovery (its verdict
-/// still to be set from the findings).
-fn recover(
-    spec: &RunSpec,
-    workdir: &WorkDir,
-    view: &PrefixView,
+/// The kill at `point` in `traced`, or the error saying it never happened.
+fn killed(
     traced: &Traced,
     point: KillPoint,
     execution: u64,
-) -> Result<(Vec<super::tracer::JobRun>, Recovery), GateError> {
+) -> Result<super::kill::Killed, GateError> {
     let Some(killed) = traced.killed.clone() else {
         let made = traced
             .released
@@ -378,6 +399,41 @@ fn recover(
             ),
         });
     };
+    Ok(killed)
+}
+
+/// The error of a `--fault` that struck nothing: its job ended before
+/// making a call the fault strikes at or after the point.
+fn fault_not_reached(traced: &Traced, point: FaultPoint, execution: u64) -> GateError {
+    let made = traced
+        .released
+        .iter()
+        .filter(|r| r.job == point.job)
+        .count();
+    let status = traced.jobs.get(point.job).map_or(-1, |j| j.status);
+    GateError::FaultNotReached {
+        point,
+        detail: format!(
+            "{} made {made} gated syscalls in execution {execution} and exited {status} with no call {} strikes after its {}th",
+            label(point.job),
+            point.fault,
+            point.after
+        ),
+    }
+}
+
+/// After a kill or a fault: reruns every command that did not exit 0,
+/// alone and in command order, on the prefix as it was left, and returns
+/// each command's run as it ended with the recovery (its verdict still to
+/// be set from the findings).
+fn recover(
+    spec: &RunSpec,
+    workdir: &WorkDir,
+    view: &PrefixView,
+    traced: &Traced,
+    cause: Cause,
+    execution: u64,
+) -> Result<(Vec<super::tracer::JobRun>, Recovery), GateError> {
     let mut reruns = Vec::new();
     for job in to_rerun(&traced.jobs) {
         let mut ctx = context(spec, workdir, execution)?;
@@ -404,8 +460,9 @@ fn recover(
     }
     let jobs = final_runs(&traced.jobs, &reruns);
     let recovery = Recovery {
-        last: last_call(traced, &killed),
-        killed,
+        last: last_call(traced, &cause),
+        cause,
+        ended: traced.jobs.clone(),
         reruns,
         recovered: false,
     };

@@ -123,7 +123,11 @@ pub fn name(nr: u64) -> String {
     }
     let known = [
         (0, "read"),
+        (1, "write"),
         (7, "poll"),
+        (17, "pread64"),
+        (18, "pwrite64"),
+        (20, "writev"),
         (23, "select"),
         (34, "pause"),
         (35, "nanosleep"),

@@ -31,11 +31,13 @@ use nix::unistd::Pid;
 
 use super::call::{decode, Call, Outcome, PrefixView};
 use super::entropy;
+use super::fault_point::{FaultPoint, Struck};
 use super::filter::Filter;
 use super::interrupt;
 use super::kill::{KillPoint, Killed};
 use super::picker::{Offer, Picker};
 use super::spawn::{spawn, Launch};
+use super::strike::{self, AtExit, Target};
 use super::syscalls;
 use super::tracee::{self, Activity};
 use super::verdict::label;
@@ -90,6 +92,8 @@ pub struct Traced {
     pub jobs: Vec<JobRun>,
     /// The job killed at the context's kill point, when it was reached.
     pub killed: Option<Killed>,
+    /// The call struck by the context's fault, when one was.
+    pub struck: Option<Struck>,
 }
 
 #[derive(Debug)]
@@ -111,6 +115,8 @@ struct Proc {
     state: State,
     /// Where its `getrandom` answers come from.
     entropy: SplitMix64,
+    /// What its parked call is for the faults (`strike.rs`).
+    parked_target: Option<Target>,
 }
 
 /// Everything one execution is started with besides the commands.
@@ -128,6 +134,9 @@ pub struct ExecContext {
     /// Kill this job's process group once this many of its gated syscalls
     /// have been released (`kill.rs`).
     pub kill: Option<KillPoint>,
+    /// Strike this job's first call the fault strikes once this many of
+    /// its gated syscalls have been released (`fault_point.rs`).
+    pub fault: Option<FaultPoint>,
 }
 
 /// What a command that did not finish in time was doing.
@@ -155,9 +164,15 @@ pub fn run_gated(
     tracer.entropy_seed = ctx.entropy_seed;
     tracer.urandom = ctx.dir.join("urandom");
     tracer.kill = ctx.kill;
+    tracer.fault = ctx.fault;
     entropy::write_urandom_file(&tracer.urandom, ctx.entropy_seed)
         .map_err(|e| GateError::os("entropy file", &e))?;
-    let filter = Filter::gate();
+    // Reads, writes and kernel-side copies stop only when a fault is set.
+    let striking: Vec<u64> = [strike::STRUCK_ONLY, strike::DECLINED].concat();
+    let filter = match ctx.fault {
+        Some(_) => Filter::gate_and(&striking),
+        None => Filter::gate(),
+    };
     let mut files = Vec::new();
     let env = &ctx.env;
     for (job, command) in commands.iter().enumerate() {
@@ -180,6 +195,7 @@ pub fn run_gated(
                 seq: 0,
                 state: State::Starting,
                 entropy: entropy::stream(ctx.entropy_seed, job, 0),
+                parked_target: None,
             },
         );
         tracer.next_seq.push(1);
@@ -210,6 +226,7 @@ pub fn run_gated(
         released: std::mem::take(&mut tracer.released),
         jobs,
         killed: tracer.killed.take(),
+        struck: tracer.struck.take(),
     })
 }
 
@@ -231,6 +248,12 @@ struct Tracer {
     kill: Option<KillPoint>,
     /// The kill, once done.
     killed: Option<Killed>,
+    /// Where a fault is to strike.
+    fault: Option<FaultPoint>,
+    /// The struck call, once struck.
+    struck: Option<Struck>,
+    /// What is left to do at the syscall-exit stop of a struck call, by pid.
+    at_exit: BTreeMap<i32, AtExit>,
 }
 
 const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
@@ -484,14 +507,88 @@ impl Tracer {
         Ok(())
     }
 
+    /// The point at which a call of `job` that is `target` is struck now,
+    /// if it is: the fault is this job's, not yet struck, the job has had
+    /// at least the asked count of gated calls released, and the fault
+    /// strikes that kind of call.
+    fn strike_now(&self, job: JobId, target: Option<Target>) -> Option<FaultPoint> {
+        let asked = self
+            .fault
+            .filter(|f| f.job == job && self.struck.is_none())?;
+        let done = self.per_job.get(job).copied().unwrap_or(0);
+        let hits = target.is_some_and(|t| strike::strikes(asked.fault, t));
+        (done >= asked.after && hits).then_some(FaultPoint {
+            after: done,
+            ..asked
+        })
+    }
+
+    /// Strikes the call `pid` is stopped at (its seccomp stop) at `point`:
+    /// sets its registers and remembers what is left for its exit stop.
+    fn strike(&mut self, pid: i32, point: FaultPoint, call: String) -> Result<(), GateError> {
+        let raw = Pid::from_raw(pid);
+        let regs = ptrace::getregs(raw).map_err(|e| os("ptrace(GETREGS)", e))?;
+        let (set, todo) = strike::at_entry(point.fault, regs);
+        ptrace::setregs(raw, set).map_err(|e| os("ptrace(SETREGS)", e))?;
+        self.at_exit.insert(pid, todo);
+        self.struck = Some(Struck {
+            asked: self.fault.unwrap_or(point),
+            point,
+            call,
+            result: "?".into(),
+            step: self.released.len(),
+        });
+        Ok(())
+    }
+
+    /// At the seccomp stop of a read or write (never gated): strikes it
+    /// when the fault is due and its descriptor names a prefix file, then
+    /// lets it go on (to its exit stop when struck).
+    fn read_or_write(
+        &mut self,
+        pid: i32,
+        regs: &libc::user_regs_struct,
+        view: &PrefixView,
+    ) -> Result<(), GateError> {
+        let job = self.procs.get(&pid).map(|p| p.job);
+        let due = job.and_then(|j| self.strike_now(j, strike::target(regs.orig_rax, regs)));
+        let path = due.and_then(|_| tracee::fd_path(pid, regs.rdi as i32 as i64));
+        match (due, path) {
+            (Some(point), Some(path)) if view.contains(&path) => {
+                let call = format!(
+                    "{}(<{}>, {})",
+                    syscalls::name(regs.orig_rax),
+                    view.show(&path),
+                    regs.rdx
+                );
+                self.strike(pid, point, call)?;
+                match ptrace::syscall(Pid::from_raw(pid), None) {
+                    Ok(()) | Err(Errno::ESRCH) => Ok(()),
+                    Err(e) => Err(os("ptrace", e)),
+                }
+            }
+            _ => self.resume(pid, None),
+        }
+    }
+
     /// Releases the oldest parked process of `job`.
     fn release(&mut self, job: JobId) -> Result<(), GateError> {
-        let (pid, proc_) = self
+        let (pid, call, target) = self
             .procs
-            .iter_mut()
+            .iter()
             .filter(|(_, p)| p.job == job && matches!(p.state, State::Parked(_)))
             .min_by_key(|(_, p)| p.seq)
+            .map(|(pid, p)| {
+                let State::Parked(call) = &p.state else {
+                    unreachable!("filtered on Parked")
+                };
+                (*pid, call.to_string(), p.parked_target)
+            })
             .expect("a runnable job has a parked process");
+        if let Some(point) = self.strike_now(job, target) {
+            self.strike(pid, point, call)?;
+        }
+        let proc_ = self.procs.get_mut(&pid).expect("found above");
         let State::Parked(call) = std::mem::replace(&mut proc_.state, State::Running) else {
             unreachable!("filtered on Parked")
         };
@@ -506,7 +603,6 @@ impl Tracer {
             outcome: None,
         });
         proc_.state = State::InCall(self.released.len() - 1);
-        let pid = *pid;
         self.resume(pid, None)
     }
 
@@ -535,6 +631,16 @@ impl Tracer {
             WaitStatus::PtraceEvent(pid, _, event) => self.event(pid.as_raw(), event, view)?,
             WaitStatus::PtraceSyscall(pid) => {
                 let pid = pid.as_raw();
+                if let Some(todo) = self.at_exit.remove(&pid) {
+                    let raw = Pid::from_raw(pid);
+                    if let Ok(regs) = ptrace::getregs(raw) {
+                        let fixed = strike::at_exit(todo, regs);
+                        ptrace::setregs(raw, fixed).map_err(|e| os("ptrace(SETREGS)", e))?;
+                        if let Some(s) = &mut self.struck {
+                            s.result = Outcome(fixed.rax as i64).to_string();
+                        }
+                    }
+                }
                 if let Some(p) = self.procs.get_mut(&pid) {
                     if let State::InCall(i) = p.state {
                         let regs = ptrace::getregs(Pid::from_raw(pid));
@@ -553,6 +659,7 @@ impl Tracer {
     }
 
     fn gone(&mut self, pid: i32, status: i32) {
+        self.at_exit.remove(&pid);
         if let Some(p) = self.procs.remove(&pid) {
             if p.seq == 0 && self.roots.get(p.job) == Some(&pid) {
                 self.statuses[p.job] = Some(status);
@@ -601,6 +708,17 @@ impl Tracer {
                     ptrace::setregs(raw, redirected).map_err(|e| os("ptrace(SETREGS)", e))?;
                     return self.resume(pid, None);
                 }
+                if strike::STRUCK_ONLY.contains(&regs.orig_rax) {
+                    return self.read_or_write(pid, &regs, view);
+                }
+                if let Some(fd) = strike::copy_destination(regs.orig_rax, &regs) {
+                    // Copies into the prefix go through read and write.
+                    if tracee::fd_path(pid, fd).is_some_and(|p| view.contains(&p)) {
+                        ptrace::setregs(raw, strike::decline(regs))
+                            .map_err(|e| os("ptrace(SETREGS)", e))?;
+                    }
+                    return self.resume(pid, None);
+                }
                 let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
                 let gated = syscalls::lookup(regs.orig_rax)
                     .map(|sc| decode(sc, pid, &args, view))
@@ -608,6 +726,7 @@ impl Tracer {
                 match (gated, self.procs.get_mut(&pid)) {
                     (Some(call), Some(p)) => {
                         p.state = State::Parked(call);
+                        p.parked_target = strike::target(regs.orig_rax, &regs);
                         Ok(())
                     }
                     _ => self.resume(pid, None),
@@ -625,6 +744,7 @@ impl Tracer {
                             job,
                             seq,
                             entropy: entropy::stream(self.entropy_seed, job, seq),
+                            parked_target: None,
                             state: if early {
                                 State::Running
                             } else {
