@@ -23,6 +23,7 @@ use prefixrace::internals::gate::kill::KillPoint;
 use prefixrace::internals::gate::model_step::ModelStep;
 use prefixrace::internals::gate::recovery::{verdict, with_recovery, Cause, Recovery};
 use prefixrace::internals::gate::runner::trace_lines;
+use prefixrace::internals::gate::temp_names::blurred;
 use prefixrace::internals::gate::verdict::label;
 use prefixrace::internals::gate::{
     self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec,
@@ -467,13 +468,19 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         if e.fault.is_some() {
             last_fault = Some((e.index, e.fault, e.recovery.is_some()));
         }
-        let mut lines = trace_lines(&e.traced);
-        if let Some(r) = &e.recovery {
-            lines = with_recovery(lines, r);
-        }
+        let lines = match &e.recovery {
+            Some(r) => with_recovery(&e.traced, r),
+            None => trace_lines(&e.traced),
+        };
+        let struck = struck_point(e.recovery.as_ref());
         if trace && text {
+            let fault = match (e.fault, struck) {
+                (_, Some(p)) => format!(", fault {p}"),
+                (Some(asked), None) => format!(", fault {asked} struck nothing"),
+                (None, None) => String::new(),
+            };
             say(&format!(
-                "execution {} ({}):",
+                "execution {} ({}{fault}):",
                 e.index,
                 e.traced.schedule.token()
             ));
@@ -485,6 +492,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             "execution": e.index,
             "token": e.traced.schedule.token(),
             "passed": e.findings.is_empty(),
+            "fault": struck.map(|p| p.to_string()),
             "trace": lines,
         }));
     };
@@ -953,7 +961,9 @@ fn recovery_json(args: &RunArgs, spec: &RunSpec, k: &KilledRun) -> serde_json::V
             "asked": s.asked.to_string(),
             "job": label(s.point.job),
             "after": s.point.after,
-            "struck": format!("{} = {}", s.call, s.result),
+            "struck": blurred(&format!("{} = {}", s.call, s.result)),
+            // Its temporary names come from the clock (`temp_names.rs`).
+            "last": last.as_deref().map(blurred),
         }),
     };
     let mut out = json!({

@@ -4,6 +4,7 @@
 
 use prefixrace::fault::Fault;
 use prefixrace::internals::gate::fault_point::{FaultPoint, Struck};
+use prefixrace::internals::gate::temp_names::blurred;
 use prefixrace::internals::gate::verdict::label;
 use prefixrace::{Error, Result};
 
@@ -95,8 +96,11 @@ pub fn struck_text(s: &Struck, last: &str) -> String {
         format!(" (asked {}: the first call it strikes from there)", s.asked)
     };
     format!(
-        "  fault: {}{asked} struck {} = {} (its last gated call: {last})\n",
-        s.point, s.call, s.result
+        "  fault: {}{asked} struck {} = {} (its last gated call: {})\n",
+        s.point,
+        blurred(&s.call),
+        s.result,
+        blurred(last)
     )
 }
 

@@ -8,7 +8,7 @@
 
 use super::fault_point::Struck;
 use super::kill::Killed;
-use super::runner::trace_lines;
+use super::runner::{trace_lines, trace_lines_with};
 use super::tracer::{Hung, JobRun, Released, Traced};
 use super::verdict::label;
 use crate::schedule::JobId;
@@ -150,12 +150,12 @@ pub fn verdict(recovery: &Recovery) -> &'static str {
     }
 }
 
-/// An execution's trace (`lines`, from [`trace_lines`]) with the kill or
-/// fault in its place among the calls, then each rerun's calls,
-/// strace-style, marked `(rerun)`.
-pub fn with_recovery(mut lines: Vec<String>, recovery: &Recovery) -> Vec<String> {
+/// An execution's trace ([`trace_lines`]) with the kill or fault in its
+/// place among the calls, then each rerun's calls, strace-style, marked
+/// `(rerun)`.
+pub fn with_recovery(traced: &Traced, recovery: &Recovery) -> Vec<String> {
     let c = &recovery.cause;
-    lines.insert(c.step().min(lines.len()), c.trace_line());
+    let mut lines = trace_lines_with(traced, Some((c.step(), c.trace_line())));
     for r in &recovery.reruns {
         lines.extend(
             trace_lines(&r.traced)

@@ -525,11 +525,22 @@ fn serial_reference(
 /// Reads a trace as lines: `[A] mkdir("M/__pycache__", 0777) = -1 EEXIST`,
 /// with clock-dependent temporary names shown as `~N` (`temp_names.rs`).
 pub fn trace_lines(traced: &Traced) -> Vec<String> {
+    trace_lines_with(traced, None)
+}
+
+/// [`trace_lines`] with `extra` (a line and the number of released calls
+/// before it: a kill or a fault) in its place, its temporary names
+/// numbered with the calls'.
+pub fn trace_lines_with(traced: &Traced, extra: Option<(usize, String)>) -> Vec<String> {
     let mut names = TempNames::new();
-    traced
+    let at = extra
+        .as_ref()
+        .map(|(step, _)| (*step).min(traced.released.len()));
+    let mut lines: Vec<String> = traced
         .released
         .iter()
-        .map(|r| {
+        .enumerate()
+        .flat_map(|(i, r)| {
             let who = if r.process == 0 {
                 label(r.job)
             } else {
@@ -539,7 +550,17 @@ pub fn trace_lines(traced: &Traced) -> Vec<String> {
                 Some(o) => format!("[{who}] {} = {o}", r.call),
                 None => format!("[{who}] {} = ?", r.call),
             };
-            names.canonical(&line)
+            let before = match (&extra, at) {
+                (Some((_, l)), Some(a)) if a == i => Some(l.clone()),
+                _ => None,
+            };
+            before.into_iter().chain([line])
         })
-        .collect()
+        .collect();
+    if let (Some((_, l)), Some(a)) = (&extra, at) {
+        if a == traced.released.len() {
+            lines.push(l.clone());
+        }
+    }
+    lines.iter().map(|l| names.canonical(l)).collect()
 }
