@@ -414,7 +414,7 @@ fn fault_not_reached(traced: &Traced, point: FaultPoint, execution: u64) -> Gate
     GateError::FaultNotReached {
         point,
         detail: format!(
-            "{} made {made} gated syscalls in execution {execution} and exited {status} with no call {} strikes after its {}th",
+            "{} made {made} gated syscalls in execution {execution} and exited {status} with no call {} strikes once {} of them were released",
             label(point.job),
             point.fault,
             point.after
