@@ -137,6 +137,26 @@ fn bad_input_is_one_line_and_exit_2() {
         vec!["run", "--prefix", p, "--kill", "A", "--", "true"],
         vec!["run", "--prefix", p, "--kill", "a@1", "--", "true"],
         vec!["run", "--prefix", p, "--kill", "B@1", "--", "true"],
+        vec!["run", "--prefix", p, "--fault", "A@1", "--", "true"],
+        vec!["run", "--prefix", p, "--fault", "A@1:crash", "--", "true"],
+        vec!["run", "--prefix", p, "--fault", "B@1:eio", "--", "true"],
+        vec!["run", "--prefix", p, "--faults", "eio,crash", "--", "true"],
+        vec![
+            "run", "--prefix", p, "--fault", "A@1:eio", "--kill", "A@1", "--", "true",
+        ],
+        vec![
+            "run", "--prefix", p, "--fault", "A@1:eio", "--faults", "eio", "--", "true",
+        ],
+        // A fault point with no call it strikes after it: nothing is struck.
+        vec![
+            "run",
+            "--prefix",
+            p,
+            "--fault",
+            "A@0:eio",
+            "--",
+            "mkdir \"$PREFIX/d\"",
+        ],
         // A kill point the job never reaches: it ends first.
         vec![
             "run",
