@@ -168,7 +168,7 @@ fn a_short_write_replays_as_two_writes_of_the_halves() {
     };
     let mut fs = prefixrace::internals::ModelFs::new();
     let ops = setup
-        .run(&mut fs, &mut SerialScheduler::default(), false)
+        .run(&mut fs, &mut SerialScheduler, false)
         .schedule
         .choices
         .len();
@@ -217,7 +217,7 @@ fn serial_token() -> String {
     let setup = prefixrace::Setup::new(Arc::new(scenario), strategy.as_ref()).unwrap();
     let mut fs = prefixrace::internals::ModelFs::new();
     setup
-        .run(&mut fs, &mut SerialScheduler::default(), false)
+        .run(&mut fs, &mut SerialScheduler, false)
         .schedule
         .token()
 }
