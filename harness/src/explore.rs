@@ -333,16 +333,20 @@ type Kept = Mutex<Vec<(u64, Vec<usize>)>>;
 /// Explores `setup` under `options`.
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let oracle = Oracle::new(setup)?;
-    if !options.faults.crash {
+    if !options.faults.any() {
         return explore_executions(setup, options, &oracle, None);
     }
     if options.fs != FsKind::Model {
-        return Err(Error::Usage(
-            "--faults crash runs on the model filesystem; drop --fs real".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "--faults {} runs on the model filesystem; drop --fs real",
+            options.faults
+        )));
     }
     if !options.shard.is_whole() {
-        return Err(Error::Usage("--faults crash cannot be sharded".into()));
+        return Err(Error::Usage(format!(
+            "--faults {} cannot be sharded",
+            options.faults
+        )));
     }
     // Tails and the state graph stop executions early: the crash points
     // need every execution's whole schedule.
@@ -371,7 +375,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         &executions,
         &pool,
         deadline,
-        options.faults.every_execution,
+        options.faults,
     )?;
     ex.faults = Some(pass.counts);
     if ex.stopped.is_none() {
@@ -940,11 +944,6 @@ pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
         Schedule::from_token(schedule_token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
     if let Some(point) = crash {
-        let crate::crash::Injection::Crash(point) = point else {
-            return Err(Error::Usage(
-                "--token: fault points do not replay yet".into(),
-            ));
-        };
         let mut fs = fs.fresh()?;
         let crashed = crate::crash::replay(setup, &oracle, point, schedule, fs.as_mut())?;
         if let Some(reason) = &crashed.trace.aborted {
