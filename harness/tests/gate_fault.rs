@@ -4,7 +4,9 @@
 //! error line and exit 1, and its rerun recovers; EINTR and a short write
 //! are taken in cp's stride (`safe_write`, `full_write`); CPython swallows
 //! ENOSPC on its `.pyc` write. The seeded plan strikes the same call for
-//! the same seed, and its replay line strikes it again.
+//! the same seed, and its replay line strikes it again. The model's
+//! verdict for each fault on the same copy (`explore --faults FAULT`)
+//! matches the gate's on a write.
 
 mod gate_support;
 
@@ -424,4 +426,73 @@ fn a_fault_that_strikes_nothing_is_never_claimed() {
         "{err}"
     );
     assert!(err.contains("nothing was struck"), "{err}");
+}
+
+/// The model's verdict on striking the copy of [`FILES`] (staged-copy)
+/// with `fault` at every op it strikes: `explore --faults FAULT` under
+/// dpor, as JSON.
+fn model(fault: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = format!(
+        "name = \"gate-fault-m\"\ndescription = \"the package of tests/gate_fault.rs\"\n\
+         prefix = \"/sage/local\"\nsite-packages = \"{SITE}\"\npython-tag = \"cpython-39\"\n\n\
+         [[package]]\nname = \"M\"\nversion = \"1.0\"\n"
+    );
+    for (path, text) in FILES {
+        toml.push_str(&format!(
+            "\n[[package.file]]\npath = \"{path}\"\ntext = {text:?}\n"
+        ));
+    }
+    let scenario = dir.path().join("m.toml");
+    std::fs::write(&scenario, toml).unwrap();
+    let out = prefixrace()
+        .arg("explore")
+        .arg(&scenario)
+        .args([
+            "--strategy",
+            "staged-copy",
+            "--scheduler",
+            "dpor",
+            "--faults",
+        ])
+        .args([fault, "--no-pairs", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
+fn the_models_verdict_for_each_fault_on_the_copy_matches_the_gates_on_a_real_write() {
+    if !gate_permitted() {
+        return;
+    }
+    for fault in ["enospc", "eio", "eintr", "short-write"] {
+        // The model strikes every op the fault strikes, writes included;
+        // all of them end one way.
+        let model = model(fault);
+        let faults = &model["faults"];
+        assert_eq!(model["verdict"], "pass", "{fault}: {model}");
+        assert_eq!(faults["complete"], true, "{fault}: {faults}");
+        assert_eq!(faults["unrecoverable"], 0, "{fault}: {faults}");
+        let tried = faults["tried"].as_u64().unwrap();
+        let survived = faults["survived"].as_u64().unwrap();
+        assert!(tried > 0, "{fault}: {faults}");
+        let model_verdict = match survived {
+            0 => "recovered",
+            s if s == tried => "survived",
+            _ => panic!("{fault}: the model's points end in different ways: {faults}"),
+        };
+        let (code, report, _) = cp_struck_on_a_write(fault);
+        assert_eq!(code, 0, "{fault}: {report:#}");
+        assert_eq!(
+            report["recovery"]["verdict"], model_verdict,
+            "{fault}: the gate's {:#} against the model's {faults}",
+            report["recovery"]
+        );
+    }
 }
