@@ -218,4 +218,56 @@ mod tests {
         recovery.recovered = true;
         assert_eq!(verdict(&recovery), "survived");
     }
+
+    #[test]
+    fn the_struck_call_stands_in_its_place_with_its_temporary_name_numbered_like_the_calls() {
+        use crate::gate::call::{Call, Outcome};
+        use crate::gate::fault_point::{FaultPoint, Struck};
+        use crate::gate::tracer::Released;
+        let released = |call: Call| Released {
+            job: 0,
+            process: 0,
+            call,
+            outcome: Some(Outcome(0)),
+        };
+        let traced = Traced {
+            schedule: Schedule::default(),
+            released: vec![
+                released(Call::in_prefix("openat", &["\"M/x.pyc.140737343702384\""])),
+                released(Call::in_prefix("unlink", &["\"M/x.pyc.140737343702384\""])),
+            ],
+            jobs: vec![run(0, "")],
+            killed: None,
+            struck: None,
+        };
+        let point = FaultPoint {
+            job: 0,
+            after: 1,
+            fault: crate::fault::Fault::NoSpace,
+        };
+        let struck = Struck {
+            asked: point,
+            point,
+            call: "write(<M/x.pyc.140737343702384>, 146)".into(),
+            result: "-1 ENOSPC".into(),
+            step: 1,
+        };
+        let recovery = Recovery {
+            last: last_call(&traced, &Cause::Struck(struck.clone())),
+            cause: Cause::Struck(struck),
+            ended: traced.jobs.clone(),
+            reruns: Vec::new(),
+            recovered: true,
+        };
+        assert_eq!(
+            with_recovery(&traced, &recovery),
+            [
+                "[A] openat(\"M/x.pyc.~1\") = 0",
+                "[A] enospc struck write(<M/x.pyc.~1>, 146) = -1 ENOSPC",
+                "[A] unlink(\"M/x.pyc.~1\") = 0",
+            ]
+        );
+        assert_eq!(recovery.last.as_ref().unwrap().call.name, "openat");
+        assert_eq!(verdict(&recovery), "survived");
+    }
 }
