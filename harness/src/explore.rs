@@ -328,7 +328,7 @@ pub fn pct_bound(scheduler: SchedulerKind, n: usize, k: u64, runs: u64) -> Optio
 }
 
 /// Executions kept for their crash points: 1-based index and choices.
-type Kept = Mutex<Vec<(u64, Vec<usize>)>>;
+type Kept = Mutex<Vec<(u64, crate::crash::KeptSchedule)>>;
 
 /// Explores `setup` under `options`.
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
@@ -350,8 +350,12 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     }
     // Tails and the state graph stop executions early: the crash points
     // need every execution's whole schedule.
+    // With a time limit, the search gets half of it and the points the
+    // rest (and whatever the search leaves unused): a long search no
+    // longer leaves the points no time at all.
     let base = ExploreOptions {
         reuse_tails: false,
+        time_limit: options.time_limit.map(|limit| limit / 2),
         ..options.clone()
     };
     let kept = Kept::default();
@@ -654,7 +658,7 @@ fn explore_executions(
                 }
                 if let Some(kept) = kept {
                     let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                    kept.push((o.index + 1, o.choices.clone()));
+                    kept.push((o.index + 1, crate::crash::KeptSchedule::new(&o.choices)));
                 }
                 if o.judgement.failure.is_some() {
                     if keep_going {
@@ -850,7 +854,10 @@ fn explore_systematically(
             }
             if let Some(kept) = kept {
                 let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                kept.push((counted.get(), trace.schedule.choices.clone()));
+                kept.push((
+                    counted.get(),
+                    crate::crash::KeptSchedule::new(&trace.schedule.choices),
+                ));
             }
             execution_ops
                 .borrow_mut()

@@ -29,10 +29,12 @@ mod ended;
 mod faults;
 mod fork;
 mod inject;
+mod kept;
 mod point;
 mod recovery;
 
 pub use faults::Faults;
+pub use kept::KeptSchedule;
 pub use point::{split_token, CrashPoint, FaultPoint, Injection};
 pub use recovery::{recover, rerun_of, Recovery};
 
@@ -117,7 +119,7 @@ enum Judged {
 pub fn explore_crashes(
     setup: &Setup,
     oracle: &Oracle,
-    executions: &[(u64, Vec<JobId>)],
+    executions: &[(u64, KeptSchedule)],
     pool: &rayon::ThreadPool,
     deadline: Option<Instant>,
     faults: Faults,
@@ -127,7 +129,8 @@ pub fn explore_crashes(
     pass.counts.injected = faults;
     let mut seen = HashSet::default();
     let memo = RecoveryMemo::default();
-    for (done, (execution, choices)) in executions.iter().enumerate() {
+    for (done, (execution, kept)) in executions.iter().enumerate() {
+        let choices = &kept.choices();
         if deadline.is_some_and(|d| Instant::now() >= d) {
             pass.stopped = Some(format!(
                 "the time limit was reached after the crash and fault points of {done} of {} executions",
