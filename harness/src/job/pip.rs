@@ -17,7 +17,13 @@
 //!   directory (`O_EXCL`, 0600), chmod 0644 and `rename`; `REQUESTED` with a
 //!   plain open; `RECORD` last, via temp file and rename;
 //! - any other OSError aborts pip with
-//!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`.
+//!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`;
+//!   a failed `write` names no path (`[Errno 28] No space left on device`:
+//!   Python's OSError from `write` carries no file name). Nothing is rolled
+//!   back: the files already extracted, the partial file (closed by its
+//!   `with` block) and a `tempfile` whose write failed (written again by
+//!   its close's flush, not renamed) stay in the prefix
+//!   (`tests/data/faults/`, `docs/faults.md`).
 
 use std::sync::Arc;
 
@@ -269,6 +275,9 @@ pub struct PipJob {
     source: Option<crate::content::Digest>,
     /// distlib's `ensured`: this install made the scripts directory.
     scripts_dir_made: bool,
+    /// The last call that failed was a `write`: pip's message names no
+    /// file.
+    write_failed: bool,
     exit: Option<i32>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -284,6 +293,7 @@ impl PipJob {
             pending: None,
             source: None,
             scripts_dir_made: false,
+            write_failed: false,
             exit: None,
             diagnostics: Vec::new(),
         }
@@ -291,13 +301,26 @@ impl PipJob {
 
     fn abort(&mut self, errno: Errno, path: &str) {
         let full = crate::op::join_display(&self.plan.prefix_display, path);
+        self.abort_with(format!(
+            "ERROR: Could not install packages due to an OSError: [Errno {}] {}: '{}'",
+            errno.number(),
+            errno.message(),
+            full
+        ));
+    }
+
+    /// Aborts after a failed `write`, whose OSError names no file.
+    fn abort_unnamed(&mut self, errno: Errno) {
+        self.abort_with(format!(
+            "ERROR: Could not install packages due to an OSError: [Errno {}] {}",
+            errno.number(),
+            errno.message(),
+        ));
+    }
+
+    fn abort_with(&mut self, message: String) {
         self.diagnostics.push(Diagnostic {
-            message: format!(
-                "ERROR: Could not install packages due to an OSError: [Errno {}] {}: '{}'",
-                errno.number(),
-                errno.message(),
-                full
-            ),
+            message,
             fatal: true,
         });
         self.exit = Some(1);
@@ -356,12 +379,13 @@ impl PipJob {
                         let write = match &m.tmp {
                             Some(tmp) => WriteFile::through_exclusive_temp(tmp, &m.path, &m.blob)
                                 .with_open_mode(0o600)
-                                .with_chmod_after_close(Some(0o644)),
+                                .with_chmod_after_close(Some(0o644))
+                                .with_errors(WriteErrors::FlushedAgainOnClose),
                             None => WriteFile::new(&m.path, &m.blob, WriteHow::InPlace, "")
-                                .with_open_mode(0o666),
+                                .with_open_mode(0o666)
+                                .with_errors(WriteErrors::UncheckedClose),
                         }
-                        .skipping_empty_write()
-                        .with_errors(WriteErrors::UncheckedClose);
+                        .skipping_empty_write();
                         return Some(first_op(write, Pending::MetaWrite));
                     }
                     None => self.advance_phase(Phase::Done),
@@ -393,6 +417,9 @@ impl PipJob {
     fn after_write(&mut self, written: Written, wrap: fn(Writing) -> Pending) {
         match written {
             Written::Op(op, writing) => self.pending = Some((op, wrap(writing))),
+            Written::Failed(errno, _) if self.phase != Phase::Compile && self.write_failed => {
+                self.abort_unnamed(errno)
+            }
             Written::Failed(errno, path) if self.phase != Phase::Compile => {
                 self.abort(errno, &path)
             }
@@ -488,6 +515,9 @@ impl Job for PipJob {
         let Some((op, pending)) = self.pending.take() else {
             return;
         };
+        if result.is_err() {
+            self.write_failed = matches!(op, Op::Write { .. });
+        }
         // The path moves into the next op: no reference count touched.
         let path = op.into_path();
         let set = |job: &mut PipJob, op: Op, p: Pending| job.pending = Some((op, p));
@@ -586,6 +616,7 @@ impl Job for PipJob {
             pending,
             source,
             scripts_dir_made,
+            write_failed,
             exit,
             diagnostics,
         } = self;
@@ -595,6 +626,7 @@ impl Job for PipJob {
             pending,
             source,
             scripts_dir_made,
+            write_failed,
             exit,
             diagnostics,
         )))
