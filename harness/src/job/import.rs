@@ -254,7 +254,8 @@ impl Job for ImportJob {
                 _ => {
                     let parent: Arc<str> = parent_of(&path).into();
                     if parent.is_empty() {
-                        missing.pop();
+                        // The prefix root exists: the path just stat'ed is
+                        // the topmost missing directory, made first.
                         match missing.pop() {
                             Some(dir) => self.set(
                                 Op::Mkdir {
