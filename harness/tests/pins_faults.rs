@@ -27,7 +27,8 @@ use prefixrace::internals::op::{Kind, Op, OpenFlags, Value};
 use prefixrace::internals::{Fs, ModelFs};
 
 /// What is left: each path with its kind, mode and, for a file, its size
-/// (or `*` where only the model's bytes differ from the real tool's).
+/// (or, where the model's bytes differ from the real tool's, `0` for an
+/// empty file and `+` for one with bytes).
 type Left = BTreeMap<String, String>;
 
 /// How a run ended: its lines on stderr, its exit status and what it left.
@@ -151,7 +152,7 @@ fn real_left(root: &Path, whole_bytes: &dyn Fn(&str) -> bool) -> Left {
             } else if whole_bytes(&rel) {
                 format!("file {mode:o} {}", meta.len())
             } else {
-                format!("file {mode:o} *")
+                format!("file {mode:o} {}", some_bytes(meta.len()))
             };
             left.insert(temp_named(&rel), text);
         }
@@ -175,11 +176,20 @@ fn model_left(fs: &ModelFs, under: &str, whole_bytes: &dyn Fn(&str) -> bool) -> 
         let text = match entry.kind {
             Kind::Dir => format!("dir {mode:o}"),
             _ if whole_bytes(rel) => format!("file {mode:o} {}", entry.size),
-            _ => format!("file {mode:o} *"),
+            _ => format!("file {mode:o} {}", some_bytes(entry.size)),
         };
         left.insert(temp_named(rel), text);
     }
     left
+}
+
+/// `0` for an empty file, `+` for one with bytes.
+fn some_bytes(size: u64) -> &'static str {
+    if size == 0 {
+        "0"
+    } else {
+        "+"
+    }
 }
 
 /// A random temporary name in one spelling: `RECORDab12cd34.tmp` is
@@ -531,11 +541,24 @@ fn real_pip(fault: &RealFault) -> Option<(Ending, String)> {
 }
 
 fn model_pip(site: &str, fault: Fault, at: &dyn Fn(&Op) -> bool) -> Ending {
+    // The wheel's RECORD lists its files (the real one with their hashes,
+    // which these pins do not compare).
+    let record: String = WHEEL_FILES
+        .iter()
+        .map(|(p, _)| format!("{p},,\n"))
+        .collect();
     let files = WHEEL_FILES
         .iter()
         .map(|(p, t)| PipFile {
             path: format!("{site}/{p}").into(),
-            blob: Blob::new(t.as_bytes().to_vec()),
+            blob: Blob::new(
+                if p.ends_with("/RECORD") {
+                    record.as_bytes()
+                } else {
+                    t.as_bytes()
+                }
+                .to_vec(),
+            ),
             executable: false,
         })
         .collect();
@@ -636,7 +659,7 @@ fn pip_reacts_to_enospc_on_the_record_write_as_the_real_pip() {
         assert!(real
             .left
             .iter()
-            .any(|(p, v)| p.ends_with("RECORD*.tmp") && v == "file 600 *"));
+            .any(|(p, v)| p.ends_with("RECORD*.tmp") && v == "file 600 +"));
     }
 }
 
