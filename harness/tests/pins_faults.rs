@@ -9,6 +9,9 @@
 //! writes the real bytes). The recorded excerpts and the commands are in
 //! `tests/data/faults/`; the table in `docs/faults.md`.
 //!
+//! pip is the machine's `python3 -m pip`: the recordings are of pip 21.1.2
+//! (the version modelled), and 23.2.1 reacts the same.
+//!
 //! When `strace`, `cp` or `python3` (with pip, for the pip pins) is
 //! missing the tests print why and pass; in CI (`CI` set) they fail.
 
