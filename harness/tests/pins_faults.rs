@@ -166,6 +166,8 @@ fn real_left(root: &Path, whole_bytes: &dyn Fn(&str) -> bool) -> Left {
             let text = if meta.is_dir() {
                 stack.push(path.clone());
                 format!("dir {mode:o}")
+            } else if meta.file_type().is_symlink() {
+                format!("link -> {}", std::fs::read_link(&path).unwrap().display())
             } else if whole_bytes(&rel) {
                 format!("file {mode:o} {}", meta.len())
             } else {
@@ -192,6 +194,7 @@ fn model_left(fs: &ModelFs, under: &str, whole_bytes: &dyn Fn(&str) -> bool) -> 
         let mode = entry.mode & 0o7777;
         let text = match entry.kind {
             Kind::Dir => format!("dir {mode:o}"),
+            Kind::Symlink => format!("link -> {}", entry.target.as_deref().unwrap_or("")),
             _ if whole_bytes(rel) => format!("file {mode:o} {}", entry.size),
             _ => format!("file {mode:o} {}", some_bytes(entry.size)),
         };
@@ -305,13 +308,25 @@ fn is_syscall_on(syscall: &'static str, path: &'static str) -> impl Fn(&Op) -> b
 
 // ---------------------------------------------------------------- cp
 
-/// The staged tree, in pre-order: directories 0755, files 0644.
-const STAGE: [(&str, Option<&str>); 5] = [
-    ("pkg", None),
-    ("pkg/a.py", Some("print(1)\n")),
-    ("pkg/sub", None),
-    ("pkg/sub/b.txt", Some("hello\n")),
-    ("zz", None),
+/// One staged entry.
+#[derive(Clone, Copy)]
+enum Node {
+    /// A directory, 0755.
+    Dir,
+    /// A file with this text, 0644.
+    File(&'static str),
+    /// A symlink to this target.
+    Link(&'static str),
+}
+
+/// The staged tree, in pre-order.
+const STAGE: [(&str, Node); 6] = [
+    ("pkg", Node::Dir),
+    ("pkg/a.py", Node::File("print(1)\n")),
+    ("pkg/link", Node::Link("a.py")),
+    ("pkg/sub", Node::Dir),
+    ("pkg/sub/b.txt", Node::File("hello\n")),
+    ("zz", Node::Dir),
 ];
 
 fn real_cp(fault: &RealFault, also: &[&str]) -> Option<(Ending, String)> {
@@ -321,14 +336,17 @@ fn real_cp(fault: &RealFault, also: &[&str]) -> Option<(Ending, String)> {
     let dir = tempfile::tempdir().unwrap();
     let stage = dir.path().join("stage");
     std::fs::create_dir(&stage).unwrap();
-    for (path, text) in STAGE {
+    for (path, node) in STAGE {
         let p = stage.join(path);
-        match text {
-            None => std::fs::create_dir(&p).unwrap(),
-            Some(t) => std::fs::write(&p, t).unwrap(),
+        let mode = match node {
+            Node::Dir => std::fs::create_dir(&p).map(|_| 0o755),
+            Node::File(t) => std::fs::write(&p, t).map(|_| 0o644),
+            Node::Link(target) => std::os::unix::fs::symlink(target, &p).map(|_| 0),
+        };
+        match mode.unwrap() {
+            0 => {}
+            mode => std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap(),
         }
-        let mode = if text.is_some() { 0o644 } else { 0o755 };
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
     }
     let prefix = dir.path().join("prefix");
     let reset = || {
@@ -355,10 +373,11 @@ fn real_cp(fault: &RealFault, also: &[&str]) -> Option<(Ending, String)> {
 fn model_cp(fault: Fault, at: &dyn Fn(&Op) -> bool) -> (Ending, Vec<(String, u64)>) {
     let list = STAGE
         .iter()
-        .map(|(path, text)| {
-            let (kind, mode) = match text {
-                None => (CpKind::Dir, 0o755),
-                Some(t) => (CpKind::File(Blob::new(t.as_bytes().to_vec())), 0o644),
+        .map(|(path, node)| {
+            let (kind, mode) = match node {
+                Node::Dir => (CpKind::Dir, 0o755),
+                Node::File(t) => (CpKind::File(Blob::new(t.as_bytes().to_vec())), 0o644),
+                Node::Link(target) => (CpKind::Symlink((*target).into()), 0o777),
             };
             (Arc::<str>::from(*path), kind, mode)
         })
@@ -476,6 +495,26 @@ fn cp_reacts_to_enospc_on_a_create_as_the_real_cp() {
     let (model, _) = model_cp(Fault::NoSpace, &is_syscall_on("open", "pkg/a.py"));
     assert_eq!(model, real, "left: model, right: cp 9.1");
     assert!(!real.left.contains_key("pkg/a.py"));
+}
+
+/// `cp-symlink-enospc.strace`: `cannot create symbolic link`, nothing
+/// created, the copy goes on, exit 1.
+#[test]
+fn cp_reacts_to_enospc_on_a_symlink_as_the_real_cp() {
+    let fault = RealFault {
+        syscall: "symlinkat",
+        needle: "\"./pkg/link\"",
+        inject: "error=ENOSPC",
+    };
+    let Some((real, _)) = real_cp(&fault, &[]) else {
+        return;
+    };
+    let (model, _) = model_cp(Fault::NoSpace, &is_syscall_on("symlink", "pkg/link"));
+    assert_eq!(model, real, "left: model, right: cp 9.1");
+    assert_eq!(
+        real.lines,
+        ["cp: cannot create symbolic link 'prefix/./pkg/link': No space left on device"]
+    );
 }
 
 // ---------------------------------------------------------------- pip
