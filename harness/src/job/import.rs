@@ -334,3 +334,55 @@ impl Job for ImportJob {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{Fs, ModelFs};
+    use crate::job::Offer;
+
+    /// A module right under the prefix root: its `__pycache__` is made
+    /// (the root itself exists) and the bytecode written into it.
+    #[test]
+    fn a_top_level_module_gets_its_pycache_made() {
+        let mut fs = ModelFs::new();
+        let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
+            path: "m.py".into(),
+            flags: OpenFlags::CREATE_TRUNC,
+            mode: 0o644,
+        }) else {
+            panic!("cannot create m.py")
+        };
+        fs.apply(&Op::Close {
+            fd,
+            path: "m.py".into(),
+        })
+        .unwrap();
+        let module = ImportModule {
+            name: "m".into(),
+            source: "m.py".into(),
+            pyc: "__pycache__/m.cpython-311.pyc".into(),
+            tmp: "__pycache__/m.cpython-311.pyc.7".into(),
+        };
+        let mut job = ImportJob::new("python3", vec![module]);
+        loop {
+            let offer = {
+                let probe = |p: &str| fs.probe(p);
+                job.poll(&probe)
+            };
+            match offer {
+                Offer::Op => {
+                    let op = job.offered().clone();
+                    let result = fs.apply(&op);
+                    job.complete(&result);
+                }
+                Offer::Exit(code) => {
+                    assert_eq!(code, 0);
+                    break;
+                }
+                Offer::Wait(c) => panic!("waits on {c:?}"),
+            }
+        }
+        assert!(fs.tree().get("__pycache__/m.cpython-311.pyc").is_some());
+    }
+}

@@ -632,3 +632,111 @@ impl Job for PipJob {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{Fs, ModelFs};
+    use crate::job::Offer;
+
+    /// Runs `job` alone on `fs`, the first `write` of a path ending in
+    /// `struck` failing with `errno`; the ops run and the exit status.
+    fn run_failing_write(
+        job: &mut PipJob,
+        fs: &mut ModelFs,
+        struck: &str,
+        errno: Errno,
+    ) -> (Vec<String>, i32) {
+        let mut ops = Vec::new();
+        let mut failed = false;
+        loop {
+            let offer = {
+                let probe = |p: &str| fs.probe(p);
+                job.poll(&probe)
+            };
+            match offer {
+                Offer::Op => {
+                    let op = job.offered().clone();
+                    ops.push(format!("{} {}", op.syscall(), op.path()));
+                    let result = match &op {
+                        Op::Write { path, .. } if !failed && path.ends_with(struck) => {
+                            failed = true;
+                            Err(errno)
+                        }
+                        _ => fs.apply(&op),
+                    };
+                    job.complete(&result);
+                }
+                Offer::Exit(code) => return (ops, code),
+                Offer::Wait(_) => unreachable!("pip never waits"),
+            }
+        }
+    }
+
+    fn plan() -> Arc<PipPlan> {
+        let file = |path: &str, text: &str| PipFile {
+            path: path.into(),
+            blob: Blob::new(text.as_bytes().to_vec()),
+            executable: false,
+        };
+        Arc::new(PipPlan::new(
+            vec![
+                file("m/a.py", "X = 1\n"),
+                file("m/b.txt", "data\n"),
+                file("m-1.0.dist-info/METADATA", "Name: m\n"),
+            ],
+            Vec::new(),
+            "cpython-311",
+            1,
+            Some("m-1.0.dist-info"),
+            "pp",
+            false,
+        ))
+    }
+
+    /// A failed write of a wheel's file (recorded: `pip-data-enospc.strace`):
+    /// the file is closed, pip aborts with a line that names no file, and
+    /// what it wrote stays.
+    #[test]
+    fn a_failed_file_write_closes_the_file_and_names_no_path() {
+        let mut fs = ModelFs::new();
+        let mut job = PipJob::new("pip", plan());
+        let (ops, code) = run_failing_write(&mut job, &mut fs, "m/b.txt", Errno::ENOSPC);
+        assert_eq!(code, 1);
+        assert_eq!(ops[ops.len() - 2..], ["write m/b.txt", "close m/b.txt"]);
+        assert_eq!(
+            job.diagnostics()[0].message,
+            "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device"
+        );
+        let tree = fs.tree();
+        assert_eq!(tree.get("m/b.txt").map(|e| e.size), Some(0));
+        assert_eq!(tree.get("m/a.py").map(|e| e.size), Some(6));
+    }
+
+    /// A failed write of `RECORD`'s tempfile (recorded:
+    /// `pip-record-enospc.strace`): the close writes it again, and the
+    /// tempfile stays, 0600, not renamed.
+    #[test]
+    fn a_failed_record_write_leaves_its_tempfile_written_again() {
+        let mut fs = ModelFs::new();
+        let mut job = PipJob::new("pip", plan());
+        let (ops, code) = run_failing_write(&mut job, &mut fs, ".tmp", Errno::EIO);
+        assert_eq!(code, 1);
+        let tmp = &plan().metadata[0]
+            .tmp
+            .clone()
+            .expect("INSTALLER goes through a tempfile");
+        assert_eq!(
+            ops[ops.len() - 3..],
+            [
+                format!("write {tmp}"),
+                format!("write {tmp}"),
+                format!("close {tmp}")
+            ]
+        );
+        assert_eq!(
+            fs.tree().get(tmp).map(|e| (e.mode, e.size)),
+            Some((0o600, 4))
+        );
+    }
+}
