@@ -534,7 +534,7 @@ const WHEEL_FILES: [(&str, &str); 5] = [
 ];
 
 /// Writes `m-1.0-py3-none-any.whl` into `dir` with Python's zipfile.
-fn make_wheel(python: &str, dir: &Path) {
+fn make_wheel(python: &str, dir: &Path, wheel: &[(&str, &str)]) {
     let script = r#"
 import base64, hashlib, json, sys, zipfile
 files = json.loads(sys.argv[1])
@@ -545,7 +545,7 @@ with zipfile.ZipFile("m-1.0-py3-none-any.whl", "w") as z:
         z.writestr(p, t)
     z.writestr(files[-1][0], rec)
 "#;
-    let files: Vec<String> = WHEEL_FILES
+    let files: Vec<String> = wheel
         .iter()
         .map(|(p, t)| format!("[{p:?}, {t:?}]"))
         .collect();
@@ -566,12 +566,17 @@ fn package_file(path: &str) -> bool {
 /// Real `python3 -m pip install --no-deps --no-compile --prefix pp` of the
 /// wheel with `fault`; the site-packages directory of the run.
 fn real_pip(fault: &RealFault) -> Option<(Ending, String, String)> {
+    real_pip_of(fault, &WHEEL_FILES)
+}
+
+/// [`real_pip`] of a wheel of `wheel` (its `RECORD` last).
+fn real_pip_of(fault: &RealFault, wheel: &[(&str, &str)]) -> Option<(Ending, String, String)> {
     let python = python()?;
     if !have(&python, &["-m", "pip", "--version"]) {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    make_wheel(&python, dir.path());
+    make_wheel(&python, dir.path(), wheel);
     let out = Command::new(&python)
         .args([
             "-c",
@@ -614,13 +619,21 @@ fn real_pip(fault: &RealFault) -> Option<(Ending, String, String)> {
 /// The model's pip with `fault` on the op `at` picks; how it ended, and
 /// what each `write` returned.
 fn model_pip(site: &str, fault: Fault, at: &dyn Fn(&Op) -> bool) -> (Ending, Vec<(String, u64)>) {
+    model_pip_of(site, &WHEEL_FILES, Vec::new(), fault, at)
+}
+
+/// [`model_pip`] of a wheel of `wheel`, with console `scripts`.
+fn model_pip_of(
+    site: &str,
+    wheel: &[(&str, &str)],
+    scripts: Vec<PipFile>,
+    fault: Fault,
+    at: &dyn Fn(&Op) -> bool,
+) -> (Ending, Vec<(String, u64)>) {
     // The wheel's RECORD lists its files (the real one with their hashes,
     // which these pins do not compare).
-    let record: String = WHEEL_FILES
-        .iter()
-        .map(|(p, _)| format!("{p},,\n"))
-        .collect();
-    let files = WHEEL_FILES
+    let record: String = wheel.iter().map(|(p, _)| format!("{p},,\n")).collect();
+    let files = wheel
         .iter()
         .map(|(p, t)| PipFile {
             path: format!("{site}/{p}").into(),
@@ -638,7 +651,7 @@ fn model_pip(site: &str, fault: Fault, at: &dyn Fn(&Op) -> bool) -> (Ending, Vec
     let dist_info = format!("{site}/m-1.0.dist-info");
     let plan = PipPlan::new(
         files,
-        Vec::new(),
+        scripts,
         "cpython-311",
         1,
         Some(&dist_info),
@@ -765,6 +778,56 @@ fn pip_reacts_to_enospc_on_a_mkdir_as_the_real_pip() {
     };
     let at = |site: &str, op: &Op| matches!(op, Op::Mkdir { path, .. } if **path == *format!("{site}/m"));
     pin_pip(fault, Fault::NoSpace, &at);
+}
+
+/// A wheel with a console script, `mcmd`.
+const SCRIPT_WHEEL_FILES: [(&str, &str); 5] = [
+    ("m/__init__.py", "X = 1\ndef main(): pass\n"),
+    (
+        "m-1.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: m\nVersion: 1.0\n",
+    ),
+    (
+        "m-1.0.dist-info/WHEEL",
+        "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    ),
+    (
+        "m-1.0.dist-info/entry_points.txt",
+        "[console_scripts]\nmcmd = m:main\n",
+    ),
+    ("m-1.0.dist-info/RECORD", ""),
+];
+
+/// `pip-script-enospc.strace`: distlib's `with open(…)` closes the
+/// script after its write fails; pip aborts naming no file, and the empty
+/// script stays without its mode.
+#[test]
+fn pip_reacts_to_enospc_on_a_console_script_write_as_the_real_pip() {
+    let fault = RealFault {
+        syscall: "write",
+        needle: "\"#!",
+        inject: "error=ENOSPC",
+    };
+    let Some((real, site, _)) = real_pip_of(&fault, &SCRIPT_WHEEL_FILES) else {
+        return;
+    };
+    let script = PipFile {
+        path: "bin/mcmd".into(),
+        blob: Blob::new(b"#!python\nimport m\nm.main()\n".to_vec()),
+        executable: true,
+    };
+    let (model, _) = model_pip_of(
+        &site,
+        &SCRIPT_WHEEL_FILES,
+        vec![script],
+        Fault::NoSpace,
+        &is_write_to("bin/mcmd"),
+    );
+    assert_eq!(model, real, "left: model, right: pip");
+    assert_eq!(
+        real.left.get("bin/mcmd").map(String::as_str),
+        Some("file 644 0")
+    );
 }
 
 // ---------------------------------------------------------------- import

@@ -593,6 +593,7 @@ impl Job for PipJob {
                 match write.step() {
                     ScriptStep::Op(op) => set(self, op, Pending::Script(write)),
                     ScriptStep::Done => self.next_item(),
+                    ScriptStep::Failed(e, _) if self.write_failed => self.abort_unnamed(e),
                     ScriptStep::Failed(e, path) => self.abort(e, &path),
                 }
             }
