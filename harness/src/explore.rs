@@ -328,26 +328,34 @@ pub fn pct_bound(scheduler: SchedulerKind, n: usize, k: u64, runs: u64) -> Optio
 }
 
 /// Executions kept for their crash points: 1-based index and choices.
-type Kept = Mutex<Vec<(u64, Vec<usize>)>>;
+type Kept = Mutex<Vec<(u64, crate::crash::KeptSchedule)>>;
 
 /// Explores `setup` under `options`.
 pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
     let oracle = Oracle::new(setup)?;
-    if !options.faults.crash {
+    if !options.faults.any() {
         return explore_executions(setup, options, &oracle, None);
     }
     if options.fs != FsKind::Model {
-        return Err(Error::Usage(
-            "--faults crash runs on the model filesystem; drop --fs real".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "--faults {} runs on the model filesystem; drop --fs real",
+            options.faults
+        )));
     }
     if !options.shard.is_whole() {
-        return Err(Error::Usage("--faults crash cannot be sharded".into()));
+        return Err(Error::Usage(format!(
+            "--faults {} cannot be sharded",
+            options.faults
+        )));
     }
     // Tails and the state graph stop executions early: the crash points
     // need every execution's whole schedule.
+    // With a time limit, the search gets half of it and the points the
+    // rest (and whatever the search leaves unused): a long search no
+    // longer leaves the points no time at all.
     let base = ExploreOptions {
         reuse_tails: false,
+        time_limit: options.time_limit.map(|limit| limit / 2),
         ..options.clone()
     };
     let kept = Kept::default();
@@ -371,7 +379,7 @@ pub fn explore(setup: &Setup, options: &ExploreOptions) -> Result<Exploration> {
         &executions,
         &pool,
         deadline,
-        options.faults.every_execution,
+        options.faults,
     )?;
     ex.faults = Some(pass.counts);
     if ex.stopped.is_none() {
@@ -650,7 +658,7 @@ fn explore_executions(
                 }
                 if let Some(kept) = kept {
                     let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                    kept.push((o.index + 1, o.choices.clone()));
+                    kept.push((o.index + 1, crate::crash::KeptSchedule::new(&o.choices)));
                 }
                 if o.judgement.failure.is_some() {
                     if keep_going {
@@ -846,7 +854,10 @@ fn explore_systematically(
             }
             if let Some(kept) = kept {
                 let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                kept.push((counted.get(), trace.schedule.choices.clone()));
+                kept.push((
+                    counted.get(),
+                    crate::crash::KeptSchedule::new(&trace.schedule.choices),
+                ));
             }
             execution_ops
                 .borrow_mut()
@@ -940,11 +951,6 @@ pub fn replay(setup: &Setup, token: &str, fs: FsKind) -> Result<Replay> {
         Schedule::from_token(schedule_token).map_err(|e| Error::Usage(format!("--token: {e}")))?;
     let oracle = Oracle::new(setup)?;
     if let Some(point) = crash {
-        let crate::crash::Injection::Crash(point) = point else {
-            return Err(Error::Usage(
-                "--token: fault points do not replay yet".into(),
-            ));
-        };
         let mut fs = fs.fresh()?;
         let crashed = crate::crash::replay(setup, &oracle, point, schedule, fs.as_mut())?;
         if let Some(reason) = &crashed.trace.aborted {

@@ -41,15 +41,20 @@ pub enum FailureKind {
     TreeDiffers,
     /// The execution could not run to the end (a replay token that does not fit).
     Aborted(String),
-    /// A job was killed (`--faults crash`, see [`crate::crash`]) and
-    /// rerunning the build did not bring the prefix back to the serial
-    /// reference: a rerun job failed, or the prefix differs.
+    /// A job was killed (`--faults crash`, see [`crate::crash`]), or one
+    /// of its ops struck by a fault (`--faults enospc` …, see
+    /// [`crate::fault`]), and rerunning the build did not bring the prefix
+    /// back to the serial reference: a rerun job failed, or the prefix
+    /// differs.
     Unrecoverable {
-        /// The killed job.
+        /// The killed job, or the job whose op was struck.
         killed: usize,
-        /// How many of its ops it ran before the kill.
+        /// How many of its ops it ran before the kill or the struck op.
         after_ops: usize,
-        /// The event of its last op before the kill, if it ran one.
+        /// The fault that struck; `None` for a kill.
+        fault: Option<crate::fault::Fault>,
+        /// The event of the killed job's last op before the kill, if it ran
+        /// one; or of the struck op.
         kill_event: Option<usize>,
         /// The rerun job that failed; `None` when the rerun succeeded but
         /// the prefix differs from the reference.

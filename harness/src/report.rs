@@ -20,6 +20,9 @@ use crate::thousands::{count, thousands};
 /// How a story line telling a kill begins (see [`crate::story`]).
 const KILLED: &str = "killed (SIGKILL)";
 
+/// The story line of a struck op's fault (not an op either).
+const INJECTED: &str = " injected into its op after ";
+
 /// How many lines of a tree diff the text report shows.
 const DIFF_LINES: usize = 12;
 
@@ -66,6 +69,10 @@ pub struct CrashJson {
     pub last_op: Option<String>,
     /// The jobs the recovery reran, in order.
     pub rerun: Vec<String>,
+    /// The fault that struck `last_op` (then `killed` is the job whose op
+    /// it struck, not killed); absent for a kill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
 /// A failure explained: the data both report formats are made from.
@@ -119,9 +126,11 @@ pub fn explain(failure: &Failure, scenario: &Scenario, strategy: &str) -> Explai
         FailureKind::Unrecoverable {
             killed,
             after_ops,
+            fault,
             kill_event,
             ..
         } => Some(CrashJson {
+            fault: fault.map(|f| f.to_string()),
             killed: labels.get(*killed).cloned().unwrap_or_default(),
             after_ops: *after_ops,
             last_op: kill_event.map(|e| render_event(&failure.trace.events[e], &scenario.prefix)),
@@ -196,13 +205,25 @@ pub fn failure_text(j: &FailureJson, notes: &[String]) -> String {
 pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     let mut out = String::new();
     if let Some(c) = &j.crash {
-        out.push_str(&format!(
-            "error: {} was killed after {} ops, and rerunning the build did not recover the prefix\n",
-            c.killed,
-            thousands(c.after_ops as u64)
-        ));
+        match &c.fault {
+            None => out.push_str(&format!(
+                "error: {} was killed after {} ops, and rerunning the build did not recover the prefix\n",
+                c.killed,
+                thousands(c.after_ops as u64)
+            )),
+            Some(fault) => out.push_str(&format!(
+                "error: {fault} struck {}'s op after {} ops, and rerunning the build did not recover the prefix\n",
+                c.killed,
+                thousands(c.after_ops as u64)
+            )),
+        }
         if let Some(op) = &c.last_op {
-            out.push_str(&format!("  its last op: {op}\n"));
+            let which = if c.fault.is_some() {
+                "the struck op"
+            } else {
+                "its last op"
+            };
+            out.push_str(&format!("  {which}: {op}\n"));
         }
         out.push_str(&format!("  the rerun: {}\n", c.rerun.join(", ")));
         match &j.job {
@@ -233,12 +254,17 @@ pub fn failure_body(j: &FailureJson, notes: &[String]) -> String {
     if !j.story.is_empty() {
         out.push_str(&format!(
             "\n{} ({} of {} ops):\n",
-            if j.crash.is_some() {
+            if j.crash.as_ref().is_some_and(|c| c.fault.is_some()) {
+                "fault and rerun"
+            } else if j.crash.is_some() {
                 "crash and rerun"
             } else {
                 "race"
             },
-            j.story.iter().filter(|l| !l.op.starts_with(KILLED)).count(),
+            j.story
+                .iter()
+                .filter(|l| !l.op.starts_with(KILLED) && !l.op.contains(INJECTED))
+                .count(),
             thousands(j.ops as u64)
         ));
         let width = j.story.iter().map(|l| l.job.len()).max().unwrap_or(0);
@@ -458,17 +484,29 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
 fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(f) = &ex.faults {
-        out.push_str(&format!(
-            "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable{}\n",
-            thousands(f.tried),
-            thousands(f.distinct),
-            thousands(f.recovered),
-            thousands(f.unrecoverable),
-            match f.complete {
-                true => "",
-                false => " (up to the first execution with an unrecoverable one; crash:all tries every execution's)",
-            }
-        ));
+        let incomplete = match f.complete {
+            true => "",
+            false => " (up to the first execution with an unrecoverable one; :all tries every execution's)",
+        };
+        match f.injected.strikes_any() {
+            false => out.push_str(&format!(
+                "crash points: {} tried, {} distinct crash states, {} recovered by a rerun, {} unrecoverable{incomplete}\n",
+                thousands(f.tried),
+                thousands(f.distinct),
+                thousands(f.recovered),
+                thousands(f.unrecoverable),
+            )),
+            true => out.push_str(&format!(
+                "{} points ({}): {} tried, {} distinct states, {} recovered ({} with no job failed and no rerun needed), {} unrecoverable{incomplete}\n",
+                if f.injected.crash { "crash and fault" } else { "fault" },
+                f.injected,
+                thousands(f.tried),
+                thousands(f.distinct),
+                thousands(f.recovered),
+                thousands(f.survived),
+                thousands(f.unrecoverable),
+            )),
+        }
     }
     if let Some(d) = &ex.directed {
         let runs = if d.round_robin {

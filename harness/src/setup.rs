@@ -133,8 +133,9 @@ impl Setup {
         fs: &mut dyn Fs,
         scheduler: &mut dyn Scheduler,
         observer: &mut dyn crate::execution::Observer,
+        record_events: bool,
     ) -> ExecutionTrace {
-        if let Err(trace) = self.lay_down_initial(fs, scheduler, false) {
+        if let Err(trace) = self.lay_down_initial(fs, scheduler, record_events) {
             return trace;
         }
         match crate::execution::run(
@@ -142,7 +143,7 @@ impl Setup {
             &self.deps,
             fs,
             scheduler,
-            false,
+            record_events,
             observer,
         ) {
             crate::execution::Ended::Complete(trace) => trace,

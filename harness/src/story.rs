@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::execution::{Event, ExecutionTrace};
+use crate::fault::Fault;
 use crate::fs::{parent_of, TreeDiff};
 use crate::op::{Op, ResultDisplay};
 use crate::oracle::{FailureKind, RecoveryFailure};
@@ -141,12 +142,13 @@ pub fn story(
         FailureKind::Unrecoverable {
             killed,
             after_ops,
+            fault,
             kill_event,
             failed,
         } => {
             return crash_story(
                 trace,
-                (*killed, *after_ops, *kill_event),
+                (*killed, *after_ops, *fault, *kill_event),
                 failed.as_ref(),
                 diff,
                 labels,
@@ -163,11 +165,12 @@ pub fn story(
 }
 
 /// The story of a prefix a rerun did not recover: the killed job's last op
-/// and its death, then the story of the rerun's failure (the rerun job's
-/// failing op and who left the path so), or of the paths that differ.
+/// and its death (or the struck op and its fault), then the story of the
+/// rerun's failure (the rerun job's failing op and who left the path so),
+/// or of the paths that differ.
 fn crash_story(
     trace: &ExecutionTrace,
-    (killed, after_ops, kill_event): (usize, usize, Option<usize>),
+    (killed, after_ops, fault, kill_event): (usize, usize, Option<Fault>, Option<usize>),
     failed: Option<&RecoveryFailure>,
     diff: &TreeDiff,
     labels: &[String],
@@ -192,7 +195,10 @@ fn crash_story(
     lines.push(StoryLine {
         step,
         job: labels.get(killed).cloned().unwrap_or_default(),
-        op: format!("killed (SIGKILL) after {after_ops} ops"),
+        op: match fault {
+            None => format!("killed (SIGKILL) after {after_ops} ops"),
+            Some(fault) => format!("{fault} injected into its op after {after_ops} ops"),
+        },
     });
     // By step; the kill after the op it follows (a stable sort keeps the
     // kill line, pushed last, after its op).

@@ -138,8 +138,8 @@ fn bad_crash_input_is_refused_with_one_line() {
     let cases: [(&[&str], &[&str], &[&str]); 4] = [
         (
             &explore,
-            &["--faults", "enospc"],
-            &["--faults", "not modelled yet"],
+            &["--faults", "enospc2"],
+            &["--faults", "unknown fault \"enospc2\""],
         ),
         (
             &explore,
@@ -149,12 +149,12 @@ fn bad_crash_input_is_refused_with_one_line() {
         (
             &replay,
             &["--token", "t1.AAc.k9.1"],
-            &["crash point names job 9"],
+            &["injection names job 9"],
         ),
         (
             &replay,
             &["--token", "t1.AAc.kx"],
-            &["--token", "crash point"],
+            &["--token", "neither .k<job>.<ops>"],
         ),
     ];
     for (command, extra, expected) in cases {

@@ -88,9 +88,12 @@ pub struct ExploreArgs {
     /// found by "regression"), and append the token of a new failure.
     #[arg(long, value_name = "FILE")]
     pub regressions: Option<PathBuf>,
-    /// Faults to inject: `crash` kills each job after each of its ops in
-    /// every passing execution, reruns the build and checks that the
-    /// prefix recovers (see docs/faults.md) [default: none].
+    /// Faults to inject, comma-separated: `crash` kills each job after
+    /// each of its ops in every passing execution; `enospc`, `eio`,
+    /// `eintr` and `short-write` strike each op they can, one at a time.
+    /// Each is followed by a rerun of the failed jobs, and the prefix must
+    /// recover. `:all` after a kind tries every execution's points (see
+    /// docs/faults.md) [default: none].
     #[arg(long, value_name = "KINDS")]
     pub faults: Option<String>,
 }

@@ -3,15 +3,22 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::fault::Fault;
+
 /// The faults an exploration injects into its executions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
     /// Kill each job after each of its ops, then rerun the build
     /// ([`crate::crash`]).
     pub crash: bool,
-    /// With `crash`: try the crash points of every execution, even after
-    /// one with an unrecoverable crash state (`crash:all`), for complete
-    /// counts. Without it the crash points stop after that execution.
+    /// The faults that strike each op they can ([`crate::fault`]), one at
+    /// a time, each followed by the same rerun: a bit per [`Fault::ALL`]
+    /// entry (see [`Faults::with`] and [`Faults::strikes`]).
+    strike_mask: u8,
+    /// Try the crash and fault points of every execution, even after one
+    /// with an unrecoverable state (`crash:all`, or `:all` after any
+    /// kind), for complete counts. Without it the points stop after that
+    /// execution.
     pub every_execution: bool,
 }
 
@@ -19,49 +26,70 @@ impl Faults {
     /// No faults: executions run as the jobs would undisturbed.
     pub const NONE: Faults = Faults {
         crash: false,
+        strike_mask: 0,
         every_execution: false,
     };
 
     /// Crash points, up to the first execution with an unrecoverable one.
     pub const CRASH: Faults = Faults {
         crash: true,
+        strike_mask: 0,
         every_execution: false,
     };
 
+    /// These faults, with `fault` also striking each op it can.
+    pub const fn with(self, fault: Fault) -> Faults {
+        Faults {
+            strike_mask: self.strike_mask | 1 << fault as u8,
+            ..self
+        }
+    }
+
+    /// The faults that strike ops, in [`Fault::ALL`]'s order.
+    pub fn strikes(&self) -> impl Iterator<Item = Fault> + '_ {
+        Fault::ALL
+            .into_iter()
+            .filter(|&f| self.strike_mask & (1 << f as u8) != 0)
+    }
+
+    /// True when some fault strikes ops.
+    pub fn strikes_any(&self) -> bool {
+        self.strike_mask != 0
+    }
+
     /// True when some fault is injected.
     pub fn any(&self) -> bool {
-        self.crash
+        self.crash || self.strikes_any()
     }
 }
-
-/// The fault kinds the issue names that are not modelled yet: asked for,
-/// they are refused by name rather than ignored.
-const NOT_YET: [&str; 4] = ["enospc", "eintr", "short-write", "eio"];
 
 impl FromStr for Faults {
     type Err = String;
 
-    /// A comma-separated list: `crash`, `crash:all` (or `none`).
+    /// A comma-separated list of `crash`, `enospc`, `eintr`,
+    /// `short-write`, `eio` (or `none`); `:all` after any of them tries
+    /// every execution's points.
     fn from_str(s: &str) -> Result<Faults, String> {
         let mut faults = Faults::NONE;
-        for kind in s.split(',').map(str::trim) {
+        for item in s.split(',').map(str::trim) {
+            let kind = match item.strip_suffix(":all") {
+                Some(kind) => {
+                    faults.every_execution = true;
+                    kind
+                }
+                None => item,
+            };
             match kind {
                 "crash" => faults.crash = true,
-                "crash:all" => {
-                    faults.crash = true;
-                    faults.every_execution = true;
-                }
                 "none" => {}
-                k if NOT_YET.contains(&k) => {
-                    return Err(format!(
-                        "the fault {k:?} is not modelled yet; only \"crash\" is"
-                    ))
-                }
-                other => {
-                    return Err(format!(
-                        "unknown fault {other:?}; expected \"crash\", \"crash:all\" or \"none\""
-                    ))
-                }
+                other => match other.parse::<Fault>() {
+                    Ok(fault) => faults = faults.with(fault),
+                    Err(_) => {
+                        return Err(format!(
+                            "unknown fault {other:?}; expected crash, enospc, eintr, short-write, eio or none (each may end in :all)"
+                        ))
+                    }
+                },
             }
         }
         Ok(faults)
@@ -69,12 +97,23 @@ impl FromStr for Faults {
 }
 
 impl fmt::Display for Faults {
+    /// The list `--faults` takes: `crash,enospc`, with `:all` after the
+    /// last kind when every execution's points are tried; `none`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match (self.crash, self.every_execution) {
-            (false, _) => "none",
-            (true, false) => "crash",
-            (true, true) => "crash:all",
-        })
+        let kinds: Vec<&str> = self
+            .crash
+            .then_some("crash")
+            .into_iter()
+            .chain(self.strikes().map(Fault::name))
+            .collect();
+        if kinds.is_empty() {
+            return f.write_str("none");
+        }
+        f.write_str(&kinds.join(","))?;
+        if self.every_execution {
+            f.write_str(":all")?;
+        }
+        Ok(())
     }
 }
 
@@ -83,16 +122,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn faults_parse_by_name_and_refuse_what_is_not_modelled() {
+    fn faults_parse_by_name_and_print_back() {
         assert_eq!("crash".parse(), Ok(Faults::CRASH));
         let all: Faults = "crash:all".parse().unwrap();
-        assert!(all.crash && all.every_execution);
+        assert!(all.crash && all.every_execution && !all.strikes_any());
         assert_eq!(all.to_string(), "crash:all");
         assert_eq!("none".parse(), Ok(Faults::NONE));
-        assert!("enospc"
-            .parse::<Faults>()
-            .unwrap_err()
-            .contains("not modelled yet"));
+        let some: Faults = "eio, enospc,crash".parse().unwrap();
+        assert!(some.crash);
+        assert_eq!(
+            some.strikes().collect::<Vec<_>>(),
+            [Fault::NoSpace, Fault::Io]
+        );
+        assert_eq!(some.to_string(), "crash,enospc,eio");
+        assert_eq!(some.to_string().parse(), Ok(some));
+        let strikes: Faults = "short-write,eintr:all".parse().unwrap();
+        assert_eq!(strikes.to_string(), "eintr,short-write:all");
+        assert!(strikes.any() && !strikes.crash);
         assert!("crsh"
             .parse::<Faults>()
             .unwrap_err()

@@ -1,26 +1,28 @@
-//! Crash points along an execution: after every op, the job that ran it
-//! may be killed there. Each crash state not met before (by its key) is
-//! forked off: the filesystem and the other jobs as they are, the killed
-//! job dying, and the rest of the execution's order for the survivors.
+//! Crash and fault points along an execution. After every op, the job
+//! that ran it may be killed there; before every op, a fault may strike
+//! it. Each state not met before (by its key) is forked off: the
+//! filesystem and the jobs as they are (a killed job dying), and the rest
+//! of the execution's order for the jobs that go on.
 
 use std::collections::HashSet;
 use std::hash::Hash;
 
 use super::ended::EndedJob;
-use super::point::CrashPoint;
+use super::point::{CrashPoint, FaultPoint, Injection};
 use crate::execution::keys::{job_part, Histories};
 use crate::execution::{Flow, JobEnd, Observer, Progress};
+use crate::fault::Fault;
 use crate::fs::{Fs, ModelFs};
 use crate::job::{Job, KilledJob};
 use crate::op::OpResult;
 use crate::schedule::JobId;
 use crate::state_key::{StateHasher, StateKey};
 
-/// A crash state, forked off an execution, ready to run on.
+/// A crash or fault state, forked off an execution, ready to run on.
 pub(crate) struct Fork {
-    /// Who is killed, after how many of its ops.
-    pub point: CrashPoint,
-    /// The step of the execution the kill comes after.
+    /// Who is killed, after how many of its ops; or whose op is struck.
+    pub point: Injection,
+    /// The step of the execution the kill comes after, or the struck op's.
     pub at_step: usize,
     /// The filesystem there.
     pub fs: ModelFs,
@@ -28,43 +30,129 @@ pub(crate) struct Fork {
     /// themselves, the others as they are.
     pub jobs: Vec<Box<dyn Job>>,
     /// The picks to go on with: the killed job's closes, then the
-    /// execution's own order without the killed job.
+    /// execution's own order without the killed job; or, for a fault, the
+    /// execution's own order from the struck op.
     pub forced: Vec<JobId>,
 }
 
+/// How many forks are held at once before they are handed on to run: the
+/// forks of one long execution no longer all wait in memory together.
+const BATCH: usize = 256;
+
 /// Watches an execution (a replay of `choices`) and forks off every crash
-/// state whose key is not in `seen`.
+/// and fault state whose key is not in `seen`, handing them to `sink` in
+/// batches.
 pub(crate) struct Forker<'a> {
     choices: &'a [JobId],
     seen: &'a mut HashSet<StateKey, crate::fast_hash::Fast>,
+    /// Kill jobs after their ops.
+    crash: bool,
+    /// The faults that strike ops.
+    strikes: Vec<Fault>,
+    sink: &'a mut dyn FnMut(Vec<Fork>),
     histories: Histories,
     /// Ops run by each job so far.
     ops: Vec<usize>,
     /// The job that ran the last op, until the next decision point.
     last: Option<JobId>,
     step: usize,
-    /// Crash points met.
+    /// Crash and fault points met.
     pub tried: u64,
-    /// The crash states not met before.
-    pub forks: Vec<Fork>,
+    /// The states not met before.
+    pub distinct: u64,
+    forks: Vec<Fork>,
 }
 
 impl<'a> Forker<'a> {
-    /// Watches the execution of `choices` with `jobs` jobs.
+    /// Watches the execution of `choices` with `jobs` jobs, for `faults`'
+    /// points; `sink` runs the forks.
     pub(crate) fn new(
         choices: &'a [JobId],
         jobs: usize,
+        faults: super::Faults,
         seen: &'a mut HashSet<StateKey, crate::fast_hash::Fast>,
+        sink: &'a mut dyn FnMut(Vec<Fork>),
     ) -> Forker<'a> {
         Forker {
             choices,
             seen,
+            crash: faults.crash,
+            strikes: faults.strikes().collect(),
+            sink,
             histories: Histories::new(jobs),
             ops: vec![0; jobs],
             last: None,
             step: 0,
             tried: 0,
+            distinct: 0,
             forks: Vec::new(),
+        }
+    }
+
+    /// Hands the forks still held to the sink.
+    pub(crate) fn flush(&mut self) {
+        if !self.forks.is_empty() {
+            (self.sink)(std::mem::take(&mut self.forks));
+        }
+    }
+
+    fn keep(&mut self, fork: Fork) {
+        self.distinct += 1;
+        self.forks.push(fork);
+        if self.forks.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// The key of the state where `fault` strikes `struck`'s next op: the
+    /// filesystem and every job's part (the struck job's offered op in it).
+    fn fault_key(&self, at: &Progress, fs_key: StateKey, struck: JobId, fault: Fault) -> StateKey {
+        let mut h = StateHasher::default();
+        fs_key.hash(&mut h);
+        (u8::MAX, struck, fault).hash(&mut h);
+        let all = (0..at.jobs.len()).fold(StateKey::default(), |all, j| {
+            all ^ job_part(j, at, &self.histories)
+        });
+        all.hash(&mut h);
+        h.finish128()
+    }
+
+    /// The fork of `at` with `fault` striking `struck`'s next op.
+    fn fault_fork(&self, at: &Progress, fs: &ModelFs, struck: JobId, fault: Fault) -> Fork {
+        Fork {
+            point: Injection::Fault(FaultPoint {
+                job: struck,
+                after_ops: self.ops[struck],
+                fault,
+            }),
+            at_step: self.step,
+            fs: fs.clone(),
+            jobs: standing_jobs(at, None),
+            forced: self.choices[self.step..].to_vec(),
+        }
+    }
+
+    /// The fault points of the op the execution runs next.
+    fn fault_points(&mut self, at: &Progress, model: &ModelFs) {
+        let Some(&next) = self.choices.get(self.step) else {
+            return;
+        };
+        let Some(op) = at.offered(next) else {
+            return;
+        };
+        let mut fs_key = None;
+        for i in 0..self.strikes.len() {
+            let fault = self.strikes[i];
+            if !fault.strikes(op) {
+                continue;
+            }
+            self.tried += 1;
+            let fs_key = *fs_key.get_or_insert_with(|| model.state_key());
+            let key = self.fault_key(at, fs_key, next, fault);
+            if self.seen.insert(key) {
+                let fork = self.fault_fork(at, model, next, fault);
+                self.keep(fork);
+            }
         }
     }
 
@@ -89,17 +177,7 @@ impl<'a> Forker<'a> {
 
     /// The fork of `at` with `killed` dying.
     fn fork(&self, at: &Progress, fs: &ModelFs, killed: JobId) -> Fork {
-        let jobs: Vec<Box<dyn Job>> = (0..at.jobs.len())
-            .map(|j| -> Box<dyn Job> {
-                if j == killed {
-                    return Box::new(KilledJob::new(at.jobs[j].clone(), 0));
-                }
-                match (&at.outcomes[j].end, at.running[j]) {
-                    (JobEnd::Exited(code), false) => Box::new(EndedJob::new(&*at.jobs[j], *code)),
-                    _ => at.jobs[j].clone(),
-                }
-            })
-            .collect();
+        let jobs = standing_jobs(at, Some(killed));
         let closes = match at.running[killed] {
             true => at.jobs[killed].open_descriptors().len(),
             false => 0,
@@ -107,10 +185,10 @@ impl<'a> Forker<'a> {
         let mut forced = vec![killed; closes];
         forced.extend(self.choices[self.step..].iter().filter(|&&j| j != killed));
         Fork {
-            point: CrashPoint {
+            point: Injection::Crash(CrashPoint {
                 job: killed,
                 after_ops: self.ops[killed],
-            },
+            }),
             at_step: self.step,
             fs: fs.clone(),
             jobs,
@@ -119,19 +197,37 @@ impl<'a> Forker<'a> {
     }
 }
 
+/// The jobs of `at` as a fork starts them: `killed` dying, ended ones
+/// standing in for themselves, the others as they are.
+fn standing_jobs(at: &Progress, killed: Option<JobId>) -> Vec<Box<dyn Job>> {
+    (0..at.jobs.len())
+        .map(|j| -> Box<dyn Job> {
+            if Some(j) == killed {
+                return Box::new(KilledJob::new(at.jobs[j].clone(), 0));
+            }
+            match (&at.outcomes[j].end, at.running[j]) {
+                (JobEnd::Exited(code), false) => Box::new(EndedJob::new(&*at.jobs[j], *code)),
+                _ => at.jobs[j].clone(),
+            }
+        })
+        .collect()
+}
+
 impl Observer for Forker<'_> {
     fn decision_point(&mut self, at: &mut Progress, fs: &dyn Fs) -> Flow {
-        let Some(killed) = self.last.take() else {
-            return Flow::Go;
-        };
-        self.tried += 1;
         let model = fs
             .as_model()
-            .expect("crash points are explored on the model");
-        let key = self.key(at, model.state_key(), killed);
-        if self.seen.insert(key) {
-            let fork = self.fork(at, model, killed);
-            self.forks.push(fork);
+            .expect("crash and fault points are explored on the model");
+        if let Some(killed) = self.last.take().filter(|_| self.crash) {
+            self.tried += 1;
+            let key = self.key(at, model.state_key(), killed);
+            if self.seen.insert(key) {
+                let fork = self.fork(at, model, killed);
+                self.keep(fork);
+            }
+        }
+        if !self.strikes.is_empty() {
+            self.fault_points(at, model);
         }
         Flow::Go
     }

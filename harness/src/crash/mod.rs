@@ -28,10 +28,13 @@
 mod ended;
 mod faults;
 mod fork;
+mod inject;
+mod kept;
 mod point;
 mod recovery;
 
 pub use faults::Faults;
+pub use kept::KeptSchedule;
 pub use point::{split_token, CrashPoint, FaultPoint, Injection};
 pub use recovery::{recover, rerun_of, Recovery};
 
@@ -43,74 +46,127 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::execution::{execute, Event, ExecutionTrace, JobOutcome};
+use crate::execution::{execute, run, Ended, Event, ExecutionTrace, JobOutcome};
 use crate::fs::{Fs, ModelFs};
 use crate::oracle::{FailureKind, Judgement, Oracle, RecoveryFailure};
 use crate::schedule::{ForcedScheduler, JobId, ReplayScheduler, Schedule};
 use crate::setup::Setup;
 use crate::state_key::StateKey;
 use fork::{Fork, Forker};
+use inject::Injector;
 
-/// How many crash points an exploration met, and what became of them.
+/// How many crash and fault points an exploration met, and what became
+/// of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FaultCounts {
-    /// Crash points met along the executions (one per op).
+    /// The faults injected, as `--faults` lists them (`crash,enospc`).
+    #[serde(serialize_with = "as_listed")]
+    pub injected: Faults,
+    /// Points met along the executions: one crash point per op, one fault
+    /// point per op and fault that strikes it.
     pub tried: u64,
-    /// Crash states among them not met before: those run on and recovered.
+    /// States among them not met before: those run on and judged.
     pub distinct: u64,
-    /// Distinct crash states the rerun recovered.
+    /// Distinct states the rerun recovered, or that needed none.
     pub recovered: u64,
-    /// Distinct crash states the rerun did not recover.
+    /// Of `recovered`, the fault states where no job failed and the prefix
+    /// came out right without a rerun (the tools survived the fault).
+    pub survived: u64,
+    /// Distinct states the rerun did not recover.
     pub unrecoverable: u64,
-    /// True when the crash points of every execution explored were tried
-    /// (false when the pass stopped after the first execution with an
-    /// unrecoverable crash state, or at a time limit).
+    /// True when the points of every execution explored were tried (false
+    /// when the pass stopped after the first execution with an
+    /// unrecoverable state, or at a time limit).
     pub complete: bool,
 }
 
-/// The outcome of the crash points of an exploration's executions.
+fn as_listed<S: serde::Serializer>(faults: &Faults, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(faults)
+}
+
+/// The outcome of the crash and fault points of an exploration's
+/// executions.
 #[derive(Debug, Clone, Default)]
 pub struct CrashPass {
     /// The counts.
     pub counts: FaultCounts,
-    /// The first crash state not recovered: the 1-based index of the
-    /// execution it was forked off, the crash point and the crashed
-    /// execution's schedule.
-    pub first: Option<(u64, CrashPoint, Vec<JobId>)>,
-    /// Set when the pass stopped before the last execution's crash points.
+    /// The first state not recovered: the 1-based index of the execution
+    /// it was forked off, the injection and the disturbed execution's
+    /// schedule.
+    pub first: Option<(u64, Injection, Vec<JobId>)>,
+    /// Set when the pass stopped before the last execution's points.
     pub stopped: Option<String>,
 }
 
 /// Recoveries already judged, by the state they start from.
 type RecoveryMemo = Mutex<HashMap<(StateKey, Vec<JobId>), bool>>;
 
-/// The crash points of `executions` (each its 1-based index and schedule,
-/// in order), on the model: every distinct crash state run on, recovered
-/// and judged, on `pool`. Stops at `deadline`, and, unless
-/// `every_execution`, after the first execution with a crash state the
+/// What became of one forked state.
+enum Judged {
+    /// No job failed and the prefix is right, with no rerun.
+    Survived,
+    /// The rerun recovered the prefix.
+    Recovered,
+    /// The rerun did not: the picks made after the fork.
+    Unrecoverable(Vec<JobId>),
+}
+
+/// The crash and fault points of `executions` (each its 1-based index and
+/// schedule, in order), on the model: every distinct state run on,
+/// recovered and judged, on `pool`. Stops at `deadline`, and, unless
+/// `faults.every_execution`, after the first execution with a state the
 /// rerun does not recover.
 pub fn explore_crashes(
     setup: &Setup,
     oracle: &Oracle,
-    executions: &[(u64, Vec<JobId>)],
+    executions: &[(u64, KeptSchedule)],
     pool: &rayon::ThreadPool,
     deadline: Option<Instant>,
-    every_execution: bool,
+    faults: Faults,
 ) -> Result<CrashPass> {
     let mut pass = CrashPass::default();
     pass.counts.complete = true;
+    pass.counts.injected = faults;
     let mut seen = HashSet::default();
     let memo = RecoveryMemo::default();
-    for (done, (execution, choices)) in executions.iter().enumerate() {
+    for (done, (execution, kept)) in executions.iter().enumerate() {
+        let choices = &kept.choices();
         if deadline.is_some_and(|d| Instant::now() >= d) {
             pass.stopped = Some(format!(
-                "the time limit was reached after the crash points of {done} of {} executions",
+                "the time limit was reached after the crash and fault points of {done} of {} executions",
                 executions.len()
             ));
             pass.counts.complete = false;
             break;
         }
-        let mut forker = Forker::new(choices, setup.job_count(), &mut seen);
+        let counts = &mut pass.counts;
+        let first = &mut pass.first;
+        let mut sink = |forks: Vec<Fork>| {
+            let judged: Vec<(Injection, usize, Judged)> = pool.install(|| {
+                forks
+                    .into_par_iter()
+                    .map(|fork| run_fork(setup, oracle, fork, &memo))
+                    .collect()
+            });
+            for (point, at_step, judged) in judged {
+                match judged {
+                    Judged::Survived => {
+                        counts.recovered += 1;
+                        counts.survived += 1;
+                    }
+                    Judged::Recovered => counts.recovered += 1,
+                    Judged::Unrecoverable(rest) => {
+                        counts.unrecoverable += 1;
+                        if first.is_none() {
+                            let mut disturbed = choices[..at_step].to_vec();
+                            disturbed.extend(rest);
+                            *first = Some((*execution, point, disturbed));
+                        }
+                    }
+                }
+            }
+        };
+        let mut forker = Forker::new(choices, setup.job_count(), faults, &mut seen, &mut sink);
         let mut fs = ModelFs::new();
         let trace = setup.run_observed(
             &mut fs,
@@ -118,35 +174,18 @@ pub fn explore_crashes(
                 choices: choices.clone(),
             }),
             &mut forker,
+            false,
         );
         if let Some(reason) = trace.aborted {
             return Err(Error::Usage(format!(
-                "execution {execution} does not replay for its crash points: {reason}"
+                "execution {execution} does not replay for its crash and fault points: {reason}"
             )));
         }
-        pass.counts.tried += forker.tried;
-        let forks = std::mem::take(&mut forker.forks);
-        pass.counts.distinct += forks.len() as u64;
-        let judged: Vec<(CrashPoint, usize, Option<Vec<JobId>>)> = pool.install(|| {
-            forks
-                .into_par_iter()
-                .map(|fork| run_fork(setup, oracle, fork, &memo))
-                .collect()
-        });
-        for (point, at_step, failed) in judged {
-            match failed {
-                None => pass.counts.recovered += 1,
-                Some(rest) => {
-                    pass.counts.unrecoverable += 1;
-                    if pass.first.is_none() {
-                        let mut crashed = choices[..at_step].to_vec();
-                        crashed.extend(rest);
-                        pass.first = Some((*execution, point, crashed));
-                    }
-                }
-            }
-        }
-        if pass.first.is_some() && !every_execution && done + 1 < executions.len() {
+        forker.flush();
+        let (tried, distinct) = (forker.tried, forker.distinct);
+        pass.counts.tried += tried;
+        pass.counts.distinct += distinct;
+        if pass.first.is_some() && !faults.every_execution && done + 1 < executions.len() {
             pass.counts.complete = false;
             break;
         }
@@ -154,15 +193,14 @@ pub fn explore_crashes(
     Ok(pass)
 }
 
-/// Runs `fork` on to its end and recovers it: its crash point, the step
-/// it was forked at, and, when the rerun did not recover the prefix, the
-/// picks it made after the fork.
+/// Runs `fork` on to its end and recovers it: its injection, the step it
+/// was forked at, and what became of it.
 fn run_fork(
     setup: &Setup,
     oracle: &Oracle,
     fork: Fork,
     memo: &RecoveryMemo,
-) -> (CrashPoint, usize, Option<Vec<JobId>>) {
+) -> (Injection, usize, Judged) {
     let Fork {
         point,
         at_step,
@@ -170,18 +208,33 @@ fn run_fork(
         jobs,
         forced,
     } = fork;
-    let trace = execute(
-        jobs,
-        setup.deps(),
-        &mut fs,
-        &mut ForcedScheduler::new(forced),
-        false,
-    );
+    let mut scheduler = ForcedScheduler::new(forced);
+    let trace = match point {
+        Injection::Crash(_) => execute(jobs, setup.deps(), &mut fs, &mut scheduler, false),
+        Injection::Fault(fault) => {
+            let mut injector = Injector::resuming(fault, fault.after_ops);
+            match run(
+                jobs,
+                setup.deps(),
+                &mut fs,
+                &mut scheduler,
+                false,
+                &mut injector,
+            ) {
+                Ended::Complete(trace) => trace,
+                Ended::Stopped(_) => unreachable!("the injector never stops an execution"),
+            }
+        }
+    };
     let ends: Vec<_> = trace.outcomes.iter().map(|o| o.end.clone()).collect();
-    let start = (
-        fs.state_key(),
-        rerun_of(setup.scenario.recovery.rerun, &ends),
-    );
+    let rerun = rerun_of(setup.scenario.recovery.rerun, &ends);
+    if trace.aborted.is_none() && !trace.outcomes.iter().any(JobOutcome::failed) {
+        // Nothing failed: the prefix itself is judged, with no rerun.
+        if matches!(point, Injection::Fault(_)) && oracle.judge(&trace).failure.is_none() {
+            return (point, at_step, Judged::Survived);
+        }
+    }
+    let start = (fs.state_key(), rerun);
     // Nothing asks the recovery's key.
     fs.set_keyed(false);
     let known = memo
@@ -198,11 +251,11 @@ fn run_fork(
                 .insert(start, recovered);
             recovered
         });
-    (
-        point,
-        at_step,
-        (!recovered).then_some(trace.schedule.choices),
-    )
+    let judged = match recovered {
+        true => Judged::Recovered,
+        false => Judged::Unrecoverable(trace.schedule.choices),
+    };
+    (point, at_step, judged)
 }
 
 /// A crashed execution told in full: the run with `point`'s kill, then
@@ -216,25 +269,42 @@ pub struct Crashed {
     pub judgement: Judgement,
 }
 
-/// Runs `schedule` with `point`'s kill on `fs`, then the recovery, and
-/// judges the recovered prefix.
+/// Runs `schedule` with `point`'s kill or fault on `fs`, then the
+/// recovery, and judges the recovered prefix.
 pub fn replay(
     setup: &Setup,
     oracle: &Oracle,
-    point: CrashPoint,
+    point: Injection,
     schedule: Schedule,
     fs: &mut dyn Fs,
 ) -> Result<Crashed> {
-    let killing = setup.killing(point).ok_or_else(|| {
-        Error::Usage(format!(
-            "--token: the crash point names job {}, but {} under {} has {} jobs",
-            point.job,
+    if point.job() >= setup.job_count() {
+        return Err(Error::Usage(format!(
+            "--token: the injection names job {}, but {} under {} has {} jobs",
+            point.job(),
             setup.scenario.name,
             setup.strategy,
             setup.job_count()
-        ))
-    })?;
-    let crashed = killing.run(fs, &mut ReplayScheduler::new(schedule), true);
+        )));
+    }
+    let mut scheduler = ReplayScheduler::new(schedule);
+    let crashed = match point {
+        Injection::Crash(crash) => match setup.killing(crash) {
+            Some(killing) => killing.run(fs, &mut scheduler, true),
+            None => unreachable!("the job was checked to exist"),
+        },
+        Injection::Fault(fault) => {
+            let mut injector = Injector::new(fault);
+            let trace = setup.run_observed(fs, &mut scheduler, &mut injector, true);
+            if trace.aborted.is_none() && !injector.struck {
+                return Err(Error::Usage(format!(
+                    "--token: the fault point strikes nothing: {fault}, but {} cannot strike that op (or the job ran fewer ops)",
+                    fault.fault
+                )));
+            }
+            trace
+        }
+    };
     let ends: Vec<_> = crashed.outcomes.iter().map(|o| o.end.clone()).collect();
     let recovery = recover(setup, fs, &ends, true);
     let judged = oracle.judge(&recovery.trace);
@@ -245,14 +315,22 @@ pub fn replay(
         (None, None) => None,
         (None, Some(FailureKind::Aborted(reason))) => Some(FailureKind::Aborted(reason)),
         (None, Some(kind)) => Some(FailureKind::Unrecoverable {
-            killed: point.job,
-            after_ops: point.after_ops,
+            killed: point.job(),
+            after_ops: point.after_ops(),
+            fault: match point {
+                Injection::Crash(_) => None,
+                Injection::Fault(f) => Some(f.fault),
+            },
+            // The killed job's last op, or the struck op.
             kill_event: crashed
                 .events
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| e.job == point.job)
-                .nth(point.after_ops.wrapping_sub(1))
+                .filter(|(_, e)| e.job == point.job())
+                .nth(match point {
+                    Injection::Crash(c) => c.after_ops.wrapping_sub(1),
+                    Injection::Fault(f) => f.after_ops,
+                })
                 .map(|(i, _)| i),
             failed: match kind {
                 FailureKind::JobFailed {

@@ -13,6 +13,7 @@
 pub mod keys;
 pub mod shortcut;
 
+use crate::fault::Struck;
 use crate::fs::{Fs, Tree};
 use crate::job::{Diagnostic, Job, Offer};
 use crate::op::{Op, OpResult};
@@ -147,6 +148,13 @@ pub trait Observer {
     /// The final state of an execution that ran to its end.
     fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
         fs.tree()
+    }
+    /// Runs `job`'s `op` struck by a fault instead of letting the
+    /// filesystem run it plainly, when this observer injects one there
+    /// ([`crate::fault`]); `None`, the default, lets it run.
+    fn strike(&mut self, job: JobId, op: &Op, fs: &mut dyn Fs) -> Option<Struck> {
+        let _ = (job, op, fs);
+        None
     }
 }
 
@@ -309,12 +317,26 @@ pub(crate) fn run(
         let slot = unsettled.partition_point(|&u| u < chosen);
         unsettled.insert(slot, chosen);
         let op = at.jobs[chosen].offered();
-        let result = fs.apply(op);
-        let event_op = record_events.then(|| op.clone());
+        let (result, event_op, handed) = match observer.strike(chosen, op, fs) {
+            None => {
+                let result = fs.apply(op);
+                (result, record_events.then(|| op.clone()), None)
+            }
+            Some(struck) => (
+                struck.result,
+                record_events.then_some(struck.ran),
+                Some(struck.handed),
+            ),
+        };
         scheduler.completed(&result);
         observer.op_ran(chosen, &result);
         let before = at.jobs[chosen].diagnostics().len();
-        at.jobs[chosen].complete(&result);
+        match &handed {
+            None => at.jobs[chosen].complete(&result),
+            Some(Some(handed)) => at.jobs[chosen].complete(handed),
+            // Not handed anything yet: the job offers its op again.
+            Some(None) => {}
+        }
         at.touched.push(chosen);
         let event_index = events.len();
         for d in &at.jobs[chosen].diagnostics()[before..] {
