@@ -259,11 +259,12 @@ fn run_model(
                 if !struck && at(&op) {
                     assert!(fault.strikes(&op), "{fault} cannot strike {op}");
                     struck = true;
-                    let first = fault.strike(&op, fs);
+                    let first = fault.strike(&op, job.writes_rest_of_short_write(), fs);
                     note(&first.ran, &first.result);
                     match first.handed {
                         Some(result) => job.complete(&result),
                         None if fault == Fault::ShortWrite => {
+                            // The tool writes the rest itself.
                             let rest = Fault::rest_of_short_write(&op, fs);
                             note(&rest.ran, &rest.result);
                             job.complete(&rest.handed.expect("the rest is handed"));
@@ -834,6 +835,45 @@ fn pip_reacts_to_enospc_on_a_console_script_write_as_the_real_pip() {
 
 /// Real `python3 -c 'import mod1'` beside `mod1.py`, with the `.pyc`'s
 /// write struck by `inject`; and the importer model with `fault`.
+/// The model's importer of `mod1` (cache tag `tag`) with `fault` on its
+/// `.pyc` write: its lines, exit status, writes and filesystem.
+fn model_import(tag: &str, fault: Fault) -> (Vec<String>, i32, Vec<(String, u64)>, ModelFs) {
+    let mut fs = ModelFs::new();
+    let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
+        path: "mod1.py".into(),
+        flags: OpenFlags::CREATE_TRUNC,
+        mode: 0o644,
+    }) else {
+        panic!("cannot create mod1.py")
+    };
+    fs.apply(&Op::Write {
+        fd,
+        path: "mod1.py".into(),
+        blob: Blob::new(b"X = 1\n".to_vec()),
+    })
+    .unwrap();
+    fs.apply(&Op::Close {
+        fd,
+        path: "mod1.py".into(),
+    })
+    .unwrap();
+    let pyc = format!("__pycache__/mod1.{tag}.pyc");
+    let module = ImportModule {
+        name: "mod1".into(),
+        source: "mod1.py".into(),
+        pyc: pyc.as_str().into(),
+        tmp: format!("{pyc}.140476979740272").into(),
+    };
+    let is_pyc_write = |op: &Op| matches!(op, Op::Write { path, .. } if path.contains(".pyc."));
+    let (lines, status, writes) = run_model(
+        Box::new(ImportJob::new("python3", vec![module])),
+        &mut fs,
+        fault,
+        &is_pyc_write,
+    );
+    (lines, status, writes, fs)
+}
+
 fn pin_import(inject: &str, fault: Fault) -> Option<Ending> {
     let python = python()?;
     let dir = tempfile::tempdir().unwrap();
@@ -873,39 +913,7 @@ fn pin_import(inject: &str, fault: Fault) -> Option<Ending> {
             .collect(),
     };
 
-    let mut fs = ModelFs::new();
-    let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
-        path: "mod1.py".into(),
-        flags: OpenFlags::CREATE_TRUNC,
-        mode: 0o644,
-    }) else {
-        panic!("cannot create mod1.py")
-    };
-    fs.apply(&Op::Write {
-        fd,
-        path: "mod1.py".into(),
-        blob: Blob::new(b"X = 1\n".to_vec()),
-    })
-    .unwrap();
-    fs.apply(&Op::Close {
-        fd,
-        path: "mod1.py".into(),
-    })
-    .unwrap();
-    let pyc = format!("__pycache__/mod1.{tag}.pyc");
-    let module = ImportModule {
-        name: "mod1".into(),
-        source: "mod1.py".into(),
-        pyc: pyc.as_str().into(),
-        tmp: format!("{pyc}.140476979740272").into(),
-    };
-    let is_pyc_write = |op: &Op| matches!(op, Op::Write { path, .. } if path.contains(".pyc."));
-    let (lines, status, _) = run_model(
-        Box::new(ImportJob::new("python3", vec![module])),
-        &mut fs,
-        fault,
-        &is_pyc_write,
-    );
+    let (lines, status, _, fs) = model_import(&tag, fault);
     let model = Ending {
         lines,
         status,
@@ -1030,9 +1038,8 @@ fn pip_writes_the_rest_of_a_short_write_as_the_real_pip() {
 /// `c-pyc-short-write.strace`: CPython's `_write_atomic` writes the
 /// bytecode with one unbuffered `FileIO.write` and ignores its count, so
 /// a short write is never completed: one `write`, then the rename. The
-/// model's importer, under `Fault::ShortWrite`, writes the rest (the
-/// injection does it for every job), so this pins the real behaviour
-/// alone, the known divergence of docs/faults.md.
+/// model's importer says so (`Job::writes_rest_of_short_write`): it is
+/// handed the short count and renames the half-written `.pyc`.
 #[test]
 fn cpython_renames_a_short_pyc_write_without_writing_the_rest() {
     let Some(python) = python() else {
@@ -1060,4 +1067,15 @@ fn cpython_renames_a_short_pyc_write_without_writing_the_rest() {
         .lines()
         .any(|l| l.contains("rename(") && l.contains(".pyc.") && l.ends_with("= 0"));
     assert!(renamed, "the short .pyc is renamed into place");
+    let tag = "cpython-311";
+    let (lines, status, writes, fs) = model_import(tag, Fault::ShortWrite);
+    assert_eq!((lines, status), (Vec::<String>::new(), 0));
+    let written: Vec<u64> = writes.iter().map(|(_, n)| *n).collect();
+    assert_eq!(written.len(), 1, "one write, not completed: {writes:?}");
+    let pyc = format!("__pycache__/mod1.{tag}.pyc");
+    let left = fs.tree();
+    let cut = left
+        .get(&pyc)
+        .expect("the short .pyc is renamed into place");
+    assert_eq!(cut.size, written[0], "the .pyc holds the short write alone");
 }

@@ -308,6 +308,11 @@ impl Job for ImportJob {
         &self.diagnostics
     }
 
+    fn writes_rest_of_short_write(&self) -> bool {
+        // `_write_atomic`: one `FileIO.write`, its count not looked at.
+        !matches!(self.pending, Some((_, Pending::WriteTmp(_))))
+    }
+
     fn state_key(&self) -> Option<StateKey> {
         // Destructured whole, so that a new field cannot be forgotten here.
         let ImportJob {

@@ -607,6 +607,12 @@ impl Job for PipJob {
         &self.diagnostics
     }
 
+    fn writes_rest_of_short_write(&self) -> bool {
+        // py_compile's `_write_atomic`: one `FileIO.write`, its count not
+        // looked at.
+        !matches!(self.pending, Some((_, Pending::CompileWrite(_))))
+    }
+
     fn state_key(&self) -> Option<StateKey> {
         // Destructured whole, so that a new field cannot be forgotten here.
         let PipJob {
