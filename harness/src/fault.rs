@@ -17,7 +17,10 @@
 //!   bytes or more writes the first half and returns its length. cp's
 //!   `full_write` and CPython's buffered writer write the rest with a
 //!   second call, so the job's next call is `write` of the rest, and the
-//!   job is handed the whole length once both are done.
+//!   job is handed the whole length once both are done. CPython's
+//!   `_write_atomic` (a `.pyc`) makes one unbuffered write and does not
+//!   look at its count: that job is handed the short count and goes on
+//!   with the file cut short ([`crate::job::Job::writes_rest_of_short_write`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -99,8 +102,10 @@ impl Fault {
     }
 
     /// Runs `op`, struck by this fault, on `fs`. `op` must be one this
-    /// fault [strikes](Fault::strikes).
-    pub fn strike(self, op: &Op, fs: &mut dyn Fs) -> Struck {
+    /// fault [strikes](Fault::strikes). A short write is handed to a tool
+    /// that does not `write_rest` (CPython's `_write_atomic`), which goes
+    /// on with the file cut short; the others are handed nothing yet.
+    pub fn strike(self, op: &Op, write_rest: bool, fs: &mut dyn Fs) -> Struck {
         match (self.errno(), op) {
             (Some(errno), _) => Struck {
                 ran: op.clone(),
@@ -115,8 +120,8 @@ impl Fault {
                 };
                 let result = fs.apply(&half);
                 let handed = match &result {
-                    Ok(_) => None,
-                    Err(e) => Some(Err(*e)),
+                    Ok(_) if write_rest => None,
+                    other => Some(other.clone()),
                 };
                 Struck {
                     ran: half,
@@ -236,10 +241,10 @@ mod tests {
         let mut fs = ModelFs::new();
         let (op, _) = write(&mut fs, b"abcd");
         let before = fs.tree();
-        let full = Fault::NoSpace.strike(&op, &mut fs);
+        let full = Fault::NoSpace.strike(&op, true, &mut fs);
         assert_eq!(full.result, Err(Errno::ENOSPC));
         assert_eq!(full.handed, Some(Err(Errno::ENOSPC)));
-        let eintr = Fault::Interrupted.strike(&op, &mut fs);
+        let eintr = Fault::Interrupted.strike(&op, true, &mut fs);
         assert_eq!(eintr.result, Err(Errno::EINTR));
         assert_eq!(eintr.handed, None, "the tool calls again");
         assert_eq!(fs.tree(), before);
@@ -249,7 +254,7 @@ mod tests {
     fn a_short_write_writes_half_then_the_rest_and_the_file_ends_whole() {
         let mut fs = ModelFs::new();
         let (op, _) = write(&mut fs, b"abcde");
-        let first = Fault::ShortWrite.strike(&op, &mut fs);
+        let first = Fault::ShortWrite.strike(&op, true, &mut fs);
         assert_eq!(first.result, Ok(Value::Written(2)));
         assert_eq!(first.handed, None);
         let rest = Fault::rest_of_short_write(&op, &mut fs);

@@ -5,7 +5,8 @@ use super::point::FaultPoint;
 use crate::execution::{Flow, Observer, Progress};
 use crate::fault::{Fault, Struck};
 use crate::fs::Fs;
-use crate::op::{Op, OpResult};
+use crate::job::Job;
+use crate::op::OpResult;
 use crate::schedule::JobId;
 
 /// Runs an execution with `point`'s op struck by its fault, and the rest
@@ -48,10 +49,11 @@ impl Observer for Injector {
 
     fn op_ran(&mut self, _: JobId, _: &OpResult) {}
 
-    fn strike(&mut self, job: JobId, op: &Op, fs: &mut dyn Fs) -> Option<Struck> {
-        if job != self.point.job {
+    fn strike(&mut self, id: JobId, job: &dyn Job, fs: &mut dyn Fs) -> Option<Struck> {
+        if id != self.point.job {
             return None;
         }
+        let op = job.offered();
         let nth = self.ops;
         self.ops += 1;
         if std::mem::take(&mut self.rest_pending) {
@@ -61,7 +63,10 @@ impl Observer for Injector {
             return None;
         }
         self.struck = true;
-        let struck = self.point.fault.strike(op, fs);
+        let struck = self
+            .point
+            .fault
+            .strike(op, job.writes_rest_of_short_write(), fs);
         self.rest_pending = self.point.fault == Fault::ShortWrite && struck.handed.is_none();
         Some(struck)
     }

@@ -149,11 +149,12 @@ pub trait Observer {
     fn final_tree(&mut self, fs: &dyn Fs) -> Tree {
         fs.tree()
     }
-    /// Runs `job`'s `op` struck by a fault instead of letting the
+    /// Runs job `id`'s offered op struck by a fault instead of letting the
     /// filesystem run it plainly, when this observer injects one there
-    /// ([`crate::fault`]); `None`, the default, lets it run.
-    fn strike(&mut self, job: JobId, op: &Op, fs: &mut dyn Fs) -> Option<Struck> {
-        let _ = (job, op, fs);
+    /// ([`crate::fault`]); `None`, the default, lets it run. `job` is the
+    /// job itself, offering the op.
+    fn strike(&mut self, id: JobId, job: &dyn Job, fs: &mut dyn Fs) -> Option<Struck> {
+        let _ = (id, job, fs);
         None
     }
 }
@@ -317,7 +318,7 @@ pub(crate) fn run(
         let slot = unsettled.partition_point(|&u| u < chosen);
         unsettled.insert(slot, chosen);
         let op = at.jobs[chosen].offered();
-        let (result, event_op, handed) = match observer.strike(chosen, op, fs) {
+        let (result, event_op, handed) = match observer.strike(chosen, &*at.jobs[chosen], fs) {
             None => {
                 let result = fs.apply(op);
                 (result, record_events.then(|| op.clone()), None)

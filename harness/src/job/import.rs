@@ -254,7 +254,8 @@ impl Job for ImportJob {
                 _ => {
                     let parent: Arc<str> = parent_of(&path).into();
                     if parent.is_empty() {
-                        missing.pop();
+                        // The prefix root exists: the path just stat'ed is
+                        // the topmost missing directory, made first.
                         match missing.pop() {
                             Some(dir) => self.set(
                                 Op::Mkdir {
@@ -307,6 +308,11 @@ impl Job for ImportJob {
         &self.diagnostics
     }
 
+    fn writes_rest_of_short_write(&self) -> bool {
+        // `_write_atomic`: one `FileIO.write`, its count not looked at.
+        !matches!(self.pending, Some((_, Pending::WriteTmp(_))))
+    }
+
     fn state_key(&self) -> Option<StateKey> {
         // Destructured whole, so that a new field cannot be forgotten here.
         let ImportJob {
@@ -331,5 +337,57 @@ impl Job for ImportJob {
             exit,
             diagnostics,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{Fs, ModelFs};
+    use crate::job::Offer;
+
+    /// A module right under the prefix root: its `__pycache__` is made
+    /// (the root itself exists) and the bytecode written into it.
+    #[test]
+    fn a_top_level_module_gets_its_pycache_made() {
+        let mut fs = ModelFs::new();
+        let Ok(Value::Fd(fd)) = fs.apply(&Op::Open {
+            path: "m.py".into(),
+            flags: OpenFlags::CREATE_TRUNC,
+            mode: 0o644,
+        }) else {
+            panic!("cannot create m.py")
+        };
+        fs.apply(&Op::Close {
+            fd,
+            path: "m.py".into(),
+        })
+        .unwrap();
+        let module = ImportModule {
+            name: "m".into(),
+            source: "m.py".into(),
+            pyc: "__pycache__/m.cpython-311.pyc".into(),
+            tmp: "__pycache__/m.cpython-311.pyc.7".into(),
+        };
+        let mut job = ImportJob::new("python3", vec![module]);
+        loop {
+            let offer = {
+                let probe = |p: &str| fs.probe(p);
+                job.poll(&probe)
+            };
+            match offer {
+                Offer::Op => {
+                    let op = job.offered().clone();
+                    let result = fs.apply(&op);
+                    job.complete(&result);
+                }
+                Offer::Exit(code) => {
+                    assert_eq!(code, 0);
+                    break;
+                }
+                Offer::Wait(c) => panic!("waits on {c:?}"),
+            }
+        }
+        assert!(fs.tree().get("__pycache__/m.cpython-311.pyc").is_some());
     }
 }

@@ -191,6 +191,15 @@ pub trait Job: BoxClone + Send + Sync {
         None
     }
 
+    /// When the offered op is a `write` the kernel cuts short
+    /// (`--faults short-write`, [`crate::fault`]): true when the tool
+    /// writes the rest itself, as cp's `full_write` and CPython's buffered
+    /// files do; false when it makes one unbuffered write and goes on with
+    /// the file cut short, as CPython's `_write_atomic` does with a `.pyc`.
+    fn writes_rest_of_short_write(&self) -> bool {
+        true
+    }
+
     /// The descriptors the job holds open now that outlive an op, with
     /// the path each was opened at: those the kernel closes when the
     /// process is killed ([`KilledJob`]). Only a descriptor whose closing

@@ -17,7 +17,13 @@
 //!   directory (`O_EXCL`, 0600), chmod 0644 and `rename`; `REQUESTED` with a
 //!   plain open; `RECORD` last, via temp file and rename;
 //! - any other OSError aborts pip with
-//!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`.
+//!   `ERROR: Could not install packages due to an OSError: [Errno N] msg: 'path'`;
+//!   a failed `write` names no path (`[Errno 28] No space left on device`:
+//!   Python's OSError from `write` carries no file name). Nothing is rolled
+//!   back: the files already extracted, the partial file (closed by its
+//!   `with` block) and a `tempfile` whose write failed (written again by
+//!   its close's flush, not renamed) stay in the prefix
+//!   (`tests/data/faults/`, `docs/faults.md`).
 
 use std::sync::Arc;
 
@@ -269,6 +275,9 @@ pub struct PipJob {
     source: Option<crate::content::Digest>,
     /// distlib's `ensured`: this install made the scripts directory.
     scripts_dir_made: bool,
+    /// The last call that failed was a `write`: pip's message names no
+    /// file.
+    write_failed: bool,
     exit: Option<i32>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -284,6 +293,7 @@ impl PipJob {
             pending: None,
             source: None,
             scripts_dir_made: false,
+            write_failed: false,
             exit: None,
             diagnostics: Vec::new(),
         }
@@ -291,13 +301,26 @@ impl PipJob {
 
     fn abort(&mut self, errno: Errno, path: &str) {
         let full = crate::op::join_display(&self.plan.prefix_display, path);
+        self.abort_with(format!(
+            "ERROR: Could not install packages due to an OSError: [Errno {}] {}: '{}'",
+            errno.number(),
+            errno.message(),
+            full
+        ));
+    }
+
+    /// Aborts after a failed `write`, whose OSError names no file.
+    fn abort_unnamed(&mut self, errno: Errno) {
+        self.abort_with(format!(
+            "ERROR: Could not install packages due to an OSError: [Errno {}] {}",
+            errno.number(),
+            errno.message(),
+        ));
+    }
+
+    fn abort_with(&mut self, message: String) {
         self.diagnostics.push(Diagnostic {
-            message: format!(
-                "ERROR: Could not install packages due to an OSError: [Errno {}] {}: '{}'",
-                errno.number(),
-                errno.message(),
-                full
-            ),
+            message,
             fatal: true,
         });
         self.exit = Some(1);
@@ -356,12 +379,13 @@ impl PipJob {
                         let write = match &m.tmp {
                             Some(tmp) => WriteFile::through_exclusive_temp(tmp, &m.path, &m.blob)
                                 .with_open_mode(0o600)
-                                .with_chmod_after_close(Some(0o644)),
+                                .with_chmod_after_close(Some(0o644))
+                                .with_errors(WriteErrors::FlushedAgainOnClose),
                             None => WriteFile::new(&m.path, &m.blob, WriteHow::InPlace, "")
-                                .with_open_mode(0o666),
+                                .with_open_mode(0o666)
+                                .with_errors(WriteErrors::UncheckedClose),
                         }
-                        .skipping_empty_write()
-                        .with_errors(WriteErrors::UncheckedClose);
+                        .skipping_empty_write();
                         return Some(first_op(write, Pending::MetaWrite));
                     }
                     None => self.advance_phase(Phase::Done),
@@ -393,6 +417,9 @@ impl PipJob {
     fn after_write(&mut self, written: Written, wrap: fn(Writing) -> Pending) {
         match written {
             Written::Op(op, writing) => self.pending = Some((op, wrap(writing))),
+            Written::Failed(errno, _) if self.phase != Phase::Compile && self.write_failed => {
+                self.abort_unnamed(errno)
+            }
             Written::Failed(errno, path) if self.phase != Phase::Compile => {
                 self.abort(errno, &path)
             }
@@ -488,6 +515,9 @@ impl Job for PipJob {
         let Some((op, pending)) = self.pending.take() else {
             return;
         };
+        if result.is_err() {
+            self.write_failed = matches!(op, Op::Write { .. });
+        }
         // The path moves into the next op: no reference count touched.
         let path = op.into_path();
         let set = |job: &mut PipJob, op: Op, p: Pending| job.pending = Some((op, p));
@@ -563,6 +593,7 @@ impl Job for PipJob {
                 match write.step() {
                     ScriptStep::Op(op) => set(self, op, Pending::Script(write)),
                     ScriptStep::Done => self.next_item(),
+                    ScriptStep::Failed(e, _) if self.write_failed => self.abort_unnamed(e),
                     ScriptStep::Failed(e, path) => self.abort(e, &path),
                 }
             }
@@ -576,6 +607,12 @@ impl Job for PipJob {
         &self.diagnostics
     }
 
+    fn writes_rest_of_short_write(&self) -> bool {
+        // py_compile's `_write_atomic`: one `FileIO.write`, its count not
+        // looked at.
+        !matches!(self.pending, Some((_, Pending::CompileWrite(_))))
+    }
+
     fn state_key(&self) -> Option<StateKey> {
         // Destructured whole, so that a new field cannot be forgotten here.
         let PipJob {
@@ -586,6 +623,7 @@ impl Job for PipJob {
             pending,
             source,
             scripts_dir_made,
+            write_failed,
             exit,
             diagnostics,
         } = self;
@@ -595,8 +633,117 @@ impl Job for PipJob {
             pending,
             source,
             scripts_dir_made,
+            write_failed,
             exit,
             diagnostics,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{Fs, ModelFs};
+    use crate::job::Offer;
+
+    /// Runs `job` alone on `fs`, the first `write` of a path ending in
+    /// `struck` failing with `errno`; the ops run and the exit status.
+    fn run_failing_write(
+        job: &mut PipJob,
+        fs: &mut ModelFs,
+        struck: &str,
+        errno: Errno,
+    ) -> (Vec<String>, i32) {
+        let mut ops = Vec::new();
+        let mut failed = false;
+        loop {
+            let offer = {
+                let probe = |p: &str| fs.probe(p);
+                job.poll(&probe)
+            };
+            match offer {
+                Offer::Op => {
+                    let op = job.offered().clone();
+                    ops.push(format!("{} {}", op.syscall(), op.path()));
+                    let result = match &op {
+                        Op::Write { path, .. } if !failed && path.ends_with(struck) => {
+                            failed = true;
+                            Err(errno)
+                        }
+                        _ => fs.apply(&op),
+                    };
+                    job.complete(&result);
+                }
+                Offer::Exit(code) => return (ops, code),
+                Offer::Wait(_) => unreachable!("pip never waits"),
+            }
+        }
+    }
+
+    fn plan() -> Arc<PipPlan> {
+        let file = |path: &str, text: &str| PipFile {
+            path: path.into(),
+            blob: Blob::new(text.as_bytes().to_vec()),
+            executable: false,
+        };
+        Arc::new(PipPlan::new(
+            vec![
+                file("m/a.py", "X = 1\n"),
+                file("m/b.txt", "data\n"),
+                file("m-1.0.dist-info/METADATA", "Name: m\n"),
+            ],
+            Vec::new(),
+            "cpython-311",
+            1,
+            Some("m-1.0.dist-info"),
+            "pp",
+            false,
+        ))
+    }
+
+    /// A failed write of a wheel's file (recorded: `pip-data-enospc.strace`):
+    /// the file is closed, pip aborts with a line that names no file, and
+    /// what it wrote stays.
+    #[test]
+    fn a_failed_file_write_closes_the_file_and_names_no_path() {
+        let mut fs = ModelFs::new();
+        let mut job = PipJob::new("pip", plan());
+        let (ops, code) = run_failing_write(&mut job, &mut fs, "m/b.txt", Errno::ENOSPC);
+        assert_eq!(code, 1);
+        assert_eq!(ops[ops.len() - 2..], ["write m/b.txt", "close m/b.txt"]);
+        assert_eq!(
+            job.diagnostics()[0].message,
+            "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device"
+        );
+        let tree = fs.tree();
+        assert_eq!(tree.get("m/b.txt").map(|e| e.size), Some(0));
+        assert_eq!(tree.get("m/a.py").map(|e| e.size), Some(6));
+    }
+
+    /// A failed write of `RECORD`'s tempfile (recorded:
+    /// `pip-record-enospc.strace`): the close writes it again, and the
+    /// tempfile stays, 0600, not renamed.
+    #[test]
+    fn a_failed_record_write_leaves_its_tempfile_written_again() {
+        let mut fs = ModelFs::new();
+        let mut job = PipJob::new("pip", plan());
+        let (ops, code) = run_failing_write(&mut job, &mut fs, ".tmp", Errno::EIO);
+        assert_eq!(code, 1);
+        let tmp = &plan().metadata[0]
+            .tmp
+            .clone()
+            .expect("INSTALLER goes through a tempfile");
+        assert_eq!(
+            ops[ops.len() - 3..],
+            [
+                format!("write {tmp}"),
+                format!("write {tmp}"),
+                format!("close {tmp}")
+            ]
+        );
+        assert_eq!(
+            fs.tree().get(tmp).map(|e| (e.mode, e.size)),
+            Some((0o600, 4))
+        );
     }
 }

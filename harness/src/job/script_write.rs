@@ -10,7 +10,9 @@
 //!    EEXIST included (the prefix itself is stated too by distlib; the model
 //!    leaves that out, the prefix always exists);
 //! 3. `stat(bin/NAME)`, and `unlink` when it exists;
-//! 4. `open(O_WRONLY|O_CREAT|O_TRUNC, 0666)`, write, close;
+//! 4. `open(O_WRONLY|O_CREAT|O_TRUNC, 0666)`, write, close; a failed
+//!    write still closes the file (`with open(…)`), then raises, and the
+//!    empty script stays without its mode (`tests/data/faults/pip-script-enospc.strace`);
 //! 5. `stat(bin/NAME)` and `chmod` to its mode `| 0555`.
 //!
 //! Every error that raises aborts pip with its OSError line.
@@ -32,6 +34,9 @@ enum Stage {
     Open,
     Write(Fd),
     Close(Fd),
+    /// The write failed with this; the file is closed, then the write
+    /// raises.
+    CloseAfterError(Fd, Errno),
     ModeStat,
     Chmod(u32),
     Done,
@@ -116,7 +121,7 @@ impl ScriptWrite {
                 path,
                 blob: self.blob.clone(),
             },
-            Stage::Close(fd) => Op::Close { fd, path },
+            Stage::Close(fd) | Stage::CloseAfterError(fd, _) => Op::Close { fd, path },
             Stage::Chmod(mode) => Op::Chmod { path, mode },
             Stage::Done => return ScriptStep::Done,
         })
@@ -138,6 +143,11 @@ impl ScriptWrite {
             (Stage::Exists, Err(_)) | (Stage::Unlink, Ok(_)) => Stage::Open,
             (Stage::Open, Ok(Value::Fd(fd))) => Stage::Write(*fd),
             (Stage::Write(fd), Ok(_)) => Stage::Close(fd),
+            (Stage::Write(fd), Err(e)) => Stage::CloseAfterError(fd, *e),
+            (Stage::CloseAfterError(_, e), _) => {
+                fail(self, e, self.path.clone());
+                self.stage
+            }
             (Stage::Close(_), _) => Stage::ModeStat,
             (Stage::ModeStat, Ok(Value::Meta(m))) => Stage::Chmod((m.mode | 0o555) & 0o7777),
             (Stage::ModeStat, Ok(_)) => Stage::Chmod(0o755),
@@ -152,5 +162,40 @@ impl ScriptWrite {
             }
             (_, Ok(_)) => Stage::Done,
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed write (recorded: `pip-script-enospc.strace`): the script
+    /// is closed, then the write fails with the write's errno; no chmod.
+    #[test]
+    fn a_failed_write_closes_the_script_then_fails() {
+        let mut w = ScriptWrite::new(
+            "bin/t".into(),
+            "bin".into(),
+            Blob::new(b"#!".to_vec()),
+            true,
+        );
+        let fd: Fd = 3;
+        let results = [
+            Err(Errno::ENOENT),
+            Err(Errno::ENOENT),
+            Ok(Value::Fd(fd)),
+            Err(Errno::ENOSPC),
+            Ok(Value::Unit),
+        ];
+        let mut ops = Vec::new();
+        for result in &results {
+            let ScriptStep::Op(op) = w.step() else {
+                panic!("an op is left")
+            };
+            ops.push(op.syscall());
+            w.complete(result);
+        }
+        assert_eq!(ops, ["stat", "stat", "open", "write", "close"]);
+        assert_eq!(w.step(), ScriptStep::Failed(Errno::ENOSPC, "bin/t".into()));
     }
 }

@@ -108,6 +108,14 @@ impl Job for SequenceJob {
         part.expect("the last poll offered an op").offered()
     }
 
+    fn writes_rest_of_short_write(&self) -> bool {
+        let part = match self.failed {
+            Some(_) => self.rollback.as_ref(),
+            None => self.parts.get(self.index),
+        };
+        part.is_none_or(|p| p.writes_rest_of_short_write())
+    }
+
     fn complete(&mut self, result: &OpResult) {
         if let Some(part) = self.current() {
             part.complete(result);

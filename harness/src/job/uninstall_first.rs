@@ -150,6 +150,13 @@ impl Job for UninstallFirstJob {
         }
     }
 
+    fn writes_rest_of_short_write(&self) -> bool {
+        match &self.then {
+            Some(then) if !self.held.is_held() => then.writes_rest_of_short_write(),
+            _ => true,
+        }
+    }
+
     fn complete(&mut self, result: &OpResult) {
         if !self.held.is_held() {
             if let Some(then) = &mut self.then {

@@ -9,7 +9,9 @@
 //! 0600, existing ones truncated in place (`O_CREAT` again on ENOENT);
 //! a symlink replaces a non-directory after an `unlink`. Every error is
 //! one line in cp's wording, its subtree is skipped, the copy goes on, and
-//! the copy ends failed.
+//! the copy ends failed. A failed write (cp 9.1's `copy_file_range`) is
+//! `error copying 'SRC' to 'DST'`; the file is closed and left as it is,
+//! without its mode (recorded under `tests/data/faults/`).
 
 use std::hash::Hash;
 use std::sync::Arc;
@@ -78,6 +80,8 @@ enum Pending {
     OpenRetryCreate,
     Write(Fd),
     Close,
+    /// The close after a failed write: no chmod follows.
+    CloseAfterError,
     ChmodFile,
     LstatLink,
     UnlinkForLink,
@@ -441,14 +445,29 @@ impl Primitive for CopyTree {
                 }
                 Ok(_) => self.cursor += 1,
             },
-            Pending::Write(fd) => {
-                if let Err(e) = result {
+            Pending::Write(fd) => match result {
+                Err(e) => {
+                    // cp 9.1 copies with copy_file_range and words its
+                    // failure so (copy.c, sparse_copy); it then closes both
+                    // files and skips the rest of copy_reg: no times, no
+                    // mode, and the partial file stays (recorded:
+                    // tests/data/faults/cp-write-enospc.strace).
                     self.error(
                         ("write", *e, i),
-                        format!("error writing '{}': {}", self.dst(i), e.message()),
+                        format!(
+                            "error copying '{}' to '{}': {}",
+                            self.src(i),
+                            self.dst(i),
+                            e.message()
+                        ),
                     );
+                    self.set(Op::Close { fd, path }, Pending::CloseAfterError);
                 }
-                self.set(Op::Close { fd, path }, Pending::Close);
+                Ok(_) => self.set(Op::Close { fd, path }, Pending::Close),
+            },
+            Pending::CloseAfterError => {
+                self.fd = None;
+                self.cursor += 1;
             }
             Pending::Close => {
                 self.fd = None;
@@ -541,6 +560,7 @@ impl Primitive for CopyTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fs::Fs;
     use crate::kit::test_support::{model_with, run_on};
 
     fn plan() -> Arc<CpPlan> {
@@ -603,5 +623,50 @@ mod tests {
             lines,
             ["cp: cannot overwrite non-directory '/p/./pkg' with directory '/stage/./pkg'"]
         );
+    }
+
+    /// A write that fails (ENOSPC): cp 9.1's line, the file closed but
+    /// not chmodded (it stays 0600, partial), and the copy goes on with
+    /// the next entry and ends failed.
+    #[test]
+    fn a_failed_write_closes_the_file_without_its_mode_and_goes_on() {
+        let mut fs = model_with(&["other"]);
+        let mut copy = CopyTree::new(plan());
+        let mut ops = Vec::new();
+        loop {
+            let probe = |p: &str| fs.probe(p);
+            let Next::Op(op) = copy.next(&probe) else {
+                break;
+            };
+            ops.push(format!("{} {}", op.syscall(), op.path()));
+            let result = match op {
+                Op::Write { .. } => Err(Errno::ENOSPC),
+                _ => fs.apply(&op),
+            };
+            copy.complete(&result);
+        }
+        assert_eq!(
+            ops,
+            [
+                "lstat pkg",
+                "mkdir pkg",
+                "open pkg/a.py",
+                "write pkg/a.py",
+                "close pkg/a.py",
+                "symlink pkg/link",
+                "chmod pkg",
+            ]
+        );
+        let lines: Vec<&str> = copy
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            lines,
+            ["cp: error copying '/stage/./pkg/a.py' to '/p/./pkg/a.py': No space left on device"]
+        );
+        assert!(copy.failed());
+        assert_eq!(fs.tree().get("pkg/a.py").map(|e| e.mode), Some(0o600));
     }
 }

@@ -15,12 +15,22 @@ pub enum WriteErrors {
     /// Every failed call ends the write with its failure.
     #[default]
     Fail,
-    /// As `Fail`, but the result of `close` is not looked at (Python's
-    /// `with open(...)` in pip's wheel installer: the close is not checked).
+    /// Python's `with open(...)` in pip's wheel installer: the result of
+    /// `close` is not looked at, and a failed `write` still closes the
+    /// file (the `with` block's exit) before the write ends failed with
+    /// the write's errno. Nothing is removed: the partial file stays
+    /// (recorded: `tests/data/faults/pip-*.strace`).
     UncheckedClose,
-    /// `py_compile`'s atomic `.pyc` write, whose every OSError pip
-    /// swallows: a failed `write` or `close` goes on regardless, a failed
-    /// `rename` unlinks the temporary file, then the write ends failed.
+    /// pip's `adjacent_tmp_file` (`INSTALLER`, `direct_url.json`,
+    /// `RECORD`): its explicit `flush()` fails, the close flushes the
+    /// same buffered bytes again, then closes; the write ends failed with
+    /// the first errno (the second's, if the second fails too). No chmod,
+    /// no rename: the temporary file stays, 0600, beside the target.
+    FlushedAgainOnClose,
+    /// `importlib`'s `_write_atomic` (the importer's and `py_compile`'s
+    /// `.pyc`), whose every OSError the caller swallows: a failed `write`
+    /// still closes the file; a failed `write`, `close` or `rename`
+    /// unlinks the temporary file, then the write ends failed.
     BestEffort,
 }
 
@@ -33,6 +43,12 @@ enum Phase {
     Rename,
     /// The rename failed with this; the temporary file is unlinked.
     UnlinkTemp(Box<Failure>),
+    /// The write failed with this; the same bytes are written again
+    /// ([`WriteErrors::FlushedAgainOnClose`]).
+    WriteAgain(Fd, Box<Failure>),
+    /// The write failed with this; the descriptor is closed before the
+    /// write ends failed.
+    CloseAfterError(Fd, Box<Failure>),
     Done,
     /// Boxed: a write in progress stays small, and jobs move it per op.
     Failed(Box<Failure>),
@@ -163,6 +179,17 @@ impl WriteFile {
         }
     }
 
+    /// Where a write goes once `failure` happened and its descriptor is
+    /// closed: a best-effort write through a temporary file unlinks it
+    /// first; every other write ends failed.
+    fn after_error(&self, failure: Box<Failure>) -> Phase {
+        if self.errors == WriteErrors::BestEffort && self.written != self.path {
+            Phase::UnlinkTemp(failure)
+        } else {
+            Phase::Failed(failure)
+        }
+    }
+
     fn fail(&mut self, syscall: &'static str, errno: Errno) {
         let failure = Failure::new(syscall, errno, &self.written);
         self.phase = Phase::Failed(Box::new(match syscall {
@@ -219,6 +246,12 @@ impl WriteFile {
                 to: self.path.clone(),
             }),
             Phase::UnlinkTemp(_) => Next::Op(Op::Unlink { path }),
+            Phase::WriteAgain(fd, _) => Next::Op(Op::Write {
+                fd: *fd,
+                path,
+                blob: self.content.clone(),
+            }),
+            Phase::CloseAfterError(fd, _) => Next::Op(Op::Close { fd: *fd, path }),
             Phase::Done => Next::Done,
             Phase::Failed(f) => Next::Fail((**f).clone()),
         }
@@ -237,9 +270,31 @@ impl WriteFile {
             (Phase::Open, Ok(_)) => self.phase = Phase::Done,
             (Phase::Open, Err(e)) => self.fail("open", *e),
             (Phase::Write(fd), Ok(_)) => self.phase = Phase::Close(*fd),
-            (Phase::Write(fd), Err(_)) if lenient => self.phase = Phase::Close(*fd),
-            (Phase::Write(_), Err(e)) => self.fail("write", *e),
+            (Phase::Write(fd), Err(e)) => {
+                let failure = Box::new(Failure::new("write", *e, &self.written));
+                self.phase = match self.errors {
+                    WriteErrors::Fail => Phase::Failed(failure),
+                    WriteErrors::UncheckedClose | WriteErrors::BestEffort => {
+                        Phase::CloseAfterError(*fd, failure)
+                    }
+                    WriteErrors::FlushedAgainOnClose => Phase::WriteAgain(*fd, failure),
+                };
+            }
+            (Phase::WriteAgain(fd, failure), result) => {
+                let failure = match result {
+                    Err(e) => Box::new(Failure::new("write", *e, &self.written)),
+                    Ok(_) => failure.clone(),
+                };
+                self.phase = Phase::CloseAfterError(*fd, failure);
+            }
+            (Phase::CloseAfterError(_, failure), _) => {
+                self.phase = self.after_error(failure.clone())
+            }
             (Phase::Close(_), Err(e)) if self.errors == WriteErrors::Fail => self.fail("close", *e),
+            (Phase::Close(_), Err(e)) if lenient => {
+                let failure = Box::new(Failure::new("close", *e, &self.written));
+                self.phase = self.after_error(failure);
+            }
             (Phase::Close(_), _) => self.phase = self.after_close(),
             (Phase::Chmod, Ok(_)) => self.phase = self.after_chmod(),
             (Phase::Chmod, Err(e)) => self.fail("chmod", *e),
@@ -386,62 +441,69 @@ mod tests {
         assert!(fs.inode_of("d.dist-info/RECORD").is_some());
     }
 
-    /// `py_compile`'s best effort: a failed write still closes and
-    /// renames, and a failed rename unlinks the temporary file before the
-    /// write ends failed; strict writes stop at the first failure.
+    /// Runs `w` with `results` handed in turn; the ops it offered and
+    /// where it stopped.
+    fn drive(w: &mut WriteFile, results: &[OpResult]) -> (Vec<String>, Next) {
+        let mut ops = Vec::new();
+        for result in results {
+            let Next::Op(op) = w.next(&|_| None) else {
+                panic!("an op is left")
+            };
+            ops.push(format!("{} {}", op.syscall(), op.path()));
+            w.complete(result);
+        }
+        (ops, w.next(&|_| None))
+    }
+
+    /// `_write_atomic`'s best effort (recorded: `c-pyc-enospc.strace`): a
+    /// failed write closes the file and unlinks the temporary one, no
+    /// rename; a failed rename unlinks it too. Strict writes stop at the
+    /// first failure.
     #[test]
-    fn a_best_effort_write_goes_on_after_errors_and_unlinks_its_temporary_file() {
+    fn a_best_effort_write_unlinks_its_temporary_file_after_a_failed_write_or_rename() {
         let blob = Blob::new(b"pyc".to_vec());
         let start =
             || WriteFile::through_exclusive_temp(&"c/a.pyc.1".into(), &"c/a.pyc".into(), &blob);
         let fd: Fd = 3;
+        let mut w = start().with_errors(WriteErrors::BestEffort);
+        let (ops, end) = drive(
+            &mut w,
+            &[
+                Ok(Value::Fd(fd)),
+                Err(Errno::ENOSPC),
+                Ok(Value::Unit),
+                Ok(Value::Unit),
+            ],
+        );
+        assert_eq!(
+            ops,
+            [
+                "open c/a.pyc.1",
+                "write c/a.pyc.1",
+                "close c/a.pyc.1",
+                "unlink c/a.pyc.1"
+            ]
+        );
+        let Next::Fail(f) = end else {
+            panic!("the write failed")
+        };
+        assert_eq!((f.syscall, f.errno), ("write", Errno::ENOSPC));
+
+        let mut w = start().with_errors(WriteErrors::BestEffort);
         let results = [
             Ok(Value::Fd(fd)),
-            Err(Errno::EBADF),
-            Err(Errno::EBADF),
+            Ok(Value::Written(3)),
+            Ok(Value::Unit),
             Err(Errno::ENOENT),
             Ok(Value::Unit),
         ];
-        let mut w = start().with_errors(WriteErrors::BestEffort);
-        let mut ops = Vec::new();
-        for result in &results {
-            let Next::Op(op) = w.next(&|_| None) else {
-                panic!("an op is left")
-            };
-            ops.push(op.to_string());
-            w.complete(result);
-        }
-        let Next::Fail(f) = w.next(&|_| None) else {
+        let (ops, end) = drive(&mut w, &results);
+        assert_eq!(ops[3..], ["rename c/a.pyc.1", "unlink c/a.pyc.1"]);
+        let Next::Fail(f) = end else {
             panic!("the rename failed")
         };
         assert_eq!((f.syscall, f.errno), ("rename", Errno::ENOENT));
-        let expected: Vec<String> = [
-            Op::Open {
-                path: "c/a.pyc.1".into(),
-                flags: OpenFlags::CREATE_NEW,
-                mode: 0o644,
-            },
-            Op::Write {
-                fd,
-                path: "c/a.pyc.1".into(),
-                blob: blob.clone(),
-            },
-            Op::Close {
-                fd,
-                path: "c/a.pyc.1".into(),
-            },
-            Op::Rename {
-                from: "c/a.pyc.1".into(),
-                to: "c/a.pyc".into(),
-            },
-            Op::Unlink {
-                path: "c/a.pyc.1".into(),
-            },
-        ]
-        .iter()
-        .map(|op| op.to_string())
-        .collect();
-        assert_eq!(ops, expected);
+        let results = [Ok(Value::Fd(fd)), Err(Errno::EBADF)];
 
         let mut strict = start();
         strict.next(&|_| None);
@@ -452,5 +514,48 @@ mod tests {
             panic!("a strict write stops")
         };
         assert_eq!((f.syscall, f.errno), ("write", Errno::EBADF));
+    }
+
+    /// pip's writers after a failed write (recorded:
+    /// `pip-data-enospc.strace`, `pip-record-enospc.strace`): the wheel's
+    /// files are closed and the write fails; the `tempfile`s write the
+    /// same bytes again (the close's flush), close, and fail, with no
+    /// chmod and no rename.
+    #[test]
+    fn pips_writers_close_after_a_failed_write_and_its_tempfiles_write_again() {
+        let blob = Blob::new(b"abc".to_vec());
+        let fd: Fd = 3;
+        let mut file = WriteFile::new(&"m/a".into(), &blob, WriteHow::InPlace, "")
+            .with_errors(WriteErrors::UncheckedClose);
+        let (ops, end) = drive(
+            &mut file,
+            &[Ok(Value::Fd(fd)), Err(Errno::ENOSPC), Ok(Value::Unit)],
+        );
+        assert_eq!(ops, ["open m/a", "write m/a", "close m/a"]);
+        assert!(matches!(end, Next::Fail(f) if f.syscall == "write" && f.errno == Errno::ENOSPC));
+
+        let mut temp =
+            WriteFile::through_exclusive_temp(&"d/RECORDab.tmp".into(), &"d/RECORD".into(), &blob)
+                .with_chmod_after_close(Some(0o644))
+                .with_errors(WriteErrors::FlushedAgainOnClose);
+        let (ops, end) = drive(
+            &mut temp,
+            &[
+                Ok(Value::Fd(fd)),
+                Err(Errno::EIO),
+                Ok(Value::Written(3)),
+                Ok(Value::Unit),
+            ],
+        );
+        assert_eq!(
+            ops,
+            [
+                "open d/RECORDab.tmp",
+                "write d/RECORDab.tmp",
+                "write d/RECORDab.tmp",
+                "close d/RECORDab.tmp"
+            ]
+        );
+        assert!(matches!(end, Next::Fail(f) if f.syscall == "write" && f.errno == Errno::EIO));
     }
 }
