@@ -4,7 +4,7 @@
 
 mod cli_support;
 
-use cli_support::{refused, run};
+use cli_support::{refused, replays_the_same, run};
 use serde_json::Value;
 
 /// `explore SCENARIO --strategy STRATEGY --faults crash --format json`
@@ -88,22 +88,7 @@ fn a_killed_pip_leaves_temporary_files_no_rerun_removes_and_the_token_replays_it
     // The token replays the same kill, recovery and verdict.
     let token = failure["token"].as_str().unwrap();
     assert!(token.contains(".k0."), "{token}");
-    let (code, out, err) = run(&[
-        "replay",
-        "scenarios/sage-32361.toml",
-        "--strategy",
-        "direct-install",
-        "--token",
-        token,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(code, 1, "{err}");
-    let replayed: Value = serde_json::from_str(&out).unwrap();
-    let again = &replayed["first_failure"];
-    for field in ["class", "story", "diff", "crash", "errors", "ops"] {
-        assert_eq!(again[field], failure[field], "{field}");
-    }
+    replays_the_same("scenarios/sage-32361.toml", "direct-install", failure);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod cli_support;
 
-use cli_support::{refused, run};
+use cli_support::{refused, replays_the_same, run};
 use serde_json::Value;
 
 /// `explore SCENARIO --strategy STRATEGY --faults FAULTS --format json`
@@ -65,22 +65,7 @@ fn a_full_disk_under_pip_leaves_its_installer_temporary_and_the_token_replays_it
         token.ends_with(".enospc") && token.contains(".f0."),
         "{token}"
     );
-    let (code, out, err) = run(&[
-        "replay",
-        "scenarios/sage-32361.toml",
-        "--strategy",
-        "direct-install",
-        "--token",
-        token,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(code, 1, "{err}");
-    let replayed: Value = serde_json::from_str(&out).unwrap();
-    let again = &replayed["first_failure"];
-    for field in ["class", "story", "diff", "crash", "errors", "ops"] {
-        assert_eq!(again[field], failure[field], "{field}");
-    }
+    replays_the_same("scenarios/sage-32361.toml", "direct-install", failure);
 }
 
 #[test]

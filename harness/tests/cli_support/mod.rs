@@ -55,3 +55,27 @@ pub fn refused(args: &[&str], expected: &[&str]) -> String {
     }
     err
 }
+
+/// Replays the token of `failure` (a JSON report's `first_failure`) with
+/// `prefixrace replay SCENARIO --strategy STRATEGY --format json` and
+/// checks that the same failure comes back, field by field: exit 1, and
+/// the same class, story, diff, crash, errors and op count.
+pub fn replays_the_same(scenario: &str, strategy: &str, failure: &serde_json::Value) {
+    let token = failure["token"].as_str().expect("a token");
+    let (code, out, err) = run(&[
+        "replay",
+        scenario,
+        "--strategy",
+        strategy,
+        "--token",
+        token,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let replayed: serde_json::Value = serde_json::from_str(&out).expect("json report");
+    let again = &replayed["first_failure"];
+    for field in ["class", "story", "diff", "crash", "errors", "ops"] {
+        assert_eq!(again[field], failure[field], "{field}");
+    }
+}
