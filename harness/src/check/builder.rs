@@ -50,9 +50,11 @@ impl Check {
     }
 
     /// Faults to inject: with [`crate::crash::Faults::CRASH`],
-    /// every op of every passing execution is also a crash point, and the
-    /// check fails (class `unrecoverable`) when rerunning the build does
-    /// not bring the prefix back (see `docs/faults.md`).
+    /// every op of every passing execution is also a crash point; with
+    /// `Faults::NONE.with(Fault::NoSpace)` (any [`crate::fault::Fault`]),
+    /// every op the fault can strike is struck once. The check fails
+    /// (class `unrecoverable`) when rerunning the failed jobs does not
+    /// bring the prefix back (see `docs/faults.md`).
     pub fn faults(mut self, faults: crate::crash::Faults) -> Check {
         self.faults = faults;
         self
