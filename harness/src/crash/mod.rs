@@ -10,10 +10,10 @@
 //!
 //! A crash state already met (its key: the filesystem, the killed job's
 //! open descriptors, every other job's state) is not run again
-//! ([`fork`]). A new one is forked off the execution and runs on: the
+//! (`crash/fork.rs`). A new one is forked off the execution and runs on: the
 //! survivors follow the execution's own order without the killed job
 //! (and run freely where that no longer fits), then the **recovery**
-//! ([`recovery`]) reruns, as `make` run again does, every job that did not
+//! (`crash/recovery.rs`) reruns, as `make` run again does, every job that did not
 //! succeed, serially. The oracle then judges the recovered prefix against
 //! the serial reference, with the same `.pyc` rules as any execution: a
 //! rerun job that fails, or a prefix that differs, is
@@ -24,6 +24,13 @@
 //! A crashed execution's token is its schedule's, with the crash point
 //! appended ([`CrashPoint::token`]): replaying it runs the same kill and
 //! the same recovery ([`replay`]).
+//!
+//! Faults (`--faults enospc,eio,eintr,short-write`, [`crate::fault`]) go
+//! the same way: before every op, each fault that strikes it is a fault
+//! point, keyed by the filesystem, every job's state and the fault; a new
+//! one is forked off, the op is struck (`crash/inject.rs`), the jobs run
+//! on, and the same recovery and oracle follow. Its token ends in
+//! [`FaultPoint::token`]'s `.f<job>.<ops>.<fault>`.
 
 mod ended;
 mod faults;
