@@ -484,9 +484,10 @@ pub fn exploration_json(info: &RunInfo<'_>, ex: &Exploration) -> ReportJson {
 fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(f) = &ex.faults {
-        let incomplete = match f.complete {
-            true => "",
-            false => " (up to the first execution with an unrecoverable one; :all tries every execution's)",
+        let incomplete = match (f.complete, f.one_order_after) {
+            (true, false) => "",
+            (true, true) => " (the other jobs ran on in one order per state, not in every order)",
+            (false, _) => " (up to the first execution with an unrecoverable one; :all tries every execution's)",
         };
         match f.injected.strikes_any() {
             false => out.push_str(&format!(

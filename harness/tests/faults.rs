@@ -268,3 +268,40 @@ fn check_with_faults_proves_the_staged_cp_and_finds_the_atomic_renames_leftover(
     assert_eq!(failure.explained.class, "unrecoverable");
     assert!(failure.token.contains(".f0."), "{}", failure.token);
 }
+
+/// With three jobs or more, a fault or crash state runs on in one order
+/// of the others, so the report does not pass a complete count off as a
+/// proof; with two, the one other job has one order only.
+#[test]
+fn counts_say_when_the_other_jobs_ran_on_in_one_order_only() {
+    let (code, many) = explore_faults(
+        "scenarios/races/uv-13869-environment-lock.toml",
+        "direct-install",
+        "enospc",
+        &[],
+    );
+    assert_eq!(code, 0, "{many}");
+    assert_eq!(many["faults"]["complete"], true);
+    assert_eq!(many["faults"]["one_order_after"], true);
+    let (_, out, _) = run(&[
+        "explore",
+        "scenarios/races/uv-13869-environment-lock.toml",
+        "--strategy",
+        "direct-install",
+        "--scheduler",
+        "dpor",
+        "--faults",
+        "enospc",
+    ]);
+    assert!(
+        out.contains("in one order per state, not in every order"),
+        "{out}"
+    );
+    let (_, two) = explore_faults(
+        "scenarios/races/spack-13100-prefix-lock.toml",
+        "direct-install",
+        "enospc",
+        &[],
+    );
+    assert_eq!(two["faults"]["one_order_after"], false, "{two}");
+}

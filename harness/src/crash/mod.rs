@@ -85,6 +85,11 @@ pub struct FaultCounts {
     /// when the pass stopped after the first execution with an
     /// unrecoverable state, or at a time limit).
     pub complete: bool,
+    /// True when two or more jobs go on after the disturbed one: then
+    /// each state runs on in one order of theirs (the first execution's
+    /// that met it), not in every order, so even complete counts are a
+    /// reduction, not a proof.
+    pub one_order_after: bool,
 }
 
 fn as_listed<S: serde::Serializer>(faults: &Faults, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -134,6 +139,7 @@ pub fn explore_crashes(
     let mut pass = CrashPass::default();
     pass.counts.complete = true;
     pass.counts.injected = faults;
+    pass.counts.one_order_after = setup.job_count() >= 3;
     let mut seen = HashSet::default();
     let memo = RecoveryMemo::default();
     for (done, (execution, kept)) in executions.iter().enumerate() {
