@@ -82,3 +82,33 @@ pub(crate) fn any_op() -> impl Strategy<Value = Op> {
         }
     })
 }
+
+/// Runs `job` alone on `fs` to its exit, where `strike` may give an op's
+/// result instead of the filesystem (a fault: the op does not run); the
+/// ops it ran, as `syscall path`, and its exit status. Panics if the job
+/// waits: alone, nothing would end the wait.
+pub(crate) fn run_job_alone(
+    fs: &mut crate::fs::ModelFs,
+    job: &mut dyn crate::job::Job,
+    strike: &mut dyn FnMut(&Op) -> Option<crate::op::OpResult>,
+) -> (Vec<String>, i32) {
+    use crate::fs::Fs;
+    use crate::job::Offer;
+    let mut ops = Vec::new();
+    loop {
+        let offer = {
+            let probe = |p: &str| fs.probe(p);
+            job.poll(&probe)
+        };
+        match offer {
+            Offer::Op => {
+                let op = job.offered().clone();
+                ops.push(format!("{} {}", op.syscall(), op.path()));
+                let result = strike(&op).unwrap_or_else(|| fs.apply(&op));
+                job.complete(&result);
+            }
+            Offer::Exit(code) => return (ops, code),
+            Offer::Wait(c) => panic!("{} waits alone on {c:?}", job.label()),
+        }
+    }
+}

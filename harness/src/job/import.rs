@@ -344,7 +344,7 @@ impl Job for ImportJob {
 mod tests {
     use super::*;
     use crate::fs::{Fs, ModelFs};
-    use crate::job::Offer;
+    use crate::test_support::run_job_alone;
 
     /// A module right under the prefix root: its `__pycache__` is made
     /// (the root itself exists) and the bytecode written into it.
@@ -370,24 +370,8 @@ mod tests {
             tmp: "__pycache__/m.cpython-311.pyc.7".into(),
         };
         let mut job = ImportJob::new("python3", vec![module]);
-        loop {
-            let offer = {
-                let probe = |p: &str| fs.probe(p);
-                job.poll(&probe)
-            };
-            match offer {
-                Offer::Op => {
-                    let op = job.offered().clone();
-                    let result = fs.apply(&op);
-                    job.complete(&result);
-                }
-                Offer::Exit(code) => {
-                    assert_eq!(code, 0);
-                    break;
-                }
-                Offer::Wait(c) => panic!("waits on {c:?}"),
-            }
-        }
+        let (_, code) = run_job_alone(&mut fs, &mut job, &mut |_| None);
+        assert_eq!(code, 0);
         assert!(fs.tree().get("__pycache__/m.cpython-311.pyc").is_some());
     }
 }

@@ -644,7 +644,7 @@ impl Job for PipJob {
 mod tests {
     use super::*;
     use crate::fs::{Fs, ModelFs};
-    use crate::job::Offer;
+    use crate::test_support::run_job_alone;
 
     /// Runs `job` alone on `fs`, the first `write` of a path ending in
     /// `struck` failing with `errno`; the ops run and the exit status.
@@ -654,30 +654,14 @@ mod tests {
         struck: &str,
         errno: Errno,
     ) -> (Vec<String>, i32) {
-        let mut ops = Vec::new();
         let mut failed = false;
-        loop {
-            let offer = {
-                let probe = |p: &str| fs.probe(p);
-                job.poll(&probe)
-            };
-            match offer {
-                Offer::Op => {
-                    let op = job.offered().clone();
-                    ops.push(format!("{} {}", op.syscall(), op.path()));
-                    let result = match &op {
-                        Op::Write { path, .. } if !failed && path.ends_with(struck) => {
-                            failed = true;
-                            Err(errno)
-                        }
-                        _ => fs.apply(&op),
-                    };
-                    job.complete(&result);
-                }
-                Offer::Exit(code) => return (ops, code),
-                Offer::Wait(_) => unreachable!("pip never waits"),
+        run_job_alone(fs, job, &mut |op| match op {
+            Op::Write { path, .. } if !failed && path.ends_with(struck) => {
+                failed = true;
+                Some(Err(errno))
             }
-        }
+            _ => None,
+        })
     }
 
     fn plan() -> Arc<PipPlan> {

@@ -561,7 +561,7 @@ impl Primitive for CopyTree {
 mod tests {
     use super::*;
     use crate::fs::Fs;
-    use crate::kit::test_support::{model_with, run_on};
+    use crate::kit::test_support::{model_with, run_on, run_on_striking};
 
     fn plan() -> Arc<CpPlan> {
         let blob = Blob::new(b"print(1)\n".to_vec());
@@ -632,19 +632,9 @@ mod tests {
     fn a_failed_write_closes_the_file_without_its_mode_and_goes_on() {
         let mut fs = model_with(&["other"]);
         let mut copy = CopyTree::new(plan());
-        let mut ops = Vec::new();
-        loop {
-            let probe = |p: &str| fs.probe(p);
-            let Next::Op(op) = copy.next(&probe) else {
-                break;
-            };
-            ops.push(format!("{} {}", op.syscall(), op.path()));
-            let result = match op {
-                Op::Write { .. } => Err(Errno::ENOSPC),
-                _ => fs.apply(&op),
-            };
-            copy.complete(&result);
-        }
+        let (ops, _) = run_on_striking(&mut fs, &mut copy, &mut |op| {
+            matches!(op, Op::Write { .. }).then_some(Err(Errno::ENOSPC))
+        });
         assert_eq!(
             ops,
             [

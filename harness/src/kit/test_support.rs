@@ -3,7 +3,7 @@
 use super::{Next, Primitive};
 use crate::content::Blob;
 use crate::fs::{Fs, ModelFs};
-use crate::op::{Op, OpenFlags, Value};
+use crate::op::{Op, OpResult, OpenFlags, Value};
 
 /// A model filesystem holding a file at each of `files`, with their
 /// parent directories.
@@ -59,13 +59,23 @@ pub fn create_file(fs: &mut ModelFs, path: &str) {
 /// Runs `primitive` on `fs` until it stops offering ops; the ops it ran,
 /// as `syscall path`, and where it stopped.
 pub fn run_on(fs: &mut ModelFs, primitive: &mut dyn Primitive) -> (Vec<String>, Next) {
+    run_on_striking(fs, primitive, &mut |_| None)
+}
+
+/// [`run_on`], where `strike` may give an op's result instead of the
+/// filesystem (a fault: the op does not run).
+pub fn run_on_striking(
+    fs: &mut ModelFs,
+    primitive: &mut dyn Primitive,
+    strike: &mut dyn FnMut(&Op) -> Option<OpResult>,
+) -> (Vec<String>, Next) {
     let mut ops = Vec::new();
     loop {
         let probe = |p: &str| fs.probe(p);
         match primitive.next(&probe) {
             Next::Op(op) => {
                 ops.push(format!("{} {}", op.syscall(), op.path()));
-                let result = fs.apply(&op);
+                let result = strike(&op).unwrap_or_else(|| fs.apply(&op));
                 primitive.complete(&result);
             }
             end => return (ops, end),
