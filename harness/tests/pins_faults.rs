@@ -464,20 +464,34 @@ fn cp_calls_again_after_eintr_on_a_write_as_the_real_cp() {
     }
 }
 
+/// Real cp with ENOSPC on its `syscall` whose line holds `needle`, and
+/// the model's cp with `enospc` on its `model_syscall` of `path`: they
+/// must end alike (lines, exit status, tree); the real ending, or `None`
+/// when the real tool cannot run here.
+fn pin_cp_enospc(
+    syscall: &'static str,
+    needle: &'static str,
+    model_syscall: &'static str,
+    path: &'static str,
+) -> Option<Ending> {
+    let fault = RealFault {
+        syscall,
+        needle,
+        inject: "error=ENOSPC",
+    };
+    let (real, _) = real_cp(&fault, &[])?;
+    let (model, _) = model_cp(Fault::NoSpace, &is_syscall_on(model_syscall, path));
+    assert_eq!(model, real, "left: model, right: cp 9.1");
+    Some(real)
+}
+
 /// `cp-mkdir-enospc.strace`: `cannot create directory`, the directory's
 /// subtree skipped, the copy goes on, exit 1.
 #[test]
 fn cp_reacts_to_enospc_on_a_mkdir_as_the_real_cp() {
-    let fault = RealFault {
-        syscall: "mkdirat",
-        needle: "\"./pkg/sub\"",
-        inject: "error=ENOSPC",
-    };
-    let Some((real, _)) = real_cp(&fault, &[]) else {
+    let Some(real) = pin_cp_enospc("mkdirat", "\"./pkg/sub\"", "mkdir", "pkg/sub") else {
         return;
     };
-    let (model, _) = model_cp(Fault::NoSpace, &is_syscall_on("mkdir", "pkg/sub"));
-    assert_eq!(model, real, "left: model, right: cp 9.1");
     assert!(!real.left.contains_key("pkg/sub"));
 }
 
@@ -485,16 +499,9 @@ fn cp_reacts_to_enospc_on_a_mkdir_as_the_real_cp() {
 /// created, the copy goes on, exit 1.
 #[test]
 fn cp_reacts_to_enospc_on_a_create_as_the_real_cp() {
-    let fault = RealFault {
-        syscall: "openat",
-        needle: "\"./pkg/a.py\", O_WRONLY",
-        inject: "error=ENOSPC",
-    };
-    let Some((real, _)) = real_cp(&fault, &[]) else {
+    let Some(real) = pin_cp_enospc("openat", "\"./pkg/a.py\", O_WRONLY", "open", "pkg/a.py") else {
         return;
     };
-    let (model, _) = model_cp(Fault::NoSpace, &is_syscall_on("open", "pkg/a.py"));
-    assert_eq!(model, real, "left: model, right: cp 9.1");
     assert!(!real.left.contains_key("pkg/a.py"));
 }
 
@@ -502,16 +509,9 @@ fn cp_reacts_to_enospc_on_a_create_as_the_real_cp() {
 /// created, the copy goes on, exit 1.
 #[test]
 fn cp_reacts_to_enospc_on_a_symlink_as_the_real_cp() {
-    let fault = RealFault {
-        syscall: "symlinkat",
-        needle: "\"./pkg/link\"",
-        inject: "error=ENOSPC",
-    };
-    let Some((real, _)) = real_cp(&fault, &[]) else {
+    let Some(real) = pin_cp_enospc("symlinkat", "\"./pkg/link\"", "symlink", "pkg/link") else {
         return;
     };
-    let (model, _) = model_cp(Fault::NoSpace, &is_syscall_on("symlink", "pkg/link"));
-    assert_eq!(model, real, "left: model, right: cp 9.1");
     assert_eq!(
         real.lines,
         ["cp: cannot create symbolic link 'prefix/./pkg/link': No space left on device"]
