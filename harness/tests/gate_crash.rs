@@ -17,7 +17,7 @@ mod gate_support;
 
 use std::path::Path;
 
-use gate_support::{gate_permitted, prefixrace, stderr, stdout};
+use gate_support::{gate_permitted, model_verdicts, prefixrace, stderr, stdout};
 use serde_json::Value;
 
 /// Where the model installs; the real stage uses the same layout.
@@ -50,28 +50,7 @@ fn stage() -> tempfile::TempDir {
 /// The model's verdicts on killing the copy of [`FILES`] after each of its
 /// ops: `explore --faults crash` under dpor, as JSON.
 fn model(strategy: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let mut toml = format!(
-        "name = \"gate-crash-m\"\ndescription = \"the package of tests/gate_crash.rs\"\n\
-         prefix = \"/sage/local\"\nsite-packages = \"{SITE}\"\npython-tag = \"cpython-39\"\n\n\
-         [[package]]\nname = \"M\"\nversion = \"1.0\"\n"
-    );
-    for (path, text) in FILES {
-        toml.push_str(&format!(
-            "\n[[package.file]]\npath = \"{path}\"\ntext = {text:?}\n"
-        ));
-    }
-    let scenario = dir.path().join("m.toml");
-    std::fs::write(&scenario, toml).unwrap();
-    let out = prefixrace()
-        .arg("explore")
-        .arg(&scenario)
-        .args(["--strategy", strategy, "--scheduler", "dpor", "--faults"])
-        .args(["crash", "--no-pairs", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    model_verdicts(&FILES, SITE, strategy, "crash")
 }
 
 /// `run` of one command on the stage, one execution, as JSON with its traces.

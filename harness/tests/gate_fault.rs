@@ -12,7 +12,7 @@ mod gate_support;
 
 use std::path::{Path, PathBuf};
 
-use gate_support::{gate_permitted, prefixrace, python, stderr, stdout};
+use gate_support::{gate_permitted, model_verdicts, prefixrace, python, stderr, stdout};
 use serde_json::Value;
 
 /// Where the copy installs.
@@ -432,34 +432,7 @@ fn a_fault_that_strikes_nothing_is_never_claimed() {
 /// with `fault` at every op it strikes: `explore --faults FAULT` under
 /// dpor, as JSON.
 fn model(fault: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let mut toml = format!(
-        "name = \"gate-fault-m\"\ndescription = \"the package of tests/gate_fault.rs\"\n\
-         prefix = \"/sage/local\"\nsite-packages = \"{SITE}\"\npython-tag = \"cpython-39\"\n\n\
-         [[package]]\nname = \"M\"\nversion = \"1.0\"\n"
-    );
-    for (path, text) in FILES {
-        toml.push_str(&format!(
-            "\n[[package.file]]\npath = \"{path}\"\ntext = {text:?}\n"
-        ));
-    }
-    let scenario = dir.path().join("m.toml");
-    std::fs::write(&scenario, toml).unwrap();
-    let out = prefixrace()
-        .arg("explore")
-        .arg(&scenario)
-        .args([
-            "--strategy",
-            "staged-copy",
-            "--scheduler",
-            "dpor",
-            "--faults",
-        ])
-        .args([fault, "--no-pairs", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    model_verdicts(&FILES, SITE, "staged-copy", fault)
 }
 
 #[test]

@@ -246,3 +246,37 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The model's verdicts for a package of `files` (path, text) installed
+/// into `site` under `strategy`, with `faults` injected: `explore
+/// --scheduler dpor --faults FAULTS` of a scenario written for it, as
+/// JSON. The gate's crash and fault tests compare their real runs with it.
+pub fn model_verdicts(
+    files: &[(&str, &str)],
+    site: &str,
+    strategy: &str,
+    faults: &str,
+) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = format!(
+        "name = \"gate-m\"\ndescription = \"the package of a gate test\"\n\
+         prefix = \"/sage/local\"\nsite-packages = \"{site}\"\npython-tag = \"cpython-39\"\n\n\
+         [[package]]\nname = \"M\"\nversion = \"1.0\"\n"
+    );
+    for (path, text) in files {
+        toml.push_str(&format!(
+            "\n[[package.file]]\npath = \"{path}\"\ntext = {text:?}\n"
+        ));
+    }
+    let scenario = dir.path().join("m.toml");
+    std::fs::write(&scenario, toml).unwrap();
+    let out = prefixrace()
+        .arg("explore")
+        .arg(&scenario)
+        .args(["--strategy", strategy, "--scheduler", "dpor", "--faults"])
+        .args([faults, "--no-pairs", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
