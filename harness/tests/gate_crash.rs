@@ -17,7 +17,9 @@ mod gate_support;
 
 use std::path::Path;
 
-use gate_support::{gate_permitted, model_verdicts, prefixrace, stderr, stdout};
+use gate_support::{
+    first_trace, gate_permitted, model_verdicts, prefixrace, run_one, stderr, stdout,
+};
 use serde_json::Value;
 
 /// Where the model installs; the real stage uses the same layout.
@@ -55,31 +57,15 @@ fn model(strategy: &str) -> Value {
 
 /// `run` of one command on the stage, one execution, as JSON with its traces.
 fn real(prefix: &Path, stage: &Path, command: &str, extra: &[&str]) -> (i32, Value) {
-    let out = prefixrace()
-        .args(["run", "--executions", "1", "--trace", "--format", "json"])
-        .args(extra)
-        .arg("--prefix")
-        .arg(prefix)
-        .arg("--stage")
-        .arg(stage)
-        .args(["--", command])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    assert!(code == 0 || code == 1, "{extra:?}: {}", stderr(&out));
+    let (code, report) = run_one(prefix, Some(stage), command, extra);
     // The prefix is put back as it was found, kill and recovery included.
     assert_eq!(std::fs::read_dir(prefix).unwrap().count(), 0);
-    (code, serde_json::from_slice(&out.stdout).unwrap())
+    (code, report)
 }
 
 /// The gated calls of one execution, strace-style.
 fn trace(report: &Value) -> Vec<String> {
-    report["executions_traced"][0]["trace"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap().to_string())
-        .collect()
+    first_trace(report)
 }
 
 #[test]

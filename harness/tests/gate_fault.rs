@@ -12,7 +12,9 @@ mod gate_support;
 
 use std::path::{Path, PathBuf};
 
-use gate_support::{gate_permitted, model_verdicts, prefixrace, python, stderr, stdout};
+use gate_support::{
+    first_trace, gate_permitted, model_verdicts, prefixrace, python, run_one, stderr, stdout,
+};
 use serde_json::Value;
 
 /// Where the copy installs.
@@ -49,28 +51,12 @@ fn prefix() -> (tempfile::TempDir, PathBuf) {
 /// `run` of one command, one execution, as JSON with its trace; returns
 /// the exit status and the report.
 fn real(prefix: &Path, stage: Option<&Path>, command: &str, extra: &[&str]) -> (i32, Value) {
-    let mut run = prefixrace();
-    run.args(["run", "--executions", "1", "--trace", "--format", "json"])
-        .args(extra)
-        .arg("--prefix")
-        .arg(prefix);
-    if let Some(s) = stage {
-        run.arg("--stage").arg(s);
-    }
-    let out = run.args(["--", command]).output().unwrap();
-    let code = out.status.code().unwrap();
-    assert!(code == 0 || code == 1, "{extra:?}: {}", stderr(&out));
-    (code, serde_json::from_slice(&out.stdout).unwrap())
+    run_one(prefix, stage, command, extra)
 }
 
 /// The trace of the report's first execution.
 fn trace(report: &Value) -> Vec<String> {
-    report["executions_traced"][0]["trace"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap().to_string())
-        .collect()
+    first_trace(report)
 }
 
 /// How many gated calls of the job come before the first trace line that

@@ -280,3 +280,36 @@ pub fn model_verdicts(
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// `prefixrace run` of one `command` on `prefix` (and `stage`), one
+/// execution, as JSON with its trace, with `extra` options: the exit
+/// status (0 or 1, anything else fails the test) and the report.
+pub fn run_one(
+    prefix: &Path,
+    stage: Option<&Path>,
+    command: &str,
+    extra: &[&str],
+) -> (i32, serde_json::Value) {
+    let mut run = prefixrace();
+    run.args(["run", "--executions", "1", "--trace", "--format", "json"])
+        .args(extra)
+        .arg("--prefix")
+        .arg(prefix);
+    if let Some(s) = stage {
+        run.arg("--stage").arg(s);
+    }
+    let out = run.args(["--", command]).output().unwrap();
+    let code = out.status.code().unwrap();
+    assert!(code == 0 || code == 1, "{extra:?}: {}", stderr(&out));
+    (code, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The gated calls of a `run` report's first execution, strace-style.
+pub fn first_trace(report: &serde_json::Value) -> Vec<String> {
+    report["executions_traced"][0]["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect()
+}
