@@ -105,15 +105,13 @@ impl<'a> Forker<'a> {
     }
 
     /// The key of the state where `fault` strikes `struck`'s next op: the
-    /// filesystem and every job's part (the struck job's offered op in it).
-    fn fault_key(&self, at: &Progress, fs_key: StateKey, struck: JobId, fault: Fault) -> StateKey {
+    /// filesystem's key and `jobs`, every job's part (the struck job's
+    /// offered op in it).
+    fn fault_key(fs_key: StateKey, jobs: StateKey, struck: JobId, fault: Fault) -> StateKey {
         let mut h = StateHasher::default();
         fs_key.hash(&mut h);
         (u8::MAX, struck, fault).hash(&mut h);
-        let all = (0..at.jobs.len()).fold(StateKey::default(), |all, j| {
-            all ^ job_part(j, at, &self.histories)
-        });
-        all.hash(&mut h);
+        jobs.hash(&mut h);
         h.finish128()
     }
 
@@ -140,15 +138,21 @@ impl<'a> Forker<'a> {
         let Some(op) = at.offered(next) else {
             return;
         };
-        let mut fs_key = None;
+        // Both keys once per op, however many faults strike it.
+        let mut keys = None;
         for i in 0..self.strikes.len() {
             let fault = self.strikes[i];
             if !fault.strikes(op) {
                 continue;
             }
             self.tried += 1;
-            let fs_key = *fs_key.get_or_insert_with(|| model.state_key());
-            let key = self.fault_key(at, fs_key, next, fault);
+            let (fs_key, jobs) = *keys.get_or_insert_with(|| {
+                let jobs = (0..at.jobs.len()).fold(StateKey::default(), |all, j| {
+                    all ^ job_part(j, at, &self.histories)
+                });
+                (model.state_key(), jobs)
+            });
+            let key = Forker::fault_key(fs_key, jobs, next, fault);
             if self.seen.insert(key) {
                 let fork = self.fault_fork(at, model, next, fault);
                 self.keep(fork);

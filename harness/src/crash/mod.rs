@@ -241,10 +241,22 @@ fn run_fork(
     };
     let ends: Vec<_> = trace.outcomes.iter().map(|o| o.end.clone()).collect();
     let rerun = rerun_of(setup.scenario.recovery.rerun, &ends);
-    if trace.aborted.is_none() && !trace.outcomes.iter().any(JobOutcome::failed) {
-        // Nothing failed: the prefix itself is judged, with no rerun.
-        if matches!(point, Injection::Fault(_)) && oracle.judge(&trace).failure.is_none() {
-            return (point, at_step, Judged::Survived);
+    if matches!(point, Injection::Fault(_))
+        && trace.aborted.is_none()
+        && !trace.outcomes.iter().any(JobOutcome::failed)
+    {
+        // Nothing failed: the prefix itself is judged. A rerun of no job
+        // would leave it as it is, so its verdict is this one.
+        match oracle.judge(&trace).failure {
+            None => return (point, at_step, Judged::Survived),
+            Some(_) if rerun.is_empty() => {
+                return (
+                    point,
+                    at_step,
+                    Judged::Unrecoverable(trace.schedule.choices),
+                )
+            }
+            Some(_) => {}
         }
     }
     let start = (fs.state_key(), rerun);
