@@ -12,7 +12,7 @@
 
 mod cli_support;
 
-use cli_support::root;
+use cli_support::{root, whole_strace_lines};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -51,10 +51,12 @@ fn real_result(line: &str) -> &str {
 }
 
 /// The changing calls `strace` logged in the project at `app`, as
-/// `call path = result`.
+/// `call path = result`, each call whole (npm's calls on libuv's threads
+/// interleave in the log).
 fn real_calls(log: &str, app: &str) -> Vec<String> {
     let mut calls = Vec::new();
-    for line in log.lines() {
+    for line in whole_strace_lines(log) {
+        let line = line.as_str();
         let quoted: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
         let Some(rel) = quoted.first().and_then(|q| q.strip_prefix(app)) else {
             continue;
@@ -298,5 +300,23 @@ fn npm_words_a_failed_move_as_the_kit_does() {
     assert!(
         stderr.lines().any(|l| l == kit),
         "the kit says {kit:?}; npm printed:\n{stderr}"
+    );
+}
+
+/// A call another thread's line split in two keeps its own result: the
+/// failed CI run read `rmdir … <unfinished ...>` as a success.
+#[test]
+fn a_call_split_by_another_thread_keeps_its_result() {
+    let log = "\
+7 rmdir(\"/a/node_modules/.acorn-1/dist\" <unfinished ...>
+8 unlink(\"/a/node_modules/.acorn-1/package.json\") = 0
+7 <... rmdir resumed>) = -1 ENOTEMPTY (Directory not empty)
+";
+    assert_eq!(
+        real_calls(log, "/a"),
+        [
+            "unlink node_modules/.acorn-<hash>/package.json = 0",
+            "rmdir node_modules/.acorn-<hash>/dist = ENOTEMPTY",
+        ]
     );
 }

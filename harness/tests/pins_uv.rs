@@ -10,7 +10,7 @@
 
 mod cli_support;
 
-use cli_support::root;
+use cli_support::{root, whole_strace_lines};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -32,10 +32,12 @@ fn untemp(path: &str) -> String {
     }
 }
 
-/// The calls `strace` logged on paths under `site`, as `call path`.
+/// The calls `strace` logged on paths under `site`, as `call path`, each
+/// call whole (uv's threads interleave in the log).
 fn real_calls(log: &str, site: &str) -> Vec<String> {
     let mut calls = Vec::new();
-    for line in log.lines() {
+    for line in whole_strace_lines(log) {
+        let line = line.as_str();
         let quoted: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
         if line.contains("linkat(") {
             // A link from the cache: its target is the second path.

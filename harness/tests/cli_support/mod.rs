@@ -79,3 +79,35 @@ pub fn replays_the_same(scenario: &str, strategy: &str, failure: &serde_json::Va
         assert_eq!(again[field], failure[field], "{field}");
     }
 }
+
+/// The lines of an `strace -f -o` log with each call whole: a line ending
+/// `<unfinished ...>` is held until its pid's `<... NAME resumed>` line,
+/// and the two are joined where the halves meet, so that a call made on
+/// one thread while another was logged keeps its own arguments and result.
+/// Lines whose call never resumed (the process died) are dropped.
+pub fn whole_strace_lines(log: &str) -> Vec<String> {
+    let mut pending: std::collections::BTreeMap<&str, &str> = Default::default();
+    let mut lines = Vec::new();
+    for line in log.lines() {
+        let pid = line.split_whitespace().next().unwrap_or("");
+        if let Some(head) = line.strip_suffix("<unfinished ...>") {
+            pending.insert(pid, head.trim_end());
+        } else if let Some(at) = line.find("<... ") {
+            let Some(end) = line[at..].find(" resumed>") else {
+                continue;
+            };
+            if let Some(head) = pending.remove(pid) {
+                let rest = &line[at + end + " resumed>".len()..];
+                let sep = if rest.starts_with(')') || rest.starts_with(',') {
+                    ""
+                } else {
+                    " "
+                };
+                lines.push(format!("{head}{sep}{rest}"));
+            }
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+}
