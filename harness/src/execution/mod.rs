@@ -318,16 +318,26 @@ pub(crate) fn run(
         let slot = unsettled.partition_point(|&u| u < chosen);
         unsettled.insert(slot, chosen);
         let op = at.jobs[chosen].offered();
-        let (result, event_op, handed) = match observer.strike(chosen, &*at.jobs[chosen], fs) {
+        // The result stays where `apply` wrote it and is only lent below:
+        // a tuple of it and the event's op, built in one arm and taken
+        // apart after, copied it through the stack at every step, reading
+        // it back wider than `apply` had written it (a stalled load).
+        let mut event_op = None;
+        let mut handed = None;
+        let result = match observer.strike(chosen, &*at.jobs[chosen], fs) {
             None => {
-                let result = fs.apply(op);
-                (result, record_events.then(|| op.clone()), None)
+                if record_events {
+                    event_op = Some(op.clone());
+                }
+                fs.apply(op)
             }
-            Some(struck) => (
-                struck.result,
-                record_events.then_some(struck.ran),
-                Some(struck.handed),
-            ),
+            Some(struck) => {
+                if record_events {
+                    event_op = Some(struck.ran);
+                }
+                handed = Some(struck.handed);
+                struck.result
+            }
         };
         scheduler.completed(&result);
         observer.op_ran(chosen, &result);
