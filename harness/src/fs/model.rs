@@ -362,8 +362,9 @@ impl ModelFs {
     }
 
     /// Makes `name` in directory `parent` point at `child`, replacing what it
-    /// named. The name is allocated only when the directory did not hold it
-    /// (a name replaced is counted removed under the directory's own copy).
+    /// named. The name is kept only when the directory did not hold it (as
+    /// a part of its op's path when it came with one, [`Name::in_path`]);
+    /// a name replaced is counted removed under the directory's own copy.
     fn insert_child(&mut self, parent: Ino, name: Name<'_>, child: Ino) {
         let (pid, cid) = (self.inodes[parent].ident, self.inodes[child].ident);
         if self.keyed {
@@ -376,19 +377,18 @@ impl ModelFs {
         let old = match children.get_mut(name) {
             Some(slot) => Some(std::mem::replace(slot, child)),
             None => {
-                children.insert_new(name, name.as_str().into(), child);
+                children.insert_new(name, child);
                 None
             }
         };
         if old.is_some() && !self.keyless {
             match dir.removed.get_mut(name) {
                 Some(count) => *count += 1,
-                None => {
-                    // The directory holds the name: the count shares it.
-                    let held = children.held_name(name).cloned();
-                    let held = held.unwrap_or_else(|| name.as_str().into());
-                    dir.removed.insert_new(name, held, 1);
-                }
+                // The directory holds the name: the count shares it.
+                None => match children.held_name(name) {
+                    Some(held) => dir.removed.insert_held(name, held, 1),
+                    None => dir.removed.insert_new(name, 1),
+                },
             }
         }
         self.reach(child);
@@ -425,11 +425,11 @@ impl ModelFs {
             if !self.keyless {
                 match dir.removed.get_mut(name) {
                     Some(count) => *count += 1,
-                    None => dir.removed.insert_new(name, held, 1),
+                    None => dir.removed.insert_held(name, held, 1),
                 }
             }
             if let Some((pid, held)) = entry {
-                self.key ^= entry_key(pid, &held, self.inodes[old].ident);
+                self.key ^= entry_key(pid, held.as_str(), self.inodes[old].ident);
             }
             self.forget_dirs_through(old);
             self.unreach(old);
@@ -703,9 +703,9 @@ impl ModelFs {
         self.fds.lowest_free()
     }
 
-    fn mkdir(&mut self, path: &str, mode: u32) -> OpResult {
+    fn mkdir(&mut self, path: &Arc<str>, mode: u32) -> OpResult {
         let (parent, name) = self.cached_parent(path)?;
-        let name = Name::new(name);
+        let name = Name::in_path(path, name);
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -718,10 +718,10 @@ impl ModelFs {
         Ok(Value::Unit)
     }
 
-    fn open(&mut self, path: &str, flags: OpenFlags, mode: u32) -> OpResult {
+    fn open(&mut self, path: &Arc<str>, flags: OpenFlags, mode: u32) -> OpResult {
         let ino = if flags.create {
             let (parent, name) = self.cached_parent(path)?;
-            let name = Name::new(name);
+            let name = Name::in_path(path, name);
             match self.child(parent, name)? {
                 Some(_) if flags.excl => return Err(Errno::EEXIST),
                 Some(existing) => match &self.inodes[existing].node {
@@ -734,10 +734,10 @@ impl ModelFs {
                             }
                             Err(Errno::ENOENT) => {
                                 let dir = super::path::parent_of(path.trim_end_matches('/'));
-                                let joined = if dir.is_empty() {
-                                    target.to_string()
+                                let joined: Arc<str> = if dir.is_empty() {
+                                    target.clone()
                                 } else {
-                                    format!("{dir}/{target}")
+                                    format!("{dir}/{target}").into()
                                 };
                                 return self.open(&joined, flags, mode);
                             }
@@ -831,7 +831,7 @@ impl ModelFs {
         Ok(Value::Data(data))
     }
 
-    fn rename(&mut self, from: &str, to: &str) -> OpResult {
+    fn rename(&mut self, from: &str, to: &Arc<str>) -> OpResult {
         // Like the kernel: both parents are resolved before the source is
         // looked up, and each final name is only judged (NAME_MAX) when it
         // is looked up: the source's, then, if it exists, the target's.
@@ -845,7 +845,7 @@ impl ModelFs {
         if tname.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
-        let tname = Name::new(tname);
+        let tname = Name::in_path(to, tname);
         let src_is_dir = matches!(self.inodes[src].node, Node::Dir(_));
         if src_is_dir && self.is_ancestor(src, tparent) {
             return Err(Errno::EINVAL);
@@ -899,11 +899,11 @@ impl ModelFs {
     /// first (as for `rename`), then the source name (ENOENT; a final
     /// symlink is linked itself, not followed: no `AT_SYMLINK_FOLLOW`),
     /// then the new name (EEXIST), then a directory is refused (EPERM).
-    fn hard_link(&mut self, from: &str, to: &str) -> OpResult {
+    fn hard_link(&mut self, from: &str, to: &Arc<str>) -> OpResult {
         let (fparent, fname) = self.cached_parent(from)?;
         let fname = Name::new(fname);
         let (parent, name) = self.cached_parent(to)?;
-        let name = Name::new(name);
+        let name = Name::in_path(to, name);
         let ino = self.child(fparent, fname)?.ok_or(Errno::ENOENT)?;
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
@@ -969,11 +969,11 @@ impl ModelFs {
     /// `renameat2(a, b, RENAME_EXCHANGE)`: both parents are resolved, then
     /// both entries must exist (ENOENT); a directory cannot be swapped
     /// with an entry below it (EINVAL). The two names swap inodes.
-    fn rename_exchange(&mut self, a: &str, b: &str) -> OpResult {
+    fn rename_exchange(&mut self, a: &Arc<str>, b: &Arc<str>) -> OpResult {
         let (aparent, aname) = self.cached_parent(a)?;
-        let aname = Name::new(aname);
+        let aname = Name::in_path(a, aname);
         let (bparent, bname) = self.cached_parent(b)?;
-        let bname = Name::new(bname);
+        let bname = Name::in_path(b, bname);
         let aino = self.child(aparent, aname)?.ok_or(Errno::ENOENT)?;
         let bino = self.child(bparent, bname)?.ok_or(Errno::ENOENT)?;
         if aino == bino {
@@ -1019,9 +1019,9 @@ impl ModelFs {
         Ok(Value::Unit)
     }
 
-    fn symlink(&mut self, target: &str, path: &str) -> OpResult {
+    fn symlink(&mut self, target: &str, path: &Arc<str>) -> OpResult {
         let (parent, name) = self.cached_parent(path)?;
-        let name = Name::new(name);
+        let name = Name::in_path(path, name);
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
