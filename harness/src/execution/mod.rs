@@ -12,6 +12,7 @@
 
 pub mod keys;
 pub mod shortcut;
+mod sorted_ids;
 
 use crate::fault::Struck;
 use crate::fs::{Fs, Tree};
@@ -248,8 +249,7 @@ pub(crate) fn run(
                     if sees_ops {
                         offers[j] = Some(at.jobs[j].offered().clone());
                     }
-                    let slot = at.runnable.partition_point(|&r| r < j);
-                    at.runnable.insert(slot, j);
+                    sorted_ids::insert(&mut at.runnable, j);
                     settled = true;
                 }
                 Offer::Wait(_) => waiting.push(j),
@@ -312,11 +312,8 @@ pub(crate) fn run(
         if sees_ops {
             offers[chosen] = None;
         }
-        if let Ok(slot) = at.runnable.binary_search(&chosen) {
-            at.runnable.remove(slot);
-        }
-        let slot = unsettled.partition_point(|&u| u < chosen);
-        unsettled.insert(slot, chosen);
+        sorted_ids::remove(&mut at.runnable, chosen);
+        sorted_ids::insert(&mut unsettled, chosen);
         let op = at.jobs[chosen].offered();
         // The result stays where `apply` wrote it and is only lent below:
         // a tuple of it and the event's op, built in one arm and taken
