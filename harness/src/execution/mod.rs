@@ -12,7 +12,6 @@
 
 pub mod keys;
 pub mod shortcut;
-mod sorted_ids;
 
 use crate::fault::Struck;
 use crate::fs::{Fs, Tree};
@@ -249,7 +248,8 @@ pub(crate) fn run(
                     if sees_ops {
                         offers[j] = Some(at.jobs[j].offered().clone());
                     }
-                    sorted_ids::insert(&mut at.runnable, j);
+                    let slot = at.runnable.partition_point(|&r| r < j);
+                    at.runnable.insert(slot, j);
                     settled = true;
                 }
                 Offer::Wait(_) => waiting.push(j),
@@ -312,8 +312,11 @@ pub(crate) fn run(
         if sees_ops {
             offers[chosen] = None;
         }
-        sorted_ids::remove(&mut at.runnable, chosen);
-        sorted_ids::insert(&mut unsettled, chosen);
+        if let Ok(slot) = at.runnable.binary_search(&chosen) {
+            at.runnable.remove(slot);
+        }
+        let slot = unsettled.partition_point(|&u| u < chosen);
+        unsettled.insert(slot, chosen);
         let op = at.jobs[chosen].offered();
         // The result stays where `apply` wrote it and is only lent below:
         // a tuple of it and the event's op, built in one arm and taken
