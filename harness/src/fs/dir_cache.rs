@@ -60,7 +60,7 @@ impl DirCache {
         for i in 0..self.recent_len {
             if self.recent[i].0 == path {
                 let ino = self.recent[i].1;
-                self.to_front(i);
+                self.bring_first(i);
                 return Some(ino);
             }
         }
@@ -92,7 +92,7 @@ impl DirCache {
     /// `rotate_right(1)` of the first `i + 1`, by swaps. The slice's
     /// general rotation cost about 65 instructions a call for these one to
     /// four slots, a third of what a look-up cost.
-    fn to_front(&mut self, i: usize) {
+    fn bring_first(&mut self, i: usize) {
         for k in (0..i).rev() {
             self.recent.swap(k, k + 1);
         }
@@ -102,7 +102,7 @@ impl DirCache {
     /// least recent one (the one dropped when all are taken).
     fn remember(&mut self, path: &str, ino: Ino) {
         self.recent_len = (self.recent_len + 1).min(RECENT);
-        self.to_front(self.recent_len - 1);
+        self.bring_first(self.recent_len - 1);
         let (held, held_ino) = &mut self.recent[0];
         held.clear();
         held.push_str(path);
