@@ -50,6 +50,14 @@ pub struct DporSearch<'a> {
 
 fn no_analyze(_: &ExecutionTrace) {}
 
+/// A search from a root never starts from scratch: its root is on the
+/// model, so every execution resumes from a copy of it.
+fn no_fresh() -> crate::Result<Box<dyn crate::Fs>> {
+    Err(crate::Error::Usage(
+        "a search from a root state never starts from scratch".to_string(),
+    ))
+}
+
 fn no_commit(_: &ExecutionTrace, (): ()) -> (Vec<String>, bool) {
     (Vec::new(), false)
 }
@@ -68,6 +76,29 @@ impl<'a> DporSearch<'a> {
             search,
             ended: None,
         }
+    }
+
+    /// A search of the continuations of `root`: every execution starts
+    /// from that state (the model filesystem and the jobs as they are
+    /// there, its step count 0), and only the steps after it are the
+    /// search's (branched on, related by dependence, fingerprinted). The
+    /// filesystem each execution ends with is kept for the caller
+    /// ([`DporSearch::take_end`]). A crash or fault state's survivors run
+    /// on this way in every order (`crash/orders.rs`).
+    pub(crate) fn from_root(
+        setup: &'a Setup,
+        options: &DporOptions<'a>,
+        root: super::machine::Machine,
+    ) -> DporSearch<'a> {
+        let mut search = DporSearch::new(setup, options, &no_fresh);
+        search.search.path = super::path::Path::from_root(setup.job_count(), root);
+        search
+    }
+
+    /// The filesystem the execution returned last ended with, for a search
+    /// [from a root](DporSearch::from_root).
+    pub(crate) fn take_end(&mut self) -> Option<Box<dyn crate::Fs>> {
+        self.search.path.take_end()
     }
 
     /// Runs the search's next execution and returns it, or `None` once the
