@@ -269,11 +269,12 @@ fn check_with_faults_proves_the_staged_cp_and_finds_the_atomic_renames_leftover(
     assert!(failure.token.contains(".f0."), "{}", failure.token);
 }
 
-/// With three jobs or more, a fault or crash state runs on in one order
-/// of the others, so the report does not pass a complete count off as a
-/// proof; with two, the one other job has one order only.
+/// A fault or crash state after which two or more jobs go on (for a
+/// fault, the struck job counts: it goes on, reacting to the fault) runs
+/// on in every order of theirs, so complete counts are a proof. A crash
+/// with two jobs leaves one, with one order only: no state runs in more.
 #[test]
-fn counts_say_when_the_other_jobs_ran_on_in_one_order_only() {
+fn fault_states_run_on_in_every_order_of_the_jobs_going_on() {
     let (code, many) = explore_faults(
         "scenarios/races/uv-13869-environment-lock.toml",
         "direct-install",
@@ -281,8 +282,14 @@ fn counts_say_when_the_other_jobs_ran_on_in_one_order_only() {
         &[],
     );
     assert_eq!(code, 0, "{many}");
-    assert_eq!(many["faults"]["complete"], true);
-    assert_eq!(many["faults"]["one_order_after"], true);
+    let faults = &many["faults"];
+    assert_eq!(faults["complete"], true);
+    assert_eq!(faults["one_order_after"], false, "{faults}");
+    assert_eq!(faults["states_orders_cut"], 0, "{faults}");
+    assert!(
+        faults["states_all_orders"].as_u64().unwrap() > 0,
+        "{faults}"
+    );
     let (_, out, _) = run(&[
         "explore",
         "scenarios/races/uv-13869-environment-lock.toml",
@@ -293,15 +300,25 @@ fn counts_say_when_the_other_jobs_ran_on_in_one_order_only() {
         "--faults",
         "enospc",
     ]);
-    assert!(
-        out.contains("in one order per state, not in every order"),
-        "{out}"
+    assert!(out.contains("0 unrecoverable\n"), "{out}");
+    let (_, crash) = explore_faults(
+        "scenarios/races/spack-13100-prefix-lock.toml",
+        "direct-install",
+        "crash",
+        &[],
     );
-    let (_, two) = explore_faults(
+    assert_eq!(crash["faults"]["one_order_after"], false, "{crash}");
+    assert_eq!(crash["faults"]["states_all_orders"], 0, "{crash}");
+    assert_eq!(crash["faults"]["orders_run"], 0, "{crash}");
+    let (_, fault) = explore_faults(
         "scenarios/races/spack-13100-prefix-lock.toml",
         "direct-install",
         "enospc",
         &[],
     );
-    assert_eq!(two["faults"]["one_order_after"], false, "{two}");
+    assert_eq!(fault["faults"]["one_order_after"], false, "{fault}");
+    assert!(
+        fault["faults"]["states_all_orders"].as_u64().unwrap() > 0,
+        "{fault}"
+    );
 }
