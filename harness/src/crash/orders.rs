@@ -63,10 +63,7 @@ pub(crate) fn every_order(
         complete: false,
         runs: 0,
     };
-    loop {
-        let Ok(Some(execution)) = search.next_execution() else {
-            break;
-        };
+    while let Ok(Some(execution)) = search.next_execution() {
         out.runs += 1;
         let mut end = search.take_end()?;
         let fs = end.as_model_mut()?;
@@ -104,7 +101,7 @@ fn root(setup: &Setup, fork: &Fork) -> Option<(Machine, Vec<JobId>)> {
         machine = machine.striking(Box::new(Injector::resuming(fault, fault.after_ops)));
     }
     if prefix.is_empty() {
-        return Some((machine.as_root(), prefix));
+        return Some((machine.into_root(), prefix));
     }
     let mut root = None;
     let mut at = |m: &mut Machine| {
@@ -113,7 +110,7 @@ fn root(setup: &Setup, fork: &Fork) -> Option<(Machine, Vec<JobId>)> {
         }
     };
     machine.run(setup.deps(), &mut Prefix(&prefix), &mut at);
-    root.map(|r| (r.as_root(), prefix))
+    root.map(|r| (r.into_root(), prefix))
 }
 
 /// Picks `0`'s jobs in turn, then nothing (the run stops there).
@@ -122,5 +119,65 @@ struct Prefix<'a>(&'a [JobId]);
 impl Scheduler for Prefix<'_> {
     fn pick(&mut self, runnable: &[JobId], step: usize) -> Option<JobId> {
         self.0.get(step).copied().filter(|j| runnable.contains(j))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::crash::point::CrashPoint;
+    use crate::crash::verdict::RecoveryMemo;
+    use crate::fs::ModelFs;
+    use crate::job::{Job, KilledJob};
+    use crate::strategy::DirectInstall;
+
+    /// `b` of tests/data/crash/survivor-order.toml killed before its first
+    /// op: `a` and `c` go on, and their `makedirs` of `done` race.
+    fn b_killed_at_once(setup: &Setup) -> Fork {
+        let jobs: Vec<Box<dyn Job>> = setup
+            .jobs()
+            .into_iter()
+            .enumerate()
+            .map(|(j, job)| -> Box<dyn Job> {
+                match j {
+                    1 => Box::new(KilledJob::new(job, 0)),
+                    _ => job,
+                }
+            })
+            .collect();
+        Fork {
+            point: Injection::Crash(CrashPoint {
+                job: 1,
+                after_ops: 0,
+            }),
+            at_step: 0,
+            fs: ModelFs::new(),
+            jobs,
+            forced: Vec::new(),
+            going_on: 2,
+        }
+    }
+
+    /// Run to its end, the search runs every order of the two jobs going
+    /// on (more than one) and says so; stopped by a deadline already
+    /// passed, it runs none and says its orders were cut.
+    #[test]
+    fn a_state_runs_on_in_every_order_unless_the_deadline_cuts_it() {
+        let path = std::path::Path::new("tests/data/crash/survivor-order.toml");
+        let scenario = crate::scenario::load(path).unwrap();
+        let setup = Setup::new(Arc::new(scenario), &DirectInstall).unwrap();
+        let oracle = Oracle::new(&setup).unwrap();
+        let fork = b_killed_at_once(&setup);
+        let memo = RecoveryMemo::default();
+        let every = every_order(&setup, &oracle, &fork, &memo, None).unwrap();
+        assert!(every.complete);
+        assert!(every.runs > 1, "{}", every.runs);
+        assert_eq!(every.verdict, Verdict::Recovered);
+        let cut = every_order(&setup, &oracle, &fork, &memo, Some(Instant::now())).unwrap();
+        assert!(!cut.complete);
+        assert_eq!(cut.runs, 0);
     }
 }

@@ -91,7 +91,7 @@ impl Machine {
 
     /// This state as the start of a search: its step count restarts at 0
     /// (the steps before it are not the search's).
-    pub(crate) fn as_root(mut self) -> Machine {
+    pub(crate) fn into_root(mut self) -> Machine {
         self.step = 0;
         self
     }

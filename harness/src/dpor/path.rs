@@ -82,7 +82,7 @@ impl Path {
     }
 
     /// An empty branch whose executions all start from `root` (a state on
-    /// the model filesystem, its step count 0: [`Machine::as_root`]), not
+    /// the model filesystem, its step count 0: [`Machine::into_root`]), not
     /// from the setup's initial state; the state each one ends in is kept
     /// ([`Path::take_end`]).
     pub(crate) fn from_root(jobs: usize, root: Machine) -> Path {

@@ -153,3 +153,62 @@ impl<'a> DporSearch<'a> {
         self.search.into_result()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::dpor::Machine;
+    use crate::fs::FsKind;
+    use crate::schedule::DporScheduler;
+    use crate::strategy::DirectInstall;
+
+    /// Every execution of `search`: its choices, class fingerprint and
+    /// final tree (from the trace, and from the kept end when `ends`).
+    fn all(mut search: DporSearch<'_>, ends: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(e) = search.next_execution().unwrap() {
+            if ends {
+                let end = search.take_end().expect("the end is kept");
+                assert_eq!(end.tree(), e.trace.tree, "the kept end is the trace's");
+            }
+            out.push(format!(
+                "{:?} {} {:?} {:?}",
+                e.trace.schedule.choices, e.fingerprint, e.trace.outcomes, e.trace.tree
+            ));
+        }
+        assert!(search.is_complete());
+        out
+    }
+
+    /// A search from a root that is the setup's own initial state runs
+    /// exactly the executions, in the same order, of the search from
+    /// scratch: the root only changes where executions start.
+    #[test]
+    fn a_search_from_the_initial_state_as_root_is_the_search_itself() {
+        let scenarios = [
+            crate::scenario::load(std::path::Path::new("tests/data/crash/survivor-order.toml"))
+                .unwrap(),
+            crate::scenario::builtin::load("sage-32361").unwrap(),
+        ];
+        for scenario in scenarios {
+            let setup = Setup::new(Arc::new(scenario), &DirectInstall).unwrap();
+            let options = DporOptions {
+                race_directed: false,
+                ..DporOptions::default()
+            };
+            let fresh = || FsKind::Model.fresh_unkeyed();
+            let plain = all(DporSearch::new(&setup, &options, &fresh), false);
+            let mut fs = FsKind::Model.fresh_unkeyed().unwrap();
+            let mut none = DporScheduler::new(Vec::new(), 0, Vec::new());
+            assert!(setup
+                .lay_down_initial(fs.as_mut(), &mut none, false)
+                .is_ok());
+            let root = Machine::new(setup.jobs(), fs).into_root();
+            let rooted = all(DporSearch::from_root(&setup, &options, root), true);
+            assert!(plain.len() > 1, "{}", setup.scenario.name);
+            assert_eq!(plain, rooted, "{}", setup.scenario.name);
+        }
+    }
+}
