@@ -10,9 +10,10 @@
 //!
 //! A crash state already met (its key: the filesystem, the killed job's
 //! open descriptors, every other job's state) is not run again
-//! (`crash/fork.rs`). A new one is forked off the execution and runs on: the
-//! survivors follow the execution's own order without the killed job
-//! (and run freely where that no longer fits), then the **recovery**
+//! (`crash/fork.rs`). A new one is forked off the execution and runs on: a
+//! lone survivor in the execution's own order, two or more in every order
+//! of theirs (`crash/orders.rs`: a DPOR search from the state), then the
+//! **recovery**
 //! (`crash/recovery.rs`) reruns, as `make` run again does, every job that did not
 //! succeed, serially. The oracle then judges the recovered prefix against
 //! the serial reference, with the same `.pyc` rules as any execution: a
