@@ -244,7 +244,8 @@ pub fn explore_crashes(
 /// Runs `fork` on to its end and recovers it: its injection, the step it
 /// was forked at, and what became of it. With two or more jobs going on,
 /// in every order of theirs (`crash/orders.rs`, until `deadline`); else in
-/// the execution's own order.
+/// the execution's own order (and when the deadline leaves no time for
+/// any other).
 fn run_fork(
     setup: &Setup,
     oracle: &Oracle,
@@ -253,7 +254,11 @@ fn run_fork(
     deadline: Option<Instant>,
 ) -> Ran {
     if fork.going_on >= 2 {
-        if let Some(every) = orders::every_order(setup, oracle, &fork, memo, deadline) {
+        // A state whose search the deadline stopped before its first order
+        // runs on in the execution's own order, so that every state is
+        // judged on one order at least (and counted as cut).
+        let every = orders::every_order(setup, oracle, &fork, memo, deadline);
+        if let Some(every) = every.filter(|e| e.runs > 0) {
             return Ran {
                 point: fork.point,
                 at_step: fork.at_step,

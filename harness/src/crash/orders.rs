@@ -180,4 +180,20 @@ mod tests {
         assert!(!cut.complete);
         assert_eq!(cut.runs, 0);
     }
+
+    /// A state whose search the deadline cut before any order is still
+    /// judged, on the execution's own order, and counted as cut: it is not
+    /// passed off as survived with nothing run.
+    #[test]
+    fn a_state_cut_before_any_order_is_judged_on_one() {
+        let path = std::path::Path::new("tests/data/crash/survivor-order.toml");
+        let scenario = crate::scenario::load(path).unwrap();
+        let setup = Setup::new(Arc::new(scenario), &DirectInstall).unwrap();
+        let oracle = Oracle::new(&setup).unwrap();
+        let memo = RecoveryMemo::default();
+        let fork = b_killed_at_once(&setup);
+        let ran = super::super::run_fork(&setup, &oracle, fork, &memo, Some(Instant::now()));
+        assert!(matches!(ran.judged, super::super::Judged::Recovered));
+        assert_eq!(ran.orders, Some((false, 1)));
+    }
 }
