@@ -196,4 +196,66 @@ mod tests {
         assert!(matches!(ran.judged, super::super::Judged::Recovered));
         assert_eq!(ran.orders, Some((false, 1)));
     }
+
+    /// A `Machine` carrying the injector strikes as the executor does:
+    /// the same outcomes and tree as a run of the same forced order with
+    /// the injector observing it, for a fault that fails the call, one
+    /// that makes the job call again, and a short write whose rest the
+    /// job's next call writes.
+    #[test]
+    fn a_machine_strikes_as_the_executor_does() {
+        use crate::crash::point::FaultPoint;
+        use crate::fault::Fault;
+        use crate::op::Op;
+        use crate::schedule::{ForcedScheduler, SerialScheduler};
+        let scenario = crate::scenario::builtin::load("sage-32361").unwrap();
+        let setup = Setup::new(Arc::new(scenario), &DirectInstall).unwrap();
+        let mut fs = ModelFs::new();
+        let serial = setup.run(&mut fs, &mut SerialScheduler, true);
+        let choices = serial.schedule.choices.clone();
+        // Job 0's tenth write of two bytes or more.
+        let after_ops = serial
+            .events
+            .iter()
+            .filter(|e| e.job == 0)
+            .enumerate()
+            .filter(|(_, e)| matches!(&e.op, Op::Write { blob, .. } if blob.len() >= 2))
+            .nth(10)
+            .map(|(n, _)| n)
+            .expect("job 0 writes");
+        for fault in [Fault::NoSpace, Fault::Interrupted, Fault::ShortWrite] {
+            let point = FaultPoint {
+                job: 0,
+                after_ops,
+                fault,
+            };
+            let mut fs = ModelFs::new();
+            let mut injector = Injector::new(point);
+            let observed = setup.run_observed(
+                &mut fs,
+                &mut ForcedScheduler::new(choices.clone()),
+                &mut injector,
+                false,
+            );
+            assert!(injector.struck, "{fault}");
+            let mut fs = ModelFs::new();
+            let mut none = ForcedScheduler::new(Vec::new());
+            assert!(setup.lay_down_initial(&mut fs, &mut none, false).is_ok());
+            let mut machine =
+                Machine::new(setup.jobs(), Box::new(fs)).striking(Box::new(Injector::new(point)));
+            machine.run(
+                setup.deps(),
+                &mut ForcedScheduler::new(choices.clone()),
+                &mut |_| {},
+            );
+            let ran = machine.trace(Vec::new());
+            assert_eq!(
+                format!("{:?}", ran.outcomes),
+                format!("{:?}", observed.outcomes),
+                "{fault}"
+            );
+            assert_eq!(ran.tree, observed.tree, "{fault}");
+            assert_eq!(ran.aborted, observed.aborted, "{fault}");
+        }
+    }
 }
