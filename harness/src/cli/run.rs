@@ -229,6 +229,11 @@ fn spec(args: &RunArgs) -> Result<Asked> {
             .parse()
             .map_err(|e: String| Error::Usage(format!("--scheduler: {e}")))?
     };
+    if args.model.is_some() && (args.fault.is_some() || args.faults.is_some()) {
+        return Err(Error::Usage(
+            "--fault and --faults cannot be combined with --model: strike on a schedule of the gate's own".into(),
+        ));
+    }
     let model = match &args.model {
         Some(model) => Some(model_run(
             model,

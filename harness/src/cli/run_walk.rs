@@ -239,6 +239,9 @@ fn json_report(
             "gated_syscalls": report.census.calls.iter().enumerate()
                 .map(|(j, n)| json!({"job": label(j), "calls": n}))
                 .collect::<Vec<_>>(),
+            "points": walk.kinds.iter()
+                .map(|&k| json!({"kind": k.name(), "points": Census::count_of(&report.points, k)}))
+                .collect::<Vec<_>>(),
         },
         "walk": {
             "kinds": kind_names(walk),
