@@ -4,7 +4,9 @@
 //! `prefixrace run --prefix DIR [--stage DIR] [--scheduler random] [--seed S]
 //! [--executions N] [--token T [--execution K]] [--trace] [--timeout SECONDS]
 //! [--format text|json] [--fail-on REGEX]... [--volatile GLOB]... [--kill JOB@K]
-//! [--fault JOB@K:FAULT | --faults KINDS] -- 'cmd A' -- 'cmd B' [--timeout SECONDS]`
+//! [--fault JOB@K:FAULT | --faults KINDS | --faults KINDS:all [--time-limit
+//! SECONDS]] -- 'cmd A' -- 'cmd B' [--timeout SECONDS]` (a walk is reported
+//! by `run_walk.rs`)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -69,7 +69,7 @@ fn point_replay(args: &RunArgs, spec: &RunSpec, point: WalkPoint, token: &str) -
 /// did not pass, and the verdict.
 fn text(args: &RunArgs, spec: &RunSpec, walk: &WalkSpec, report: &WalkReport) -> String {
     let mut out = format!(
-        "prefixrace run: walk of every {} point, scheduler {}, seed {}\n",
+        "prefixrace run: walk of every point ({}), scheduler {}, seed {}\n",
         kind_names(walk).join(", "),
         spec.scheduler,
         spec.seed

@@ -542,10 +542,15 @@ impl Tracer {
     }
 
     /// Records, in a census, that `job` made a call that is `target` once
-    /// as many of its gated syscalls as it has now were released.
+    /// as many of its gated syscalls as it has now were released; a
+    /// repeat of the last one recorded (a big file's writes) is not kept
+    /// twice, so a census grows with the points, not with the bytes.
     fn count_strikable(&mut self, job: JobId, target: Target) {
         let after = self.per_job.get(job).copied().unwrap_or(0);
-        self.strikable.push(Strikable { job, after, target });
+        let seen = Strikable { job, after, target };
+        if self.strikable.last() != Some(&seen) {
+            self.strikable.push(seen);
+        }
     }
 
     /// Strikes the call `pid` is stopped at (its seccomp stop) at `point`:
