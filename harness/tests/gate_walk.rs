@@ -396,3 +396,56 @@ fn a_point_the_execution_never_reaches_is_counted_apart_never_claimed() {
         );
     }
 }
+
+#[test]
+#[cfg_attr(
+    prefixrace_no_strace,
+    ignore = "ptrace is not permitted here (strace -f cannot trace): the gate needs it"
+)]
+fn a_point_after_which_another_command_waits_for_ever_is_unrecoverable_and_the_walk_goes_on() {
+    if !gate_permitted() {
+        return;
+    }
+    // A takes a lock, B waits until it is gone: A killed holding it
+    // leaves B spinning until the timeout.
+    let holder = r#"mkdir "$PREFIX/.lock" && touch "$PREFIX/a" && rmdir "$PREFIX/.lock""#;
+    let waiter = r#"while [ -e "$PREFIX/.lock" ]; do :; done; touch "$PREFIX/b""#;
+    let prefix = tempfile::tempdir().unwrap();
+    let out = prefixrace()
+        .args(["run", "--scheduler", "serial", "--timeout", "3"])
+        .args(["--faults", "crash:all", "--format", "json", "--prefix"])
+        .arg(prefix.path())
+        .args(["--", holder, "--", waiter])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = &report["walk"];
+    assert_eq!(w["complete"], true, "{w:#}");
+    counts_add_up(w);
+    let holder_calls = number(&report["walk_reference"]["gated_syscalls"][0]["calls"]);
+    // Every point of A while it holds the lock hangs B; the others recover.
+    assert_eq!(number(&w["unrecoverable"]), holder_calls - 1, "{report:#}");
+    assert_eq!(
+        number(&w["recovered"]),
+        number(&w["points"]) - (holder_calls - 1)
+    );
+    let first = &report["first_unrecoverable"];
+    assert_eq!(first["point"], "A@1", "{first:#}");
+    assert_eq!(first["hang"]["job"], "B", "{first:#}");
+    assert!(report["not_passed"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("B did not finish within 3 s"));
+    let line = first["replay"].as_str().unwrap();
+    assert!(line.contains(" --kill A@1 --timeout 3 "), "{line}");
+    // It left no token: the line runs execution 0 of the schedule again,
+    // which hangs the same way.
+    let replayed = run_printed(line, &[]);
+    assert_eq!(replayed.status.code(), Some(1), "{}", stderr(&replayed));
+    assert!(
+        stdout(&replayed).starts_with("HANG: B did not finish within 3 s in execution 0"),
+        "{}",
+        stdout(&replayed)
+    );
+}

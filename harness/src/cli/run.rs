@@ -438,6 +438,36 @@ pub(super) fn replay_command(
     token: &str,
     fault: Option<FaultPoint>,
 ) -> String {
+    let how = [
+        "--seed".into(),
+        spec.seed.to_string(),
+        "--execution".into(),
+        entropy.to_string(),
+        "--token".into(),
+        token.to_string(),
+        "--trace".into(),
+    ];
+    run_line(args, spec, fault, &how)
+}
+
+/// The command line that runs execution 0 of the run's scheduler and seed
+/// again, striking `fault` (or killing at `spec.kill`): for an execution
+/// that left no token (it hung).
+pub(super) fn rerun_command(args: &RunArgs, spec: &RunSpec, fault: Option<FaultPoint>) -> String {
+    let how = [
+        "--scheduler".into(),
+        spec.scheduler.to_string(),
+        "--seed".into(),
+        spec.seed.to_string(),
+        "--executions".into(),
+        "1".into(),
+    ];
+    run_line(args, spec, fault, &how)
+}
+
+/// `prefixrace run` with the run's prefix, stage, criteria, `fault` or
+/// kill point, then `how`, then the commands.
+fn run_line(args: &RunArgs, spec: &RunSpec, fault: Option<FaultPoint>, how: &[String]) -> String {
     let mut parts = vec![
         "prefixrace".to_string(),
         "run".into(),
@@ -468,15 +498,7 @@ pub(super) fn replay_command(
             parts.extend(["--timeout".into(), spec.timeout.as_secs_f64().to_string()]);
         }
     }
-    parts.extend([
-        "--seed".into(),
-        spec.seed.to_string(),
-        "--execution".into(),
-        entropy.to_string(),
-        "--token".into(),
-        token.to_string(),
-        "--trace".into(),
-    ]);
+    parts.extend(how.iter().cloned());
     for c in &spec.commands {
         parts.extend(["--".into(), quote(c)]);
     }
@@ -609,7 +631,7 @@ pub(super) fn gate_error(spec: &RunSpec, e: GateError) -> Result<i32> {
 }
 
 /// The report of a command that did not finish in time.
-fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
+pub(super) fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
     let job = label(h.job);
     let during = match (h.execution, &h.point) {
         (Some(i), Some(p)) => {

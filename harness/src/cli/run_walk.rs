@@ -9,12 +9,13 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::run::{
-    failure_story, gate_error, recovery_json, replay_command, say, KilledRun, RunArgs,
+    failure_story, gate_error, hang_report, recovery_json, replay_command, rerun_command, say,
+    KilledRun, RunArgs,
 };
 use super::Format;
 use prefixrace::internals::gate::census::Census;
 use prefixrace::internals::gate::verdict::label;
-use prefixrace::internals::gate::walk::{walk, PointVerdict, WalkReport, WalkSpec};
+use prefixrace::internals::gate::walk::{walk, PointVerdict, WalkReport, WalkSpec, WalkedPoint};
 use prefixrace::internals::gate::walk_point::{WalkKind, WalkPoint};
 use prefixrace::internals::gate::{ExecutionReport, RunSpec};
 use prefixrace::Result;
@@ -60,9 +61,14 @@ fn replay_spec(spec: &RunSpec, point: WalkPoint) -> RunSpec {
     }
 }
 
-/// The command that replays a walked point's execution.
-fn point_replay(args: &RunArgs, spec: &RunSpec, point: WalkPoint, token: &str) -> String {
-    replay_command(args, &replay_spec(spec, point), 0, token, point.fault())
+/// The command that replays a walked point's execution: its token, or
+/// (when it hung and left none) execution 0 of the scheduler again.
+fn point_replay(args: &RunArgs, spec: &RunSpec, w: &WalkedPoint) -> String {
+    let point_spec = replay_spec(spec, w.point);
+    match &w.token {
+        Some(token) => replay_command(args, &point_spec, 0, token, w.point.fault()),
+        None => rerun_command(args, &point_spec, w.point.fault()),
+    }
 }
 
 /// What the walk will do, how far it went, in one line each per point that
@@ -116,10 +122,7 @@ fn text(args: &RunArgs, spec: &RunSpec, walk: &WalkSpec, report: &WalkReport) ->
             PointVerdict::Unrecoverable(d) | PointVerdict::NotReached(d) => d,
         };
         out.push_str(&format!("  {} {}: {detail}\n", w.point, w.verdict.word()));
-        out.push_str(&format!(
-            "    replay: {}\n",
-            point_replay(args, spec, w.point, &w.token)
-        ));
+        out.push_str(&format!("    replay: {}\n", point_replay(args, spec, w)));
     }
     let c = report.counts();
     let counts = format!(
@@ -139,21 +142,28 @@ fn text(args: &RunArgs, spec: &RunSpec, walk: &WalkSpec, report: &WalkReport) ->
     };
     out.push_str(&verdict);
     out.push('\n');
-    if let Some(f) = &report.first_unrecoverable {
-        let point = first_unrecoverable(report).expect("kept with its point");
-        out.push_str(&format!("first unrecoverable point: {point}\n"));
-        out.push_str(&failure_story(args, &replay_spec(spec, point), f));
+    if let Some(w) = first_unrecoverable(report) {
+        out.push_str(&format!("first unrecoverable point: {}\n", w.point));
+        match (&w.hung, &report.first_unrecoverable) {
+            (Some(h), _) => {
+                out.push_str(&hang_report(spec, h));
+                out.push_str(&format!("replay: {}\n", point_replay(args, spec, w)));
+            }
+            (None, Some(f)) => {
+                out.push_str(&failure_story(args, &replay_spec(spec, w.point), f));
+            }
+            (None, None) => {}
+        }
     }
     out
 }
 
 /// The first unrecoverable point, if any.
-fn first_unrecoverable(report: &WalkReport) -> Option<WalkPoint> {
+fn first_unrecoverable(report: &WalkReport) -> Option<&WalkedPoint> {
     report
         .walked
         .iter()
         .find(|w| matches!(w.verdict, PointVerdict::Unrecoverable(_)))
-        .map(|w| w.point)
 }
 
 /// The JSON of a judged execution of the walk: its findings, and the
@@ -218,7 +228,7 @@ fn json_report(
                 "verdict": w.verdict.word(),
                 "detail": detail,
                 "token": w.token,
-                "replay": point_replay(args, spec, w.point, &w.token),
+                "replay": point_replay(args, spec, w),
             }))
         })
         .collect();
@@ -255,8 +265,20 @@ fn json_report(
         },
         "verdict": verdict,
         "not_passed": not_passed,
-        "first_unrecoverable": report.first_unrecoverable.as_ref().map(|f| {
-            execution_json(args, spec, first_unrecoverable(report), f)
+        "first_unrecoverable": first_unrecoverable(report).map(|w| {
+            match (&w.hung, &report.first_unrecoverable) {
+                (None, Some(f)) => execution_json(args, spec, Some(w.point), f),
+                _ => json!({
+                    "point": w.point.to_string(),
+                    "verdict": "unrecoverable",
+                    "hang": w.hung.as_ref().map(|h| json!({
+                        "job": label(h.job),
+                        "last": h.last,
+                        "doing": h.doing,
+                    })),
+                    "replay": point_replay(args, spec, w),
+                }),
+            }
         }),
         "failure": report.reference_failure.as_ref().map(|f| execution_json(args, spec, None, f)),
     })

@@ -23,7 +23,7 @@ use super::real_tree::read_tree;
 use super::recovery::{verdict, Cause, Recovery};
 use super::runner::{context, in_run_dir, recover, serial_reference, ExecutionReport, RunSpec};
 use super::snapshot::Snapshot;
-use super::tracer::{run_gated, ExecContext, Traced};
+use super::tracer::{run_gated, ExecContext, Hung, Traced};
 use super::verdict::{label, Finding};
 use super::walk_point::{WalkKind, WalkPoint};
 use super::workdir::WorkDir;
@@ -77,8 +77,12 @@ pub struct WalkedPoint {
     /// How it ended.
     pub verdict: PointVerdict,
     /// The token of its execution (replayed with the point's `--kill` or
-    /// `--fault`).
-    pub token: String,
+    /// `--fault`); none when it hung.
+    pub token: Option<String>,
+    /// When a command did not finish within the timeout after the kill or
+    /// fault (waiting for ever on what the killed job left): what it was
+    /// doing. The point is then unrecoverable.
+    pub hung: Option<Hung>,
 }
 
 /// How many walked points ended each way.
@@ -112,7 +116,8 @@ pub struct WalkReport {
     pub points: Vec<WalkPoint>,
     /// The points walked, in order: a prefix of `points`.
     pub walked: Vec<WalkedPoint>,
-    /// The first unrecoverable point's execution, with its recovery.
+    /// The first unrecoverable point's execution, with its recovery (none
+    /// when that point hung: [`WalkedPoint::hung`] tells it).
     pub first_unrecoverable: Option<ExecutionReport>,
 }
 
@@ -198,9 +203,9 @@ fn walk_from(
             break;
         }
         let (walked, execution) = walker.point(point)?;
-        if let (PointVerdict::Unrecoverable(_), None) =
-            (&walked.verdict, &report.first_unrecoverable)
-        {
+        let unrecoverable = |w: &WalkedPoint| matches!(w.verdict, PointVerdict::Unrecoverable(_));
+        if unrecoverable(&walked) && !report.walked.iter().any(unrecoverable) {
+            // None when it hung: its story is the hang's.
             report.first_unrecoverable = execution;
         }
         report.walked.push(walked);
@@ -251,8 +256,25 @@ impl Walker<'_> {
         let mut ctx = context(self.spec, self.workdir, WALK_EXECUTION)?;
         ctx.kill = point.kill();
         ctx.fault = point.fault();
-        let traced = self.execute(&ctx, Some(point))?;
-        let token = traced.schedule.token();
+        let traced = match self.execute(&ctx, Some(point)) {
+            Ok(t) => t,
+            Err(GateError::Hang(h)) => {
+                let detail = format!(
+                    "{} did not finish within {} s after it; killed with its process group",
+                    label(h.job),
+                    self.spec.timeout.as_secs_f64()
+                );
+                let walked = WalkedPoint {
+                    point,
+                    verdict: PointVerdict::Unrecoverable(detail),
+                    token: None,
+                    hung: Some(h),
+                };
+                return Ok((walked, None));
+            }
+            Err(e) => return Err(e),
+        };
+        let token = Some(traced.schedule.token());
         let cause = match (&traced.killed, &traced.struck) {
             (Some(k), _) if point.kill() == Some(k.point) => Some(Cause::Killed(k.clone())),
             (_, Some(s)) if point.fault() == Some(s.point) => Some(Cause::Struck(s.clone())),
@@ -265,6 +287,7 @@ impl Walker<'_> {
                     point,
                     verdict,
                     token,
+                    hung: None,
                 },
                 None,
             ));
@@ -294,6 +317,7 @@ impl Walker<'_> {
                 point,
                 verdict,
                 token,
+                hung: None,
             },
             Some(execution),
         ))
@@ -381,7 +405,8 @@ mod tests {
                 kind: WalkKind::Fault(Fault::Io),
             },
             verdict,
-            token: "t1.AA".into(),
+            token: Some("t1.AA".into()),
+            hung: None,
         }
     }
 
