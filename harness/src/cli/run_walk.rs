@@ -271,10 +271,12 @@ fn json_report(
                 _ => json!({
                     "point": w.point.to_string(),
                     "verdict": "unrecoverable",
+                    // What its processes were doing is left out: it is
+                    // read from /proc at the timeout, not decided by the
+                    // schedule (the text report shows it).
                     "hang": w.hung.as_ref().map(|h| json!({
                         "job": label(h.job),
                         "last": h.last,
-                        "doing": h.doing,
                     })),
                     "replay": point_replay(args, spec, w),
                 }),
