@@ -395,7 +395,7 @@ fn run_from(
 }
 
 /// The kill at `point` in `traced`, or the error saying it never happened.
-pub(super) fn killed(
+fn killed(
     traced: &Traced,
     point: KillPoint,
     execution: u64,

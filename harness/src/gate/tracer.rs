@@ -178,12 +178,13 @@ pub fn run_gated(
     tracer.census = ctx.census;
     entropy::write_urandom_file(&tracer.urandom, ctx.entropy_seed)
         .map_err(|e| GateError::os("entropy file", &e))?;
-    // Reads, writes and kernel-side copies stop only when a fault is set.
+    // Reads, writes and kernel-side copies stop only when a fault is set,
+    // or in a census, which must see the calls a fault execution sees.
     let striking: Vec<u64> = [strike::STRUCK_ONLY, strike::DECLINED].concat();
-    let filter = match ctx.fault {
-        Some(_) => Filter::gate_and(&striking),
-        None if ctx.census => Filter::gate_and(&striking),
-        None => Filter::gate(),
+    let filter = if ctx.fault.is_some() || ctx.census {
+        Filter::gate_and(&striking)
+    } else {
+        Filter::gate()
     };
     let mut files = Vec::new();
     let env = &ctx.env;
