@@ -258,6 +258,20 @@ fn check_with_faults_proves_the_staged_cp_and_finds_the_atomic_renames_leftover(
         .no_regressions()
         .prove();
     assert!(report.is_proof());
+    // Points not all tried, or states whose other jobs' orders the time
+    // limit cut, make neither a pass nor a proof.
+    for cut in [
+        |f: &mut prefixrace::crash::FaultCounts| f.complete = false,
+        |f: &mut prefixrace::crash::FaultCounts| f.one_order_after = true,
+    ] {
+        let mut cut_short = report.clone();
+        cut(cut_short.exploration.faults.as_mut().unwrap());
+        assert_eq!(
+            cut_short.exploration.verdict(),
+            prefixrace::Verdict::Incomplete
+        );
+        assert!(!cut_short.is_proof());
+    }
     let failure = Check::scenario(&scenario)
         .strategy("atomic-rename")
         .scheduler("dpor")
