@@ -228,11 +228,18 @@ impl Verdict {
 
 impl Exploration {
     /// The verdict: a failure fails; a run cut short (time limit, dpor
-    /// search not finished, work list not done) is incomplete; the rest pass.
+    /// search not finished, work list not done, crash and fault points not
+    /// all tried or not in every order) is incomplete; the rest pass.
     pub fn verdict(&self) -> Verdict {
+        let faults_cut = self
+            .faults
+            .is_some_and(|f| !f.complete || f.one_order_after);
         if self.first_failure.is_some() {
             Verdict::Fail
-        } else if self.stopped.is_some() || self.coverage.as_ref().is_some_and(|c| !c.complete) {
+        } else if self.stopped.is_some()
+            || self.coverage.as_ref().is_some_and(|c| !c.complete)
+            || faults_cut
+        {
             Verdict::Incomplete
         } else {
             Verdict::Pass

@@ -486,7 +486,7 @@ fn coverage_text(ex: &Exploration) -> String {
     if let Some(f) = &ex.faults {
         let incomplete = match (f.complete, f.one_order_after) {
             (true, false) => "",
-            (true, true) => " (the other jobs ran on in one order per state, not in every order)",
+            (true, true) => " (the time limit cut the orders of some states' other jobs: those ran on in some orders only)",
             (false, _) => " (up to the first execution with an unrecoverable one; :all tries every execution's)",
         };
         match f.injected.strikes_any() {

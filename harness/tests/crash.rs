@@ -294,3 +294,44 @@ fn the_rerun_is_a_new_process_with_other_temporary_names() {
         .count();
     assert_eq!(temporaries, 1, "the rerun's own temporary was renamed");
 }
+
+/// With three jobs, a crash state runs on in every order of the two that
+/// go on, not only in the first execution's: the order in which they
+/// leave the half-made prefix for good is found, its token replays it, and
+/// the counts are complete with every order run (docs/faults.md).
+#[test]
+fn every_order_of_the_jobs_going_on_after_a_crash_is_run() {
+    let scenario = "harness/tests/data/crash/survivor-order.toml";
+    let (code, report) = explore_crash(scenario, "direct-install", &["--faults", "crash:all"]);
+    assert_eq!(code, 1, "{report}");
+    let failure = &report["first_failure"];
+    assert_eq!(failure["class"], "unrecoverable", "{failure}");
+    let crash = &failure["crash"];
+    assert_eq!(crash["killed"], "a", "{crash}");
+    assert!(
+        crash["last_op"]
+            .as_str()
+            .unwrap()
+            .starts_with("rename(\"/p/one.tmp\", \"/p/one\")"),
+        "{crash}"
+    );
+    assert_eq!(failure["diff"][0]["path"], "two", "{failure}");
+    let faults = &report["faults"];
+    assert_eq!(faults["complete"], true, "{faults}");
+    assert_eq!(faults["one_order_after"], false, "{faults}");
+    assert_eq!(faults["states_orders_cut"], 0, "{faults}");
+    assert!(
+        faults["states_all_orders"].as_u64().unwrap() > 0,
+        "{faults}"
+    );
+    // More orders than states: some state ran on in two orders or more.
+    assert!(
+        faults["orders_run"].as_u64() > faults["states_all_orders"].as_u64(),
+        "{faults}"
+    );
+    replays_the_same(scenario, "direct-install", failure);
+    let (_, one) = explore_crash(scenario, "direct-install", &["--jobs", "1"]);
+    let (_, two) = explore_crash(scenario, "direct-install", &["--jobs", "2"]);
+    assert_eq!(one, two);
+    assert_eq!(one["first_failure"]["class"], "unrecoverable", "{one}");
+}

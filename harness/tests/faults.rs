@@ -258,6 +258,20 @@ fn check_with_faults_proves_the_staged_cp_and_finds_the_atomic_renames_leftover(
         .no_regressions()
         .prove();
     assert!(report.is_proof());
+    // Points not all tried, or states whose other jobs' orders the time
+    // limit cut, make neither a pass nor a proof.
+    for cut in [
+        |f: &mut prefixrace::crash::FaultCounts| f.complete = false,
+        |f: &mut prefixrace::crash::FaultCounts| f.one_order_after = true,
+    ] {
+        let mut cut_short = report.clone();
+        cut(cut_short.exploration.faults.as_mut().unwrap());
+        assert_eq!(
+            cut_short.exploration.verdict(),
+            prefixrace::Verdict::Incomplete
+        );
+        assert!(!cut_short.is_proof());
+    }
     let failure = Check::scenario(&scenario)
         .strategy("atomic-rename")
         .scheduler("dpor")
@@ -269,23 +283,26 @@ fn check_with_faults_proves_the_staged_cp_and_finds_the_atomic_renames_leftover(
     assert!(failure.token.contains(".f0."), "{}", failure.token);
 }
 
-/// With three jobs or more, a fault or crash state runs on in one order
-/// of the others, so the report does not pass a complete count off as a
-/// proof; with two, the one other job has one order only.
+/// A fault or crash state after which two or more jobs go on (for a
+/// fault, the struck job counts: it goes on, reacting to the fault) runs
+/// on in every order of theirs, so complete counts are a proof. A crash
+/// with two jobs leaves one, with one order only: no state runs in more.
 #[test]
-fn counts_say_when_the_other_jobs_ran_on_in_one_order_only() {
-    let (code, many) = explore_faults(
-        "scenarios/races/uv-13869-environment-lock.toml",
-        "direct-install",
-        "enospc",
-        &[],
-    );
+fn fault_states_run_on_in_every_order_of_the_jobs_going_on() {
+    let scenario = "scenarios/races/spack-13100-prefix-lock.toml";
+    let (code, many) = explore_faults(scenario, "direct-install", "enospc", &[]);
     assert_eq!(code, 0, "{many}");
-    assert_eq!(many["faults"]["complete"], true);
-    assert_eq!(many["faults"]["one_order_after"], true);
+    let faults = &many["faults"];
+    assert_eq!(faults["complete"], true);
+    assert_eq!(faults["one_order_after"], false, "{faults}");
+    assert_eq!(faults["states_orders_cut"], 0, "{faults}");
+    assert!(
+        faults["states_all_orders"].as_u64().unwrap() > 0,
+        "{faults}"
+    );
     let (_, out, _) = run(&[
         "explore",
-        "scenarios/races/uv-13869-environment-lock.toml",
+        scenario,
         "--strategy",
         "direct-install",
         "--scheduler",
@@ -293,15 +310,9 @@ fn counts_say_when_the_other_jobs_ran_on_in_one_order_only() {
         "--faults",
         "enospc",
     ]);
-    assert!(
-        out.contains("in one order per state, not in every order"),
-        "{out}"
-    );
-    let (_, two) = explore_faults(
-        "scenarios/races/spack-13100-prefix-lock.toml",
-        "direct-install",
-        "enospc",
-        &[],
-    );
-    assert_eq!(two["faults"]["one_order_after"], false, "{two}");
+    assert!(out.contains("0 unrecoverable\n"), "{out}");
+    let (_, crash) = explore_faults(scenario, "direct-install", "crash", &[]);
+    assert_eq!(crash["faults"]["one_order_after"], false, "{crash}");
+    assert_eq!(crash["faults"]["states_all_orders"], 0, "{crash}");
+    assert_eq!(crash["faults"]["orders_run"], 0, "{crash}");
 }

@@ -17,12 +17,15 @@
 //!
 //! When `cp` or `strace` is missing the tests print why and pass.
 
+mod pins_support;
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use pins_support::tool_runs;
 use prefixrace::internals::content::Blob;
 use prefixrace::internals::execution::{execute, JobEnd};
 use prefixrace::internals::fs::{Fs, ModelFs, Tree};
@@ -40,23 +43,11 @@ enum Node<'a> {
 /// A destination op as both sides report it: `mkdir a = EEXIST`.
 type Line = String;
 
+/// Whether GNU cp and strace run here (see [`tool_runs`]).
 fn tools_present() -> bool {
-    for tool in ["cp", "strace"] {
-        let ok = Command::new(tool)
-            .arg("--version")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the fidelity pins: a tool is missing"
-            );
-            eprintln!("SKIP: `{tool}` is not installed; cp pins need GNU cp and strace");
-            return false;
-        }
-    }
-    true
+    ["cp", "strace"]
+        .iter()
+        .all(|tool| tool_runs(tool, &["--version"], "cp"))
 }
 
 fn make_real(root: &Path, nodes: &[Node]) {

@@ -15,12 +15,15 @@
 //! When `strace`, `cp` or `python3` (with pip, for the pip pins) is
 //! missing the tests print why and pass; in CI (`CI` set) they fail.
 
+mod pins_support;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use pins_support::tool_runs;
 use prefixrace::fault::Fault;
 use prefixrace::internals::content::Blob;
 use prefixrace::internals::job::{
@@ -42,20 +45,9 @@ struct Ending {
     left: Left,
 }
 
+/// Whether `program ARGS` runs here (see [`tool_runs`]).
 fn have(program: &str, args: &[&str]) -> bool {
-    let ok = Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the fault pins: `{program}` is missing"
-        );
-        eprintln!("SKIP: `{program} {}` does not run", args.join(" "));
-    }
-    ok
+    tool_runs(program, args, "fault")
 }
 
 /// The interpreter itself (not a shim script, whose own calls would be

@@ -9,10 +9,13 @@
 //! and each script's bytes (shebang aside) and mode. When `python3`, its
 //! pip or `strace` is missing the test prints why and passes.
 
+mod pins_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use pins_support::tool_runs;
 use prefixrace::internals::schedule::SerialScheduler;
 use prefixrace::internals::ModelFs;
 use prefixrace::scenario::{PythonVersion, Scenario, WheelCheck};
@@ -31,8 +34,7 @@ fn black() -> PathBuf {
 /// The real interpreter and its version, when it and strace can run pip.
 fn python_with_pip() -> Option<(String, String)> {
     let ok = |c: &mut Command| c.output().map(|o| o.status.success()).unwrap_or(false);
-    if !ok(Command::new("strace").arg("--version")) {
-        eprintln!("SKIP: `strace` is not installed");
+    if !tool_runs("strace", &["--version"], "pip") {
         return None;
     }
     let out = Command::new("python3")

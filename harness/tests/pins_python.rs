@@ -12,9 +12,12 @@
 //! simplification in `job/import.rs`), so reads are not compared.
 //! When `python3` or `strace` is missing the tests print why and pass.
 
+mod pins_support;
+
 use std::path::Path;
 use std::process::Command;
 
+use pins_support::tool_runs;
 use prefixrace::internals::content::Blob;
 use prefixrace::internals::execution::{execute, JobEnd};
 use prefixrace::internals::fs::{Fs, ModelFs, Tree};
@@ -27,17 +30,7 @@ const PYCACHE: &str = "pkg/__pycache__";
 
 /// The real interpreter (not a pyenv shim script), or why there is none.
 fn python() -> Option<String> {
-    let strace_ok = Command::new("strace")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !strace_ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the fidelity pins: a tool is missing"
-        );
-        eprintln!("SKIP: `strace` is not installed; python pins need python3 and strace");
+    if !tool_runs("strace", &["--version"], "python") {
         return None;
     }
     let out = Command::new("python3")

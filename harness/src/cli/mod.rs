@@ -10,6 +10,7 @@ pub mod record;
 pub mod replay;
 pub mod run;
 pub mod run_fault;
+pub mod run_walk;
 pub mod style;
 pub mod usage;
 

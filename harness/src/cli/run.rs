@@ -4,7 +4,9 @@
 //! `prefixrace run --prefix DIR [--stage DIR] [--scheduler random] [--seed S]
 //! [--executions N] [--token T [--execution K]] [--trace] [--timeout SECONDS]
 //! [--format text|json] [--fail-on REGEX]... [--volatile GLOB]... [--kill JOB@K]
-//! [--fault JOB@K:FAULT | --faults KINDS] -- 'cmd A' -- 'cmd B' [--timeout SECONDS]`
+//! [--fault JOB@K:FAULT | --faults KINDS | --faults KINDS:all [--time-limit
+//! SECONDS]] -- 'cmd A' -- 'cmd B' [--timeout SECONDS]` (a walk is reported
+//! by `run_walk.rs`)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ use prefixrace::internals::gate::recovery::{verdict, with_recovery, Cause, Recov
 use prefixrace::internals::gate::runner::trace_lines;
 use prefixrace::internals::gate::temp_names::blurred;
 use prefixrace::internals::gate::verdict::label;
+use prefixrace::internals::gate::walk_point::WalkKind;
 use prefixrace::internals::gate::{
     self, Criteria, ExecutionReport, Finding, GateError, RunReport, RunSpec,
 };
@@ -34,9 +37,12 @@ use prefixrace::scenario::Glob;
 use prefixrace::strategy::scenario_strategy;
 use prefixrace::{Error, Result, SchedulerKind, Setup};
 
+/// How many executions a run tries unless `--executions` says otherwise.
+const DEFAULT_EXECUTIONS: u64 = 20;
+
 /// Writes one line to stdout; when the reader has gone away (EPIPE), asks
 /// the run to stop as SIGPIPE would, so the prefix is restored before exit.
-fn say(line: &str) {
+pub(super) fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
         gate::interrupt::request(libc::SIGPIPE);
@@ -61,9 +67,14 @@ pub struct RunArgs {
     /// The seed of the scheduler.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// How many executions to try.
-    #[arg(long, alias = "schedules", default_value_t = 20)]
-    pub executions: u64,
+    /// How many executions to try (default 20); with --faults KINDS:all,
+    /// how many points to walk (default: every one).
+    #[arg(long, alias = "schedules")]
+    pub executions: Option<u64>,
+    /// With --faults KINDS:all: start no new point once this many seconds
+    /// have passed (the walk is then INCOMPLETE).
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
     /// With --scheduler dpor: exit 1 unless the search ended (every class
     /// explored) or found a failure.
     #[arg(long)]
@@ -119,7 +130,9 @@ pub struct RunArgs {
     pub fault: Option<String>,
     /// A seeded plan: each execution strikes one job, one point and one of
     /// these faults (comma-separated), chosen from --seed; its replay line
-    /// names the --fault it struck.
+    /// names the --fault it struck. KINDS:all (KINDS from crash, enospc,
+    /// eio, eintr, short-write) walks every point instead, one execution
+    /// each, after a reference execution that counts them.
     #[arg(long, value_name = "KINDS")]
     pub faults: Option<String>,
     /// The commands, each after its own `--`: -- 'cmd A' -- 'cmd B'.
@@ -175,7 +188,11 @@ fn existing_dir(flag: &str, p: &Path) -> Result<PathBuf> {
     Ok(canon)
 }
 
-fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
+/// What `run` was asked: the spec, the model a token comes from, and the
+/// kinds of points to walk (`--faults KINDS:all`).
+type Asked = (RunSpec, Option<ModelRun>, Option<Vec<WalkKind>>);
+
+fn spec(args: &RunArgs) -> Result<Asked> {
     let prefix = args
         .prefix
         .as_deref()
@@ -214,6 +231,11 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
             .parse()
             .map_err(|e: String| Error::Usage(format!("--scheduler: {e}")))?
     };
+    if args.model.is_some() && (args.fault.is_some() || args.faults.is_some()) {
+        return Err(Error::Usage(
+            "--fault and --faults cannot be combined with --model: strike on a schedule of the gate's own".into(),
+        ));
+    }
     let model = match &args.model {
         Some(model) => Some(model_run(
             model,
@@ -231,7 +253,8 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         }
         None => None,
     };
-    if args.executions == 0 && token.is_none() {
+    let executions = args.executions.unwrap_or(DEFAULT_EXECUTIONS);
+    if executions == 0 && token.is_none() {
         return Err(Error::Usage("--executions must be at least 1".into()));
     }
     let fail_on = args
@@ -283,6 +306,29 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         commands.len(),
         &others,
     )?;
+    let walk = faults.walk.clone();
+    let refused = match (&walk, directed, args.trace) {
+        (Some(_), true, _) => Some("--scheduler auto (walk under random, pct or serial)"),
+        (Some(_), _, true) => Some("--trace (replay a point's printed line to trace it)"),
+        _ => None,
+    };
+    if let Some(other) = refused {
+        return Err(Error::Usage(format!(
+            "--faults KINDS:all cannot be combined with {other}"
+        )));
+    }
+    if let Some(t) = args.time_limit {
+        if walk.is_none() {
+            return Err(Error::Usage(
+                "--time-limit bounds a walk: give it with --faults KINDS:all".into(),
+            ));
+        }
+        if !(t > 0.0 && t.is_finite()) {
+            return Err(Error::Usage(format!(
+                "--time-limit {t}: must be a positive number of seconds"
+            )));
+        }
+    }
     let spec = RunSpec {
         prefix,
         stage,
@@ -291,7 +337,7 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         directed,
         dpor,
         seed: args.seed,
-        executions: args.executions,
+        executions,
         token,
         criteria: Criteria {
             fail_on,
@@ -305,7 +351,7 @@ fn spec(args: &RunArgs) -> Result<(RunSpec, Option<ModelRun>)> {
         fault: faults.point,
         fault_plan: faults.plan,
     };
-    Ok((spec, model))
+    Ok((spec, model, walk))
 }
 
 /// The model execution a guided run follows.
@@ -377,7 +423,7 @@ fn crate_one_line(s: &str) -> String {
 }
 
 /// The fault point an execution struck, if it struck one.
-fn struck_point(recovery: Option<&Recovery>) -> Option<FaultPoint> {
+pub(super) fn struck_point(recovery: Option<&Recovery>) -> Option<FaultPoint> {
     match recovery.map(|r| &r.cause) {
         Some(Cause::Struck(s)) => Some(s.point),
         _ => None,
@@ -385,13 +431,43 @@ fn struck_point(recovery: Option<&Recovery>) -> Option<FaultPoint> {
 }
 
 /// The command line that replays `token`, striking `fault` when given.
-fn replay_command(
+pub(super) fn replay_command(
     args: &RunArgs,
     spec: &RunSpec,
     entropy: u64,
     token: &str,
     fault: Option<FaultPoint>,
 ) -> String {
+    let how = [
+        "--seed".into(),
+        spec.seed.to_string(),
+        "--execution".into(),
+        entropy.to_string(),
+        "--token".into(),
+        token.to_string(),
+        "--trace".into(),
+    ];
+    run_line(args, spec, fault, &how)
+}
+
+/// The command line that runs execution 0 of the run's scheduler and seed
+/// again, striking `fault` (or killing at `spec.kill`): for an execution
+/// that left no token (it hung).
+pub(super) fn rerun_command(args: &RunArgs, spec: &RunSpec, fault: Option<FaultPoint>) -> String {
+    let how = [
+        "--scheduler".into(),
+        spec.scheduler.to_string(),
+        "--seed".into(),
+        spec.seed.to_string(),
+        "--executions".into(),
+        "1".into(),
+    ];
+    run_line(args, spec, fault, &how)
+}
+
+/// `prefixrace run` with the run's prefix, stage, criteria, `fault` or
+/// kill point, then `how`, then the commands.
+fn run_line(args: &RunArgs, spec: &RunSpec, fault: Option<FaultPoint>, how: &[String]) -> String {
     let mut parts = vec![
         "prefixrace".to_string(),
         "run".into(),
@@ -422,15 +498,7 @@ fn replay_command(
             parts.extend(["--timeout".into(), spec.timeout.as_secs_f64().to_string()]);
         }
     }
-    parts.extend([
-        "--seed".into(),
-        spec.seed.to_string(),
-        "--execution".into(),
-        entropy.to_string(),
-        "--token".into(),
-        token.to_string(),
-        "--trace".into(),
-    ]);
+    parts.extend(how.iter().cloned());
     for c in &spec.commands {
         parts.extend(["--".into(), quote(c)]);
     }
@@ -448,9 +516,12 @@ fn quote(s: &str) -> String {
 
 /// Runs `prefixrace run`.
 pub fn run(args: &RunArgs) -> Result<i32> {
-    let (spec, model) = spec(args)?;
+    let (spec, model, walk) = spec(args)?;
     gate::interrupt::install().map_err(|e| Error::io("signal handlers", &e))?;
     gate::adopt_orphans().map_err(|e| Error::Usage(e.to_string()))?;
+    if let Some(kinds) = walk {
+        return super::run_walk::run_walk(args, &spec, kinds);
+    }
     let mut traces = Vec::new();
     let mut killed: Option<KilledRun> = None;
     // The last execution with a fault point: its index, the point asked,
@@ -499,24 +570,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let outcome = gate::run(&spec, &mut observe);
     let report = match outcome {
         Ok(r) => r,
-        Err(GateError::Interrupted) => {
-            let sig = gate::interrupt::signal().unwrap_or(libc::SIGINT);
-            if sig != libc::SIGPIPE {
-                eprintln!(
-                    "prefixrace: interrupted; every command was killed and the prefix restored"
-                );
-            }
-            return Ok(128 + sig);
-        }
-        Err(e @ GateError::Diverged { .. }) => {
-            eprintln!("prefixrace: {}", crate_one_line(&e.to_string()));
-            return Ok(1);
-        }
-        Err(GateError::Hang(h)) => {
-            say(hang_report(&spec, &h).trim_end());
-            return Ok(1);
-        }
-        Err(e) => return Err(Error::Usage(crate_one_line(&e.to_string()))),
+        Err(e) => return gate_error(&spec, e),
     };
     match args.format {
         Format::Text => say(&super::style::paint_verdicts(
@@ -551,12 +605,40 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     Ok(i32::from(report.failure.is_some() || not_reproduced))
 }
 
+/// The exit status of a run the gate could not complete (interrupted,
+/// diverged, hung), after saying why; a usage error for the rest.
+pub(super) fn gate_error(spec: &RunSpec, e: GateError) -> Result<i32> {
+    match e {
+        GateError::Interrupted => {
+            let sig = gate::interrupt::signal().unwrap_or(libc::SIGINT);
+            if sig != libc::SIGPIPE {
+                eprintln!(
+                    "prefixrace: interrupted; every command was killed and the prefix restored"
+                );
+            }
+            Ok(128 + sig)
+        }
+        e @ GateError::Diverged { .. } => {
+            eprintln!("prefixrace: {}", crate_one_line(&e.to_string()));
+            Ok(1)
+        }
+        GateError::Hang(h) => {
+            say(hang_report(spec, &h).trim_end());
+            Ok(1)
+        }
+        e => Err(Error::Usage(crate_one_line(&e.to_string()))),
+    }
+}
+
 /// The report of a command that did not finish in time.
-fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
+pub(super) fn hang_report(spec: &RunSpec, h: &gate::tracer::Hung) -> String {
     let job = label(h.job);
-    let during = match h.execution {
-        Some(i) => format!("execution {i}"),
-        None => "the serial reference".to_string(),
+    let during = match (h.execution, &h.point) {
+        (Some(i), Some(p)) => {
+            format!("the walk's execution of point {p} (execution {i}'s schedule)")
+        }
+        (Some(i), None) => format!("execution {i}"),
+        (None, _) => "the serial reference".to_string(),
     };
     let mut out = format!(
         "HANG: {job} did not finish within {} s in {during}; killed with its process group\n  {job}: {}\n",
@@ -603,10 +685,13 @@ fn what(spec: &RunSpec, model: Option<&ModelRun>) -> String {
 
 /// The last killed execution of a `--kill` run: its token, its entropy and
 /// its recovery.
-struct KilledRun {
-    token: String,
-    entropy: u64,
-    recovery: Recovery,
+pub(super) struct KilledRun {
+    /// The token of the execution.
+    pub token: String,
+    /// The execution whose entropy it was fed.
+    pub entropy: u64,
+    /// The kill or fault and its recovery.
+    pub recovery: Recovery,
 }
 
 /// The kill or fault and the recovery, in lines of the report.
@@ -652,6 +737,71 @@ fn recovery_text(r: &Recovery) -> String {
     out
 }
 
+/// A failing execution's story after its verdict line: the kill or fault
+/// and the recovery, the findings, the commands' stderr, the token and the
+/// replay command.
+pub(super) fn failure_story(args: &RunArgs, spec: &RunSpec, f: &ExecutionReport) -> String {
+    let mut out = String::new();
+    let token = f.traced.schedule.token();
+    if let Some(r) = &f.recovery {
+        out.push_str(&recovery_text(r));
+    }
+    if let (None, Some(asked)) = (&f.recovery, f.fault) {
+        out.push_str(&run_fault::missed_text(asked, f.index));
+    }
+    let rerun = |job: &str| {
+        f.recovery
+            .as_ref()
+            .is_some_and(|r| r.reruns.iter().any(|x| label(x.job) == job))
+    };
+    let who = |job: &str| {
+        if rerun(job) {
+            format!("{job} (rerun)")
+        } else {
+            job.to_string()
+        }
+    };
+    if let Some(p) = &f.plan {
+        out.push_str(&format!("  directed: {p}\n"));
+    }
+    if let Some(b) = &f.branch {
+        out.push_str(&format!("  dpor: branched with {b}\n"));
+    }
+    for finding in &f.findings {
+        match finding {
+            Finding::ExitStatus { job, status } => {
+                out.push_str(&format!("  {} exited with status {status}\n", who(job)))
+            }
+            Finding::Stderr { job, line } => {
+                out.push_str(&format!("  {} printed: {line}\n", who(job)))
+            }
+            Finding::Tree { diff } => {
+                out.push_str("  the prefix differs from the serial reference:\n");
+                for c in &diff.changes {
+                    out.push_str(&format!("    {c}\n"));
+                }
+            }
+        }
+    }
+    for (i, j) in f.traced.jobs.iter().enumerate() {
+        for line in j.stderr.lines().take(5) {
+            out.push_str(&format!("  {} stderr: {line}\n", label(i)));
+        }
+    }
+    out.push_str(&format!("token: {token}\n"));
+    out.push_str(&format!(
+        "replay: {}\n",
+        replay_command(
+            args,
+            spec,
+            f.entropy,
+            &token,
+            struck_point(f.recovery.as_ref())
+        )
+    ));
+    out
+}
+
 fn text_report(
     args: &RunArgs,
     spec: &RunSpec,
@@ -675,6 +825,7 @@ fn text_report(
     let options = FaultOptions {
         point: spec.fault,
         plan: spec.fault_plan.clone(),
+        walk: None,
     };
     if let Some(h) = run_fault::header(&options) {
         out.push_str(&format!("{h}\n"));
@@ -751,7 +902,6 @@ fn text_report(
             )),
         },
         (Some(f), _) => {
-            let token = f.traced.schedule.token();
             out.push_str(&format!(
                 "FAIL: execution {} of {} ({} decisions){}\n",
                 f.index,
@@ -763,62 +913,7 @@ fn text_report(
                     ""
                 }
             ));
-            if let Some(r) = &f.recovery {
-                out.push_str(&recovery_text(r));
-            }
-            if let (None, Some(asked)) = (&f.recovery, f.fault) {
-                out.push_str(&run_fault::missed_text(asked, f.index));
-            }
-            let rerun = |job: &str| {
-                f.recovery
-                    .as_ref()
-                    .is_some_and(|r| r.reruns.iter().any(|x| label(x.job) == job))
-            };
-            let who = |job: &str| {
-                if rerun(job) {
-                    format!("{job} (rerun)")
-                } else {
-                    job.to_string()
-                }
-            };
-            if let Some(p) = &f.plan {
-                out.push_str(&format!("  directed: {p}\n"));
-            }
-            if let Some(b) = &f.branch {
-                out.push_str(&format!("  dpor: branched with {b}\n"));
-            }
-            for finding in &f.findings {
-                match finding {
-                    Finding::ExitStatus { job, status } => {
-                        out.push_str(&format!("  {} exited with status {status}\n", who(job)))
-                    }
-                    Finding::Stderr { job, line } => {
-                        out.push_str(&format!("  {} printed: {line}\n", who(job)))
-                    }
-                    Finding::Tree { diff } => {
-                        out.push_str("  the prefix differs from the serial reference:\n");
-                        for c in &diff.changes {
-                            out.push_str(&format!("    {c}\n"));
-                        }
-                    }
-                }
-            }
-            for (i, j) in f.traced.jobs.iter().enumerate() {
-                for line in j.stderr.lines().take(5) {
-                    out.push_str(&format!("  {} stderr: {line}\n", label(i)));
-                }
-            }
-            out.push_str(&format!("token: {token}\n"));
-            out.push_str(&format!(
-                "replay: {}\n",
-                replay_command(
-                    args,
-                    spec,
-                    f.entropy,
-                    &token,
-                    struck_point(f.recovery.as_ref())
-                )
-            ));
+            out.push_str(&failure_story(args, spec, f));
         }
     }
     if let (None, Some(_), Some(k)) = (&report.failure, &report.coverage, &spec.kill) {
@@ -940,7 +1035,7 @@ fn guided_json(m: &ModelRun, g: &GuideReport) -> serde_json::Value {
 }
 
 /// The JSON form of a kill or fault and its recovery.
-fn recovery_json(args: &RunArgs, spec: &RunSpec, k: &KilledRun) -> serde_json::Value {
+pub(super) fn recovery_json(args: &RunArgs, spec: &RunSpec, k: &KilledRun) -> serde_json::Value {
     let r = &k.recovery;
     let last = r.last.as_ref().map(|c| {
         format!(

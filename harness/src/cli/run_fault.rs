@@ -6,6 +6,7 @@ use prefixrace::fault::Fault;
 use prefixrace::internals::gate::fault_point::{FaultPoint, Struck};
 use prefixrace::internals::gate::temp_names::blurred;
 use prefixrace::internals::gate::verdict::label;
+use prefixrace::internals::gate::walk_point::{walk_kinds, WalkKind};
 use prefixrace::{Error, Result};
 
 /// What `--fault` and `--faults` ask for.
@@ -15,6 +16,8 @@ pub struct FaultOptions {
     pub point: Option<FaultPoint>,
     /// The faults the seeded plan chooses from (empty: no plan).
     pub plan: Vec<Fault>,
+    /// `--faults KINDS:all`: the kinds of points to walk, in order.
+    pub walk: Option<Vec<WalkKind>>,
 }
 
 /// Reads `--fault` and `--faults` for `jobs` commands; `others` names the
@@ -56,8 +59,13 @@ pub fn fault_options(
         }
         None => None,
     };
+    let walk = match faults {
+        Some(f) => walk_kinds(f).map_err(Error::Usage)?,
+        None => None,
+    };
     let mut plan = Vec::new();
-    for name in faults.into_iter().flat_map(|f| f.split(',')) {
+    let seeded = faults.filter(|_| walk.is_none());
+    for name in seeded.into_iter().flat_map(|f| f.split(',')) {
         let kind: Fault = name
             .trim()
             .parse()
@@ -66,7 +74,7 @@ pub fn fault_options(
             plan.push(kind);
         }
     }
-    Ok(FaultOptions { point, plan })
+    Ok(FaultOptions { point, plan, walk })
 }
 
 /// The report's header line about the faults, if any.
@@ -127,6 +135,12 @@ mod tests {
         assert!(fault_options(Some("C@1:eio"), None, 2, &[]).is_err());
         assert!(fault_options(Some("A@1:eio"), Some("eio"), 2, &[]).is_err());
         assert!(fault_options(None, Some("crash"), 2, &[]).is_err());
+        let walk = fault_options(None, Some("crash,eio:all"), 2, &[]).unwrap();
+        assert_eq!(walk.walk.unwrap().len(), 2);
+        assert!(walk.plan.is_empty());
+        assert!(fault_options(None, Some("crash:every"), 2, &[]).is_err());
+        assert!(fault_options(Some("A@1:eio"), Some("crash:all"), 2, &[]).is_err());
+        assert!(fault_options(None, Some("crash:all"), 2, &["--kill"]).is_err());
         assert!(fault_options(Some("A@1:eio"), None, 2, &["--kill"]).is_err());
         assert!(fault_options(None, None, 2, &["--kill"])
             .unwrap()

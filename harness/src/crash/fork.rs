@@ -33,6 +33,10 @@ pub(crate) struct Fork {
     /// execution's own order without the killed job; or, for a fault, the
     /// execution's own order from the struck op.
     pub forced: Vec<JobId>,
+    /// The jobs that go on after the disturbance (still running, the
+    /// killed one not counted, the struck one counted): with two or more,
+    /// their orders matter (`crash/orders.rs`).
+    pub going_on: usize,
 }
 
 /// How many forks are held at once before they are handed on to run: the
@@ -127,6 +131,7 @@ impl<'a> Forker<'a> {
             fs: fs.clone(),
             jobs: standing_jobs(at, None),
             forced: self.choices[self.step..].to_vec(),
+            going_on: at.running_count,
         }
     }
 
@@ -197,6 +202,7 @@ impl<'a> Forker<'a> {
             fs: fs.clone(),
             jobs,
             forced,
+            going_on: at.running_count - usize::from(at.running[killed]),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! runs a [`FaultPoint`].
 
 use super::point::FaultPoint;
+use crate::dpor::Strike;
 use crate::execution::{Flow, Observer, Progress};
 use crate::fault::{Fault, Struck};
 use crate::fs::Fs;
@@ -11,6 +12,7 @@ use crate::schedule::JobId;
 
 /// Runs an execution with `point`'s op struck by its fault, and the rest
 /// of a short write written by the job's next call.
+#[derive(Clone)]
 pub(crate) struct Injector {
     point: FaultPoint,
     /// Ops the struck job has run so far.
@@ -37,6 +39,16 @@ impl Injector {
             rest_pending: false,
             struck: false,
         }
+    }
+}
+
+impl Strike for Injector {
+    fn strike(&mut self, id: JobId, job: &dyn Job, fs: &mut dyn Fs) -> Option<Struck> {
+        Observer::strike(self, id, job, fs)
+    }
+
+    fn copy(&self) -> Box<dyn Strike> {
+        Box::new(self.clone())
     }
 }
 

@@ -10,9 +10,10 @@
 //!
 //! A crash state already met (its key: the filesystem, the killed job's
 //! open descriptors, every other job's state) is not run again
-//! (`crash/fork.rs`). A new one is forked off the execution and runs on: the
-//! survivors follow the execution's own order without the killed job
-//! (and run freely where that no longer fits), then the **recovery**
+//! (`crash/fork.rs`). A new one is forked off the execution and runs on: a
+//! lone survivor in the execution's own order, two or more in every order
+//! of theirs (`crash/orders.rs`: a DPOR search from the state), then the
+//! **recovery**
 //! (`crash/recovery.rs`) reruns, as `make` run again does, every job that did not
 //! succeed, serially. The oracle then judges the recovered prefix against
 //! the serial reference, with the same `.pyc` rules as any execution: a
@@ -37,16 +38,17 @@ mod faults;
 mod fork;
 mod inject;
 mod kept;
+mod orders;
 mod point;
 mod recovery;
+mod verdict;
 
 pub use faults::Faults;
 pub use kept::KeptSchedule;
 pub use point::{split_token, CrashPoint, FaultPoint, Injection};
 pub use recovery::{recover, rerun_of, Recovery};
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashSet;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -58,9 +60,9 @@ use crate::fs::{Fs, ModelFs};
 use crate::oracle::{FailureKind, Judgement, Oracle, RecoveryFailure};
 use crate::schedule::{ForcedScheduler, JobId, ReplayScheduler, Schedule};
 use crate::setup::Setup;
-use crate::state_key::StateKey;
 use fork::{Fork, Forker};
 use inject::Injector;
+use verdict::{verdict, RecoveryMemo, Verdict};
 
 /// How many crash and fault points an exploration met, and what became
 /// of them.
@@ -85,9 +87,19 @@ pub struct FaultCounts {
     /// when the pass stopped after the first execution with an
     /// unrecoverable state, or at a time limit).
     pub complete: bool,
-    /// True when two or more jobs go on after the disturbed one: then
-    /// each state runs on in one order of theirs (the first execution's
-    /// that met it), not in every order, so even complete counts are a
+    /// Of `distinct`, the states after which two or more jobs go on, run
+    /// on in every order of theirs (or until one order was not
+    /// recovered): their verdict holds for every order.
+    pub states_all_orders: u64,
+    /// Of `distinct`, the states after which two or more jobs go on, whose
+    /// orders were not all run (the time limit came first): their verdict
+    /// holds for the orders run only.
+    pub states_orders_cut: u64,
+    /// The orders (runs to the end) of the states with two or more jobs
+    /// going on, over all of them.
+    pub orders_run: u64,
+    /// True when some state's orders were not all run
+    /// (`states_orders_cut` > 0): then even complete counts are a
     /// reduction, not a proof.
     pub one_order_after: bool,
 }
@@ -110,8 +122,18 @@ pub struct CrashPass {
     pub stopped: Option<String>,
 }
 
-/// Recoveries already judged, by the state they start from.
-type RecoveryMemo = Mutex<HashMap<(StateKey, Vec<JobId>), bool>>;
+/// One forked state, run on and judged.
+struct Ran {
+    /// Its injection.
+    point: Injection,
+    /// The step it was forked at.
+    at_step: usize,
+    /// What became of it.
+    judged: Judged,
+    /// With two or more jobs going on: whether every order of theirs was
+    /// run (or one found unrecoverable), and how many were.
+    orders: Option<(bool, u64)>,
+}
 
 /// What became of one forked state.
 enum Judged {
@@ -139,7 +161,6 @@ pub fn explore_crashes(
     let mut pass = CrashPass::default();
     pass.counts.complete = true;
     pass.counts.injected = faults;
-    pass.counts.one_order_after = setup.job_count() >= 3;
     let mut seen = HashSet::default();
     let memo = RecoveryMemo::default();
     for (done, (execution, kept)) in executions.iter().enumerate() {
@@ -155,13 +176,26 @@ pub fn explore_crashes(
         let counts = &mut pass.counts;
         let first = &mut pass.first;
         let mut sink = |forks: Vec<Fork>| {
-            let judged: Vec<(Injection, usize, Judged)> = pool.install(|| {
+            let ran: Vec<Ran> = pool.install(|| {
                 forks
                     .into_par_iter()
-                    .map(|fork| run_fork(setup, oracle, fork, &memo))
+                    .map(|fork| run_fork(setup, oracle, fork, &memo, deadline))
                     .collect()
             });
-            for (point, at_step, judged) in judged {
+            for Ran {
+                point,
+                at_step,
+                judged,
+                orders,
+            } in ran
+            {
+                if let Some((complete, runs)) = orders {
+                    counts.orders_run += runs;
+                    match complete {
+                        true => counts.states_all_orders += 1,
+                        false => counts.states_orders_cut += 1,
+                    }
+                }
                 match judged {
                     Judged::Survived => {
                         counts.recovered += 1;
@@ -203,23 +237,43 @@ pub fn explore_crashes(
             break;
         }
     }
+    pass.counts.one_order_after = pass.counts.states_orders_cut > 0;
     Ok(pass)
 }
 
 /// Runs `fork` on to its end and recovers it: its injection, the step it
-/// was forked at, and what became of it.
+/// was forked at, and what became of it. With two or more jobs going on,
+/// in every order of theirs (`crash/orders.rs`, until `deadline`); else in
+/// the execution's own order (and when the deadline leaves no time for
+/// any other).
 fn run_fork(
     setup: &Setup,
     oracle: &Oracle,
     fork: Fork,
     memo: &RecoveryMemo,
-) -> (Injection, usize, Judged) {
+    deadline: Option<Instant>,
+) -> Ran {
+    if fork.going_on >= 2 {
+        // A state whose search the deadline stopped before its first order
+        // runs on in the execution's own order, so that every state is
+        // judged on one order at least (and counted as cut).
+        let every = orders::every_order(setup, oracle, &fork, memo, deadline);
+        if let Some(every) = every.filter(|e| e.runs > 0) {
+            return Ran {
+                point: fork.point,
+                at_step: fork.at_step,
+                judged: judged(every.verdict, every.unrecovered.unwrap_or_default()),
+                orders: Some((every.complete, every.runs)),
+            };
+        }
+    }
     let Fork {
         point,
         at_step,
         mut fs,
         jobs,
         forced,
+        going_on,
     } = fork;
     let mut scheduler = ForcedScheduler::new(forced);
     let trace = match point {
@@ -239,48 +293,23 @@ fn run_fork(
             }
         }
     };
-    let ends: Vec<_> = trace.outcomes.iter().map(|o| o.end.clone()).collect();
-    let rerun = rerun_of(setup.scenario.recovery.rerun, &ends);
-    if matches!(point, Injection::Fault(_))
-        && trace.aborted.is_none()
-        && !trace.outcomes.iter().any(JobOutcome::failed)
-    {
-        // Nothing failed: the prefix itself is judged. A rerun of no job
-        // would leave it as it is, so its verdict is this one.
-        match oracle.judge(&trace).failure {
-            None => return (point, at_step, Judged::Survived),
-            Some(_) if rerun.is_empty() => {
-                return (
-                    point,
-                    at_step,
-                    Judged::Unrecoverable(trace.schedule.choices),
-                )
-            }
-            Some(_) => {}
-        }
+    let verdict = verdict(setup, oracle, point, &trace, &mut fs, memo);
+    Ran {
+        point,
+        at_step,
+        judged: judged(verdict, trace.schedule.choices),
+        // Two or more going on, in one order only: cut.
+        orders: (going_on >= 2).then_some((false, 1)),
     }
-    let start = (fs.state_key(), rerun);
-    // Nothing asks the recovery's key.
-    fs.set_keyed(false);
-    let known = memo
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&start)
-        .copied();
-    let recovered = trace.aborted.is_none()
-        && known.unwrap_or_else(|| {
-            let recovery = recover(setup, &mut fs, &ends, false);
-            let recovered = oracle.judge(&recovery.trace).failure.is_none();
-            memo.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(start, recovered);
-            recovered
-        });
-    let judged = match recovered {
-        true => Judged::Recovered,
-        false => Judged::Unrecoverable(trace.schedule.choices),
-    };
-    (point, at_step, judged)
+}
+
+/// `verdict` as a [`Judged`], `picks` the run's picks after the fork.
+fn judged(verdict: Verdict, picks: Vec<JobId>) -> Judged {
+    match verdict {
+        Verdict::Survived => Judged::Survived,
+        Verdict::Recovered => Judged::Recovered,
+        Verdict::Unrecoverable => Judged::Unrecoverable(picks),
+    }
 }
 
 /// A crashed execution told in full: the run with `point`'s kill, then

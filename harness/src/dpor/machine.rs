@@ -15,6 +15,7 @@
 //! executions resumed from copies taken at every step.
 
 use crate::execution::{ExecutionTrace, JobEnd, JobOutcome, MAX_STEPS};
+use crate::fault::Struck;
 use crate::fs::Fs;
 use crate::job::{Job, Step};
 use crate::op::Op;
@@ -25,6 +26,17 @@ use crate::schedule::{JobId, Schedule, Scheduler};
 enum Status {
     Running,
     Done,
+}
+
+/// Strikes some ops of a [`Machine`]'s execution with a fault instead of
+/// letting the filesystem run them (the fault explorer's injector), and is
+/// copied with the machine.
+pub(crate) trait Strike: Send {
+    /// Runs job `id`'s offered op struck, or `None` to let it run plainly
+    /// (as [`crate::execution::Observer::strike`]).
+    fn strike(&mut self, id: JobId, job: &dyn Job, fs: &mut dyn Fs) -> Option<Struck>;
+    /// A copy, in the same state.
+    fn copy(&self) -> Box<dyn Strike>;
 }
 
 /// The state of an execution between two steps.
@@ -40,6 +52,8 @@ pub(crate) struct Machine {
     aborted: Option<String>,
     /// True once the execution has ended.
     ended: bool,
+    /// Strikes ops with a fault (an execution forked off at a fault point).
+    strike: Option<Box<dyn Strike>>,
 }
 
 impl Machine {
@@ -65,7 +79,26 @@ impl Machine {
             step: 0,
             aborted: None,
             ended: false,
+            strike: None,
         }
+    }
+
+    /// This machine with `strike` striking its ops from now on.
+    pub(crate) fn striking(mut self, strike: Box<dyn Strike>) -> Machine {
+        self.strike = Some(strike);
+        self
+    }
+
+    /// This state as the start of a search: its step count restarts at 0
+    /// (the steps before it are not the search's).
+    pub(crate) fn into_root(mut self) -> Machine {
+        self.step = 0;
+        self
+    }
+
+    /// The filesystem, once the execution has run.
+    pub(crate) fn into_fs(self) -> Box<dyn Fs> {
+        self.fs
     }
 
     /// Ops executed so far.
@@ -85,6 +118,7 @@ impl Machine {
             step: self.step,
             aborted: self.aborted.clone(),
             ended: self.ended,
+            strike: self.strike.as_ref().map(|s| s.copy()),
         })
     }
 
@@ -180,10 +214,22 @@ impl Machine {
             let op = self.pending[chosen]
                 .take()
                 .expect("runnable jobs have a pending op");
-            let result = self.fs.apply(&op);
+            let struck = match self.strike.as_mut() {
+                Some(strike) => strike.strike(chosen, &*self.jobs[chosen], self.fs.as_mut()),
+                None => None,
+            };
+            let (result, handed) = match struck {
+                None => (self.fs.apply(&op), None),
+                Some(struck) => (struck.result, Some(struck.handed)),
+            };
             scheduler.completed(&result);
             let before = self.jobs[chosen].diagnostics().len();
-            self.jobs[chosen].complete(&result);
+            match &handed {
+                None => self.jobs[chosen].complete(&result),
+                Some(Some(handed)) => self.jobs[chosen].complete(handed),
+                // Not handed anything yet: the job offers its op again.
+                Some(None) => {}
+            }
             for d in &self.jobs[chosen].diagnostics()[before..] {
                 self.outcomes[chosen].diagnostics.push((d.clone(), None));
             }

@@ -57,6 +57,7 @@ mod wakeup;
 
 pub use fingerprint::{canonical_order, fingerprint, hex, Fingerprint};
 pub use happens_before::HappensBefore;
+pub(crate) use machine::{Machine, Strike};
 pub use options::DporOptions;
 pub use stepped::{DporExecution, DporSearch};
 pub use wakeup::{Branch, WakeupSeq, WakeupTree};

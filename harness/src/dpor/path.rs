@@ -55,6 +55,14 @@ pub(crate) struct Path {
     /// How many first steps the current execution shares with the one
     /// fingerprinted last.
     shared: usize,
+    /// The state every execution starts from, when it is not the setup's
+    /// initial one ([`Path::from_root`]); taken as the first copy.
+    root: Option<Machine>,
+    /// The state the execution run last ended in, kept when the search
+    /// starts from a root (its caller judges that state further).
+    end: Option<Machine>,
+    /// Whether [`Path::end`] is kept.
+    keeps_end: bool,
 }
 
 impl Path {
@@ -67,7 +75,28 @@ impl Path {
             started: false,
             canonical: Canonical::new(jobs),
             shared: 0,
+            root: None,
+            end: None,
+            keeps_end: false,
         }
+    }
+
+    /// An empty branch whose executions all start from `root` (a state on
+    /// the model filesystem, its step count 0: [`Machine::into_root`]), not
+    /// from the setup's initial state; the state each one ends in is kept
+    /// ([`Path::take_end`]).
+    pub(crate) fn from_root(jobs: usize, root: Machine) -> Path {
+        Path {
+            root: Some(root),
+            keeps_end: true,
+            ..Path::new(jobs)
+        }
+    }
+
+    /// The filesystem the execution run last ended with, when the branch
+    /// starts from a root.
+    pub(crate) fn take_end(&mut self) -> Option<Box<dyn crate::Fs>> {
+        self.end.take().map(Machine::into_fs)
     }
 
     /// The class fingerprint of the current execution (as
@@ -111,6 +140,10 @@ impl Path {
         fresh: &dyn Fn() -> crate::Result<Box<dyn crate::Fs>>,
         key: &Key,
     ) -> crate::Result<Option<(ExecutionTrace, bool)>> {
+        if !self.started && self.root.is_some() {
+            self.started = true;
+            self.checkpoints.extend(self.root.take());
+        }
         if !self.started {
             self.started = true;
             let mut fs = fresh()?;
@@ -157,6 +190,10 @@ impl Path {
         self.steps = std::mem::take(&mut scheduler.steps);
         self.hb.extend(&self.steps);
         let choices = self.steps.choices();
-        Ok(Some((machine.trace(choices), blocked)))
+        let trace = machine.trace(choices);
+        if self.keeps_end {
+            self.end = Some(machine);
+        }
+        Ok(Some((trace, blocked)))
     }
 }

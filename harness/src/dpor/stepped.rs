@@ -50,6 +50,14 @@ pub struct DporSearch<'a> {
 
 fn no_analyze(_: &ExecutionTrace) {}
 
+/// A search from a root never starts from scratch: its root is on the
+/// model, so every execution resumes from a copy of it.
+fn no_fresh() -> crate::Result<Box<dyn crate::Fs>> {
+    Err(crate::Error::Usage(
+        "a search from a root state never starts from scratch".to_string(),
+    ))
+}
+
 fn no_commit(_: &ExecutionTrace, (): ()) -> (Vec<String>, bool) {
     (Vec::new(), false)
 }
@@ -68,6 +76,29 @@ impl<'a> DporSearch<'a> {
             search,
             ended: None,
         }
+    }
+
+    /// A search of the continuations of `root`: every execution starts
+    /// from that state (the model filesystem and the jobs as they are
+    /// there, its step count 0), and only the steps after it are the
+    /// search's (branched on, related by dependence, fingerprinted). The
+    /// filesystem each execution ends with is kept for the caller
+    /// ([`DporSearch::take_end`]). A crash or fault state's survivors run
+    /// on this way in every order (`crash/orders.rs`).
+    pub(crate) fn from_root(
+        setup: &'a Setup,
+        options: &DporOptions<'a>,
+        root: super::machine::Machine,
+    ) -> DporSearch<'a> {
+        let mut search = DporSearch::new(setup, options, &no_fresh);
+        search.search.path = super::path::Path::from_root(setup.job_count(), root);
+        search
+    }
+
+    /// The filesystem the execution returned last ended with, for a search
+    /// [from a root](DporSearch::from_root).
+    pub(crate) fn take_end(&mut self) -> Option<Box<dyn crate::Fs>> {
+        self.search.path.take_end()
     }
 
     /// Runs the search's next execution and returns it, or `None` once the
@@ -120,5 +151,64 @@ impl<'a> DporSearch<'a> {
         let stop = self.ended.unwrap_or(Some(Stop::Stopped));
         self.search.conclude(stop);
         self.search.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::dpor::Machine;
+    use crate::fs::FsKind;
+    use crate::schedule::DporScheduler;
+    use crate::strategy::DirectInstall;
+
+    /// Every execution of `search`: its choices, class fingerprint and
+    /// final tree (from the trace, and from the kept end when `ends`).
+    fn all(mut search: DporSearch<'_>, ends: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(e) = search.next_execution().unwrap() {
+            if ends {
+                let end = search.take_end().expect("the end is kept");
+                assert_eq!(end.tree(), e.trace.tree, "the kept end is the trace's");
+            }
+            out.push(format!(
+                "{:?} {} {:?} {:?}",
+                e.trace.schedule.choices, e.fingerprint, e.trace.outcomes, e.trace.tree
+            ));
+        }
+        assert!(search.is_complete());
+        out
+    }
+
+    /// A search from a root that is the setup's own initial state runs
+    /// exactly the executions, in the same order, of the search from
+    /// scratch: the root only changes where executions start.
+    #[test]
+    fn a_search_from_the_initial_state_as_root_is_the_search_itself() {
+        let scenarios = [
+            crate::scenario::load(std::path::Path::new("tests/data/crash/survivor-order.toml"))
+                .unwrap(),
+            crate::scenario::builtin::load("sage-32361").unwrap(),
+        ];
+        for scenario in scenarios {
+            let setup = Setup::new(Arc::new(scenario), &DirectInstall).unwrap();
+            let options = DporOptions {
+                race_directed: false,
+                ..DporOptions::default()
+            };
+            let fresh = || FsKind::Model.fresh_unkeyed();
+            let plain = all(DporSearch::new(&setup, &options, &fresh), false);
+            let mut fs = FsKind::Model.fresh_unkeyed().unwrap();
+            let mut none = DporScheduler::new(Vec::new(), 0, Vec::new());
+            assert!(setup
+                .lay_down_initial(fs.as_mut(), &mut none, false)
+                .is_ok());
+            let root = Machine::new(setup.jobs(), fs).into_root();
+            let rooted = all(DporSearch::from_root(&setup, &options, root), true);
+            assert!(plain.len() > 1, "{}", setup.scenario.name);
+            assert_eq!(plain, rooted, "{}", setup.scenario.name);
+        }
     }
 }

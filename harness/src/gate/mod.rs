@@ -15,6 +15,7 @@
 //! it from a process that has no other children (the `prefixrace` binary).
 
 pub mod call;
+pub mod census;
 pub mod dependence;
 pub mod directed;
 pub mod dpor_picker;
@@ -40,6 +41,8 @@ pub mod temp_names;
 pub mod tracee;
 pub mod tracer;
 pub mod verdict;
+pub mod walk;
+pub mod walk_point;
 pub mod workdir;
 
 pub use runner::{run, ExecutionReport, RunReport, RunSpec};

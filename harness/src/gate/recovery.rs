@@ -111,6 +111,7 @@ pub fn hung_rerun(hung: &Hung, seconds: f64) -> Rerun {
             }],
             killed: None,
             struck: None,
+            strikable: Vec::new(),
         },
     }
 }
@@ -192,6 +193,7 @@ mod tests {
                 jobs: vec![run(status, "again")],
                 killed: None,
                 struck: None,
+                strikable: Vec::new(),
             },
         };
         let runs = final_runs(&jobs, &[rerun(0, 0), rerun(2, 1)]);
@@ -239,6 +241,7 @@ mod tests {
             jobs: vec![run(0, "")],
             killed: None,
             struck: None,
+            strikable: Vec::new(),
         };
         let point = FaultPoint {
             job: 0,

@@ -155,6 +155,17 @@ pub fn run(
     spec: &RunSpec,
     observe: &mut dyn FnMut(&ExecutionReport),
 ) -> Result<RunReport, GateError> {
+    in_run_dir(spec, |workdir, snapshot| {
+        run_from(spec, workdir, snapshot, observe)
+    })
+}
+
+/// Runs `body` with the run's locked directory and the snapshot of the
+/// prefix, which is put back afterwards whatever `body` returns.
+pub(super) fn in_run_dir<T>(
+    spec: &RunSpec,
+    body: impl FnOnce(&WorkDir, &Snapshot) -> Result<T, GateError>,
+) -> Result<T, GateError> {
     let (workdir, notice) = WorkDir::open(&std::env::temp_dir(), &spec.prefix)?;
     if let Some(n) = notice {
         eprintln!("{n}");
@@ -164,7 +175,7 @@ pub fn run(
         workdir.snapshot_dir(),
     )?));
     workdir.snapshot_complete()?;
-    let result = run_from(spec, &workdir, snapshot.get(), observe);
+    let result = body(&workdir, snapshot.get());
     let restored = snapshot.finish();
     drop(workdir);
     let report = result?;
@@ -195,7 +206,11 @@ impl Drop for RestoreOnDrop {
 
 /// The context of one execution: a fresh directory, `TMPDIR` inside it,
 /// the entropy of `execution`.
-fn context(spec: &RunSpec, workdir: &WorkDir, execution: u64) -> Result<ExecContext, GateError> {
+pub(super) fn context(
+    spec: &RunSpec,
+    workdir: &WorkDir,
+    execution: u64,
+) -> Result<ExecContext, GateError> {
     let dir = workdir.fresh_execution()?;
     let mut env = spec.environment();
     let tmp = dir.join("tmp").into_os_string();
@@ -209,6 +224,7 @@ fn context(spec: &RunSpec, workdir: &WorkDir, execution: u64) -> Result<ExecCont
         timeout: spec.timeout,
         kill: None,
         fault: None,
+        census: false,
     })
 }
 
@@ -426,7 +442,7 @@ fn fault_not_reached(traced: &Traced, point: FaultPoint, execution: u64) -> Gate
 /// alone and in command order, on the prefix as it was left, and returns
 /// each command's run as it ended with the recovery (its verdict still to
 /// be set from the findings).
-fn recover(
+pub(super) fn recover(
     spec: &RunSpec,
     workdir: &WorkDir,
     view: &PrefixView,
@@ -472,7 +488,7 @@ fn recover(
 /// Runs the commands one after another, in command-line order, each alone
 /// under the gate, and returns the final prefix, the number of gated steps
 /// and each command's released calls.
-fn serial_reference(
+pub(super) fn serial_reference(
     spec: &RunSpec,
     workdir: &WorkDir,
     view: &PrefixView,

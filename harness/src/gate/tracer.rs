@@ -30,6 +30,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::call::{decode, Call, Outcome, PrefixView};
+use super::census::Strikable;
 use super::entropy;
 use super::fault_point::{FaultPoint, Struck};
 use super::filter::Filter;
@@ -94,6 +95,9 @@ pub struct Traced {
     pub killed: Option<Killed>,
     /// The call struck by the context's fault, when one was.
     pub struck: Option<Struck>,
+    /// With [`ExecContext::census`]: every call a fault could have struck,
+    /// in the order made (`census.rs`); empty otherwise.
+    pub strikable: Vec<Strikable>,
 }
 
 #[derive(Debug)]
@@ -137,6 +141,10 @@ pub struct ExecContext {
     /// Strike this job's first call the fault strikes once this many of
     /// its gated syscalls have been released (`fault_point.rs`).
     pub fault: Option<FaultPoint>,
+    /// Stop at reads and writes (and decline kernel copies) as a fault
+    /// execution does, striking nothing, and record every call a fault
+    /// could strike ([`Traced::strikable`]): the census of a walk.
+    pub census: bool,
 }
 
 /// What a command that did not finish in time was doing.
@@ -150,6 +158,8 @@ pub struct Hung {
     pub last: Vec<String>,
     /// What each of its live processes was doing.
     pub doing: Vec<String>,
+    /// In a walk (`walk.rs`): the point the execution injected.
+    pub point: Option<String>,
 }
 
 /// Runs `commands` (each under `sh -c`) concurrently under the gate,
@@ -165,13 +175,16 @@ pub fn run_gated(
     tracer.urandom = ctx.dir.join("urandom");
     tracer.kill = ctx.kill;
     tracer.fault = ctx.fault;
+    tracer.census = ctx.census;
     entropy::write_urandom_file(&tracer.urandom, ctx.entropy_seed)
         .map_err(|e| GateError::os("entropy file", &e))?;
-    // Reads, writes and kernel-side copies stop only when a fault is set.
+    // Reads, writes and kernel-side copies stop only when a fault is set,
+    // or in a census, which must see the calls a fault execution sees.
     let striking: Vec<u64> = [strike::STRUCK_ONLY, strike::DECLINED].concat();
-    let filter = match ctx.fault {
-        Some(_) => Filter::gate_and(&striking),
-        None => Filter::gate(),
+    let filter = if ctx.fault.is_some() || ctx.census {
+        Filter::gate_and(&striking)
+    } else {
+        Filter::gate()
     };
     let mut files = Vec::new();
     let env = &ctx.env;
@@ -227,6 +240,7 @@ pub fn run_gated(
         jobs,
         killed: tracer.killed.take(),
         struck: tracer.struck.take(),
+        strikable: std::mem::take(&mut tracer.strikable),
     })
 }
 
@@ -254,6 +268,10 @@ struct Tracer {
     struck: Option<Struck>,
     /// What is left to do at the syscall-exit stop of a struck call, by pid.
     at_exit: BTreeMap<i32, AtExit>,
+    /// Record the calls a fault could strike (a walk's census).
+    census: bool,
+    /// The calls recorded in a census.
+    strikable: Vec<Strikable>,
 }
 
 const OPTIONS: Options = Options::PTRACE_O_TRACESYSGOOD
@@ -426,6 +444,7 @@ impl Tracer {
             job,
             last,
             doing,
+            point: None,
         }
     }
 
@@ -523,6 +542,18 @@ impl Tracer {
         })
     }
 
+    /// Records, in a census, that `job` made a call that is `target` once
+    /// as many of its gated syscalls as it has now were released; a
+    /// repeat of the last one recorded (a big file's writes) is not kept
+    /// twice, so a census grows with the points, not with the bytes.
+    fn count_strikable(&mut self, job: JobId, target: Target) {
+        let after = self.per_job.get(job).copied().unwrap_or(0);
+        let seen = Strikable { job, after, target };
+        if self.strikable.last() != Some(&seen) {
+            self.strikable.push(seen);
+        }
+    }
+
     /// Strikes the call `pid` is stopped at (its seccomp stop) at `point`:
     /// sets its registers and remembers what is left for its exit stop.
     fn strike(&mut self, pid: i32, point: FaultPoint, call: String) -> Result<(), GateError> {
@@ -551,7 +582,15 @@ impl Tracer {
         view: &PrefixView,
     ) -> Result<(), GateError> {
         let job = self.procs.get(&pid).map(|p| p.job);
-        let due = job.and_then(|j| self.strike_now(j, strike::target(regs.orig_rax, regs)));
+        let target = strike::target(regs.orig_rax, regs);
+        if let (true, Some(job), Some(target)) = (self.census, job, target) {
+            let on_prefix =
+                tracee::fd_path(pid, regs.rdi as i32 as i64).is_some_and(|p| view.contains(&p));
+            if on_prefix {
+                self.count_strikable(job, target);
+            }
+        }
+        let due = job.and_then(|j| self.strike_now(j, target));
         let path = due.and_then(|_| tracee::fd_path(pid, regs.rdi as i32 as i64));
         match (due, path) {
             (Some(point), Some(path)) if view.contains(&path) => {
@@ -585,6 +624,9 @@ impl Tracer {
                 (*pid, call.to_string(), p.parked_target)
             })
             .expect("a runnable job has a parked process");
+        if let (true, Some(t)) = (self.census, target) {
+            self.count_strikable(job, t);
+        }
         if let Some(point) = self.strike_now(job, target) {
             self.strike(pid, point, call)?;
         }

@@ -5,17 +5,21 @@
 //! Trees are compared after two normalizations, applied to both sides alike:
 //! paths matching a `--volatile` glob are dropped, and unless asked otherwise
 //! the content (size and digest) of everything under a `__pycache__`
-//! directory is ignored while its presence, kind and mode still count.
-//! Real `.pyc` files embed the source's modification time, so an importer's
-//! `.pyc` and a copied or pip-compiled one differ in bytes even when equally
-//! valid; the model oracle judges bytecode by source digest, real files
-//! cannot be judged that way without parsing CPython's format.
+//! directory is ignored while its kind and mode still count. Real `.pyc`
+//! files embed the source's modification time, so an importer's `.pyc` and
+//! a copied or pip-compiled one differ in bytes even when equally valid;
+//! the model oracle judges bytecode by source digest, real files cannot be
+//! judged that way without parsing CPython's format. As in the model
+//! ([`crate::oracle::significant`]), a `.pyc` or a `__pycache__` present on
+//! one side only is no difference: an absent cache and a valid one behave
+//! the same (the next import writes it).
 
 use regex::Regex;
 use serde::Serialize;
 
 use super::tracer::JobRun;
 use crate::fs::{TreeChange, TreeDiff};
+use crate::oracle::significant;
 use crate::scenario::Glob;
 use crate::Tree;
 
@@ -26,7 +30,8 @@ pub struct Criteria {
     pub fail_on: Vec<Regex>,
     /// Paths left out of the comparison.
     pub volatile: Vec<Glob>,
-    /// Compare `__pycache__` contents byte for byte too.
+    /// Compare `__pycache__` contents byte for byte, and a `.pyc` present
+    /// on one side only, too.
     pub strict_pycache: bool,
 }
 
@@ -106,7 +111,10 @@ impl Criteria {
                 }
             }
         }
-        let diff = self.normalize(actual).diff_from(&self.normalize(reference));
+        let mut diff = self.normalize(actual).diff_from(&self.normalize(reference));
+        if !self.strict_pycache {
+            diff = significant(diff);
+        }
         if !diff.is_empty() {
             findings.push(Finding::Tree {
                 diff: shown_unnormalized(diff, reference, actual, !self.strict_pycache),
@@ -189,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn pycache_content_is_ignored_but_not_presence_and_volatile_paths_drop() {
+    fn pycache_content_and_one_sided_bytecode_are_ignored_and_volatile_paths_drop() {
         let mut reference = Tree::new();
         reference.insert("M", Entry::dir(0o755));
         reference.insert("M/__pycache__", Entry::dir(0o755));
@@ -208,16 +216,36 @@ mod tests {
             ..loose.clone()
         };
         assert_eq!(strict.judge(&[run(0, "")], &reference, &actual).len(), 1);
+        // A .pyc missing on one side is no difference, as in the model,
+        // unless bytecode is compared strictly.
         actual.remove("M/__pycache__/a.pyc");
-        let found = loose.judge(&[run(0, "")], &reference, &actual);
+        assert!(loose.judge(&[run(0, "")], &reference, &actual).is_empty());
+        let found = strict.judge(&[run(0, "")], &reference, &actual);
         let [Finding::Tree { diff }] = &found[..] else {
             panic!("{found:?}")
         };
-        // Reported with its real size, not the normalized one, and no
-        // digest (its header holds a wall-clock time).
         assert_eq!(
             diff.changes[0].to_string(),
-            "- M/__pycache__/a.pyc  (file 0644 3 bytes (bytecode, not compared))"
+            "- M/__pycache__/a.pyc  (file 0644 3 bytes 7692c3ad3540)"
+        );
+        // A .pyc that is not bytecode content-wise but whose mode differs
+        // is reported with its real size, not the normalized one, and no
+        // digest (its header holds a wall-clock time).
+        let mut moded = reference.clone();
+        moded.insert(
+            "M/__pycache__/a.pyc",
+            Entry {
+                mode: 0o600,
+                ..file(b"two")
+            },
+        );
+        let found = loose.judge(&[run(0, "")], &reference, &moded);
+        let [Finding::Tree { diff }] = &found[..] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(
+            diff.changes[0].to_string(),
+            "~ M/__pycache__/a.pyc  (file 0644 3 bytes (bytecode, not compared) -> file 0600 3 bytes (bytecode, not compared))"
         );
     }
 

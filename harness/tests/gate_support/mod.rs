@@ -313,3 +313,29 @@ pub fn first_trace(report: &serde_json::Value) -> Vec<String> {
         .map(|l| l.as_str().unwrap().to_string())
         .collect()
 }
+
+/// Runs a `replay:` line a report printed (`prefixrace run … -- 'cmd'`,
+/// quoted for `sh`) with this build's binary and `extra` options added
+/// after `run`.
+pub fn run_printed(line: &str, extra: &[&str]) -> Output {
+    let rest = line
+        .strip_prefix("prefixrace run ")
+        .unwrap_or_else(|| panic!("not a printed run line: {line}"));
+    let binary = env!("CARGO_BIN_EXE_prefixrace");
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{binary}' run {} {rest}", extra.join(" ")))
+        .output()
+        .unwrap()
+}
+
+/// A staging tree holding `files` (path, text) under `site`.
+pub fn stage_of(site: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let stage = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = stage.path().join(site).join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    stage
+}
