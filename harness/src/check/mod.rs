@@ -116,14 +116,18 @@ impl Report {
     }
 
     /// True when a dpor search (alone, or auto's dpor part) covered every
-    /// interleaving, and, with [`Check::faults`], every crash and fault
-    /// point of every one in every order of the jobs going on after it:
-    /// the pass is a proof.
+    /// interleaving, and, with [`Check::faults`], every crash point of
+    /// every one in every order of the jobs going on after it (and every
+    /// fault point, when no other job can run beside the struck one; see
+    /// [`crate::crash::FaultCounts::struck_along_search`]): the pass is a
+    /// proof.
     pub fn is_proof(&self) -> bool {
         let ex = &self.exploration;
         self.verdict == Verdict::Pass
             && ex.coverage.as_ref().is_some_and(|c| c.complete)
-            && ex.faults.is_none_or(|f| f.complete && !f.one_order_after)
+            && ex
+                .faults
+                .is_none_or(|f| f.complete && !f.one_order_after && !f.struck_along_search)
     }
 }
 

@@ -102,6 +102,14 @@ pub struct FaultCounts {
     /// (`states_orders_cut` > 0): then even complete counts are a
     /// reduction, not a proof.
     pub one_order_after: bool,
+    /// True when a fault was injected with another job still able to run:
+    /// the fault points are then those met along the orders the search
+    /// chose without faults. An op of another job that the search ran
+    /// before the struck op, independent of it, is not also tried after
+    /// it, where it could meet the struck job's reaction, so even complete
+    /// counts are a reduction, not a proof. (A crash has no such gap: a
+    /// killed job makes no new ops.)
+    pub struck_along_search: bool,
 }
 
 fn as_listed<S: serde::Serializer>(faults: &Faults, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -238,6 +246,7 @@ pub fn explore_crashes(
         }
     }
     pass.counts.one_order_after = pass.counts.states_orders_cut > 0;
+    pass.counts.struck_along_search = faults.strikes_any() && setup.job_count() >= 2;
     Ok(pass)
 }
 
