@@ -18,12 +18,10 @@ mod gate_support;
 use std::path::Path;
 
 use gate_support::{
-    first_trace, gate_permitted, model_verdicts, prefixrace, run_one, stderr, stdout,
+    first_trace, gate_permitted, model_verdicts, prefixrace, run_one, stderr, stdout, COPY,
+    LOCKED_COPY, SITE,
 };
 use serde_json::Value;
-
-/// Where the model installs; the real stage uses the same layout.
-const SITE: &str = "lib/python3.9/site-packages";
 
 /// The package, as the stage holds it and as the model's scenario declares it.
 const FILES: [(&str, &str); 5] = [
@@ -33,11 +31,6 @@ const FILES: [(&str, &str); 5] = [
     ("M/sub/__init__.py", "\n"),
     ("M/sub/data.txt", "data\n"),
 ];
-
-/// The real staged copy, and the same behind a `mkdir` lock.
-const COPY: &str = r#"exec cp -Rp "$STAGE/." "$PREFIX""#;
-const LOCKED_COPY: &str =
-    r#"mkdir "$PREFIX/.lock" && cp -Rp "$STAGE/." "$PREFIX" && rmdir "$PREFIX/.lock""#;
 
 fn stage() -> tempfile::TempDir {
     let stage = tempfile::tempdir().unwrap();

@@ -13,27 +13,14 @@ mod gate_support;
 use std::path::{Path, PathBuf};
 
 use gate_support::{
-    first_trace, gate_permitted, model_verdicts, prefixrace, python, run_one, stderr, stdout,
+    first_trace, gate_permitted, model_verdicts, prefixrace, python, run_one, stderr, stdout, COPY,
+    SITE, STAGED,
 };
 use serde_json::Value;
 
-/// Where the copy installs.
-const SITE: &str = "lib/python3.9/site-packages";
-
-/// The staged package.
-const FILES: [(&str, &str); 4] = [
-    ("M/__init__.py", "NAME = 'M'\n"),
-    ("M/a.py", "A = 1\n"),
-    ("M/b.py", "B = 2\n"),
-    ("M/sub/data.txt", "data\n"),
-];
-
-/// The real staged copy.
-const COPY: &str = r#"exec cp -Rp "$STAGE/." "$PREFIX""#;
-
 fn stage() -> tempfile::TempDir {
     let stage = tempfile::tempdir().unwrap();
-    for (path, text) in FILES {
+    for (path, text) in STAGED {
         let p = stage.path().join(SITE).join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
@@ -413,11 +400,11 @@ fn a_fault_that_strikes_nothing_is_never_claimed() {
     assert!(err.contains("nothing was struck"), "{err}");
 }
 
-/// The model's verdict on striking the copy of [`FILES`] (staged-copy)
+/// The model's verdict on striking the copy of [`STAGED`] (staged-copy)
 /// with `fault` at every op it strikes: `explore --faults FAULT` under
 /// dpor, as JSON.
 fn model(fault: &str) -> Value {
-    model_verdicts(&FILES, SITE, "staged-copy", fault)
+    model_verdicts(&STAGED, SITE, "staged-copy", fault)
 }
 
 #[test]

@@ -12,25 +12,9 @@ use std::process::Output;
 
 use gate_support::{
     first_trace, gate_permitted, model_verdicts, prefixrace, run_one, run_printed, stage_of,
-    stderr, stdout,
+    stderr, stdout, COPY, LOCKED_COPY, SITE, STAGED,
 };
 use serde_json::Value;
-
-/// Where the copy installs; the model's scenario uses the same layout.
-const SITE: &str = "lib/python3.9/site-packages";
-
-/// The staged package: four files, one subdirectory.
-const FILES: [(&str, &str); 4] = [
-    ("M/__init__.py", "NAME = 'M'\n"),
-    ("M/a.py", "A = 1\n"),
-    ("M/b.py", "B = 2\n"),
-    ("M/sub/data.txt", "data\n"),
-];
-
-/// The real staged copy, and the same behind a `mkdir` lock.
-const COPY: &str = r#"exec cp -Rp "$STAGE/." "$PREFIX""#;
-const LOCKED_COPY: &str =
-    r#"mkdir "$PREFIX/.lock" && cp -Rp "$STAGE/." "$PREFIX" && rmdir "$PREFIX/.lock""#;
 
 /// `run --scheduler serial --faults KINDS` of `command` with `extra`.
 fn walk(prefix: &Path, stage: &Path, command: &str, kinds: &str, extra: &[&str]) -> Output {
@@ -99,7 +83,7 @@ fn every_crash_and_enospc_point_of_a_real_copy_is_walked_and_recovers_as_the_mod
     }
     // The model: every crash and ENOSPC state of the staged copy is
     // recovered by a rerun, none survives without one, none is lost.
-    let model = model_verdicts(&FILES, SITE, "staged-copy", "crash,enospc");
+    let model = model_verdicts(&STAGED, SITE, "staged-copy", "crash,enospc");
     let faults = &model["faults"];
     assert_eq!(model["verdict"], "pass", "{model}");
     assert_eq!(faults["complete"], true, "{faults}");
@@ -110,7 +94,7 @@ fn every_crash_and_enospc_point_of_a_real_copy_is_walked_and_recovers_as_the_mod
     // The points, counted apart from the walk: one crash point per gated
     // call of cp, one ENOSPC point per directory or file it creates and
     // per file it writes (each file is one short write).
-    let stage = stage_of(SITE, &FILES);
+    let stage = stage_of(SITE, &STAGED);
     let prefix = tempfile::tempdir().unwrap();
     let (code, plain) = run_one(prefix.path(), Some(stage.path()), COPY, &[]);
     assert_eq!(code, 0, "{plain:#}");
@@ -120,7 +104,7 @@ fn every_crash_and_enospc_point_of_a_real_copy_is_walked_and_recovers_as_the_mod
         .iter()
         .filter(|l| l.contains("mkdir") || l.contains("O_CREAT"))
         .count() as u64;
-    assert_eq!(creates, 5 + FILES.len() as u64, "{trace:#?}");
+    assert_eq!(creates, 5 + STAGED.len() as u64, "{trace:#?}");
 
     let (code, report) = walk_json(prefix.path(), stage.path(), COPY, "crash,enospc:all", &[]);
     let w = &report["walk"];
@@ -129,10 +113,10 @@ fn every_crash_and_enospc_point_of_a_real_copy_is_walked_and_recovers_as_the_mod
     assert_eq!(points_of(&report, "crash"), calls, "{report:#}");
     assert_eq!(
         points_of(&report, "enospc"),
-        creates + FILES.len() as u64,
+        creates + STAGED.len() as u64,
         "{report:#}"
     );
-    assert_eq!(number(&w["points"]), calls + creates + FILES.len() as u64);
+    assert_eq!(number(&w["points"]), calls + creates + STAGED.len() as u64);
     assert_eq!(w["walked"], w["points"], "{w:#}");
     assert_eq!(w["complete"], true, "{w:#}");
     counts_add_up(w);
@@ -155,10 +139,10 @@ fn a_locked_copy_is_unrecoverable_after_its_lock_and_the_first_point_replays_fro
     if !gate_permitted() {
         return;
     }
-    let model = model_verdicts(&FILES, SITE, "locked-staged-copy", "crash");
+    let model = model_verdicts(&STAGED, SITE, "locked-staged-copy", "crash");
     assert!(number(&model["faults"]["unrecoverable"]) > 0, "{model}");
 
-    let stage = stage_of(SITE, &FILES);
+    let stage = stage_of(SITE, &STAGED);
     let prefix = tempfile::tempdir().unwrap();
     let (code, report) = walk_json(prefix.path(), stage.path(), LOCKED_COPY, "crash:all", &[]);
     assert_eq!(code, 1, "{report:#}");
@@ -229,7 +213,7 @@ fn the_same_walk_twice_gives_byte_identical_json() {
     if !gate_permitted() {
         return;
     }
-    let stage = stage_of(SITE, &FILES);
+    let stage = stage_of(SITE, &STAGED);
     let prefix = tempfile::tempdir().unwrap();
     let run = || {
         let out = walk(
@@ -261,7 +245,7 @@ fn a_walk_cut_by_its_budget_says_incomplete_and_never_passes() {
     if !gate_permitted() {
         return;
     }
-    let stage = stage_of(SITE, &FILES);
+    let stage = stage_of(SITE, &STAGED);
     let prefix = tempfile::tempdir().unwrap();
     let cut = ["--executions", "3"];
     let (code, report) = walk_json(prefix.path(), stage.path(), COPY, "crash,enospc:all", &cut);

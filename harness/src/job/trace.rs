@@ -918,38 +918,12 @@ mod tests {
         ops: &[&str],
         fs: &mut ModelFs,
     ) -> (i32, Vec<String>, Vec<Op>) {
-        let spec = TraceSpec {
-            program,
-            argv: Vec::new(),
-            exit: 0,
-            ops: parse_ops(ops).unwrap(),
-        };
-        let mut job = TraceJob::new("t", Arc::new(spec), "/p");
-        let mut issued = Vec::new();
-        loop {
-            let probe = |p: &str| fs.probe(p);
-            match job.step(&probe) {
-                Step::Op(op) => {
-                    let result = fs.apply(&op);
-                    issued.push(op);
-                    job.complete(&result);
-                }
-                Step::Exit(code) => {
-                    let msgs = job
-                        .diagnostics()
-                        .iter()
-                        .map(|d| d.message.clone())
-                        .collect();
-                    return (code, msgs, issued);
-                }
-                Step::Wait(_) => unreachable!("trace jobs never wait"),
-            }
-        }
+        replay_striking(program, ops, fs, usize::MAX, Errno::EIO)
     }
 
-    /// Runs `ops` recorded as `program` on `fs` alone, as [`replay`] does,
-    /// except that the `strike`-th op issued fails with `errno` unapplied
-    /// (a fault on the real disk).
+    /// Runs `ops` recorded as `program` on `fs` to the end, alone, except
+    /// that the `strike`-th op issued (0-based) fails with `errno`
+    /// unapplied (a fault on the real disk).
     fn replay_striking(
         program: TraceProgram,
         ops: &[&str],

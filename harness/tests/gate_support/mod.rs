@@ -11,6 +11,26 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+/// Where the crash, fault and walk tests' staged copy installs; their model
+/// scenarios use the same layout.
+pub const SITE: &str = "lib/python3.9/site-packages";
+
+/// The staged package of the fault and walk tests: four files, one
+/// subdirectory.
+pub const STAGED: [(&str, &str); 4] = [
+    ("M/__init__.py", "NAME = 'M'\n"),
+    ("M/a.py", "A = 1\n"),
+    ("M/b.py", "B = 2\n"),
+    ("M/sub/data.txt", "data\n"),
+];
+
+/// The real staged copy.
+pub const COPY: &str = r#"exec cp -Rp "$STAGE/." "$PREFIX""#;
+
+/// The same copy behind a `mkdir` lock, which a killed holder leaves.
+pub const LOCKED_COPY: &str =
+    r#"mkdir "$PREFIX/.lock" && cp -Rp "$STAGE/." "$PREFIX" && rmdir "$PREFIX/.lock""#;
+
 /// Modules besides `__init__`. A real package is big (Cython has 100+ files
 /// per directory); with PYTHONPATH in front of sys.path, Python's start-up
 /// stats the prefix about 60 times before `import M` reaches `M/__pycache__`,
