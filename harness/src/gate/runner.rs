@@ -401,12 +401,7 @@ fn killed(
     execution: u64,
 ) -> Result<super::kill::Killed, GateError> {
     let Some(killed) = traced.killed.clone() else {
-        let made = traced
-            .released
-            .iter()
-            .filter(|r| r.job == point.job)
-            .count();
-        let status = traced.jobs.get(point.job).map_or(-1, |j| j.status);
+        let (made, status) = traced.progress_of(point.job);
         return Err(GateError::KillNotReached {
             point,
             detail: format!(
@@ -421,12 +416,7 @@ fn killed(
 /// The error of a `--fault` that struck nothing: its job ended before
 /// making a call the fault strikes at or after the point.
 fn fault_not_reached(traced: &Traced, point: FaultPoint, execution: u64) -> GateError {
-    let made = traced
-        .released
-        .iter()
-        .filter(|r| r.job == point.job)
-        .count();
-    let status = traced.jobs.get(point.job).map_or(-1, |j| j.status);
+    let (made, status) = traced.progress_of(point.job);
     GateError::FaultNotReached {
         point,
         detail: format!(

@@ -100,6 +100,16 @@ pub struct Traced {
     pub strikable: Vec<Strikable>,
 }
 
+impl Traced {
+    /// How far `job` got: the gated syscalls it made, and its exit status
+    /// (-1 when it has none).
+    pub fn progress_of(&self, job: JobId) -> (usize, i32) {
+        let made = self.released.iter().filter(|r| r.job == job).count();
+        let status = self.jobs.get(job).map_or(-1, |j| j.status);
+        (made, status)
+    }
+}
+
 #[derive(Debug)]
 enum State {
     /// Waiting for its first stop (after exec, or after being forked).

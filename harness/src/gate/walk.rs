@@ -172,7 +172,7 @@ fn walk_from(
     let traced = walker.execute(&ctx, None)?;
     let census = Census {
         calls: (0..spec.commands.len())
-            .map(|j| traced.released.iter().filter(|r| r.job == j).count())
+            .map(|j| traced.progress_of(j).0)
             .collect(),
         strikable: traced.strikable.clone(),
     };
@@ -348,12 +348,7 @@ impl Walker<'_> {
 /// Why `point` was not reached in `traced`: how far its job got.
 fn not_reached(traced: &Traced, point: WalkPoint) -> String {
     let job = label(point.job);
-    let made = traced
-        .released
-        .iter()
-        .filter(|r| r.job == point.job)
-        .count();
-    let status = traced.jobs.get(point.job).map_or(-1, |j| j.status);
+    let (made, status) = traced.progress_of(point.job);
     match &traced.struck {
         Some(s) => format!(
             "{job} made no call {} strikes at {} of its gated syscalls; it struck {} instead",
