@@ -47,7 +47,6 @@ struct Slot {
 struct Paths<'a> {
     ids: HashMap<&'a str, u32, Fast>,
     parent: Vec<u32>,
-    slots: Vec<Slot>,
 }
 
 impl<'a> Paths<'a> {
@@ -61,7 +60,6 @@ impl<'a> Paths<'a> {
         };
         let id = self.parent.len() as u32;
         self.parent.push(up);
-        self.slots.push(Slot::default());
         self.ids.insert(path, id);
         id
     }
@@ -90,27 +88,119 @@ fn interned<'a>(paths: &mut Paths<'a>, of: [Option<&'a str>; 2]) -> [u32; 2] {
     [first, if second == first { NONE } else { second }]
 }
 
+/// What the relation looks at of one event's op, its paths interned.
+struct Touched {
+    /// The paths it names (`NONE`: no path).
+    named: [u32; 2],
+    /// The entries it creates, removes or renames.
+    changes: [u32; 2],
+    /// The directory it lists.
+    listing: u32,
+    /// Whether it mutates what it names.
+    mutating: bool,
+}
+
+impl Touched {
+    fn of<'a>(paths: &mut Paths<'a>, op: &'a Op) -> Touched {
+        Touched {
+            named: interned(paths, named_paths(op)),
+            changes: interned(paths, namespace_changes(op)),
+            listing: match op {
+                Op::Readdir { path } => paths.intern(path),
+                _ => NONE,
+            },
+            mutating: mutates(op, None),
+        }
+    }
+}
+
+/// Earlier events by path, one [`Slot`] per interned path.
+#[derive(Default)]
+struct Index {
+    slots: Vec<Slot>,
+}
+
+impl Index {
+    /// Every list of earlier events that `t` conflicts with (an event may
+    /// be in several).
+    fn lists_against(&mut self, paths: &Paths, t: &Touched, mut offer: impl FnMut(&[u32])) {
+        self.slots.resize_with(paths.parent.len(), Slot::default);
+        let slots = &self.slots;
+        for p in t.named.into_iter().filter(|&p| p != NONE) {
+            // The same path, one of the two mutating.
+            let slot = &slots[p as usize];
+            offer(if t.mutating { &slot.on } else { &slot.mutated_on });
+            // An earlier change of an entry the path goes through.
+            for a in paths.ancestors(p) {
+                offer(&slots[a as usize].changed_at);
+            }
+        }
+        for c in t.changes.into_iter().filter(|&c| c != NONE) {
+            // Earlier lookups through the changed entry, and listings of
+            // its directory.
+            offer(&slots[c as usize].below);
+            offer(&slots[paths.up(c) as usize].listed);
+        }
+        if t.listing != NONE {
+            offer(&slots[t.listing as usize].changed_in);
+        }
+    }
+
+    /// Adds event `j`, which touched `t`.
+    fn add(&mut self, paths: &Paths, t: &Touched, j: u32) {
+        self.slots.resize_with(paths.parent.len(), Slot::default);
+        for p in t.named.into_iter().filter(|&p| p != NONE) {
+            let slot = &mut self.slots[p as usize];
+            slot.on.push(j);
+            if t.mutating {
+                slot.mutated_on.push(j);
+            }
+            let mut up = paths.parent[p as usize];
+            while up != NONE {
+                self.slots[up as usize].below.push(j);
+                up = paths.parent[up as usize];
+            }
+        }
+        for c in t.changes.into_iter().filter(|&c| c != NONE) {
+            self.slots[c as usize].changed_at.push(j);
+            let up = paths.up(c);
+            self.slots[up as usize].changed_in.push(j);
+        }
+        if t.listing != NONE {
+            self.slots[t.listing as usize].listed.push(j);
+        }
+    }
+}
+
 /// Calls `found(earlier, later)` for every conflicting pair of `events`
 /// (event indices, `earlier < later`), each pair once, grouped by `later`
 /// ascending (the order of the earlier events within a group is not
 /// specified).
-pub fn for_each_conflict<E: Borrow<Event>>(events: &[E], mut found: impl FnMut(u32, u32)) {
+pub fn for_each_conflict<E: Borrow<Event>>(events: &[E], found: impl FnMut(u32, u32)) {
+    for_each_conflict_touching(events, None, found)
+}
+
+/// [`for_each_conflict`], but only the pairs of which at least one event
+/// is `fresh` (indexed like `events`; `None`: every event is), at the cost
+/// of the pairs found, not of all pairs: events that are not fresh only
+/// look among the earlier fresh ones, in an index of their own.
+pub fn for_each_conflict_touching<E: Borrow<Event>>(
+    events: &[E],
+    fresh: Option<&[bool]>,
+    mut found: impl FnMut(u32, u32),
+) {
     let mut paths = Paths::default();
+    let mut all = Index::default();
+    let mut fresh_only = Index::default();
     let jobs: Vec<u32> = events.iter().map(|e| e.borrow().job as u32).collect();
     // `seen[i] == j + 1` once event `i` was found for event `j`.
     let mut seen: Vec<u32> = vec![0; events.len()];
     for (j, e) in events.iter().enumerate() {
-        let op = &e.borrow().op;
+        let is_fresh = fresh.is_none_or(|f| f[j]);
+        let touched = Touched::of(&mut paths, &e.borrow().op);
         let j = j as u32;
         let job = jobs[j as usize];
-        let named = interned(&mut paths, named_paths(op));
-        let changes = interned(&mut paths, namespace_changes(op));
-        let listing = match op {
-            Op::Readdir { path } => paths.intern(path),
-            _ => NONE,
-        };
-        let mutating = mutates(op, None);
-        let mut offer = |list: &[u32]| {
+        let offer = |list: &[u32]| {
             for &i in list {
                 if jobs[i as usize] != job && seen[i as usize] != j + 1 {
                     seen[i as usize] = j + 1;
@@ -118,44 +208,13 @@ pub fn for_each_conflict<E: Borrow<Event>>(events: &[E], mut found: impl FnMut(u
                 }
             }
         };
-        let slots = &paths.slots;
-        for p in named.into_iter().filter(|&p| p != NONE) {
-            // The same path, one of the two mutating.
-            let slot = &slots[p as usize];
-            offer(if mutating { &slot.on } else { &slot.mutated_on });
-            // An earlier change of an entry the path goes through.
-            for a in paths.ancestors(p) {
-                offer(&slots[a as usize].changed_at);
-            }
+        match is_fresh {
+            true => all.lists_against(&paths, &touched, offer),
+            false => fresh_only.lists_against(&paths, &touched, offer),
         }
-        for c in changes.into_iter().filter(|&c| c != NONE) {
-            // Earlier lookups through the changed entry, and listings of
-            // its directory.
-            offer(&slots[c as usize].below);
-            offer(&slots[paths.up(c) as usize].listed);
-        }
-        if listing != NONE {
-            offer(&slots[listing as usize].changed_in);
-        }
-        for p in named.into_iter().filter(|&p| p != NONE) {
-            let slot = &mut paths.slots[p as usize];
-            slot.on.push(j);
-            if mutating {
-                slot.mutated_on.push(j);
-            }
-            let mut up = paths.parent[p as usize];
-            while up != NONE {
-                paths.slots[up as usize].below.push(j);
-                up = paths.parent[up as usize];
-            }
-        }
-        for c in changes.into_iter().filter(|&c| c != NONE) {
-            paths.slots[c as usize].changed_at.push(j);
-            let up = paths.up(c);
-            paths.slots[up as usize].changed_in.push(j);
-        }
-        if listing != NONE {
-            paths.slots[listing as usize].listed.push(j);
+        all.add(&paths, &touched, j);
+        if is_fresh && fresh.is_some() {
+            fresh_only.add(&paths, &touched, j);
         }
     }
 }
@@ -228,6 +287,22 @@ mod tests {
         ) {
             let events: Vec<Event> = trace.into_iter().map(|(job, op)| ev(job, op)).collect();
             prop_assert_eq!(conflicting_events(&events), naive(&events));
+        }
+
+        #[test]
+        fn the_pairs_touching_fresh_events_are_those_of_all_pairs(
+            trace in prop::collection::vec((0usize..3, any_op(), any::<bool>()), 0..40)
+        ) {
+            let fresh: Vec<bool> = trace.iter().map(|t| t.2).collect();
+            let events: Vec<Event> = trace.into_iter().map(|(job, op, _)| ev(job, op)).collect();
+            let mut touching = Vec::new();
+            for_each_conflict_touching(&events, Some(&fresh), |i, j| {
+                touching.push((i as usize, j as usize))
+            });
+            touching.sort_unstable();
+            let mut expected = naive(&events);
+            expected.retain(|&(i, j)| fresh[i] || fresh[j]);
+            prop_assert_eq!(touching, expected);
         }
     }
 }

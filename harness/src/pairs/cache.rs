@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::execution::Event;
 use crate::state_key::{KeyHasher, StateKey};
 
-use super::shape::{shape_key, Shape};
+use super::shape::{nearest, op_keys, shape_key, Shape};
 
 /// The conflicting pairs of one execution: its shape and every row's split
 /// ([`Shape::splits`]).
@@ -33,6 +33,9 @@ pub struct ShapeCache {
 #[derive(Default)]
 struct Known {
     shapes: HashMap<StateKey, Arc<Shape>, BuildHasherDefault<KeyHasher>>,
+    /// The shapes built last, oldest first: the ones a new shape is built
+    /// from ([`nearest`]).
+    recent: Vec<Arc<Shape>>,
     /// Pairs held by `shapes`.
     pairs: usize,
 }
@@ -41,6 +44,11 @@ impl ShapeCache {
     /// How many pairs the cache holds at most (4 bytes each, besides rows);
     /// past it, it forgets every shape and starts again.
     pub const BUDGET: usize = 1 << 23;
+
+    /// How many of the shapes built last a new shape looks at to be built
+    /// from the nearest (each look costs a pass over the ops of a job up to
+    /// where they differ).
+    pub const RECENT: usize = 16;
 
     /// An empty cache for executions of `jobs` jobs.
     pub fn new(jobs: usize) -> ShapeCache {
@@ -58,15 +66,24 @@ impl ShapeCache {
             Some(shape) => shape,
             None => {
                 // Built outside the lock; two threads may build one shape
-                // twice, equal either way.
-                let shape = Arc::new(Shape::build(events, self.jobs));
+                // twice, or from different shapes, equal either way.
+                let recent = lock(&self.known).recent.clone();
+                let keys = op_keys(events, self.jobs);
+                let base = nearest(&recent, &keys);
+                let base = base.as_ref().map(|(shape, delta)| (*shape, delta));
+                let shape = Arc::new(Shape::build_from(base, events, keys));
                 let mut known = lock(&self.known);
                 if known.pairs + shape.pairs() > Self::BUDGET {
                     known.shapes.clear();
+                    known.recent.clear();
                     known.pairs = 0;
                 }
                 if known.shapes.insert(key, shape.clone()).is_none() {
                     known.pairs += shape.pairs();
+                    if known.recent.len() == Self::RECENT {
+                        known.recent.remove(0);
+                    }
+                    known.recent.push(shape.clone());
                 }
                 shape
             }

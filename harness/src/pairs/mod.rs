@@ -26,6 +26,7 @@
 //! ([`rows`]), and turned into a [`PairSet`] for the compact form.
 
 pub mod cache;
+pub mod delta;
 pub mod rows;
 pub mod shape;
 pub mod tally;

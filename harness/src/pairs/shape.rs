@@ -13,12 +13,14 @@
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
-use crate::conflicts::for_each_conflict;
+use crate::conflicts::for_each_conflict_touching;
 use crate::execution::Event;
 use crate::op::Op;
 use crate::state_key::{StateHasher, StateKey};
 
+use super::delta::Delta;
 use super::identities;
 
 /// Feeds `h` what pairs see of `op`: its syscall, its paths and, for
@@ -72,9 +74,12 @@ struct Row {
 
 /// The conflicting pairs of one shape of execution, in rows: every pair in
 /// the row of its op of the lower job, rows by that op (job, then the job's
-/// order), then by partner job. Every execution of a shape builds the same.
+/// order), then by partner job. Every execution of a shape builds the same,
+/// whichever known shape it was built from.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Shape {
+    /// Per job: its ops as shapes see them ([`op_keys`]), in its order.
+    op_keys: Vec<Vec<StateKey>>,
     /// Per job: its ops' identities, in its order.
     ids: Vec<Vec<u64>>,
     rows: Vec<Row>,
@@ -86,16 +91,54 @@ pub struct Shape {
     distinct: bool,
 }
 
+/// Per job of the execution `events` (of at least `jobs` jobs), the key
+/// of each of its ops as shapes see it ([`hash_op_shape`]), in its order.
+pub fn op_keys<E: Borrow<Event>>(events: &[E], jobs: usize) -> Vec<Vec<StateKey>> {
+    let mut keys: Vec<Vec<StateKey>> = vec![Vec::new(); jobs];
+    for e in events {
+        let e = e.borrow();
+        if keys.len() <= e.job {
+            keys.resize(e.job + 1, Vec::new());
+        }
+        let mut h = StateHasher::default();
+        hash_op_shape(&e.op, &mut h);
+        keys[e.job].push(h.finish128());
+    }
+    keys
+}
+
+/// Which of `known` a shape of the ops `keys` ([`op_keys`]) is best built
+/// from: the nearest of those with as many jobs, unless even it would leave
+/// half of the ops fresh (then building from nothing costs less than
+/// looking twice).
+pub fn nearest<'k>(known: &'k [Arc<Shape>], keys: &[Vec<StateKey>]) -> Option<(&'k Shape, Delta)> {
+    let ops: usize = keys.iter().map(Vec::len).sum();
+    known
+        .iter()
+        .filter(|shape| shape.op_keys.len() == keys.len())
+        .map(|shape| (&**shape, Delta::between(&shape.op_keys, keys)))
+        .min_by_key(|(_, delta)| delta.distance())
+        .filter(|(_, delta)| 2 * delta.fresh() < ops)
+}
+
 impl Shape {
     /// The pairs of the execution `events` (of at least `jobs` jobs), and
     /// so of every execution of its shape.
     pub fn build<E: Borrow<Event>>(events: &[E], jobs: usize) -> Shape {
-        let jobs = events
-            .iter()
-            .map(|e| e.borrow().job + 1)
-            .max()
-            .unwrap_or(0)
-            .max(jobs);
+        let keys = op_keys(events, jobs);
+        Shape::build_from(None, events, keys)
+    }
+
+    /// [`Shape::build`], from `base` if given: a known shape of as many
+    /// jobs and how the jobs of `events` differ from its jobs (`keys`:
+    /// [`op_keys`] of `events`, and so of at least `jobs` jobs). The pairs of two ops kept from `base` are taken from its
+    /// rows; only those with a fresh op are looked for.
+    pub fn build_from<E: Borrow<Event>>(
+        base: Option<(&Shape, &Delta)>,
+        events: &[E],
+        keys: Vec<Vec<StateKey>>,
+    ) -> Shape {
+        let jobs = keys.len();
         let job_of: Vec<u32> = events.iter().map(|e| e.borrow().job as u32).collect();
         let mut count = vec![0u32; jobs];
         let local: Vec<u32> = job_of
@@ -116,15 +159,23 @@ impl Shape {
         sorted.sort_unstable();
         let distinct = sorted.windows(2).all(|w| w[0] != w[1]);
         drop(sorted);
+        let fresh: Option<Vec<bool>> = base.map(|(_, delta)| {
+            job_of
+                .iter()
+                .zip(&local)
+                .map(|(&job, &op)| delta.job(job as usize).is_fresh(op))
+                .collect()
+        });
         // Every pair in the row of its op of the lower job: which execution
         // of the shape builds it does not matter.
         let mut found: Vec<(u32, u32)> = Vec::new();
-        for_each_conflict(events, |i, j| {
+        for_each_conflict_touching(events, fresh.as_deref(), |i, j| {
             found.push(match job_of[i as usize] < job_of[j as usize] {
                 true => (i, j),
                 false => (j, i),
             })
         });
+        drop(fresh);
         let mut by_job: Vec<Vec<u32>> = count
             .iter()
             .map(|&n| Vec::with_capacity(n as usize))
@@ -149,20 +200,68 @@ impl Shape {
         }
         drop(by_partner);
         drop(fill);
+        let mut kept = base.map(|(shape, delta)| Kept {
+            shape,
+            delta,
+            next: 0,
+        });
         let mut rows = Vec::new();
-        let mut partners = Vec::with_capacity(by_op.len());
+        let mut partners = Vec::with_capacity(
+            by_op.len() + base.map_or(0, |(shape, _)| shape.partners.len()),
+        );
         for i in by_job.iter().flatten().map(|&i| i as usize) {
+            let (job, op) = (job_of[i], local[i]);
+            let mut old = match &mut kept {
+                Some(kept) => kept.rows_of(job, op),
+                None => &[],
+            };
             let bucket = &by_op[start[i] as usize..start[i + 1] as usize];
-            for run in bucket.chunk_by(|&a, &b| job_of[a as usize] == job_of[b as usize]) {
+            let mut new = bucket.chunk_by(|&a, &b| job_of[a as usize] == job_of[b as usize]);
+            let mut next_new = new.next();
+            // The op's rows from `base` and from the fresh pairs, united by
+            // partner job, in order.
+            loop {
+                let old_job = old.first().map(|r| r.partner_job);
+                let new_job = next_new.map(|run| job_of[run[0] as usize]);
+                let partner_job = match (old_job, new_job) {
+                    (None, None) => break,
+                    (Some(o), Some(n)) => o.min(n),
+                    (Some(o), None) => o,
+                    (None, Some(n)) => n,
+                };
                 let begin = partners.len() as u32;
-                partners.extend(run.iter().map(|&j| local[j as usize]));
-                rows.push(Row {
-                    job: job_of[i],
-                    op: local[i],
-                    partner_job: job_of[run[0] as usize],
-                    start: begin,
-                    end: partners.len() as u32,
-                });
+                let mut fresh_run: &[u32] = &[];
+                if new_job == Some(partner_job) {
+                    fresh_run = next_new.unwrap_or_default();
+                    next_new = new.next();
+                }
+                let mut fresh = fresh_run.iter().map(|&j| local[j as usize]).peekable();
+                if old_job == Some(partner_job) {
+                    let (shape, delta) = base.expect("rows only come from a base");
+                    let row = old[0];
+                    old = &old[1..];
+                    let moved = delta.job(partner_job as usize);
+                    let kept = shape.partners[row.start as usize..row.end as usize]
+                        .iter()
+                        .filter_map(|&k| moved.new_index(k));
+                    // Kept and fresh partners are disjoint; both ascend.
+                    for k in kept {
+                        while let Some(f) = fresh.next_if(|&f| f < k) {
+                            partners.push(f);
+                        }
+                        partners.push(k);
+                    }
+                }
+                partners.extend(fresh);
+                if partners.len() as u32 > begin {
+                    rows.push(Row {
+                        job,
+                        op,
+                        partner_job,
+                        start: begin,
+                        end: partners.len() as u32,
+                    });
+                }
             }
         }
         let row_keys = rows
@@ -180,12 +279,18 @@ impl Shape {
             })
             .collect();
         Shape {
+            op_keys: keys,
             ids,
             rows,
             partners,
             row_keys,
             distinct,
         }
+    }
+
+    /// Per job: its ops as shapes see them ([`op_keys`]), in its order.
+    pub fn op_keys(&self) -> &[Vec<StateKey>] {
+        &self.op_keys
     }
 
     /// Number of rows.
@@ -250,6 +355,35 @@ impl Shape {
                 partners.partition_point(|&k| other[k as usize] < when) as u32
             })
             .collect()
+    }
+}
+
+/// A walk over the rows of a known shape, in order, taking those of the
+/// ops a new shape kept.
+struct Kept<'s> {
+    shape: &'s Shape,
+    delta: &'s Delta,
+    /// The first row not walked past.
+    next: usize,
+}
+
+impl<'s> Kept<'s> {
+    /// The known shape's rows of the new shape's op `op` of job `job`
+    /// (none when the op is fresh). Asked for ops in the new shape's row
+    /// order, whose kept ops are in the known shape's row order.
+    fn rows_of(&mut self, job: u32, op: u32) -> &'s [Row] {
+        let Some(old) = self.delta.job(job as usize).old_index(op) else {
+            return &[];
+        };
+        let rows = &self.shape.rows;
+        while self.next < rows.len() && (rows[self.next].job, rows[self.next].op) < (job, old) {
+            self.next += 1;
+        }
+        let first = self.next;
+        while self.next < rows.len() && (rows[self.next].job, rows[self.next].op) == (job, old) {
+            self.next += 1;
+        }
+        &rows[first..self.next]
     }
 }
 
