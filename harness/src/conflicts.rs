@@ -129,7 +129,11 @@ impl Index {
         for p in t.named.into_iter().filter(|&p| p != NONE) {
             // The same path, one of the two mutating.
             let slot = &slots[p as usize];
-            offer(if t.mutating { &slot.on } else { &slot.mutated_on });
+            offer(if t.mutating {
+                &slot.on
+            } else {
+                &slot.mutated_on
+            });
             // An earlier change of an entry the path goes through.
             for a in paths.ancestors(p) {
                 offer(&slots[a as usize].changed_at);

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::execution::Event;
 use crate::state_key::{KeyHasher, StateKey};
 
-use super::shape::{nearest, op_keys, shape_key, Shape};
+use super::job_ops::job_ops;
+use super::shape::{nearest, shape_key, Shape};
 
 /// The conflicting pairs of one execution: its shape and every row's split
 /// ([`Shape::splits`]).
@@ -68,10 +69,10 @@ impl ShapeCache {
                 // Built outside the lock; two threads may build one shape
                 // twice, or from different shapes, equal either way.
                 let recent = lock(&self.known).recent.clone();
-                let keys = op_keys(events, self.jobs);
-                let base = nearest(&recent, &keys);
+                let ops = job_ops(events, self.jobs);
+                let base = nearest(&recent, &ops);
                 let base = base.as_ref().map(|(shape, delta)| (*shape, delta));
-                let shape = Arc::new(Shape::build_from(base, events, keys));
+                let shape = Arc::new(Shape::build_from(base, events, ops));
                 let mut known = lock(&self.known);
                 if known.pairs + shape.pairs() > Self::BUDGET {
                     known.shapes.clear();

@@ -4,13 +4,15 @@
 //! Executions that rarely repeat a shape still differ little: two pips that
 //! see each other's files run a few other ops in the middle of thousands
 //! of the same ones. Per job, a [`Delta`] keeps the ops both shapes start
-//! with and the ops both end with (compared by [`super::shape::op_keys`]);
+//! with and the ops both end with (compared by [`JobOps::keys`]);
 //! the ops between are *fresh* in the new shape and *gone* from the known
 //! one. Whether two ops conflict depends only on the two ops, so every
 //! pair of two kept ops is a pair of the known shape, and only the pairs
 //! with a fresh op need to be found.
 
 use crate::state_key::StateKey;
+
+use super::job_ops::JobOps;
 
 /// How one job's ops in a new shape map to a known shape's: the first
 /// `start` ops and the last `end` ops are the same; those between are fresh
@@ -49,23 +51,26 @@ impl JobDelta {
         op >= self.start && op < self.new_len - self.end
     }
 
-    /// The new index of the known shape's op `op`, unless it is gone.
-    pub fn new_index(&self, op: u32) -> Option<u32> {
-        match op {
-            op if op < self.start => Some(op),
-            op if op >= self.old_len - self.end => Some(op - self.old_len + self.new_len),
-            _ => None,
-        }
-    }
-
     /// The known shape's index of the new shape's op `op`, unless it is
     /// fresh.
     pub fn old_index(&self, op: u32) -> Option<u32> {
         match op {
             op if op < self.start => Some(op),
-            op if op >= self.new_len - self.end => Some(op - self.new_len + self.old_len),
+            op if op >= self.new_len - self.end => {
+                Some(op - (self.new_len - self.end) + (self.old_len - self.end))
+            }
             _ => None,
         }
+    }
+
+    /// Appends to `out` the new index of each of the known shape's ops
+    /// `ops` (ascending) that is kept, in order.
+    pub fn map_kept(&self, ops: &[u32], out: &mut Vec<u32>) {
+        let head = ops.partition_point(|&k| k < self.start);
+        let tail = ops.partition_point(|&k| k < self.old_len - self.end);
+        out.extend_from_slice(&ops[..head]);
+        let (from, to) = (self.old_len - self.end, self.new_len - self.end);
+        out.extend(ops[tail..].iter().map(|&k| k - from + to));
     }
 
     /// Number of fresh ops.
@@ -87,13 +92,12 @@ pub struct Delta {
 
 impl Delta {
     /// The delta from the known shape's ops `old` to the new one's `new`
-    /// (both per job, each in its order; a job missing from `old` has no
-    /// ops there).
-    pub fn between(old: &[Vec<StateKey>], new: &[Vec<StateKey>]) -> Delta {
+    /// (a job missing from `old` has no ops there).
+    pub fn between(old: &[JobOps], new: &[JobOps]) -> Delta {
         let jobs = new
             .iter()
             .enumerate()
-            .map(|(job, ops)| JobDelta::between(old.get(job).map_or(&[], |o| o), ops))
+            .map(|(job, ops)| JobDelta::between(old.get(job).map_or(&[], |o| &o.keys), &ops.keys))
             .collect();
         Delta { jobs }
     }
@@ -128,10 +132,14 @@ mod tests {
         assert_eq!((d.fresh(), d.gone()), (3, 1));
         let fresh: Vec<u32> = (0..7).filter(|&op| d.is_fresh(op)).collect();
         assert_eq!(fresh, vec![2, 3, 4]);
-        let new: Vec<Option<u32>> = (0..5).map(|op| d.new_index(op)).collect();
-        assert_eq!(new, vec![Some(0), Some(1), None, Some(5), Some(6)]);
         let old: Vec<Option<u32>> = (0..7).map(|op| d.old_index(op)).collect();
-        assert_eq!(old, vec![Some(0), Some(1), None, None, None, Some(3), Some(4)]);
+        assert_eq!(
+            old,
+            vec![Some(0), Some(1), None, None, None, Some(3), Some(4)]
+        );
+        let mut mapped = vec![7];
+        d.map_kept(&[0, 2, 3, 4], &mut mapped);
+        assert_eq!(mapped, vec![7, 0, 5, 6]);
     }
 
     #[test]
@@ -139,9 +147,8 @@ mod tests {
         // [1, 1] → [1]: the start keeps one op, so the end may keep none.
         let d = JobDelta::between(&keys(&[1, 1]), &keys(&[1]));
         assert_eq!((d.fresh(), d.gone()), (0, 1));
-        assert_eq!(d.new_index(0), Some(0));
-        assert_eq!(d.new_index(1), None);
-        let d = Delta::between(&[keys(&[1])], &[keys(&[1]), keys(&[2, 3])]);
-        assert_eq!((d.fresh(), d.distance()), (2, 2));
+        let mut mapped = Vec::new();
+        d.map_kept(&[0, 1], &mut mapped);
+        assert_eq!(mapped, vec![0]);
     }
 }

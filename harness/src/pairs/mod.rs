@@ -27,6 +27,7 @@
 
 pub mod cache;
 pub mod delta;
+pub mod job_ops;
 pub mod rows;
 pub mod shape;
 pub mod tally;

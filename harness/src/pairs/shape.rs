@@ -21,7 +21,7 @@ use crate::op::Op;
 use crate::state_key::{StateHasher, StateKey};
 
 use super::delta::Delta;
-use super::identities;
+use super::job_ops::{identify, job_ops, JobOps};
 
 /// Feeds `h` what pairs see of `op`: its syscall, its paths and, for
 /// `open`, its flags (what [`crate::schedule::dependence::dependent`] and
@@ -78,10 +78,8 @@ struct Row {
 /// whichever known shape it was built from.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Shape {
-    /// Per job: its ops as shapes see them ([`op_keys`]), in its order.
-    op_keys: Vec<Vec<StateKey>>,
-    /// Per job: its ops' identities, in its order.
-    ids: Vec<Vec<u64>>,
+    /// Per job: its ops, as shapes see them and with their identities.
+    ops: Vec<JobOps>,
     rows: Vec<Row>,
     partners: Vec<u32>,
     /// Per row, the key of its content ([`Shape::row_key`]).
@@ -91,54 +89,37 @@ pub struct Shape {
     distinct: bool,
 }
 
-/// Per job of the execution `events` (of at least `jobs` jobs), the key
-/// of each of its ops as shapes see it ([`hash_op_shape`]), in its order.
-pub fn op_keys<E: Borrow<Event>>(events: &[E], jobs: usize) -> Vec<Vec<StateKey>> {
-    let mut keys: Vec<Vec<StateKey>> = vec![Vec::new(); jobs];
-    for e in events {
-        let e = e.borrow();
-        if keys.len() <= e.job {
-            keys.resize(e.job + 1, Vec::new());
-        }
-        let mut h = StateHasher::default();
-        hash_op_shape(&e.op, &mut h);
-        keys[e.job].push(h.finish128());
-    }
-    keys
-}
-
-/// Which of `known` a shape of the ops `keys` ([`op_keys`]) is best built
+/// Which of `known` a shape of the ops `ops` ([`job_ops`]) is best built
 /// from: the nearest of those with as many jobs, unless even it would leave
 /// half of the ops fresh (then building from nothing costs less than
 /// looking twice).
-pub fn nearest<'k>(known: &'k [Arc<Shape>], keys: &[Vec<StateKey>]) -> Option<(&'k Shape, Delta)> {
-    let ops: usize = keys.iter().map(Vec::len).sum();
+pub fn nearest<'k>(known: &'k [Arc<Shape>], ops: &[JobOps]) -> Option<(&'k Shape, Delta)> {
+    let count: usize = ops.iter().map(|job| job.keys.len()).sum();
     known
         .iter()
-        .filter(|shape| shape.op_keys.len() == keys.len())
-        .map(|shape| (&**shape, Delta::between(&shape.op_keys, keys)))
+        .filter(|shape| shape.ops.len() == ops.len())
+        .map(|shape| (&**shape, Delta::between(&shape.ops, ops)))
         .min_by_key(|(_, delta)| delta.distance())
-        .filter(|(_, delta)| 2 * delta.fresh() < ops)
+        .filter(|(_, delta)| 2 * delta.fresh() < count)
 }
 
 impl Shape {
     /// The pairs of the execution `events` (of at least `jobs` jobs), and
     /// so of every execution of its shape.
     pub fn build<E: Borrow<Event>>(events: &[E], jobs: usize) -> Shape {
-        let keys = op_keys(events, jobs);
-        Shape::build_from(None, events, keys)
+        Shape::build_from(None, events, job_ops(events, jobs))
     }
 
     /// [`Shape::build`], from `base` if given: a known shape of as many
-    /// jobs and how the jobs of `events` differ from its jobs (`keys`:
-    /// [`op_keys`] of `events`, and so of at least `jobs` jobs). The pairs of two ops kept from `base` are taken from its
+    /// jobs and how the jobs of `events` differ from its jobs (`ops`:
+    /// [`job_ops`] of `events`). The pairs of two ops kept from `base` are taken from its
     /// rows; only those with a fresh op are looked for.
     pub fn build_from<E: Borrow<Event>>(
         base: Option<(&Shape, &Delta)>,
         events: &[E],
-        keys: Vec<Vec<StateKey>>,
+        mut ops: Vec<JobOps>,
     ) -> Shape {
-        let jobs = keys.len();
+        let jobs = ops.len();
         let job_of: Vec<u32> = events.iter().map(|e| e.borrow().job as u32).collect();
         let mut count = vec![0u32; jobs];
         let local: Vec<u32> = job_of
@@ -148,14 +129,12 @@ impl Shape {
                 count[j as usize] - 1
             })
             .collect();
-        let mut ids: Vec<Vec<u64>> = count
-            .iter()
-            .map(|&n| Vec::with_capacity(n as usize))
-            .collect();
-        for (&job, id) in job_of.iter().zip(identities(events)) {
-            ids[job as usize].push(id);
-        }
-        let mut sorted: Vec<u64> = ids.iter().flatten().copied().collect();
+        identify(
+            &mut ops,
+            base.map(|(shape, delta)| (&shape.ops[..], delta)),
+            events,
+        );
+        let mut sorted: Vec<u64> = ops.iter().flat_map(|job| &job.ids).copied().collect();
         sorted.sort_unstable();
         let distinct = sorted.windows(2).all(|w| w[0] != w[1]);
         drop(sorted);
@@ -206,9 +185,8 @@ impl Shape {
             next: 0,
         });
         let mut rows = Vec::new();
-        let mut partners = Vec::with_capacity(
-            by_op.len() + base.map_or(0, |(shape, _)| shape.partners.len()),
-        );
+        let mut partners =
+            Vec::with_capacity(by_op.len() + base.map_or(0, |(shape, _)| shape.partners.len()));
         for i in by_job.iter().flatten().map(|&i| i as usize) {
             let (job, op) = (job_of[i], local[i]);
             let mut old = match &mut kept {
@@ -235,24 +213,18 @@ impl Shape {
                     fresh_run = next_new.unwrap_or_default();
                     next_new = new.next();
                 }
-                let mut fresh = fresh_run.iter().map(|&j| local[j as usize]).peekable();
                 if old_job == Some(partner_job) {
                     let (shape, delta) = base.expect("rows only come from a base");
                     let row = old[0];
                     old = &old[1..];
-                    let moved = delta.job(partner_job as usize);
-                    let kept = shape.partners[row.start as usize..row.end as usize]
-                        .iter()
-                        .filter_map(|&k| moved.new_index(k));
-                    // Kept and fresh partners are disjoint; both ascend.
-                    for k in kept {
-                        while let Some(f) = fresh.next_if(|&f| f < k) {
-                            partners.push(f);
-                        }
-                        partners.push(k);
-                    }
+                    let was = &shape.partners[row.start as usize..row.end as usize];
+                    delta.job(partner_job as usize).map_kept(was, &mut partners);
                 }
-                partners.extend(fresh);
+                if !fresh_run.is_empty() {
+                    partners.extend(fresh_run.iter().map(|&j| local[j as usize]));
+                    // Rarely more than a few rows have fresh partners.
+                    partners[begin as usize..].sort_unstable();
+                }
                 if partners.len() as u32 > begin {
                     rows.push(Row {
                         job,
@@ -269,9 +241,9 @@ impl Shape {
             .map(|r| {
                 let mut h = StateHasher::default();
                 h.write_u32(r.job);
-                h.write_u64(ids[r.job as usize][r.op as usize]);
+                h.write_u64(ops[r.job as usize].ids[r.op as usize]);
                 h.write_u32(r.partner_job);
-                let other = &ids[r.partner_job as usize];
+                let other = &ops[r.partner_job as usize].ids;
                 for &k in &partners[r.start as usize..r.end as usize] {
                     h.write_u64(other[k as usize]);
                 }
@@ -279,18 +251,12 @@ impl Shape {
             })
             .collect();
         Shape {
-            op_keys: keys,
-            ids,
+            ops,
             rows,
             partners,
             row_keys,
             distinct,
         }
-    }
-
-    /// Per job: its ops as shapes see them ([`op_keys`]), in its order.
-    pub fn op_keys(&self) -> &[Vec<StateKey>] {
-        &self.op_keys
     }
 
     /// Number of rows.
@@ -318,13 +284,13 @@ impl Shape {
     /// Row `row`'s op: its job and identity.
     pub fn row_op(&self, row: usize) -> (u32, u64) {
         let r = self.rows[row];
-        (r.job, self.ids[r.job as usize][r.op as usize])
+        (r.job, self.ops[r.job as usize].ids[r.op as usize])
     }
 
     /// Row `row`'s partners: their job, and their identities in its order.
     pub fn row_partners(&self, row: usize) -> (u32, impl Iterator<Item = u64> + '_) {
         let r = self.rows[row];
-        let other = &self.ids[r.partner_job as usize];
+        let other = &self.ops[r.partner_job as usize].ids;
         let partners = &self.partners[r.start as usize..r.end as usize];
         (r.partner_job, partners.iter().map(|&k| other[k as usize]))
     }
@@ -339,9 +305,9 @@ impl Shape {
     /// row's partners ran before the row's op.
     pub fn splits(&self, jobs: impl Iterator<Item = usize>) -> Vec<u32> {
         let mut at: Vec<Vec<u32>> = self
-            .ids
+            .ops
             .iter()
-            .map(|ops| Vec::with_capacity(ops.len()))
+            .map(|job| Vec::with_capacity(job.keys.len()))
             .collect();
         for (step, job) in jobs.enumerate() {
             at[job].push(step as u32);
@@ -416,7 +382,8 @@ fn grouped(n: usize, entries: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ev;
+    use crate::test_support::{any_op, ev};
+    use proptest::prelude::*;
 
     #[test]
     fn the_shape_ignores_the_interleaving_and_the_splits_order_the_rows() {
@@ -437,5 +404,52 @@ mod tests {
         assert_eq!(shape.splits(backward.iter().map(|e| e.job)), vec![2]);
         let middle = [1, 0, 1];
         assert_eq!(shape.splits(middle.into_iter()), vec![1]);
+    }
+
+    proptest! {
+        /// A shape built from a known one equals the one built from
+        /// nothing, however the jobs differ (ops inserted, removed or
+        /// replaced anywhere, jobs interleaved in another order).
+        #[test]
+        fn a_shape_built_from_a_known_one_equals_one_built_from_nothing(
+            known in prop::collection::vec((0usize..3, any_op()), 0..40),
+            cut in (0usize..40, 0usize..10),
+            inserted in prop::collection::vec((0usize..3, any_op()), 0..10),
+            order in prop::collection::vec(0usize..3, 0..60),
+        ) {
+            let known: Vec<Event> = known.into_iter().map(|(job, op)| ev(job, op)).collect();
+            let at = cut.0.min(known.len());
+            let gone = cut.1.min(known.len() - at);
+            let mut changed: Vec<Event> = known[..at].to_vec();
+            changed.extend(inserted.into_iter().map(|(job, op)| ev(job, op)));
+            changed.extend(known[at + gone..].iter().cloned());
+            let events = interleaved(&changed, &order);
+            let base = Shape::build(&known, 3);
+            let ops = job_ops(&events, 3);
+            let delta = Delta::between(&base.ops, &ops);
+            let built = Shape::build_from(Some((&base, &delta)), &events, ops);
+            prop_assert_eq!(&built, &Shape::build(&events, 3));
+            // And the same through the choice of a base.
+            let known = [Arc::new(base)];
+            let ops = job_ops(&events, 3);
+            let chosen = nearest(&known, &ops);
+            let chosen = chosen.as_ref().map(|(shape, delta)| (*shape, delta));
+            prop_assert_eq!(&Shape::build_from(chosen, &events, ops), &built);
+        }
+    }
+
+    /// The events of `events`, each job's in its order, with the jobs
+    /// taken in the order `order` (then the rest of each job).
+    fn interleaved(events: &[Event], order: &[usize]) -> Vec<Event> {
+        let mut queues: Vec<std::collections::VecDeque<Event>> = vec![Default::default(); 3];
+        for e in events {
+            queues[e.job].push_back(e.clone());
+        }
+        let mut out: Vec<Event> = order
+            .iter()
+            .filter_map(|&job| queues[job].pop_front())
+            .collect();
+        out.extend(queues.into_iter().flatten());
+        out
     }
 }
