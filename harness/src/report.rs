@@ -398,12 +398,12 @@ pub struct CoverageJson {
     pub branches_left: Option<u64>,
     /// Why the run is incomplete (verdict `incomplete`), or null.
     pub reason: Option<String>,
-    /// The conflicting pairs of ops exercised (see [`crate::pairs`]), when counted.
+    /// The conflicting pairs of ops exercised (`pairs` counts them), when counted.
     pub conflicting_pairs: Option<PairCounts>,
     /// Portfolio and race-directed runs: the work list, and how many
     /// executions aimed at a target and met it.
     pub directed: Option<crate::explore::DirectedCoverage>,
-    /// Random and pct only: the PCT miss-probability bound (see [`crate::pct_bound`]).
+    /// Random and pct only: the PCT miss-probability bound (the `pct_bound` module).
     pub pct_miss_bound: Option<PctBound>,
     /// Systematic searches: the distinct class fingerprints explored (32
     /// hex digits each, ascending), so that shards can be merged.
