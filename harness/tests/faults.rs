@@ -113,6 +113,24 @@ fn a_struck_atomic_rename_leaves_its_temporary_behind() {
     assert_eq!(failure["crash"]["fault"], "eio");
 }
 
+/// uv's unzip directory is a `TempDir` (the kit's `cleanup` step): a
+/// write into it that fails removes it as uv's error unwinds, so a full
+/// disk anywhere in either locked run is recovered by its rerun, while a
+/// kill, which runs no clean-up, leaves the directory and is not.
+#[test]
+fn a_uv_run_whose_unzip_fails_cleans_up_and_a_killed_one_does_not() {
+    let scenario = "scenarios/races/uv-13869-environment-lock.toml";
+    let (code, report) = explore_faults(scenario, "direct-install", "enospc", &[]);
+    assert_eq!(code, 0, "{report}");
+    let faults = &report["faults"];
+    assert_eq!(faults["unrecoverable"], 0, "{faults}");
+    assert!(faults["recovered"].as_u64().unwrap() > 0, "{faults}");
+    let (code, report) = explore_faults(scenario, "direct-install", "crash", &[]);
+    assert_eq!(code, 1, "{report}");
+    let diff = report["first_failure"]["diff"].to_string();
+    assert!(diff.contains(".tmp"), "{diff}");
+}
+
 #[test]
 fn fault_reports_are_the_same_with_one_thread_or_two() {
     let faults = "enospc,short-write";
