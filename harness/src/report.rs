@@ -485,7 +485,7 @@ fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(f) = &ex.faults {
         let incomplete = match (f.complete, f.one_order_after) {
-            (true, false) if f.struck_along_search => " (along the search's orders: an op another job ran before a struck op is not also tried after it, so this is a reduction, not a proof)",
+            (true, false) if f.struck_along_search => " (some along the search's orders: an op another job ran there before a struck op is not also tried after it, so this is a reduction, not a proof)",
             (true, false) => "",
             (true, true) => " (the time limit cut the orders of some states' other jobs: those ran on in some orders only)",
             (false, _) => " (up to the first execution with an unrecoverable one; :all tries every execution's)",
