@@ -170,7 +170,7 @@ enum Judged {
 ///
 /// Crash points are met along each execution's own order. Fault points
 /// are met, job by job, along the order that runs each of the job's ops
-/// as early as it can ([`eager::eager_order`]), so that every op of other
+/// as early as it can (`crash/eager.rs`), so that every op of other
 /// jobs it does not depend on is still to run after it is struck. When
 /// that order does not replay the same ops (a job's choice of op depends
 /// on more than the dependence relation sees), that job's fault points are
