@@ -3,7 +3,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A word-at-a-time multiplicative hasher (the rustc `FxHash` recipe) for
-/// the per-execution indexes of [`crate::pairs`] and
+/// the per-execution indexes of the pair counts (`crate::pairs`) and
 /// [`crate::dpor::HappensBefore`]: they are rebuilt for every execution, so
 /// SipHash's (and byte-at-a-time FNV's) cost dominated. Never used for
 /// identities or output.

@@ -46,7 +46,7 @@
 //!   [`strategy`], or one declared from [`Step`]s ([`DeclaredStrategy`]).
 //! - [`SchedulerKind`]: who runs next: `auto`, `directed`, `random`, `pct`,
 //!   `serial` or `dpor`.
-//! - [`explore`], [`replay`], [`ExploreOptions`], [`Exploration`],
+//! - [`explore()`], [`replay`], [`ExploreOptions`], [`Exploration`],
 //!   [`Verdict`], [`FailureKind`]: the exploration as data, for tools of
 //!   your own.
 //! - [`Error`] and [`Result`].

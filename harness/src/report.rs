@@ -398,12 +398,12 @@ pub struct CoverageJson {
     pub branches_left: Option<u64>,
     /// Why the run is incomplete (verdict `incomplete`), or null.
     pub reason: Option<String>,
-    /// The conflicting pairs of ops exercised (see [`crate::pairs`]), when counted.
+    /// The conflicting pairs of ops exercised (`pairs` counts them), when counted.
     pub conflicting_pairs: Option<PairCounts>,
     /// Portfolio and race-directed runs: the work list, and how many
     /// executions aimed at a target and met it.
     pub directed: Option<crate::explore::DirectedCoverage>,
-    /// Random and pct only: the PCT miss-probability bound (see [`crate::pct_bound`]).
+    /// Random and pct only: the PCT miss-probability bound (the `pct_bound` module).
     pub pct_miss_bound: Option<PctBound>,
     /// Systematic searches: the distinct class fingerprints explored (32
     /// hex digits each, ascending), so that shards can be merged.
@@ -485,7 +485,7 @@ fn coverage_text(ex: &Exploration) -> String {
     let mut out = classes_text(ex);
     if let Some(f) = &ex.faults {
         let incomplete = match (f.complete, f.one_order_after) {
-            (true, false) if f.struck_along_search => " (along the search's orders: an op another job ran before a struck op is not also tried after it, so this is a reduction, not a proof)",
+            (true, false) if f.struck_along_search => " (some along the search's orders: an op another job ran there before a struck op is not also tried after it, so this is a reduction, not a proof)",
             (true, false) => "",
             (true, true) => " (the time limit cut the orders of some states' other jobs: those ran on in some orders only)",
             (false, _) => " (up to the first execution with an unrecoverable one; :all tries every execution's)",

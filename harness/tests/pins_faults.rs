@@ -12,7 +12,7 @@
 //! pip is the machine's `python3 -m pip`: the recordings are of pip 21.1.2
 //! (the version modelled), and 23.2.1 reacts the same.
 //!
-//! When `strace`, `cp` or `python3` (with pip, for the pip pins) is
+//! When `strace`, `cp`, `uv` or `python3` (with pip, for the pip pins) is
 //! missing the tests print why and pass; in CI (`CI` set) they fail.
 
 mod pins_support;
@@ -821,6 +821,112 @@ fn pip_reacts_to_enospc_on_a_console_script_write_as_the_real_pip() {
         real.left.get("bin/mcmd").map(String::as_str),
         Some("file 644 0")
     );
+}
+
+// ---------------------------------------------------------------- uv
+
+/// Real `uv pip install` of a wheel whose `m/data.txt` is 64 KiB, in a
+/// shell with `ulimit -f 16` and `SIGXFSZ` ignored, so that its write into
+/// the cache's unzip directory fails with EFBIG. (strace's `inject=…:when=N`
+/// counts calls per thread, and uv writes from several threads, so another
+/// thread's N-th write was struck instead.) The interpreter is looked up
+/// first without the limit (`uv pip list`), so that the only large write is
+/// the unzip's. Returns the exit status, whether that write failed, whether
+/// uv itself removed a `.tmp` directory of the cache root (an `unlinkat`
+/// with `AT_REMOVEDIR` in the log), and the names left in the cache root.
+fn real_uv_unzip_fails() -> Option<(i32, bool, bool, Vec<String>)> {
+    let python = python()?;
+    if !have("uv", &["--version"]) {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let big = "hello data\n".repeat(6000);
+    let mut wheel = WHEEL_FILES;
+    wheel[1].1 = &big;
+    make_wheel(&python, dir.path(), &wheel);
+    let uv = |args: &str| {
+        Command::new("bash")
+            .current_dir(dir.path())
+            .env_remove("PYTHONDONTWRITEBYTECODE")
+            .args(["-c", args])
+            .output()
+            .expect("bash runs")
+    };
+    uv(&format!("uv pip list -q --cache-dir c --python {python}"));
+    let run = uv(&format!(
+        "trap '' XFSZ; ulimit -f 16; exec strace -f -qq -o strace.log \
+         -e trace=mkdir,write,unlinkat,rmdir \
+         uv pip install --offline --no-deps --cache-dir c --python {python} \
+         --prefix pp m-1.0-py3-none-any.whl"
+    ));
+    let log = std::fs::read_to_string(dir.path().join("strace.log")).unwrap();
+    let failed = log.lines().any(|l| l.contains("= -1 EFBIG"));
+    let removed = log.lines().any(|l| {
+        l.contains("unlinkat(AT_FDCWD, \"")
+            && l.contains("/c/.tmp")
+            && l.contains("AT_REMOVEDIR) = 0")
+    });
+    let left = std::fs::read_dir(dir.path().join("c"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    Some((run.status.code().expect("exited"), failed, removed, left))
+}
+
+/// The model of one uv run filling the cache (as the uv corpus scenarios
+/// declare it), its write of `m/data.txt` struck with ENOSPC (the model
+/// has no EFBIG; uv unwinds the same from either); with its
+/// unzip directory's clean-up armed or not. Its exit status, and whether
+/// the unzip directory is left.
+fn model_uv_unzip_fails(armed: bool) -> (i32, bool) {
+    use prefixrace::internals::job::ScriptJob;
+    use prefixrace::kit::{LockKind, Script, WriteHow};
+    let files: Vec<(&str, &[u8])> = WHEEL_FILES
+        .iter()
+        .map(|(p, t)| (*p, t.as_bytes()))
+        .collect();
+    let mut script = Script::new("uv")
+        .makedirs("c/archive-v0")
+        .lock("c/.lock", LockKind::Flock)
+        .skip_if_exists("c/archive-v0/m-1.0");
+    if armed {
+        script = script.cleanup("c/.tmpB");
+    }
+    let script = script
+        .write_tree("c/.tmpB", &files, WriteHow::InPlace)
+        .keep("c/.tmpB")
+        .rename("c/.tmpB", "c/archive-v0/m-1.0")
+        .unlock("c/.lock", LockKind::Flock)
+        .shared();
+    let mut fs = ModelFs::new();
+    let (_, status, _) = run_model(
+        Box::new(ScriptJob::new("uv".into(), script, "/p")),
+        &mut fs,
+        Fault::NoSpace,
+        &is_write_to("c/.tmpB/m/data.txt"),
+    );
+    (status, fs.probe("c/.tmpB").is_some())
+}
+
+/// uv unzips a wheel into a `tempfile::TempDir` in its cache root; a write
+/// that fails there (see [`real_uv_unzip_fails`]) unwinds, and the `TempDir`'s `Drop` removes the
+/// directory before uv exits 1. The kit's `cleanup` step is that `Drop`:
+/// armed, the model's uv leaves no unzip directory either; unarmed, it
+/// would leave one (what the uv corpus scenarios did before).
+#[test]
+fn uv_removes_its_unzip_directory_when_a_write_fails_as_the_kits_cleanup_does() {
+    let Some((status, failed, removed, left)) = real_uv_unzip_fails() else {
+        return;
+    };
+    assert!(failed, "the unzip's write failed");
+    assert_eq!(status, 1, "uv's exit status");
+    assert!(removed, "uv removed its unzip directory itself");
+    assert!(
+        left.iter().all(|name| !name.starts_with(".tmp")),
+        "left in the cache: {left:?}"
+    );
+    assert_eq!(model_uv_unzip_fails(true), (1, false));
+    assert_eq!(model_uv_unzip_fails(false), (1, true));
 }
 
 // ---------------------------------------------------------------- import

@@ -1,7 +1,7 @@
 //! Generated scenarios for the scaling benchmarks: many small packages, or
 //! several long installs racing.
 //!
-//! Both are TOML text (what `prefixrace explore` reads; [`write`] puts one
+//! Both are TOML text (what `prefixrace explore` reads; [`write()`] puts one
 //! in a file) and load without the repository: the recorded payloads they
 //! name are compiled in.
 

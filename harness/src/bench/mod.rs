@@ -3,7 +3,7 @@
 //! Two families of figures, each measured side by side in one process so that
 //! ratios survive a noisy machine:
 //!
-//! - [`exploration_speed`]: executions/s and ops/s of [`crate::explore`] on the
+//! - [`exploration_speed`]: executions/s and ops/s of [`crate::explore()`] on the
 //!   built-in scenarios, per filesystem and scheduler.
 //! - [`first_failure`]: the wall time `explore` takes to find, shrink and
 //!   explain the SageMath 32361 race, per scheduler.

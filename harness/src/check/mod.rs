@@ -117,8 +117,8 @@ impl Report {
 
     /// True when a dpor search (alone, or auto's dpor part) covered every
     /// interleaving, and, with [`Check::faults`], every crash point of
-    /// every one in every order of the jobs going on after it (and every
-    /// fault point, when no other job can run beside the struck one; see
+    /// every one in every order of the jobs going on after it, and every
+    /// fault point struck as early as its op can run (unless
     /// [`crate::crash::FaultCounts::struck_along_search`]): the pass is a
     /// proof.
     pub fn is_proof(&self) -> bool {

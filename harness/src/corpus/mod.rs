@@ -7,7 +7,7 @@
 //! error lines hold the expected message. A pass expectation (a fixed
 //! variant) is explored with auto and with dpor to the end of its search
 //! (within a cap), and is met when neither finds a failure. The searching
-//! is [`crate::explore`]'s; this module only chooses the runs and judges them.
+//! is [`crate::explore()`]'s; this module only chooses the runs and judges them.
 
 mod row;
 mod run;

@@ -61,6 +61,22 @@ impl Faults {
     pub fn any(&self) -> bool {
         self.crash || self.strikes_any()
     }
+
+    /// These faults without the ones that strike ops: crashes only.
+    pub(crate) fn without_strikes(self) -> Faults {
+        Faults {
+            strike_mask: 0,
+            ..self
+        }
+    }
+
+    /// These faults without crashes: the ones that strike ops only.
+    pub(crate) fn without_crash(self) -> Faults {
+        Faults {
+            crash: false,
+            ..self
+        }
+    }
 }
 
 impl FromStr for Faults {

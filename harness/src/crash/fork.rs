@@ -8,13 +8,14 @@ use std::collections::HashSet;
 use std::hash::Hash;
 
 use super::ended::EndedJob;
+use super::op_sequence::OpSequence;
 use super::point::{CrashPoint, FaultPoint, Injection};
 use crate::execution::keys::{job_part, Histories};
 use crate::execution::{Flow, JobEnd, Observer, Progress};
 use crate::fault::Fault;
 use crate::fs::{Fs, ModelFs};
 use crate::job::{Job, KilledJob};
-use crate::op::OpResult;
+use crate::op::{Op, OpResult};
 use crate::schedule::JobId;
 use crate::state_key::{StateHasher, StateKey};
 
@@ -53,6 +54,12 @@ pub(crate) struct Forker<'a> {
     crash: bool,
     /// The faults that strike ops.
     strikes: Vec<Fault>,
+    /// Strike only this job's ops (all jobs' when `None`).
+    only: Option<JobId>,
+    /// Per job, the ops it ran.
+    sequences: Vec<OpSequence>,
+    /// The op about to run, until it ran.
+    pending_op: Option<Op>,
     sink: &'a mut dyn FnMut(Vec<Fork>),
     histories: Histories,
     /// Ops run by each job so far.
@@ -82,6 +89,9 @@ impl<'a> Forker<'a> {
             seen,
             crash: faults.crash,
             strikes: faults.strikes().collect(),
+            only: None,
+            sequences: vec![OpSequence::default(); jobs],
+            pending_op: None,
             sink,
             histories: Histories::new(jobs),
             ops: vec![0; jobs],
@@ -91,6 +101,18 @@ impl<'a> Forker<'a> {
             distinct: 0,
             forks: Vec::new(),
         }
+    }
+
+    /// Strikes only `job`'s ops.
+    pub(crate) fn striking_only(mut self, job: JobId) -> Self {
+        self.only = Some(job);
+        self
+    }
+
+    /// Per job, the ops it ran ([`OpSequence`]): two replays of an
+    /// execution in different orders ran the same ops when these agree.
+    pub(crate) fn sequences(&self) -> &[OpSequence] {
+        &self.sequences
     }
 
     /// Hands the forks still held to the sink.
@@ -143,6 +165,9 @@ impl<'a> Forker<'a> {
         let Some(op) = at.offered(next) else {
             return;
         };
+        if self.only.is_some_and(|only| only != next) {
+            return;
+        }
         // Both keys once per op, however many faults strike it.
         let mut keys = None;
         for i in 0..self.strikes.len() {
@@ -236,6 +261,9 @@ impl Observer for Forker<'_> {
                 self.keep(fork);
             }
         }
+        if let Some(op) = self.choices.get(self.step).and_then(|&j| at.offered(j)) {
+            self.pending_op = Some(op.clone());
+        }
         if !self.strikes.is_empty() {
             self.fault_points(at, model);
         }
@@ -247,6 +275,9 @@ impl Observer for Forker<'_> {
     }
 
     fn op_ran(&mut self, job: JobId, result: &OpResult) {
+        if let Some(op) = self.pending_op.take() {
+            self.sequences[job].ran(&op, result.is_ok());
+        }
         self.histories.handed(job, result);
         self.ops[job] += 1;
         self.step += 1;

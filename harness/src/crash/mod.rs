@@ -30,14 +30,19 @@
 //! the same way: before every op, each fault that strikes it is a fault
 //! point, keyed by the filesystem, every job's state and the fault; a new
 //! one is forked off, the op is struck (`crash/inject.rs`), the jobs run
-//! on, and the same recovery and oracle follow. Its token ends in
+//! on, and the same recovery and oracle follow. A job's fault points are
+//! met along the order of the execution that runs each of its ops as
+//! early as it can (`crash/eager.rs`), so that the ops of other jobs it
+//! does not depend on are all still to run after it. Its token ends in
 //! [`FaultPoint::token`]'s `.f<job>.<ops>.<fault>`.
 
+mod eager;
 mod ended;
 mod faults;
 mod fork;
 mod inject;
 mod kept;
+mod op_sequence;
 mod orders;
 mod point;
 mod recovery;
@@ -54,14 +59,17 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::dpor::HappensBefore;
 use crate::error::{Error, Result};
 use crate::execution::{execute, run, Ended, Event, ExecutionTrace, JobOutcome};
 use crate::fs::{Fs, ModelFs};
 use crate::oracle::{FailureKind, Judgement, Oracle, RecoveryFailure};
-use crate::schedule::{ForcedScheduler, JobId, ReplayScheduler, Schedule};
+use crate::schedule::{DporScheduler, ForcedScheduler, JobId, ReplayScheduler, Schedule};
 use crate::setup::Setup;
+use crate::state_key::StateKey;
 use fork::{Fork, Forker};
 use inject::Injector;
+use op_sequence::OpSequence;
 use verdict::{verdict, RecoveryMemo, Verdict};
 
 /// How many crash and fault points an exploration met, and what became
@@ -102,13 +110,14 @@ pub struct FaultCounts {
     /// (`states_orders_cut` > 0): then even complete counts are a
     /// reduction, not a proof.
     pub one_order_after: bool,
-    /// True when a fault was injected with another job still able to run:
-    /// the fault points are then those met along the orders the search
-    /// chose without faults. An op of another job that the search ran
-    /// before the struck op, independent of it, is not also tried after
-    /// it, where it could meet the struck job's reaction, so even complete
-    /// counts are a reduction, not a proof. (A crash has no such gap: a
-    /// killed job makes no new ops.)
+    /// True when some job's fault points were met along the orders the
+    /// search chose without faults, because the order that strikes each
+    /// of its ops as early as it can run ([`explore_crashes`]) did not
+    /// replay the same ops. There, an op of another job that the search
+    /// ran before the struck op, independent of it, is not also tried
+    /// after it, where it could meet the struck job's reaction, so even
+    /// complete counts are a reduction, not a proof. (A crash has no such
+    /// gap: a killed job makes no new ops.)
     pub struck_along_search: bool,
 }
 
@@ -158,6 +167,15 @@ enum Judged {
 /// recovered and judged, on `pool`. Stops at `deadline`, and, unless
 /// `faults.every_execution`, after the first execution with a state the
 /// rerun does not recover.
+///
+/// Crash points are met along each execution's own order. Fault points
+/// are met, job by job, along the order that runs each of the job's ops
+/// as early as it can (`crash/eager.rs`), so that every op of other
+/// jobs it does not depend on is still to run after it is struck. When
+/// that order does not replay the same ops (a job's choice of op depends
+/// on more than the dependence relation sees), that job's fault points are
+/// met along the execution's own order instead, and the counts say so
+/// ([`FaultCounts::struck_along_search`]).
 pub fn explore_crashes(
     setup: &Setup,
     oracle: &Oracle,
@@ -169,25 +187,132 @@ pub fn explore_crashes(
     let mut pass = CrashPass::default();
     pass.counts.complete = true;
     pass.counts.injected = faults;
-    let mut seen = HashSet::default();
-    let memo = RecoveryMemo::default();
+    let mut points = Points {
+        setup,
+        oracle,
+        pool,
+        deadline,
+        seen: HashSet::default(),
+        memo: RecoveryMemo::default(),
+        pass,
+    };
+    let jobs = setup.job_count();
     for (done, (execution, kept)) in executions.iter().enumerate() {
-        let choices = &kept.choices();
+        let choices = kept.choices();
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            pass.stopped = Some(format!(
+            points.pass.stopped = Some(format!(
                 "the time limit was reached after the crash and fault points of {done} of {} executions",
                 executions.len()
             ));
-            pass.counts.complete = false;
+            points.pass.counts.complete = false;
             break;
         }
+        // The execution's own order: its crash points, and the ops each
+        // job ran (and, with two or more jobs, what happens before what).
+        let own_faults = match jobs >= 2 {
+            true => faults.without_strikes(),
+            false => faults,
+        };
+        let mut scheduler = DporScheduler::new(choices.clone(), usize::MAX, Vec::new());
+        let own = points.replay(*execution, &choices, own_faults, None, &mut scheduler);
+        if let Some(reason) = own
+            .aborted
+            .or(scheduler.diverged.then(|| "a pick was not runnable".into()))
+        {
+            return Err(Error::Usage(format!(
+                "execution {execution} does not replay for its crash and fault points: {reason}"
+            )));
+        }
+        if jobs >= 2 && faults.strikes_any() {
+            let hb = HappensBefore::new(&scheduler.steps, jobs);
+            for job in 0..jobs {
+                let eager = eager::eager_order(&hb, job, jobs);
+                let mut replay = ReplayScheduler::new(Schedule {
+                    choices: eager.clone(),
+                });
+                let struck = points.replay(
+                    *execution,
+                    &eager,
+                    faults.without_crash(),
+                    Some(job),
+                    &mut replay,
+                );
+                if struck.aborted.is_some() || struck.sequences != own.sequences {
+                    points.pass.counts.struck_along_search = true;
+                    let mut replay = ReplayScheduler::new(Schedule {
+                        choices: choices.clone(),
+                    });
+                    points.replay(
+                        *execution,
+                        &choices,
+                        faults.without_crash(),
+                        Some(job),
+                        &mut replay,
+                    );
+                }
+            }
+        }
+        let pass = &points.pass;
+        if pass.first.is_some() && !faults.every_execution && done + 1 < executions.len() {
+            points.pass.counts.complete = false;
+            break;
+        }
+    }
+    let mut pass = points.pass;
+    pass.counts.one_order_after = pass.counts.states_orders_cut > 0;
+    Ok(pass)
+}
+
+/// What the crash and fault pass shares between its replays.
+struct Points<'a> {
+    setup: &'a Setup,
+    oracle: &'a Oracle,
+    pool: &'a rayon::ThreadPool,
+    deadline: Option<Instant>,
+    /// The keys of the states met so far.
+    seen: HashSet<StateKey, crate::fast_hash::Fast>,
+    memo: RecoveryMemo,
+    pass: CrashPass,
+}
+
+/// One replay of an execution for its points.
+struct Replayed {
+    /// Why the replay did not run to its end, if it did not.
+    aborted: Option<String>,
+    /// Per job, the ops it ran.
+    sequences: Vec<OpSequence>,
+}
+
+impl Points<'_> {
+    /// Replays `choices`, an order of execution `execution`, under
+    /// `scheduler` (which picks `choices`), meeting `faults`' points
+    /// (only `only`'s ops struck, when given); every new state is run on,
+    /// recovered, judged and counted.
+    fn replay(
+        &mut self,
+        execution: u64,
+        choices: &[JobId],
+        faults: Faults,
+        only: Option<JobId>,
+        scheduler: &mut dyn crate::schedule::Scheduler,
+    ) -> Replayed {
+        let Points {
+            setup,
+            oracle,
+            pool,
+            deadline,
+            seen,
+            memo,
+            pass,
+        } = self;
+        let (setup, oracle, deadline) = (*setup, *oracle, *deadline);
         let counts = &mut pass.counts;
         let first = &mut pass.first;
         let mut sink = |forks: Vec<Fork>| {
             let ran: Vec<Ran> = pool.install(|| {
                 forks
                     .into_par_iter()
-                    .map(|fork| run_fork(setup, oracle, fork, &memo, deadline))
+                    .map(|fork| run_fork(setup, oracle, fork, memo, deadline))
                     .collect()
             });
             for Ran {
@@ -215,39 +340,28 @@ pub fn explore_crashes(
                         if first.is_none() {
                             let mut disturbed = choices[..at_step].to_vec();
                             disturbed.extend(rest);
-                            *first = Some((*execution, point, disturbed));
+                            *first = Some((execution, point, disturbed));
                         }
                     }
                 }
             }
         };
-        let mut forker = Forker::new(choices, setup.job_count(), faults, &mut seen, &mut sink);
-        let mut fs = ModelFs::new();
-        let trace = setup.run_observed(
-            &mut fs,
-            &mut ReplayScheduler::new(Schedule {
-                choices: choices.clone(),
-            }),
-            &mut forker,
-            false,
-        );
-        if let Some(reason) = trace.aborted {
-            return Err(Error::Usage(format!(
-                "execution {execution} does not replay for its crash and fault points: {reason}"
-            )));
+        let mut forker = Forker::new(choices, setup.job_count(), faults, seen, &mut sink);
+        if let Some(job) = only {
+            forker = forker.striking_only(job);
         }
+        let mut fs = ModelFs::new();
+        let trace = setup.run_observed(&mut fs, scheduler, &mut forker, false);
         forker.flush();
         let (tried, distinct) = (forker.tried, forker.distinct);
+        let sequences = forker.sequences().to_vec();
         pass.counts.tried += tried;
         pass.counts.distinct += distinct;
-        if pass.first.is_some() && !faults.every_execution && done + 1 < executions.len() {
-            pass.counts.complete = false;
-            break;
+        Replayed {
+            aborted: trace.aborted,
+            sequences,
         }
     }
-    pass.counts.one_order_after = pass.counts.states_orders_cut > 0;
-    pass.counts.struck_along_search = faults.strikes_any() && setup.job_count() >= 2;
-    Ok(pass)
 }
 
 /// Runs `fork` on to its end and recovers it: its injection, the step it

@@ -67,7 +67,7 @@ pub struct Target {
     /// The other job's op that runs meanwhile.
     pub racer: OpId,
     /// How likely the target is to make a job fail, 0 first (see
-    /// [`tier`]).
+    /// `directed::target::tier`).
     pub tier: u8,
     /// How to get to the hold point in the state the target was found in.
     pub lead: Lead,
@@ -180,7 +180,7 @@ pub fn forced_error(racer: &Op, victim: &Op) -> Option<Errno> {
     }
 }
 
-/// True when running `racer` first makes `victim` fail (see [`forced_error`]).
+/// True when running `racer` first makes `victim` fail (see `forced_error`).
 pub fn makes_fail(racer: &Op, victim: &Op) -> bool {
     forced_error(racer, victim).is_some()
 }

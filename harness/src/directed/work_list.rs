@@ -11,7 +11,7 @@
 //!   destructive op of another job on that path: hold the first job just
 //!   after its first op, run the other until its op has run.
 //!
-//! Order: targets are grouped by kind ([`Target::kind_key`]: tier, aim,
+//! Order: targets are grouped by kind (`Candidate::kind`: tier, aim,
 //! jobs and syscalls). Round `r` takes the `r`-th target of every kind,
 //! kinds ordered by tier then by where their first target appears in the
 //! reference run; so the list tries one target of every kind before a
@@ -110,7 +110,7 @@ struct Candidate {
     tier: u8,
 }
 
-/// What makes two targets alike (see [`Target::kind_key`]).
+/// What makes two targets alike (see `Candidate::kind`).
 type Kind = (
     u8,
     Aim,

@@ -13,7 +13,7 @@
 //! elsewhere it is re-run from scratch. It is sound under the
 //! dependence relation of [`crate::schedule::dependence`]; each execution is
 //! one Mazurkiewicz class (no sleep-set blocked executions), which the class
-//! fingerprints of [`fingerprint`] let tests check exactly.
+//! fingerprints of [`fingerprint()`] let tests check exactly.
 //!
 //! Race-directed order: after the first (serial) execution, the branch that
 //! reverses the pair chosen by [`target`] (a `mkdir` above a later op's

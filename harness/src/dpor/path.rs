@@ -100,7 +100,7 @@ impl Path {
     }
 
     /// The class fingerprint of the current execution (as
-    /// [`super::fingerprint`] computes it).
+    /// [`super::fingerprint()`] computes it).
     pub(crate) fn fingerprint(&mut self) -> Fingerprint {
         let fp = self.canonical.fingerprint(&self.hb, self.shared);
         self.shared = self.steps.len();

@@ -1,7 +1,7 @@
 //! The keys of the states an execution passes through: of its decision
 //! points ([`DecisionKeys`], for the [`crate::state_graph::StateGraph`]) and
 //! of the point where only one job is left ([`tail_key`], for
-//! [`crate::tail`]). What follows a state is a function of its key (and,
+//! the known tails of `crate::tail`). What follows a state is a function of its key (and,
 //! at a decision point, of the pick).
 
 use std::hash::Hash;

@@ -1,7 +1,7 @@
 //! Executions that stop early where the caller knows the rest.
 //!
-//! [`execute_with_tails`] runs the plain executor ([`super::run`]) with a
-//! [`Shortcut`] observer that watches for the moment only one job is left.
+//! [`execute_with_tails`] runs the plain executor (`execution::run`) with a
+//! `Shortcut` observer that watches for the moment only one job is left.
 //! From there on the scheduler has no choice, so the rest of the execution
 //! is a function of the state: the filesystem's [`StateKey`] and what every
 //! job has seen. When the caller already knows the rest from that state

@@ -39,9 +39,35 @@ pub const UMASK: u32 = 0o022;
 
 #[derive(Clone, Debug)]
 enum Node {
-    Dir(Names<Ino>),
+    /// Behind an `Arc`: inodes live inline in shared chunks
+    /// (`chunked.rs`), and the first change of a shared chunk clones every
+    /// inode in it; a directory's tables are then shared, not copied,
+    /// until that directory itself changes ([`Dir::make_mut`]).
+    Dir(Arc<Dir>),
     File(Content),
     Symlink(Arc<str>),
+}
+
+/// A directory's entries, and what the state key needs of its past.
+#[derive(Clone, Debug, Default)]
+struct Dir {
+    children: Names<Ino>,
+    /// How many entries of each name were removed from it, so the next
+    /// inode of that name gets another `ident`.
+    removed: Names<u32>,
+}
+
+impl Dir {
+    /// A new, empty directory node.
+    fn empty() -> Node {
+        Node::Dir(Arc::default())
+    }
+
+    /// `dir`, to change: copied first when a clone of the filesystem
+    /// still shares it.
+    fn make_mut(dir: &mut Arc<Dir>) -> &mut Dir {
+        Arc::make_mut(dir)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -51,9 +77,6 @@ struct Inode {
     /// A name for this inode that does not depend on when it was created
     /// relative to other inodes (see [`ModelFs::state_key`]).
     ident: StateKey,
-    /// For a directory: how many entries of each name were removed from it,
-    /// so the next inode of that name gets another `ident`.
-    removed: Names<u32>,
 }
 
 impl Inode {
@@ -185,7 +208,7 @@ impl ModelFs {
             keyed: true,
             keyless: false,
         };
-        let root = fs.alloc(Node::Dir(Names::default()), 0o755, StateKey::of("/"));
+        let root = fs.alloc(Dir::empty(), 0o755, StateKey::of("/"));
         debug_assert_eq!(root, ROOT);
         // The root is always reachable.
         fs.reach(ROOT);
@@ -198,7 +221,7 @@ impl ModelFs {
         self.inodes.len() == 1
             && self.fds.is_empty()
             && self.record_locks.is_empty()
-            && matches!(&self.inodes[ROOT].node, Node::Dir(c) if c.is_empty())
+            && matches!(&self.inodes[ROOT].node, Node::Dir(d) if d.children.is_empty())
     }
 
     /// The key of the whole state: equal for two filesystems holding the
@@ -258,8 +281,8 @@ impl ModelFs {
                 continue;
             }
             key ^= inode.key();
-            if let Node::Dir(children) = &inode.node {
-                for (name, child) in children.iter() {
+            if let Node::Dir(dir) = &inode.node {
+                for (name, child) in dir.children.iter() {
                     key ^= entry_key(inode.ident, name, self.inodes[*child].ident);
                 }
             }
@@ -283,7 +306,7 @@ impl ModelFs {
                 Err(_) => continue,
             };
             let node = match entry.kind {
-                Kind::Dir => Node::Dir(Names::default()),
+                Kind::Dir => Dir::empty(),
                 Kind::File => Node::File(blobs(path).map(Content::from_blob).unwrap_or_default()),
                 Kind::Symlink => Node::Symlink(entry.target.clone().unwrap_or_default().into()),
             };
@@ -300,9 +323,12 @@ impl ModelFs {
     /// The children of the directory at `path` with their inode numbers, in name order.
     pub fn children(&self, path: &str) -> Vec<(String, Ino)> {
         match self.lookup(path, true).map(|i| &self.inodes[i].node) {
-            Ok(Node::Dir(children)) => {
-                let mut named: Vec<(String, Ino)> =
-                    children.iter().map(|(n, i)| (n.to_string(), *i)).collect();
+            Ok(Node::Dir(dir)) => {
+                let mut named: Vec<(String, Ino)> = dir
+                    .children
+                    .iter()
+                    .map(|(n, i)| (n.to_string(), *i))
+                    .collect();
                 named.sort_unstable();
                 named
             }
@@ -320,12 +346,7 @@ impl ModelFs {
 
     fn alloc(&mut self, node: Node, mode: u32, ident: StateKey) -> Ino {
         let ino = self.inodes.len();
-        let inode = Inode {
-            node,
-            mode,
-            ident,
-            removed: Names::default(),
-        };
+        let inode = Inode { node, mode, ident };
         self.inodes.push(inode);
         self.refs.push(0);
         ino
@@ -370,14 +391,14 @@ impl ModelFs {
         if self.keyed {
             self.key ^= entry_key(pid, name.as_str(), cid);
         }
-        let dir = self.inodes.make_mut(parent);
-        let Node::Dir(children) = &mut dir.node else {
+        let Node::Dir(dir) = &mut self.inodes.make_mut(parent).node else {
             return;
         };
-        let old = match children.get_mut(name) {
+        let dir = Dir::make_mut(dir);
+        let old = match dir.children.get_mut(name) {
             Some(slot) => Some(std::mem::replace(slot, child)),
             None => {
-                children.insert_new(name, child);
+                dir.children.insert_new(name, child);
                 None
             }
         };
@@ -385,7 +406,7 @@ impl ModelFs {
             match dir.removed.get_mut(name) {
                 Some(count) => *count += 1,
                 // The directory holds the name: the count shares it.
-                None => match children.held_name(name) {
+                None => match dir.children.held_name(name) {
                     Some(held) => dir.removed.insert_held(name, held, 1),
                     None => dir.removed.insert_new(name, 1),
                 },
@@ -415,11 +436,11 @@ impl ModelFs {
     /// Removes `name` from directory `parent`.
     fn remove_child(&mut self, parent: Ino, name: Name<'_>) {
         let pid = self.inodes[parent].ident;
-        let dir = self.inodes.make_mut(parent);
-        let Node::Dir(children) = &mut dir.node else {
+        let Node::Dir(dir) = &mut self.inodes.make_mut(parent).node else {
             return;
         };
-        if let Some((held, old)) = children.remove(name) {
+        let dir = Dir::make_mut(dir);
+        if let Some((held, old)) = dir.children.remove(name) {
             let entry = self.keyed.then(|| (pid, held.clone()));
             // The entry's own name moves into the count: no allocation.
             if !self.keyless {
@@ -488,7 +509,7 @@ impl ModelFs {
     }
 
     fn link(&mut self, parent: Ino, name: Name<'_>, node: Node, mode: u32) -> Ino {
-        let dir = &self.inodes[parent];
+        let parent_inode = &self.inodes[parent];
         let kind = match node {
             Node::Dir(_) => 0u8,
             Node::File(_) => 1,
@@ -497,8 +518,11 @@ impl ModelFs {
         let ident = if self.keyless {
             StateKey::default()
         } else {
-            let before = dir.removed.get(name).copied().unwrap_or(0);
-            StateKey::of(&(dir.ident, name.as_str(), kind, before))
+            let before = match &parent_inode.node {
+                Node::Dir(dir) => dir.removed.get(name).copied().unwrap_or(0),
+                _ => 0,
+            };
+            StateKey::of(&(parent_inode.ident, name.as_str(), kind, before))
         };
         let ino = self.alloc(node, mode, ident);
         self.insert_child(parent, name, ino);
@@ -507,7 +531,7 @@ impl ModelFs {
 
     fn child(&self, dir: Ino, name: Name<'_>) -> Result<Option<Ino>, Errno> {
         match &self.inodes[dir].node {
-            Node::Dir(children) => Ok(children.get(name).copied()),
+            Node::Dir(dir) => Ok(dir.children.get(name).copied()),
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -709,12 +733,7 @@ impl ModelFs {
         if self.child(parent, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.link(
-            parent,
-            name,
-            Node::Dir(Names::default()),
-            mode & 0o7777 & !UMASK,
-        );
+        self.link(parent, name, Dir::empty(), mode & 0o7777 & !UMASK);
         Ok(Value::Unit)
     }
 
@@ -860,9 +879,7 @@ impl ModelFs {
             }
             match (&self.inodes[dst].node, src_is_dir) {
                 (Node::Dir(_), false) => return Err(Errno::EISDIR),
-                (Node::Dir(children), true) if !children.is_empty() => {
-                    return Err(Errno::ENOTEMPTY)
-                }
+                (Node::Dir(dir), true) if !dir.children.is_empty() => return Err(Errno::ENOTEMPTY),
                 (Node::Dir(_), true) => {}
                 (_, true) => return Err(Errno::ENOTDIR),
                 (_, false) => {}
@@ -883,8 +900,8 @@ impl ModelFs {
         }
         let mut stack = vec![ancestor];
         while let Some(d) = stack.pop() {
-            if let Node::Dir(children) = &self.inodes[d].node {
-                for c in children.values() {
+            if let Node::Dir(entries) = &self.inodes[d].node {
+                for c in entries.children.values() {
                     if *c == dir {
                         return true;
                     }
@@ -1011,7 +1028,7 @@ impl ModelFs {
         let name = Name::new(name);
         let ino = self.child(parent, name)?.ok_or(Errno::ENOENT)?;
         match &self.inodes[ino].node {
-            Node::Dir(children) if !children.is_empty() => return Err(Errno::ENOTEMPTY),
+            Node::Dir(dir) if !dir.children.is_empty() => return Err(Errno::ENOTEMPTY),
             Node::Dir(_) => {}
             _ => return Err(Errno::ENOTDIR),
         }
@@ -1038,8 +1055,9 @@ impl ModelFs {
     fn readdir(&mut self, path: &str) -> OpResult {
         let ino = self.cached_lookup(path, true)?;
         match &self.inodes[ino].node {
-            Node::Dir(children) => {
-                let mut names: Vec<String> = children.iter().map(|(k, _)| k.to_string()).collect();
+            Node::Dir(dir) => {
+                let mut names: Vec<String> =
+                    dir.children.iter().map(|(k, _)| k.to_string()).collect();
                 names.sort_unstable();
                 Ok(Value::Names(names))
             }
@@ -1144,11 +1162,11 @@ impl ModelFs {
     /// Pushes the children of directory `dir` (whose path is `parent_len`
     /// bytes long) onto `stack`, so that they pop in path order.
     fn push_listing<'a>(&'a self, dir: Ino, parent_len: usize, stack: &mut Vec<Listed<'a>>) {
-        let Node::Dir(children) = &self.inodes[dir].node else {
+        let Node::Dir(entries) = &self.inodes[dir].node else {
             return;
         };
         let from = stack.len();
-        for (name, &ino) in children.iter() {
+        for (name, &ino) in entries.children.iter() {
             let listed = |subtree| Listed {
                 name,
                 subtree,
@@ -1259,6 +1277,36 @@ mod tests {
             flags,
             mode: 0o666,
         })
+    }
+
+    /// After a clone, changing an inode copies its chunk, every inode in
+    /// it; a directory in that chunk keeps sharing its entries with the
+    /// original until it changes itself, and then the original keeps its own.
+    #[test]
+    fn a_copied_chunk_shares_its_directories_until_they_change() {
+        let mut fs = ModelFs::new();
+        mkdir(&mut fs, "d").unwrap();
+        create(&mut fs, "f", OpenFlags::CREATE_NEW).unwrap();
+        let mut clone = fs.clone();
+        clone
+            .apply(&Op::Chmod {
+                path: p("f"),
+                mode: 0o600,
+            })
+            .unwrap();
+        let d = fs.lookup("d", true).unwrap();
+        let shared = |a: &ModelFs, b: &ModelFs| match (&a.inodes[d].node, &b.inodes[d].node) {
+            (Node::Dir(x), Node::Dir(y)) => Arc::ptr_eq(x, y),
+            _ => unreachable!("d is a directory"),
+        };
+        assert!(
+            shared(&fs, &clone),
+            "the chunk was copied, d's entries were not"
+        );
+        mkdir(&mut clone, "d/e").unwrap();
+        assert!(!shared(&fs, &clone));
+        assert_eq!(fs.children("d"), Vec::new(), "the original's d stays empty");
+        assert_eq!(clone.children("d").len(), 1);
     }
 
     fn build(fs: &mut ModelFs) {
@@ -1824,7 +1872,10 @@ mod tests {
         }
         assert_eq!(keyless.tree(), keyed.tree());
         assert_eq!(Fs::state_key(&keyless), None);
-        let counts = |fs: &ModelFs| fs.inodes[fs.lookup("d", true).unwrap()].removed.len();
+        let counts = |fs: &ModelFs| match &fs.inodes[fs.lookup("d", true).unwrap()].node {
+            Node::Dir(dir) => dir.removed.len(),
+            _ => unreachable!("d is a directory"),
+        };
         assert_eq!(counts(&keyed), 2, "both names were removed from d");
         assert_eq!(counts(&keyless), 0, "nothing kept for the key");
     }

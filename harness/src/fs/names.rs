@@ -102,6 +102,14 @@ impl HeldName {
         let start = self.start as usize;
         &self.text[start..start + self.len as usize]
     }
+
+    /// True when the name is `text`: compared as bytes, without the
+    /// character-boundary checks that slicing the string out as a `str`
+    /// makes at every probe.
+    fn is(&self, text: &str) -> bool {
+        let start = self.start as usize;
+        self.text.as_bytes().get(start..start + self.len as usize) == Some(text.as_bytes())
+    }
 }
 
 /// One entry: its name's hash, the name, and what it holds.
@@ -128,7 +136,7 @@ impl<V> Default for Names<V> {
 
 /// A probe's test: the same hash, then the same bytes.
 fn is<V>(name: Name<'_>) -> impl Fn(&Slot<V>) -> bool + '_ {
-    move |slot| slot.hash == name.hash && slot.name.as_str() == name.text
+    move |slot| slot.hash == name.hash && slot.name.is(name.text)
 }
 
 impl<V> Names<V> {
@@ -270,6 +278,20 @@ mod tests {
         assert_eq!(names.get(a), Some(&1));
         assert_eq!(names.get(forged), Some(&2));
         assert!(!names.is_empty());
+    }
+
+    /// A name held in a path is exactly its own bytes there: neither a
+    /// part of them nor they with a neighbour's.
+    #[test]
+    fn a_held_name_is_its_own_bytes_only() {
+        let path: Arc<str> = Arc::from("lib/site/pkg/mod.py");
+        let held = Name::in_path(&path, &path[9..12]).held();
+        assert_eq!(held.as_str(), "pkg");
+        assert!(held.is("pkg"));
+        for other in ["pk", "kg", "pkg/", "/pkg", "site/pkg", "", "pkh"] {
+            assert!(!held.is(other), "{other:?}");
+        }
+        assert!(HeldName::copy("").is(""));
     }
 
     /// A name split off an op's path is kept as a part of that path (one

@@ -1,7 +1,7 @@
 //! The seccomp-bpf filter that makes only the gated file syscalls stop.
 //!
 //! The filter returns `SECCOMP_RET_TRACE` for every syscall in
-//! [`GATED`](super::syscalls::GATED) and [`ANSWERED`](super::syscalls::ANSWERED) and `SECCOMP_RET_ALLOW` for everything
+//! [`super::syscalls::GATED`] and [`super::syscalls::ANSWERED`] and `SECCOMP_RET_ALLOW` for everything
 //! else, so a traced process runs at full speed between file syscalls and the
 //! tracer sees a `PTRACE_EVENT_SECCOMP` stop before each gated one executes.
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::held::lend_held_op;
 use super::{Diagnostic, HeldOp, Job, Step};
-use crate::kit::{Action, AdvisoryLock, LockKind, Next, Piece, Primitive, Script, Voice};
+use crate::kit::{
+    Action, AdvisoryLock, LockKind, Next, Piece, Primitive, RemoveStyle, RemoveTree, Script, Voice,
+};
 use crate::op::{Fd, Kind, Op, OpResult};
 
 /// Runs a script's steps in order. The first failing step prints the
@@ -18,6 +20,10 @@ use crate::op::{Fd, Kind, Op, OpResult};
 /// process that exits or dies (so neither, unlike a `mkdir` lock, ever
 /// outlives its holder). The job's label is the owner of its `fcntl`
 /// locks: the process they belong to.
+///
+/// Before that, whatever the status, it removes the temporary trees whose
+/// clean-up is still armed ([`crate::kit::CleanupMark`]), newest first,
+/// ignoring every error, as a `TempDir` going out of scope does.
 #[derive(Clone)]
 pub struct ScriptJob {
     /// The op offered, held until its result comes back.
@@ -32,6 +38,10 @@ pub struct ScriptJob {
     piece: Option<Piece>,
     /// The `flock`s and `fcntl` locks held, by lock path, in the order taken.
     flocks: Vec<(Arc<str>, Fd)>,
+    /// The temporary trees removed when the script ends, in the order armed.
+    cleanups: Vec<Arc<str>>,
+    /// The removal of the newest armed tree, once the script has ended.
+    removal: Option<RemoveTree>,
     exit: Option<i32>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -49,6 +59,8 @@ impl ScriptJob {
             index: 0,
             piece: None,
             flocks: Vec::new(),
+            cleanups: Vec::new(),
+            removal: None,
             exit: None,
             diagnostics: Vec::new(),
         }
@@ -64,12 +76,14 @@ impl ScriptJob {
                 if let Some(held) = self.piece.as_ref().and_then(Piece::held_lock) {
                     self.flocks.push(held);
                 }
-                if let Action::Unlock {
-                    path,
-                    kind: LockKind::Flock | LockKind::Fcntl,
-                } = &self.script.steps[self.index].action
-                {
-                    self.flocks.retain(|(p, _)| p != path);
+                match &self.script.steps[self.index].action {
+                    Action::Unlock {
+                        path,
+                        kind: LockKind::Flock | LockKind::Fcntl,
+                    } => self.flocks.retain(|(p, _)| p != path),
+                    Action::Cleanup { path } => self.cleanups.push(path.clone()),
+                    Action::Keep { path } => self.cleanups.retain(|p| p != path),
+                    _ => {}
                 }
                 self.piece = None;
                 self.index += 1;
@@ -99,6 +113,9 @@ impl ScriptJob {
     fn next_step(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Step {
         loop {
             if let Some(code) = self.exit {
+                if let Some(op) = self.next_cleanup_op(probe) {
+                    return Step::Op(op);
+                }
                 // The kernel closes what the process left open at exit.
                 if let Some((path, fd)) = self.flocks.last() {
                     return Step::Op(Op::Close {
@@ -132,6 +149,25 @@ impl ScriptJob {
     }
 }
 
+impl ScriptJob {
+    /// The next op removing the newest temporary tree still armed, once
+    /// the script has ended; a removal's failure is ignored, as `TempDir`'s
+    /// `Drop` ignores it, and the next tree goes.
+    fn next_cleanup_op(&mut self, probe: &dyn Fn(&str) -> Option<Kind>) -> Option<Op> {
+        while let Some(path) = self.cleanups.last() {
+            let removal = self
+                .removal
+                .get_or_insert_with(|| RemoveTree::new(path, RemoveStyle::RmRf));
+            if let Next::Op(op) = removal.next(probe) {
+                return Some(op);
+            }
+            self.removal = None;
+            self.cleanups.pop();
+        }
+        None
+    }
+}
+
 impl Job for ScriptJob {
     fn label(&self) -> &str {
         &self.label
@@ -153,9 +189,15 @@ impl Job for ScriptJob {
     fn complete(&mut self, result: &OpResult) {
         self.held.release();
         if self.exit.is_some() {
-            // The close at exit (see `next_step`): whatever it returned,
-            // the descriptor is gone.
-            self.flocks.pop();
+            match &mut self.removal {
+                // A clean-up's op (see `next_cleanup_op`).
+                Some(removal) => removal.complete(result),
+                // The close at exit (see `next_step`): whatever it
+                // returned, the descriptor is gone.
+                None => {
+                    self.flocks.pop();
+                }
+            }
             return;
         }
         if let Some(piece) = &mut self.piece {
@@ -255,5 +297,77 @@ mod tests {
             assert_eq!(trace.outcomes[0].end, JobEnd::Exited(1), "{kind:?}");
             assert_eq!(trace.outcomes[1].end, waiter_end, "{kind:?}");
         }
+    }
+
+    /// Runs `script` alone as uv in `/p`: its exit, its first line, and
+    /// whether `tmp` is left.
+    fn run_alone(script: Script) -> (JobEnd, Option<String>, bool) {
+        let jobs: Vec<Box<dyn Job>> =
+            vec![Box::new(ScriptJob::new("a".into(), script.shared(), "/p"))];
+        let mut fs = ModelFs::new();
+        let trace = execute(jobs, &[vec![]], &mut fs, &mut SerialScheduler, false);
+        let outcome = &trace.outcomes[0];
+        let line = outcome.diagnostics.first().map(|d| d.0.message.clone());
+        (outcome.end.clone(), line, fs.inode_of("tmp").is_some())
+    }
+
+    /// uv's unzip into a `TempDir`: a tree written under `tmp`, then a
+    /// step that fails (a rename from a path that is not there).
+    fn unzip_then(script: Script) -> Script {
+        script
+            .write_tree(
+                "tmp",
+                &[("a/__init__.py", b"1".as_slice()), ("b.py", b"2")],
+                WriteHow::InPlace,
+            )
+            .rename("gone", "x")
+    }
+
+    /// A failing step with a clean-up armed: the tree is removed before
+    /// the job exits, and the line printed is still the failing step's.
+    /// Without the `cleanup` step, or after `keep`, the tree stays.
+    #[test]
+    fn an_armed_cleanup_removes_the_tree_when_a_step_fails_and_keep_disarms_it() {
+        let armed = run_alone(unzip_then(Script::new("uv").cleanup("tmp")));
+        let unarmed = run_alone(unzip_then(Script::new("uv")));
+        let kept = run_alone(
+            Script::new("uv")
+                .cleanup("tmp")
+                .write_tree("tmp", &[("b.py", b"2".as_slice())], WriteHow::InPlace)
+                .keep("tmp")
+                .rename("gone", "x"),
+        );
+        assert_eq!(armed.0, JobEnd::Exited(1));
+        assert!(!armed.2, "the armed tree is removed");
+        assert_eq!(armed.1, unarmed.1, "the failing step's line is printed");
+        assert!(armed.1.is_some());
+        assert_eq!(unarmed.0, JobEnd::Exited(1));
+        assert!(unarmed.2, "without a clean-up the tree stays");
+        assert_eq!(kept.0, JobEnd::Exited(1));
+        assert!(kept.2, "a kept tree stays");
+    }
+
+    /// A clean-up goes with the end of the scope, not only with an error:
+    /// a script that ends, or stops at a satisfied marker, with the tree
+    /// still armed removes it; a removal that fails (the tree was never
+    /// made) is ignored and leaves the exit status alone.
+    #[test]
+    fn an_armed_cleanup_runs_at_every_end_and_its_errors_are_ignored() {
+        let ended = run_alone(Script::new("uv").cleanup("tmp").write_tree(
+            "tmp",
+            &[("b.py", b"2".as_slice())],
+            WriteHow::InPlace,
+        ));
+        assert_eq!((ended.0, ended.2), (JobEnd::Exited(0), false));
+        let skipped = run_alone(
+            Script::new("uv")
+                .write("done", b"1", WriteHow::InPlace)
+                .cleanup("tmp")
+                .write_tree("tmp", &[("b.py", b"2".as_slice())], WriteHow::InPlace)
+                .skip_if_exists("done"),
+        );
+        assert_eq!((skipped.0, skipped.2), (JobEnd::Exited(0), false));
+        let never_made = run_alone(Script::new("uv").cleanup("tmp").makedirs("lib"));
+        assert_eq!(never_made, (JobEnd::Exited(0), None, false));
     }
 }

@@ -254,6 +254,19 @@ pub enum Action {
         /// The file, relative to the prefix root.
         path: Arc<str>,
     },
+    /// From here on, remove `path` (errors ignored) whenever the script
+    /// ends: a `tempfile::TempDir` in scope ([`super::CleanupMark`]).
+    /// Makes no syscall.
+    Cleanup {
+        /// The temporary tree, relative to the prefix root.
+        path: Arc<str>,
+    },
+    /// Disarm the clean-up of `path`: `TempDir::keep`, once the tree is
+    /// handed on. Makes no syscall.
+    Keep {
+        /// The temporary tree, relative to the prefix root.
+        path: Arc<str>,
+    },
 }
 
 /// One step of a [`super::Script`]: a primitive, and the message the tool

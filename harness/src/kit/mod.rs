@@ -10,8 +10,9 @@
 //! ([`Rename`], npm's [`MoveFile`]), swap symlinks ([`SymlinkSwap`]),
 //! hard-link from a content store ([`LinkFromStore`]), swap by
 //! `RENAME_EXCHANGE` ([`ExchangeIn`]), take advisory locks ([`AdvisoryLock`]),
-//! write and check completion markers ([`MarkerGuard`]), and read what
-//! others installed ([`ReadFile`]); [`PipUninstall`] is pip's uninstall of
+//! write and check completion markers ([`MarkerGuard`]), read what
+//! others installed ([`ReadFile`]), and clean up a temporary tree as it
+//! goes out of scope ([`CleanupMark`]); [`PipUninstall`] is pip's uninstall of
 //! an installed distribution, decided from its `METADATA` and `RECORD`. A
 //! [`Script`] lists them in order; a
 //! [`crate::job::ScriptJob`] runs it as a job, and a failing step prints
@@ -20,6 +21,7 @@
 
 mod action;
 mod chmod;
+mod cleanup;
 mod copy_tree;
 mod directory;
 mod exchange;
@@ -50,6 +52,7 @@ pub use action::{
     Action, LockKind, RemoveStyle, Scripted, SymlinkHow, TmpName, WriteHow, RIMRAF_RETRIES,
 };
 pub use chmod::Chmod;
+pub use cleanup::CleanupMark;
 pub use copy_tree::CopyTree;
 pub use directory::CreateDir;
 pub use exchange::ExchangeIn;

@@ -2,9 +2,9 @@
 //! its declaration.
 
 use super::{
-    Action, AdvisoryLock, Chmod, CreateDir, ExchangeIn, GuardKind, LinkFromStore, MarkerGuard,
-    MoveFile, Next, Primitive, ReadFile, RemoveTree, Rename, StashDir, SwapIn, SymlinkSwap,
-    TempfileWrite, WriteFile, WriteHow,
+    Action, AdvisoryLock, Chmod, CleanupMark, CreateDir, ExchangeIn, GuardKind, LinkFromStore,
+    MarkerGuard, MoveFile, Next, Primitive, ReadFile, RemoveTree, Rename, StashDir, SwapIn,
+    SymlinkSwap, TempfileWrite, WriteFile, WriteHow,
 };
 use crate::op::{Kind, OpResult};
 
@@ -41,6 +41,8 @@ pub enum Piece {
     Link(LinkFromStore),
     /// A swap by exchange.
     Exchange(ExchangeIn),
+    /// A clean-up armed or disarmed.
+    Cleanup(CleanupMark),
 }
 
 impl Piece {
@@ -96,6 +98,9 @@ impl Piece {
                 tmp_dir,
             } => Piece::Link(LinkFromStore::new(store, target, tmp_dir)),
             Action::ExchangeIn { new, target } => Piece::Exchange(ExchangeIn::new(new, target)),
+            Action::Cleanup { path } | Action::Keep { path } => {
+                Piece::Cleanup(CleanupMark::new(path))
+            }
         }
     }
 
@@ -125,6 +130,7 @@ impl Piece {
             Piece::Chmod(p) => p,
             Piece::Link(p) => p,
             Piece::Exchange(p) => p,
+            Piece::Cleanup(p) => p,
         }
     }
 }

@@ -239,6 +239,18 @@ impl Script {
         self.then(Action::Read { path: path.into() })
     }
 
+    /// From here on, `path` is removed (errors ignored) whenever the
+    /// script ends: a `tempfile::TempDir` in scope (see
+    /// [`super::CleanupMark`]).
+    pub fn cleanup(self, path: &str) -> Script {
+        self.then(Action::Cleanup { path: path.into() })
+    }
+
+    /// `TempDir::keep`: `path` is no longer removed when the script ends.
+    pub fn keep(self, path: &str) -> Script {
+        self.then(Action::Keep { path: path.into() })
+    }
+
     /// The script, shared between executions.
     pub fn shared(self) -> Arc<Script> {
         Arc::new(self)

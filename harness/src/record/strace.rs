@@ -677,7 +677,7 @@ pub fn parse_log(
     Ok(StraceLog { prefix, processes })
 }
 
-/// The tool of a process: named by the program it exec'd (argv[0] may be a
+/// The tool of a process: named by the program it exec'd (`argv[0]` may be a
 /// relative name, or cut short by `-s`), with its arguments telling
 /// `python -m pip` from other Python runs.
 fn program_of(exe: &str, argv: &[String]) -> TraceProgram {

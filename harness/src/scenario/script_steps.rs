@@ -41,7 +41,10 @@
 //! - `symlink`: `target`, `link`, `how` (`create`, `unlink-then-create`,
 //!   `temp-then-rename`);
 //! - `lock` / `unlock`: `path`, `kind` (`mkdir`, `exclusive-file`, `ineffective`);
-//! - `skip-if-exists` / `fail-if-exists` / `wait-for` / `read`: `path`.
+//! - `skip-if-exists` / `fail-if-exists` / `wait-for` / `read`: `path`;
+//! - `cleanup` / `keep`: `path` (a temporary tree, as a Rust `TempDir`:
+//!   from `cleanup` until `keep`, it is removed, errors ignored, whenever
+//!   the script ends; no syscall of their own).
 //!
 //! Paths are relative to the prefix and may not leave it; a symlink's
 //! target may not point outside it either.
@@ -397,6 +400,8 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
         "skip-if-exists" => script.skip_if_exists(&k.path("path")?),
         "wait-for" => script.wait_for(&k.path("path")?),
         "read" => script.read(&k.path("path")?),
+        "cleanup" => script.cleanup(&k.path("path")?),
+        "keep" => script.keep(&k.path("path")?),
         other => {
             return Err(k.at.error(
                 "do",
@@ -405,7 +410,7 @@ fn add_step(script: Script, verb: &str, k: &mut Keys<'_>) -> Result<Script> {
                      mkdir-recursive, write, \
                      write-tree, chmod, remove, rename, move-file, swap-in, exchange-in, \
                      link-from-store, stash, symlink, lock, unlock, \
-                     skip-if-exists, fail-if-exists, wait-for or read"
+                     skip-if-exists, fail-if-exists, wait-for, read, cleanup or keep"
                 ),
             ))
         }

@@ -238,7 +238,7 @@ fn read_member(
 }
 
 /// One line of a RECORD, as the wheel checks need it (the payload itself
-/// comes from [`parse_record`], which validates every field).
+/// comes from [`parse_record`](super::record::parse_record), which validates every field).
 struct RecordLine {
     line: usize,
     rel: String,
@@ -284,7 +284,7 @@ impl RecordLine {
     }
 }
 
-/// The lines of a RECORD (its format already checked by [`parse_record`]
+/// The lines of a RECORD (its format already checked by [`parse_record`](super::record::parse_record)
 /// or about to be: a line that does not parse is left out here).
 fn record_lines(bytes: &[u8]) -> Vec<RecordLine> {
     String::from_utf8_lossy(bytes)

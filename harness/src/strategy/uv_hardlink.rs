@@ -73,7 +73,7 @@ impl UvHardlink {
     };
 
     /// The script uv runs for `package` in this mode, its cache archive
-    /// at `archive` (under [`CACHE_DIR`]).
+    /// at `archive` (under `CACHE_DIR`).
     pub fn script(&self, package: &Package, site_packages: &str, archive: &str) -> Script {
         let files: Vec<(&Arc<str>, &Arc<Blob>)> = package
             .payload
