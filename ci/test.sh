@@ -46,6 +46,8 @@ cargo --version
 echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The library's documentation: every intra-doc link resolves and none points at a private item.
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p prefixrace --no-deps
 
 echo "== tests"
 cargo test --workspace

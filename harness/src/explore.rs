@@ -49,14 +49,14 @@ pub struct ExploreOptions {
     /// Called with the number of executions done so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     /// Count the conflicting pairs of ops the executions exercise (see
-    /// [`crate::pairs`]). Costs recording every event of every execution,
+    /// `docs/exploration.md`). Costs recording every event of every execution,
     /// so it is off by default; the CLI always turns it on.
     pub count_pairs: bool,
     /// Reuse the rests of executions that reach a state seen before, once
-    /// only one job is left ([`crate::tail`]). Changes nothing but speed;
+    /// only one job is left (the known tails). Changes nothing but speed;
     /// applies to random and PCT runs on the model.
     pub reuse_tails: bool,
-    /// Shrink the first failure before reporting it ([`crate::shrink`]).
+    /// Shrink the first failure before reporting it.
     /// Off, the failing execution is reported as it ran: sooner, with a
     /// longer story and token.
     pub shrink: bool,
@@ -152,11 +152,10 @@ pub struct Exploration {
     /// The conflicting pairs the counted executions exercised, when
     /// [`ExploreOptions::count_pairs`] was set.
     pub pairs: Option<PairCounts>,
-    /// Those pairs in compact form ([`PairSet::to_compact`]), for sharded
+    /// Those pairs in compact form, for sharded
     /// runs (which `merge` unions); empty otherwise.
     pub pair_set: Vec<String>,
-    /// For random and pct runs: the PCT miss-probability bound (see
-    /// [`crate::pct_bound`]).
+    /// For random and pct runs: the PCT miss-probability bound.
     pub pct_bound: Option<PctBound>,
     /// The shard explored (whole unless `--shard` was given).
     pub shard: Shard,

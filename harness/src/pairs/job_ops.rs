@@ -2,7 +2,7 @@
 //! and each op's identity.
 //!
 //! An op's identity counts the earlier ops of its job with the same
-//! syscall and paths ([`super::identities`]). A shape built from a known
+//! syscall and paths (`pairs::identities`). A shape built from a known
 //! one ([`super::delta`]) keeps most of its ops, and a kept op whose count
 //! did not change keeps its identity: only fresh ops, and kept ops whose
 //! count moved (a fresh or gone op of the same syscall and paths came
@@ -31,7 +31,7 @@ pub struct JobOps {
     /// Per op, how many ops of the job up to it (itself included) have
     /// its name.
     occurrences: Vec<u32>,
-    /// Per op, its identity ([`op_identity`]); empty until
+    /// Per op, its identity (`op_identity`); empty until
     /// [`identify`] fills it.
     pub ids: Vec<u64>,
 }
