@@ -56,8 +56,8 @@ pub(crate) struct Forker<'a> {
     strikes: Vec<Fault>,
     /// Strike only this job's ops (all jobs' when `None`).
     only: Option<JobId>,
-    /// Per job, the ops it ran.
-    sequences: Vec<OpSequence>,
+    /// Per job, the ops it ran, when asked for ([`Forker::recording_ops`]).
+    sequences: Option<Vec<OpSequence>>,
     /// The op about to run, until it ran.
     pending_op: Option<Op>,
     sink: &'a mut dyn FnMut(Vec<Fork>),
@@ -90,7 +90,7 @@ impl<'a> Forker<'a> {
             crash: faults.crash,
             strikes: faults.strikes().collect(),
             only: None,
-            sequences: vec![OpSequence::default(); jobs],
+            sequences: None,
             pending_op: None,
             sink,
             histories: Histories::new(jobs),
@@ -103,6 +103,12 @@ impl<'a> Forker<'a> {
         }
     }
 
+    /// Records, per job, the ops it runs ([`Forker::sequences`]).
+    pub(crate) fn recording_ops(mut self) -> Self {
+        self.sequences = Some(vec![OpSequence::default(); self.ops.len()]);
+        self
+    }
+
     /// Strikes only `job`'s ops.
     pub(crate) fn striking_only(mut self, job: JobId) -> Self {
         self.only = Some(job);
@@ -112,7 +118,7 @@ impl<'a> Forker<'a> {
     /// Per job, the ops it ran ([`OpSequence`]): two replays of an
     /// execution in different orders ran the same ops when these agree.
     pub(crate) fn sequences(&self) -> &[OpSequence] {
-        &self.sequences
+        self.sequences.as_deref().unwrap_or_default()
     }
 
     /// Hands the forks still held to the sink.
@@ -261,8 +267,12 @@ impl Observer for Forker<'_> {
                 self.keep(fork);
             }
         }
-        if let Some(op) = self.choices.get(self.step).and_then(|&j| at.offered(j)) {
-            self.pending_op = Some(op.clone());
+        if self.sequences.is_some() {
+            self.pending_op = self
+                .choices
+                .get(self.step)
+                .and_then(|&j| at.offered(j))
+                .cloned();
         }
         if !self.strikes.is_empty() {
             self.fault_points(at, model);
@@ -275,8 +285,8 @@ impl Observer for Forker<'_> {
     }
 
     fn op_ran(&mut self, job: JobId, result: &OpResult) {
-        if let Some(op) = self.pending_op.take() {
-            self.sequences[job].ran(&op, result.is_ok());
+        if let (Some(op), Some(sequences)) = (self.pending_op.take(), &mut self.sequences) {
+            sequences[job].ran(&op, result.is_ok());
         }
         self.histories.handed(job, result);
         self.ops[job] += 1;

@@ -209,21 +209,21 @@ pub fn explore_crashes(
         }
         // The execution's own order: its crash points, and the ops each
         // job ran (and, with two or more jobs, what happens before what).
-        let own_faults = match jobs >= 2 {
-            true => faults.without_strikes(),
-            false => faults,
-        };
-        let mut scheduler = DporScheduler::new(choices.clone(), usize::MAX, Vec::new());
-        let own = points.replay(*execution, &choices, own_faults, None, &mut scheduler);
-        if let Some(reason) = own
-            .aborted
-            .or(scheduler.diverged.then(|| "a pick was not runnable".into()))
-        {
-            return Err(Error::Usage(format!(
-                "execution {execution} does not replay for its crash and fault points: {reason}"
-            )));
-        }
-        if jobs >= 2 && faults.strikes_any() {
+        // Only with faults beside another job: then the ops each job ran
+        // and what happens before what are recorded too.
+        let strike_eagerly = jobs >= 2 && faults.strikes_any();
+        if !strike_eagerly {
+            let mut replay = ReplayScheduler::new(Schedule {
+                choices: choices.clone(),
+            });
+            let own = points.replay(*execution, &choices, faults, None, false, &mut replay);
+            does_replay(*execution, own.aborted)?;
+        } else {
+            let mut scheduler = DporScheduler::new(choices.clone(), usize::MAX, Vec::new());
+            let (crashes, record) = (faults.without_strikes(), true);
+            let own = points.replay(*execution, &choices, crashes, None, record, &mut scheduler);
+            let diverged = scheduler.diverged.then(|| "a pick was not runnable".into());
+            does_replay(*execution, own.aborted.or(diverged))?;
             let hb = HappensBefore::new(&scheduler.steps, jobs);
             for job in 0..jobs {
                 let eager = eager::eager_order(&hb, job, jobs);
@@ -235,6 +235,7 @@ pub fn explore_crashes(
                     &eager,
                     faults.without_crash(),
                     Some(job),
+                    true,
                     &mut replay,
                 );
                 if struck.aborted.is_some() || struck.sequences != own.sequences {
@@ -247,6 +248,7 @@ pub fn explore_crashes(
                         &choices,
                         faults.without_crash(),
                         Some(job),
+                        false,
                         &mut replay,
                     );
                 }
@@ -261,6 +263,16 @@ pub fn explore_crashes(
     let mut pass = points.pass;
     pass.counts.one_order_after = pass.counts.states_orders_cut > 0;
     Ok(pass)
+}
+
+/// An error unless execution `execution` replayed (`aborted` is why not).
+fn does_replay(execution: u64, aborted: Option<String>) -> Result<()> {
+    match aborted {
+        None => Ok(()),
+        Some(reason) => Err(Error::Usage(format!(
+            "execution {execution} does not replay for its crash and fault points: {reason}"
+        ))),
+    }
 }
 
 /// What the crash and fault pass shares between its replays.
@@ -279,7 +291,7 @@ struct Points<'a> {
 struct Replayed {
     /// Why the replay did not run to its end, if it did not.
     aborted: Option<String>,
-    /// Per job, the ops it ran.
+    /// Per job, the ops it ran (empty unless recorded).
     sequences: Vec<OpSequence>,
 }
 
@@ -287,13 +299,15 @@ impl Points<'_> {
     /// Replays `choices`, an order of execution `execution`, under
     /// `scheduler` (which picks `choices`), meeting `faults`' points
     /// (only `only`'s ops struck, when given); every new state is run on,
-    /// recovered, judged and counted.
+    /// recovered, judged and counted. With `record_ops`, the ops each job
+    /// ran are recorded ([`Replayed::sequences`]).
     fn replay(
         &mut self,
         execution: u64,
         choices: &[JobId],
         faults: Faults,
         only: Option<JobId>,
+        record_ops: bool,
         scheduler: &mut dyn crate::schedule::Scheduler,
     ) -> Replayed {
         let Points {
@@ -349,6 +363,9 @@ impl Points<'_> {
         let mut forker = Forker::new(choices, setup.job_count(), faults, seen, &mut sink);
         if let Some(job) = only {
             forker = forker.striking_only(job);
+        }
+        if record_ops {
+            forker = forker.recording_ops();
         }
         let mut fs = ModelFs::new();
         let trace = setup.run_observed(&mut fs, scheduler, &mut forker, false);
